@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path' })
+  .transform((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
+
+/**
+ * The agent's configuration. Every path the agent touches comes from here, so
+ * tests run the whole engine inside a temp directory.
+ */
+export const agentConfigSchema = z
+  .object({
+    sharedRoot: absolutePath.default('/var/www/shared'),
+    sitesRoot: absolutePath.default('/var/www'),
+    stateDir: absolutePath.default('/var/lib/wofleet'),
+    woBin: z.string().min(1).default('wo'),
+    wpBin: z.string().min(1).default('wp'),
+    keepReleases: z.number().int().min(2).max(50).default(3),
+    /** Base URL that a bare version (`6.5.5`) is resolved against. */
+    mirrorUrl: z.string().url().default('https://wordpress.org'),
+    /** Owner given to shared files PHP must read (uploads stay the site's). */
+    webUser: z.string().min(1).default('www-data'),
+    nginx: z
+      .object({
+        bin: z.string().min(1).default('nginx'),
+        sitesAvailable: absolutePath.default('/etc/nginx/sites-available'),
+        sitesEnabled: absolutePath.default('/etc/nginx/sites-enabled'),
+        /** Extra args for `nginx -t` (tests point it at their own nginx.conf). */
+        testArgs: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ bin: 'nginx', sitesAvailable: '/etc/nginx/sites-available', sitesEnabled: '/etc/nginx/sites-enabled', testArgs: [] }),
+    php: z
+      .object({
+        /** Directory holding the PHP-FPM pool sockets (phpNN-fpm.sock). */
+        socketDir: absolutePath.default('/var/run/php'),
+      })
+      .strict()
+      .default({ socketDir: '/var/run/php' }),
+    probe: z
+      .object({
+        /** Where nginx answers on loopback; sites are told apart by the Host header. */
+        address: hostPort.default('127.0.0.1:80'),
+        timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+        /** How long a switch may take until every site serves the new core. */
+        switchTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .strict()
+      .default({ address: '127.0.0.1:80', timeoutMs: 10_000, switchTimeoutMs: 30_000 }),
+    limits: z
+      .object({
+        maxArchiveBytes: z.number().int().positive().default(200 * 1024 * 1024),
+        maxUnpackedBytes: z.number().int().positive().default(500 * 1024 * 1024),
+        maxFiles: z.number().int().positive().default(20_000),
+        minFreeBytes: z.number().int().nonnegative().default(512 * 1024 * 1024),
+      })
+      .strict()
+      .default({
+        maxArchiveBytes: 200 * 1024 * 1024,
+        maxUnpackedBytes: 500 * 1024 * 1024,
+        maxFiles: 20_000,
+        minFreeBytes: 512 * 1024 * 1024,
+      }),
+  })
+  .strict();
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
