@@ -1,0 +1,95 @@
+import { statfs } from 'node:fs/promises';
+import net from 'node:net';
+import { describeError } from '@wofleet/shared';
+import { managedFiles } from '../core/shared-files.js';
+import type { Engine } from '../engine.js';
+import { verifyCoreFiles } from '../releases/index.js';
+import { requireState } from '../state/store.js';
+import { access } from 'node:fs/promises';
+import { inspect, probeSites } from './inspect.js';
+
+export type Level = 'ok' | 'degraded' | 'unhealthy';
+export interface Check {
+  name: string;
+  level: Level;
+  detail: string;
+}
+export interface HealthResult {
+  level: Level;
+  checks: Check[];
+}
+
+const RANK: Record<Level, number> = { ok: 0, degraded: 1, unhealthy: 2 };
+
+/**
+ * Everything that must hold for the sites to be served off the shared core.
+ * Exit status follows the worst check: 0 healthy, 2 degraded, 1 unhealthy.
+ */
+export async function healthCommand(engine: Engine, options: { site?: string }): Promise<HealthResult> {
+  await requireState(engine.layout);
+  const checks: Check[] = [];
+  const add = (name: string, level: Level, detail: string) => checks.push({ name, level, detail });
+  const snap = await inspect(engine);
+
+  for (const [link, release, failLevel] of [
+    ['current', snap.current, 'unhealthy'],
+    ['canary', snap.canary, 'degraded'],
+  ] as const) {
+    if (!release) {
+      add(`${link} link`, failLevel, 'missing or pointing at an incomplete release');
+      continue;
+    }
+    const complete = await verifyCoreFiles(release.path).then(() => undefined, (err: unknown) => describeError(err));
+    add(`${link} link`, complete ? failLevel : 'ok', complete ?? `${release.id} (WordPress ${release.version}, db ${release.dbVersion})`);
+  }
+  const missing: string[] = [];
+  for (const file of managedFiles(engine.layout)) if (!(await access(file.path).then(() => true, () => false))) missing.push(file.path);
+  add('shared files', missing.length ? 'unhealthy' : 'ok', missing.length ? `missing: ${missing.join(', ')}` : 'dispatcher, bootstrap, MU-plugin present');
+
+  const sockets = await engine.fpm.sockets();
+  const dead: string[] = [];
+  for (const socket of sockets) if (!(await canConnect(socket, engine.config.probe.timeoutMs))) dead.push(socket);
+  if (sockets.length === 0) add('php-fpm', 'unhealthy', `no php*-fpm.sock in ${engine.config.php.socketDir}`);
+  else add('php-fpm', dead.length ? 'unhealthy' : 'ok', dead.length ? `not accepting: ${dead.join(', ')}` : `${sockets.length} pool(s) accepting`);
+
+  const nginx = await engine
+    .run(engine.config.nginx.bin, ['-t', ...engine.config.nginx.testArgs], { timeoutMs: 30_000 })
+    .then(() => undefined, (err: unknown) => describeError(err));
+  add('nginx -t', nginx ? 'unhealthy' : 'ok', nginx ?? 'configuration ok');
+
+  const sites = await probeSites(engine, snap, options.site);
+  if (options.site && sites.length === 0) add(`site ${options.site}`, 'unhealthy', 'not a shared-core site on this server');
+  for (const site of sites) {
+    if (!site.ok) add(`site ${site.domain}`, 'unhealthy', site.problem);
+    else add(`site ${site.domain}`, site.problem ? 'degraded' : 'ok', site.problem ?? `WordPress ${site.report.wp_version}, db ${site.report.db_version}, PHP ${site.report.php_version}`);
+  }
+  const dbDown = sites.filter((s) => !s.ok).length;
+  add('databases', dbDown ? 'unhealthy' : 'ok', dbDown ? `${dbDown} site(s) could not answer from their DB` : `${sites.length} site DB(s) answered`);
+
+  const fs = await statfs(engine.layout.sharedRoot);
+  const free = fs.bavail * fs.bsize;
+  const low = free < engine.config.limits.minFreeBytes;
+  add('disk free', low ? 'degraded' : 'ok', `${(free / 1024 ** 3).toFixed(1)} GiB free on ${engine.layout.sharedRoot}`);
+
+  const level = checks.reduce<Level>((worst, c) => (RANK[c.level] > RANK[worst] ? c.level : worst), 'ok');
+  return { level, checks };
+}
+
+function canConnect(socket: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const conn = net.connect(socket);
+    const timer = setTimeout(() => {
+      conn.destroy();
+      resolve(false);
+    }, timeoutMs);
+    conn.on('connect', () => {
+      clearTimeout(timer);
+      conn.end();
+      resolve(true);
+    });
+    conn.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}

@@ -1,0 +1,20 @@
+import { mkdir } from 'node:fs/promises';
+import type { Engine } from '../engine.js';
+import { cleanupStaging } from '../releases/index.js';
+import { acquireLock } from '../state/lock.js';
+
+/**
+ * Every mutating command runs under the server lock, after leftovers of an
+ * interrupted earlier command (staging dirs, half-made releases) are cleaned.
+ */
+export async function withServerLock<T>(engine: Engine, command: string, work: () => Promise<T>): Promise<T> {
+  await mkdir(engine.layout.stateDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(engine.layout.lockFile, command);
+  try {
+    const cleaned = await cleanupStaging(engine.layout);
+    if (cleaned.length > 0) engine.log.info({ cleaned }, 'removed leftovers of an interrupted command');
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}

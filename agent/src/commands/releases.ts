@@ -1,0 +1,45 @@
+import { linkedRelease } from '../core/links.js';
+import type { Engine } from '../engine.js';
+import { listReleases, pruneReleases, type PruneResult } from '../releases/index.js';
+import { requireState } from '../state/store.js';
+import { withServerLock } from './mutation.js';
+
+export interface ReleaseRow {
+  id: string;
+  version: string;
+  dbVersion: number;
+  stagedAt: string;
+  files: number;
+  bytes: number;
+  digest: string;
+  marks: ('current' | 'canary' | 'previous')[];
+}
+
+export async function releasesCommand(engine: Engine): Promise<ReleaseRow[]> {
+  const state = await requireState(engine.layout);
+  const current = await linkedRelease(engine.layout, 'current');
+  const canary = await linkedRelease(engine.layout, 'canary');
+  return (await listReleases(engine.layout)).map((r) => ({
+    id: r.id,
+    version: r.version,
+    dbVersion: r.dbVersion,
+    stagedAt: r.stagedAt,
+    files: r.files,
+    bytes: r.bytes,
+    digest: `${r.digest.algorithm}:${r.digest.hex}`,
+    marks: [
+      ...(r.id === current ? (['current'] as const) : []),
+      ...(r.id === canary ? (['canary'] as const) : []),
+      ...(r.id === state.previous ? (['previous'] as const) : []),
+    ],
+  }));
+}
+
+/** Never removes current, canary or previous, whatever --keep says. */
+export async function pruneCommand(engine: Engine, keep: number | undefined): Promise<PruneResult> {
+  return withServerLock(engine, 'prune', async () => {
+    const state = await requireState(engine.layout);
+    const protect = [state.previous].filter((id): id is string => id !== undefined);
+    return pruneReleases(engine.layout, { keep: keep ?? engine.config.keepReleases, protect });
+  });
+}

@@ -1,0 +1,81 @@
+import { StateError } from '@wofleet/shared';
+import type { Engine } from '../engine.js';
+import { listSharedSites } from '../sites/inventory.js';
+import { createSite } from '../sites/create.js';
+import { convertSite } from '../sites/convert.js';
+import { planConvert, type ConvertPlan } from '../sites/convert-plan.js';
+import { removeSite, type RemoveResult } from '../sites/remove.js';
+import { revertSite, type RevertResult } from '../sites/revert.js';
+import type { SiteCreateFlags } from '../sites/wordops.js';
+import { removeTree } from '../releases/index.js';
+import { rm } from 'node:fs/promises';
+import { requireState } from '../state/store.js';
+import { withServerLock } from './mutation.js';
+
+export interface SiteSummary {
+  domain: string;
+  release: string;
+  version: string;
+  backupDir?: string;
+  dbUpgraded: boolean;
+  sharedAdded: string[];
+}
+
+function summarise(plan: ConvertPlan, backupDir: string): SiteSummary {
+  return {
+    domain: plan.domain,
+    release: plan.release.id,
+    version: plan.release.version,
+    backupDir,
+    dbUpgraded: plan.dbUpgrade,
+    sharedAdded: plan.content.filter((c) => c.action === 'move-to-shared').map((c) => `${c.kind}/${c.name}`),
+  };
+}
+
+export async function createCommand(engine: Engine, domain: string, flags: SiteCreateFlags): Promise<SiteSummary> {
+  return withServerLock(engine, `create ${domain}`, async () => {
+    await requireState(engine.layout);
+    const { plan, backupDir } = await createSite(engine, domain, flags);
+    return summarise(plan, backupDir);
+  });
+}
+
+export async function convertCommand(engine: Engine, domain: string, options: { dryRun?: boolean }): Promise<SiteSummary | ConvertPlan> {
+  if (options.dryRun) {
+    await requireState(engine.layout);
+    return planConvert(engine, domain);
+  }
+  return withServerLock(engine, `convert ${domain}`, async () => {
+    await requireState(engine.layout);
+    const { plan, backupDir } = await convertSite(engine, domain);
+    return summarise(plan, backupDir);
+  });
+}
+
+export async function revertCommand(engine: Engine, domain: string): Promise<RevertResult> {
+  return withServerLock(engine, `convert --revert ${domain}`, async () => {
+    await requireState(engine.layout);
+    return revertSite(engine, domain);
+  });
+}
+
+export async function removeCommand(engine: Engine, domain: string): Promise<RemoveResult> {
+  return withServerLock(engine, `remove ${domain}`, async () => {
+    await requireState(engine.layout);
+    return removeSite(engine, domain);
+  });
+}
+
+/** `remove --all`: the shared infrastructure itself, only once no site uses it. */
+export async function removeAllCommand(engine: Engine): Promise<{ removed: string[] }> {
+  return withServerLock(engine, 'remove --all', async () => {
+    await requireState(engine.layout);
+    const sites = await listSharedSites(engine);
+    if (sites.length > 0) {
+      throw new StateError(`${sites.length} site(s) still use the shared core: ${sites.map((s) => s.domain).join(', ')} (remove or revert them first)`);
+    }
+    await removeTree(engine.layout.sharedRoot);
+    await rm(engine.layout.stateFile, { force: true });
+    return { removed: [engine.layout.sharedRoot, engine.layout.stateFile] };
+  });
+}

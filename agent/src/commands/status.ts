@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { createDiskCounter } from '../core/disk-usage.js';
+import type { Engine } from '../engine.js';
+import { requireState } from '../state/store.js';
+import { inspect, probeSites, summariseRelease, type ReleaseSummary } from './inspect.js';
+
+export interface StatusResult {
+  current?: ReleaseSummary;
+  canary?: ReleaseSummary;
+  previous?: ReleaseSummary;
+  canarySite?: string;
+  releases: number;
+  sites: number;
+  health: { healthy: number; degraded: number; unhealthy: number };
+  lastUpdate?: { from: string; to: string; outcome: string; startedAt: string; finishedAt?: string };
+  disk: {
+    /** Releases + shared wp-content, hard links counted once. */
+    sharedCoreBytes: number;
+    currentReleaseBytes: number;
+    perSiteBytes: Record<string, number>;
+    /** What one core copy per site would take. */
+    oneCopyPerSiteBytes: number;
+    savedBytes: number;
+    backupsBytes: number;
+  };
+}
+
+export async function statusCommand(engine: Engine): Promise<StatusResult> {
+  const state = await requireState(engine.layout);
+  const snap = await inspect(engine);
+  const previous = snap.releases.find((r) => r.id === state.previous);
+  const health = { healthy: 0, degraded: 0, unhealthy: 0 };
+  for (const site of await probeSites(engine, snap)) {
+    if (!site.ok) health.unhealthy++;
+    else if (site.problem) health.degraded++;
+    else health.healthy++;
+  }
+  // Real allocated sizes; one counter so an inode shared by two releases counts once.
+  const shared = createDiskCounter();
+  const sharedCoreBytes = (await shared.measure(engine.layout.releasesDir)) + (await shared.measure(engine.layout.wpContent));
+  const currentReleaseBytes = snap.current ? await createDiskCounter().measure(snap.current.path) : 0;
+  const perSiteBytes: Record<string, number> = {};
+  for (const site of snap.sites) perSiteBytes[site.domain] = await createDiskCounter().measure(site.paths.root);
+  const oneCopyPerSiteBytes = currentReleaseBytes * snap.sites.length;
+  const last = state.updates.at(-1);
+  return {
+    current: snap.current && summariseRelease(snap.current),
+    canary: snap.canary && summariseRelease(snap.canary),
+    previous: previous && summariseRelease(previous),
+    canarySite: state.canarySite,
+    releases: snap.releases.length,
+    sites: snap.sites.length,
+    health,
+    lastUpdate: last && { from: last.from, to: last.to, outcome: last.outcome, startedAt: last.startedAt, finishedAt: last.finishedAt },
+    disk: {
+      sharedCoreBytes,
+      currentReleaseBytes,
+      perSiteBytes,
+      oneCopyPerSiteBytes,
+      savedBytes: oneCopyPerSiteBytes - sharedCoreBytes,
+      backupsBytes: await createDiskCounter().measure(path.join(engine.layout.backupsDir)),
+    },
+  };
+}

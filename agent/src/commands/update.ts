@@ -1,0 +1,230 @@
+import { describeError, isWordPressVersion, UsageError, type Digest } from '@wofleet/shared';
+import { linkedRelease, pointCoreLink, pointSiteAt } from '../core/links.js';
+import { runSteps, type Step } from '../core/steps.js';
+import { restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
+import { upgradeSiteDb } from '../db/upgrade.js';
+import type { Engine } from '../engine.js';
+import { waitUntilServing } from '../health/serving.js';
+import { pruneReleases, stageRelease, type ReleaseInfo } from '../releases/index.js';
+import { listSharedSites, type SharedSite } from '../sites/inventory.js';
+import { killPoint } from '../state/killpoints.js';
+import { MAX_UPDATE_RECORDS, requireState, writeState, type AgentState, type DbSnapshot, type UpdateRecord } from '../state/store.js';
+import { withServerLock } from './mutation.js';
+import { requireCurrentRelease } from './current.js';
+
+export interface UpdateOptions {
+  release: string;
+  digest?: Digest;
+  canary?: string;
+  force?: boolean;
+}
+
+export interface UpdateResult {
+  from: { id: string; version: string; dbVersion: number };
+  to: { id: string; version: string; dbVersion: number };
+  changed: boolean;
+  canary?: string;
+  sites: number;
+  dbUpgraded: string[];
+  pruned: string[];
+}
+
+interface UpdateContext {
+  engine: Engine;
+  options: UpdateOptions;
+  state: AgentState;
+  from: ReleaseInfo;
+  to: ReleaseInfo;
+  sites: SharedSite[];
+  canary?: string;
+  record: UpdateRecord;
+  previousBefore?: string;
+  /** Snapshots of sites whose DB this update upgraded, in order. */
+  upgraded: DbSnapshot[];
+}
+
+const dbChanges = (ctx: UpdateContext) => ctx.from.dbVersion !== ctx.to.dbVersion;
+const others = (ctx: UpdateContext) => ctx.sites.map((s) => s.domain).filter((d) => d !== ctx.canary);
+
+async function upgradeWithSnapshot(ctx: UpdateContext, domain: string): Promise<void> {
+  const snapshot = await snapshotSiteDb(ctx.engine, ctx.record.id, domain, ctx.from.dbVersion);
+  ctx.record.snapshots.push(snapshot);
+  await writeState(ctx.engine.layout, ctx.state);
+  ctx.upgraded.push(snapshot);
+  await upgradeSiteDb(ctx.engine, domain, ctx.to.dbVersion);
+}
+
+async function restoreUpgraded(ctx: UpdateContext, domains: readonly string[]): Promise<void> {
+  for (const snapshot of ctx.upgraded.filter((s) => domains.includes(s.domain)).reverse()) {
+    await restoreSiteDb(ctx.engine, snapshot);
+  }
+  ctx.upgraded = ctx.upgraded.filter((s) => !domains.includes(s.domain));
+}
+
+/**
+ * update = canary check on the new core, atomic switch, per-site DB upgrade,
+ * verification that every site serves the new core. Any failure undoes the
+ * completed steps newest first (DESIGN §5).
+ */
+export const updateSteps: Step<UpdateContext>[] = [
+  {
+    name: 'canary',
+    description: 'switch the canary site to the new core and check it',
+    async run(ctx) {
+      if (ctx.options.force || !ctx.canary) return;
+      const { engine } = ctx;
+      const site = ctx.sites.find((s) => s.domain === ctx.canary) as SharedSite;
+      if (site.link !== 'canary') await pointSiteAt(engine.layout, site.paths, 'canary');
+      await pointCoreLink(engine.layout, 'canary', ctx.to.id);
+      await engine.fpm.resetAll();
+      if (dbChanges(ctx)) await upgradeWithSnapshot(ctx, site.domain);
+      await waitUntilServing(engine, [site.domain], { wpVersion: ctx.to.version, dbVersion: ctx.to.dbVersion });
+    },
+    async undo(ctx) {
+      if (ctx.options.force || !ctx.canary) return;
+      await pointCoreLink(ctx.engine.layout, 'canary', ctx.from.id);
+      await ctx.engine.fpm.resetAll();
+      await restoreUpgraded(ctx, [ctx.canary]);
+      await waitUntilServing(ctx.engine, [ctx.canary], { wpVersion: ctx.from.version, dbVersion: ctx.from.dbVersion });
+    },
+  },
+  {
+    name: 'switch',
+    description: 'switch current to the new core',
+    async run(ctx) {
+      const { engine, state } = ctx;
+      ctx.previousBefore = state.previous;
+      state.previous = ctx.from.id;
+      await writeState(engine.layout, state);
+      killPoint('switch:before-rename');
+      await pointCoreLink(engine.layout, 'current', ctx.to.id);
+      killPoint('switch:after-rename');
+      await pointCoreLink(engine.layout, 'canary', ctx.to.id);
+      await engine.fpm.resetAll();
+    },
+    async undo(ctx) {
+      const { engine, state } = ctx;
+      await pointCoreLink(engine.layout, 'current', ctx.from.id);
+      await pointCoreLink(engine.layout, 'canary', ctx.from.id);
+      state.previous = ctx.previousBefore;
+      await writeState(engine.layout, state);
+      await engine.fpm.resetAll();
+    },
+  },
+  {
+    name: 'upgrade-db',
+    description: 'snapshot and upgrade each site DB',
+    async run(ctx) {
+      if (!dbChanges(ctx)) return;
+      for (const domain of others(ctx)) {
+        ctx.engine.progress(`${domain}: DB ${ctx.from.dbVersion} -> ${ctx.to.dbVersion}`);
+        await upgradeWithSnapshot(ctx, domain);
+      }
+    },
+    async undo(ctx) {
+      await restoreUpgraded(ctx, others(ctx));
+    },
+  },
+  {
+    name: 'verify',
+    description: 'check every site serves the new core',
+    async run(ctx) {
+      await waitUntilServing(
+        ctx.engine,
+        ctx.sites.map((s) => s.domain),
+        { wpVersion: ctx.to.version, dbVersion: ctx.to.dbVersion },
+      );
+    },
+  },
+];
+
+export async function updateCommand(engine: Engine, options: UpdateOptions): Promise<UpdateResult> {
+  return withServerLock(engine, `update --release ${options.release}`, async () => {
+    const state = await requireState(engine.layout);
+    const from = await requireCurrentRelease(engine);
+    engine.progress(`staging ${options.release}`);
+    const to = await stageRelease(
+      { config: engine.config, layout: engine.layout, log: engine.log, run: engine.run },
+      {
+        source: options.release,
+        digest: options.digest,
+        expectVersion: isWordPressVersion(options.release) ? options.release : undefined,
+        dedupeAgainst: from.path,
+        onProgress: engine.progress,
+      },
+    );
+    const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
+    const sites = await listSharedSites(engine);
+    if (to.id === from.id) {
+      return { from: summary(from), to: summary(to), changed: false, sites: sites.length, dbUpgraded: [], pruned: [] };
+    }
+    const canary = options.force ? undefined : chooseCanary(options.canary, state, sites);
+    if (canary && state.canarySite !== canary) {
+      state.canarySite = canary;
+      await writeState(engine.layout, state);
+    }
+    const record: UpdateRecord = {
+      id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
+      from: from.id,
+      to: to.id,
+      fromDbVersion: from.dbVersion,
+      toDbVersion: to.dbVersion,
+      startedAt: engine.now().toISOString(),
+      outcome: 'running',
+      snapshots: [],
+    };
+    state.updates.push(record);
+    state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
+    await writeState(engine.layout, state);
+    const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [] };
+    try {
+      await runSteps(ctx, updateSteps, (e) => {
+        if (e.kind === 'start') engine.progress(e.description);
+        if (e.kind === 'undo') engine.progress(`reverting: ${e.step}`);
+      });
+    } catch (err) {
+      record.outcome = 'reverted';
+      record.finishedAt = engine.now().toISOString();
+      await writeState(engine.layout, state);
+      throw err;
+    }
+    record.outcome = 'succeeded';
+    record.finishedAt = engine.now().toISOString();
+    await writeState(engine.layout, state);
+    const pruned = await pruneAfterUpdate(engine, state);
+    return {
+      from: summary(from),
+      to: summary(to),
+      changed: true,
+      canary,
+      sites: sites.length,
+      dbUpgraded: record.snapshots.map((s) => s.domain),
+      pruned,
+    };
+  });
+}
+
+function chooseCanary(requested: string | undefined, state: AgentState, sites: SharedSite[]): string | undefined {
+  const names = sites.map((s) => s.domain);
+  if (requested !== undefined) {
+    if (!names.includes(requested)) {
+      throw new UsageError(`--canary ${requested} is not a shared-core site on this server (sites: ${names.join(', ') || 'none'})`);
+    }
+    return requested;
+  }
+  if (state.canarySite && names.includes(state.canarySite)) return state.canarySite;
+  return names[0];
+}
+
+async function pruneAfterUpdate(engine: Engine, state: AgentState): Promise<string[]> {
+  try {
+    const protect = [await linkedRelease(engine.layout, 'current'), await linkedRelease(engine.layout, 'canary'), state.previous].filter(
+      (id): id is string => id !== undefined,
+    );
+    const result = await pruneReleases(engine.layout, { keep: engine.config.keepReleases, protect });
+    return result.removed;
+  } catch (err) {
+    engine.log.warn({ err: describeError(err) }, 'pruning old releases failed');
+    return [];
+  }
+}

@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { createLogger, runCommand, type CommandRunner, type Logger } from '@wofleet/shared';
+import type { AgentConfig } from './config/schema.js';
+import { layoutOf, type Layout } from './config/paths.js';
+import { createFpmControl, type FpmControl } from './health/fpm.js';
+import { createSiteProbe, type SiteProbe } from './health/probe.js';
+import { createWordOps, type WordOps } from './sites/wordops.js';
+import { createWpCli, type WpCli } from './sites/wpcli.js';
+
+/**
+ * Everything a command needs, with every side effect behind a small interface:
+ * commands are plain functions of an Engine, and tests build one on a temp root.
+ */
+export interface Engine {
+  config: AgentConfig;
+  layout: Layout;
+  log: Logger;
+  run: CommandRunner;
+  wo: WordOps;
+  wp: WpCli;
+  probe: SiteProbe;
+  fpm: FpmControl;
+  now: () => Date;
+  /** Human progress lines for long work (the CLI prints them on stderr). */
+  progress: (message: string) => void;
+}
+
+export interface EngineOverrides {
+  log?: Logger;
+  run?: CommandRunner;
+  progress?: (message: string) => void;
+  now?: () => Date;
+  env?: Record<string, string | undefined>;
+}
+
+export function createEngine(config: AgentConfig, overrides: EngineOverrides = {}): Engine {
+  const layout = layoutOf(config);
+  const run = overrides.run ?? runCommand;
+  const env = overrides.env ?? process.env;
+  const token = async () => (await readFile(`${layout.configDir}/health-token`, 'utf8')).trim();
+  return {
+    config,
+    layout,
+    log: overrides.log ?? createLogger('wofleet-agent'),
+    run,
+    wo: createWordOps(config.woBin, run, env),
+    wp: createWpCli(config.wpBin, run, env),
+    probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
+    fpm: createFpmControl(layout, config.php.socketDir, config.probe.timeoutMs),
+    now: overrides.now ?? (() => new Date()),
+    progress: overrides.progress ?? (() => {}),
+  };
+}

@@ -1,0 +1,14 @@
+/** Public entry point of the agent package: the engine and its commands. */
+export { agentConfigSchema, type AgentConfig, type AgentConfigInput } from './config/schema.js';
+export { loadAgentConfig, makeAgentConfig, DEFAULT_CONFIG_FILE } from './config/load.js';
+export { layoutOf, sitePaths, type Layout, type SitePaths } from './config/paths.js';
+export { createEngine, type Engine, type EngineOverrides } from './engine.js';
+export { initCommand, type InitOptions, type InitResult } from './commands/init.js';
+export { updateCommand, type UpdateOptions, type UpdateResult } from './commands/update.js';
+export { rollbackCommand, type RollbackOptions, type RollbackResult } from './commands/rollback.js';
+export { statusCommand, type StatusResult } from './commands/status.js';
+export { listCommand, type SiteRow } from './commands/list.js';
+export { healthCommand, type HealthResult } from './commands/health.js';
+export { releasesCommand, pruneCommand, type ReleaseRow } from './commands/releases.js';
+export { createCommand, convertCommand, revertCommand, removeCommand, removeAllCommand } from './commands/site-commands.js';
+export { baselineShowCommand, baselineSetCommand } from './commands/baseline.js';

@@ -1,0 +1,32 @@
+import { lstat } from 'node:fs/promises';
+import { sitePaths, type SitePaths } from '../config/paths.js';
+import { siteCoreLink, type CoreLink } from '../core/links.js';
+import type { Engine } from '../engine.js';
+import { NotFoundError, StateError } from '@wofleet/shared';
+
+export interface SharedSite {
+  domain: string;
+  paths: SitePaths;
+  link: CoreLink;
+}
+
+/** Every WordOps site whose `wp` link points at the shared core. */
+export async function listSharedSites(engine: Engine): Promise<SharedSite[]> {
+  const domains = await engine.wo.listSites();
+  const sites: SharedSite[] = [];
+  for (const domain of domains.sort()) {
+    const paths = sitePaths(engine.config, domain);
+    const link = await siteCoreLink(engine.layout, paths);
+    if (link) sites.push({ domain, paths, link });
+  }
+  return sites;
+}
+
+export async function requireSharedSite(engine: Engine, domain: string): Promise<SharedSite> {
+  const paths = sitePaths(engine.config, domain);
+  const link = await siteCoreLink(engine.layout, paths);
+  if (link) return { domain, paths, link };
+  const exists = await lstat(paths.root).then(() => true, () => false);
+  if (!exists) throw new NotFoundError(`unknown site ${domain}: no ${paths.root}`);
+  throw new StateError(`${domain} is not a shared-core site (convert it first)`);
+}

@@ -1,0 +1,86 @@
+import type { CommandRunner } from '@wofleet/shared';
+
+/** What `wo site info` tells about a site, normalised. */
+export interface WordOpsSiteInfo {
+  domain: string;
+  siteType: string;
+  cacheType: string;
+  phpVersion: string;
+  ssl: boolean;
+  webroot: string;
+}
+
+export interface SiteCreateFlags {
+  php?: string;
+  cache?: 'wpfc' | 'wpredis' | 'wpsc' | 'wprocket' | 'wpce';
+  letsEncrypt?: boolean;
+  adminEmail?: string;
+}
+
+/** The agent's view of WordOps: the `wo` commands it uses and nothing else. */
+export interface WordOps {
+  listSites(): Promise<string[]>;
+  siteInfo(domain: string): Promise<WordOpsSiteInfo | undefined>;
+  createSite(domain: string, flags: SiteCreateFlags): Promise<void>;
+  deleteSite(domain: string): Promise<void>;
+}
+
+/** WordOps colours its output even off a terminal and ends progress lines in \r (DESIGN §4). */
+export function cleanWoOutput(text: string): string[] {
+  return text
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .split(/[\r\n]+/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+const INFO_KEYS: Record<string, keyof Omit<WordOpsSiteInfo, 'domain' | 'ssl'> | 'ssl'> = {
+  'nginx configuration': 'siteType',
+  'site type': 'siteType',
+  'cache type': 'cacheType',
+  'php version': 'phpVersion',
+  ssl: 'ssl',
+  webroot: 'webroot',
+};
+
+export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo {
+  const info: WordOpsSiteInfo = { domain, siteType: 'wp', cacheType: 'basic', phpVersion: '', ssl: false, webroot: '' };
+  for (const line of lines) {
+    const [rawKey, ...rest] = line.split('\t');
+    const key = INFO_KEYS[(rawKey ?? '').trim().toLowerCase()];
+    const value = rest.join('\t').trim();
+    if (!key || value === '') continue;
+    if (key === 'ssl') info.ssl = /^(enabled|yes|true|1)/i.test(value);
+    else if (key === 'siteType') info.siteType = value.split(/\s+/)[0] ?? value;
+    else info[key] = value;
+  }
+  return info;
+}
+
+export function createWordOps(woBin: string, run: CommandRunner, env?: Record<string, string | undefined>): WordOps {
+  const wo = async (args: string[], timeoutMs = 10 * 60_000) =>
+    cleanWoOutput((await run(woBin, args, { env, timeoutMs })).stdout);
+  return {
+    async listSites() {
+      return (await wo(['site', 'list'], 60_000)).filter((line) => /^[a-z0-9.-]+$/.test(line));
+    },
+    async siteInfo(domain) {
+      try {
+        return parseSiteInfo(domain, await wo(['site', 'info', domain], 60_000));
+      } catch {
+        return undefined;
+      }
+    },
+    async createSite(domain, flags) {
+      const args = ['site', 'create', domain, '--wp'];
+      if (flags.cache) args.push(`--${flags.cache}`);
+      if (flags.php) args.push(`--php${flags.php.replace('.', '')}`);
+      if (flags.letsEncrypt) args.push('-le');
+      if (flags.adminEmail) args.push(`--email=${flags.adminEmail}`);
+      await wo(args);
+    },
+    async deleteSite(domain) {
+      await wo(['site', 'delete', domain, '--no-prompt']);
+    },
+  };
+}

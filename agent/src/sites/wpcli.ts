@@ -1,0 +1,36 @@
+import type { CommandRunner } from '@wofleet/shared';
+import type { SitePaths } from '../config/paths.js';
+
+/** The WP-CLI commands the agent uses, always against one site. */
+export interface WpCli {
+  optionGet(site: SitePaths, name: string): Promise<string>;
+  updateDb(site: SitePaths): Promise<void>;
+  exportDb(site: SitePaths, file: string): Promise<void>;
+  importDb(site: SitePaths, file: string): Promise<void>;
+}
+
+/**
+ * WP-CLI resolves --path and would look for wp-config.php beside the release;
+ * WP_CONFIG_PATH points it at the site's own config instead (DESIGN §5.3).
+ */
+export function createWpCli(wpBin: string, run: CommandRunner, env: Record<string, string | undefined> = process.env): WpCli {
+  const wp = async (site: SitePaths, args: string[], timeoutMs = 10 * 60_000) =>
+    (
+      await run(wpBin, [`--path=${site.coreLink}`, '--allow-root', '--skip-plugins', '--skip-themes', ...args], {
+        env: { ...env, WP_CONFIG_PATH: site.config },
+        timeoutMs,
+      })
+    ).stdout.trim();
+  return {
+    optionGet: (site, name) => wp(site, ['option', 'get', name], 60_000),
+    updateDb: async (site) => {
+      await wp(site, ['core', 'update-db']);
+    },
+    exportDb: async (site, file) => {
+      await wp(site, ['db', 'export', file]);
+    },
+    importDb: async (site, file) => {
+      await wp(site, ['db', 'import', file]);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/** fsync a directory so a rename or new entry in it survives a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function tempNameBeside(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Write a file so that readers see either the old or the new content, never a
+ * mix: temp file beside it, fsync, rename(2) over it, fsync the directory.
+ */
+export async function writeFileAtomic(target: string, data: string, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempNameBeside(target);
+  const handle = await open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/**
+ * Point `link` at `target` atomically (DESIGN §5.1): `ln -sfn` unlinks first and
+ * leaves a moment with no link; a new link renamed over the old one never does.
+ */
+export async function switchLink(link: string, target: string): Promise<void> {
+  const tmp = tempNameBeside(link);
+  await symlink(target, tmp);
+  try {
+    await rename(tmp, link);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(link));
+}
