@@ -1,4 +1,5 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { LockHeldError } from '@wofleet/shared';
 
 export interface LockHolder {
@@ -20,49 +21,54 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readHolder(lockFile: string): Promise<LockHolder | undefined> {
+async function readHolder(file: string): Promise<LockHolder | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(lockFile, 'utf8')) as Partial<LockHolder>;
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LockHolder>;
     if (typeof parsed.pid === 'number' && typeof parsed.command === 'string') {
       return { pid: parsed.pid, command: parsed.command, startedAt: String(parsed.startedAt ?? '') };
     }
   } catch {
-    // Unreadable or half-written by a process that died mid-write: treated as stale.
+    // Unreadable: the lock file is always complete when it appears (see below), so this is damage.
   }
   return undefined;
 }
 
 /**
- * One mutating command per server. The lock file is created with O_EXCL, so two
- * commands can never both believe they hold it; a lock left by a dead process is
- * moved aside (rename is atomic, so only one contender wins) and taken over.
+ * One mutating command per server. The holder record is written to a private
+ * file first and then hard-linked into place: link(2) fails if the lock exists,
+ * so exactly one contender wins and the lock never appears half-written. A lock
+ * whose holder died is moved aside and checked before it is taken over, so a
+ * contender that lost the race never steals a live lock.
  */
 export async function acquireLock(lockFile: string, command: string): Promise<HeldLock> {
   const me: LockHolder = { pid: process.pid, command, startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const handle = await open(lockFile, 'wx', 0o644);
+  const mine = `${lockFile}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  await writeFile(mine, JSON.stringify(me), { mode: 0o644 });
+  try {
+    for (let attempt = 0; attempt < 10; attempt++) {
       try {
-        await handle.writeFile(JSON.stringify(me));
-        await handle.sync();
-      } finally {
-        await handle.close();
+        await link(mine, lockFile);
+        return {
+          release: async () => {
+            const holder = await readHolder(lockFile);
+            if (holder?.pid === me.pid && holder.startedAt === me.startedAt) await rm(lockFile, { force: true });
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      return {
-        release: async () => {
-          const holder = await readHolder(lockFile);
-          if (holder?.pid === me.pid) await rm(lockFile, { force: true });
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = await readHolder(lockFile);
+      if (holder && isAlive(holder.pid)) throw new LockHeldError(holder.pid, holder.command);
+      const aside = `${lockFile}.stale-${process.pid}-${attempt}`;
+      if (await rename(lockFile, aside).then(() => true, () => false)) {
+        const moved = await readHolder(aside);
+        // Lost a race: what we moved aside is a live lock taken meanwhile; put it back.
+        if (moved && isAlive(moved.pid)) await link(aside, lockFile).catch(() => undefined);
+        await rm(aside, { force: true });
+      }
     }
-    const holder = await readHolder(lockFile);
-    if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
-      throw new LockHeldError(holder.pid, holder.command);
-    }
-    await rename(lockFile, `${lockFile}.stale-${process.pid}-${attempt}`).catch(() => undefined);
-    await rm(`${lockFile}.stale-${process.pid}-${attempt}`, { force: true });
+    throw new LockHeldError(0, 'unknown', 'could not take the server lock: it keeps changing hands');
+  } finally {
+    await rm(mine, { force: true });
   }
-  throw new LockHeldError(0, 'unknown', 'could not take the server lock: it keeps changing hands');
 }

@@ -1,0 +1,38 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../src/config/load.js';
+
+async function configFile(text: string): Promise<string> {
+  const f = path.join(await mkdtemp(path.join(os.tmpdir(), 'wofleet-agentcfg-')), 'agent.yaml');
+  await writeFile(f, text);
+  return f;
+}
+
+describe('agent config', () => {
+  it('has the documented defaults', async () => {
+    const c = await loadAgentConfig(await configFile('{}\n'));
+    expect(c).toMatchObject({
+      sharedRoot: '/var/www/shared',
+      sitesRoot: '/var/www',
+      woBin: 'wo',
+      wpBin: 'wp',
+      stateDir: '/var/lib/wofleet',
+      keepReleases: 3,
+    });
+  });
+  it('takes the file from WOFLEET_AGENT_CONFIG when --config is absent', async () => {
+    const f = await configFile('sharedRoot: /srv/www/shared\n');
+    expect((await loadAgentConfig(undefined, { WOFLEET_AGENT_CONFIG: f })).sharedRoot).toBe('/srv/www/shared');
+  });
+  it.each([
+    ['sharedRoot: relative/path\n', 'sharedRoot: must be an absolute path'],
+    ['keepReleases: 1\n', 'keepReleases:'],
+    ['keepReleases: three\n', 'keepReleases:'],
+    ['probe:\n  address: localhost\n', 'probe.address: must be HOST:PORT'],
+    ['nginx:\n  sitesAvailble: /x\n', 'unknown key: sitesAvailble'],
+  ])('refuses %j naming the key', async (text, fragment) => {
+    await expect(loadAgentConfig(await configFile(text))).rejects.toThrow(fragment);
+  });
+});
