@@ -27,5 +27,5 @@ export function removeConfigBlock(source: string): string {
 
 export async function patchSiteConfig(layout: Layout, file: string, domain: string, ssl: boolean): Promise<void> {
   const source = await readFile(file, 'utf8');
-  await writeFileAtomic(file, insertConfigBlock(source, siteConfigBlock(layout, domain, ssl)), 0o640);
+  await writeFileAtomic(file, insertConfigBlock(source, siteConfigBlock(layout, domain, ssl)), 'keep');
 }

@@ -116,7 +116,7 @@ const convertSteps: Step<ConvertContext>[] = [
       await patchSiteConfig(engine.layout, plan.paths.config, plan.domain, info?.ssl ?? false);
     },
     async undo({ plan, originalConfig }) {
-      await writeFileAtomic(plan.paths.config, originalConfig, 0o640);
+      await writeFileAtomic(plan.paths.config, originalConfig, 'keep');
     },
   },
   {

@@ -27,7 +27,10 @@ export async function createSite(engine: Engine, domain: string, flags: SiteCrea
     if (!(await exists(path.join(paths.htdocs, 'wp-settings.php')))) {
       throw new SiteCreateError(`wo site create ${domain} did not install WordPress in ${paths.htdocs}`);
     }
-    return await convertSite(engine, domain);
+    const result = await convertSite(engine, domain);
+    // A site made a moment ago has nothing worth reverting to: don't keep a core copy for it.
+    await removeBackups(engine.layout, domain);
+    return result;
   } catch (err) {
     engine.progress(`${domain}: creation failed, removing the site again`);
     const leftovers = await removeSiteCompletely(engine, domain);

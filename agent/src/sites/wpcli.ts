@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import type { CommandRunner } from '@wofleet/shared';
 import type { SitePaths } from '../config/paths.js';
 
@@ -9,6 +10,11 @@ export interface WpCli {
   importDb(site: SitePaths, file: string): Promise<void>;
 }
 
+/** A shared-core site's core is behind its `wp` link; a traditional site's is htdocs itself. */
+async function corePath(site: SitePaths): Promise<string> {
+  return (await lstat(site.coreLink).then(() => true, () => false)) ? site.coreLink : site.htdocs;
+}
+
 /**
  * WP-CLI resolves --path and would look for wp-config.php beside the release;
  * WP_CONFIG_PATH points it at the site's own config instead (DESIGN §5.3).
@@ -16,7 +22,7 @@ export interface WpCli {
 export function createWpCli(wpBin: string, run: CommandRunner, env: Record<string, string | undefined> = process.env): WpCli {
   const wp = async (site: SitePaths, args: string[], timeoutMs = 10 * 60_000) =>
     (
-      await run(wpBin, [`--path=${site.coreLink}`, '--allow-root', '--skip-plugins', '--skip-themes', ...args], {
+      await run(wpBin, [`--path=${await corePath(site)}`, '--allow-root', '--skip-plugins', '--skip-themes', ...args], {
         env: { ...env, WP_CONFIG_PATH: site.config },
         timeoutMs,
       })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a directory so a rename or new entry in it survives a power cut. */
@@ -19,14 +19,19 @@ function tempNameBeside(target: string): string {
 /**
  * Write a file so that readers see either the old or the new content, never a
  * mix: temp file beside it, fsync, rename(2) over it, fsync the directory.
+ * With mode 'keep', an existing file keeps its owner and mode (a site's
+ * wp-config.php belongs to the web user; a root-owned copy would lock PHP out).
  */
-export async function writeFileAtomic(target: string, data: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(target: string, data: string, mode: number | 'keep' = 0o644): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });
+  const previous = mode === 'keep' ? await stat(target) : undefined;
+  const finalMode = previous ? previous.mode & 0o7777 : mode === 'keep' ? 0o644 : mode;
   const tmp = tempNameBeside(target);
-  const handle = await open(tmp, 'wx', mode);
+  const handle = await open(tmp, 'wx', finalMode);
   try {
     await handle.writeFile(data);
-    await handle.chmod(mode);
+    await handle.chmod(finalMode);
+    if (previous) await handle.chown(previous.uid, previous.gid);
     await handle.sync();
   } catch (err) {
     await handle.close();
