@@ -1,0 +1,30 @@
+// Settings of the `wo`/`wp` stand-ins (tests only). The stack harness
+// (tests/support/stack.ts) writes them to a JSON file and names it in
+// $WOFLEET_STANDIN_CONFIG; every path the stand-ins touch comes from there.
+import fs from 'node:fs';
+
+/**
+ * @typedef {object} StandinConfig
+ * @property {string} sitesRoot            like /var/www
+ * @property {{ sitesAvailable: string, sitesEnabled: string, reload: string[], pidFile: string, listen: string, port: number }} nginx
+ * @property {{ socketDir: string, bin: string, defaultVersion: string }} php
+ * @property {{ host: string, port: number, user: string, password: string }} mysql
+ * @property {string} wordpressArchive     wordpress-X.Y.Z.tar.gz (top directory `wordpress/`)
+ * @property {string} woDatabase           WordOps' SQLite file (dbase.db)
+ * @property {string} dbLedger             one JSON line per database/user created, for cleanup
+ * @property {string} wpBin                the `wp` stand-in
+ * @property {string} webUser              owner of site files (www-data)
+ */
+
+/** @returns {StandinConfig} */
+export function loadConfig() {
+  const file = process.env.WOFLEET_STANDIN_CONFIG;
+  if (!file) {
+    throw new Error('WOFLEET_STANDIN_CONFIG is not set (this stand-in only runs inside the test stack)');
+  }
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read stand-in config ${file}: ${err.message}`);
+  }
+}
