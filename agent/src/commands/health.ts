@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import net from 'node:net';
 import { describeError } from '@wofleet/shared';
+import { foreignOwnedSharedEntries } from '../core/ownership.js';
 import { managedFiles } from '../core/shared-files.js';
 import type { Engine } from '../engine.js';
 import { verifyCoreFiles } from '../releases/index.js';
@@ -45,6 +46,13 @@ export async function healthCommand(engine: Engine, options: { site?: string }):
   const missing: string[] = [];
   for (const file of managedFiles(engine.layout)) if (!(await access(file.path).then(() => true, () => false))) missing.push(file.path);
   add('shared files', missing.length ? 'unhealthy' : 'ok', missing.length ? `missing: ${missing.join(', ')}` : 'dispatcher, bootstrap, MU-plugin present');
+
+  const foreign = await foreignOwnedSharedEntries(engine.layout);
+  add(
+    'shared ownership',
+    foreign.length ? 'degraded' : 'ok',
+    foreign.length ? `not owned by the agent (PHP could write there; run 'init --force'): ${foreign.join(', ')}` : 'shared tree owned by the agent',
+  );
 
   const sockets = await engine.fpm.sockets();
   const dead: string[] = [];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { StateError, UsageError, type Digest } from '@wofleet/shared';
 import { normaliseModes } from '../core/disk-usage.js';
 import { linkedRelease, pointCoreLink } from '../core/links.js';
+import { reassertSharedOwnership } from '../core/ownership.js';
 import { ensureHealthToken, writeManagedFiles } from '../core/shared-files.js';
 import type { Engine } from '../engine.js';
 import { listReleases, stageRelease, type ReleaseInfo } from '../releases/index.js';
@@ -87,6 +88,7 @@ export async function initCommand(engine: Engine, options: InitOptions): Promise
       await writeBaseline(layout, DEFAULT_BASELINE);
       if (!created) repaired.push('baseline.json');
     }
+    if (options.force) repaired.push(...(await reassertSharedOwnership(layout)).map((e) => `owner of ${e}`));
     if (!state) {
       state = newState(engine.now());
       await writeState(layout, state);

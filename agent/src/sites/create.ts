@@ -2,6 +2,7 @@ import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, UsageError, WofleetError } from '@wofleet/shared';
 import { sitePaths } from '../config/paths.js';
+import { reassertSharedOwnership } from '../core/ownership.js';
 import type { Engine } from '../engine.js';
 import { removeBackups } from './backup.js';
 import { convertSite, type ConvertResult } from './convert.js';
@@ -23,6 +24,7 @@ export async function createSite(engine: Engine, domain: string, flags: SiteCrea
   try {
     engine.progress(`${domain}: wo site create`);
     await engine.wo.createSite(domain, flags);
+    await reassertSharedOwnership(engine.layout);
     // wo exits 0 on many failures (DESIGN §4): check the result, not the code.
     if (!(await exists(path.join(paths.htdocs, 'wp-settings.php')))) {
       throw new SiteCreateError(`wo site create ${domain} did not install WordPress in ${paths.htdocs}`);

@@ -2,6 +2,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '@wofleet/shared';
 import { linkedRelease } from '../core/links.js';
+import { reassertSharedOwnership } from '../core/ownership.js';
 import type { Engine } from '../engine.js';
 import { isCompleteRelease } from '../releases/index.js';
 import { readState, writeState } from '../state/store.js';
@@ -21,6 +22,7 @@ export async function removeSite(engine: Engine, domain: string): Promise<Remove
   const site = await requireSharedSite(engine, domain);
   engine.progress(`${domain}: wo site delete`);
   await engine.wo.deleteSite(domain);
+  await reassertSharedOwnership(engine.layout);
   if (await lstat(site.paths.root).then(() => true, () => false)) {
     throw new StateError(`wo site delete ${domain} left ${site.paths.root} behind`);
   }
