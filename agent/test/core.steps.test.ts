@@ -25,12 +25,12 @@ describe('runSteps', () => {
     expect(ctx.log).toEqual(['run a', 'run b']);
   });
 
-  it('undoes completed steps newest first and names the failed step', async () => {
+  it('undoes the failed step and the completed ones, newest first, and names the failed step', async () => {
     const ctx: Ctx = { log: [] };
     const err = await runSteps(ctx, [step('a'), step('b', false, false), step('c'), step('d', true)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepFailedError);
     expect((err as Error).message).toBe('d failed: d broke; reverted');
-    expect(ctx.log).toEqual(['run a', 'run b', 'run c', 'undo c', 'undo a']);
+    expect(ctx.log).toEqual(['run a', 'run b', 'run c', 'undo d', 'undo c', 'undo a']);
   });
 
   it('reports an undo that fails', async () => {

@@ -2,8 +2,8 @@ import { describeError, WofleetError } from '@wofleet/shared';
 
 /**
  * A command is a list of named steps composed as data (like Deployer's recipes).
- * A step that changes something the site serves has an `undo`; when a later step
- * fails, the completed steps are undone newest first and the failure names the
+ * A step that changes something the site serves has an `undo`; when a step fails,
+ * it and the completed steps are undone newest first and the failure names the
  * step that broke.
  */
 export interface Step<C> {
@@ -46,7 +46,9 @@ export async function runSteps<C>(ctx: C, steps: readonly Step<C>[], onEvent: (e
     } catch (err) {
       onEvent({ kind: 'failed', step: step.name, error: describeError(err) });
       const undoErrors: string[] = [];
-      const undoable = done.filter((s) => s.undo).reverse();
+      // The failed step is undone too: it may have changed something before it broke,
+      // so every undo must cope with a partial run of its step.
+      const undoable = [...done, step].filter((s) => s.undo).reverse();
       for (const prior of undoable) {
         onEvent({ kind: 'undo', step: prior.name });
         try {
