@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createLogger, runCommand, type CommandRunner, type Logger } from '@wofleet/shared';
 import type { AgentConfig } from './config/schema.js';
+import { createOutbox } from './events/outbox.js';
+import type { EventSink } from './events/types.js';
 import { layoutOf, type Layout } from './config/paths.js';
 import { createFpmControl, type FpmControl } from './health/fpm.js';
 import { createSiteProbe, type SiteProbe } from './health/probe.js';
@@ -20,6 +22,8 @@ export interface Engine {
   wp: WpCli;
   probe: SiteProbe;
   fpm: FpmControl;
+  /** State changes for the fleet: queued on disk, published to NATS by the daemon. */
+  events: EventSink;
   now: () => Date;
   /** Human progress lines for long work (the CLI prints them on stderr). */
   progress: (message: string) => void;
@@ -30,6 +34,7 @@ export interface EngineOverrides {
   run?: CommandRunner;
   progress?: (message: string) => void;
   now?: () => Date;
+  events?: EventSink;
   env?: Record<string, string | undefined>;
 }
 
@@ -47,6 +52,7 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     wp: createWpCli(config.wpBin, run, env),
     probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
     fpm: createFpmControl(layout, config.php.socketDir, config.probe.timeoutMs),
+    events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now),
     now: overrides.now ?? (() => new Date()),
     progress: overrides.progress ?? (() => {}),
   };

@@ -3,6 +3,7 @@ import type { Engine } from '../engine.js';
 import { listReleases, pruneReleases, type PruneResult } from '../releases/index.js';
 import { requireState } from '../state/store.js';
 import { withServerLock } from './mutation.js';
+import { EVENT_TYPE } from '../events/types.js';
 
 export interface ReleaseRow {
   id: string;
@@ -40,6 +41,8 @@ export async function pruneCommand(engine: Engine, keep: number | undefined): Pr
   return withServerLock(engine, 'prune', async () => {
     const state = await requireState(engine.layout);
     const protect = [state.previous].filter((id): id is string => id !== undefined);
-    return pruneReleases(engine.layout, { keep: keep ?? engine.config.keepReleases, protect });
+    const result = await pruneReleases(engine.layout, { keep: keep ?? engine.config.keepReleases, protect });
+    if (result.removed.length > 0) await engine.events.emit(EVENT_TYPE.pruned, { removed: result.removed, freedBytes: result.freedBytes });
+    return result;
   });
 }

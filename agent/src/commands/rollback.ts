@@ -10,6 +10,7 @@ import { killPoint } from '../state/killpoints.js';
 import { requireState, writeState, type AgentState, type UpdateRecord } from '../state/store.js';
 import { requireCurrentRelease } from './current.js';
 import { withServerLock } from './mutation.js';
+import { EVENT_TYPE } from '../events/types.js';
 
 export interface RollbackOptions {
   to?: string;
@@ -115,6 +116,7 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
       record.finishedAt = engine.now().toISOString();
     }
     await writeState(engine.layout, state);
+    await engine.events.emit(EVENT_TYPE.rolledBack, { from: from.id, to: to.id, version: to.version, restoredDbs: ctx.restored });
     const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
     return { from: summary(from), to: summary(to), restoredDbs: ctx.restored, warnings };
   });

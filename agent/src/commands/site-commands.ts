@@ -11,6 +11,7 @@ import { removeTree } from '../releases/index.js';
 import { rm } from 'node:fs/promises';
 import { requireState } from '../state/store.js';
 import { withServerLock } from './mutation.js';
+import { EVENT_TYPE } from '../events/types.js';
 
 export interface SiteSummary {
   domain: string;
@@ -36,6 +37,7 @@ export async function createCommand(engine: Engine, domain: string, flags: SiteC
   return withServerLock(engine, `create ${domain}`, async () => {
     await requireState(engine.layout);
     const { plan, backupDir } = await createSite(engine, domain, flags);
+    await engine.events.emit(EVENT_TYPE.siteCreated, { domain, release: plan.release.id });
     return summarise(plan, backupDir);
   });
 }
@@ -48,6 +50,7 @@ export async function convertCommand(engine: Engine, domain: string, options: { 
   return withServerLock(engine, `convert ${domain}`, async () => {
     await requireState(engine.layout);
     const { plan, backupDir } = await convertSite(engine, domain);
+    await engine.events.emit(EVENT_TYPE.siteConverted, { domain, release: plan.release.id });
     return summarise(plan, backupDir);
   });
 }
@@ -55,14 +58,18 @@ export async function convertCommand(engine: Engine, domain: string, options: { 
 export async function revertCommand(engine: Engine, domain: string): Promise<RevertResult> {
   return withServerLock(engine, `convert --revert ${domain}`, async () => {
     await requireState(engine.layout);
-    return revertSite(engine, domain);
+    const result = await revertSite(engine, domain);
+    await engine.events.emit(EVENT_TYPE.siteReverted, { domain });
+    return result;
   });
 }
 
 export async function removeCommand(engine: Engine, domain: string): Promise<RemoveResult> {
   return withServerLock(engine, `remove ${domain}`, async () => {
     await requireState(engine.layout);
-    return removeSite(engine, domain);
+    const result = await removeSite(engine, domain);
+    await engine.events.emit(EVENT_TYPE.siteRemoved, { domain });
+    return result;
   });
 }
 

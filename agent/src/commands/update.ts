@@ -5,11 +5,12 @@ import { restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';
-import { pruneReleases, stageRelease, type ReleaseInfo } from '../releases/index.js';
+import { pruneReleases, readRelease, stageRelease, type ReleaseInfo } from '../releases/index.js';
 import { listSharedSites, type SharedSite } from '../sites/inventory.js';
 import { killPoint } from '../state/killpoints.js';
 import { MAX_UPDATE_RECORDS, requireState, writeState, type AgentState, type DbSnapshot, type UpdateRecord } from '../state/store.js';
 import { withServerLock } from './mutation.js';
+import { EVENT_TYPE } from '../events/types.js';
 import { requireCurrentRelease } from './current.js';
 
 export interface UpdateOptions {
@@ -31,7 +32,7 @@ export interface UpdateResult {
 
 interface UpdateContext {
   engine: Engine;
-  options: UpdateOptions;
+  options: ActivateOptions;
   state: AgentState;
   from: ReleaseInfo;
   to: ReleaseInfo;
@@ -138,70 +139,110 @@ export const updateSteps: Step<UpdateContext>[] = [
   },
 ];
 
-export async function updateCommand(engine: Engine, options: UpdateOptions): Promise<UpdateResult> {
-  return withServerLock(engine, `update --release ${options.release}`, async () => {
-    const state = await requireState(engine.layout);
-    const from = await requireCurrentRelease(engine);
-    engine.progress(`staging ${options.release}`);
-    const to = await stageRelease(
-      { config: engine.config, layout: engine.layout, log: engine.log, run: engine.run },
-      {
-        source: options.release,
-        digest: options.digest,
-        expectVersion: isWordPressVersion(options.release) ? options.release : undefined,
-        dedupeAgainst: from.path,
-        onProgress: engine.progress,
-      },
-    );
-    const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
-    const sites = await listSharedSites(engine);
-    if (to.id === from.id) {
-      return { from: summary(from), to: summary(to), changed: false, sites: sites.length, dbUpgraded: [], pruned: [] };
-    }
-    const canary = options.force ? undefined : chooseCanary(options.canary, state, sites);
-    if (canary && state.canarySite !== canary) {
-      state.canarySite = canary;
-      await writeState(engine.layout, state);
-    }
-    const record: UpdateRecord = {
-      id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
-      from: from.id,
-      to: to.id,
-      fromDbVersion: from.dbVersion,
-      toDbVersion: to.dbVersion,
-      startedAt: engine.now().toISOString(),
-      outcome: 'running',
-      snapshots: [],
-    };
-    state.updates.push(record);
-    state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
+export interface StageOptions {
+  release: string;
+  digest?: Digest;
+}
+
+/** Stage (verify, extract, dedupe against current) without switching anything. */
+async function stageForUpdate(engine: Engine, options: StageOptions): Promise<ReleaseInfo> {
+  const from = await requireCurrentRelease(engine);
+  engine.progress(`staging ${options.release}`);
+  const staged = await stageRelease(
+    { config: engine.config, layout: engine.layout, log: engine.log, run: engine.run },
+    {
+      source: options.release,
+      digest: options.digest,
+      expectVersion: isWordPressVersion(options.release) ? options.release : undefined,
+      dedupeAgainst: from.path,
+      onProgress: engine.progress,
+    },
+  );
+  if (!staged.reused) await engine.events.emit(EVENT_TYPE.staged, { release: staged.id, version: staged.version, newBytes: staged.newBytes });
+  return staged;
+}
+
+export interface ActivateOptions {
+  canary?: string;
+  force?: boolean;
+}
+
+/** The switch part of an update, for a release already staged (the controller pre-stages). */
+async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOptions): Promise<UpdateResult> {
+  const state = await requireState(engine.layout);
+  const from = await requireCurrentRelease(engine);
+  const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
+  const sites = await listSharedSites(engine);
+  if (to.id === from.id) {
+    return { from: summary(from), to: summary(to), changed: false, sites: sites.length, dbUpgraded: [], pruned: [] };
+  }
+  const canary = options.force ? undefined : chooseCanary(options.canary, state, sites);
+  if (canary && state.canarySite !== canary) {
+    state.canarySite = canary;
     await writeState(engine.layout, state);
-    const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [] };
-    try {
-      await runSteps(ctx, updateSteps, (e) => {
-        if (e.kind === 'start') engine.progress(e.description);
-        if (e.kind === 'undo') engine.progress(`reverting: ${e.step}`);
-      });
-    } catch (err) {
-      record.outcome = 'reverted';
-      record.finishedAt = engine.now().toISOString();
-      await writeState(engine.layout, state);
-      throw err;
-    }
-    record.outcome = 'succeeded';
+  }
+  const record: UpdateRecord = {
+    id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
+    from: from.id,
+    to: to.id,
+    fromDbVersion: from.dbVersion,
+    toDbVersion: to.dbVersion,
+    startedAt: engine.now().toISOString(),
+    outcome: 'running',
+    snapshots: [],
+  };
+  state.updates.push(record);
+  state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
+  await writeState(engine.layout, state);
+  const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [] };
+  try {
+    await runSteps(ctx, updateSteps, (e) => {
+      if (e.kind === 'start') engine.progress(e.description);
+      if (e.kind === 'undo') engine.progress(`reverting: ${e.step}`);
+    });
+  } catch (err) {
+    record.outcome = 'reverted';
     record.finishedAt = engine.now().toISOString();
     await writeState(engine.layout, state);
-    const pruned = await pruneAfterUpdate(engine, state);
-    return {
-      from: summary(from),
-      to: summary(to),
-      changed: true,
-      canary,
-      sites: sites.length,
-      dbUpgraded: record.snapshots.map((s) => s.domain),
-      pruned,
-    };
+    throw err;
+  }
+  record.outcome = 'succeeded';
+  record.finishedAt = engine.now().toISOString();
+  await writeState(engine.layout, state);
+  await engine.events.emit(EVENT_TYPE.switched, { from: from.id, to: to.id, version: to.version, sites: sites.length, canary });
+  if (record.snapshots.length > 0) {
+    await engine.events.emit(EVENT_TYPE.dbUpgraded, { from: from.dbVersion, to: to.dbVersion, sites: record.snapshots.map((s) => s.domain) });
+  }
+  const pruned = await pruneAfterUpdate(engine, state);
+  return {
+    from: summary(from),
+    to: summary(to),
+    changed: true,
+    canary,
+    sites: sites.length,
+    dbUpgraded: record.snapshots.map((s) => s.domain),
+    pruned,
+  };
+}
+
+/** update = stage + activate under one lock. */
+export async function updateCommand(engine: Engine, options: UpdateOptions): Promise<UpdateResult> {
+  return withServerLock(engine, `update --release ${options.release}`, async () => {
+    await requireState(engine.layout);
+    const to = await stageForUpdate(engine, options);
+    return activate(engine, to, options);
   });
+}
+
+export async function stageCommand(engine: Engine, options: StageOptions): Promise<ReleaseInfo> {
+  return withServerLock(engine, `stage ${options.release}`, async () => {
+    await requireState(engine.layout);
+    return stageForUpdate(engine, options);
+  });
+}
+
+export async function activateCommand(engine: Engine, releaseId: string, options: ActivateOptions): Promise<UpdateResult> {
+  return withServerLock(engine, `activate ${releaseId}`, async () => activate(engine, await readRelease(engine.layout, releaseId), options));
 }
 
 function chooseCanary(requested: string | undefined, state: AgentState, sites: SharedSite[]): string | undefined {

@@ -22,6 +22,8 @@ export interface Layout {
   lockFile: string;
   backupsDir: string;
   snapshotsDir: string;
+  outboxDir: string;
+  operationsDir: string;
   sitesRoot: string;
 }
 
@@ -46,6 +48,8 @@ export function layoutOf(config: AgentConfig): Layout {
     lockFile: path.join(config.stateDir, 'lock'),
     backupsDir: path.join(config.stateDir, 'backups'),
     snapshotsDir: path.join(config.stateDir, 'snapshots'),
+    outboxDir: path.join(config.stateDir, 'outbox'),
+    operationsDir: path.join(config.stateDir, 'operations'),
     sitesRoot: config.sitesRoot,
   };
 }

@@ -67,6 +67,39 @@ export const agentConfigSchema = z
         maxFiles: 20_000,
         minFreeBytes: 512 * 1024 * 1024,
       }),
+    /** This server's name in the fleet (NATS subjects, certificates). */
+    serverId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be 1-63 lower-case letters, digits or hyphens' })
+      .default('local'),
+    grpc: z
+      .object({
+        /** Where `serve` listens for the controller. */
+        listen: hostPort.default('0.0.0.0:7443'),
+        /** Fleet CA, this agent's certificate and key (PEM files); see `wofleet-agent enroll`. */
+        caFile: absolutePath.optional(),
+        certFile: absolutePath.optional(),
+        keyFile: absolutePath.optional(),
+      })
+      .strict()
+      .default({ listen: '0.0.0.0:7443' }),
+    nats: z
+      .object({
+        servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),
+        /** NATS credentials file (JWT + nkey seed), when the server requires them. */
+        credsFile: absolutePath.optional(),
+        user: z.string().optional(),
+        pass: z.string().optional(),
+        tls: z
+          .object({ caFile: absolutePath.optional(), certFile: absolutePath.optional(), keyFile: absolutePath.optional() })
+          .strict()
+          .optional(),
+        heartbeatSeconds: z.number().int().min(1).max(3600).default(10),
+        /** JetStream stream that keeps agent events while the controller is away. */
+        stream: z.string().regex(/^[A-Za-z0-9_-]+$/).default('WOFLEET_EVENTS'),
+      })
+      .strict()
+      .default({ servers: ['nats://127.0.0.1:4222'], heartbeatSeconds: 10, stream: 'WOFLEET_EVENTS' }),
   })
   .strict();
 
