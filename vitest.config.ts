@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/test/**/*.test.ts', 'agent/test/**/*.test.ts'],
+          include: ['shared/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'proto/test/**/*.test.ts'],
           testTimeout: 60_000,
         },
       },

@@ -5,3 +5,4 @@ export * from './validate/domain.js';
 export * from './validate/version.js';
 export * from './validate/digest.js';
 export * from './config/load.js';
+export * from './tls/index.js';

@@ -12,6 +12,7 @@ import { updateCommand } from '../commands/update.js';
 import { baselineSetCommand, baselineShowCommand } from '../commands/baseline.js';
 import { loadAgentConfig } from '../config/load.js';
 import { createEngine, type Engine } from '../engine.js';
+import { startAgent } from '../daemon/serve.js';
 import { CACHE_TYPES, createFlags, digestFromFlags, PHP_VERSIONS, positiveInt } from './args.js';
 import { printJson, printLines } from './output.js';
 import { renderHealth, renderReleases, renderSites, renderStatus } from './render.js';
@@ -226,6 +227,28 @@ baseline
   .action(async (o: { plugin?: string[]; theme?: string; option?: string[]; file?: string }, cmd: Command) => {
     const r = await baselineSetCommand(await engineFor(cmd), o);
     out(cmd, r, () => ['baseline updated']);
+  });
+
+program
+  .command('serve')
+  .description('run as the daemon: gRPC (mutual TLS) for the controller, heartbeats and events to NATS')
+  .action(async (_o: unknown, cmd: Command) => {
+    const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
+    const daemonLog = createLogger('wofleet-agent', 'info');
+    const agent = await startAgent(await loadAgentConfig(file), daemonLog);
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        daemonLog.info({ signal }, 'signal received');
+        agent.stop().then(resolve, (err: unknown) => {
+          daemonLog.error({ err }, 'stop failed');
+          resolve();
+        });
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    });
+    // Lingering handles (sockets being closed) must not keep a stopped daemon alive.
+    process.exit(EXIT.ok);
   });
 
 async function main(argv: string[]): Promise<number> {

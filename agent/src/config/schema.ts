@@ -72,6 +72,8 @@ export const agentConfigSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be 1-63 lower-case letters, digits or hyphens' })
       .default('local'),
+    /** How often the daemon runs the full health check (heartbeats carry its last result). */
+    healthCheckSeconds: z.number().int().min(5).max(3600).default(60),
     grpc: z
       .object({
         /** Where `serve` listens for the controller. */

@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { sitePaths, type SitePaths } from '../config/paths.js';
 import { siteCoreLink, type CoreLink } from '../core/links.js';
 import type { Engine } from '../engine.js';
@@ -29,4 +29,19 @@ export async function requireSharedSite(engine: Engine, domain: string): Promise
   const exists = await lstat(paths.root).then(() => true, () => false);
   if (!exists) throw new NotFoundError(`unknown site ${domain}: no ${paths.root}`);
   throw new StateError(`${domain} is not a shared-core site (convert it first)`);
+}
+
+/**
+ * Shared-core sites found on disk alone, without asking WordOps: cheap enough for
+ * every heartbeat (spawning `wo` every few seconds is not).
+ */
+export async function scanSharedSites(engine: Engine): Promise<SharedSite[]> {
+  const names = await readdir(engine.config.sitesRoot).catch(() => [] as string[]);
+  const sites: SharedSite[] = [];
+  for (const domain of names.sort()) {
+    const paths = sitePaths(engine.config, domain);
+    const link = await siteCoreLink(engine.layout, paths);
+    if (link) sites.push({ domain, paths, link });
+  }
+  return sites;
 }

@@ -1,0 +1,241 @@
+import { statfs } from 'node:fs/promises';
+import { NotFoundError } from '@wofleet/shared';
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type {
+  AgentServiceHandlers,
+  AgentStatusInput,
+  HealthLevel,
+  OperationInput,
+  OperationKind,
+  OperationState as WireOperationState,
+} from '@wofleet/proto';
+import { baselineSetCommand, baselineShowCommand } from '../../commands/baseline.js';
+import { healthCommand, type Level } from '../../commands/health.js';
+import { listCommand } from '../../commands/list.js';
+import { pruneCommand, releasesCommand } from '../../commands/releases.js';
+import { rollbackCommand } from '../../commands/rollback.js';
+import { convertCommand, createCommand, removeCommand, revertCommand } from '../../commands/site-commands.js';
+import { statusCommand } from '../../commands/status.js';
+import { activateCommand, stageCommand } from '../../commands/update.js';
+import { upgradeDbCommand } from '../../commands/upgrade-db.js';
+import type { Engine } from '../../engine.js';
+import { isTerminal, type OperationRecord, type OperationRegistry } from '../../operations/index.js';
+import { createFlags } from '../../cli/args.js';
+import { toServiceError } from './status-codes.js';
+import * as v from './validate.js';
+
+export interface HandlerDeps {
+  engine: Engine;
+  operations: OperationRegistry;
+  agentVersion: string;
+  startedAt: number;
+  /** Called after a mutation finishes, e.g. to publish its events at once. */
+  afterMutation?: () => void;
+}
+
+const LEVEL: Record<Level | 'healthy', HealthLevel> = {
+  ok: 'HEALTH_LEVEL_OK',
+  healthy: 'HEALTH_LEVEL_OK',
+  degraded: 'HEALTH_LEVEL_DEGRADED',
+  unhealthy: 'HEALTH_LEVEL_UNHEALTHY',
+};
+
+export function toWireOperation(r: OperationRecord): OperationInput {
+  return {
+    id: r.id,
+    kind: r.kind as OperationKind,
+    state: `OPERATION_STATE_${r.state}` as WireOperationState,
+    error: r.error?.message ?? '',
+    errorKind: r.error?.kind ?? '',
+    resultJson: r.result === undefined ? '' : JSON.stringify(r.result),
+    progress: r.progress.map((p) => p.message),
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt ?? '',
+  };
+}
+
+const MARK = { current: 'RELEASE_MARK_CURRENT', canary: 'RELEASE_MARK_CANARY', previous: 'RELEASE_MARK_PREVIOUS' } as const;
+
+/** Unary handler: typed request in, typed answer or mapped error out; no logic here. */
+function unary<Req, Res>(work: (request: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    work(call.request).then(
+      (answer) => callback(null, answer),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+/** How long a mutation may take before the RPC returns it still running. */
+const QUICK_MS = 50;
+
+export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
+  const { engine, operations } = deps;
+
+  /**
+   * Start (or attach to) an idempotent operation and answer with it: terminal if it
+   * finished at once, else running (follow with WatchOperation / GetOperation).
+   */
+  const mutation = <Req extends { operationId: string }>(
+    kind: OperationKind,
+    parse: (request: Req) => unknown,
+    work: (engine: Engine, parsed: never) => Promise<unknown>,
+  ) =>
+    unary<Req, OperationInput>(async (request) => {
+      const id = v.operationId(request.operationId);
+      const parsed = parse(request);
+      const done = operations.run(id, kind, parsed, async (progress) => {
+        try {
+          return await work({ ...engine, progress }, parsed as never);
+        } finally {
+          deps.afterMutation?.();
+        }
+      });
+      const first = await Promise.race([done, new Promise<undefined>((r) => setTimeout(() => r(undefined), QUICK_MS))]);
+      const record = first ?? operations.get(id);
+      if (!record) throw new Error(`operation ${id} vanished`);
+      return toWireOperation(record);
+    });
+
+  return {
+    GetStatus: unary(async () => {
+      const s = await statusCommand(engine);
+      const rel = (r?: { id: string; version: string; dbVersion: number }) => r && { id: r.id, version: r.version, dbVersion: r.dbVersion };
+      const free = await statfs(engine.layout.sharedRoot);
+      const answer: AgentStatusInput = {
+        serverId: engine.config.serverId,
+        agentVersion: deps.agentVersion,
+        uptimeSeconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+        current: rel(s.current),
+        canary: rel(s.canary),
+        previous: rel(s.previous),
+        canarySite: s.canarySite ?? '',
+        releases: s.releases,
+        sites: s.sites,
+        health: s.health,
+        disk: { ...s.disk, freeBytes: free.bavail * free.bsize },
+        lastUpdate: s.lastUpdate && { ...s.lastUpdate, finishedAt: s.lastUpdate.finishedAt ?? '' },
+      };
+      return answer;
+    }),
+    ListSites: unary(async () => ({
+      sites: (await listCommand(engine)).map((s) => ({
+        domain: s.domain,
+        php: s.php,
+        cache: s.cache,
+        ssl: s.ssl,
+        link: s.link === 'canary' ? ('SITE_LINK_CANARY' as const) : ('SITE_LINK_CURRENT' as const),
+        release: s.release ?? '',
+        version: s.version ?? '',
+        health: LEVEL[s.health],
+        problem: s.problem ?? '',
+      })),
+    })),
+    CheckHealth: unary(async (request) => {
+      const h = await healthCommand(engine, { site: v.optionalDomain('site', request.site) });
+      return { level: LEVEL[h.level], checks: h.checks.map((c) => ({ name: c.name, level: LEVEL[c.level], detail: c.detail })) };
+    }),
+    ListReleases: unary(async () => ({
+      releases: (await releasesCommand(engine)).map((r) => ({
+        ...r,
+        marks: r.marks.map((m) => MARK[m]),
+      })),
+    })),
+    GetBaseline: unary(async () => {
+      const b = await baselineShowCommand(engine);
+      return {
+        plugins: b.plugins,
+        theme: b.theme ?? '',
+        options: Object.fromEntries(Object.entries(b.options).map(([k, val]) => [k, JSON.stringify(val)])),
+      };
+    }),
+    StageRelease: mutation(
+      'OPERATION_KIND_STAGE_RELEASE',
+      (r: { operationId: string; source: string; sha1: string; sha256: string }) => ({
+        release: v.source(r.source),
+        digest: v.digest(r.sha1, r.sha256),
+      }),
+      (e, p: Parameters<typeof stageCommand>[1]) => stageCommand(e, p),
+    ),
+    Activate: mutation(
+      'OPERATION_KIND_ACTIVATE',
+      (r: { operationId: string; releaseId: string; canarySite: string; skipCanary: boolean }) => ({
+        releaseId: v.releaseId('release_id', r.releaseId),
+        canary: v.optionalDomain('canary_site', r.canarySite),
+        force: r.skipCanary,
+      }),
+      (e, p: { releaseId: string; canary?: string; force: boolean }) => activateCommand(e, p.releaseId, p),
+    ),
+    Rollback: mutation(
+      'OPERATION_KIND_ROLLBACK',
+      (r: { operationId: string; toRelease: string; restoreDb: boolean }) => ({
+        to: r.toRelease === '' ? undefined : v.field('to_release', r.toRelease, 128),
+        restoreDb: r.restoreDb,
+      }),
+      (e, p: Parameters<typeof rollbackCommand>[1]) => rollbackCommand(e, p),
+    ),
+    UpgradeDb: mutation(
+      'OPERATION_KIND_UPGRADE_DB',
+      (r: { operationId: string; site: string }) => ({ site: v.optionalDomain('site', r.site) }),
+      (e, p: { site?: string }) => upgradeDbCommand(e, p.site),
+    ),
+    Prune: mutation(
+      'OPERATION_KIND_PRUNE',
+      (r: { operationId: string; keep: number }) => ({ keep: r.keep === 0 ? undefined : Math.min(r.keep, 1000) }),
+      (e, p: { keep?: number }) => pruneCommand(e, p.keep),
+    ),
+    CreateSite: mutation(
+      'OPERATION_KIND_CREATE_SITE',
+      (r: { operationId: string; domain: string; php: string; cache: string; letsEncrypt: boolean; adminEmail: string }) => ({
+        domain: v.domain('domain', r.domain),
+        flags: createFlags({
+          ...(r.php ? { [`php${v.field('php', r.php, 8).replace('.', '')}`]: true } : {}),
+          ...(r.cache ? { [v.field('cache', r.cache, 16)]: true } : {}),
+          le: r.letsEncrypt,
+          adminEmail: r.adminEmail === '' ? undefined : v.field('admin_email', r.adminEmail, 254),
+        }),
+      }),
+      (e, p: { domain: string; flags: Parameters<typeof createCommand>[2] }) => createCommand(e, p.domain, p.flags),
+    ),
+    ConvertSite: mutation(
+      'OPERATION_KIND_CONVERT_SITE',
+      (r: { operationId: string; domain: string; revert: boolean }) => ({ domain: v.domain('domain', r.domain), revert: r.revert }),
+      (e, p: { domain: string; revert: boolean }) => (p.revert ? revertCommand(e, p.domain) : convertCommand(e, p.domain, {})),
+    ),
+    RemoveSite: mutation(
+      'OPERATION_KIND_REMOVE_SITE',
+      (r: { operationId: string; domain: string }) => ({ domain: v.domain('domain', r.domain) }),
+      (e, p: { domain: string }) => removeCommand(e, p.domain),
+    ),
+    SetBaseline: mutation(
+      'OPERATION_KIND_SET_BASELINE',
+      (r: { operationId: string; baseline: { plugins: string[]; theme: string; options: Record<string, string> } | null }) => ({
+        plugin: (r.baseline?.plugins ?? []).map((p) => v.field('plugin', p, 256)),
+        theme: v.field('theme', r.baseline?.theme ?? '', 128),
+        option: Object.entries(r.baseline?.options ?? {}).map(([k, val]) => `${v.field('option', k, 128)}=${v.field(k, val)}`),
+      }),
+      (e, p: Parameters<typeof baselineSetCommand>[1]) => baselineSetCommand(e, p),
+    ),
+    GetOperation: unary(async (request) => {
+      const record = operations.get(v.operationId(request.operationId));
+      if (!record) throw new NotFoundError(`no operation ${request.operationId}`);
+      return toWireOperation(record);
+    }),
+    WatchOperation: (call: ServerWritableStream<{ operationId: string }, unknown>) => {
+      let id: string;
+      try {
+        id = v.operationId(call.request.operationId);
+        const unsubscribe = operations.watch(id, (event) => {
+          call.write({ operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at });
+          if (isTerminal(event.state)) {
+            queueMicrotask(() => unsubscribe?.());
+            call.end();
+          }
+        });
+        call.on('cancelled', () => unsubscribe());
+      } catch (err) {
+        call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { parseDigest, parseDomain, printable, UsageError, type Digest } from '@wofleet/shared';
+import { validateOperationId } from '../../operations/index.js';
+
+/**
+ * The gRPC input boundary: every request field is checked here and handed
+ * inward as a typed value. Strings are bounded so an oversized field is refused
+ * before it reaches a journal, a log or a command line.
+ */
+export const MAX_FIELD = 2048;
+
+export function field(name: string, value: string, max = MAX_FIELD): string {
+  if (value.length > max) throw new UsageError(`${name}: ${value.length} characters (${max} at most)`);
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new UsageError(`${name}: control characters are not allowed`);
+  return value;
+}
+
+export function operationId(value: string): string {
+  if (value === '') throw new UsageError('operation_id is required');
+  validateOperationId(field('operation_id', value, 128));
+  return value;
+}
+
+export function domain(name: string, value: string): string {
+  return parseDomain(field(name, value, 253 + 8));
+}
+
+export function optionalDomain(name: string, value: string): string | undefined {
+  return value === '' ? undefined : domain(name, value);
+}
+
+const RELEASE_ID = /^wp-[0-9A-Za-z.-]+-\d{8}T\d{6}Z(?:-\d+)?$/;
+
+export function releaseId(name: string, value: string): string {
+  if (!RELEASE_ID.test(field(name, value, 128))) {
+    throw new UsageError(`${name}: '${printable(value)}' is not a release id (wp-<version>-<stamp>)`);
+  }
+  return value;
+}
+
+/** A release source: path, file:// or http(s):// URL, or a version; the release code checks the rest. */
+export function source(value: string): string {
+  if (value === '') throw new UsageError('source is required');
+  return field('source', value);
+}
+
+export function digest(sha1: string, sha256: string): Digest | undefined {
+  if (sha1 && sha256) throw new UsageError('give either sha1 or sha256, not both');
+  if (sha1) return parseDigest('sha1', field('sha1', sha1, 64));
+  if (sha256) return parseDigest('sha256', field('sha256', sha256, 128));
+  return undefined;
+}

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { describeError, loadTlsMaterial, UsageError, type Logger } from '@wofleet/shared';
+import { withServerLock } from '../commands/mutation.js';
+import type { AgentConfig } from '../config/schema.js';
+import { createEngine } from '../engine.js';
+import { createOutbox } from '../events/outbox.js';
+import { OperationRegistry } from '../operations/index.js';
+import { startHealthMonitor } from './health-monitor.js';
+import { createAgentHandlers } from './grpc/handlers.js';
+import { startAgentServer } from './grpc/server.js';
+import { startNatsPublisher } from './nats/index.js';
+import { heartbeatSummary } from './summary.js';
+
+export interface RunningAgent {
+  port: number;
+  /** Graceful stop: refuse new work, let running operations finish, close everything. */
+  stop(): Promise<void>;
+}
+
+function agentVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * `wofleet-agent serve`: AgentService over mutual TLS for the controller,
+ * heartbeats and events to NATS, a periodic health check. Operations a crash cut
+ * short read INTERRUPTED; staging leftovers are cleaned before serving.
+ */
+export async function startAgent(config: AgentConfig, log: Logger): Promise<RunningAgent> {
+  const { caFile, certFile, keyFile } = config.grpc;
+  if (!caFile || !certFile || !keyFile) {
+    throw new UsageError('serve needs grpc.caFile, grpc.certFile and grpc.keyFile in the config (see wofleet-agent enroll)');
+  }
+  const tls = await loadTlsMaterial({ caFile, certFile, keyFile }, { expectRole: 'agent' });
+  const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId);
+  const engine = createEngine(config, { log, events: outbox });
+  const operations = await OperationRegistry.open(engine.layout.operationsDir, { log });
+  await withServerLock(engine, 'serve (start-up cleanup)', async () => {}).catch((err: unknown) =>
+    log.warn({ err: describeError(err) }, 'start-up cleanup skipped: another command holds the lock'),
+  );
+
+  let publisherWake = () => {};
+  const monitor = startHealthMonitor(engine, config.healthCheckSeconds * 1000, () => publisherWake());
+  const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log });
+  publisherWake = () => publisher.wake();
+  const handlers = createAgentHandlers({
+    engine,
+    operations,
+    agentVersion: agentVersion(),
+    startedAt: Date.now(),
+    afterMutation: () => {
+      publisher.wake();
+      void monitor.checkNow();
+    },
+  });
+  const { server, port } = await startAgentServer(config.grpc.listen, tls, handlers);
+  log.info({ port, serverId: config.serverId }, 'agent serving');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    stop: () =>
+      (stopping ??= (async () => {
+        operations.close();
+        log.info({ running: operations.running() }, 'stopping: refusing new work, finishing running operations');
+        await operations.drain();
+        monitor.stop();
+        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        await publisher.stop();
+      })()),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * @wofleet/proto: the gRPC contract of wofleet (DESIGN §2). The .proto files in
+ * wofleet/v1/ are the only definition of the wire format; the TypeScript types below
+ * are generated from them at build time (src/generated/, not committed).
+ *
+ * Naming of the message types (see PROTO_LOADER_OPTIONS for the field conventions):
+ * - `Foo` is a message as received (a handler's request, a client's response): every
+ *   field present, lowerCamelCase, int64 as number, enums as their names.
+ * - `FooInput` is a message as sent (a client's request, a handler's response): every
+ *   field optional; unset fields go on the wire as their defaults.
+ *
+ * The caller's certificate in a handler (grpc-js >= 1.10):
+ *   `call.getAuthContext().sslPeerCertificate?.raw` (DER Buffer; undefined without TLS
+ *   or client certificate), then `peerIdentity(raw)` from @wofleet/shared.
+ */
+export {
+  PROTO_FILES,
+  PROTO_LOADER_OPTIONS,
+  PROTO_ROOT,
+  loadAgentService,
+  loadControllerService,
+  type AgentServiceBinding,
+  type AgentServiceClientConstructor,
+  type ControllerServiceBinding,
+  type ControllerServiceClientConstructor,
+} from './load.js';
+export {
+  HEALTH_LEVEL,
+  OPERATION_KIND,
+  OPERATION_STATE,
+  RELEASE_MARK,
+  SERVER_STATE,
+  SITE_LINK,
+  isTerminalOperationState,
+  type HealthLevel,
+  type OperationKind,
+  type OperationState,
+  type ReleaseMark,
+  type ServerState,
+  type SiteLink,
+} from './enums.js';
+
+// AgentService: served by the agent daemon, called by the controller.
+export type { AgentServiceClient, AgentServiceDefinition, AgentServiceHandlers } from './generated/wofleet/v1/AgentService.js';
+export type { GetStatusRequest__Output as GetStatusRequest, GetStatusRequest as GetStatusRequestInput } from './generated/wofleet/v1/GetStatusRequest.js';
+export type { ReleaseSummary__Output as ReleaseSummary, ReleaseSummary as ReleaseSummaryInput } from './generated/wofleet/v1/ReleaseSummary.js';
+export type { HealthCounts__Output as HealthCounts, HealthCounts as HealthCountsInput } from './generated/wofleet/v1/HealthCounts.js';
+export type { DiskUsage__Output as DiskUsage, DiskUsage as DiskUsageInput } from './generated/wofleet/v1/DiskUsage.js';
+export type { UpdateSummary__Output as UpdateSummary, UpdateSummary as UpdateSummaryInput } from './generated/wofleet/v1/UpdateSummary.js';
+export type { AgentStatus__Output as AgentStatus, AgentStatus as AgentStatusInput } from './generated/wofleet/v1/AgentStatus.js';
+export type { ListSitesRequest__Output as ListSitesRequest, ListSitesRequest as ListSitesRequestInput } from './generated/wofleet/v1/ListSitesRequest.js';
+export type { Site__Output as Site, Site as SiteInput } from './generated/wofleet/v1/Site.js';
+export type { ListSitesResponse__Output as ListSitesResponse, ListSitesResponse as ListSitesResponseInput } from './generated/wofleet/v1/ListSitesResponse.js';
+export type { CheckHealthRequest__Output as CheckHealthRequest, CheckHealthRequest as CheckHealthRequestInput } from './generated/wofleet/v1/CheckHealthRequest.js';
+export type { HealthCheck__Output as HealthCheck, HealthCheck as HealthCheckInput } from './generated/wofleet/v1/HealthCheck.js';
+export type { HealthReport__Output as HealthReport, HealthReport as HealthReportInput } from './generated/wofleet/v1/HealthReport.js';
+export type { ListReleasesRequest__Output as ListReleasesRequest, ListReleasesRequest as ListReleasesRequestInput } from './generated/wofleet/v1/ListReleasesRequest.js';
+export type { Release__Output as Release, Release as ReleaseInput } from './generated/wofleet/v1/Release.js';
+export type { ListReleasesResponse__Output as ListReleasesResponse, ListReleasesResponse as ListReleasesResponseInput } from './generated/wofleet/v1/ListReleasesResponse.js';
+export type { GetBaselineRequest__Output as GetBaselineRequest, GetBaselineRequest as GetBaselineRequestInput } from './generated/wofleet/v1/GetBaselineRequest.js';
+export type { Baseline__Output as Baseline, Baseline as BaselineInput } from './generated/wofleet/v1/Baseline.js';
+export type { StageReleaseRequest__Output as StageReleaseRequest, StageReleaseRequest as StageReleaseRequestInput } from './generated/wofleet/v1/StageReleaseRequest.js';
+export type { ActivateRequest__Output as ActivateRequest, ActivateRequest as ActivateRequestInput } from './generated/wofleet/v1/ActivateRequest.js';
+export type { RollbackRequest__Output as RollbackRequest, RollbackRequest as RollbackRequestInput } from './generated/wofleet/v1/RollbackRequest.js';
+export type { UpgradeDbRequest__Output as UpgradeDbRequest, UpgradeDbRequest as UpgradeDbRequestInput } from './generated/wofleet/v1/UpgradeDbRequest.js';
+export type { PruneRequest__Output as PruneRequest, PruneRequest as PruneRequestInput } from './generated/wofleet/v1/PruneRequest.js';
+export type { CreateSiteRequest__Output as CreateSiteRequest, CreateSiteRequest as CreateSiteRequestInput } from './generated/wofleet/v1/CreateSiteRequest.js';
+export type { ConvertSiteRequest__Output as ConvertSiteRequest, ConvertSiteRequest as ConvertSiteRequestInput } from './generated/wofleet/v1/ConvertSiteRequest.js';
+export type { RemoveSiteRequest__Output as RemoveSiteRequest, RemoveSiteRequest as RemoveSiteRequestInput } from './generated/wofleet/v1/RemoveSiteRequest.js';
+export type { SetBaselineRequest__Output as SetBaselineRequest, SetBaselineRequest as SetBaselineRequestInput } from './generated/wofleet/v1/SetBaselineRequest.js';
+export type { Operation__Output as Operation, Operation as OperationInput } from './generated/wofleet/v1/Operation.js';
+export type { GetOperationRequest__Output as GetOperationRequest, GetOperationRequest as GetOperationRequestInput } from './generated/wofleet/v1/GetOperationRequest.js';
+export type { WatchOperationRequest__Output as WatchOperationRequest, WatchOperationRequest as WatchOperationRequestInput } from './generated/wofleet/v1/WatchOperationRequest.js';
+export type { OperationEvent__Output as OperationEvent, OperationEvent as OperationEventInput } from './generated/wofleet/v1/OperationEvent.js';
+
+// ControllerService: served by the controller, called by agents (Enroll) and the CLI.
+export type {
+  ControllerServiceClient,
+  ControllerServiceDefinition,
+  ControllerServiceHandlers,
+} from './generated/wofleet/v1/ControllerService.js';
+export type { EnrollRequest__Output as EnrollRequest, EnrollRequest as EnrollRequestInput } from './generated/wofleet/v1/EnrollRequest.js';
+export type { EnrollResponse__Output as EnrollResponse, EnrollResponse as EnrollResponseInput } from './generated/wofleet/v1/EnrollResponse.js';
+export type { Server__Output as Server, Server as ServerInput } from './generated/wofleet/v1/Server.js';
+export type { ListServersRequest__Output as ListServersRequest, ListServersRequest as ListServersRequestInput } from './generated/wofleet/v1/ListServersRequest.js';
+export type { ListServersResponse__Output as ListServersResponse, ListServersResponse as ListServersResponseInput } from './generated/wofleet/v1/ListServersResponse.js';
+export type { GetServerRequest__Output as GetServerRequest, GetServerRequest as GetServerRequestInput } from './generated/wofleet/v1/GetServerRequest.js';
+export type { GetServerResponse__Output as GetServerResponse, GetServerResponse as GetServerResponseInput } from './generated/wofleet/v1/GetServerResponse.js';
+export type { AddServerRequest__Output as AddServerRequest, AddServerRequest as AddServerRequestInput } from './generated/wofleet/v1/AddServerRequest.js';
+export type { AddServerResponse__Output as AddServerResponse, AddServerResponse as AddServerResponseInput } from './generated/wofleet/v1/AddServerResponse.js';
+export type { RemoveServerRequest__Output as RemoveServerRequest, RemoveServerRequest as RemoveServerRequestInput } from './generated/wofleet/v1/RemoveServerRequest.js';
+export type { RemoveServerResponse__Output as RemoveServerResponse, RemoveServerResponse as RemoveServerResponseInput } from './generated/wofleet/v1/RemoveServerResponse.js';
+export type { ListFleetSitesRequest__Output as ListFleetSitesRequest, ListFleetSitesRequest as ListFleetSitesRequestInput } from './generated/wofleet/v1/ListFleetSitesRequest.js';
+export type { FleetSite__Output as FleetSite, FleetSite as FleetSiteInput } from './generated/wofleet/v1/FleetSite.js';
+export type { ListFleetSitesResponse__Output as ListFleetSitesResponse, ListFleetSitesResponse as ListFleetSitesResponseInput } from './generated/wofleet/v1/ListFleetSitesResponse.js';
+export type { AddReleaseRequest__Output as AddReleaseRequest, AddReleaseRequest as AddReleaseRequestInput } from './generated/wofleet/v1/AddReleaseRequest.js';
+export type { CatalogRelease__Output as CatalogRelease, CatalogRelease as CatalogReleaseInput } from './generated/wofleet/v1/CatalogRelease.js';
+export type { ListFleetReleasesRequest__Output as ListFleetReleasesRequest, ListFleetReleasesRequest as ListFleetReleasesRequestInput } from './generated/wofleet/v1/ListFleetReleasesRequest.js';
+export type { ListFleetReleasesResponse__Output as ListFleetReleasesResponse, ListFleetReleasesResponse as ListFleetReleasesResponseInput } from './generated/wofleet/v1/ListFleetReleasesResponse.js';
