@@ -1,4 +1,4 @@
-import { describeError, isWordPressVersion, UsageError, type Digest } from '@wofleet/shared';
+import { describeError, isWordPressVersion, StateError, UsageError, type Digest } from '@wofleet/shared';
 import { linkedRelease, pointCoreLink, pointSiteAt } from '../core/links.js';
 import { runSteps, type Step } from '../core/steps.js';
 import { restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
@@ -175,6 +175,11 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
   const sites = await listSharedSites(engine);
   if (to.id === from.id) {
     return { from: summary(from), to: summary(to), changed: false, sites: sites.length, dbUpgraded: [], pruned: [] };
+  }
+  if (to.dbVersion < from.dbVersion) {
+    throw new StateError(
+      `${to.id} has an older DB schema (${to.dbVersion}) than the current core (${from.dbVersion}): use rollback --restore-db to go back`,
+    );
   }
   const canary = options.force ? undefined : chooseCanary(options.canary, state, sites);
   if (canary && state.canarySite !== canary) {

@@ -21,6 +21,7 @@ import { upgradeDbCommand } from '../../commands/upgrade-db.js';
 import type { Engine } from '../../engine.js';
 import { isTerminal, type OperationRecord, type OperationRegistry } from '../../operations/index.js';
 import { createFlags } from '../../cli/args.js';
+import { classifySource } from '../../releases/index.js';
 import { toServiceError } from './status-codes.js';
 import * as v from './validate.js';
 
@@ -78,12 +79,12 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
    */
   const mutation = <Req extends { operationId: string }>(
     kind: OperationKind,
-    parse: (request: Req) => unknown,
+    parse: (request: Req) => unknown | Promise<unknown>,
     work: (engine: Engine, parsed: never) => Promise<unknown>,
   ) =>
     unary<Req, OperationInput>(async (request) => {
       const id = v.operationId(request.operationId);
-      const parsed = parse(request);
+      const parsed = await parse(request);
       const done = operations.run(id, kind, parsed, async (progress) => {
         try {
           return await work({ ...engine, progress }, parsed as never);
@@ -151,16 +152,17 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
     }),
     StageRelease: mutation(
       'OPERATION_KIND_STAGE_RELEASE',
-      (r: { operationId: string; source: string; sha1: string; sha256: string }) => ({
-        release: v.source(r.source),
-        digest: v.digest(r.sha1, r.sha256),
-      }),
+      (r: { operationId: string; source: string; sha1: string; sha256: string }) => {
+        const release = v.source(r.source);
+        classifySource(release, engine.config.mirrorUrl);
+        return { release, digest: v.digest(r.sha1, r.sha256) };
+      },
       (e, p: Parameters<typeof stageCommand>[1]) => stageCommand(e, p),
     ),
     Activate: mutation(
       'OPERATION_KIND_ACTIVATE',
-      (r: { operationId: string; releaseId: string; canarySite: string; skipCanary: boolean }) => ({
-        releaseId: v.releaseId('release_id', r.releaseId),
+      async (r: { operationId: string; releaseId: string; canarySite: string; skipCanary: boolean }) => ({
+        releaseId: await v.knownRelease(engine.layout, 'release_id', r.releaseId),
         canary: v.optionalDomain('canary_site', r.canarySite),
         force: r.skipCanary,
       }),
@@ -168,8 +170,8 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
     ),
     Rollback: mutation(
       'OPERATION_KIND_ROLLBACK',
-      (r: { operationId: string; toRelease: string; restoreDb: boolean }) => ({
-        to: r.toRelease === '' ? undefined : v.field('to_release', r.toRelease, 128),
+      async (r: { operationId: string; toRelease: string; restoreDb: boolean }) => ({
+        to: r.toRelease === '' ? undefined : (await v.knownReleaseRef(engine.layout, 'to_release', r.toRelease)),
         restoreDb: r.restoreDb,
       }),
       (e, p: Parameters<typeof rollbackCommand>[1]) => rollbackCommand(e, p),

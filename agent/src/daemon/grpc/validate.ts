@@ -1,4 +1,6 @@
-import { parseDigest, parseDomain, printable, UsageError, type Digest } from '@wofleet/shared';
+import { NotFoundError, parseDigest, parseDomain, printable, UsageError, type Digest } from '@wofleet/shared';
+import type { Layout } from '../../config/paths.js';
+import { readRelease, resolveReleaseRef } from '../../releases/index.js';
 import { validateOperationId } from '../../operations/index.js';
 
 /**
@@ -48,4 +50,22 @@ export function digest(sha1: string, sha256: string): Digest | undefined {
   if (sha1) return parseDigest('sha1', field('sha1', sha1, 64));
   if (sha256) return parseDigest('sha256', field('sha256', sha256, 128));
   return undefined;
+}
+
+/** A release that must already be staged here: an unknown one is a malformed request. */
+export async function knownRelease(layout: Layout, name: string, value: string): Promise<string> {
+  const id = releaseId(name, value);
+  await readRelease(layout, id).catch((err: unknown) => {
+    throw err instanceof NotFoundError ? new UsageError(`${name}: ${err.message}`) : err;
+  });
+  return id;
+}
+
+/** A release id or version that must resolve to a staged release. */
+export async function knownReleaseRef(layout: Layout, name: string, value: string): Promise<string> {
+  const ref = field(name, value, 128);
+  const release = await resolveReleaseRef(layout, ref).catch((err: unknown) => {
+    throw err instanceof NotFoundError ? new UsageError(`${name}: ${err.message}`) : err;
+  });
+  return release.id;
 }
