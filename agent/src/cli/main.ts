@@ -12,7 +12,6 @@ import { updateCommand } from '../commands/update.js';
 import { baselineSetCommand, baselineShowCommand } from '../commands/baseline.js';
 import { loadAgentConfig } from '../config/load.js';
 import { createEngine, type Engine } from '../engine.js';
-import { startAgent } from '../daemon/serve.js';
 import { CACHE_TYPES, createFlags, digestFromFlags, PHP_VERSIONS, positiveInt } from './args.js';
 import { printJson, printLines } from './output.js';
 import { renderHealth, renderReleases, renderSites, renderStatus } from './render.js';
@@ -34,7 +33,6 @@ function out(cmd: Command, value: unknown, human: () => string[]): void {
 const program = new Command('wofleet-agent')
   .description('Run every WordPress site of this WordOps server off one shared, versioned core.')
   .option('-c, --config <file>', 'agent config (YAML); default $WOFLEET_AGENT_CONFIG or /etc/wofleet/agent.yaml')
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
 program
@@ -235,6 +233,8 @@ program
   .action(async (_o: unknown, cmd: Command) => {
     const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
     const daemonLog = createLogger('wofleet-agent', 'info');
+    // Loaded here only: every other command starts faster without gRPC and NATS.
+    const { startAgent } = await import('../daemon/serve.js');
     const agent = await startAgent(await loadAgentConfig(file), daemonLog);
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {

@@ -94,7 +94,7 @@ export async function initCommand(engine: Engine, options: InitOptions): Promise
       await writeState(layout, state);
     }
     return { release: current.id, version: current.version, created, repaired };
-  });
+  }, { initialising: true });
 }
 
 /** Shared plugins and themes start as the release's own (akismet, default themes). */

@@ -1,4 +1,4 @@
-import { StateError, UsageError } from '@wofleet/shared';
+import { StateError } from '@wofleet/shared';
 import { pointCoreLink } from '../core/links.js';
 import { runSteps, type Step } from '../core/steps.js';
 import { restoreSiteDb } from '../db/snapshot.js';
@@ -83,33 +83,63 @@ export const rollbackSteps: Step<RollbackContext>[] = [
 export async function rollbackCommand(engine: Engine, options: RollbackOptions): Promise<RollbackResult> {
   return withServerLock(engine, `rollback${options.to ? ` --to ${options.to}` : ''}`, async () => {
     const state = await requireState(engine.layout);
-    const from = await requireCurrentRelease(engine);
-    const target = options.to ?? state.previous;
-    if (!target) throw new StateError('no previous release recorded: name one with --to RELEASE');
-    const to = options.to ? await resolveReleaseRef(engine.layout, options.to) : await readRelease(engine.layout, target);
-    if (to.id === from.id) throw new UsageError(`already running ${to.id}`);
+    const pending = state.pendingRollback;
+    let from: ReleaseInfo;
+    let to: ReleaseInfo;
+    let restoreDb = options.restoreDb === true;
+    if (pending) {
+      // A rollback was cut short after its switch: finish that one before anything else.
+      from = await readRelease(engine.layout, pending.from);
+      to = await readRelease(engine.layout, pending.to);
+      if (options.to && (await resolveReleaseRef(engine.layout, options.to)).id !== to.id) {
+        throw new StateError(`an interrupted rollback to ${to.id} must be finished first: run 'rollback' again without --to`);
+      }
+      restoreDb = pending.restoreDb;
+      engine.progress(`resuming the interrupted rollback ${from.id} -> ${to.id}`);
+    } else {
+      from = await requireCurrentRelease(engine);
+      const target = options.to ?? state.previous;
+      if (!target) throw new StateError('no previous release recorded: name one with --to RELEASE');
+      to = options.to ? await resolveReleaseRef(engine.layout, options.to) : await readRelease(engine.layout, target);
+      if (to.id === from.id) throw new StateError(`already running ${to.id}`);
+    }
     const sites = await listSharedSites(engine);
     const warnings: string[] = [];
     let record: UpdateRecord | undefined;
     if (to.dbVersion !== from.dbVersion) {
-      record = [...state.updates].reverse().find((u) => u.from === to.id && u.to === from.id && u.outcome === 'succeeded');
+      // Snapshots of an update cut short are as good as those of one that finished.
+      record = [...state.updates]
+        .reverse()
+        .find((u) => u.from === to.id && u.to === from.id && u.outcome !== 'reverted' && u.outcome !== 'rolled-back');
       const when = record ? ` taken at ${record.startedAt}` : '';
-      if (!options.restoreDb) {
+      if (!restoreDb) {
         throw new StateError(
           `rollback ${from.version} -> ${to.version} crosses a DB schema change (${from.dbVersion} -> ${to.dbVersion}); ` +
             `rerun with --restore-db to restore the DB snapshots${when} (writes since then are lost)`,
         );
       }
       if (!record) throw new StateError(`no DB snapshots recorded for an update ${to.id} -> ${from.id}: cannot restore`);
-      const missing = sites.map((s) => s.domain).filter((d) => !record?.snapshots.some((s) => s.domain === d));
+      const covered = record.snapshots;
+      const missing = sites.map((s) => s.domain).filter((d) => !covered.some((s) => s.domain === d));
       if (missing.length > 0) throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
       warnings.push(`DB of ${sites.length} site(s) restored to the snapshots taken at ${record.startedAt}: every write since then is lost`);
     }
+    if (!pending) {
+      state.pendingRollback = { from: from.id, to: to.id, restoreDb, record: record?.id, startedAt: engine.now().toISOString() };
+      await writeState(engine.layout, state);
+    }
     const ctx: RollbackContext = { engine, state, from, to, sites, record, restored: [] };
-    await runSteps(ctx, rollbackSteps, (e) => {
-      if (e.kind === 'start') engine.progress(e.description);
-      if (e.kind === 'undo') engine.progress(`reverting: ${e.step}`);
-    });
+    try {
+      await runSteps(ctx, rollbackSteps, (e) => {
+        if (e.kind === 'start') engine.progress(e.description);
+        if (e.kind === 'undo') engine.progress(`reverting: ${e.step}`);
+      });
+    } catch (err) {
+      delete state.pendingRollback;
+      await writeState(engine.layout, state);
+      throw err;
+    }
+    delete state.pendingRollback;
     state.previous = from.id;
     if (record) {
       record.outcome = 'rolled-back';

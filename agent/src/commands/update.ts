@@ -1,7 +1,7 @@
 import { describeError, isWordPressVersion, StateError, UsageError, type Digest } from '@wofleet/shared';
 import { linkedRelease, pointCoreLink, pointSiteAt } from '../core/links.js';
 import { runSteps, type Step } from '../core/steps.js';
-import { restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
+import { readDbVersion, restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';
@@ -44,11 +44,18 @@ interface UpdateContext {
   upgraded: DbSnapshot[];
 }
 
-const dbChanges = (ctx: UpdateContext) => ctx.from.dbVersion !== ctx.to.dbVersion;
 const others = (ctx: UpdateContext) => ctx.sites.map((s) => s.domain).filter((d) => d !== ctx.canary);
 
-async function upgradeWithSnapshot(ctx: UpdateContext, domain: string): Promise<void> {
-  const snapshot = await snapshotSiteDb(ctx.engine, ctx.record.id, domain, ctx.from.dbVersion);
+/**
+ * Snapshot and upgrade one site's DB when it is behind the new core. Reads the
+ * site's real db_version instead of assuming the old core's: after an interrupted
+ * update some DBs may already be upgraded, or behind while the cores agree.
+ */
+async function upgradeIfBehind(ctx: UpdateContext, domain: string): Promise<void> {
+  const current = await readDbVersion(ctx.engine, domain);
+  if (current >= ctx.to.dbVersion) return;
+  ctx.engine.progress(`${domain}: DB ${current} -> ${ctx.to.dbVersion}`);
+  const snapshot = await snapshotSiteDb(ctx.engine, ctx.record.id, domain, current);
   ctx.record.snapshots.push(snapshot);
   await writeState(ctx.engine.layout, ctx.state);
   ctx.upgraded.push(snapshot);
@@ -78,7 +85,7 @@ export const updateSteps: Step<UpdateContext>[] = [
       if (site.link !== 'canary') await pointSiteAt(engine.layout, site.paths, 'canary');
       await pointCoreLink(engine.layout, 'canary', ctx.to.id);
       await engine.fpm.resetAll();
-      if (dbChanges(ctx)) await upgradeWithSnapshot(ctx, site.domain);
+      await upgradeIfBehind(ctx, site.domain);
       await waitUntilServing(engine, [site.domain], { wpVersion: ctx.to.version, dbVersion: ctx.to.dbVersion });
     },
     async undo(ctx) {
@@ -116,11 +123,7 @@ export const updateSteps: Step<UpdateContext>[] = [
     name: 'upgrade-db',
     description: 'snapshot and upgrade each site DB',
     async run(ctx) {
-      if (!dbChanges(ctx)) return;
-      for (const domain of others(ctx)) {
-        ctx.engine.progress(`${domain}: DB ${ctx.from.dbVersion} -> ${ctx.to.dbVersion}`);
-        await upgradeWithSnapshot(ctx, domain);
-      }
+      for (const domain of others(ctx)) await upgradeIfBehind(ctx, domain);
     },
     async undo(ctx) {
       await restoreUpgraded(ctx, others(ctx));
@@ -170,11 +173,24 @@ export interface ActivateOptions {
 /** The switch part of an update, for a release already staged (the controller pre-stages). */
 async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOptions): Promise<UpdateResult> {
   const state = await requireState(engine.layout);
-  const from = await requireCurrentRelease(engine);
+  let from = await requireCurrentRelease(engine);
   const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
   const sites = await listSharedSites(engine);
-  if (to.id === from.id) {
-    return { from: summary(from), to: summary(to), changed: false, sites: sites.length, dbUpgraded: [], pruned: [] };
+  // Under the lock, a record still 'running' was cut short by a crash.
+  const last = state.updates.at(-1);
+  const interrupted = last?.outcome === 'running' ? last : undefined;
+  if (interrupted && interrupted.to === to.id) {
+    engine.progress(`resuming the interrupted update ${interrupted.from} -> ${interrupted.to}`);
+    from = await readRelease(engine.layout, interrupted.from);
+  } else {
+    if (interrupted) {
+      interrupted.outcome = 'interrupted';
+      interrupted.finishedAt = engine.now().toISOString();
+      await writeState(engine.layout, state);
+    }
+    if (to.id === from.id) {
+      return { from: summary(from), to: summary(to), changed: false, sites: sites.length, dbUpgraded: [], pruned: [] };
+    }
   }
   if (to.dbVersion < from.dbVersion) {
     throw new StateError(
@@ -186,7 +202,7 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
     state.canarySite = canary;
     await writeState(engine.layout, state);
   }
-  const record: UpdateRecord = {
+  const record: UpdateRecord = interrupted?.to === to.id ? interrupted : {
     id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
     from: from.id,
     to: to.id,
@@ -196,10 +212,13 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
     outcome: 'running',
     snapshots: [],
   };
-  state.updates.push(record);
-  state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
-  await writeState(engine.layout, state);
-  const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [] };
+  if (record !== interrupted) {
+    state.updates.push(record);
+    state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
+    await writeState(engine.layout, state);
+  }
+  // Snapshots a cut-short run already took belong to this update: a revert restores them too.
+  const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [...record.snapshots] };
   try {
     await runSteps(ctx, updateSteps, (e) => {
       if (e.kind === 'start') engine.progress(e.description);

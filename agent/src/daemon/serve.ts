@@ -37,7 +37,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const engine = createEngine(config, { log, events: outbox });
   const operations = await OperationRegistry.open(engine.layout.operationsDir, { log });
   await withServerLock(engine, 'serve (start-up cleanup)', async () => {}).catch((err: unknown) =>
-    log.warn({ err: describeError(err) }, 'start-up cleanup skipped: another command holds the lock'),
+    log.warn({ err: describeError(err) }, 'start-up cleanup skipped'),
   );
 
   let publisherWake = () => {};

@@ -23,12 +23,19 @@ function nextId(now: Date): string {
 
 export function createOutbox(dir: string, serverId: string, now: () => Date = () => new Date()): Outbox {
   const file = (id: string) => path.join(dir, `${id}.json`);
+  // One write at a time: an id taken earlier must never become visible later.
+  let queue: Promise<void> = Promise.resolve();
   return {
-    async emit(type: EventType, data: Record<string, unknown>) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const at = now();
-      const event: AgentEvent = { id: nextId(at), type, serverId, at: at.toISOString(), data };
-      await writeFileAtomic(file(event.id), JSON.stringify(event), 0o600);
+    emit(type: EventType, data: Record<string, unknown>) {
+      const write = async () => {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        const at = now();
+        const event: AgentEvent = { id: nextId(at), type, serverId, at: at.toISOString(), data };
+        await writeFileAtomic(file(event.id), JSON.stringify(event), 0o600);
+      };
+      const done = queue.then(write);
+      queue = done.catch(() => undefined);
+      return done;
     },
     async pending() {
       const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();

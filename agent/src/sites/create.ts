@@ -1,6 +1,6 @@
 import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { describeError, UsageError, WofleetError } from '@wofleet/shared';
+import { describeError, StateError, WofleetError } from '@wofleet/shared';
 import { sitePaths } from '../config/paths.js';
 import { reassertSharedOwnership } from '../core/ownership.js';
 import type { Engine } from '../engine.js';
@@ -19,7 +19,7 @@ export class SiteCreateError extends WofleetError {}
 export async function createSite(engine: Engine, domain: string, flags: SiteCreateFlags): Promise<ConvertResult> {
   const paths = sitePaths(engine.config, domain);
   if ((await engine.wo.siteInfo(domain)) || (await exists(paths.root))) {
-    throw new UsageError(`site ${domain} already exists`);
+    throw new StateError(`site ${domain} already exists`);
   }
   try {
     engine.progress(`${domain}: wo site create`);

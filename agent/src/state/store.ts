@@ -14,7 +14,8 @@ const updateSchema = z.object({
   toDbVersion: z.number().int(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
-  outcome: z.enum(['running', 'succeeded', 'reverted', 'rolled-back']),
+  /** 'running' after a crash means cut short: the next update to the same release resumes it. */
+  outcome: z.enum(['running', 'succeeded', 'reverted', 'rolled-back', 'interrupted']),
   snapshots: z.array(snapshotSchema),
 });
 
@@ -25,6 +26,10 @@ const stateSchema = z.object({
   previous: z.string().optional(),
   canarySite: z.string().optional(),
   updates: z.array(updateSchema),
+  /** A rollback that switched but may not have finished: the next rollback completes it. */
+  pendingRollback: z
+    .object({ from: z.string(), to: z.string(), restoreDb: z.boolean(), record: z.string().optional(), startedAt: z.string() })
+    .optional(),
 });
 
 export type UpdateRecord = z.infer<typeof updateSchema>;
