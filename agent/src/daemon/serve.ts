@@ -10,6 +10,7 @@ import { createAgentHandlers } from './grpc/handlers.js';
 import { startAgentServer } from './grpc/server.js';
 import { startNatsPublisher } from './nats/index.js';
 import { heartbeatSummary } from './summary.js';
+import { createStatusCache } from './status-cache.js';
 
 export interface RunningAgent {
   port: number;
@@ -44,14 +45,17 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const monitor = startHealthMonitor(engine, config.healthCheckSeconds * 1000, () => publisherWake());
   const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log });
   publisherWake = () => publisher.wake();
+  const status = createStatusCache(engine, config.healthCheckSeconds * 1000);
   const handlers = createAgentHandlers({
     engine,
     operations,
     agentVersion: agentVersion(),
     startedAt: Date.now(),
+    status: status.get,
     afterMutation: () => {
       publisher.wake();
       void monitor.checkNow();
+      status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
     },
   });
   const { server, port } = await startAgentServer(config.grpc.listen, tls, handlers);
@@ -66,6 +70,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
         log.info({ running: operations.running() }, 'stopping: refusing new work, finishing running operations');
         await operations.drain();
         monitor.stop();
+        status.stop();
         await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
         await publisher.stop();
       })()),

@@ -15,7 +15,7 @@ import { listCommand } from '../../commands/list.js';
 import { pruneCommand, releasesCommand } from '../../commands/releases.js';
 import { rollbackCommand } from '../../commands/rollback.js';
 import { convertCommand, createCommand, removeCommand, revertCommand } from '../../commands/site-commands.js';
-import { statusCommand } from '../../commands/status.js';
+import type { StatusResult } from '../../commands/status.js';
 import { activateCommand, stageCommand } from '../../commands/update.js';
 import { upgradeDbCommand } from '../../commands/upgrade-db.js';
 import type { Engine } from '../../engine.js';
@@ -30,6 +30,8 @@ export interface HandlerDeps {
   operations: OperationRegistry;
   agentVersion: string;
   startedAt: number;
+  /** Latest full status (kept by the daemon: a full status is too slow per call). */
+  status: () => Promise<StatusResult>;
   /** Called after a mutation finishes, e.g. to publish its events at once. */
   afterMutation?: () => void;
 }
@@ -100,7 +102,7 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
 
   return {
     GetStatus: unary(async () => {
-      const s = await statusCommand(engine);
+      const s = await deps.status();
       const rel = (r?: { id: string; version: string; dbVersion: number }) => r && { id: r.id, version: r.version, dbVersion: r.dbVersion };
       const free = await statfs(engine.layout.sharedRoot);
       const answer: AgentStatusInput = {

@@ -1,0 +1,39 @@
+import { describeError } from '@wofleet/shared';
+import { statusCommand, type StatusResult } from '../commands/status.js';
+import type { Engine } from '../engine.js';
+
+export interface StatusCache {
+  /** The latest status; computed on first use, then refreshed in the background. */
+  get(): Promise<StatusResult>;
+  /** Recompute now (after a mutation); concurrent callers share one run. */
+  refresh(): Promise<StatusResult>;
+  stop(): void;
+}
+
+/**
+ * A full status probes every site and measures disk usage: far too slow to do per
+ * RPC when a controller polls a fleet. The daemon keeps the latest one, refreshed
+ * periodically and after every mutation, so GetStatus answers from memory.
+ */
+export function createStatusCache(engine: Engine, intervalMs: number): StatusCache {
+  let latest: StatusResult | undefined;
+  let running: Promise<StatusResult> | undefined;
+  const refresh = () =>
+    (running ??= statusCommand(engine)
+      .then((s) => {
+        latest = s;
+        return s;
+      })
+      .finally(() => {
+        running = undefined;
+      }));
+  const timer = setInterval(() => {
+    refresh().catch((err: unknown) => engine.log.warn({ err: describeError(err) }, 'status refresh failed'));
+  }, intervalMs);
+  timer.unref();
+  return {
+    get: () => (latest ? Promise.resolve(latest) : refresh()),
+    refresh,
+    stop: () => clearInterval(timer),
+  };
+}
