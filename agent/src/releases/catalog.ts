@@ -1,7 +1,8 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isWordPressVersion, NotFoundError, printable, UsageError } from '@wofleet/shared';
 import type { Layout } from '../config/paths.js';
+import { linkedRelease } from '../core/links.js';
 import { readReleaseMarker, RELEASE_ID, type ReleaseMarker } from './marker.js';
 
 /**
@@ -77,12 +78,8 @@ export async function resolveReleaseRef(layout: Layout, ref: string): Promise<Re
 
 /** Release ids that `current` and `canary` point at: never removed by cleanup or prune. */
 export async function linkedReleaseIds(layout: Layout): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (const link of [layout.current, layout.canary]) {
-    const target = await readlink(link).catch(() => undefined);
-    if (target !== undefined) ids.add(path.basename(target));
-  }
-  return ids;
+  const ids = [await linkedRelease(layout, 'current'), await linkedRelease(layout, 'canary')];
+  return new Set(ids.filter((id): id is string => id !== undefined));
 }
 
 function knownIds(releases: readonly ReleaseInfo[]): string {

@@ -1,10 +1,9 @@
-import { open } from 'node:fs/promises';
 import { runCommand, type CommandRunner } from '@wofleet/shared';
 
 /**
  * Durability before publishing (DESIGN 5.1): a release is flushed to disk before it
- * becomes visible, and the rename that publishes it is made durable by fsyncing the
- * parent directory.
+ * becomes visible; the rename that publishes it is made durable with fsyncDir
+ * (state/atomic-file.ts).
  */
 
 /**
@@ -13,14 +12,4 @@ import { runCommand, type CommandRunner } from '@wofleet/shared';
  */
 export async function flushFilesystem(dir: string, run: CommandRunner = runCommand): Promise<void> {
   await run('sync', ['-f', dir], { timeoutMs: 5 * 60_000 });
-}
-
-/** fsync a directory so a rename or unlink inside it survives a power cut. */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

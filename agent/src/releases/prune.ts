@@ -2,7 +2,7 @@ import { chmod, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../config/paths.js';
 import { linkedReleaseIds, listReleases } from './catalog.js';
-import { fsyncDirectory } from './flush.js';
+import { fsyncDir } from '../state/atomic-file.js';
 import { RELEASE_MARKER } from './marker.js';
 import { measureExclusiveBytes, removeTree } from './tree.js';
 
@@ -40,7 +40,7 @@ export async function pruneReleases(layout: Layout, options: PruneOptions): Prom
     await removeTree(release.path);
     removed.push(release.id);
   }
-  if (removed.length > 0) await fsyncDirectory(layout.releasesDir);
+  if (removed.length > 0) await fsyncDir(layout.releasesDir);
   return { removed, freedBytes };
 }
 
@@ -52,5 +52,5 @@ export async function pruneReleases(layout: Layout, options: PruneOptions): Prom
 async function retire(dir: string): Promise<void> {
   await chmod(dir, 0o755);
   await rm(path.join(dir, RELEASE_MARKER), { force: true });
-  await fsyncDirectory(dir);
+  await fsyncDir(dir);
 }

@@ -7,7 +7,8 @@ import type { Layout } from '../config/paths.js';
 import { killPoint } from '../state/killpoints.js';
 import { findReleaseByDigest, isCompleteRelease, type ReleaseInfo } from './catalog.js';
 import { extractArchive } from './extract.js';
-import { flushFilesystem, fsyncDirectory } from './flush.js';
+import { fsyncDir } from '../state/atomic-file.js';
+import { flushFilesystem } from './flush.js';
 import { writeReleaseMarker, RELEASE_MARKER, type ReleaseMarker } from './marker.js';
 import { resolveSource } from './source.js';
 import { chmodDirectories, removeTree } from './tree.js';
@@ -127,7 +128,7 @@ async function publish(ctx: StageContext, temp: string, fields: Omit<ReleaseMark
     }
     // The top dir stays writable until here: renaming a directory to a new parent needs write access to it.
     await chmod(target, 0o555);
-    await fsyncDirectory(releasesDir);
+    await fsyncDir(releasesDir);
     return { ...marker, path: target };
   }
   throw new StateError(`cannot find a free release id for ${base} in ${releasesDir}`);

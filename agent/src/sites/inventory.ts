@@ -10,16 +10,20 @@ export interface SharedSite {
   link: CoreLink;
 }
 
-/** Every WordOps site whose `wp` link points at the shared core. */
-export async function listSharedSites(engine: Engine): Promise<SharedSite[]> {
-  const domains = await engine.wo.listSites();
+/** The names among `domains` whose `wp` link points at the shared core, sorted. */
+async function sharedAmong(engine: Engine, domains: readonly string[]): Promise<SharedSite[]> {
   const sites: SharedSite[] = [];
-  for (const domain of domains.sort()) {
+  for (const domain of [...domains].sort()) {
     const paths = sitePaths(engine.config, domain);
     const link = await siteCoreLink(engine.layout, paths);
     if (link) sites.push({ domain, paths, link });
   }
   return sites;
+}
+
+/** Every WordOps site whose `wp` link points at the shared core. */
+export async function listSharedSites(engine: Engine): Promise<SharedSite[]> {
+  return sharedAmong(engine, await engine.wo.listSites());
 }
 
 export async function requireSharedSite(engine: Engine, domain: string): Promise<SharedSite> {
@@ -36,12 +40,5 @@ export async function requireSharedSite(engine: Engine, domain: string): Promise
  * every heartbeat (spawning `wo` every few seconds is not).
  */
 export async function scanSharedSites(engine: Engine): Promise<SharedSite[]> {
-  const names = await readdir(engine.config.sitesRoot).catch(() => [] as string[]);
-  const sites: SharedSite[] = [];
-  for (const domain of names.sort()) {
-    const paths = sitePaths(engine.config, domain);
-    const link = await siteCoreLink(engine.layout, paths);
-    if (link) sites.push({ domain, paths, link });
-  }
-  return sites;
+  return sharedAmong(engine, await readdir(engine.config.sitesRoot).catch(() => [] as string[]));
 }
