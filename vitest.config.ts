@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'proto/test/**/*.test.ts'],
+          include: ['shared/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'proto/test/**/*.test.ts', 'controller/test/**/*.test.ts'],
           testTimeout: 60_000,
         },
       },
@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteRow, StatusResult } from '@wofleet/agent';
@@ -99,14 +99,16 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
     const original = readFileSync(shared);
     writeFileSync(shared, Buffer.concat([original, Buffer.from('\n// newer shared copy\n')]));
     try {
-      const dbsBefore = await stack.sql('SHOW DATABASES');
+      // Site DBs are named after the domain; other runs may share this MariaDB, so look at ours only.
+      const siteDbs = async () => (await stack.sql('SHOW DATABASES')).split('\n').filter((n) => n.startsWith('conflict_test'));
+      expect(await siteDbs()).toEqual([]);
       const failed = await runAgent(stack, ['create', 'conflict.test']);
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(/create conflict\.test failed: cannot convert conflict\.test: plugins\/hello\.php: .*site removed again/);
       expect(existsSync(path.join(stack.sitesRoot, 'conflict.test'))).toBe(false);
       expect(existsSync(path.join(stack.sitesAvailable, 'conflict.test'))).toBe(false);
       expect((await runWo(stack, ['site', 'list'])).stdout).not.toContain('conflict.test');
-      expect(await stack.sql('SHOW DATABASES')).toBe(dbsBefore);
+      expect(await siteDbs()).toEqual([]);
     } finally {
       writeFileSync(shared, original);
     }
@@ -150,6 +152,31 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
       } finally {
         writeFileSync(hello, original);
       }
+    });
+
+    it('a convert that fails half-way (the site cannot be verified) puts the site back as it was', async () => {
+      const token = path.join(stack.sharedRoot, 'config', 'health-token');
+      const site = path.join(stack.sitesRoot, domain);
+      const watched = () =>
+        [path.join(site, 'htdocs'), path.join(site, 'wp-config.php'), path.join(stack.sharedRoot, 'wp-content'), path.join(stack.stateDir, 'backups')].flatMap(
+          treeListing,
+        );
+      const before = watched();
+      // PHP can no longer read the probe token: the health endpoint refuses, so verify fails after every other step ran.
+      chmodSync(token, 0o600);
+      await writeAgentConfig(stack, { probe: { address: stack.probeAddress, switchTimeoutMs: 5_000 } });
+      try {
+        const failed = await runAgent(stack, ['convert', domain]);
+        expect(failed.code).toBe(1);
+        expect(failed.stderr).toMatch(/verify failed: .*; reverted/);
+      } finally {
+        chmodSync(token, 0o644);
+        await writeAgentConfig(stack);
+      }
+      expect(watched()).toEqual(before);
+      const home = await stack.request(domain, '/');
+      expect(home.status).toBe(200);
+      expect(generatorVersion(home.body)).toBe('6.4.5');
     });
 
     it('serves the same post and upload afterwards, and status shows the core bytes freed', async () => {

@@ -10,7 +10,8 @@ set -euo pipefail
 MARIADB_HOST=127.0.0.1
 MARIADB_PORT=3306
 WAIT_SECONDS=60
-PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-opcache mariadb-server mariadb-client sqlite3 coreutils)
+STARTED_MARKER=/run/wofleet-dev/started-mariadb
+PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-opcache mariadb-server mariadb-client sqlite3 coreutils nats-server)
 
 say() { printf 'services.sh: %s\n' "$*"; }
 die() { printf 'services.sh: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -74,6 +75,9 @@ start_mariadb() {
   fi
   say "starting MariaDB"
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  # Tests stop what they started (tests/support/global-setup.ts reads this marker).
+  install -d -m 0755 "$(dirname "$STARTED_MARKER")"
+  : > "$STARTED_MARKER"
   local waited=0
   until mariadb_answers; do
     if [ "$waited" -ge "$WAIT_SECONDS" ]; then

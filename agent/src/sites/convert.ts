@@ -75,6 +75,8 @@ const convertSteps: Step<ConvertContext>[] = [
     },
     async undo(ctx) {
       await restoreCore(ctx.plan, ctx.backupDir, ctx.manifest);
+      // PHP may have compiled the front controller at this path: serve the restored index.php now.
+      await ctx.engine.fpm.resetAll();
     },
   },
   {
