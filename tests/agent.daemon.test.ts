@@ -243,7 +243,9 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
     const ours = seen.map((e) => e.type).filter((t) => ['db-upgraded', 'staged', 'switched'].includes(t));
-    expect(ours.slice(-3)).toEqual(['db-upgraded', 'staged', 'switched']);
+    // UpgradeDb upgrades b.test (on current); the canary site a.test was still on the old core
+    // and is upgraded by the activation, after its switch.
+    expect(ours.slice(-4)).toEqual(['db-upgraded', 'staged', 'switched', 'db-upgraded']);
   });
 
   it('SIGTERM lets an in-flight switch finish, refuses new work and exits 0', async () => {

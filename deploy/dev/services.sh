@@ -2,7 +2,9 @@
 # Prepares a dev/CI machine (Debian 12, as root) for wofleet's real-stack tests:
 #   - installs nginx, PHP 8.2 (fpm, cli, mysql, opcache), MariaDB, sqlite3 when missing;
 #   - starts MariaDB when nothing answers on 127.0.0.1:3306;
-#   - makes sure root can log into MariaDB over TCP with an empty password.
+#   - makes sure root can log into MariaDB over TCP with an empty password;
+#   - installs PostgreSQL when missing, starts it when nothing answers on 127.0.0.1:5432,
+#     and lets the postgres user in over loopback without a password (dev/CI only).
 # It does NOT start the system nginx or PHP-FPM: the tests run private instances
 # (tests/support/stack.ts). Idempotent; never reads stdin; one line per action taken.
 set -euo pipefail
@@ -11,7 +13,7 @@ MARIADB_HOST=127.0.0.1
 MARIADB_PORT=3306
 WAIT_SECONDS=60
 STARTED_MARKER=/run/wofleet-dev/started-mariadb
-PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-opcache mariadb-server mariadb-client sqlite3 coreutils nats-server)
+PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-opcache mariadb-server mariadb-client sqlite3 coreutils nats-server postgresql postgresql-client)
 
 say() { printf 'services.sh: %s\n' "$*"; }
 die() { printf 'services.sh: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -107,9 +109,37 @@ SQL
   tcp_root_login || die "root still cannot log into MariaDB on $MARIADB_HOST:$MARIADB_PORT with an empty password"
 }
 
+postgres_login() {
+  psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -Atc 'SELECT 1' >/dev/null 2>&1
+}
+
+start_postgres() {
+  postgres_login && return
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$version" ] || die "no PostgreSQL cluster under /etc/postgresql"
+  if ! pg_lsclusters -h 2>/dev/null | awk '{print $4}' | grep -q online; then
+    say "starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || die "cannot start PostgreSQL $version"
+  fi
+  if ! postgres_login; then
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    say "allowing the postgres user over loopback without a password ($hba)"
+    sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  fi
+  local waited=0
+  until postgres_login; do
+    [ "$waited" -ge "$WAIT_SECONDS" ] && die "PostgreSQL does not answer on 127.0.0.1:5432 after ${WAIT_SECONDS}s"
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
 install_packages
 start_mariadb
 allow_root_tcp_login
+start_postgres
 id www-data >/dev/null 2>&1 || die "user www-data is missing"
 command -v php-fpm8.2 >/dev/null 2>&1 || [ -x /usr/sbin/php-fpm8.2 ] || die "php-fpm8.2 is missing"
-say "ready (nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///'), PHP $(php8.2 -r 'echo PHP_VERSION;'), MariaDB on $MARIADB_HOST:$MARIADB_PORT)"
+say "ready (nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///'), PHP $(php8.2 -r 'echo PHP_VERSION;'), MariaDB on $MARIADB_HOST:$MARIADB_PORT, PostgreSQL on 127.0.0.1:5432)"

@@ -237,6 +237,8 @@ program
     const { startAgent } = await import('../daemon/serve.js');
     const agent = await startAgent(await loadAgentConfig(file), daemonLog);
     await new Promise<void>((resolve) => {
+      // Stay subscribed (not `once`): execa's signal-exit re-raises a signal that has no
+      // other listener left, which would kill the daemon before running work finishes.
       const onSignal = (signal: NodeJS.Signals) => {
         daemonLog.info({ signal }, 'signal received');
         agent.stop().then(resolve, (err: unknown) => {
@@ -244,8 +246,8 @@ program
           resolve();
         });
       };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
     });
     // Lingering handles (sockets being closed) must not keep a stopped daemon alive.
     process.exit(EXIT.ok);
