@@ -1,0 +1,106 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import postgres from 'postgres';
+import { describeError, WofleetError, type Logger } from '@wofleet/shared';
+import { tables, type Tables } from './schema/index.js';
+
+/**
+ * The one handle every repository function takes, whichever driver is behind it:
+ * the common supertype of drizzle's postgres-js and PGlite databases. A transaction
+ * (`db.transaction(tx => ...)`) is one too, so repository calls compose inside it.
+ */
+export type Database = PgDatabase<PgQueryResultHKT, Tables>;
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+/** An open database. `client` (and `url`) are the driver's own, for migrate() only. */
+export type OpenDatabase =
+  | { kind: 'postgres'; db: Database; client: postgres.Sql; url: string; close(): Promise<void> }
+  | { kind: 'pglite'; db: Database; client: PGlite; close(): Promise<void> };
+
+export interface OpenDatabaseOptions {
+  /** DATABASE_URL: Postgres through postgres.js. Unset or empty: embedded PGlite. */
+  databaseUrl?: string | undefined;
+  /** The controller's data dir; PGlite keeps its files in `<dataDir>/pglite`. */
+  dataDir: string;
+  log: Logger;
+  /** Pool size for Postgres (default 10). */
+  maxConnections?: number;
+}
+
+/** The database cannot be reached or opened: wrong URL, server down, unusable data dir. */
+export class DatabaseUnavailableError extends WofleetError {}
+
+/** Opens Postgres when a URL is given, else PGlite under the data dir, and checks it answers. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDatabase> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openPglite(options);
+}
+
+/** Where a URL points, without its credentials (for logs and messages). */
+export function describeDatabaseUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return '(unparsable DATABASE_URL)';
+  }
+}
+
+async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<OpenDatabase> {
+  const where = describeDatabaseUrl(databaseUrl);
+  const log = options.log.child({ database: 'postgres', at: where });
+  let client: postgres.Sql;
+  try {
+    client = postgres(databaseUrl, {
+      max: options.maxConnections ?? 10,
+      // postgres.js prints notices ("schema already exists, skipping") on stdout by default.
+      onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
+      connection: { application_name: 'wofleet-controller' },
+    });
+  } catch (err) {
+    throw new DatabaseUnavailableError(`cannot use DATABASE_URL (${where}): ${describeError(err)}`, { cause: err });
+  }
+  try {
+    await client`select 1`;
+  } catch (err) {
+    await client.end({ timeout: 0 }).catch(() => {});
+    throw new DatabaseUnavailableError(`cannot connect to Postgres at ${where}: ${describeError(err)}`, { cause: err });
+  }
+  log.info('database opened');
+  return {
+    kind: 'postgres',
+    db: drizzlePostgres(client, { schema: tables }),
+    client,
+    url: databaseUrl,
+    close: once(() => client.end({ timeout: 5 })),
+  };
+}
+
+async function openPglite(options: OpenDatabaseOptions): Promise<OpenDatabase> {
+  const dir = path.join(options.dataDir, 'pglite');
+  const log = options.log.child({ database: 'pglite', at: dir });
+  let client: PGlite;
+  try {
+    await mkdir(dir, { recursive: true });
+    client = await PGlite.create(dir);
+  } catch (err) {
+    throw new DatabaseUnavailableError(`cannot open the embedded database in ${dir}: ${describeError(err)}`, { cause: err });
+  }
+  log.info('database opened');
+  return {
+    kind: 'pglite',
+    db: drizzlePglite(client, { schema: tables }),
+    client,
+    close: once(() => client.close()),
+  };
+}
+
+/** close() may be called more than once (PGlite throws on a second close). */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}

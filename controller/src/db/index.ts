@@ -1,0 +1,58 @@
+/** The controller's database: open, migrate, and one small function per SQL operation. */
+export {
+  openDatabase,
+  describeDatabaseUrl,
+  DatabaseUnavailableError,
+  type Database,
+  type DatabaseKind,
+  type OpenDatabase,
+  type OpenDatabaseOptions,
+} from './database.js';
+export { migrate, MigrationError, MIGRATIONS_DIR } from './migrate.js';
+export {
+  SERVER_STATUS,
+  HEALTH,
+  OPERATION_STATE,
+  isTerminalOperationState,
+  tables,
+  type ServerStatus,
+  type Health,
+  type OperationState,
+  type FinalOperationState,
+  type Tables,
+} from './schema/index.js';
+export {
+  insertServer,
+  findServerByName,
+  listServers,
+  removeServer,
+  markServerEnrolled,
+  recordHeartbeat,
+  markOfflineServers,
+  statusFromHealth,
+  ServerExistsError,
+  ServerNotFoundError,
+  type ServerRow,
+  type NewServer,
+  type HeartbeatReport,
+} from './servers.js';
+export { upsertSites, removeSites, listSites, type SiteRow, type SiteReport, type FleetSiteRow } from './sites.js';
+export { insertRelease, listReleases, ReleaseExistsError, type ReleaseRow, type NewRelease } from './releases.js';
+export {
+  insertEnrollmentToken,
+  consumeEnrollmentToken,
+  TOKEN_REFUSAL,
+  type TokenRefusal,
+  type ConsumedToken,
+} from './enrollment-tokens.js';
+export { recordAuditEvent, listAuditEvents, type AuditEventRow, type NewAuditEvent } from './audit-events.js';
+export {
+  insertOperation,
+  markOperationRunning,
+  finishOperation,
+  findOperation,
+  OperationExistsError,
+  type OperationRow,
+  type NewOperation,
+  type OperationOutcome,
+} from './operations.js';

@@ -1,0 +1,18 @@
+/** Every table of the controller's database; drizzle-kit generates the migrations from these. */
+export * from './servers.js';
+export * from './sites.js';
+export * from './releases.js';
+export * from './operations.js';
+export * from './audit-events.js';
+export * from './enrollment-tokens.js';
+
+import { auditEvents } from './audit-events.js';
+import { enrollmentTokens } from './enrollment-tokens.js';
+import { operations } from './operations.js';
+import { releases } from './releases.js';
+import { servers } from './servers.js';
+import { sites } from './sites.js';
+
+/** The tables as one object: the schema drizzle is opened with. */
+export const tables = { servers, sites, releases, operations, auditEvents, enrollmentTokens };
+export type Tables = typeof tables;

@@ -1,0 +1,144 @@
+import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { NotFoundError, StateError } from '@wofleet/shared';
+import { violatedUniqueConstraint } from './constraint-violation.js';
+import type { Database } from './database.js';
+import { HEALTH, SERVER_STATUS, servers, type Health, type ServerStatus } from './schema/servers.js';
+
+/** Every query on the `servers` table: registration, lookup, enrollment and presence. */
+
+export type ServerRow = typeof servers.$inferSelect;
+
+export interface NewServer {
+  name: string;
+  /** host:port of the agent's gRPC endpoint. */
+  address: string;
+  labels?: Record<string, string>;
+  canary?: boolean;
+}
+
+/** A server with this name is already registered. */
+export class ServerExistsError extends StateError {
+  constructor(
+    readonly serverName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`server '${serverName}' already exists`, options);
+  }
+}
+
+export class ServerNotFoundError extends NotFoundError {
+  constructor(readonly serverName: string) {
+    super(`unknown server '${serverName}'`);
+  }
+}
+
+/**
+ * What a heartbeat tells about its server (the agent's `Heartbeat` message fits).
+ * A field left out keeps its column as it was (an agent that could not take its
+ * summary sends its own facts only); `null` means "none" (e.g. no canary link).
+ */
+export interface HeartbeatReport {
+  agentVersion: string;
+  current?: { release: string; version: string } | null;
+  canary?: { release: string; version: string } | null;
+  sites?: number;
+  health?: Health;
+  diskFreeBytes?: number;
+}
+
+export async function insertServer(db: Database, server: NewServer): Promise<ServerRow> {
+  try {
+    const [row] = await db
+      .insert(servers)
+      .values({ name: server.name, address: server.address, labels: server.labels ?? {}, canary: server.canary ?? false })
+      .returning();
+    if (!row) throw new Error('insert into servers returned no row');
+    return row;
+  } catch (err) {
+    if (violatedUniqueConstraint(err) === 'servers_name_unique') throw new ServerExistsError(server.name, { cause: err });
+    throw err;
+  }
+}
+
+export async function findServerByName(db: Database, name: string): Promise<ServerRow | undefined> {
+  const [row] = await db.select().from(servers).where(eq(servers.name, name));
+  return row;
+}
+
+/** Servers by name; with `labels`, only those carrying every one of them. */
+export async function listServers(db: Database, filter: { labels?: Record<string, string> } = {}): Promise<ServerRow[]> {
+  const labels = filter.labels && Object.keys(filter.labels).length > 0 ? filter.labels : undefined;
+  return db
+    .select()
+    .from(servers)
+    .where(labels ? sql`${servers.labels} @> ${JSON.stringify(labels)}::jsonb` : undefined)
+    .orderBy(asc(servers.name));
+}
+
+/** Removes the server with its sites and tokens; its operations and audit events stay. */
+export async function removeServer(db: Database, name: string): Promise<ServerRow> {
+  const [row] = await db.delete(servers).where(eq(servers.name, name)).returning();
+  if (!row) throw new ServerNotFoundError(name);
+  return row;
+}
+
+/** Records the certificate issued to the server's agent. */
+export async function markServerEnrolled(db: Database, name: string, certFingerprint: string, now: Date): Promise<ServerRow> {
+  const [row] = await db
+    .update(servers)
+    .set({ enrolledAt: now, certFingerprint, updatedAt: now })
+    .where(eq(servers.name, name))
+    .returning();
+  if (!row) throw new ServerNotFoundError(name);
+  return row;
+}
+
+/** The status a heartbeat reporting `health` puts its server in. */
+export function statusFromHealth(health: Health): ServerStatus {
+  return health === HEALTH.degraded || health === HEALTH.unhealthy ? SERVER_STATUS.degraded : SERVER_STATUS.online;
+}
+
+/** For a beat without health: the status the last reported health gives. */
+const statusFromStoredHealth = sql<ServerStatus>`case when ${servers.health} in (${HEALTH.degraded}, ${HEALTH.unhealthy}) then ${SERVER_STATUS.degraded} else ${SERVER_STATUS.online} end`;
+
+/**
+ * Takes a heartbeat: presence columns, `last_seen_at = now`, status online or degraded.
+ * Returns undefined, changing nothing, when no enrolled server has that name (the
+ * caller logs and ignores the beat).
+ */
+export async function recordHeartbeat(
+  db: Database,
+  serverName: string,
+  heartbeat: HeartbeatReport,
+  now: Date,
+): Promise<ServerRow | undefined> {
+  const { current, canary } = heartbeat;
+  const [row] = await db
+    .update(servers)
+    .set({
+      status: heartbeat.health === undefined ? statusFromStoredHealth : statusFromHealth(heartbeat.health),
+      lastSeenAt: now,
+      updatedAt: now,
+      agentVersion: heartbeat.agentVersion,
+      // undefined leaves a column alone; null clears it.
+      currentRelease: current === undefined ? undefined : (current?.release ?? null),
+      currentVersion: current === undefined ? undefined : (current?.version ?? null),
+      canaryRelease: canary === undefined ? undefined : (canary?.release ?? null),
+      siteCount: heartbeat.sites,
+      health: heartbeat.health,
+      diskFreeBytes: heartbeat.diskFreeBytes,
+    })
+    .where(and(eq(servers.name, serverName), isNotNull(servers.enrolledAt)))
+    .returning();
+  return row;
+}
+
+/** Online or degraded servers last seen before `olderThan` go offline; returns their names. */
+export async function markOfflineServers(db: Database, olderThan: Date, now: Date = new Date()): Promise<string[]> {
+  const rows = await db
+    .update(servers)
+    .set({ status: SERVER_STATUS.offline, updatedAt: now })
+    .where(and(inArray(servers.status, [SERVER_STATUS.online, SERVER_STATUS.degraded]), lt(servers.lastSeenAt, olderThan)))
+    .returning({ name: servers.name });
+  return rows.map((r) => r.name).sort();
+}

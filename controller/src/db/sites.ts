@@ -1,0 +1,80 @@
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { servers, type Health } from './schema/servers.js';
+import { sites } from './schema/sites.js';
+
+/** Every query on the `sites` table: the per-server inventory agents report. */
+
+export type SiteRow = typeof sites.$inferSelect;
+
+/** One site as an agent reports it. */
+export interface SiteReport {
+  domain: string;
+  php?: string | null;
+  cache?: string | null;
+  ssl?: boolean;
+  release?: string | null;
+  version?: string | null;
+  health?: Health | null;
+}
+
+/** A site with the name of the server it runs on. */
+export interface FleetSiteRow extends SiteRow {
+  server: string;
+}
+
+/** Inserts or replaces (by domain) the given sites of one server; its other sites are left alone. */
+export async function upsertSites(db: Database, serverId: string, reports: readonly SiteReport[], now: Date = new Date()): Promise<void> {
+  if (reports.length === 0) return;
+  const rows = reports.map((site) => ({
+    serverId,
+    domain: site.domain,
+    php: site.php ?? null,
+    cache: site.cache ?? null,
+    ssl: site.ssl ?? false,
+    release: site.release ?? null,
+    version: site.version ?? null,
+    health: site.health ?? null,
+    updatedAt: now,
+  }));
+  const excluded = (column: string): SQL => sql.raw(`excluded.${column}`);
+  await db
+    .insert(sites)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [sites.serverId, sites.domain],
+      set: {
+        php: excluded('php'),
+        cache: excluded('cache'),
+        ssl: excluded('ssl'),
+        release: excluded('release'),
+        version: excluded('version'),
+        health: excluded('health'),
+        updatedAt: excluded('updated_at'),
+      },
+    });
+}
+
+/** Forgets sites a server no longer has; returns the domains that were there. */
+export async function removeSites(db: Database, serverId: string, domains: readonly string[]): Promise<string[]> {
+  if (domains.length === 0) return [];
+  const rows = await db
+    .delete(sites)
+    .where(and(eq(sites.serverId, serverId), inArray(sites.domain, [...domains])))
+    .returning({ domain: sites.domain });
+  return rows.map((r) => r.domain).sort();
+}
+
+/** Sites across the fleet by server name and domain; filtered by server name and/or WordPress version. */
+export async function listSites(db: Database, filter: { server?: string; version?: string } = {}): Promise<FleetSiteRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.server !== undefined) conditions.push(eq(servers.name, filter.server));
+  if (filter.version !== undefined) conditions.push(eq(sites.version, filter.version));
+  const rows = await db
+    .select({ site: sites, server: servers.name })
+    .from(sites)
+    .innerJoin(servers, eq(servers.id, sites.serverId))
+    .where(and(...conditions))
+    .orderBy(asc(servers.name), asc(sites.domain));
+  return rows.map((r) => ({ ...r.site, server: r.server }));
+}

@@ -1,0 +1,2 @@
+/** Public entry point of the controller package. */
+export * from './db/index.js';

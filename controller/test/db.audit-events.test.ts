@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  finishOperation,
+  insertOperation,
+  listAuditEvents,
+  markOperationRunning,
+  OperationExistsError,
+  recordAuditEvent,
+} from '../src/db/index.js';
+import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await openTestPostgres();
+});
+afterAll(async () => {
+  await t?.destroy();
+});
+beforeEach(async () => {
+  await emptyTables(t.db);
+});
+
+describe('audit events', () => {
+  it('one event delivered several times at once is recorded once', async () => {
+    const event = { at: T0, actor: 'agent:web-1', kind: 'staged', subject: 'web-1', sourceEventId: 'evt-1' };
+    const results = await Promise.all(Array.from({ length: 5 }, () => recordAuditEvent(t.db, event)));
+    expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+    expect(await listAuditEvents(t.db, { limit: 10 })).toHaveLength(1);
+  });
+
+  it('an unknown server has no events', async () => {
+    await recordAuditEvent(t.db, { at: T0, actor: 'controller', kind: 'started', subject: 'controller' });
+    expect(await listAuditEvents(t.db, { server: 'nobody', limit: 10 })).toEqual([]);
+  });
+});
+
+describe('operations', () => {
+  it('an operation id is recorded once', async () => {
+    await insertOperation(t.db, { id: 'op-1', serverId: null, kind: 'update', requestedBy: 'alice' });
+    await expect(insertOperation(t.db, { id: 'op-1', serverId: null, kind: 'update', requestedBy: 'bob' })).rejects.toThrow(
+      OperationExistsError,
+    );
+  });
+
+  it('goes pending, running, then finished; a finished operation is not running again', async () => {
+    await insertOperation(t.db, { id: 'op-1', serverId: null, kind: 'rollback', requestedBy: 'alice' }, T0);
+    expect(await markOperationRunning(t.db, 'op-1')).toMatchObject({ state: 'running' });
+    expect(await finishOperation(t.db, 'op-1', { state: 'failed', error: 'agent unreachable' }, secondsAfter(T0, 3))).toMatchObject({
+      state: 'failed',
+      error: 'agent unreachable',
+      finishedAt: secondsAfter(T0, 3),
+    });
+    expect(await markOperationRunning(t.db, 'op-1')).toBeUndefined();
+  });
+});
