@@ -1,7 +1,7 @@
 import { describeError, isWordPressVersion, StateError, UsageError, type Digest } from '@wofleet/shared';
 import { linkedRelease, pointCoreLink, pointSiteAt } from '../core/links.js';
 import { runSteps, type Step } from '../core/steps.js';
-import { readDbVersion, restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
+import { dropSnapshotCopy, readDbVersion, restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';
@@ -232,6 +232,7 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
   }
   record.outcome = 'succeeded';
   record.finishedAt = engine.now().toISOString();
+  await dropOlderSnapshotCopies(engine, state, record);
   await writeState(engine.layout, state);
   await engine.events.emit(EVENT_TYPE.switched, { from: from.id, to: to.id, version: to.version, sites: sites.length, canary });
   if (record.snapshots.length > 0) {
@@ -267,6 +268,27 @@ export async function stageCommand(engine: Engine, options: StageOptions): Promi
 
 export async function activateCommand(engine: Engine, releaseId: string, options: ActivateOptions): Promise<UpdateResult> {
   return withServerLock(engine, `activate ${releaseId}`, async () => activate(engine, await readRelease(engine.layout, releaseId), options));
+}
+
+/**
+ * Only the latest update can be rolled back with --restore-db across its schema
+ * change; the in-DB table copies of older ones would only grow the site DBs.
+ * Their dumps stay on disk.
+ */
+async function dropOlderSnapshotCopies(engine: Engine, state: AgentState, latest: UpdateRecord): Promise<void> {
+  for (const record of state.updates) {
+    if (record === latest) continue;
+    for (const snapshot of record.snapshots) {
+      if (!snapshot.copy) continue;
+      try {
+        await dropSnapshotCopy(engine, snapshot);
+        delete snapshot.copy;
+        delete snapshot.tables;
+      } catch (err) {
+        engine.log.warn({ domain: snapshot.domain, err: describeError(err) }, 'could not drop an old snapshot copy');
+      }
+    }
+  }
 }
 
 function chooseCanary(requested: string | undefined, state: AgentState, sites: SharedSite[]): string | undefined {

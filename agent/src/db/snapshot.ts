@@ -1,30 +1,93 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IntegrityError } from '@wofleet/shared';
-import { sitePaths } from '../config/paths.js';
+import { describeError, IntegrityError } from '@wofleet/shared';
+import { sitePaths, type SitePaths } from '../config/paths.js';
 import type { Engine } from '../engine.js';
 import type { DbSnapshot } from '../state/store.js';
 
-/** Dump a site's DB before its schema is touched, so a rollback can restore it. */
+/**
+ * A site DB snapshot is kept twice: an SQL dump on disk (portable, survives
+ * anything) and a copy of every table inside the site's own DB. Restoring swaps
+ * the copies in with one RENAME TABLE, which MariaDB performs atomically: a
+ * request sees the whole old or the whole new DB, never a table being reloaded
+ * (an import drops and refills tables one by one under live traffic).
+ */
+const COPY_TABLE = /^wf[so][0-9a-z]{6}_/;
+const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+async function siteTables(engine: Engine, site: SitePaths): Promise<string[]> {
+  const out = await engine.wp.query(site, 'SHOW TABLES');
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((t) => t !== '' && !COPY_TABLE.test(t));
+}
+
+/** Dump and copy a site's DB before its schema is touched, so a rollback can restore it. */
 export async function snapshotSiteDb(engine: Engine, updateId: string, domain: string, dbVersion: number): Promise<DbSnapshot> {
+  const site = sitePaths(engine.config, domain);
   const dir = path.join(engine.layout.snapshotsDir, updateId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${domain}.sql`);
-  await engine.wp.exportDb(sitePaths(engine.config, domain), file);
+  await engine.wp.exportDb(site, file);
   // Never trust an exit code alone: an empty dump would restore nothing.
   const size = await stat(file).then((s) => s.size, () => 0);
   if (size === 0) throw new IntegrityError(`${domain}: DB snapshot ${file} is empty`);
   await chmod(file, 0o600);
-  return { domain, file, dbVersion };
+  const tables = await siteTables(engine, site);
+  const copy = `wfs${randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6)}`;
+  const statements = [
+    ...tables.map((t) => `CREATE TABLE ${ident(`${copy}_${t}`)} LIKE ${ident(t)};`),
+    'START TRANSACTION WITH CONSISTENT SNAPSHOT;',
+    ...tables.map((t) => `INSERT INTO ${ident(`${copy}_${t}`)} SELECT * FROM ${ident(t)};`),
+    'COMMIT;',
+  ];
+  await engine.wp.query(site, statements.join(' '));
+  return { domain, file, dbVersion, copy, tables };
 }
 
 export async function restoreSiteDb(engine: Engine, snapshot: DbSnapshot): Promise<void> {
-  await stat(snapshot.file).catch(() => {
-    throw new IntegrityError(`${snapshot.domain}: DB snapshot ${snapshot.file} is missing`);
-  });
   const site = sitePaths(engine.config, snapshot.domain);
-  await engine.wp.importDb(site, snapshot.file);
+  if (snapshot.copy && snapshot.tables && (await copyIsComplete(engine, site, snapshot.copy, snapshot.tables))) {
+    await swapInCopy(engine, site, snapshot.copy, snapshot.tables);
+  } else {
+    await stat(snapshot.file).catch(() => {
+      throw new IntegrityError(`${snapshot.domain}: DB snapshot ${snapshot.file} is missing`);
+    });
+    engine.log.warn({ domain: snapshot.domain }, 'no in-DB copy of the snapshot: importing the dump (not atomic)');
+    await engine.wp.importDb(site, snapshot.file);
+  }
   await expectDbVersion(engine, snapshot.domain, snapshot.dbVersion);
+}
+
+async function copyIsComplete(engine: Engine, site: SitePaths, copy: string, tables: readonly string[]): Promise<boolean> {
+  const present = new Set((await engine.wp.query(site, 'SHOW TABLES')).split('\n').map((l) => l.trim()));
+  return tables.every((t) => present.has(`${copy}_${t}`));
+}
+
+async function swapInCopy(engine: Engine, site: SitePaths, copy: string, tables: readonly string[]): Promise<void> {
+  const current = await siteTables(engine, site);
+  const old = copy.replace(/^wfs/, 'wfo');
+  const renames = [
+    ...current.map((t) => `${ident(t)} TO ${ident(`${old}_${t}`)}`),
+    ...tables.map((t) => `${ident(`${copy}_${t}`)} TO ${ident(t)}`),
+  ];
+  await engine.wp.query(site, `RENAME TABLE ${renames.join(', ')};`);
+  if (current.length > 0) {
+    await engine.wp
+      .query(site, `DROP TABLE ${current.map((t) => ident(`${old}_${t}`)).join(', ')};`)
+      .catch((err: unknown) => engine.log.warn({ err: describeError(err) }, 'could not drop the replaced tables'));
+  }
+}
+
+/** Drop a snapshot's in-DB copy once no rollback can need it (its dump stays). */
+export async function dropSnapshotCopy(engine: Engine, snapshot: DbSnapshot): Promise<void> {
+  if (!snapshot.copy || !snapshot.tables) return;
+  const site = sitePaths(engine.config, snapshot.domain);
+  const present = new Set((await engine.wp.query(site, 'SHOW TABLES')).split('\n').map((l) => l.trim()));
+  const copies = snapshot.tables.map((t) => `${snapshot.copy}_${t}`).filter((t) => present.has(t));
+  if (copies.length > 0) await engine.wp.query(site, `DROP TABLE ${copies.map(ident).join(', ')};`);
 }
 
 export async function readDbVersion(engine: Engine, domain: string): Promise<number> {

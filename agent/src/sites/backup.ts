@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Layout } from '../config/paths.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
+import { snapshotSchema } from '../state/store.js';
 
 /**
  * What `convert` moved out of a site and where, so a failed convert can be
@@ -17,7 +18,7 @@ const manifestSchema = z.object({
   contentDirs: z.array(z.enum(['plugins', 'themes', 'mu-plugins'])),
   sharedAdded: z.array(z.string()),
   configMovedUp: z.boolean(),
-  dbSnapshot: z.object({ domain: z.string(), file: z.string(), dbVersion: z.number().int() }).optional(),
+  dbSnapshot: snapshotSchema.optional(),
 });
 export type BackupManifest = z.infer<typeof manifestSchema>;
 

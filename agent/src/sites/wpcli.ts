@@ -8,6 +8,8 @@ export interface WpCli {
   updateDb(site: SitePaths): Promise<void>;
   exportDb(site: SitePaths, file: string): Promise<void>;
   importDb(site: SitePaths, file: string): Promise<void>;
+  /** Runs SQL as the site's own DB user; tab-separated rows, no header. */
+  query(site: SitePaths, sql: string): Promise<string>;
 }
 
 /** A shared-core site's core is behind its `wp` link; a traditional site's is htdocs itself. */
@@ -38,5 +40,6 @@ export function createWpCli(wpBin: string, run: CommandRunner, env: Record<strin
     importDb: async (site, file) => {
       await wp(site, ['db', 'import', file]);
     },
+    query: (site, sql) => wp(site, ['db', 'query', sql, '--skip-column-names']),
   };
 }

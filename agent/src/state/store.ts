@@ -4,7 +4,14 @@ import { StateError } from '@wofleet/shared';
 import type { Layout } from '../config/paths.js';
 import { writeFileAtomic } from './atomic-file.js';
 
-const snapshotSchema = z.object({ domain: z.string(), file: z.string(), dbVersion: z.number().int() });
+export const snapshotSchema = z.object({
+  domain: z.string(),
+  file: z.string(),
+  dbVersion: z.number().int(),
+  /** In-DB copy of the tables (`<copy>_<table>`), swapped back in atomically on restore. */
+  copy: z.string().optional(),
+  tables: z.array(z.string()).optional(),
+});
 
 const updateSchema = z.object({
   id: z.string(),
