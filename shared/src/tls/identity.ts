@@ -4,9 +4,11 @@ import { UsageError } from '../errors.js';
 /**
  * Who a certificate belongs to in the fleet. The role is marked in the certificate
  * as a SAN URI `spiffe://wofleet/<role>/<name>`; the agent accepts only callers
- * marked controller, the controller knows an agent by its name.
+ * marked controller, the controller knows an agent by its name. Operators (the
+ * `wofleet` CLI) carry role operator: the controller serves them its operator API,
+ * agents refuse them, so an operator's laptop certificate cannot drive agents directly.
  */
-export const FLEET_ROLE = { controller: 'controller', agent: 'agent' } as const;
+export const FLEET_ROLE = { controller: 'controller', agent: 'agent', operator: 'operator' } as const;
 export type FleetRole = (typeof FLEET_ROLE)[keyof typeof FLEET_ROLE];
 
 export interface PeerIdentity {
@@ -19,10 +21,10 @@ export const FLEET_URI_PREFIX = 'spiffe://wofleet/';
 
 /** Same rule as the agent's `serverId`: 1-63 lower-case letters, digits or hyphens. */
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const FLEET_URI_RE = /^spiffe:\/\/wofleet\/(controller|agent)\/([a-z0-9][a-z0-9-]{0,62})$/;
+const FLEET_URI_RE = /^spiffe:\/\/wofleet\/(controller|agent|operator)\/([a-z0-9][a-z0-9-]{0,62})$/;
 
 export function isFleetRole(value: string): value is FleetRole {
-  return value === FLEET_ROLE.controller || value === FLEET_ROLE.agent;
+  return value === FLEET_ROLE.controller || value === FLEET_ROLE.agent || value === FLEET_ROLE.operator;
 }
 
 export function assertFleetName(name: string): void {

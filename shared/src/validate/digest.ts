@@ -16,3 +16,11 @@ export function parseDigest(algorithm: DigestAlgorithm, input: string): Digest {
   }
   return { algorithm, hex };
 }
+
+/** The `--sha1` / `--sha256` pair of a request (CLI flags, gRPC fields): at most one, well-formed. */
+export function parseDigestChoice(sha1: string | undefined, sha256: string | undefined): Digest | undefined {
+  if (sha1 && sha256) throw new UsageError('give either --sha1 or --sha256, not both');
+  if (sha1) return parseDigest('sha1', sha1);
+  if (sha256) return parseDigest('sha256', sha256);
+  return undefined;
+}

@@ -20,7 +20,7 @@ import { activateCommand, stageCommand } from '../../commands/update.js';
 import { upgradeDbCommand } from '../../commands/upgrade-db.js';
 import type { Engine } from '../../engine.js';
 import { isTerminal, type OperationRecord, type OperationRegistry } from '../../operations/index.js';
-import { createFlags } from '../../cli/args.js';
+import { createFlags } from '../../sites/create-flags.js';
 import { classifySource } from '../../releases/index.js';
 import { toServiceError } from './status-codes.js';
 import * as v from './validate.js';

@@ -1,4 +1,4 @@
-import { NotFoundError, parseDigest, parseDomain, printable, UsageError, type Digest } from '@wofleet/shared';
+import { NotFoundError, parseDigestChoice, parseDomain, printable, UsageError, type Digest } from '@wofleet/shared';
 import type { Layout } from '../../config/paths.js';
 import { readRelease, resolveReleaseRef } from '../../releases/index.js';
 import { validateOperationId } from '../../operations/index.js';
@@ -46,10 +46,7 @@ export function source(value: string): string {
 }
 
 export function digest(sha1: string, sha256: string): Digest | undefined {
-  if (sha1 && sha256) throw new UsageError('give either sha1 or sha256, not both');
-  if (sha1) return parseDigest('sha1', field('sha1', sha1, 64));
-  if (sha256) return parseDigest('sha256', field('sha256', sha256, 128));
-  return undefined;
+  return parseDigestChoice(field('sha1', sha1, 64) || undefined, field('sha256', sha256, 128) || undefined);
 }
 
 /** A release that must already be staged here: an unknown one is a malformed request. */
