@@ -27,8 +27,18 @@ async function watchCurrent(stack: Stack, load: LoadHandle, work: () => Promise<
 }
 
 function printLoad(label: string, report: LoadReport): void {
-  console.log(`${label}: ${report.requests} requests, ${report.non2xx} non-2xx, ${report.errors} errors, p99 ${report.p99Ms.toFixed(1)} ms`);
+  const errors = [...new Set((report.samples ?? []).filter((s) => s.error || s.status < 200 || s.status > 299).map((s) => s.error ?? `HTTP ${s.status}`))];
+  console.log(
+    `${label}: ${report.requests} requests, ${report.non2xx} non-2xx, ${report.errors} errors, p99 ${report.p99Ms.toFixed(1)} ms${errors.length ? ` (${errors.join('; ')})` : ''}`,
+  );
 }
+
+/**
+ * Load for the zero-downtime checks. What must be zero is failed answers and
+ * connection errors; a slow answer on a busy 2-core CI machine is neither, so the
+ * per-request timeout is far above any latency seen (p99 is printed).
+ */
+const LOAD = { concurrency: 6, maxSeconds: 240, timeoutMs: 120_000 };
 
 describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', () => {
   let stack: Stack;
@@ -49,7 +59,7 @@ describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', (
   });
 
   it('update switches the canary first, then every site, with zero failed requests, and upgrades each DB', async () => {
-    const load = startLoad({ port: stack.port, hosts: SITES, concurrency: 6, maxSeconds: 240 });
+    const load = startLoad({ port: stack.port, hosts: SITES, ...LOAD });
     const { result, moves } = await watchCurrent(stack, load, () => runAgent(stack, ['update', '--release', WP655, '--canary', 'a.test']));
     const report = await load.stop();
     printLoad('load during update', report);
@@ -84,7 +94,7 @@ describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', (
   });
 
   it('rollback --restore-db returns every site to 6.4.5 and db 56657 with zero failed requests', async () => {
-    const load = startLoad({ port: stack.port, hosts: SITES, concurrency: 6, maxSeconds: 240 });
+    const load = startLoad({ port: stack.port, hosts: SITES, ...LOAD });
     const rolled = await runAgent(stack, ['rollback', '--restore-db']);
     const report = await load.stop();
     printLoad('load during rollback', report);
@@ -100,7 +110,7 @@ describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', (
 
   it('a broken release fails the canary check: current never moves and no other site ever serves it', async () => {
     const broken = repackRelease(WP655, injectFatal);
-    const load = startLoad({ port: stack.port, hosts: ['b.test', 'c.test'], concurrency: 4, maxSeconds: 240 });
+    const load = startLoad({ port: stack.port, hosts: ['b.test', 'c.test'], ...LOAD, concurrency: 4 });
     const { result, moves } = await watchCurrent(stack, load, () =>
       runAgent(stack, ['update', '--release', broken.file, '--sha256', broken.sha256, '--canary', 'a.test']),
     );

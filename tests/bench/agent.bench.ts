@@ -1,0 +1,553 @@
+/**
+ * Agent daemon benchmark (`pnpm bench:agent [--json]`): what `wofleet-agent serve` costs
+ * on a server that is doing nothing but being watched.
+ *
+ * Setup: a private stack (nginx + PHP-FPM + MariaDB on a temp root) with `init --release`
+ * 6.4.5 and 3 sites, so GetStatus and ListSites do real work; a private nats-server; the
+ * daemon with the default heartbeat (10 s) and health-check (60 s) periods. Loopback only.
+ *
+ *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts.
+ *  - idle CPU: utime+stime (/proc/<pid>/stat) over 60 s with no RPC, as % of one core;
+ *    heartbeats on wofleet.agent.<id>.heartbeat counted in that window. The daemon runs
+ *    its full health check at start-up and then every 60 s (it spawns `wo site list` and
+ *    `nginx -t` and probes every site over HTTP), so the window holds one periodic check:
+ *    it is counted, and shown apart: the children it spawns are watched in /proc, and the
+ *    daemon's CPU around them is split from the rest; reaped children's CPU is shown too.
+ *    RSS is read again at the end of the window (after V8's idle-time heap reduction).
+ *  - RPC latency: GetStatus, then ListSites, over mutual TLS, sequential, 50 warm-up calls
+ *    then 2,000 measured (p50, p99, max); each phase is capped in time.
+ *  - breakdown (in-process, same stack): where one uncached full status spends its time.
+ *
+ * Targets (issue): RSS <= 80 MiB, idle CPU <= 1 % of a core, GetStatus p99 <= 20 ms.
+ * Exit 1 when one is missed. Flags: --json, --calls N, --warmup N, --idle-seconds N,
+ * --phase-cap-seconds N, --breakdown-runs N (0 = skip), --daemon-node-options '<flags>'.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { connect, type NatsConnection, type Subscription } from 'nats';
+import type { AgentServiceClient } from '@wofleet/proto';
+import { engineFor, runAgent, writeAgentConfig, WP645 } from '../support/agent.js';
+import { agentClient, call, makeFleetPki, startDaemon, type RunningDaemon } from '../support/agent-daemon.js';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { statusCommand } from '../../agent/src/commands/status.js';
+import { listCommand } from '../../agent/src/commands/list.js';
+import { healthCommand } from '../../agent/src/commands/health.js';
+import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
+import { createDiskCounter, walkTree } from '../../agent/src/core/disk-usage.js';
+import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
+
+const SERVER_ID = 'bench-01';
+const SITES = ['s1.test', 's2.test', 's3.test'] as const;
+const VERSION = '6.4.5';
+const HEARTBEAT_SECONDS = 10; // the config default
+const HEALTH_CHECK_SECONDS = 60; // the config default
+const RSS_DELAY_MS = 5_000;
+const IDLE_MS = numberFlag('--idle-seconds', 60) * 1000;
+const WARMUP_CALLS = Math.floor(numberFlag('--warmup', 50));
+const CALLS = Math.floor(numberFlag('--calls', 2000));
+/** Each RPC phase (warm-up + measured calls) stops here even if unfinished. */
+const PHASE_CAP_MS = numberFlag('--phase-cap-seconds', 180) * 1000;
+const CALL_TIMEOUT_MS = 30_000;
+const BREAKDOWN_RUNS = flagValue('--breakdown-runs') === '0' ? 0 : Math.floor(numberFlag('--breakdown-runs', 20));
+const CLI_TIMEOUT_MS = 240_000;
+/** NODE_OPTIONS for the daemon only (e.g. '--max-semi-space-size=1'), to try memory settings. */
+const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options');
+
+const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20 } as const;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- /proc readers
+
+const CLK_TCK = (() => {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+interface CpuTimes {
+  /** utime + stime of the process itself, ms. */
+  selfMs: number;
+  /** cutime + cstime: children it has waited for (`wo`, `nginx -t`), ms. */
+  childrenMs: number;
+  /** Process start, ms since boot. */
+  startedMs: number;
+}
+
+function readCpu(pid: number): CpuTimes {
+  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name start at field 3 (state).
+  const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number) => Number(fields[n - 3]);
+  const toMs = (ticks: number) => (ticks * 1000) / CLK_TCK;
+  return { selfMs: toMs(field(14) + field(15)), childrenMs: toMs(field(16) + field(17)), startedMs: toMs(field(22)) };
+}
+
+function readMemory(pid: number): { rssBytes: number; hwmBytes: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+    if (!m?.[1]) throw new Error(`no ${key} in /proc/${pid}/status`);
+    return Number(m[1]) * 1024;
+  };
+  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+}
+
+function uptimeMs(): number {
+  return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+}
+
+// ---------------------------------------------------------------- helpers
+
+function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function cli(stack: Stack, args: string[]): Promise<number> {
+  const started = performance.now();
+  const r = await withTimeout(runAgent(stack, args), CLI_TIMEOUT_MS, `wofleet-agent ${args.join(' ')}`);
+  if (r.code !== 0) throw new Error(`wofleet-agent ${args.join(' ')} exited ${r.code}: ${r.stderr}\n${stack.logs()}`);
+  return performance.now() - started;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+
+async function stopDaemon(daemon: RunningDaemon | undefined): Promise<void> {
+  if (!daemon || daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
+  daemon.child.kill('SIGTERM');
+  const gone = await Promise.race([daemon.exited.then(() => true), sleep(15_000).then(() => false)]);
+  if (!gone) {
+    daemon.child.kill('SIGKILL');
+    await Promise.race([daemon.exited, sleep(5_000)]);
+  }
+}
+
+// ---------------------------------------------------------------- measurements
+
+interface HeartbeatLog {
+  times: number[];
+  last?: { health?: string; sites?: number; summaryError?: string };
+}
+
+function countHeartbeats(sub: Subscription, log: HeartbeatLog): void {
+  void (async () => {
+    for await (const msg of sub) {
+      log.times.push(Date.now());
+      try {
+        log.last = msg.json<{ health?: string; sites?: number; summaryError?: string }>();
+      } catch {
+        log.last = { summaryError: 'unparsable heartbeat' };
+      }
+    }
+  })();
+}
+
+/** Children of `pid` alive now (pid -> short name); the daemon spawns only in its periodic checks. */
+function childrenOf(pid: number): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const raw = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(raw.slice(raw.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const exe = path.basename(argv[0] ?? '?');
+      const shown = exe === 'node' && argv[1] ? path.basename(argv[1]) : exe;
+      found.set(Number(name), [shown, ...argv.slice(exe === 'node' ? 2 : 1, exe === 'node' ? 4 : 2)].join(' '));
+    } catch {
+      // gone already
+    }
+  }
+  return found;
+}
+
+interface IdleResult {
+  windowMs: number;
+  selfCpuMs: number;
+  cpuPercent: number;
+  childrenCpuMs: number;
+  cpuPercentWithChildren: number;
+  /** Child processes seen during the window (seconds into it): the periodic health check / status refresh. */
+  spawns: { at: number; command: string }[];
+  /** Daemon CPU in the bursts around those spawns (1 s before the first, 3 s after the last of a burst). */
+  periodicWorkCpuMs: number;
+  /** Daemon CPU outside those bursts, as % of a core: heartbeats, timers, NATS pings. */
+  quietCpuPercent: number;
+  peakSecondPercent: number;
+  /** Daemon CPU ms in each second of the window. */
+  perSecondCpuMs: number[];
+  /** When the next periodic check was due by the clock (start-up check + k * 60 s), seconds into the window. */
+  healthCheckDueAt: number[];
+  heartbeats: number;
+  expectedHeartbeats: number;
+  lastHeartbeat?: HeartbeatLog['last'];
+}
+
+const SAMPLE_MS = 250;
+
+async function measureIdle(pid: number, heartbeats: HeartbeatLog): Promise<IdleResult> {
+  const first = readCpu(pid);
+  const t0 = Date.now();
+  const up0 = uptimeMs();
+  const samples: { at: number; selfMs: number }[] = [{ at: 0, selfMs: first.selfMs }];
+  const seen = new Map<number, { at: number; command: string }>();
+  for (let i = 1; i * SAMPLE_MS <= IDLE_MS; i++) {
+    await sleep(t0 + i * SAMPLE_MS - Date.now());
+    const at = Date.now() - t0;
+    samples.push({ at, selfMs: readCpu(pid).selfMs });
+    for (const [child, command] of childrenOf(pid)) if (!seen.has(child)) seen.set(child, { at: at / 1000, command });
+  }
+  const last = readCpu(pid);
+  const wall = Date.now() - t0;
+  const spawns = [...seen.values()].sort((a, b) => a.at - b.at);
+  // Bursts: spawns less than 5 s apart belong to one periodic run.
+  const bursts: { from: number; to: number }[] = [];
+  for (const s of spawns) {
+    const open = bursts.at(-1);
+    if (open && s.at - open.to < 5) open.to = s.at;
+    else bursts.push({ from: s.at, to: s.at });
+  }
+  const inBurst = (sec: number) => bursts.some((b) => sec >= b.from - 1 && sec <= b.to + 3);
+  let periodicMs = 0;
+  let quietMs = 0;
+  let quietWall = 0;
+  let peak = 0;
+  const perSecond = new Map<number, number>();
+  for (let i = 1; i < samples.length; i++) {
+    const prev = samples[i - 1] as { at: number; selfMs: number };
+    const cur = samples[i] as { at: number; selfMs: number };
+    const used = cur.selfMs - prev.selfMs;
+    const second = Math.floor(prev.at / 1000);
+    perSecond.set(second, (perSecond.get(second) ?? 0) + used);
+    if (inBurst(prev.at / 1000) || inBurst(cur.at / 1000)) periodicMs += used;
+    else {
+      quietMs += used;
+      quietWall += cur.at - prev.at;
+    }
+  }
+  for (const used of perSecond.values()) peak = Math.max(peak, used / 10);
+  // The monitor starts with the process: checks at ~start + k * 60 s.
+  const sinceStart = (up0 - first.startedMs) / 1000;
+  const due: number[] = [];
+  for (let k = 1; k * HEALTH_CHECK_SECONDS - sinceStart <= wall / 1000; k++) {
+    const at = k * HEALTH_CHECK_SECONDS - sinceStart;
+    if (at >= 0) due.push(round(at, 1));
+  }
+  const selfCpuMs = last.selfMs - first.selfMs;
+  const childrenCpuMs = last.childrenMs - first.childrenMs;
+  return {
+    windowMs: wall,
+    selfCpuMs: round(selfCpuMs, 0),
+    cpuPercent: round((selfCpuMs / wall) * 100, 3),
+    childrenCpuMs: round(childrenCpuMs, 0),
+    cpuPercentWithChildren: round(((selfCpuMs + childrenCpuMs) / wall) * 100, 3),
+    spawns: spawns.map((s) => ({ at: round(s.at, 1), command: s.command })),
+    periodicWorkCpuMs: round(periodicMs, 0),
+    quietCpuPercent: round(quietWall > 0 ? (quietMs / quietWall) * 100 : 0, 3),
+    peakSecondPercent: round(peak, 1),
+    perSecondCpuMs: [...perSecond.entries()].sort((a, b) => a[0] - b[0]).map(([, ms]) => round(ms, 0)),
+    healthCheckDueAt: due,
+    heartbeats: heartbeats.times.filter((t) => t >= t0 && t <= t0 + wall).length,
+    expectedHeartbeats: Math.floor(wall / 1000 / HEARTBEAT_SECONDS),
+    lastHeartbeat: heartbeats.last,
+  };
+}
+
+interface RpcResult {
+  method: string;
+  warmup: number;
+  requested: number;
+  completed: number;
+  capped: boolean;
+  firstCallMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  /** Daemon CPU (utime+stime) per measured call. */
+  daemonCpuMsPerCall: number;
+  /** Reaped children's CPU (spawned `wo` etc.) per measured call. */
+  childrenCpuMsPerCall: number;
+  wallMs: number;
+}
+
+async function measureRpc<Res>(
+  client: AgentServiceClient,
+  pid: number,
+  method: string,
+  check: (answer: Res) => void,
+): Promise<RpcResult> {
+  const phaseStart = performance.now();
+  const deadline = phaseStart + PHASE_CAP_MS;
+  const once = async () => {
+    const started = performance.now();
+    const answer = await call<object, Res>(client, method, {}, CALL_TIMEOUT_MS);
+    return { ms: performance.now() - started, answer };
+  };
+  const first = await once();
+  check(first.answer);
+  for (let i = 1; i < WARMUP_CALLS && performance.now() < deadline; i++) await once();
+  const cpu0 = readCpu(pid);
+  const measuredStart = performance.now();
+  const times: number[] = [];
+  while (times.length < CALLS && performance.now() < deadline) times.push((await once()).ms);
+  const wallMs = performance.now() - measuredStart;
+  const cpu1 = readCpu(pid);
+  const sorted = [...times].sort((a, b) => a - b);
+  const n = Math.max(1, times.length);
+  return {
+    method,
+    warmup: WARMUP_CALLS,
+    requested: CALLS,
+    completed: times.length,
+    capped: times.length < CALLS,
+    firstCallMs: round(first.ms, 1),
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? Number.NaN),
+    meanMs: round(times.reduce((a, b) => a + b, 0) / n),
+    daemonCpuMsPerCall: round((cpu1.selfMs - cpu0.selfMs) / n),
+    childrenCpuMsPerCall: round((cpu1.childrenMs - cpu0.childrenMs) / n),
+    wallMs: round(wallMs, 0),
+  };
+}
+
+interface BreakdownRow {
+  part: string;
+  medianMs: number;
+  p90Ms: number;
+  note: string;
+}
+
+/**
+ * Where one uncached full status goes: the same code GetStatus runs without a cache,
+ * timed piece by piece in this process against the same stack.
+ */
+async function breakdown(stack: Stack): Promise<{ runs: number; rows: BreakdownRow[]; walkedEntries: number }> {
+  const engine = engineFor(stack);
+  const snap = await inspect(engine);
+  const roots = [
+    engine.layout.releasesDir,
+    engine.layout.wpContent,
+    ...(snap.current ? [snap.current.path] : []),
+    ...snap.sites.map((s) => s.paths.root),
+    engine.layout.backupsDir,
+  ];
+  let walkedEntries = 0;
+  for (const root of roots) await walkTree(root, () => void walkedEntries++);
+  const parts: { part: string; note: string; run: () => Promise<unknown> }[] = [
+    { part: 'statusCommand (whole, uncached)', note: 'what GetStatus did per call before any cache', run: () => statusCommand(engine) },
+    { part: '  inspect', note: 'releases, links, `wo site list` (spawns wo)', run: () => inspect(engine) },
+    { part: '  probeSites', note: `${snap.sites.length} HTTP probes through nginx + PHP (+ DB), in parallel`, run: () => probeSites(engine, snap) },
+    {
+      part: '  disk usage walk',
+      note: `lstat of ${walkedEntries} entries (releases, wp-content, current, sites, backups)`,
+      run: async () => {
+        const shared = createDiskCounter();
+        await shared.measure(engine.layout.releasesDir);
+        await shared.measure(engine.layout.wpContent);
+        if (snap.current) await createDiskCounter().measure(snap.current.path);
+        for (const site of snap.sites) await createDiskCounter().measure(site.paths.root);
+        await createDiskCounter().measure(engine.layout.backupsDir);
+      },
+    },
+    { part: 'listCommand (ListSites)', note: `inspect + probes + ${snap.sites.length} x \`wo site info\` (spawns)`, run: () => listCommand(engine) },
+    { part: '  wo site info x sites', note: 'parallel spawns of wo', run: () => Promise.all(snap.sites.map((s) => engine.wo.siteInfo(s.domain))) },
+    { part: 'healthCommand (monitor, every 60 s)', note: 'inspect + core verify + nginx -t + probes', run: () => healthCommand(engine, {}) },
+  ];
+  const rows: BreakdownRow[] = [];
+  for (const p of parts) {
+    await p.run(); // warm
+    const times: number[] = [];
+    for (let i = 0; i < BREAKDOWN_RUNS; i++) {
+      const started = performance.now();
+      await withTimeout(p.run(), 60_000, p.part.trim());
+      times.push(performance.now() - started);
+    }
+    const sorted = times.sort((a, b) => a - b);
+    rows.push({ part: p.part, medianMs: round(percentile(sorted, 50), 1), p90Ms: round(percentile(sorted, 90), 1), note: p.note });
+  }
+  return { runs: BREAKDOWN_RUNS, rows, walkedEntries };
+}
+
+// ---------------------------------------------------------------- main
+
+interface Check {
+  name: string;
+  value: string;
+  target: string;
+  ok: boolean;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const started = Date.now();
+  let stack: Stack | undefined;
+  let nats: NatsServer | undefined;
+  let daemon: RunningDaemon | undefined;
+  let client: AgentServiceClient | undefined;
+  let nc: NatsConnection | undefined;
+  try {
+    progress(`stack: init ${VERSION} + ${SITES.length} sites`);
+    stack = await startStack();
+    await writeAgentConfig(stack);
+    const setupMs: Record<string, number> = { init: round(await cli(stack, ['init', '--release', WP645]), 0) };
+    for (const site of SITES) setupMs[`create ${site}`] = round(await cli(stack, ['create', site]), 0);
+    nats = await startNatsServer();
+    await mkdir(path.join(stack.root, 'pki'));
+    const pki = await makeFleetPki(path.join(stack.root, 'pki'), SERVER_ID);
+    nc = await connect({ servers: nats.url });
+    const heartbeats: HeartbeatLog = { times: [] };
+    countHeartbeats(nc.subscribe(`wofleet.agent.${SERVER_ID}.heartbeat`), heartbeats);
+    await nc.flush();
+
+    progress(`daemon: heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s (defaults)`);
+    daemon = await startDaemon(stack, pki, {
+      natsUrl: nats.url,
+      serverId: SERVER_ID,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      ...(DAEMON_NODE_OPTIONS ? { env: { NODE_OPTIONS: DAEMON_NODE_OPTIONS } } : {}),
+    });
+    const pid = daemon.child.pid;
+    if (pid === undefined) throw new Error('daemon has no pid');
+    await sleep(RSS_DELAY_MS);
+    const rss = readMemory(pid);
+    progress(`RSS 5 s after listening: ${mib(rss.rssBytes)}; idle for ${seconds(IDLE_MS)} (no RPC)`);
+    const idle = await measureIdle(pid, heartbeats);
+    const afterIdle = readMemory(pid);
+    if (idle.heartbeats === 0) throw new Error(`no heartbeat in the idle window:\n${daemon.output()}`);
+
+    client = agentClient(daemon.port, pki.ca.certPem, SERVER_ID, pki.controller);
+    progress(`GetStatus: ${WARMUP_CALLS} warm-up + ${CALLS} calls (cap ${seconds(PHASE_CAP_MS)})`);
+    const status = await measureRpc<{ sites: number; health?: { healthy: number } }>(client, pid, 'GetStatus', (s) => {
+      if (s.sites !== SITES.length || s.health?.healthy !== SITES.length) {
+        throw new Error(`GetStatus says ${s.sites} sites, ${s.health?.healthy ?? 0} healthy; expected ${SITES.length}: ${JSON.stringify(s)}`);
+      }
+    });
+    progress(`ListSites: ${WARMUP_CALLS} warm-up + ${CALLS} calls (cap ${seconds(PHASE_CAP_MS)})`);
+    const sites = await measureRpc<{ sites: { health: string }[] }>(client, pid, 'ListSites', (s) => {
+      const ok = s.sites.filter((x) => x.health === 'HEALTH_LEVEL_OK').length;
+      if (s.sites.length !== SITES.length || ok !== SITES.length) throw new Error(`ListSites: ${JSON.stringify(s)}`);
+    });
+    const after = readMemory(pid);
+    client.close();
+    client = undefined;
+    await stopDaemon(daemon);
+
+    let parts: Awaited<ReturnType<typeof breakdown>> | undefined;
+    if (BREAKDOWN_RUNS > 0) {
+      progress(`breakdown: ${BREAKDOWN_RUNS} in-process runs of each part of an uncached status`);
+      parts = await breakdown(stack);
+    }
+
+    const statusComplete = !status.capped;
+    const checks: Check[] = [
+      { name: 'RSS 5 s after listen', value: mib(rss.rssBytes), target: `<= ${mib(TARGETS.rssBytes)}`, ok: rss.rssBytes <= TARGETS.rssBytes },
+      {
+        name: `idle CPU over ${seconds(idle.windowMs)}`,
+        value: `${idle.cpuPercent.toFixed(2)} %`,
+        target: `<= ${TARGETS.idleCpuPercent} % of a core`,
+        ok: idle.cpuPercent <= TARGETS.idleCpuPercent,
+      },
+      {
+        name: `GetStatus p99 (${status.completed} calls)`,
+        value: `${status.p99Ms.toFixed(2)} ms`,
+        target: `<= ${TARGETS.statusP99Ms} ms${statusComplete ? '' : `, ${CALLS} calls`}`,
+        ok: statusComplete && status.p99Ms <= TARGETS.statusP99Ms,
+      },
+    ];
+    const ok = checks.every((c) => c.ok);
+    const result = {
+      serverId: SERVER_ID,
+      daemonNodeOptions: DAEMON_NODE_OPTIONS ?? '',
+      sites: SITES.length,
+      release: VERSION,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      healthCheckSeconds: HEALTH_CHECK_SECONDS,
+      clockTicks: CLK_TCK,
+      setupMs,
+      memory: { rssBytes: rss.rssBytes, hwmBytes: rss.hwmBytes, afterIdleRssBytes: afterIdle.rssBytes, afterRpcRssBytes: after.rssBytes, afterRpcHwmBytes: after.hwmBytes },
+      idle,
+      rpc: { GetStatus: status, ListSites: sites },
+      breakdown: parts,
+      targets: TARGETS,
+      checks,
+      ok,
+      totalMs: Date.now() - started,
+    };
+    if (json) {
+      console.log(JSON.stringify(result));
+    } else {
+      console.log(
+        `wofleet-agent serve, idle: ${SITES.length} sites on WordPress ${VERSION}, heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s, mutual TLS + NATS on loopback`,
+      );
+      console.log(`\n${formatTable(['figure', 'value', 'target', 'result'], checks.map((c) => [c.name, c.value, c.target, c.ok ? 'ok' : 'MISSED']))}`);
+      console.log(
+        `\nmemory: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
+      );
+      const due = idle.healthCheckDueAt.length ? idle.healthCheckDueAt.map((s) => `~${s} s`).join(', ') : 'none';
+      const spawned = idle.spawns.length ? idle.spawns.map((s) => `${s.at} s ${s.command}`).join('; ') : 'none';
+      console.log(
+        `idle: ${idle.selfCpuMs} ms daemon CPU in ${seconds(idle.windowMs)}, periodic health check due at ${due} into the window (included).`,
+      );
+      console.log(`  children spawned in the window (periodic work): ${spawned}`);
+      console.log(
+        `  daemon CPU around those spawns ${idle.periodicWorkCpuMs} ms; outside them ${idle.quietCpuPercent.toFixed(3)} % (heartbeats, timers);` +
+          ` busiest second ${idle.peakSecondPercent} %; reaped children ${idle.childrenCpuMs} ms -> ${idle.cpuPercentWithChildren.toFixed(2)} % with them`,
+      );
+      console.log(
+        `heartbeats in the window: ${idle.heartbeats} (expected ~${idle.expectedHeartbeats}); last says health=${idle.lastHeartbeat?.health ?? '?'}, sites=${idle.lastHeartbeat?.sites ?? '?'}`,
+      );
+      const rpcRows: Cell[][] = [status, sites].map((r) => [
+        r.method,
+        `${r.completed}/${r.requested}${r.capped ? ' (cap)' : ''}`,
+        r.firstCallMs,
+        r.p50Ms,
+        r.p99Ms,
+        r.maxMs,
+        r.meanMs,
+        r.daemonCpuMsPerCall,
+        r.childrenCpuMsPerCall,
+      ]);
+      console.log(
+        `\n${formatTable(['RPC (sequential)', 'calls', 'first ms', 'p50 ms', 'p99 ms', 'max ms', 'mean ms', 'daemon CPU ms/call', 'children CPU ms/call'], rpcRows)}`,
+      );
+      if (parts) {
+        console.log(`\nuncached status, in-process, ${parts.runs} runs each (the code path GetStatus used to run per call):`);
+        console.log(formatTable(['part', 'median ms', 'p90 ms', 'what'], parts.rows.map((r) => [r.part, r.medianMs, r.p90Ms, r.note])));
+      }
+      console.log(`\ntargets: ${ok ? 'all met' : 'MISSED'}  (total ${seconds(result.totalMs)})`);
+    }
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    client?.close();
+    await stopDaemon(daemon);
+    await nc?.close().catch(() => undefined);
+    await nats?.dispose().catch(() => undefined);
+    await stack?.stop();
+  }
+}
+
+await main();
