@@ -253,6 +253,27 @@ program
     process.exit(EXIT.ok);
   });
 
+program
+  .command('enroll')
+  .description("trade the one-time token from 'wofleet servers add' for this agent's certificate (writes grpc.caFile, certFile, keyFile)")
+  .requiredOption('--controller <host:port>', 'the controller (ControllerService)')
+  .requiredOption('--token <token>', "one-time enrollment token from 'wofleet servers add'")
+  .requiredOption('--ca-fingerprint <sha256>', "SHA-256 of the fleet CA as 'wofleet ca init' printed it (AB:CD:...): pins the controller")
+  .option('--force', 'enroll again although a certificate is already in place')
+  .option('--json', 'print the result as JSON')
+  .action(async (o: { controller: string; token: string; caFingerprint: string; force?: boolean }, cmd: Command) => {
+    const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
+    // Loaded here only, like serve: other commands start faster without gRPC.
+    const { enrollCommand } = await import('../commands/enroll.js');
+    const r = await enrollCommand(await loadAgentConfig(file), o);
+    out(cmd, r, () => [
+      `enrolled as agent ${r.serverId} (${r.uri}) with controller ${r.controller}`,
+      `  certificate: ${r.files.certFile} (SHA256 ${r.fingerprint}, valid until ${r.notAfter})`,
+      `  key:         ${r.files.keyFile}`,
+      `  fleet CA:    ${r.files.caFile} (SHA256 ${r.caFingerprint})`,
+    ]);
+  });
+
 async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);

@@ -3,7 +3,7 @@ import { linkedRelease } from '../core/links.js';
 import type { Engine } from '../engine.js';
 import type { SiteReport } from '../health/probe.js';
 import { listReleases, type ReleaseInfo } from '../releases/index.js';
-import { listSharedSites, type SharedSite } from '../sites/inventory.js';
+import { scanSharedSites, type SharedSite } from '../sites/inventory.js';
 
 export interface ReleaseSummary {
   id: string;
@@ -27,7 +27,8 @@ export async function inspect(engine: Engine): Promise<Snapshot> {
     const id = await linkedRelease(engine.layout, link);
     return releases.find((r) => r.id === id);
   };
-  return { releases, current: await byId('current'), canary: await byId('canary'), sites: await listSharedSites(engine) };
+  // Read commands find sites by their links on disk: no `wo` process per status call.
+  return { releases, current: await byId('current'), canary: await byId('canary'), sites: await scanSharedSites(engine) };
 }
 
 export type SiteHealth =

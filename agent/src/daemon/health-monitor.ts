@@ -13,7 +13,12 @@ export interface HealthMonitor {
  * Runs the full health check periodically and reports every change of level as
  * an event; heartbeats carry the last known level, so they stay cheap.
  */
-export function startHealthMonitor(engine: Engine, intervalMs: number, onChange: () => void = () => {}): HealthMonitor {
+export function startHealthMonitor(
+  engine: Engine,
+  intervalMs: number,
+  onChange: () => void = () => {},
+  onChecked: () => void = () => {},
+): HealthMonitor {
   let last: Level | undefined;
   let running: Promise<Level> | undefined;
   const checkNow = () => {
@@ -33,6 +38,7 @@ export function startHealthMonitor(engine: Engine, intervalMs: number, onChange:
         last = level;
         onChange();
       }
+      onChecked();
       return level;
     })().finally(() => {
       running = undefined;

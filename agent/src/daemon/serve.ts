@@ -42,10 +42,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   );
 
   let publisherWake = () => {};
-  const monitor = startHealthMonitor(engine, config.healthCheckSeconds * 1000, () => publisherWake());
+  const status = createStatusCache(engine);
+  const refreshStatus = () => {
+    status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
+  };
+  const monitor = startHealthMonitor(engine, config.healthCheckSeconds * 1000, () => publisherWake(), refreshStatus);
   const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log });
   publisherWake = () => publisher.wake();
-  const status = createStatusCache(engine, config.healthCheckSeconds * 1000);
   const handlers = createAgentHandlers({
     engine,
     operations,
@@ -55,7 +58,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     afterMutation: () => {
       publisher.wake();
       void monitor.checkNow();
-      status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
     },
   });
   const { server, port } = await startAgentServer(config.grpc.listen, tls, handlers);
@@ -70,7 +72,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
         log.info({ running: operations.running() }, 'stopping: refusing new work, finishing running operations');
         await operations.drain();
         monitor.stop();
-        status.stop();
         await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
         await publisher.stop();
       })()),

@@ -7,15 +7,14 @@ export interface StatusCache {
   get(): Promise<StatusResult>;
   /** Recompute now (after a mutation); concurrent callers share one run. */
   refresh(): Promise<StatusResult>;
-  stop(): void;
 }
 
 /**
  * A full status probes every site and measures disk usage: far too slow to do per
  * RPC when a controller polls a fleet. The daemon keeps the latest one, refreshed
- * periodically and after every mutation, so GetStatus answers from memory.
+ * with each health pass and after every mutation, so GetStatus answers from memory.
  */
-export function createStatusCache(engine: Engine, intervalMs: number): StatusCache {
+export function createStatusCache(engine: Engine): StatusCache {
   let latest: StatusResult | undefined;
   let running: Promise<StatusResult> | undefined;
   const refresh = () =>
@@ -27,13 +26,10 @@ export function createStatusCache(engine: Engine, intervalMs: number): StatusCac
       .finally(() => {
         running = undefined;
       }));
-  const timer = setInterval(() => {
-    refresh().catch((err: unknown) => engine.log.warn({ err: describeError(err) }, 'status refresh failed'));
-  }, intervalMs);
-  timer.unref();
+  // Filled at start-up, then refreshed by the health monitor's passes and after mutations.
+  refresh().catch((err: unknown) => engine.log.warn({ err: describeError(err) }, 'status refresh failed'));
   return {
     get: () => (latest ? Promise.resolve(latest) : refresh()),
     refresh,
-    stop: () => clearInterval(timer),
   };
 }

@@ -1,0 +1,221 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { loadControllerService, type EnrollResponse } from '@wofleet/proto';
+import {
+  createCsr,
+  FLEET_ROLE,
+  IntegrityError,
+  loadTlsMaterial,
+  peerIdentity,
+  printable,
+  StateError,
+  UsageError,
+  WofleetError,
+  type TlsFiles,
+} from '@wofleet/shared';
+import type { AgentConfig } from '../config/schema.js';
+import { writeFileAtomic } from '../state/atomic-file.js';
+
+/**
+ * `wofleet-agent enroll`: trade the one-time token from `wofleet servers add` for this
+ * agent's certificate. The key is made here and never leaves the server; the
+ * controller signs a CSR and decides the certificate's role (agent) and name (the
+ * server the token was issued for).
+ *
+ * The agent does not know the fleet CA yet, and the token is a secret it must not hand
+ * to an impostor. So it first reads the CA certificate the controller presents in its
+ * TLS handshake and accepts it only if its SHA-256 is the `--ca-fingerprint` the
+ * operator copied from `wofleet ca init` (or `wofleet servers add`); then it calls
+ * Enroll over TLS that trusts that CA only, and a server marked controller only.
+ * Nothing is written unless the controller issued a certificate that checks out.
+ */
+export interface EnrollOptions {
+  /** host:port of the controller. */
+  controller: string;
+  token: string;
+  /** SHA-256 of the fleet CA certificate: AB:CD:... or 64 hex digits, optionally "sha256:"-prefixed. */
+  caFingerprint: string;
+  /** Enroll although a certificate is already in place. */
+  force?: boolean;
+  timeoutMs?: number;
+}
+
+export interface EnrollResult {
+  serverId: string;
+  uri: string;
+  /** SHA-256 of the new certificate (AB:CD:...). */
+  fingerprint: string;
+  notAfter: string;
+  controller: string;
+  caFingerprint: string;
+  files: TlsFiles;
+}
+
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+export async function enrollCommand(config: AgentConfig, options: EnrollOptions): Promise<EnrollResult> {
+  const files = enrollmentFiles(config);
+  const pin = parseFingerprint(options.caFingerprint);
+  const target = parseController(options.controller);
+  if (!TOKEN_RE.test(options.token)) {
+    throw new UsageError(`invalid --token '${printable(options.token, 20)}': expected the 43-character token 'wofleet servers add' printed`);
+  }
+  if (!options.force) {
+    for (const file of [files.certFile, files.keyFile]) {
+      if (await exists(file)) throw new StateError(`already enrolled: ${file} exists (pass --force to enroll again)`);
+    }
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const caPem = await fetchPinnedCa(target, options.controller, pin, timeoutMs);
+  const { csrPem, keyPem } = await createCsr({ role: FLEET_ROLE.agent, name: config.serverId });
+  const response = await callEnroll(options.controller, caPem, { token: options.token, serverName: config.serverId, csrPem }, timeoutMs);
+  checkIssued(response, { caPem, keyPem, serverId: config.serverId });
+
+  await writeFileAtomic(files.keyFile, keyPem, 0o600);
+  await writeFileAtomic(files.certFile, response.certificatePem, 0o644);
+  await writeFileAtomic(files.caFile, caPem, 0o644);
+  const { identity } = await loadTlsMaterial(files, { expectRole: FLEET_ROLE.agent });
+  return {
+    serverId: identity.name,
+    uri: identity.uri,
+    fingerprint: identity.fingerprint,
+    notAfter: identity.notAfter.toISOString(),
+    controller: options.controller,
+    caFingerprint: new X509Certificate(caPem).fingerprint256,
+    files,
+  };
+}
+
+function enrollmentFiles(config: AgentConfig): TlsFiles {
+  const { caFile, certFile, keyFile } = config.grpc;
+  if (!caFile || !certFile || !keyFile) {
+    throw new UsageError('enroll writes the fleet CA, certificate and key to grpc.caFile, grpc.certFile and grpc.keyFile: set all three in the agent config');
+  }
+  return { caFile, certFile, keyFile };
+}
+
+/** AB:CD:..., abcd..., or either prefixed with "sha256:" -> 64 lower-case hex digits. */
+export function parseFingerprint(input: string): string {
+  const hex = input.trim().replace(/^sha256[:=]?/i, '').replaceAll(':', '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new UsageError(`invalid --ca-fingerprint '${printable(input)}': expected the CA's SHA-256 fingerprint (AB:CD:... as 'wofleet ca init' prints it)`);
+  }
+  return hex;
+}
+
+function parseController(input: string): { host: string; port: number } {
+  const match = HOST_PORT_RE.exec(input);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw new UsageError(`invalid --controller '${printable(input)}': expected HOST:PORT`);
+  const host = match[1] as string;
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+}
+
+function hexFingerprint(cert: X509Certificate): string {
+  return cert.fingerprint256.replaceAll(':', '').toLowerCase();
+}
+
+/**
+ * The CA certificate the controller sends after its own certificate, if its SHA-256
+ * is the pin. The handshake is not verified (we do not trust anything yet); the pin is
+ * what makes the CA trustworthy, and the Enroll call then verifies the controller
+ * against that CA.
+ */
+function fetchPinnedCa(target: { host: string; port: number }, address: string, pin: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: target.host,
+      port: target.port,
+      ...(isIP(target.host) ? {} : { servername: target.host }),
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+      timeout: timeoutMs,
+    });
+    const fail = (err: Error) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('timeout', () => fail(new WofleetError(`cannot reach the controller at ${address}: no TLS handshake within ${timeoutMs / 1000}s`)));
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(new WofleetError(`cannot reach the controller at ${address}: ${err.code ?? err.message}`)));
+    socket.once('secureConnect', () => {
+      const chain: X509Certificate[] = [];
+      for (let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); cert?.raw && chain.length < 5; ) {
+        chain.push(new X509Certificate(cert.raw));
+        if (cert.issuerCertificate === cert || !cert.issuerCertificate) break;
+        cert = cert.issuerCertificate;
+      }
+      socket.end();
+      const ca = chain.find((c) => c.ca && hexFingerprint(c) === pin);
+      if (!ca) {
+        reject(
+          new IntegrityError(
+            `the controller at ${address} does not present a CA with fingerprint ${pin.slice(0, 16)}...: wrong --ca-fingerprint, or not your controller; nothing was sent or written`,
+          ),
+        );
+        return;
+      }
+      resolve(ca.toString());
+    });
+  });
+}
+
+function callEnroll(address: string, caPem: string, request: { token: string; serverName: string; csrPem: string }, timeoutMs: number): Promise<EnrollResponse> {
+  const { Client } = loadControllerService();
+  const client = new Client(
+    address,
+    credentials.createSsl(Buffer.from(caPem), null, null, {
+      checkServerIdentity: (_host, cert) =>
+        peerIdentity(cert.raw)?.role === FLEET_ROLE.controller ? undefined : new Error('the server is not a wofleet controller'),
+    }),
+    // grpc-js would send an IP target as TLS server name, which Node warns about on stderr.
+    isIP(parseController(address).host) ? { 'grpc.ssl_target_name_override': 'wofleet-controller' } : {},
+  );
+  return new Promise<EnrollResponse>((resolve, reject) => {
+    client.Enroll(request, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err: ServiceError | null, value?: EnrollResponse) => {
+      client.close();
+      if (err) reject(enrollError(err, address));
+      else if (!value) reject(new WofleetError(`the controller at ${address} sent an empty answer`));
+      else resolve(value);
+    });
+  });
+}
+
+function enrollError(err: ServiceError, address: string): WofleetError {
+  const details = err.details || err.message;
+  if (err.code === status.INVALID_ARGUMENT) return new UsageError(`the controller refused the enrollment: ${details}`);
+  if (err.code === status.UNAVAILABLE) return new WofleetError(`cannot reach the controller at ${address}: ${details}`);
+  if (err.code === status.DEADLINE_EXCEEDED) return new WofleetError(`the controller at ${address} did not answer in time`);
+  return new WofleetError(`enrollment refused: ${details}`);
+}
+
+/** The certificate must certify our key, be issued by the pinned CA and name this agent. */
+function checkIssued(response: EnrollResponse, expected: { caPem: string; keyPem: string; serverId: string }): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(response.certificatePem);
+  } catch (err) {
+    throw new IntegrityError('the controller sent something that is not a certificate; nothing was written', { cause: err });
+  }
+  const ca = new X509Certificate(expected.caPem);
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new IntegrityError('the certificate is not issued by the pinned fleet CA; nothing was written');
+  if (hexFingerprint(new X509Certificate(response.caPem)) !== hexFingerprint(ca)) {
+    throw new IntegrityError('the controller named another CA than the pinned one; nothing was written');
+  }
+  const identity = peerIdentity(cert);
+  if (identity?.role !== FLEET_ROLE.agent || identity.name !== expected.serverId) {
+    throw new IntegrityError(`the certificate is not for agent ${expected.serverId}; nothing was written`);
+  }
+  if (!cert.checkPrivateKey(createPrivateKey(expected.keyPem))) throw new IntegrityError('the certificate does not certify the key made here; nothing was written');
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
