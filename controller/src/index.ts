@@ -1,2 +1,19 @@
 /** Public entry point of the controller package. */
 export * from './db/index.js';
+export { resolveControllerSettings, DEFAULT_DATA_DIR, DEFAULT_LISTEN, type ControllerSettings, type ControllerFlags } from './config/controller.js';
+export { resolveClientSettings, clientConfigFile, type ClientSettings, type ClientFlags } from './config/client.js';
+export { pkiFiles, readFleetCa, readControllerTls, type PkiFiles } from './ca/files.js';
+export { initFleetCa, type InitCaOptions, type InitCaResult } from './ca/init.js';
+export { issueOperatorCredentials, type IssueOperatorOptions, type OperatorCredentials } from './ca/operator.js';
+export { certificateFingerprint, certificateFingerprintHex } from './ca/fingerprint.js';
+export { newEnrollmentToken, hashEnrollmentToken, isWellFormedToken, type NewEnrollmentToken } from './enrollment/token.js';
+export { EnrollmentRefusedError, ENROLLMENT_REFUSAL, type EnrollmentRefusal } from './enrollment/refusal.js';
+export { enrollAgent, type EnrollRequest, type Enrollment } from './enrollment/enroll.js';
+export { systemClock, type Clock, type ControllerContext, type Actor } from './commands/context.js';
+export { addServer, listServerRows, getServerRow, removeServerRow, type AddServerInput, type AddedServer } from './commands/servers.js';
+export { addRelease, listReleaseRows } from './commands/releases.js';
+export { listFleetSites, type SiteFilter } from './commands/sites.js';
+export { startController, migrateControllerDatabase, type RunningController, type StartControllerOptions } from './commands/start-controller.js';
+export { createControllerHandlers } from './grpc/handlers.js';
+export { startControllerServer, type RunningGrpcServer } from './grpc/server.js';
+export { connectController, ControllerCallError, type ControllerApi } from './grpc/client.js';

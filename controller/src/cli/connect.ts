@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import type { ClientFlags } from '../config/client.js';
+import type { ControllerApi } from '../grpc/client.js';
+
+/**
+ * Runs `work` against the controller the global flags, environment or config file name.
+ * gRPC (and the config file schema) are loaded here, on first use: help and refused
+ * input answer without them.
+ */
+export async function withController<T>(cmd: Command, work: (api: ControllerApi) => Promise<T>): Promise<T> {
+  const { resolveClientSettings } = await import('../config/client.js');
+  const settings = await resolveClientSettings(cmd.optsWithGlobals<ClientFlags>());
+  const { connectController } = await import('../grpc/client.js');
+  const api = await connectController(settings);
+  try {
+    return await work(api);
+  } finally {
+    api.close();
+  }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { createLogger, describeError, EXIT, isWofleetError } from '@wofleet/shared';
+import { buildProgram } from './program.js';
+
+/**
+ * `wofleet`: the operator CLI. Exit codes: 0 success, 1 refused or failed, 2 usage
+ * error; an operator mistake prints one line, an unexpected failure its stack (logged).
+ */
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its own one-line message (or the help).
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (isWofleetError(err)) {
+      process.stderr.write(`wofleet: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    createLogger('wofleet').error({ err }, 'unexpected failure');
+    process.stderr.write(`wofleet: internal error: ${describeError(err)}\n`);
+    return EXIT.failure;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+
+/** Operator-facing output: human lines by default, one JSON document with --json. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLines(lines: readonly string[]): void {
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+}
+
+export function out(cmd: Command, value: unknown, human: () => string[]): void {
+  if (cmd.opts<{ json?: boolean }>().json) printJson(value);
+  else printLines(human());
+}
+
+/** Fixed-width table for list-like output. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)];
+}
+
+/** Commander collector for a repeatable flag (`--label a=b --label c=d`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { registerCaCommands } from './ca.js';
+import { registerControllerCommands } from './controller.js';
+import { registerReleaseCommands } from './releases.js';
+import { registerServerCommands } from './servers.js';
+import { registerSiteCommands } from './sites.js';
+
+/**
+ * The `wofleet` command tree. Everything but `ca` and `controller` talks to the
+ * controller only (ControllerService over gRPC, operator certificate).
+ */
+export function buildProgram(): Command {
+  const program = new Command('wofleet')
+    .description('Operate a wofleet fleet: the controller, its CA, servers, sites and releases.')
+    .option('--controller <host:port>', 'controller address (default $WOFLEET_CONTROLLER, else ~/.config/wofleet/config.yaml)')
+    .option('--ca <file>', 'fleet CA certificate (default $WOFLEET_CA, else config.yaml)')
+    .option('--cert <file>', 'operator certificate (default $WOFLEET_CERT, else config.yaml)')
+    .option('--key <file>', 'operator key (default $WOFLEET_KEY, else config.yaml)')
+    .exitOverride();
+  registerCaCommands(program);
+  registerControllerCommands(program);
+  registerServerCommands(program);
+  registerSiteCommands(program);
+  registerReleaseCommands(program);
+  return program;
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { parseReleaseInput } from '../commands/release-input.js';
+import { withController } from './connect.js';
+import { out } from './output.js';
+import { renderReleases } from './render.js';
+
+/** `wofleet releases add | list`: the catalog rollouts pick from. */
+export function registerReleaseCommands(program: Command): void {
+  const releases = program.command('releases').description('the release catalog: WordPress versions with their archive digest');
+
+  releases
+    .command('add <version>')
+    .description('add a WordPress release to the catalog (a digest is required)')
+    .option('--url <url>', "archive URL (default: the agents' mirror)")
+    .option('--sha1 <hex>', 'SHA-1 of the archive')
+    .option('--sha256 <hex>', 'SHA-256 of the archive')
+    .option('--json', 'print the result as JSON')
+    .action(async (version: string, o: { url?: string; sha1?: string; sha256?: string }, cmd: Command) => {
+      const input = parseReleaseInput({ version, ...o });
+      const r = await withController(cmd, (api) =>
+        api.addRelease({
+          version: input.version,
+          url: input.url ?? '',
+          [input.digest.algorithm]: input.digest.hex,
+        }),
+      );
+      out(cmd, r, () => [`added release ${r.version} (${r.sha256 ? `sha256:${r.sha256}` : `sha1:${r.sha1}`})`]);
+    });
+
+  releases
+    .command('list')
+    .description('the catalog, oldest version first')
+    .option('--json', 'print as JSON')
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await withController(cmd, (api) => api.listReleases());
+      out(cmd, r.releases, () => renderReleases(r.releases));
+    });
+}

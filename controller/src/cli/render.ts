@@ -1,0 +1,80 @@
+import type { CatalogRelease, FleetSite, Server } from '@wofleet/proto';
+import { table } from './output.js';
+
+/** Human renderings of ControllerService answers. */
+
+export function serverState(server: Server): string {
+  switch (server.state) {
+    case 'SERVER_STATE_PENDING_ENROLLMENT':
+      return 'pending-enrollment';
+    case 'SERVER_STATE_ONLINE':
+      return 'online';
+    case 'SERVER_STATE_OFFLINE':
+      return 'offline';
+    default:
+      return server.enrolledAt ? 'enrolled' : 'unknown';
+  }
+}
+
+export function formatLabels(labels: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : '-';
+}
+
+export function renderServers(servers: readonly Server[]): string[] {
+  if (servers.length === 0) return ['no servers'];
+  return table(
+    ['NAME', 'ADDRESS', 'STATE', 'CANARY', 'RELEASE', 'SITES', 'LAST SEEN', 'LABELS'],
+    servers.map((s) => [
+      s.name,
+      s.address,
+      serverState(s),
+      s.canary ? 'yes' : '-',
+      s.current ? `${s.current.version} (${s.current.id})` : '-',
+      String(s.sites),
+      s.lastSeenAt || '-',
+      formatLabels(s.labels),
+    ]),
+  );
+}
+
+export function renderServer(s: Server): string[] {
+  return [
+    `name:          ${s.name}`,
+    `address:       ${s.address}`,
+    `state:         ${serverState(s)}`,
+    `canary:        ${s.canary ? 'yes' : 'no'}`,
+    `labels:        ${formatLabels(s.labels)}`,
+    `enrolled:      ${s.enrolledAt || 'not yet'}`,
+    `certificate:   ${s.certificateFingerprint ? `SHA256 ${s.certificateFingerprint}` : '-'}`,
+    `last seen:     ${s.lastSeenAt || 'never'}`,
+    `agent version: ${s.agentVersion || '-'}`,
+    `release:       ${s.current ? `${s.current.version} (${s.current.id})` : '-'}`,
+    `sites:         ${s.sites}`,
+  ];
+}
+
+export function renderReleases(releases: readonly CatalogRelease[]): string[] {
+  if (releases.length === 0) return ['no releases in the catalog'];
+  return table(
+    ['VERSION', 'DIGEST', 'URL', 'ADDED'],
+    releases.map((r) => [r.version, r.sha256 ? `sha256:${r.sha256}` : `sha1:${r.sha1}`, r.url || '(mirror)', r.addedAt]),
+  );
+}
+
+export function renderSites(sites: readonly FleetSite[]): string[] {
+  if (sites.length === 0) return ['no sites'];
+  return table(
+    ['SERVER', 'DOMAIN', 'VERSION', 'RELEASE', 'PHP', 'CACHE', 'SSL', 'HEALTH'],
+    sites.map(({ server, site }) => [
+      server,
+      site?.domain ?? '?',
+      site?.version || '-',
+      site?.release || '-',
+      site?.php || '-',
+      site?.cache || '-',
+      site?.ssl ? 'yes' : 'no',
+      site ? site.health.replace('HEALTH_LEVEL_', '').toLowerCase() : '-',
+    ]),
+  );
+}

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../commands/server-input.js';
+import { withController } from './connect.js';
+import { collect, out } from './output.js';
+import { formatLabels, renderServer, renderServers } from './render.js';
+
+/** `wofleet servers add | list | show | remove`. */
+export function registerServerCommands(program: Command): void {
+  const servers = program.command('servers').description('the servers of the fleet: register, list, show, remove');
+
+  servers
+    .command('add <name>')
+    .description("register a server and print the one-time token its agent enrolls with (name = the agent's serverId)")
+    .requiredOption('--address <host:port>', "the agent's gRPC endpoint")
+    .option('--label <key=value>', 'label the server (repeatable)', collect, [])
+    .option('--canary', 'rollouts update this server first')
+    .option('--token-ttl <duration>', 'how long the enrollment token is valid: 30m, 1h, 2d (1m to 7d)', '1h')
+    .option('--json', 'print the result as JSON')
+    .action(async (nameArg: string, o: { address: string; label: string[]; canary?: boolean; tokenTtl: string }, cmd: Command) => {
+      const name = parseServerName(nameArg);
+      const address = parseServerAddress(o.address);
+      const labels = parseLabelFlags(o.label);
+      const ttlMs = parseTokenTtl(o.tokenTtl);
+      const r = await withController(cmd, async (api) => ({
+        ...(await api.addServer({ name, address, labels, canary: o.canary === true }, ttlMs)),
+        controller: api.address,
+        caFingerprint: api.caFingerprint,
+      }));
+      const { server, caFingerprint } = r;
+      out(cmd, { server, enrollmentToken: r.enrollmentToken, expiresAt: r.expiresAt, caFingerprint }, () => [
+        `added server ${name} (${address})${server?.canary ? ', canary' : ''}, labels ${formatLabels(labels)}`,
+        `enrollment token (single use, expires ${r.expiresAt}):`,
+        `  ${r.enrollmentToken}`,
+        `on ${name} (agent config serverId: ${name}), as root:`,
+        `  wofleet-agent enroll --controller ${r.controller} --token ${r.enrollmentToken} --ca-fingerprint ${caFingerprint}`,
+      ]);
+    });
+
+  servers
+    .command('list')
+    .description('every server with its state, release and labels (from the controller database)')
+    .option('--label <key=value>', 'only servers carrying this label (repeatable: all of them)', collect, [])
+    .option('--json', 'print as JSON')
+    .action(async (o: { label: string[] }, cmd: Command) => {
+      const labels = parseLabelFlags(o.label);
+      const r = await withController(cmd, (api) => api.listServers({ labels }));
+      out(cmd, r.servers, () => renderServers(r.servers));
+    });
+
+  servers
+    .command('show <name>')
+    .description('one server as last reported')
+    .option('--json', 'print as JSON')
+    .action(async (nameArg: string, _o: unknown, cmd: Command) => {
+      const name = parseServerName(nameArg);
+      const r = await withController(cmd, (api) => api.getServer({ name }));
+      out(cmd, r, () => (r.server ? renderServer(r.server) : []));
+    });
+
+  servers
+    .command('remove <name>')
+    .description('forget a server (its sites and unused token with it; its audit events stay)')
+    .option('--json', 'print the result as JSON')
+    .action(async (nameArg: string, _o: unknown, cmd: Command) => {
+      const name = parseServerName(nameArg);
+      await withController(cmd, (api) => api.removeServer(name));
+      out(cmd, { removed: name }, () => [`removed server ${name}`]);
+    });
+}

@@ -1,0 +1,36 @@
+import { parseDigestChoice, parseWordPressVersion, printable, UsageError, type Digest } from '@wofleet/shared';
+
+/** Validation of a catalog release, the same at the CLI and in the controller. */
+export interface ReleaseInput {
+  version: string;
+  url: string | undefined;
+  digest: Digest;
+}
+
+export interface RawReleaseInput {
+  version: string;
+  url?: string | undefined;
+  sha1?: string | undefined;
+  sha256?: string | undefined;
+}
+
+export function parseReleaseInput(raw: RawReleaseInput): ReleaseInput {
+  const version = parseWordPressVersion(raw.version);
+  const digest = parseDigestChoice(raw.sha1 || undefined, raw.sha256 || undefined);
+  if (!digest) throw new UsageError(`release ${version} needs the archive digest: --sha1 HEX or --sha256 HEX`);
+  return { version, url: raw.url ? parseReleaseUrl(raw.url) : undefined, digest };
+}
+
+function parseReleaseUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new UsageError(`invalid --url '${printable(input)}': not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`invalid --url '${printable(input)}': must be http:// or https://`);
+  }
+  if (url.username || url.password) throw new UsageError('invalid --url: credentials in the URL would be stored in the catalog');
+  return url.toString();
+}

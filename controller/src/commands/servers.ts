@@ -1,0 +1,83 @@
+import {
+  findServerByName,
+  insertEnrollmentToken,
+  insertServer,
+  listServers,
+  recordAuditEvent,
+  removeServer,
+  ServerNotFoundError,
+  type ServerRow,
+} from '../db/index.js';
+import { newEnrollmentToken } from '../enrollment/token.js';
+import type { Actor, ControllerContext } from './context.js';
+import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './server-input.js';
+
+/** The server inventory as the operator changes it: add (with its enrollment token), list, show, remove. */
+export const AUDIT_SERVER_ADDED = 'server-added';
+export const AUDIT_SERVER_REMOVED = 'server-removed';
+
+export interface AddServerInput {
+  name: string;
+  address: string;
+  labels?: Readonly<Record<string, string>>;
+  canary?: boolean;
+  /** How long the enrollment token is valid (default 1h). */
+  tokenTtlMs?: number;
+}
+
+export interface AddedServer {
+  server: ServerRow;
+  /** Shown once; only its hash is stored. */
+  enrollmentToken: string;
+  expiresAt: Date;
+}
+
+/** Registers a server and its one-time enrollment token; a refusal writes nothing. */
+export async function addServer(ctx: ControllerContext, input: AddServerInput, actor: Actor): Promise<AddedServer> {
+  const name = parseServerName(input.name);
+  const address = parseServerAddress(input.address);
+  const labels = checkLabels(input.labels ?? {});
+  const ttlMs = input.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
+  checkTokenTtl(ttlMs);
+  const now = ctx.clock.now();
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  const token = newEnrollmentToken();
+  const server = await ctx.db.transaction(async (tx) => {
+    const row = await insertServer(tx, { name, address, labels, canary: input.canary ?? false });
+    await insertEnrollmentToken(tx, row.id, token.hash, expiresAt);
+    await recordAuditEvent(tx, {
+      at: now,
+      actor,
+      serverId: row.id,
+      kind: AUDIT_SERVER_ADDED,
+      subject: name,
+      data: { address, labels, canary: row.canary, tokenExpiresAt: expiresAt.toISOString() },
+    });
+    return row;
+  });
+  ctx.log.info({ server: name, actor }, 'server added');
+  return { server, enrollmentToken: token.token, expiresAt };
+}
+
+export async function listServerRows(ctx: ControllerContext, labels: Readonly<Record<string, string>>): Promise<ServerRow[]> {
+  return listServers(ctx.db, { labels: checkLabels(labels) });
+}
+
+export async function getServerRow(ctx: ControllerContext, name: string): Promise<ServerRow> {
+  const row = await findServerByName(ctx.db, parseServerName(name));
+  if (!row) throw new ServerNotFoundError(name);
+  return row;
+}
+
+/** Removes a server (its sites and tokens with it); its audit events stay. */
+export async function removeServerRow(ctx: ControllerContext, name: string, actor: Actor): Promise<ServerRow> {
+  parseServerName(name);
+  const now = ctx.clock.now();
+  const removed = await ctx.db.transaction(async (tx) => {
+    const row = await removeServer(tx, name);
+    await recordAuditEvent(tx, { at: now, actor, kind: AUDIT_SERVER_REMOVED, subject: name, data: { address: row.address } });
+    return row;
+  });
+  ctx.log.info({ server: name, actor }, 'server removed');
+  return removed;
+}

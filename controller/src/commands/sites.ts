@@ -1,0 +1,17 @@
+import { parseWordPressVersion } from '@wofleet/shared';
+import { listSites, type FleetSiteRow } from '../db/index.js';
+import type { ControllerContext } from './context.js';
+import { parseServerName } from './server-input.js';
+
+export interface SiteFilter {
+  server?: string | undefined;
+  version?: string | undefined;
+}
+
+/** Sites across the fleet, as their agents last reported them. */
+export async function listFleetSites(ctx: ControllerContext, filter: SiteFilter): Promise<FleetSiteRow[]> {
+  return listSites(ctx.db, {
+    ...(filter.server ? { server: parseServerName(filter.server) } : {}),
+    ...(filter.version ? { version: parseWordPressVersion(filter.version) } : {}),
+  });
+}

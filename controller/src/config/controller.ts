@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { formatHostPort, parseHostPort } from './address.js';
+
+/**
+ * The controller's own settings: where it keeps its files, where it listens, which
+ * database it uses. Flags win over the environment, the environment over defaults.
+ *
+ * | setting     | flag         | environment        | default                        |
+ * |-------------|--------------|--------------------|--------------------------------|
+ * | dataDir     | --data-dir   | WOFLEET_DATA_DIR   | /var/lib/wofleet-controller    |
+ * | listen      | --listen     | WOFLEET_LISTEN     | 0.0.0.0:7444                   |
+ * | databaseUrl | (none)       | DATABASE_URL       | unset: PGlite in <dataDir>/pglite |
+ */
+export const DEFAULT_DATA_DIR = '/var/lib/wofleet-controller';
+export const DEFAULT_LISTEN = '0.0.0.0:7444';
+
+export interface ControllerSettings {
+  /** Holds the fleet CA, the controller's certificate and key, and PGlite's files. */
+  dataDir: string;
+  /** host:port ControllerService is served on. */
+  listen: string;
+  /** Postgres URL; undefined: the embedded PGlite database under dataDir. */
+  databaseUrl: string | undefined;
+}
+
+export interface ControllerFlags {
+  dataDir?: string | undefined;
+  listen?: string | undefined;
+}
+
+export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerSettings {
+  const dataDir = path.resolve(flags.dataDir ?? nonEmpty(env.WOFLEET_DATA_DIR) ?? DEFAULT_DATA_DIR);
+  const listenText = flags.listen ?? nonEmpty(env.WOFLEET_LISTEN) ?? DEFAULT_LISTEN;
+  const listen = formatHostPort(parseHostPort(flags.listen !== undefined ? '--listen' : 'listen address', listenText));
+  return { dataDir, listen, databaseUrl: nonEmpty(env.DATABASE_URL) };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}

@@ -1,0 +1,99 @@
+import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { ControllerServiceHandlers } from '@wofleet/proto';
+import { UsageError, type PeerIdentity } from '@wofleet/shared';
+import { operatorActor, type ControllerContext } from '../commands/context.js';
+import { addRelease, listReleaseRows } from '../commands/releases.js';
+import { addServer, getServerRow, listServerRows, removeServerRow } from '../commands/servers.js';
+import { listFleetSites } from '../commands/sites.js';
+import { enrollAgent } from '../enrollment/enroll.js';
+import { operatorCaller } from './authorize.js';
+import { TOKEN_TTL_METADATA_KEY } from './metadata.js';
+import { toServiceError } from './status-codes.js';
+import { toWireRelease, toWireServer, toWireSite } from './wire.js';
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+/** Enroll: no client certificate needed, the token is the credential. */
+function openUnary<Req, Res>(ctx: ControllerContext, work: (request: Req) => Promise<Res>): Unary<Req, Res> {
+  return (call, callback) => {
+    work(call.request).then(
+      (answer) => callback(null, answer),
+      (err: unknown) => callback(logged(ctx, toServiceError(err), err)),
+    );
+  };
+}
+
+/** Every operator method: the caller must present an operator certificate of the fleet CA. */
+function operatorUnary<Req, Res>(
+  ctx: ControllerContext,
+  work: (request: Req, operator: PeerIdentity, metadata: Metadata) => Promise<Res>,
+): Unary<Req, Res> {
+  return (call, callback) => {
+    const caller = operatorCaller(call as ServerUnaryCall<unknown, unknown>);
+    if (!caller.ok) {
+      callback({ code: status.PERMISSION_DENIED, details: `permission denied: ${caller.reason}` });
+      return;
+    }
+    work(call.request, caller.identity, call.metadata).then(
+      (answer) => callback(null, answer),
+      (err: unknown) => callback(logged(ctx, toServiceError(err), err)),
+    );
+  };
+}
+
+function logged<E extends { code?: status | undefined }>(ctx: ControllerContext, mapped: E, err: unknown): E {
+  if (mapped.code === status.INTERNAL) ctx.log.error({ err }, 'unexpected failure in a ControllerService call');
+  return mapped;
+}
+
+function tokenTtlMs(metadata: Metadata): number | undefined {
+  const [value] = metadata.get(TOKEN_TTL_METADATA_KEY);
+  if (value === undefined) return undefined;
+  const text = value.toString();
+  if (!/^\d{1,9}$/.test(text)) throw new UsageError(`invalid ${TOKEN_TTL_METADATA_KEY} '${text}': whole seconds expected`);
+  return Number(text) * 1000;
+}
+
+export function createControllerHandlers(ctx: ControllerContext): ControllerServiceHandlers {
+  return {
+    Enroll: openUnary(ctx, async (request) => {
+      const enrollment = await enrollAgent(ctx, { token: request.token, serverName: request.serverName, csrPem: request.csrPem });
+      return { certificatePem: enrollment.certPem, caPem: enrollment.caPem };
+    }),
+
+    AddServer: operatorUnary(ctx, async (request, operator, metadata) => {
+      const added = await addServer(
+        ctx,
+        { name: request.name, address: request.address, labels: request.labels, canary: request.canary, tokenTtlMs: tokenTtlMs(metadata) },
+        operatorActor(operator.name),
+      );
+      return { server: toWireServer(added.server), enrollmentToken: added.enrollmentToken, expiresAt: added.expiresAt.toISOString() };
+    }),
+
+    ListServers: operatorUnary(ctx, async (request) => ({
+      servers: (await listServerRows(ctx, request.labels)).map(toWireServer),
+    })),
+
+    GetServer: operatorUnary(ctx, async (request) => {
+      if (request.live) throw new UsageError('live status (--live) is not available yet: the last reported status is shown without it');
+      return { server: toWireServer(await getServerRow(ctx, request.name)), status: null };
+    }),
+
+    RemoveServer: operatorUnary(ctx, async (request, operator) => {
+      await removeServerRow(ctx, request.name, operatorActor(operator.name));
+      return {};
+    }),
+
+    ListSites: operatorUnary(ctx, async (request) => ({
+      sites: (await listFleetSites(ctx, { server: request.server, version: request.version })).map(toWireSite),
+    })),
+
+    AddRelease: operatorUnary(ctx, async (request, operator) =>
+      toWireRelease(
+        await addRelease(ctx, { version: request.version, url: request.url, sha1: request.sha1, sha256: request.sha256 }, operatorActor(operator.name)),
+      ),
+    ),
+
+    ListReleases: operatorUnary(ctx, async () => ({ releases: (await listReleaseRows(ctx)).map(toWireRelease) })),
+  };
+}

@@ -1,0 +1,37 @@
+import { Server } from '@grpc/grpc-js';
+import { loadControllerService, type ControllerServiceHandlers } from '@wofleet/proto';
+import { WofleetError, type TlsMaterial } from '@wofleet/shared';
+import { controllerServerCredentials } from './credentials.js';
+
+export interface RunningGrpcServer {
+  server: Server;
+  port: number;
+  /** Stops accepting calls, lets running ones finish (up to `graceMs`), then cuts the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Serves ControllerService on `listen` (host:port; port 0 picks a free one). */
+export async function startControllerServer(listen: string, tls: TlsMaterial, handlers: ControllerServiceHandlers): Promise<RunningGrpcServer> {
+  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  server.addService(loadControllerService().service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(listen, controllerServerCredentials(tls), (err, bound) =>
+      err ? reject(new WofleetError(`cannot serve on ${listen}: ${err.message}`, { cause: err })) : resolve(bound),
+    ),
+  );
+  return {
+    server,
+    port,
+    stop: (graceMs = 5_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

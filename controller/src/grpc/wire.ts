@@ -1,0 +1,69 @@
+import { SERVER_STATE, type CatalogReleaseInput, type FleetSiteInput, type HealthLevel, type ServerInput, type ServerState } from '@wofleet/proto';
+import type { FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
+
+/** Database rows as ControllerService messages: mapping only, no decisions. */
+
+/**
+ * The wire has no "enrolled, not heard from yet" nor "degraded" state: an enrolled
+ * server without a heartbeat is UNSPECIFIED (its enrolled_at tells it apart from a
+ * never-enrolled one), a degraded one ONLINE.
+ */
+export function toWireState(row: ServerRow): ServerState {
+  if (!row.enrolledAt) return SERVER_STATE.SERVER_STATE_PENDING_ENROLLMENT;
+  switch (row.status) {
+    case 'online':
+    case 'degraded':
+      return SERVER_STATE.SERVER_STATE_ONLINE;
+    case 'offline':
+      return SERVER_STATE.SERVER_STATE_OFFLINE;
+    default:
+      return SERVER_STATE.SERVER_STATE_UNSPECIFIED;
+  }
+}
+
+export function toWireServer(row: ServerRow): ServerInput {
+  return {
+    name: row.name,
+    address: row.address,
+    labels: row.labels,
+    canary: row.canary,
+    state: toWireState(row),
+    enrolledAt: row.enrolledAt?.toISOString() ?? '',
+    lastSeenAt: row.lastSeenAt?.toISOString() ?? '',
+    agentVersion: row.agentVersion ?? '',
+    current: row.currentRelease ? { id: row.currentRelease, version: row.currentVersion ?? '' } : null,
+    sites: row.siteCount ?? 0,
+    certificateFingerprint: row.certFingerprint ?? '',
+  };
+}
+
+export function toWireRelease(row: ReleaseRow): CatalogReleaseInput {
+  return {
+    version: row.version,
+    url: row.url ?? '',
+    sha1: row.digestAlgorithm === 'sha1' ? row.digestHex : '',
+    sha256: row.digestAlgorithm === 'sha256' ? row.digestHex : '',
+    addedAt: row.createdAt.toISOString(),
+  };
+}
+
+const HEALTH_LEVEL: Record<Health, HealthLevel> = {
+  ok: 'HEALTH_LEVEL_OK',
+  degraded: 'HEALTH_LEVEL_DEGRADED',
+  unhealthy: 'HEALTH_LEVEL_UNHEALTHY',
+};
+
+export function toWireSite(row: FleetSiteRow): FleetSiteInput {
+  return {
+    server: row.server,
+    site: {
+      domain: row.domain,
+      php: row.php ?? '',
+      cache: row.cache ?? '',
+      ssl: row.ssl,
+      release: row.release ?? '',
+      version: row.version ?? '',
+      health: row.health ? HEALTH_LEVEL[row.health] : 'HEALTH_LEVEL_UNSPECIFIED',
+    },
+  };
+}

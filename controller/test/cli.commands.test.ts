@@ -1,0 +1,153 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCertificate } from '@wofleet/shared';
+import { readFleetCa } from '../src/ca/files.js';
+import { listAuditEvents } from '../src/db/index.js';
+import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+
+/** The operator commands through the built `wofleet` CLI against a running controller. */
+interface WireServer {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  canary: boolean;
+  state: string;
+}
+
+let fleet: TestFleet;
+beforeAll(async () => {
+  fleet = await createTestFleet();
+}, 60_000);
+afterAll(async () => {
+  await fleet?.destroy();
+});
+
+describe('servers', () => {
+  it('add prints the one-time token and the enroll command line with the CA pin', async () => {
+    const r = await fleet.wofleet(['servers', 'add', 'web-1', '--address', '10.0.0.1:7443', '--label', 'region=eu', '--canary']);
+
+    expect(r.code).toBe(0);
+    const token = /^ {2}([A-Za-z0-9_-]{43})$/m.exec(r.stdout)?.[1];
+    expect(token).toBeDefined();
+    expect(r.stdout).toContain(`wofleet-agent enroll --controller ${fleet.address} --token ${token} --ca-fingerprint ${fleet.caFingerprint}`);
+    expect(r.stdout).toContain('added server web-1 (10.0.0.1:7443), canary, labels region=eu');
+  });
+
+  it('add --json gives the server, a token valid for --token-ttl, and the CA fingerprint', async () => {
+    const before = fleet.clock.now().getTime();
+    const r = await fleet.wofleetJson<{ server: WireServer; enrollmentToken: string; expiresAt: string; caFingerprint: string }>([
+      'servers',
+      'add',
+      'web-2',
+      '--address',
+      'web-2.example.com:7443',
+      '--label',
+      'region=us',
+      '--token-ttl',
+      '30m',
+    ]);
+    expect(r.server).toMatchObject({ name: 'web-2', address: 'web-2.example.com:7443', labels: { region: 'us' }, canary: false, state: 'SERVER_STATE_PENDING_ENROLLMENT' });
+    expect(Date.parse(r.expiresAt) - before).toBeGreaterThanOrEqual(30 * 60 * 1000 - 5_000);
+    expect(Date.parse(r.expiresAt) - before).toBeLessThanOrEqual(30 * 60 * 1000 + 60_000);
+    expect(r.caFingerprint).toBe(fleet.caFingerprint);
+  });
+
+  it('list --label shows only servers carrying every given label', async () => {
+    const eu = await fleet.wofleetJson<WireServer[]>(['servers', 'list', '--label', 'region=eu']);
+    expect(eu.map((s) => s.name)).toEqual(['web-1']);
+    const human = await fleet.wofleet(['servers', 'list']);
+    expect(human.stdout.split('\n')[0]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+CANARY/);
+    expect(human.stdout).toMatch(/web-1\s+10\.0\.0\.1:7443\s+pending-enrollment\s+yes/);
+    expect(human.stdout).toMatch(/web-2\s+web-2\.example\.com:7443\s+pending-enrollment\s+-/);
+  });
+
+  it('show prints one server; an unknown one is refused (exit 1)', async () => {
+    const shown = await fleet.wofleetJson<{ server: WireServer }>(['servers', 'show', 'web-1']);
+    expect(shown.server).toMatchObject({ name: 'web-1', canary: true });
+    const unknown = await fleet.wofleet(['servers', 'show', 'ghost']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe("wofleet: error: unknown server 'ghost'");
+  });
+
+  it('remove forgets the server and records who did it', async () => {
+    const r = await fleet.wofleet(['servers', 'remove', 'web-2']);
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('removed server web-2\n');
+    expect((await fleet.wofleetJson<WireServer[]>(['servers', 'list'])).map((s) => s.name)).toEqual(['web-1']);
+    const [last] = await listAuditEvents(fleet.db, { limit: 1 });
+    expect(last).toMatchObject({ kind: 'server-removed', subject: 'web-2', actor: 'operator:alice' });
+  });
+});
+
+describe('releases and sites', () => {
+  it('releases add puts a version in the catalog, releases list shows it oldest first', async () => {
+    expect((await fleet.wofleet(['releases', 'add', '6.10.0', '--sha256', 'A'.repeat(64)])).code).toBe(0);
+    const added = await fleet.wofleet(['releases', 'add', '6.5.5', '--sha1', 'b'.repeat(40), '--url', 'https://example.com/wp-6.5.5.tar.gz']);
+    expect(added.stdout).toBe(`added release 6.5.5 (sha1:${'b'.repeat(40)})\n`);
+
+    const list = await fleet.wofleetJson<{ version: string; url: string; sha1: string; sha256: string }[]>(['releases', 'list']);
+
+    expect(list.map((r) => [r.version, r.url, r.sha1, r.sha256])).toEqual([
+      ['6.5.5', 'https://example.com/wp-6.5.5.tar.gz', 'b'.repeat(40), ''],
+      ['6.10.0', '', '', 'a'.repeat(64)],
+    ]);
+  });
+
+  it('sites list answers an empty fleet with an empty list', async () => {
+    expect(await fleet.wofleetJson<unknown[]>(['sites', 'list', '--server', 'web-1'])).toEqual([]);
+    expect((await fleet.wofleet(['sites', 'list'])).stdout).toBe('no sites\n');
+  });
+});
+
+describe('where the CLI finds its controller and credentials', () => {
+  const emptyHome = () => path.join(fleet.root, 'nobody');
+
+  it('takes flags when there is no config file', async () => {
+    const op = fleet.operatorDir;
+    const flags = ['--controller', fleet.address, '--ca', `${op}/ca.pem`, '--cert', `${op}/alice.pem`, '--key', `${op}/alice.key`];
+    const r = await fleet.wofleet([...flags, 'servers', 'list', '--json'], { HOME: emptyHome() });
+    expect(r.code).toBe(0);
+  });
+
+  it('takes the environment when there is no config file', async () => {
+    const op = fleet.operatorDir;
+    const env = { HOME: emptyHome(), WOFLEET_CONTROLLER: fleet.address, WOFLEET_CA: `${op}/ca.pem`, WOFLEET_CERT: `${op}/alice.pem`, WOFLEET_KEY: `${op}/alice.key` };
+    const r = await fleet.wofleet(['releases', 'list', '--json'], env);
+    expect(r.code).toBe(0);
+  });
+
+  it('without any, says where to put the controller address (exit 2)', async () => {
+    const r = await fleet.wofleet(['servers', 'list'], { HOME: emptyHome() });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `wofleet: error: no controller address: pass --controller, set WOFLEET_CONTROLLER, or set 'controller:' in ${emptyHome()}/.config/wofleet/config.yaml`,
+    );
+  });
+
+  it('refuses a config file with an unknown key, naming it (exit 2)', async () => {
+    const home = path.join(fleet.root, 'typo');
+    await mkdir(path.join(home, '.config/wofleet'), { recursive: true });
+    await writeFile(path.join(home, '.config/wofleet/config.yaml'), `controler: ${fleet.address}\n`);
+    const r = await fleet.wofleet(['servers', 'list'], { HOME: home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown key: controler');
+  });
+
+  it('refuses an agent certificate as operator credentials before calling (exit 2)', async () => {
+    const agent = await issueCertificate({ ca: await readFleetCa(fleet.dataDir), role: 'agent', name: 'web-1', validDays: 1 });
+    await writeFile(path.join(fleet.root, 'agent.pem'), agent.certPem);
+    await writeFile(path.join(fleet.root, 'agent.key'), agent.keyPem, { mode: 0o600 });
+    const r = await fleet.wofleet(['servers', 'list'], { WOFLEET_CERT: path.join(fleet.root, 'agent.pem'), WOFLEET_KEY: path.join(fleet.root, 'agent.key') });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`wofleet: error: ${path.join(fleet.root, 'agent.pem')} is marked agent, expected operator`);
+  });
+
+  it('says so in one line when the controller cannot be reached (exit 1)', async () => {
+    const r = await fleet.wofleet(['--controller', '127.0.0.1:1', 'servers', 'list']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('wofleet: error: cannot reach the controller at 127.0.0.1:1');
+  });
+});

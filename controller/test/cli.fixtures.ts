@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@wofleet/shared';
+import { initFleetCa } from '../src/ca/init.js';
+import { issueOperatorCredentials } from '../src/ca/operator.js';
+import { addServer } from '../src/commands/servers.js';
+import { startController, type RunningController } from '../src/commands/start-controller.js';
+import type { Clock } from '../src/commands/context.js';
+import type { Database } from '../src/db/index.js';
+import { createScratchDatabase } from './db.fixtures.js';
+
+/**
+ * A real fleet for the CLI, enrollment and gRPC tests: a fleet CA and operator alice's
+ * certificate in a temp data dir (made by the BUILT CLI or in-process), a
+ * controller serves in-process (its clock injected) on a free port over a fresh
+ * Postgres database, and an operator's ~/.config/wofleet/config.yaml under a temp
+ * HOME points the CLI at it. Build first: `pnpm build`.
+ */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CONTROLLER_CLI = path.join(REPO_ROOT, 'controller/dist/cli/main.js');
+export const AGENT_CLI = path.join(REPO_ROOT, 'agent/dist/cli/main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The parent's environment without anything that would point a CLI elsewhere. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
+  }
+  return { ...env, WOFLEET_LOG_LEVEL: 'silent', ...extra };
+}
+
+/** Runs a built CLI with no stdin, as an operator would. */
+export function runCli(cli: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A clock the test moves forward instead of sleeping. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => void (offset += ms) };
+}
+
+export interface TestFleet {
+  root: string;
+  dataDir: string;
+  /** HOME of the operator whose config.yaml points at this controller. */
+  home: string;
+  operatorDir: string;
+  address: string;
+  /** SHA-256 of the fleet CA (AB:CD:...), as `ca init` printed it. */
+  caFingerprint: string;
+  clock: TestClock;
+  controller: RunningController;
+  db: Database;
+  databaseUrl: string;
+  /** `wofleet ARGS` as the operator (HOME = home). */
+  wofleet(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Registers a server in-process (as operator alice) and returns its enrollment token. */
+  addServer(name: string, options?: { tokenTtlMs?: number }): Promise<string>;
+  /** `wofleet ARGS --json`, parsed; throws on a non-zero exit. */
+  wofleetJson<T>(args: readonly string[]): Promise<T>;
+  destroy(): Promise<void>;
+}
+
+export interface TestFleetOptions {
+  /**
+   * How the CA and the operator certificate are made: through the built CLI (`ca init`,
+   * `ca issue-operator`), or by the same functions in-process (default: faster, for
+   * tests about something else).
+   */
+  pki?: 'cli' | 'in-process';
+}
+
+export async function createTestFleet(options: TestFleetOptions = {}): Promise<TestFleet> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-ctl-'));
+  const dataDir = path.join(root, 'data');
+  const home = path.join(root, 'home');
+  const operatorDir = path.join(root, 'alice');
+  const caFingerprint = options.pki === 'cli' ? await makePkiWithCli(dataDir, operatorDir) : await makePkiInProcess(dataDir, operatorDir);
+  const scratch = await createScratchDatabase();
+  const clock = testClock();
+  let controller: RunningController;
+  try {
+    controller = await startController({
+      settings: { dataDir, listen: '127.0.0.1:0', databaseUrl: scratch.url },
+      log: silentLogger(),
+      clock,
+    });
+  } catch (err) {
+    await scratch.drop();
+    throw err;
+  }
+  const address = `127.0.0.1:${controller.port}`;
+  await mkdir(path.join(home, '.config/wofleet'), { recursive: true });
+  await writeFile(
+    path.join(home, '.config/wofleet/config.yaml'),
+    `controller: ${address}\nca: ${operatorDir}/ca.pem\ncert: ${operatorDir}/alice.pem\nkey: ${operatorDir}/alice.key\n`,
+  );
+  const wofleet = (args: readonly string[], env: Record<string, string> = {}) => runCli(CONTROLLER_CLI, args, { HOME: home, ...env });
+  return {
+    root,
+    dataDir,
+    home,
+    operatorDir,
+    address,
+    caFingerprint,
+    clock,
+    controller,
+    db: controller.context.db,
+    databaseUrl: scratch.url,
+    wofleet,
+    async addServer(name, addOptions = {}) {
+      const added = await addServer(
+        controller.context,
+        { name, address: `${name}.example.com:7443`, tokenTtlMs: addOptions.tokenTtlMs },
+        'operator:alice',
+      );
+      return added.enrollmentToken;
+    },
+    async wofleetJson<T>(args: readonly string[]): Promise<T> {
+      const r = await wofleet([...args, '--json']);
+      if (r.code !== 0) throw new Error(`wofleet ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    async destroy() {
+      await controller.stop();
+      await scratch.drop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+async function makePkiWithCli(dataDir: string, operatorDir: string): Promise<string> {
+  const init = await runCli(CONTROLLER_CLI, ['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-1', '--ip', '127.0.0.1', '--json']);
+  if (init.code !== 0) throw new Error(`wofleet ca init failed: ${init.stderr}`);
+  const issued = await runCli(CONTROLLER_CLI, ['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'alice', '--out', operatorDir]);
+  if (issued.code !== 0) throw new Error(`wofleet ca issue-operator failed: ${issued.stderr}`);
+  return (JSON.parse(init.stdout) as { caFingerprint: string }).caFingerprint;
+}
+
+async function makePkiInProcess(dataDir: string, operatorDir: string): Promise<string> {
+  const init = await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
+  await issueOperatorCredentials({ dataDir, name: 'alice', outDir: operatorDir, validDays: 30, force: false });
+  return init.caFingerprint;
+}
+
+/** A server's agent side: a temp config with its serverId and where enroll writes the TLS files. */
+export interface TestAgent {
+  configFile: string;
+  files: { caFile: string; certFile: string; keyFile: string };
+  enroll(args: readonly string[]): Promise<CliResult>;
+}
+
+export async function createTestAgent(root: string, serverId: string): Promise<TestAgent> {
+  const dir = path.join(root, `agent-${serverId}-${Math.random().toString(36).slice(2, 8)}`);
+  await mkdir(dir, { recursive: true });
+  const files = { caFile: path.join(dir, 'tls/ca.pem'), certFile: path.join(dir, 'tls/agent.pem'), keyFile: path.join(dir, 'tls/agent.key') };
+  const configFile = path.join(dir, 'agent.yaml');
+  await writeFile(configFile, JSON.stringify({ serverId, stateDir: path.join(dir, 'state'), grpc: files }, null, 2));
+  return {
+    configFile,
+    files,
+    enroll: (args) => runCli(AGENT_CLI, ['--config', configFile, 'enroll', ...args]),
+  };
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '@wofleet/shared';
+import { parseReleaseInput } from '../src/commands/release-input.js';
+import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../src/commands/server-input.js';
+import { resolveControllerSettings } from '../src/config/controller.js';
+
+/**
+ * The input checks the CLI runs before sending anything and the controller runs again
+ * on what it receives (same functions), in full. Every refusal is a UsageError (exit 2)
+ * whose one-line message names the bad value.
+ */
+function refusal(parse: () => unknown): string {
+  try {
+    parse();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+}
+
+describe('server addresses', () => {
+  it.each([
+    ['web-1.example.com:7443', 'web-1.example.com:7443'],
+    ['10.0.0.1:1', '10.0.0.1:1'],
+    ['[::1]:65535', '[::1]:65535'],
+  ])('accepts %s', (input, canonical) => {
+    expect(parseServerAddress(input)).toBe(canonical);
+  });
+
+  it.each([
+    ['web-1', 'expected HOST:PORT'],
+    ['web-1:', 'expected HOST:PORT'],
+    [':7443', 'expected HOST:PORT'],
+    ['web-1:port', 'expected HOST:PORT'],
+    ['web-1:0', 'port 0 is out of range 1-65535'],
+    ['web-1:65536', 'port 65536 is out of range 1-65535'],
+    ['web-1:123456', 'expected HOST:PORT'],
+    ['web_1!:7443', "'web_1!' is not a host name or IP address"],
+    ['-web:7443', "'-web' is not a host name or IP address"],
+    ['[not-ipv6]:7443', 'expected HOST:PORT'],
+    ['::1:7443', 'expected HOST:PORT'],
+    ['http://web-1:7443', 'expected HOST:PORT'],
+  ])('refuses %s', (input, message) => {
+    expect(refusal(() => parseServerAddress(input))).toContain(message);
+  });
+});
+
+describe('labels', () => {
+  it('turns k=v flags into a map', () => {
+    expect(parseLabelFlags(['region=eu-west', 'tier=web.1', 'a_b=C-D'])).toEqual({ region: 'eu-west', tier: 'web.1', a_b: 'C-D' });
+  });
+
+  it.each([
+    ['region', 'expected KEY=VALUE'],
+    ['=eu', 'the key must be'],
+    ['region=', 'the value must be'],
+    ['reg ion=eu', 'the key must be'],
+    ['region=e u', 'the value must be'],
+    ['-region=eu', 'the key must be'],
+    ['region=eu;rm', 'the value must be'],
+    [`${'k'.repeat(64)}=v`, 'the key must be'],
+    ['region=a=b', 'the value must be'],
+  ])('refuses %s', (input, message) => {
+    expect(refusal(() => parseLabelFlags([input]))).toContain(message);
+  });
+
+  it('refuses a key given twice', () => {
+    expect(refusal(() => parseLabelFlags(['a=1', 'a=2']))).toBe("label 'a' given twice");
+  });
+});
+
+describe('server names and token lifetimes', () => {
+  it.each(['Web-1', 'web_1', '-web', '', 'w'.repeat(64)])('refuses the server name %j', (name) => {
+    expect(refusal(() => parseServerName(name))).toContain('invalid server name');
+  });
+
+  it.each([
+    ['1m', 60_000],
+    ['1h', 3_600_000],
+    ['7d', 604_800_000],
+  ])('accepts the token lifetime %s', (input, ms) => {
+    expect(parseTokenTtl(input)).toBe(ms);
+  });
+
+  it.each(['59s', '8d', '1w', 'h', '-1h', '1.5h'])('refuses the token lifetime %s', (input) => {
+    expect(refusal(() => parseTokenTtl(input))).toMatch(/--token-ttl/);
+  });
+});
+
+describe('catalog releases', () => {
+  it('takes one digest and normalises it', () => {
+    expect(parseReleaseInput({ version: '6.5.5', sha256: 'A'.repeat(64), url: 'https://example.com/wp.zip' })).toEqual({
+      version: '6.5.5',
+      url: 'https://example.com/wp.zip',
+      digest: { algorithm: 'sha256', hex: 'a'.repeat(64) },
+    });
+  });
+
+  it.each([
+    [{ version: '6.5.5' }, 'release 6.5.5 needs the archive digest'],
+    [{ version: '6.5.5', sha1: '', sha256: '' }, 'release 6.5.5 needs the archive digest'],
+    [{ version: '6.x', sha1: 'a'.repeat(40) }, "invalid WordPress version '6.x'"],
+    [{ version: '6', sha1: 'a'.repeat(40) }, "invalid WordPress version '6'"],
+    [{ version: '6.5.5; rm -rf /', sha1: 'a'.repeat(40) }, 'invalid WordPress version'],
+    [{ version: '6.5.5', sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) }, 'give either --sha1 or --sha256, not both'],
+    [{ version: '6.5.5', sha1: 'a'.repeat(39) }, 'expected 40 hex digits'],
+    [{ version: '6.5.5', sha256: 'g'.repeat(64) }, 'expected 64 hex digits'],
+    [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'ftp://example.com/wp.zip' }, 'must be http:// or https://'],
+    [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'not a url' }, 'not a URL'],
+    [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'https://user:pw@example.com/wp.zip' }, 'credentials in the URL'],
+  ])('refuses %j', (input, message) => {
+    expect(refusal(() => parseReleaseInput(input))).toContain(message);
+  });
+});
+
+describe('controller settings', () => {
+  it('defaults to /var/lib/wofleet-controller and 0.0.0.0:7444 with PGlite', () => {
+    expect(resolveControllerSettings({}, {})).toEqual({ dataDir: '/var/lib/wofleet-controller', listen: '0.0.0.0:7444', databaseUrl: undefined });
+  });
+
+  it('takes flags over the environment, DATABASE_URL from the environment', () => {
+    const env = { WOFLEET_DATA_DIR: '/srv/a', WOFLEET_LISTEN: '127.0.0.1:1', DATABASE_URL: 'postgres://db/wofleet' };
+    expect(resolveControllerSettings({ dataDir: '/srv/b' }, env)).toEqual({ dataDir: '/srv/b', listen: '127.0.0.1:1', databaseUrl: 'postgres://db/wofleet' });
+  });
+
+  it('refuses a listen address that is not HOST:PORT', () => {
+    expect(refusal(() => resolveControllerSettings({ listen: '7444' }, {}))).toContain("invalid --listen '7444'");
+  });
+});

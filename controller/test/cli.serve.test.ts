@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initFleetCa } from '../src/ca/init.js';
+import { issueOperatorCredentials } from '../src/ca/operator.js';
+import { CONTROLLER_CLI, runCli } from './cli.fixtures.js';
+import { createScratchDatabase, type ScratchPostgres } from './db.fixtures.js';
+
+/** `wofleet controller migrate` and `wofleet controller serve` as the processes an operator runs. */
+let root: string;
+let dataDir: string;
+let scratch: ScratchPostgres;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-serve-'));
+  dataDir = path.join(root, 'data');
+  await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
+  await issueOperatorCredentials({ dataDir, name: 'alice', outDir: path.join(root, 'alice'), validDays: 1, force: false });
+  scratch = await createScratchDatabase();
+}, 60_000);
+afterAll(async () => {
+  await scratch?.drop();
+  await rm(root, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('wofleet controller', () => {
+  it('migrate brings a fresh Postgres database up to date', async () => {
+    const r = await runCli(CONTROLLER_CLI, ['controller', 'migrate', '--data-dir', dataDir], { DATABASE_URL: scratch.url });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`database schema up to date (Postgres at 127.0.0.1:5432/${scratch.name})\n`);
+  });
+
+  it('serve answers the operator CLI over TLS and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (const deadline = Date.now() + 30_000; !log.includes('controller serving'); ) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const op = path.join(root, 'alice');
+      const r = await runCli(CONTROLLER_CLI, [
+        '--controller',
+        `127.0.0.1:${port}`,
+        '--ca',
+        `${op}/ca.pem`,
+        '--cert',
+        `${op}/alice.pem`,
+        '--key',
+        `${op}/alice.key`,
+        'servers',
+        'add',
+        'web-1',
+        '--address',
+        '10.0.0.1:7443',
+        '--json',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ server: { name: 'web-1' } });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('serve refuses to start without a CA in the data dir (exit 1)', async () => {
+    const empty = path.join(root, 'no-ca');
+    const r = await runCli(CONTROLLER_CLI, ['controller', 'serve', '--data-dir', empty, '--listen', '127.0.0.1:1'], { DATABASE_URL: scratch.url });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`wofleet: error: no fleet CA in ${empty} (ca.pem is missing): run 'wofleet ca init' first`);
+  });
+});
