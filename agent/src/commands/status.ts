@@ -25,7 +25,8 @@ export interface StatusResult {
   };
 }
 
-export async function statusCommand(engine: Engine): Promise<StatusResult> {
+/** `reuseDisk`: disk figures from an earlier status (the walk is the expensive part; sizes only change with mutations). */
+export async function statusCommand(engine: Engine, options: { reuseDisk?: StatusResult['disk'] } = {}): Promise<StatusResult> {
   const state = await requireState(engine.layout);
   const snap = await inspect(engine);
   const previous = snap.releases.find((r) => r.id === state.previous);
@@ -35,15 +36,8 @@ export async function statusCommand(engine: Engine): Promise<StatusResult> {
     else if (site.problem) health.degraded++;
     else health.healthy++;
   }
-  // Real allocated sizes; one counter so an inode shared by two releases counts once.
-  const shared = createDiskCounter();
-  const sharedCoreBytes = (await shared.measure(engine.layout.releasesDir)) + (await shared.measure(engine.layout.wpContent));
-  const currentReleaseBytes = snap.current ? await createDiskCounter().measure(snap.current.path) : 0;
-  const perSiteBytes: Record<string, number> = {};
-  for (const site of snap.sites) perSiteBytes[site.domain] = await createDiskCounter().measure(site.paths.root);
-  const oneCopyPerSiteBytes = currentReleaseBytes * snap.sites.length;
   const last = state.updates.at(-1);
-  return {
+  const base = {
     current: snap.current && summariseRelease(snap.current),
     canary: snap.canary && summariseRelease(snap.canary),
     previous: previous && summariseRelease(previous),
@@ -52,6 +46,17 @@ export async function statusCommand(engine: Engine): Promise<StatusResult> {
     sites: snap.sites.length,
     health,
     lastUpdate: last && { from: last.from, to: last.to, outcome: last.outcome, startedAt: last.startedAt, finishedAt: last.finishedAt },
+  };
+  if (options.reuseDisk) return { ...base, disk: options.reuseDisk };
+  // Real allocated sizes; one counter so an inode shared by two releases counts once.
+  const shared = createDiskCounter();
+  const sharedCoreBytes = (await shared.measure(engine.layout.releasesDir)) + (await shared.measure(engine.layout.wpContent));
+  const currentReleaseBytes = snap.current ? await createDiskCounter().measure(snap.current.path) : 0;
+  const perSiteBytes: Record<string, number> = {};
+  for (const site of snap.sites) perSiteBytes[site.domain] = await createDiskCounter().measure(site.paths.root);
+  const oneCopyPerSiteBytes = currentReleaseBytes * snap.sites.length;
+  return {
+    ...base,
     disk: {
       sharedCoreBytes,
       currentReleaseBytes,

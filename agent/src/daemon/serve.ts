@@ -43,10 +43,12 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
 
   let publisherWake = () => {};
   const status = createStatusCache(engine);
-  const refreshStatus = () => {
-    status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
-  };
-  const monitor = startHealthMonitor(engine, config.healthCheckSeconds * 1000, () => publisherWake(), refreshStatus);
+  const monitor = startHealthMonitor(
+    engine,
+    config.healthCheckSeconds * 1000,
+    () => publisherWake(),
+    () => void status.refreshLight().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed')),
+  );
   const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log });
   publisherWake = () => publisher.wake();
   const handlers = createAgentHandlers({
@@ -58,6 +60,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     afterMutation: () => {
       publisher.wake();
       void monitor.checkNow();
+      status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
     },
   });
   const { server, port } = await startAgentServer(config.grpc.listen, tls, handlers);

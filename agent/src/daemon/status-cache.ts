@@ -7,6 +7,8 @@ export interface StatusCache {
   get(): Promise<StatusResult>;
   /** Recompute now (after a mutation); concurrent callers share one run. */
   refresh(): Promise<StatusResult>;
+  /** Recompute all but the disk figures (for the periodic health pass). */
+  refreshLight(): Promise<StatusResult>;
 }
 
 /**
@@ -17,8 +19,8 @@ export interface StatusCache {
 export function createStatusCache(engine: Engine): StatusCache {
   let latest: StatusResult | undefined;
   let running: Promise<StatusResult> | undefined;
-  const refresh = () =>
-    (running ??= statusCommand(engine)
+  const run = (light: boolean) =>
+    (running ??= statusCommand(engine, { reuseDisk: light ? latest?.disk : undefined })
       .then((s) => {
         latest = s;
         return s;
@@ -27,9 +29,11 @@ export function createStatusCache(engine: Engine): StatusCache {
         running = undefined;
       }));
   // Filled at start-up, then refreshed by the health monitor's passes and after mutations.
+  const refresh = () => run(false);
   refresh().catch((err: unknown) => engine.log.warn({ err: describeError(err) }, 'status refresh failed'));
   return {
     get: () => (latest ? Promise.resolve(latest) : refresh()),
     refresh,
+    refreshLight: () => run(true),
   };
 }
