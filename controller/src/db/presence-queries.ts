@@ -1,0 +1,155 @@
+import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import type { Database } from './database.js';
+import { SERVER_STATUS, servers, type Health, type ServerStatus } from './schema/servers.js';
+import { sites } from './schema/sites.js';
+import { statusFromHealth, type HeartbeatReport } from './servers.js';
+
+/**
+ * The queries presence needs beyond `servers.ts` / `sites.ts`: what an agent event
+ * changes in the inventory, and the facts a heartbeat or event is decided on.
+ */
+
+/** What presence decides a heartbeat or an event on. */
+export interface PresenceFacts {
+  id: string;
+  name: string;
+  status: ServerStatus;
+  health: Health | null;
+}
+
+/**
+ * The enrolled server with this name, its row locked until the transaction ends (so the
+ * offline sweep cannot interleave with a heartbeat); undefined for an unknown or not yet
+ * enrolled name.
+ */
+export async function lockEnrolledServer(db: Database, name: string): Promise<PresenceFacts | undefined> {
+  const [row] = await db
+    .select({ id: servers.id, name: servers.name, status: servers.status, health: servers.health })
+    .from(servers)
+    .where(and(eq(servers.name, name), isNotNull(servers.enrolledAt)))
+    .for('update');
+  return row;
+}
+
+/** lockEnrolledServer for many names at once (locked in id order, so concurrent batches cannot deadlock). */
+export async function lockEnrolledServers(db: Database, names: readonly string[]): Promise<PresenceFacts[]> {
+  if (names.length === 0) return [];
+  return db
+    .select({ id: servers.id, name: servers.name, status: servers.status, health: servers.health })
+    .from(servers)
+    .where(and(inArray(servers.name, [...names]), isNotNull(servers.enrolledAt)))
+    .orderBy(asc(servers.id))
+    .for('update');
+}
+
+/** One heartbeat to write: what it reported, the status decided for it, when it was received. */
+export interface HeartbeatWrite {
+  serverName: string;
+  report: HeartbeatReport;
+  status: ServerStatus;
+  seenAt: Date;
+}
+
+/**
+ * recordHeartbeat for many servers in one statement (at most one beat per server).
+ * Same column rules: a field left out of a report keeps its column, null clears it;
+ * servers not enrolled are left alone. The status is the caller's decision.
+ */
+export async function recordHeartbeats(db: Database, beats: readonly HeartbeatWrite[]): Promise<void> {
+  if (beats.length === 0) return;
+  const rows = beats.map(({ serverName, report, status, seenAt }) => ({
+    name: serverName,
+    status,
+    seen_at: seenAt.toISOString(),
+    agent_version: report.agentVersion,
+    has_current: report.current !== undefined,
+    current_release: report.current?.release ?? null,
+    current_version: report.current?.version ?? null,
+    has_canary: report.canary !== undefined,
+    canary_release: report.canary?.release ?? null,
+    site_count: report.sites ?? null,
+    health: report.health ?? null,
+    disk_free_bytes: report.diskFreeBytes ?? null,
+  }));
+  const v = (column: keyof (typeof rows)[number]) => sql.raw(`beat.${column}`);
+  await db
+    .update(servers)
+    .set({
+      status: sql`${v('status')}`,
+      lastSeenAt: sql`${v('seen_at')}`,
+      updatedAt: sql`${v('seen_at')}`,
+      agentVersion: sql`${v('agent_version')}`,
+      currentRelease: sql`case when ${v('has_current')} then ${v('current_release')} else ${servers.currentRelease} end`,
+      currentVersion: sql`case when ${v('has_current')} then ${v('current_version')} else ${servers.currentVersion} end`,
+      canaryRelease: sql`case when ${v('has_canary')} then ${v('canary_release')} else ${servers.canaryRelease} end`,
+      siteCount: sql`coalesce(${v('site_count')}, ${servers.siteCount})`,
+      health: sql`coalesce(${v('health')}, ${servers.health})`,
+      diskFreeBytes: sql`coalesce(${v('disk_free_bytes')}, ${servers.diskFreeBytes})`,
+    })
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as beat(
+        name text, status text, seen_at timestamptz, agent_version text,
+        has_current boolean, current_release text, current_version text, has_canary boolean, canary_release text,
+        site_count integer, health text, disk_free_bytes bigint)`,
+    )
+    .where(and(eq(servers.name, sql`${v('name')}`), isNotNull(servers.enrolledAt)));
+}
+
+/** Server ids by name, for the given names that exist. */
+export async function findServerIds(db: Database, names: readonly string[]): Promise<Map<string, string>> {
+  if (names.length === 0) return new Map();
+  const rows = await db
+    .select({ id: servers.id, name: servers.name })
+    .from(servers)
+    .where(inArray(servers.name, [...names]));
+  return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+/**
+ * A site now on `release` (created or converted onto the shared core). Its other
+ * columns (PHP, cache, SSL, health) are kept; the WordPress version is the server's
+ * current one when the release is its current release, else unknown until reported.
+ */
+export async function recordSiteRelease(db: Database, serverId: string, domain: string, release: string, now: Date): Promise<void> {
+  const version = sql`(select ${servers.currentVersion} from ${servers} where ${servers.id} = ${serverId} and ${servers.currentRelease} = ${release})`;
+  await db
+    .insert(sites)
+    .values({ serverId, domain, release, version, updatedAt: now })
+    .onConflictDoUpdate({
+      target: [sites.serverId, sites.domain],
+      set: { release: sql.raw('excluded.release'), version: sql.raw('excluded.version'), updatedAt: sql.raw('excluded.updated_at') },
+    });
+}
+
+/** The server's shared core switched (update or rollback): the server and every site on it now run `release`. */
+export async function recordServerRelease(
+  db: Database,
+  serverId: string,
+  current: { release: string; version: string },
+  now: Date,
+): Promise<void> {
+  await db
+    .update(servers)
+    .set({ currentRelease: current.release, currentVersion: current.version, updatedAt: now })
+    .where(eq(servers.id, serverId));
+  await db
+    .update(sites)
+    .set({ release: current.release, version: current.version, updatedAt: now })
+    .where(eq(sites.serverId, serverId));
+}
+
+/**
+ * The server's health changed. A server heard from (online or degraded) takes the status
+ * that health gives; a pending or offline one stays so until its next heartbeat.
+ */
+export async function recordServerHealth(db: Database, serverId: string, health: Health, now: Date): Promise<void> {
+  const present = sql`${servers.status} in (${SERVER_STATUS.online}, ${SERVER_STATUS.degraded})`;
+  await db
+    .update(servers)
+    .set({
+      health,
+      status: sql`case when ${present} then ${statusFromHealth(health)} else ${servers.status} end`,
+      updatedAt: now,
+    })
+    .where(eq(servers.id, serverId));
+}

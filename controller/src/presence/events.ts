@@ -1,0 +1,119 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import type { Logger } from '@wofleet/shared';
+import { decideEvent } from './decide.js';
+import { ensureEventConsumer, ensureEventStream } from './jetstream.js';
+import { parseAgentEvent } from './messages.js';
+import type { PresenceStore } from './store.js';
+
+/**
+ * Agent events, from the JetStream durable consumer, one at a time in stream order:
+ *
+ *   received --parsed, recorded + applied, committed--> acked
+ *   received --malformed--------------------------------> terminated (logged, never redelivered)
+ *   received --from a server not enrolled---------------> acked (logged)
+ *   received --database failed--------------------------> retried in place with backoff, the
+ *                                                          ack deadline extended meanwhile,
+ *                                                          so later events never overtake it
+ *   retrying --stop()-----------------------------------> nak'd: delivered again after restart
+ *
+ * An event is acked only after its transaction committed, and recording is idempotent
+ * on the event id, so a crash between commit and ack at worst redelivers an event that
+ * then changes nothing.
+ */
+export type EventOutcome = 'applied' | 'duplicate' | 'ignored' | 'malformed';
+
+/** One event: validated, recorded in audit_events and applied to the inventory in one transaction. */
+export async function takeEvent(store: PresenceStore, log: Logger, subject: string, payload: Uint8Array, now: Date): Promise<EventOutcome> {
+  const parsed = parseAgentEvent(subject, payload);
+  if (!parsed.ok) {
+    log.warn({ subject, reason: parsed.reason }, 'malformed event dropped');
+    return 'malformed';
+  }
+  const event = parsed.value;
+  const outcome = await store.transaction(async (tx): Promise<EventOutcome> => {
+    const decision = decideEvent(event, await tx.lockEnrolledServer(event.serverId));
+    if (decision.kind === 'ignore') return 'ignored';
+    if (!(await tx.recordAuditEvent(decision.audit))) return 'duplicate';
+    for (const change of decision.changes) await tx.applyInventoryChange(decision.serverId, change, now);
+    return 'applied';
+  });
+  const fields = { serverId: event.serverId, eventId: event.id, type: event.type };
+  if (outcome === 'ignored') log.warn(fields, 'event from a server that is not enrolled ignored');
+  else log.debug({ ...fields, outcome }, 'event taken');
+  return outcome;
+}
+
+export interface EventConsumerOptions {
+  nc: NatsConnection;
+  store: PresenceStore;
+  log: Logger;
+  now: () => Date;
+  stream: string;
+  consumer: string;
+  maxAckPending: number;
+  /** Wait between attempts while the database fails (doubling up to maxMs; keep maxMs below EVENT_ACK_WAIT_MS). */
+  retry: { baseMs: number; maxMs: number };
+}
+
+export interface EventConsumer {
+  /** Stops pulling, finishes the event in hand (and those already buffered), then returns. */
+  stop(): Promise<void>;
+}
+
+/** Events pulled ahead of processing; fewer than maxAckPending so they are never acked late. */
+const PULL_BATCH = 64;
+const RESUBSCRIBE_DELAY_MS = 1_000;
+
+export async function startEventConsumer(options: EventConsumerOptions): Promise<EventConsumer> {
+  const { nc, store, log, stream } = options;
+  const jsm = await nc.jetstreamManager();
+  if ((await ensureEventStream(jsm, stream)).created) log.info({ stream }, 'created the events stream');
+  if ((await ensureEventConsumer(jsm, stream, options.consumer, options.maxAckPending)).created) {
+    log.info({ stream, consumer: options.consumer }, 'created the durable events consumer');
+  }
+  const consumer = await nc.jetstream().consumers.get(stream, options.consumer);
+  const stopping = new AbortController();
+  let messages: ConsumerMessages | undefined;
+
+  async function settle(msg: JsMsg): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await takeEvent(store, log, msg.subject, msg.data, options.now());
+        if (outcome === 'malformed') msg.term();
+        else msg.ack();
+        return;
+      } catch (err) {
+        if (stopping.signal.aborted) {
+          msg.nak();
+          return;
+        }
+        const delayMs = Math.min(options.retry.maxMs, options.retry.baseMs * 2 ** (attempt - 1));
+        log.error({ err, subject: msg.subject, seq: msg.seq, attempt, delayMs }, 'event not recorded; retrying');
+        msg.working();
+        await delay(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
+      }
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        messages = await consumer.consume({ max_messages: Math.min(PULL_BATCH, options.maxAckPending) });
+        if (stopping.signal.aborted) await messages.close();
+        for await (const msg of messages) await settle(msg);
+      } catch (err) {
+        log.error({ err, stream, consumer: options.consumer }, 'event consumer failed; resubscribing');
+      }
+      if (!stopping.signal.aborted) await delay(RESUBSCRIBE_DELAY_MS, undefined, { signal: stopping.signal }).catch(() => {});
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping.abort();
+      await messages?.close();
+      await loop;
+    },
+  };
+}

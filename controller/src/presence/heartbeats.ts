@@ -1,0 +1,148 @@
+import type { NatsConnection, Subscription } from 'nats';
+import type { Logger } from '@wofleet/shared';
+import type { HeartbeatWrite } from '../db/index.js';
+import { decideHeartbeat, type HeartbeatDecision } from './decide.js';
+import { parseHeartbeat, type HeartbeatMessage } from './messages.js';
+import type { PresenceStore } from './store.js';
+import { HEARTBEAT_SUBJECTS } from './subjects.js';
+
+/**
+ * Heartbeats: a core NATS subscription in a queue group (several controllers share the
+ * beats), written to the servers' rows in batches.
+ *
+ *   received --> waiting (the newest beat per agent; a newer one replaces an older one
+ *                still waiting, so the queue is bounded by the fleet size)
+ *   waiting  --batchMs after the oldest arrived, or maxBatch waiting--> one transaction:
+ *                lock the rows, decide each beat, one UPDATE for all, audit the comebacks
+ *
+ * One batch is written at a time; beats arriving meanwhile make the next one. A failed
+ * batch is logged and dropped: every agent sends a fresh beat next period anyway.
+ */
+export interface ReceivedHeartbeat {
+  subject: string;
+  payload: Uint8Array;
+  /** When the controller heard it: the server's last_seen_at. */
+  receivedAt: Date;
+}
+
+export interface HeartbeatCounts {
+  recorded: number;
+  ignored: number;
+  malformed: number;
+}
+
+/** A batch of beats: validated, decided on their locked rows, written with their audit events in one transaction. */
+export async function takeHeartbeats(store: PresenceStore, log: Logger, received: readonly ReceivedHeartbeat[]): Promise<HeartbeatCounts> {
+  const beats = new Map<string, { beat: HeartbeatMessage; receivedAt: Date }>();
+  let malformed = 0;
+  for (const { subject, payload, receivedAt } of received) {
+    const parsed = parseHeartbeat(subject, payload);
+    if (parsed.ok) {
+      beats.set(parsed.value.serverId, { beat: parsed.value, receivedAt });
+    } else {
+      malformed++;
+      log.warn({ subject, reason: parsed.reason }, 'malformed heartbeat dropped');
+    }
+  }
+  if (beats.size === 0) return { recorded: 0, ignored: 0, malformed };
+
+  const decided = await store.transaction(async (tx) => {
+    const facts = new Map((await tx.lockEnrolledServers([...beats.keys()])).map((server) => [server.name, server]));
+    const decided: { serverId: string; decision: HeartbeatDecision }[] = [];
+    const writes: HeartbeatWrite[] = [];
+    for (const [serverId, { beat, receivedAt }] of beats) {
+      const decision = decideHeartbeat(beat, facts.get(serverId), receivedAt);
+      decided.push({ serverId, decision });
+      if (decision.kind === 'record') writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status, seenAt: receivedAt });
+    }
+    await tx.recordHeartbeats(writes);
+    for (const { decision } of decided) if (decision.kind === 'record' && decision.audit) await tx.recordAuditEvent(decision.audit);
+    return decided;
+  });
+
+  let recorded = 0;
+  for (const { serverId, decision } of decided) {
+    if (decision.kind === 'ignore') {
+      log.warn({ serverId, reason: decision.reason }, 'heartbeat ignored');
+      continue;
+    }
+    recorded++;
+    if (decision.audit) log.info({ serverId, ...decision.audit.data }, 'server is back');
+  }
+  return { recorded, ignored: decided.length - recorded, malformed };
+}
+
+export interface HeartbeatConsumerOptions {
+  nc: NatsConnection;
+  store: PresenceStore;
+  log: Logger;
+  now: () => Date;
+  queue: string;
+  /** How long a beat may wait for others to share its write. */
+  batchMs: number;
+  /** A batch is written at once when this many beats wait. */
+  maxBatch: number;
+}
+
+export interface HeartbeatConsumer {
+  /** Stops listening, then writes the beats already received. */
+  stop(): Promise<void>;
+}
+
+export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): HeartbeatConsumer {
+  const { store, log, now } = options;
+  const waiting = new Map<string, ReceivedHeartbeat & { queuedAtMs: number }>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> | undefined;
+  let stopping = false;
+
+  function schedule(): void {
+    if (stopping || writing || timer || waiting.size === 0) return;
+    const oldest = waiting.values().next().value?.queuedAtMs ?? performance.now();
+    const delayMs = waiting.size >= options.maxBatch ? 0 : Math.max(0, oldest + options.batchMs - performance.now());
+    timer = setTimeout(write, delayMs);
+  }
+
+  function write(): void {
+    timer = undefined;
+    const batch: ReceivedHeartbeat[] = [];
+    for (const [subject, beat] of waiting) {
+      if (batch.length >= options.maxBatch) break;
+      waiting.delete(subject);
+      batch.push(beat);
+    }
+    writing = takeHeartbeats(store, log, batch)
+      .then(() => undefined)
+      .catch((err: unknown) => log.error({ err, beats: batch.length }, 'heartbeats not recorded'))
+      .finally(() => {
+        writing = undefined;
+        schedule();
+      });
+  }
+
+  const sub: Subscription = options.nc.subscribe(HEARTBEAT_SUBJECTS, {
+    queue: options.queue,
+    callback: (err, msg) => {
+      if (err) {
+        log.error({ err }, 'heartbeat subscription error');
+        return;
+      }
+      // A newer beat of the same agent takes the older one's place (and its place in line).
+      waiting.set(msg.subject, { subject: msg.subject, payload: msg.data, receivedAt: now(), queuedAtMs: waiting.get(msg.subject)?.queuedAtMs ?? performance.now() });
+      schedule();
+    },
+  });
+
+  return {
+    async stop() {
+      stopping = true;
+      if (!sub.isClosed()) await sub.drain();
+      clearTimeout(timer);
+      timer = undefined;
+      while (writing || waiting.size > 0) {
+        if (writing) await writing;
+        else write();
+      }
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import type { NatsConnection } from 'nats';
+import type { Logger } from '@wofleet/shared';
+import type { Database } from '../db/index.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from './decide.js';
+import { startEventConsumer, type EventConsumer } from './events.js';
+import { startHeartbeatConsumer, type HeartbeatConsumer } from './heartbeats.js';
+import { createPresenceStore } from './store.js';
+import { DEFAULT_EVENT_CONSUMER, DEFAULT_EVENT_STREAM, DEFAULT_HEARTBEAT_QUEUE } from './subjects.js';
+import { startOfflineSweeper } from './sweeper.js';
+
+/**
+ * Presence and inventory from NATS: the one entry point. Starts, in order, the events
+ * consumer (JetStream durable), the heartbeat subscription (core NATS, queue group) and
+ * the offline sweeper; stop() ends them in reverse order, each finishing its work in hand.
+ */
+export {
+  DEFAULT_HEARTBEAT_SECONDS,
+  MISSED_HEARTBEATS,
+  IGNORED,
+  PRESENCE_AUDIT,
+  CONTROLLER_ACTOR,
+  agentActor,
+  presenceTimeoutMs,
+  decideHeartbeat,
+  decideEvent,
+  offlineCutoff,
+  offlineAudits,
+  type HeartbeatDecision,
+  type EventDecision,
+  type InventoryChange,
+  type IgnoredReason,
+} from './decide.js';
+export { parseHeartbeat, parseAgentEvent, INVENTORY_EVENT, type HeartbeatMessage, type AgentEventMessage, type Parsed } from './messages.js';
+export { takeHeartbeats, type ReceivedHeartbeat, type HeartbeatCounts } from './heartbeats.js';
+export { takeEvent, type EventOutcome } from './events.js';
+export { sweepOfflineServers, type SweepClock } from './sweeper.js';
+export { createPresenceStore, type PresenceStore } from './store.js';
+export { EventStreamSetupError, EVENT_ACK_WAIT_MS } from './jetstream.js';
+export { HEARTBEAT_SUBJECTS, EVENT_SUBJECTS, DEFAULT_EVENT_STREAM, DEFAULT_EVENT_CONSUMER, DEFAULT_HEARTBEAT_QUEUE } from './subjects.js';
+
+export interface PresenceOptions {
+  db: Database;
+  nc: NatsConnection;
+  log: Logger;
+  /** The agents' heartbeat period; offline after 3 of them without a beat. Default 10. */
+  heartbeatSeconds?: number;
+  /** The clock decisions are made on. Default: the system clock. */
+  now?: () => Date;
+  /** JetStream stream the agents publish events to. Default WOFLEET_EVENTS. */
+  stream?: string;
+  /** Durable consumer name, shared by every controller. Default wofleet-controller. */
+  consumer?: string;
+  /** Queue group for heartbeats. Default wofleet-controller. */
+  heartbeatQueue?: string;
+  /** How long a heartbeat may wait to share one write with others. Default 100 ms. */
+  heartbeatBatchMs?: number;
+  /** Heartbeats written in one statement at most. Default 500. */
+  heartbeatMaxBatch?: number;
+  /** Events delivered and not yet acked, per consumer. Default 1,000. */
+  maxAckPending?: number;
+}
+
+export interface Presence {
+  stop(): Promise<void>;
+}
+
+const DEFAULTS = { heartbeatBatchMs: 100, heartbeatMaxBatch: 500, maxAckPending: 1_000, retry: { baseMs: 500, maxMs: 15_000 } } as const;
+
+/** Resolves once the consumer and the subscription are registered with the server. */
+export async function startPresence(options: PresenceOptions): Promise<Presence> {
+  const log = options.log.child({ component: 'presence' });
+  const store = createPresenceStore(options.db);
+  const now = options.now ?? (() => new Date());
+  const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+  if (!(heartbeatSeconds > 0)) throw new RangeError(`heartbeatSeconds must be positive, got ${heartbeatSeconds}`);
+
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    const events: EventConsumer = await startEventConsumer({
+      nc: options.nc,
+      store,
+      log: log.child({ part: 'events' }),
+      now,
+      stream: options.stream ?? DEFAULT_EVENT_STREAM,
+      consumer: options.consumer ?? DEFAULT_EVENT_CONSUMER,
+      maxAckPending: options.maxAckPending ?? DEFAULTS.maxAckPending,
+      retry: DEFAULTS.retry,
+    });
+    stops.push(() => events.stop());
+    const heartbeats: HeartbeatConsumer = startHeartbeatConsumer({
+      nc: options.nc,
+      store,
+      log: log.child({ part: 'heartbeats' }),
+      now,
+      queue: options.heartbeatQueue ?? DEFAULT_HEARTBEAT_QUEUE,
+      batchMs: options.heartbeatBatchMs ?? DEFAULTS.heartbeatBatchMs,
+      maxBatch: options.heartbeatMaxBatch ?? DEFAULTS.heartbeatMaxBatch,
+    });
+    stops.push(() => heartbeats.stop());
+    await options.nc.flush();
+    const sweeper = startOfflineSweeper({ store, log: log.child({ part: 'sweeper' }), now, startedAt: now(), heartbeatSeconds });
+    stops.push(() => sweeper.stop());
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  log.info({ heartbeatSeconds }, 'presence started');
+  let stopping: Promise<void> | undefined;
+  return {
+    stop: () => (stopping ??= stopAll().then(() => log.info('presence stopped'))),
+  };
+}

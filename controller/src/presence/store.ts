@@ -1,0 +1,69 @@
+import {
+  findServerIds,
+  lockEnrolledServer,
+  lockEnrolledServers,
+  markOfflineServers,
+  recordAuditEvent,
+  recordHeartbeats,
+  recordServerHealth,
+  recordServerRelease,
+  recordSiteRelease,
+  removeSites,
+  type Database,
+  type HeartbeatWrite,
+  type NewAuditEvent,
+  type PresenceFacts,
+} from '../db/index.js';
+import type { InventoryChange } from './decide.js';
+
+/**
+ * The data access presence runs on, as a port: the runners never see SQL, and a
+ * unit of work (`transaction`) hands them the same port bound to one transaction.
+ */
+export interface PresenceStore {
+  transaction<T>(work: (store: PresenceStore) => Promise<T>): Promise<T>;
+  /** The enrolled server of that name, locked for the rest of the transaction. */
+  lockEnrolledServer(name: string): Promise<PresenceFacts | undefined>;
+  /** The enrolled ones among these servers, locked for the rest of the transaction. */
+  lockEnrolledServers(names: readonly string[]): Promise<PresenceFacts[]>;
+  /** Many heartbeats in one statement, at most one per server. */
+  recordHeartbeats(beats: readonly HeartbeatWrite[]): Promise<void>;
+  /** False when an event with the same source id is already recorded. */
+  recordAuditEvent(event: NewAuditEvent): Promise<boolean>;
+  applyInventoryChange(serverId: string, change: InventoryChange, now: Date): Promise<void>;
+  /** Online/degraded servers last seen before `olderThan` go offline; returns them. */
+  markOfflineServers(olderThan: Date, now: Date): Promise<{ id: string; name: string }[]>;
+}
+
+export function createPresenceStore(db: Database): PresenceStore {
+  return {
+    transaction: (work) => db.transaction((tx) => work(createPresenceStore(tx))),
+    lockEnrolledServer: (name) => lockEnrolledServer(db, name),
+    lockEnrolledServers: (names) => lockEnrolledServers(db, names),
+    recordHeartbeats: (beats) => recordHeartbeats(db, beats),
+    async recordAuditEvent(event) {
+      return (await recordAuditEvent(db, event)) !== undefined;
+    },
+    async applyInventoryChange(serverId, change, now) {
+      switch (change.kind) {
+        case 'site-on-release':
+          return recordSiteRelease(db, serverId, change.domain, change.release, now);
+        case 'site-gone':
+          await removeSites(db, serverId, [change.domain]);
+          return;
+        case 'core-switched':
+          return recordServerRelease(db, serverId, { release: change.release, version: change.version }, now);
+        case 'health':
+          return recordServerHealth(db, serverId, change.health, now);
+      }
+    },
+    async markOfflineServers(olderThan, now) {
+      const names = await markOfflineServers(db, olderThan, now);
+      const ids = await findServerIds(db, names);
+      return names.flatMap((name) => {
+        const id = ids.get(name);
+        return id === undefined ? [] : [{ id, name }];
+      });
+    },
+  };
+}

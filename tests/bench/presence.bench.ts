@@ -1,0 +1,376 @@
+/**
+ * Controller presence benchmark (`pnpm bench:presence [--json]`): what taking the
+ * heartbeats of a 1,000-server fleet costs the controller, and how fresh the rows are.
+ *
+ * Setup: a fresh Postgres database (WOFLEET_TEST_POSTGRES_URL or postgres@127.0.0.1:5432)
+ * with 1,000 enrolled servers; a private nats-server; the controller's presence
+ * (controller/dist, built by `pnpm build`, on plain node) in a child process of its own, so
+ * its CPU and memory are read from /proc. Simulated agents publish the agent's heartbeat message on
+ * `wofleet.agent.<serverId>.heartbeat`, 100 agents per NATS connection, every period
+ * (default 10 s) at a random phase each, for the run (default 120 s). Loopback only.
+ *
+ *  - controller CPU: utime+stime of the child over the run, as % of one core; RSS: VmRSS
+ *    sampled every second (max) and VmHWM at the end.
+ *  - heartbeat-to-row lag: the bench polls `servers` every --poll-ms (default 50 ms) and,
+ *    for each new last_seen_at it sees, takes (time seen) - (the beat's `at`, stamped at
+ *    publish). This is when the write was visible to a reader: an upper bound, too high
+ *    by at most one poll interval plus the poll query. The controller's own stamp
+ *    (last_seen_at - at, receive time) is shown as the lower bound.
+ *  - list latency: `listServers(db)` + JSON.stringify of the 1,000 rows, called directly
+ *    (the `wofleet servers list --json` CLI does not exist yet, so no process start, gRPC
+ *    or TLS is included): once a second during the run, then --list-calls sequential
+ *    calls after it.
+ *
+ * Targets (issue 5): lag p99 <= 1 s, list p99 <= 100 ms, controller RSS <= 300 MB.
+ * Exit 1 when one is missed. Flags: --json, --agents N, --seconds N, --period N,
+ * --agents-per-connection N, --poll-ms N, --list-calls N, --controller-node-options '<flags>'.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connect, type NatsConnection } from 'nats';
+import { silentLogger } from '@wofleet/shared';
+import type { Heartbeat } from '../../agent/src/daemon/nats/heartbeat.js';
+import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { flagValue, formatTable, mib, numberFlag, progress, type Cell } from './report.js';
+
+const AGENTS = Math.floor(numberFlag('--agents', 1000));
+const RUN_MS = numberFlag('--seconds', 120) * 1000;
+const PERIOD_S = numberFlag('--period', 10);
+const AGENTS_PER_CONNECTION = Math.floor(numberFlag('--agents-per-connection', 100));
+const POLL_MS = numberFlag('--poll-ms', 50);
+const LIST_CALLS = Math.floor(numberFlag('--list-calls', 200));
+const TARGETS = { lagP99Ms: 1000, listP99Ms: 100, rssBytes: 300 * 1024 * 1024 } as const;
+/** Extra node flags for the controller child only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+const CONTROLLER_NODE_OPTIONS = flagValue('--controller-node-options')?.split(' ').filter(Boolean) ?? [];
+const POLL_WINDOW_MS = 5_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const serverName = (i: number) => `bench-${String(i).padStart(4, '0')}`;
+
+// ---------------------------------------------------------------- the controller child
+
+/**
+ * The child runs presence as the controller does, from controller/dist, on plain node
+ * (tsx would add ~80 MiB of its own to the RSS measured), with its own database pool
+ * and NATS connection. It prints "ready" once presence is listening; SIGTERM stops it.
+ */
+const CHILD_SCRIPT = `
+const [{ openDatabase }, { startPresence }, { createLogger }, { connect }] = await Promise.all(
+  ${JSON.stringify([
+    new URL('../../controller/dist/db/index.js', import.meta.url).href,
+    new URL('../../controller/dist/presence/index.js', import.meta.url).href,
+    import.meta.resolve('@wofleet/shared'),
+    import.meta.resolve('nats'),
+  ])}.map((url) => import(url)),
+);
+const log = createLogger('wofleet-controller', 'warn');
+const handle = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: '/nonexistent', log });
+const nc = await connect({ servers: process.env.NATS_URL, name: 'wofleet-controller' });
+const presence = await startPresence({ db: handle.db, nc, log, heartbeatSeconds: Number(process.env.HEARTBEAT_SECONDS) });
+process.stdout.write('ready\\n');
+process.once('SIGTERM', async () => {
+  await presence.stop();
+  await nc.drain();
+  await handle.close();
+  process.exit(0);
+});
+`;
+
+interface Controller {
+  child: ChildProcess;
+  stderr: string[];
+  exited: Promise<void>;
+}
+
+async function spawnController(env: Record<string, string>): Promise<Controller> {
+  const child = spawn(process.execPath, [...CONTROLLER_NODE_OPTIONS, '--input-type=module', '--eval', CHILD_SCRIPT], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());
+    child.once('exit', (code) => reject(new Error(`controller exited (${code}) before ready:\n${stderr.join('\n')}`)));
+  });
+  await ready;
+  return { child, stderr, exited };
+}
+
+// ---------------------------------------------------------------- /proc readers
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of the process, ms. */
+function cpuMs(pid: number): number {
+  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[14 - 3]) + Number(fields[15 - 3])) * 1000) / CLK_TCK;
+}
+
+function memory(pid: number): { rssBytes: number; hwmBytes: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
+  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+}
+
+// ---------------------------------------------------------------- stats
+
+interface Stats {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function stats(values: readonly number[]): Stats {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? Number.NaN;
+  return { count: sorted.length, p50: round(at(50)), p99: round(at(99)), max: round(sorted.at(-1) ?? Number.NaN) };
+}
+
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+/** 1-minute load average: the benches share the machine with whatever else runs on it. */
+function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+// ---------------------------------------------------------------- the fleet
+
+/** Each agent beats every period at its own phase; `sent` keeps the `at` of each one's last beat. */
+function startFleet(connections: NatsConnection[], sent: Map<string, number[]>): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  const encoder = new TextEncoder();
+  const startedAt = Date.now();
+  for (let i = 0; i < AGENTS; i++) {
+    const name = serverName(i);
+    const nc = connections[Math.floor(i / AGENTS_PER_CONNECTION)] as NatsConnection;
+    const subject = `wofleet.agent.${name}.heartbeat`;
+    const beat = () => {
+      const now = Date.now();
+      const message: Heartbeat = {
+        serverId: name,
+        agentVersion: '0.1.0',
+        uptimeSeconds: Math.round((now - startedAt) / 1000),
+        at: new Date(now).toISOString(),
+        current: { release: 'wp-6.5.5-3f2a9c', version: '6.5.5' },
+        canary: null,
+        sites: 12,
+        health: 'ok',
+        diskFreeBytes: 40_000_000_000,
+      };
+      nc.publish(subject, encoder.encode(JSON.stringify(message)));
+      sent.get(name)?.push(now);
+    };
+    const phase = Math.random() * PERIOD_S * 1000;
+    timers.push(
+      setTimeout(() => {
+        beat();
+        timers.push(setInterval(beat, PERIOD_S * 1000));
+      }, phase),
+    );
+  }
+  return () => timers.forEach((t) => clearTimeout(t));
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const { openDatabase, migrate, insertServer, markServerEnrolled, listServers } = await import('../../controller/dist/db/index.js');
+  let nats: NatsServer | undefined;
+  let scratch: ScratchPostgres | undefined;
+  let controller: Controller | undefined;
+  const connections: NatsConnection[] = [];
+  let stopFleet = () => {};
+  const log = silentLogger();
+  try {
+    progress(`fresh Postgres database and nats-server; ${AGENTS} enrolled servers`);
+    [nats, scratch] = await Promise.all([startNatsServer(), createScratchDatabase()]);
+    const handle = await openDatabase({ databaseUrl: scratch.url, dataDir: '/nonexistent', log, maxConnections: 4 });
+    if (handle.kind !== 'postgres') throw new Error('expected Postgres');
+    await migrate(handle, log);
+    const db = handle.db;
+    for (let i = 0; i < AGENTS; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, AGENTS - i) }, async (_, k) => {
+          const name = serverName(i + k);
+          await insertServer(db, { name, address: `10.0.${Math.floor((i + k) / 250)}.${(i + k) % 250}:7443`, labels: { region: 'eu', tier: String((i + k) % 3) } });
+          await markServerEnrolled(db, name, 'f'.repeat(64), new Date());
+        }),
+      );
+    }
+
+    progress('starting the controller (presence) as a child process');
+    controller = await spawnController({ DATABASE_URL: scratch.url, NATS_URL: nats.url, HEARTBEAT_SECONDS: String(PERIOD_S) });
+    const pid = controller.child.pid as number;
+    const readyMem = memory(pid);
+
+    for (let c = 0; c < Math.ceil(AGENTS / AGENTS_PER_CONNECTION); c++) connections.push(await connect({ servers: nats.url, name: `sim-agents-${c}` }));
+    const sent = new Map<string, number[]>(Array.from({ length: AGENTS }, (_, i) => [serverName(i), []]));
+    const lastSeen = new Map<string, number>();
+    const observedLag: number[] = [];
+    const stampedLag: number[] = [];
+    const listUnderLoad: number[] = [];
+    let rssMax = readyMem.rssBytes;
+    let unmatched = 0;
+
+    /** New last_seen_at values since the last poll, each matched to the beat that caused it. */
+    const poll = async () => {
+      // Only rows written in the last few seconds: a write later than that shows as a beat never seen.
+      const since = new Date(Date.now() - POLL_WINDOW_MS);
+      const rows = await handle.client<{ name: string; seen_ms: string | number }[]>`
+        select name, (extract(epoch from last_seen_at) * 1000)::float8 as seen_ms from servers where last_seen_at > ${since.toISOString()}::timestamptz`;
+      const seenAt = Date.now();
+      for (const row of rows) {
+        const written = Math.round(Number(row.seen_ms));
+        if (lastSeen.get(row.name) === written) continue;
+        lastSeen.set(row.name, written);
+        // The latest beat published before the row showed it; beats are a period apart.
+        const beats = sent.get(row.name) ?? [];
+        const at = beats.findLast((b) => b <= seenAt);
+        if (at === undefined) {
+          unmatched++;
+          continue;
+        }
+        observedLag.push(seenAt - at);
+        stampedLag.push(written - at);
+      }
+    };
+
+    progress(`${AGENTS} agents on ${connections.length} connections, heartbeat every ${PERIOD_S} s, for ${RUN_MS / 1000} s`);
+    const loadAtStart = loadAverage();
+    const cpuStart = cpuMs(pid);
+    const wallStart = performance.now();
+    stopFleet = startFleet(connections, sent);
+    const runEnd = Date.now() + RUN_MS;
+    let nextList = Date.now() + 1000;
+    let nextMem = Date.now() + 1000;
+    let nextProgress = Date.now() + 30_000;
+    while (Date.now() < runEnd) {
+      await poll();
+      if (Date.now() >= nextMem) {
+        rssMax = Math.max(rssMax, memory(pid).rssBytes);
+        nextMem += 1000;
+      }
+      if (Date.now() >= nextList) {
+        const started = performance.now();
+        JSON.stringify(await listServers(db));
+        listUnderLoad.push(performance.now() - started);
+        nextList += 1000;
+      }
+      if (Date.now() >= nextProgress) {
+        progress(`${Math.round((RUN_MS - (runEnd - Date.now())) / 1000)} s: ${observedLag.length} heartbeats seen in rows`);
+        nextProgress += 30_000;
+      }
+      await sleep(POLL_MS);
+    }
+    stopFleet();
+    await Promise.all(connections.map((nc) => nc.flush()));
+    // The last beats land: keep polling at the same pace (a single late poll would inflate their lag).
+    for (const drainEnd = Date.now() + 1000; Date.now() < drainEnd; await sleep(POLL_MS)) await poll();
+    const cpuUsedMs = cpuMs(pid) - cpuStart;
+    const wallMs = performance.now() - wallStart;
+    const endMem = memory(pid);
+    const loadAtEnd = loadAverage();
+    rssMax = Math.max(rssMax, endMem.rssBytes);
+
+    progress(`${LIST_CALLS} listServers calls after the run`);
+    const listIdle: number[] = [];
+    for (let i = 0; i < LIST_CALLS; i++) {
+      const started = performance.now();
+      const rows = await listServers(db);
+      JSON.stringify(rows);
+      listIdle.push(performance.now() - started);
+      if (rows.length !== AGENTS) throw new Error(`listServers returned ${rows.length} rows, expected ${AGENTS}`);
+    }
+    const statuses = new Map<string, number>();
+    for (const row of await listServers(db)) statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
+    const beatsSent = [...sent.values()].reduce((n, beats) => n + beats.length, 0);
+    const warnings = controller.stderr.filter((l) => /"level":(40|50|60)/.test(l)).length;
+    await handle.close();
+
+    const lag = stats(observedLag);
+    const lagStamp = stats(stampedLag);
+    const listLoad = stats(listUnderLoad);
+    const listAfter = stats(listIdle);
+    const listP99 = Math.max(listLoad.p99, listAfter.p99);
+    const ok = {
+      lag: lag.p99 <= TARGETS.lagP99Ms && observedLag.length > 0,
+      list: listP99 <= TARGETS.listP99Ms,
+      rss: Math.max(rssMax, endMem.hwmBytes) <= TARGETS.rssBytes,
+    };
+    const result = {
+      setup: {
+        agents: AGENTS,
+        heartbeatSeconds: PERIOD_S,
+        runSeconds: RUN_MS / 1000,
+        natsConnections: connections.length,
+        pollMs: POLL_MS,
+        cpus: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
+        loadAverage1m: { start: loadAtStart, end: loadAtEnd },
+        list: 'listServers(db) + JSON.stringify, called directly: the `wofleet servers list` CLI does not exist yet',
+      },
+      heartbeats: { sent: beatsSent, seenInRows: observedLag.length, unmatched, finalStatus: Object.fromEntries(statuses) },
+      controller: {
+        cpuPercentOfCore: round((cpuUsedMs / wallMs) * 100, 2),
+        cpuSeconds: round(cpuUsedMs / 1000, 2),
+        rssReadyBytes: readyMem.rssBytes,
+        rssMaxBytes: rssMax,
+        rssEndBytes: endMem.rssBytes,
+        hwmBytes: endMem.hwmBytes,
+        warningsLogged: warnings,
+      },
+      lagMs: { visibleInRow: lag, controllerStamp: lagStamp },
+      listServersMs: { duringRun: listLoad, afterRun: listAfter },
+      targets: { lagP99Ms: TARGETS.lagP99Ms, listP99Ms: TARGETS.listP99Ms, rssBytes: TARGETS.rssBytes },
+      ok,
+    };
+
+    if (json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      const verdict = (pass: boolean) => (pass ? 'ok' : 'MISSED');
+      const rows: Cell[][] = [
+        ['heartbeats sent / seen in rows', `${beatsSent} / ${observedLag.length}`, '', ''],
+        ['final status', [...statuses].map(([s, n]) => `${s} ${n}`).join(', '), '', ''],
+        ['controller CPU (% of one core)', `${result.controller.cpuPercentOfCore} %`, '', ''],
+        ['controller RSS ready / max / HWM', `${mib(readyMem.rssBytes)} / ${mib(rssMax)} / ${mib(endMem.hwmBytes)}`, '<= 300 MiB', verdict(ok.rss)],
+        ['lag visible in row p50 / p99 / max', `${lag.p50} / ${lag.p99} / ${lag.max} ms`, '<= 1000 ms', verdict(ok.lag)],
+        ['lag controller stamp p50 / p99 / max', `${lagStamp.p50} / ${lagStamp.p99} / ${lagStamp.max} ms`, '', ''],
+        ['listServers during run p50 / p99 / max', `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`, '<= 100 ms', verdict(listLoad.p99 <= TARGETS.listP99Ms)],
+        ['listServers after run p50 / p99 / max', `${listAfter.p50} / ${listAfter.p99} / ${listAfter.max} ms (${listAfter.count})`, '<= 100 ms', verdict(listAfter.p99 <= TARGETS.listP99Ms)],
+        ['controller warnings/errors logged', warnings, '', ''],
+      ];
+      process.stdout.write(
+        `\npresence: ${AGENTS} agents x ${PERIOD_S} s heartbeats for ${RUN_MS / 1000} s; ${result.setup.cpus} CPUs, load average ${loadAtStart} -> ${loadAtEnd}\n\n`,
+      );
+      process.stdout.write(`${formatTable(['measure', 'value', 'target', ''], rows)}\n\n`);
+      process.stdout.write('lag = (row seen by a 50 ms poll) - (beat `at`); list = listServers() called directly (no CLI yet).\n');
+    }
+    process.exitCode = ok.lag && ok.list && ok.rss ? 0 : 1;
+  } finally {
+    stopFleet();
+    await Promise.all(connections.map((nc) => nc.close()));
+    if (controller && controller.child.exitCode === null) {
+      controller.child.kill('SIGTERM');
+      await Promise.race([controller.exited, sleep(15_000)]);
+      if (controller.child.exitCode === null && controller.child.signalCode === null) controller.child.kill('SIGKILL');
+    }
+    await nats?.dispose();
+    await scratch?.drop();
+  }
+}
+
+await main();
