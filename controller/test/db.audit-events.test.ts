@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   finishOperation,
   insertOperation,
@@ -7,18 +7,9 @@ import {
   OperationExistsError,
   recordAuditEvent,
 } from '../src/db/index.js';
-import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await openTestPostgres();
-});
-afterAll(async () => {
-  await t?.destroy();
-});
-beforeEach(async () => {
-  await emptyTables(t.db);
-});
+const t = useTestPostgres();
 
 describe('audit events', () => {
   it('one event delivered several times at once is recorded once', async () => {

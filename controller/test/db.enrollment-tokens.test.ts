@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { consumeEnrollmentToken, insertEnrollmentToken, insertServer, removeServer } from '../src/db/index.js';
-import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
 const HASH = '1'.repeat(64);
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await openTestPostgres();
-});
-afterAll(async () => {
-  await t?.destroy();
-});
-beforeEach(async () => {
-  await emptyTables(t.db);
-});
+const t = useTestPostgres();
 
 describe('consumeEnrollmentToken', () => {
   it('of many consumers racing for one token over separate connections, exactly one wins', async () => {

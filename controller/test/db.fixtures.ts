@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import postgres from 'postgres';
 import { describeError, silentLogger } from '@wofleet/shared';
 import { migrate, openDatabase, type Database, type OpenDatabase } from '../src/db/index.js';
@@ -91,6 +92,30 @@ export async function openTestPglite(): Promise<TestDatabase & { dataDir: string
     },
   };
   return t;
+}
+
+/**
+ * A fresh Postgres database for the calling test file, emptied before each test
+ * and dropped after the file. Call at the top level of the file; `db` is valid
+ * inside tests and hooks registered after this call.
+ */
+export function useTestPostgres(): { readonly db: Database } {
+  let opened: TestDatabase | undefined;
+  beforeAll(async () => {
+    opened = await openTestPostgres();
+  });
+  afterAll(async () => {
+    await opened?.destroy();
+  });
+  beforeEach(async () => {
+    await emptyTables(opened!.db);
+  });
+  return {
+    get db() {
+      if (!opened) throw new Error('useTestPostgres: the database is open only inside tests and later hooks');
+      return opened.db;
+    },
+  };
 }
 
 /** Empties every table between tests. */

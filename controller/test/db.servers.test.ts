@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   findOperation,
   insertOperation,
@@ -11,18 +11,9 @@ import {
   removeServer,
   ServerExistsError,
 } from '../src/db/index.js';
-import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await openTestPostgres();
-});
-afterAll(async () => {
-  await t?.destroy();
-});
-beforeEach(async () => {
-  await emptyTables(t.db);
-});
+const t = useTestPostgres();
 
 async function enrolledServer(name: string) {
   await insertServer(t.db, { name, address: `${name}:7443` });

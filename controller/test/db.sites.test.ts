@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertServer, listSites, removeSites, upsertSites } from '../src/db/index.js';
-import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await openTestPostgres();
-});
-afterAll(async () => {
-  await t?.destroy();
-});
-beforeEach(async () => {
-  await emptyTables(t.db);
-});
+const t = useTestPostgres();
 
 describe('sites', () => {
   it('a report replaces the whole row of its site', async () => {

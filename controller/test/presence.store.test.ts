@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findServerByName, insertServer, listServers, listSites, markServerEnrolled, recordHeartbeat, upsertSites, type ServerRow } from '../src/db/index.js';
 import { createPresenceStore, type PresenceStore } from '../src/presence/index.js';
-import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
 // The presence port on the real database: batch heartbeats and what agent events change.
 
-let t: TestDatabase;
+const t = useTestPostgres();
 let store: PresenceStore;
-beforeAll(async () => {
-  t = await openTestPostgres();
+beforeAll(() => {
   store = createPresenceStore(t.db);
-});
-afterAll(async () => {
-  await t?.destroy();
-});
-beforeEach(async () => {
-  await emptyTables(t.db);
 });
 
 const R1 = { release: 'r1', version: '6.5.5' };

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@wofleet/shared';
 import { findServerByName, insertServer, listAuditEvents, markServerEnrolled, recordHeartbeat } from '../src/db/index.js';
 import { createPresenceStore, PRESENCE_AUDIT, sweepOfflineServers, type PresenceStore } from '../src/presence/index.js';
-import { emptyTables, openTestPostgres, secondsAfter, T0, type TestDatabase } from './db.fixtures.js';
+import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
 // The sweep on the real database, in virtual time: the clock is passed in, nothing sleeps.
 
-let t: TestDatabase;
+const t = useTestPostgres();
 let store: PresenceStore;
-beforeAll(async () => {
-  t = await openTestPostgres();
+beforeAll(() => {
   store = createPresenceStore(t.db);
-});
-afterAll(async () => {
-  await t?.destroy();
-});
-beforeEach(async () => {
-  await emptyTables(t.db);
 });
 
 const log = silentLogger();
