@@ -17,3 +17,4 @@ export { startController, migrateControllerDatabase, type RunningController, typ
 export { createControllerHandlers } from './grpc/handlers.js';
 export { startControllerServer, type RunningGrpcServer } from './grpc/server.js';
 export { connectController, ControllerCallError, type ControllerApi } from './grpc/client.js';
+export { connectAgent, AgentUnreachableError, AgentCallError, DEFAULT_AGENT_CALL_TIMEOUT_MS, type AgentApi, type AgentTarget } from './agents/client.js';

@@ -96,9 +96,9 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
  * Node warns about on stderr. The controller does not look at the name (and the client
  * checks the controller's role, not its host name), so an IP target sends a fixed one.
  */
-export function channelOptions(address: string): ClientOptions {
+export function channelOptions(address: string, tlsName = CONTROLLER_TLS_NAME): ClientOptions {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return isIP(host) ? { 'grpc.ssl_target_name_override': CONTROLLER_TLS_NAME } : {};
+  return isIP(host) ? { 'grpc.ssl_target_name_override': tlsName } : {};
 }
 
 const CONTROLLER_TLS_NAME = 'wofleet-controller';

@@ -1,0 +1,160 @@
+import { credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  loadAgentService,
+  type ActivateRequestInput,
+  type AgentServiceClient,
+  type AgentStatus,
+  type CheckHealthRequestInput,
+  type HealthReport,
+  type ListReleasesResponse,
+  type ListSitesResponse,
+  type Operation,
+  type OperationEvent,
+  type RollbackRequestInput,
+  type StageReleaseRequestInput,
+  type UpgradeDbRequestInput,
+} from '@wofleet/proto';
+import { channelOptions } from '../grpc/client.js';
+import { FLEET_ROLE, NotFoundError, peerIdentity, StateError, UsageError, WofleetError, type TlsMaterial } from '@wofleet/shared';
+
+/**
+ * The controller's side of AgentService: one promise per RPC, a deadline on every call,
+ * failures as wofleet errors. The controller presents its own certificate (role
+ * controller) and accepts only the agent its inventory names: a server certificate of
+ * role agent with that server's name, signed by the fleet CA.
+ */
+export interface AgentApi {
+  /** Server name (the agent's serverId) and host:port. */
+  readonly server: string;
+  readonly address: string;
+  getStatus(): Promise<AgentStatus>;
+  listSites(): Promise<ListSitesResponse>;
+  checkHealth(request?: CheckHealthRequestInput): Promise<HealthReport>;
+  listReleases(): Promise<ListReleasesResponse>;
+  stageRelease(request: StageReleaseRequestInput): Promise<Operation>;
+  activate(request: ActivateRequestInput): Promise<Operation>;
+  rollback(request: RollbackRequestInput): Promise<Operation>;
+  upgradeDb(request: UpgradeDbRequestInput): Promise<Operation>;
+  getOperation(operationId: string): Promise<Operation>;
+  /**
+   * Follows an operation's progress until it is terminal, calling onEvent for each
+   * event; resolves with the final operation (read with GetOperation). `timeoutMs`
+   * bounds the whole watch.
+   */
+  watchOperation(operationId: string, timeoutMs: number, onEvent?: (event: OperationEvent) => void): Promise<Operation>;
+  close(): void;
+}
+
+export interface AgentTarget {
+  /** The server's name: also the name its agent certificate must carry. */
+  server: string;
+  /** host:port of the agent's gRPC endpoint. */
+  address: string;
+}
+
+export const DEFAULT_AGENT_CALL_TIMEOUT_MS = 10_000;
+
+/** The agent could not be reached (down, refused, unresolvable, or silent past the deadline). */
+export class AgentUnreachableError extends WofleetError {
+  constructor(
+    readonly server: string,
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The agent answered with an error the controller does not tell apart further. */
+export class AgentCallError extends WofleetError {
+  constructor(
+    readonly server: string,
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opens a channel to one agent (lazily: nothing is sent before the first call).
+ * `tls` is the controller's own material (CA, certificate of role controller, key).
+ */
+export function connectAgent(target: AgentTarget, tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, timeoutMs = DEFAULT_AGENT_CALL_TIMEOUT_MS): AgentApi {
+  const { Client } = loadAgentService();
+  const client: AgentServiceClient = new Client(target.address, controllerChannelCredentials(tls, target.server), channelOptions(target.address, 'wofleet-agent'));
+  const describe = `agent ${target.server} at ${target.address}`;
+
+  function fail(err: ServiceError, limitMs: number): WofleetError {
+    return fromAgentError(err, target.server, describe, limitMs);
+  }
+
+  function unary<Res>(start: (deadline: Date, done: (err: ServiceError | null, value?: Res) => void) => void, limitMs = timeoutMs): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      start(new Date(Date.now() + limitMs), (err, value) => {
+        if (err) reject(fail(err, limitMs));
+        else if (value === undefined) reject(new AgentCallError(target.server, status.INTERNAL, `${describe} sent an empty answer`));
+        else resolve(value);
+      });
+    });
+  }
+
+  const getOperation = (operationId: string) => unary<Operation>((deadline, done) => client.GetOperation({ operationId }, { deadline }, done));
+
+  return {
+    server: target.server,
+    address: target.address,
+    getStatus: () => unary((deadline, done) => client.GetStatus({}, { deadline }, done)),
+    listSites: () => unary((deadline, done) => client.ListSites({}, { deadline }, done)),
+    checkHealth: (request = {}) => unary((deadline, done) => client.CheckHealth(request, { deadline }, done)),
+    listReleases: () => unary((deadline, done) => client.ListReleases({}, { deadline }, done)),
+    stageRelease: (request) => unary((deadline, done) => client.StageRelease(request, { deadline }, done)),
+    activate: (request) => unary((deadline, done) => client.Activate(request, { deadline }, done)),
+    rollback: (request) => unary((deadline, done) => client.Rollback(request, { deadline }, done)),
+    upgradeDb: (request) => unary((deadline, done) => client.UpgradeDb(request, { deadline }, done)),
+    getOperation,
+    async watchOperation(operationId, watchTimeoutMs, onEvent) {
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.WatchOperation({ operationId }, { deadline: new Date(Date.now() + watchTimeoutMs) });
+        stream.on('data', (event: OperationEvent) => onEvent?.(event));
+        stream.on('end', () => resolve());
+        stream.on('error', (err: ServiceError) => reject(fail(err, watchTimeoutMs)));
+      });
+      return getOperation(operationId);
+    },
+    close: () => client.close(),
+  };
+}
+
+/**
+ * Present the controller certificate; trust the fleet CA only; accept only the agent
+ * named in the inventory (SAN URI spiffe://wofleet/agent/<server>). Host names are not
+ * checked: agents are addressed by IP as often as by name.
+ */
+function controllerChannelCredentials(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, server: string): ChannelCredentials {
+  return credentials.createSsl(Buffer.from(tls.caPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), {
+    checkServerIdentity: (_host, cert) => {
+      const id = peerIdentity(cert.raw);
+      return id?.role === FLEET_ROLE.agent && id.name === server ? undefined : new Error(`the server is not wofleet agent ${server}`);
+    },
+  });
+}
+
+function fromAgentError(err: ServiceError, server: string, describe: string, limitMs: number): WofleetError {
+  const details = err.details || err.message;
+  switch (err.code) {
+    case status.INVALID_ARGUMENT:
+      return new UsageError(`${describe}: ${details}`);
+    case status.NOT_FOUND:
+      return new NotFoundError(`${describe}: ${details}`);
+    case status.ALREADY_EXISTS:
+    case status.FAILED_PRECONDITION:
+      return new StateError(`${describe}: ${details}`);
+    case status.UNAVAILABLE:
+      return new AgentUnreachableError(server, err.code, `cannot reach ${describe}: ${details}`);
+    case status.DEADLINE_EXCEEDED:
+      return new AgentUnreachableError(server, err.code, `${describe} did not answer within ${limitMs / 1000}s`);
+    default:
+      return new AgentCallError(server, err.code, `${describe} refused: ${details}`);
+  }
+}
