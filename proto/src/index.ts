@@ -19,10 +19,13 @@ export {
   PROTO_ROOT,
   loadAgentService,
   loadControllerService,
+  loadRolloutService,
   type AgentServiceBinding,
   type AgentServiceClientConstructor,
   type ControllerServiceBinding,
   type ControllerServiceClientConstructor,
+  type RolloutServiceBinding,
+  type RolloutServiceClientConstructor,
 } from './load.js';
 export {
   HEALTH_LEVEL,
@@ -97,3 +100,25 @@ export type { AddReleaseRequest__Output as AddReleaseRequest, AddReleaseRequest 
 export type { CatalogRelease__Output as CatalogRelease, CatalogRelease as CatalogReleaseInput } from './generated/wofleet/v1/CatalogRelease.js';
 export type { ListFleetReleasesRequest__Output as ListFleetReleasesRequest, ListFleetReleasesRequest as ListFleetReleasesRequestInput } from './generated/wofleet/v1/ListFleetReleasesRequest.js';
 export type { ListFleetReleasesResponse__Output as ListFleetReleasesResponse, ListFleetReleasesResponse as ListFleetReleasesResponseInput } from './generated/wofleet/v1/ListFleetReleasesResponse.js';
+
+// RolloutService: served by the controller, called by the CLI (`wofleet rollout`).
+export type { RolloutServiceClient, RolloutServiceDefinition, RolloutServiceHandlers } from './generated/wofleet/v1/RolloutService.js';
+export { RolloutState as ROLLOUT_STATE, type RolloutState__Output as RolloutState } from './generated/wofleet/v1/RolloutState.js';
+export { RolloutWaveState as ROLLOUT_WAVE_STATE, type RolloutWaveState__Output as RolloutWaveState } from './generated/wofleet/v1/RolloutWaveState.js';
+export { RolloutTargetState as ROLLOUT_TARGET_STATE, type RolloutTargetState__Output as RolloutTargetState } from './generated/wofleet/v1/RolloutTargetState.js';
+export { RolloutAction as ROLLOUT_ACTION, type RolloutAction__Output as RolloutAction } from './generated/wofleet/v1/RolloutAction.js';
+export { RolloutEventScope as ROLLOUT_EVENT_SCOPE, type RolloutEventScope__Output as RolloutEventScope } from './generated/wofleet/v1/RolloutEventScope.js';
+export type { RolloutRequest__Output as RolloutRequest, RolloutRequest as RolloutRequestInput } from './generated/wofleet/v1/RolloutRequest.js';
+export type { GetRolloutRequest__Output as GetRolloutRequest, GetRolloutRequest as GetRolloutRequestInput } from './generated/wofleet/v1/GetRolloutRequest.js';
+export type { ListRolloutsRequest__Output as ListRolloutsRequest, ListRolloutsRequest as ListRolloutsRequestInput } from './generated/wofleet/v1/ListRolloutsRequest.js';
+export type { ListRolloutsResponse__Output as ListRolloutsResponse, ListRolloutsResponse as ListRolloutsResponseInput } from './generated/wofleet/v1/ListRolloutsResponse.js';
+export type { ActOnRolloutRequest__Output as ActOnRolloutRequest, ActOnRolloutRequest as ActOnRolloutRequestInput } from './generated/wofleet/v1/ActOnRolloutRequest.js';
+export type { WatchRolloutRequest__Output as WatchRolloutRequest, WatchRolloutRequest as WatchRolloutRequestInput } from './generated/wofleet/v1/WatchRolloutRequest.js';
+export type { RolloutSettings__Output as RolloutSettings, RolloutSettings as RolloutSettingsInput } from './generated/wofleet/v1/RolloutSettings.js';
+export type { PlannedWave__Output as PlannedWave, PlannedWave as PlannedWaveInput } from './generated/wofleet/v1/PlannedWave.js';
+export type { RolloutPlan__Output as RolloutPlan, RolloutPlan as RolloutPlanInput } from './generated/wofleet/v1/RolloutPlan.js';
+export type { RolloutWave__Output as RolloutWave, RolloutWave as RolloutWaveInput } from './generated/wofleet/v1/RolloutWave.js';
+export type { RolloutTarget__Output as RolloutTarget, RolloutTarget as RolloutTargetInput } from './generated/wofleet/v1/RolloutTarget.js';
+export type { Rollout__Output as Rollout, Rollout as RolloutInput } from './generated/wofleet/v1/Rollout.js';
+export type { RolloutEvent__Output as RolloutEvent, RolloutEvent as RolloutEventInput } from './generated/wofleet/v1/RolloutEvent.js';
+export type { RolloutUpdate__Output as RolloutUpdate, RolloutUpdate as RolloutUpdateInput } from './generated/wofleet/v1/RolloutUpdate.js';

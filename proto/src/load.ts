@@ -3,8 +3,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as AgentProto } from './generated/agent.js';
 import type { ProtoGrpcType as ControllerProto } from './generated/controller.js';
+import type { ProtoGrpcType as RolloutProto } from './generated/rollout.js';
 import type { AgentServiceClient, AgentServiceDefinition } from './generated/wofleet/v1/AgentService.js';
 import type { ControllerServiceClient, ControllerServiceDefinition } from './generated/wofleet/v1/ControllerService.js';
+import type { RolloutServiceClient, RolloutServiceDefinition } from './generated/wofleet/v1/RolloutService.js';
 
 /**
  * Directory holding `wofleet/v1/*.proto`: the package root, one level above both
@@ -16,6 +18,7 @@ export const PROTO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const PROTO_FILES = {
   agent: 'wofleet/v1/agent.proto',
   controller: 'wofleet/v1/controller.proto',
+  rollout: 'wofleet/v1/rollout.proto',
 } as const;
 
 /**
@@ -50,6 +53,12 @@ export type ControllerServiceClientConstructor = new (
   options?: grpc.ClientOptions,
 ) => ControllerServiceClient;
 
+export type RolloutServiceClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => RolloutServiceClient;
+
 export interface AgentServiceBinding {
   /** For `server.addService(service, handlers)` with `AgentServiceHandlers`. */
   service: AgentServiceDefinition;
@@ -60,6 +69,11 @@ export interface AgentServiceBinding {
 export interface ControllerServiceBinding {
   service: ControllerServiceDefinition;
   Client: ControllerServiceClientConstructor;
+}
+
+export interface RolloutServiceBinding {
+  service: RolloutServiceDefinition;
+  Client: RolloutServiceClientConstructor;
 }
 
 function loadPackage(file: string): grpc.GrpcObject {
@@ -75,4 +89,9 @@ export function loadAgentService(): AgentServiceBinding {
 export function loadControllerService(): ControllerServiceBinding {
   const { ControllerService } = (loadPackage(PROTO_FILES.controller) as unknown as ControllerProto).wofleet.v1;
   return { service: ControllerService.service, Client: ControllerService };
+}
+
+export function loadRolloutService(): RolloutServiceBinding {
+  const { RolloutService } = (loadPackage(PROTO_FILES.rollout) as unknown as RolloutProto).wofleet.v1;
+  return { service: RolloutService.service, Client: RolloutService };
 }
