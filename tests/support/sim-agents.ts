@@ -1,0 +1,291 @@
+/**
+ * SIMULATED AGENTS, for benchmarks only (`pnpm bench:rollout`): a fleet of AgentService
+ * endpoints that speak the real contract over the real transports (gRPC with mutual TLS
+ * from the fleet CA, NATS heartbeats) but do no WordPress work: staging, switching and
+ * rolling back are fixed delays over an in-memory release state. Tests never use this;
+ * they run real `wofleet-agent` daemons.
+ *
+ * What is real here: the agent's gRPC server and its controller-role guard
+ * (startAgentServer), its idempotent operation registry with an on-disk journal
+ * (OperationRegistry: a repeated operation id returns the first outcome), its wire
+ * mapping of operations (toWireOperation) and its heartbeat loop (startHeartbeat).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { connect, type NatsConnection } from 'nats';
+import type { AgentServiceHandlers, AgentStatusInput, OperationInput, OperationKind, ReleaseSummaryInput } from '@wofleet/proto';
+import { issueCertificate, NotFoundError, silentLogger, type FleetCa, type TlsMaterial } from '@wofleet/shared';
+import { startAgentServer } from '../../agent/src/daemon/grpc/server.js';
+import { toWireOperation } from '../../agent/src/daemon/grpc/handlers.js';
+import { toServiceError } from '../../agent/src/daemon/grpc/status-codes.js';
+import { startHeartbeat, type HeartbeatLoop } from '../../agent/src/daemon/nats/heartbeat.js';
+import { heartbeatSubject } from '../../agent/src/daemon/nats/subjects.js';
+import { realTimers } from '../../agent/src/daemon/nats/timers.js';
+import { isTerminal, OperationRegistry, validateOperationId } from '../../agent/src/operations/index.js';
+
+/** `$wp_db_version` of the fixture releases; anything else is simulated as 0. */
+const DB_VERSION: Readonly<Record<string, number>> = { '6.4.5': 56657, '6.5.5': 57155 };
+
+export interface SimDelays {
+  stageMs: number;
+  activateMs: number;
+  rollbackMs: number;
+}
+
+export interface SimFleetOptions {
+  names: readonly string[];
+  /** The fleet CA: each simulated agent gets a certificate of role agent with its name. */
+  ca: FleetCa;
+  natsUrl: string;
+  /** Where the operation journals go (one directory per agent). */
+  stateDir: string;
+  /** The release every agent runs at start. */
+  initialVersion: string;
+  delays: SimDelays;
+  heartbeatSeconds: number;
+  sitesPerAgent?: number;
+  /** Agents sharing one NATS connection. Default 100. */
+  agentsPerConnection?: number;
+}
+
+export interface SimAgentCounters {
+  stages: number;
+  activations: number;
+  rollbacks: number;
+  /** Sum of the simulated work started (ms), by step. */
+  workMs: { stage: number; activate: number; rollback: number };
+}
+
+export interface SimFleet {
+  /** name -> 127.0.0.1:<port> */
+  addresses: ReadonlyMap<string, string>;
+  counters: SimAgentCounters;
+  /** Activations per agent (a campaign must switch each server once). */
+  activationsOf(name: string): number;
+  currentVersionOf(name: string): string;
+  stop(): Promise<void>;
+}
+
+interface SimRelease {
+  id: string;
+  version: string;
+  dbVersion: number;
+  stagedAt: string;
+}
+
+interface SimState {
+  current: SimRelease;
+  previous: SimRelease | undefined;
+  releases: Map<string, SimRelease>;
+  activations: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function simRelease(version: string, stagedAt: Date, n: number): SimRelease {
+  const stamp = stagedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return { id: `wp-${version}-${stamp}${n > 0 ? `-${n}` : ''}`, version, dbVersion: DB_VERSION[version] ?? 0, stagedAt: stagedAt.toISOString() };
+}
+
+/** The version a StageRelease source names: "6.5.5" or a URL/path ending in wordpress-6.5.5.tar.gz. */
+function versionOfSource(source: string): string {
+  const match = /(?:^|wordpress-)(\d+\.\d+(?:\.\d+)?)(?:\.tar\.gz|\.zip)?$/.exec(source);
+  if (!match?.[1]) throw Object.assign(new Error(`simulated agent cannot tell the version of source ${source}`), { code: status.INVALID_ARGUMENT });
+  return match[1];
+}
+
+const summary = (r: SimRelease | undefined): ReleaseSummaryInput | undefined => r && { id: r.id, version: r.version, dbVersion: r.dbVersion };
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+function unary<Req, Res>(work: (request: Req) => Promise<Res>): Unary<Req, Res> {
+  return (call, callback) => {
+    work(call.request).then(
+      (answer) => callback(null, answer),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+function simHandlers(name: string, state: SimState, operations: OperationRegistry, options: SimFleetOptions, counters: SimAgentCounters, startedAt: number): AgentServiceHandlers {
+  const sites = options.sitesPerAgent ?? 2;
+  const mutation = <Req extends { operationId: string }>(kind: OperationKind, work: (request: Req) => Promise<unknown>) =>
+    unary<Req, OperationInput>(async (request) => {
+      const id = validateOperationId(request.operationId);
+      const done = operations.run(id, kind, request, () => work(request));
+      const first = await Promise.race([done, sleep(50).then(() => undefined)]);
+      const record = first ?? operations.get(id);
+      if (!record) throw new Error(`operation ${id} vanished`);
+      return toWireOperation(record);
+    });
+  const unimplemented = unary<unknown, never>(async () => {
+    throw Object.assign(new Error('not simulated'), { code: status.UNIMPLEMENTED });
+  });
+  let staged = 0;
+
+  return {
+    GetStatus: unary(async () => {
+      const answer: AgentStatusInput = {
+        serverId: name,
+        agentVersion: 'sim',
+        uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
+        current: summary(state.current),
+        previous: summary(state.previous),
+        releases: state.releases.size,
+        sites,
+        health: { healthy: sites, degraded: 0, unhealthy: 0 },
+      };
+      return answer;
+    }),
+    ListSites: unary(async () => ({
+      sites: Array.from({ length: sites }, (_, i) => ({
+        domain: `s${i + 1}.${name}.test`,
+        link: 'SITE_LINK_CURRENT' as const,
+        release: state.current.id,
+        version: state.current.version,
+        health: 'HEALTH_LEVEL_OK' as const,
+      })),
+    })),
+    CheckHealth: unary(async () => ({ level: 'HEALTH_LEVEL_OK' as const, checks: [{ name: 'current link', level: 'HEALTH_LEVEL_OK' as const, detail: state.current.id }] })),
+    ListReleases: unary(async () => ({
+      releases: [...state.releases.values()].map((r) => ({
+        ...r,
+        marks: r.id === state.current.id ? ['RELEASE_MARK_CURRENT' as const] : r.id === state.previous?.id ? ['RELEASE_MARK_PREVIOUS' as const] : [],
+      })),
+    })),
+    GetBaseline: unimplemented,
+    StageRelease: mutation('OPERATION_KIND_STAGE_RELEASE', async (r: { operationId: string; source: string }) => {
+      const version = versionOfSource(r.source);
+      counters.stages++;
+      counters.workMs.stage += options.delays.stageMs;
+      await sleep(options.delays.stageMs);
+      const release = simRelease(version, new Date(), staged++);
+      state.releases.set(release.id, release);
+      return { ...release, files: 3_000, bytes: 70_000_000, newBytes: 70_000_000 };
+    }),
+    Activate: mutation('OPERATION_KIND_ACTIVATE', async (r: { operationId: string; releaseId: string }) => {
+      const to = state.releases.get(r.releaseId);
+      if (!to) throw new NotFoundError(`no release ${r.releaseId}`);
+      counters.activations++;
+      counters.workMs.activate += options.delays.activateMs;
+      await sleep(options.delays.activateMs);
+      const from = state.current;
+      state.previous = from;
+      state.current = to;
+      state.activations++;
+      return { from: summary(from), to: summary(to), changed: from.id !== to.id, sites, dbUpgraded: [], pruned: [] };
+    }),
+    Rollback: mutation('OPERATION_KIND_ROLLBACK', async (r: { operationId: string; toRelease: string }) => {
+      const to = r.toRelease === '' ? state.previous : [...state.releases.values()].find((x) => x.id === r.toRelease || x.version === r.toRelease);
+      if (!to) throw new NotFoundError(r.toRelease === '' ? 'no previous release to roll back to' : `no release ${r.toRelease}`);
+      counters.rollbacks++;
+      counters.workMs.rollback += options.delays.rollbackMs;
+      await sleep(options.delays.rollbackMs);
+      const from = state.current;
+      state.current = to;
+      state.previous = from;
+      return { from: summary(from), to: summary(to) };
+    }),
+    UpgradeDb: mutation('OPERATION_KIND_UPGRADE_DB', async () => ({ upgraded: [] })),
+    Prune: unimplemented,
+    CreateSite: unimplemented,
+    ConvertSite: unimplemented,
+    RemoveSite: unimplemented,
+    SetBaseline: unimplemented,
+    GetOperation: unary(async (request: { operationId: string }) => {
+      const record = operations.get(validateOperationId(request.operationId));
+      if (!record) throw new NotFoundError(`no operation ${request.operationId}`);
+      return toWireOperation(record);
+    }),
+    WatchOperation: (call: ServerWritableStream<{ operationId: string }, unknown>) => {
+      const id = call.request.operationId;
+      const unsubscribe = operations.watch(id, (event) => {
+        call.write({ operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at });
+        if (isTerminal(event.state)) {
+          queueMicrotask(() => unsubscribe());
+          call.end();
+        }
+      });
+      call.on('cancelled', () => unsubscribe());
+    },
+  };
+}
+
+/** Starts the fleet: certificates, gRPC servers, registries, heartbeats. */
+export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet> {
+  const counters: SimAgentCounters = { stages: 0, activations: 0, rollbacks: 0, workMs: { stage: 0, activate: 0, rollback: 0 } };
+  const states = new Map<string, SimState>();
+  const addresses = new Map<string, string>();
+  const servers: Server[] = [];
+  const registries: OperationRegistry[] = [];
+  const loops: HeartbeatLoop[] = [];
+  const connections: NatsConnection[] = [];
+  const perConnection = options.agentsPerConnection ?? 100;
+  const startedAt = Date.now();
+
+  const stop = async () => {
+    await Promise.all(loops.map((l) => l.stop()));
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))));
+    for (const r of registries) r.close();
+    await Promise.all(connections.map((c) => c.drain().catch(() => {})));
+  };
+
+  try {
+    for (const [i, name] of options.names.entries()) {
+      const leaf = await issueCertificate({ ca: options.ca, role: 'agent', name, ipAddresses: ['127.0.0.1'], validDays: 2 });
+      const tls: TlsMaterial = {
+        caPem: options.ca.certPem,
+        certPem: leaf.certPem,
+        keyPem: leaf.keyPem,
+        identity: { role: 'agent', name, uri: '', notBefore: new Date(), notAfter: new Date(), fingerprint: '' },
+      };
+      const initial = simRelease(options.initialVersion, new Date(startedAt - 86_400_000), 0);
+      const state: SimState = { current: initial, previous: undefined, releases: new Map([[initial.id, initial]]), activations: 0 };
+      states.set(name, state);
+      const dir = path.join(options.stateDir, name);
+      await mkdir(dir, { recursive: true });
+      const registry = await OperationRegistry.open(dir, { log: silentLogger() });
+      registries.push(registry);
+      const { server, port } = await startAgentServer('127.0.0.1:0', tls, simHandlers(name, state, registry, options, counters, startedAt));
+      servers.push(server);
+      addresses.set(name, `127.0.0.1:${port}`);
+
+      if (i % perConnection === 0) connections.push(await connect({ servers: options.natsUrl, name: `sim-agents-${connections.length}` }));
+      const nc = connections.at(-1);
+      if (!nc) throw new Error('no NATS connection');
+      const codec = new TextEncoder();
+      loops.push(
+        startHeartbeat({
+          serverId: name,
+          agentVersion: 'sim',
+          periodMs: options.heartbeatSeconds * 1000,
+          summary: async () => ({
+            current: { release: state.current.id, version: state.current.version },
+            canary: null,
+            sites: options.sitesPerAgent ?? 2,
+            health: 'ok',
+            diskFreeBytes: 50 * 1024 ** 3,
+          }),
+          publish: (beat) => nc.publish(heartbeatSubject(name), codec.encode(JSON.stringify(beat))),
+          connected: () => !nc.isClosed(),
+          timers: realTimers,
+          log: silentLogger(),
+          startedAtMs: startedAt,
+        }),
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    addresses,
+    counters,
+    activationsOf: (name) => states.get(name)?.activations ?? 0,
+    currentVersionOf: (name) => states.get(name)?.current.version ?? '',
+    stop,
+  };
+}
+
