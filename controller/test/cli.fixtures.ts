@@ -10,13 +10,14 @@ import { addServer } from '../src/commands/servers.js';
 import { startController, type RunningController } from '../src/commands/start-controller.js';
 import type { Clock } from '../src/commands/context.js';
 import type { Database } from '../src/db/index.js';
+import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
 import { createScratchDatabase } from './db.fixtures.js';
 
 /**
  * A real fleet for the CLI, enrollment and gRPC tests: a fleet CA and operator alice's
  * certificate in a temp data dir (made by the BUILT CLI or in-process), a
  * controller serves in-process (its clock injected) on a free port over a fresh
- * Postgres database, and an operator's ~/.config/wofleet/config.yaml under a temp
+ * Postgres database and a private nats-server (presence runs on it), and an operator's ~/.config/wofleet/config.yaml under a temp
  * HOME points the CLI at it. Build first: `pnpm build`.
  */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -74,6 +75,7 @@ export interface TestFleet {
   controller: RunningController;
   db: Database;
   databaseUrl: string;
+  nats: NatsServer;
   /** `wofleet ARGS` as the operator (HOME = home). */
   wofleet(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
   /** Registers a server in-process (as operator alice) and returns its enrollment token. */
@@ -99,15 +101,17 @@ export async function createTestFleet(options: TestFleetOptions = {}): Promise<T
   const operatorDir = path.join(root, 'alice');
   const caFingerprint = options.pki === 'cli' ? await makePkiWithCli(dataDir, operatorDir) : await makePkiInProcess(dataDir, operatorDir);
   const scratch = await createScratchDatabase();
+  const nats = await startNatsServer();
   const clock = testClock();
   let controller: RunningController;
   try {
     controller = await startController({
-      settings: { dataDir, listen: '127.0.0.1:0', databaseUrl: scratch.url },
+      settings: { dataDir, listen: '127.0.0.1:0', databaseUrl: scratch.url, nats: { servers: [nats.url] }, heartbeatSeconds: 10 },
       log: silentLogger(),
       clock,
     });
   } catch (err) {
+    await nats.dispose();
     await scratch.drop();
     throw err;
   }
@@ -129,6 +133,7 @@ export async function createTestFleet(options: TestFleetOptions = {}): Promise<T
     controller,
     db: controller.context.db,
     databaseUrl: scratch.url,
+    nats,
     wofleet,
     async addServer(name, addOptions = {}) {
       const added = await addServer(
@@ -145,6 +150,7 @@ export async function createTestFleet(options: TestFleetOptions = {}): Promise<T
     },
     async destroy() {
       await controller.stop();
+      await nats.dispose();
       await scratch.drop();
       await rm(root, { recursive: true, force: true });
     },

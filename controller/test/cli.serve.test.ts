@@ -7,20 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initFleetCa } from '../src/ca/init.js';
 import { issueOperatorCredentials } from '../src/ca/operator.js';
 import { CONTROLLER_CLI, runCli } from './cli.fixtures.js';
+import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
 import { createScratchDatabase, type ScratchPostgres } from './db.fixtures.js';
 
 /** `wofleet controller migrate` and `wofleet controller serve` as the processes an operator runs. */
 let root: string;
 let dataDir: string;
 let scratch: ScratchPostgres;
+let nats: NatsServer;
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-serve-'));
   dataDir = path.join(root, 'data');
   await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
   await issueOperatorCredentials({ dataDir, name: 'alice', outDir: path.join(root, 'alice'), validDays: 1, force: false });
   scratch = await createScratchDatabase();
+  nats = await startNatsServer();
 }, 60_000);
 afterAll(async () => {
+  await nats?.dispose();
   await scratch?.drop();
   await rm(root, { recursive: true, force: true });
 });
@@ -42,9 +46,10 @@ describe('wofleet controller', () => {
     expect(r.stdout).toBe(`database schema up to date (Postgres at 127.0.0.1:5432/${scratch.name})\n`);
   });
 
-  it('serve answers the operator CLI over TLS and exits 0 on SIGTERM', async () => {
+  it('serve starts presence on NATS, answers the operator CLI over TLS and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
+    const args = ['controller', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--nats', nats.url, '--heartbeat-seconds', '2'];
+    const child = spawn(process.execPath, [CONTROLLER_CLI, ...args], {
       env: { ...process.env, DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -56,6 +61,7 @@ describe('wofleet controller', () => {
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start:\n${log}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+      expect(log).toContain('presence started');
       const op = path.join(root, 'alice');
       const r = await runCli(CONTROLLER_CLI, [
         '--controller',

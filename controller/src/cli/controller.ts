@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { createLogger, EXIT } from '@wofleet/shared';
-import { resolveControllerSettings } from '../config/controller.js';
+import { resolveControllerSettings, type ControllerFlags } from '../config/controller.js';
+
+type ServeFlags = Pick<ControllerFlags, 'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'>;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
 
@@ -27,8 +29,14 @@ export function registerControllerCommands(program: Command): void {
     .description('apply migrations, then serve ControllerService over gRPC with TLS until SIGTERM')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--listen <host:port>', 'address to serve on (default $WOFLEET_LISTEN or 0.0.0.0:7444)')
-    .action(async (o: { dataDir?: string; listen?: string }) => {
-      const settings = resolveControllerSettings({ dataDir: o.dataDir, listen: o.listen });
+    .option('--nats <url,...>', 'NATS servers (default $WOFLEET_NATS_URL or nats://127.0.0.1:4222)')
+    .option('--nats-creds <file>', 'NATS credentials file (default $WOFLEET_NATS_CREDS; user/password: $WOFLEET_NATS_USER, $WOFLEET_NATS_PASS)')
+    .option('--nats-ca <file>', 'CA that signs the NATS servers (default $WOFLEET_NATS_CA)')
+    .option('--nats-cert <file>', 'client certificate for NATS (default $WOFLEET_NATS_CERT)')
+    .option('--nats-key <file>', 'its key (default $WOFLEET_NATS_KEY)')
+    .option('--heartbeat-seconds <n>', "the agents' heartbeat period: offline after 3 missed (default $WOFLEET_HEARTBEAT_SECONDS or 10)")
+    .action(async (o: ServeFlags) => {
+      const settings = resolveControllerSettings(o);
       const log = createLogger('wofleet-controller', 'info');
       const { startController } = await import('../commands/start-controller.js');
       const running = await startController({ settings, log });

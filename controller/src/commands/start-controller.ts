@@ -1,9 +1,14 @@
-import type { Logger } from '@wofleet/shared';
+import type { NatsConnection } from 'nats';
+import type { Logger, TlsMaterial } from '@wofleet/shared';
+import { connectAgent } from '../agents/client.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings } from '../config/controller.js';
 import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../grpc/handlers.js';
 import { startControllerServer } from '../grpc/server.js';
+import { connectControllerNats } from '../presence/connect.js';
+import { startPresence } from '../presence/index.js';
+import type { AgentDialer } from './server-live.js';
 import { systemClock, type Clock, type ControllerContext } from './context.js';
 
 export interface StartControllerOptions {
@@ -17,36 +22,47 @@ export interface RunningController {
   port: number;
   context: ControllerContext;
   database: OpenDatabase;
-  /** Stops serving (running calls finish), then closes the database. */
+  /** Reconnects by itself; presence consumes agents' heartbeats and events on it. */
+  nc: NatsConnection;
+  /** The controller's CA, certificate (role controller) and key: what it calls agents with. */
+  tls: TlsMaterial;
+  /** Stops serving (running calls finish), then presence, NATS and the database. */
   stop(): Promise<void>;
 }
 
+/** How long `servers show --live` waits for an agent's GetStatus. */
+const LIVE_STATUS_TIMEOUT_MS = 5_000;
+
 /**
  * `wofleet controller serve`: checks the data dir's key material, opens the database
- * and brings its schema up to date, then serves ControllerService. Fails before
- * listening when any of that fails; stops in the reverse order.
+ * and brings its schema up to date, connects to NATS (waiting for it) and starts
+ * presence, then serves ControllerService. Fails before listening when any of that
+ * fails; stops in the reverse order.
  */
 export async function startController(options: StartControllerOptions): Promise<RunningController> {
   const { settings, log } = options;
   const tls = await readControllerTls(settings.dataDir);
   const ca = await readFleetCa(settings.dataDir);
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, log });
+  const cleanups: Array<() => Promise<void>> = [() => database.close()];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  };
   try {
     await migrate(database, log);
     const context: ControllerContext = { db: database.db, ca, clock: options.clock ?? systemClock, log };
-    const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context));
+    const nc = await connectControllerNats(settings.nats, `wofleet-controller/${tls.identity.name}`, log);
+    cleanups.push(() => nc.drain().catch(() => nc.close()));
+    const clock = context.clock;
+    const presence = await startPresence({ db: database.db, nc, log, heartbeatSeconds: settings.heartbeatSeconds, now: () => clock.now() });
+    cleanups.push(() => presence.stop());
+    const dialAgent: AgentDialer = (target) => connectAgent(target, tls, LIVE_STATUS_TIMEOUT_MS);
+    const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }));
+    cleanups.push(() => server.stop());
     log.info({ listen: settings.listen, port: server.port, controller: tls.identity.name, database: database.kind }, 'controller serving');
-    return {
-      port: server.port,
-      context,
-      database,
-      async stop() {
-        await server.stop();
-        await database.close();
-      },
-    };
+    return { port: server.port, context, database, nc, tls, stop: cleanup };
   } catch (err) {
-    await database.close();
+    await cleanup();
     throw err;
   }
 }

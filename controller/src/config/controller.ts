@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { formatHostPort, parseHostPort } from './address.js';
+import { nonEmpty, resolveHeartbeatSeconds, resolveNatsSettings, type NatsFlags, type NatsSettings } from './nats.js';
 
 /**
  * The controller's own settings: where it keeps its files, where it listens, which
@@ -10,6 +11,8 @@ import { formatHostPort, parseHostPort } from './address.js';
  * | dataDir     | --data-dir   | WOFLEET_DATA_DIR   | /var/lib/wofleet-controller    |
  * | listen      | --listen     | WOFLEET_LISTEN     | 0.0.0.0:7444                   |
  * | databaseUrl | (none)       | DATABASE_URL       | unset: PGlite in <dataDir>/pglite |
+ *
+ * NATS and the heartbeat period: see nats.ts.
  */
 export const DEFAULT_DATA_DIR = '/var/lib/wofleet-controller';
 export const DEFAULT_LISTEN = '0.0.0.0:7444';
@@ -21,9 +24,12 @@ export interface ControllerSettings {
   listen: string;
   /** Postgres URL; undefined: the embedded PGlite database under dataDir. */
   databaseUrl: string | undefined;
+  nats: NatsSettings;
+  /** The agents' heartbeat period: a server is offline after 3 of them without a beat. */
+  heartbeatSeconds: number;
 }
 
-export interface ControllerFlags {
+export interface ControllerFlags extends NatsFlags {
   dataDir?: string | undefined;
   listen?: string | undefined;
 }
@@ -32,9 +38,11 @@ export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.Pr
   const dataDir = path.resolve(flags.dataDir ?? nonEmpty(env.WOFLEET_DATA_DIR) ?? DEFAULT_DATA_DIR);
   const listenText = flags.listen ?? nonEmpty(env.WOFLEET_LISTEN) ?? DEFAULT_LISTEN;
   const listen = formatHostPort(parseHostPort(flags.listen !== undefined ? '--listen' : 'listen address', listenText));
-  return { dataDir, listen, databaseUrl: nonEmpty(env.DATABASE_URL) };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
+  return {
+    dataDir,
+    listen,
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    nats: resolveNatsSettings(flags, env),
+    heartbeatSeconds: resolveHeartbeatSeconds(flags, env),
+  };
 }

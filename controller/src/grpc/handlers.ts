@@ -3,7 +3,8 @@ import type { ControllerServiceHandlers } from '@wofleet/proto';
 import { UsageError, type PeerIdentity } from '@wofleet/shared';
 import { operatorActor, type ControllerContext } from '../commands/context.js';
 import { addRelease, listReleaseRows } from '../commands/releases.js';
-import { addServer, getServerRow, listServerRows, removeServerRow } from '../commands/servers.js';
+import { showServer, type AgentDialer } from '../commands/server-live.js';
+import { addServer, listServerRows, removeServerRow } from '../commands/servers.js';
 import { listFleetSites } from '../commands/sites.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { operatorCaller } from './authorize.js';
@@ -54,7 +55,12 @@ function tokenTtlMs(metadata: Metadata): number | undefined {
   return Number(text) * 1000;
 }
 
-export function createControllerHandlers(ctx: ControllerContext): ControllerServiceHandlers {
+/** What the handlers reach beyond the context: the agents (for `servers show --live`). */
+export interface HandlerPorts {
+  dialAgent: AgentDialer;
+}
+
+export function createControllerHandlers(ctx: ControllerContext, ports: HandlerPorts): ControllerServiceHandlers {
   return {
     Enroll: openUnary(ctx, async (request) => {
       const enrollment = await enrollAgent(ctx, { token: request.token, serverName: request.serverName, csrPem: request.csrPem });
@@ -75,8 +81,8 @@ export function createControllerHandlers(ctx: ControllerContext): ControllerServ
     })),
 
     GetServer: operatorUnary(ctx, async (request) => {
-      if (request.live) throw new UsageError('live status (--live) is not available yet: the last reported status is shown without it');
-      return { server: toWireServer(await getServerRow(ctx, request.name)), status: null };
+      const view = await showServer(ctx, request.name, request.live ? { dial: ports.dialAgent } : undefined);
+      return { server: toWireServer(view.server), status: view.status, liveError: view.liveError ?? '' };
     }),
 
     RemoveServer: operatorUnary(ctx, async (request, operator) => {
