@@ -1,4 +1,4 @@
-import type { CatalogRelease, FleetSite, Server } from '@wofleet/proto';
+import type { AgentStatus, CatalogRelease, FleetSite, ReleaseSummary, Server } from '@wofleet/proto';
 import { table } from './output.js';
 
 /** Human renderings of ControllerService answers. */
@@ -77,4 +77,19 @@ export function renderSites(sites: readonly FleetSite[]): string[] {
       site ? site.health.replace('HEALTH_LEVEL_', '').toLowerCase() : '-',
     ]),
   );
+}
+
+/** An agent's GetStatus answer (`servers show --live`). */
+export function renderAgentStatus(st: AgentStatus): string[] {
+  const release = (r: ReleaseSummary | null) => (r ? `${r.version} (${r.id})` : '-');
+  const h = st.health;
+  return [
+    `agent version: ${st.agentVersion || '-'}, up ${st.uptimeSeconds}s`,
+    `current:       ${release(st.current)}`,
+    `canary:        ${release(st.canary)}${st.canarySite ? ` on ${st.canarySite}` : ''}`,
+    `previous:      ${release(st.previous)}`,
+    `releases:      ${st.releases}`,
+    `sites:         ${st.sites}${h ? ` (healthy ${h.healthy}, degraded ${h.degraded}, unhealthy ${h.unhealthy})` : ''}`,
+    `disk free:     ${st.disk ? `${Math.floor(st.disk.freeBytes / 1_048_576)} MiB` : '-'}`,
+  ];
 }

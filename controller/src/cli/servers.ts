@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { EXIT } from '@wofleet/shared';
 import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../commands/server-input.js';
 import { withController } from './connect.js';
 import { collect, out } from './output.js';
-import { formatLabels, renderServer, renderServers } from './render.js';
+import { formatLabels, renderAgentStatus, renderServer, renderServers } from './render.js';
 
 /** `wofleet servers add | list | show | remove`. */
 export function registerServerCommands(program: Command): void {
@@ -49,12 +50,24 @@ export function registerServerCommands(program: Command): void {
 
   servers
     .command('show <name>')
-    .description('one server as last reported')
+    .description('one server as last reported; with --live also its agent\'s status now (exit 1, with the reason, when the agent cannot answer)')
+    .option('--live', "ask the server's agent for its status now (deadline 5 s)")
     .option('--json', 'print as JSON')
-    .action(async (nameArg: string, _o: unknown, cmd: Command) => {
+    .action(async (nameArg: string, o: { live?: boolean }, cmd: Command) => {
       const name = parseServerName(nameArg);
-      const r = await withController(cmd, (api) => api.getServer({ name }));
-      out(cmd, r, () => (r.server ? renderServer(r.server) : []));
+      const live = o.live === true;
+      const r = await withController(cmd, (api) => api.getServer({ name, live }));
+      const liveError = live && r.liveError ? r.liveError : undefined;
+      const shown = live ? { server: r.server, status: r.status, liveError: liveError ?? null } : { server: r.server };
+      out(cmd, shown, () => [
+        ...(r.server ? renderServer(r.server) : []),
+        ...(live && r.status ? ['live status:', ...renderAgentStatus(r.status).map((l) => `  ${l}`)] : []),
+      ]);
+      // The stored record is still shown; the exit code tells scripts the live part is missing.
+      if (liveError !== undefined) {
+        process.stderr.write(`wofleet: live status unavailable: ${liveError}\n`);
+        process.exitCode = EXIT.failure;
+      }
     });
 
   servers
