@@ -5,8 +5,10 @@ export * from './releases.js';
 export * from './operations.js';
 export * from './audit-events.js';
 export * from './enrollment-tokens.js';
+export * from './campaigns.js';
 
 import { auditEvents } from './audit-events.js';
+import { campaignTargets, campaignWaves, campaigns } from './campaigns.js';
 import { enrollmentTokens } from './enrollment-tokens.js';
 import { operations } from './operations.js';
 import { releases } from './releases.js';
@@ -14,5 +16,5 @@ import { servers } from './servers.js';
 import { sites } from './sites.js';
 
 /** The tables as one object: the schema drizzle is opened with. */
-export const tables = { servers, sites, releases, operations, auditEvents, enrollmentTokens };
+export const tables = { servers, sites, releases, operations, auditEvents, enrollmentTokens, campaigns, campaignWaves, campaignTargets };
 export type Tables = typeof tables;

@@ -1,0 +1,7 @@
+/** The rollout campaign engine: the only entry point the operator surface imports. */
+export * from './model.js';
+export { parseCampaignRequest } from './input.js';
+export { planCampaign, type PlanContext } from './plan.js';
+export { startCampaign, getCampaign, listCampaigns, actOnCampaign, type CampaignContext } from './commands.js';
+export { startCampaignRunner, type CampaignRunner, type CampaignRunnerOptions } from './runner.js';
+export { ServerInActiveCampaignError } from './store.js';

@@ -1,0 +1,41 @@
+import { CAMPAIGN_ACTION, CAMPAIGN_STATE, type CampaignAction, type CampaignState } from './model.js';
+
+/**
+ * The operator actions as an explicit table: from which campaign states each is
+ * allowed, and the state it records. The runner carries the new state out (abort and
+ * rollback roll servers back; resume and promote let it start servers again).
+ */
+export const ACTION_TRANSITIONS: Readonly<Record<CampaignAction, { from: readonly CampaignState[]; to: CampaignState }>> = {
+  [CAMPAIGN_ACTION.pause]: { from: [CAMPAIGN_STATE.running], to: CAMPAIGN_STATE.paused },
+  [CAMPAIGN_ACTION.resume]: { from: [CAMPAIGN_STATE.paused], to: CAMPAIGN_STATE.running },
+  [CAMPAIGN_ACTION.promote]: { from: [CAMPAIGN_STATE.awaitingPromotion], to: CAMPAIGN_STATE.running },
+  [CAMPAIGN_ACTION.abort]: {
+    from: [CAMPAIGN_STATE.running, CAMPAIGN_STATE.paused, CAMPAIGN_STATE.awaitingPromotion],
+    to: CAMPAIGN_STATE.aborting,
+  },
+  [CAMPAIGN_ACTION.rollback]: {
+    from: [CAMPAIGN_STATE.succeeded, CAMPAIGN_STATE.failed, CAMPAIGN_STATE.aborted],
+    to: CAMPAIGN_STATE.rollingBack,
+  },
+};
+
+/** Reasons the engine records, as named constants (audit rows, views, events). */
+export const REASON = {
+  waitingForWindow: 'waiting for the maintenance window',
+  awaitingPromotion: 'canary wave done: waiting for promote',
+  canaryFailed: 'the canary failed',
+  overBudget: 'failed servers over --max-failures',
+  progressDeadline: 'progress deadline passed',
+  allWavesDone: 'every wave done',
+  abortDone: 'aborted: switched servers rolled back, the others skipped',
+  rollbackDone: 'every switched server returned to its prior release',
+  rollbackIncomplete: 'some servers could not be rolled back',
+  notSwitched: 'the campaign ended before this server was switched',
+  alreadyOnFrom: 'already on its prior release (the agent reverted the switch)',
+  offline: 'server offline',
+  healthyDeadline: 'not healthy for the min healthy time within the healthy deadline',
+} as const;
+
+export function actionRequest(action: CampaignAction, actor: string): string {
+  return `${action} requested by ${actor}`;
+}
