@@ -114,6 +114,9 @@ export type { ListRolloutsRequest__Output as ListRolloutsRequest, ListRolloutsRe
 export type { ListRolloutsResponse__Output as ListRolloutsResponse, ListRolloutsResponse as ListRolloutsResponseInput } from './generated/wofleet/v1/ListRolloutsResponse.js';
 export type { ActOnRolloutRequest__Output as ActOnRolloutRequest, ActOnRolloutRequest as ActOnRolloutRequestInput } from './generated/wofleet/v1/ActOnRolloutRequest.js';
 export type { WatchRolloutRequest__Output as WatchRolloutRequest, WatchRolloutRequest as WatchRolloutRequestInput } from './generated/wofleet/v1/WatchRolloutRequest.js';
+export type { WaveSize__Output as WaveSize, WaveSize as WaveSizeInput } from './generated/wofleet/v1/WaveSize.js';
+export type { FailureBudget__Output as FailureBudget, FailureBudget as FailureBudgetInput } from './generated/wofleet/v1/FailureBudget.js';
+export type { MaintenanceWindow__Output as MaintenanceWindow, MaintenanceWindow as MaintenanceWindowInput } from './generated/wofleet/v1/MaintenanceWindow.js';
 export type { RolloutSettings__Output as RolloutSettings, RolloutSettings as RolloutSettingsInput } from './generated/wofleet/v1/RolloutSettings.js';
 export type { PlannedWave__Output as PlannedWave, PlannedWave as PlannedWaveInput } from './generated/wofleet/v1/PlannedWave.js';
 export type { RolloutPlan__Output as RolloutPlan, RolloutPlan as RolloutPlanInput } from './generated/wofleet/v1/RolloutPlan.js';
