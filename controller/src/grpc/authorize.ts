@@ -8,7 +8,7 @@ import { FLEET_ROLE, peerIdentity, type PeerIdentity } from '@wofleet/shared';
  */
 export type Caller = { ok: true; identity: PeerIdentity } | { ok: false; reason: string };
 
-export function operatorCaller(call: ServerUnaryCall<unknown, unknown>): Caller {
+export function operatorCaller(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>): Caller {
   const raw = call.getAuthContext().sslPeerCertificate?.raw;
   if (!raw) return { ok: false, reason: 'no client certificate of the fleet CA (operators need one: wofleet ca issue-operator)' };
   const identity = peerIdentity(raw);

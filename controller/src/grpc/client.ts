@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Metadata, status, type ClientOptions, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ChannelCredentials, type ClientOptions, type ServiceError } from '@grpc/grpc-js';
 import {
   loadControllerService,
   type AddReleaseRequestInput,
@@ -51,16 +51,34 @@ export class ControllerCallError extends WofleetError {
   }
 }
 
-export async function connectController(settings: ClientSettings, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<ControllerApi> {
+/** The operator's side of a TLS channel to the controller, shared by every service client. */
+export interface OperatorChannel {
+  address: string;
+  credentials: ChannelCredentials;
+  options: ClientOptions;
+  operator: string;
+  caPem: string;
+}
+
+export async function openOperatorChannel(settings: ClientSettings): Promise<OperatorChannel> {
   const tls = await loadTlsMaterial(
     { caFile: settings.caFile, certFile: settings.certFile, keyFile: settings.keyFile },
     { expectRole: FLEET_ROLE.operator },
   );
-  const { Client } = loadControllerService();
-  const client: ControllerServiceClient = new Client(settings.controller, operatorChannelCredentials(tls), channelOptions(settings.controller));
-  const address = settings.controller;
+  return {
+    address: settings.controller,
+    credentials: operatorChannelCredentials(tls),
+    options: channelOptions(settings.controller),
+    operator: tls.identity.name,
+    caPem: tls.caPem,
+  };
+}
 
-  function invoke<Res>(start: (metadata: Metadata, deadline: Date, done: (err: ServiceError | null, value?: Res) => void) => void, metadata = new Metadata()): Promise<Res> {
+export type UnaryStart<Res> = (metadata: Metadata, deadline: Date, done: (err: ServiceError | null, value?: Res) => void) => void;
+
+/** One unary call with a deadline, its failure mapped to the wofleet error kind (fromServiceError). */
+export function unaryInvoker(address: string, timeoutMs: number) {
+  return function invoke<Res>(start: UnaryStart<Res>, metadata = new Metadata()): Promise<Res> {
     return new Promise((resolve, reject) => {
       start(metadata, new Date(Date.now() + timeoutMs), (err, value) => {
         if (err) reject(fromServiceError(err, address, timeoutMs));
@@ -68,12 +86,20 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
         else resolve(value);
       });
     });
-  }
+  };
+}
+
+export async function connectController(settings: ClientSettings, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<ControllerApi> {
+  const channel = await openOperatorChannel(settings);
+  const { Client } = loadControllerService();
+  const client: ControllerServiceClient = new Client(channel.address, channel.credentials, channel.options);
+  const address = channel.address;
+  const invoke = unaryInvoker(address, timeoutMs);
 
   return {
     address,
-    operator: tls.identity.name,
-    caFingerprint: new X509Certificate(tls.caPem).fingerprint256,
+    operator: channel.operator,
+    caFingerprint: new X509Certificate(channel.caPem).fingerprint256,
     addServer: (request, tokenTtlMs) => {
       const metadata = new Metadata();
       if (tokenTtlMs !== undefined) metadata.set(TOKEN_TTL_METADATA_KEY, String(Math.round(tokenTtlMs / 1000)));

@@ -12,7 +12,7 @@ import { TOKEN_TTL_METADATA_KEY } from './metadata.js';
 import { toServiceError } from './status-codes.js';
 import { toWireRelease, toWireServer, toWireSite } from './wire.js';
 
-type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+export type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
 /** Enroll: no client certificate needed, the token is the credential. */
 function openUnary<Req, Res>(ctx: ControllerContext, work: (request: Req) => Promise<Res>): Unary<Req, Res> {
@@ -25,7 +25,7 @@ function openUnary<Req, Res>(ctx: ControllerContext, work: (request: Req) => Pro
 }
 
 /** Every operator method: the caller must present an operator certificate of the fleet CA. */
-function operatorUnary<Req, Res>(
+export function operatorUnary<Req, Res>(
   ctx: ControllerContext,
   work: (request: Req, operator: PeerIdentity, metadata: Metadata) => Promise<Res>,
 ): Unary<Req, Res> {
@@ -42,8 +42,8 @@ function operatorUnary<Req, Res>(
   };
 }
 
-function logged<E extends { code?: status | undefined }>(ctx: ControllerContext, mapped: E, err: unknown): E {
-  if (mapped.code === status.INTERNAL) ctx.log.error({ err }, 'unexpected failure in a ControllerService call');
+export function logged<E extends { code?: status | undefined }>(ctx: ControllerContext, mapped: E, err: unknown): E {
+  if (mapped.code === status.INTERNAL) ctx.log.error({ err }, 'unexpected failure in a gRPC call');
   return mapped;
 }
 

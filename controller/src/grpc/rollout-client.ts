@@ -1,0 +1,60 @@
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadRolloutService, type ListRolloutsResponse, type RolloutServiceClient, type RolloutUpdate } from '@wofleet/proto';
+import type { CampaignAction, CampaignPlan, CampaignRequestText, CampaignView } from '../campaigns/model.js';
+import type { ClientSettings } from '../config/client.js';
+import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './client.js';
+import { ControllerAnswerError, fromWireEvent, fromWirePlan, fromWireRollout, type CampaignUpdate } from './rollout-view.js';
+import { toWireName, WIRE_PREFIX } from './rollout-wire.js';
+
+/** The `wofleet rollout` side of RolloutService: the engine's views in, wofleet errors out. */
+export interface RolloutApi {
+  address: string;
+  plan(request: CampaignRequestText): Promise<CampaignPlan>;
+  start(request: CampaignRequestText): Promise<CampaignView>;
+  get(id: string): Promise<CampaignView>;
+  list(options: { active: boolean }): Promise<CampaignView[]>;
+  act(id: string, action: CampaignAction): Promise<CampaignView>;
+  /** Follows a campaign until it is final (the iteration ends) or the caller stops iterating (the call is cancelled). */
+  watch(id: string): AsyncIterable<CampaignUpdate>;
+  close(): void;
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'metadata' in err;
+}
+
+export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<RolloutApi> {
+  const channel = await openOperatorChannel(settings);
+  const { Client } = loadRolloutService();
+  const client: RolloutServiceClient = new Client(channel.address, channel.credentials, channel.options);
+  const address = channel.address;
+  const invoke = unaryInvoker(address, timeoutMs);
+  const wireRequest = (text: CampaignRequestText) => ({ ...text, servers: [...text.servers], labels: { ...text.labels } });
+
+  async function* watch(id: string): AsyncGenerator<CampaignUpdate> {
+    // No deadline: a watch lasts as long as the campaign.
+    const call = client.WatchRollout({ id }, new Metadata());
+    try {
+      for await (const message of call as AsyncIterable<RolloutUpdate>) {
+        if (!message.rollout) throw new ControllerAnswerError(`the controller sent an update of campaign ${id} without the campaign`);
+        yield { event: message.event ? fromWireEvent(message.event, id) : undefined, view: fromWireRollout(message.rollout) };
+      }
+    } catch (err) {
+      throw isServiceError(err) ? fromServiceError(err, address, timeoutMs) : err;
+    } finally {
+      call.cancel();
+    }
+  }
+
+  return {
+    address,
+    plan: async (request) => fromWirePlan(await invoke((m, deadline, done) => client.PlanRollout(wireRequest(request), m, { deadline }, done))),
+    start: async (request) => fromWireRollout(await invoke((m, deadline, done) => client.StartRollout(wireRequest(request), m, { deadline }, done))),
+    get: async (id) => fromWireRollout(await invoke((m, deadline, done) => client.GetRollout({ id }, m, { deadline }, done))),
+    list: async ({ active }) => (await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts({ active }, m, { deadline }, done))).rollouts.map(fromWireRollout),
+    act: async (id, action) =>
+      fromWireRollout(await invoke((m, deadline, done) => client.ActOnRollout({ id, action: toWireName(WIRE_PREFIX.action, action) }, m, { deadline }, done))),
+    watch,
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,164 @@
+import type { NatsConnection } from 'nats';
+import { z } from 'zod';
+import { describeError, type Logger } from '@wofleet/shared';
+import {
+  CAMPAIGN_STATE,
+  campaignEventSubject,
+  isActiveCampaignState,
+  TARGET_STATE,
+  WAVE_STATE,
+  type CampaignEvent,
+  type CampaignView,
+} from '../campaigns/model.js';
+import type { CampaignUpdate } from './rollout-view.js';
+
+/**
+ * WatchRollout's loop. Order matters so that nothing is missed: subscribe to the
+ * campaign's event subject first (and wait until the NATS server has the
+ * subscription), then read the campaign from Postgres (the snapshot), then forward
+ * each event with the campaign re-read after it, so every message is a view that was
+ * committed. An event that arrives before the snapshot was read is sent too (its
+ * change is already in the snapshot): a watcher may see a change twice, never miss one.
+ *
+ * Core NATS delivers at most once, and NATS may be down: the campaign is also re-read
+ * every `pollMs.withEvents` and sent when it changed, and without a subscription at
+ * all (no NATS, or it did not answer in time) every `pollMs.withoutEvents`. Postgres is
+ * the truth; events only make the watch prompt.
+ */
+
+/** Delivers every message published on `subject`; resolves once nothing published from now on can be missed. */
+export type SubscribeToSubject = (subject: string, deliver: (payload: Uint8Array) => void) => Promise<{ close(): void }>;
+
+/** How long a subscription may take to be confirmed before the watch polls instead. */
+const SUBSCRIBE_TIMEOUT_MS = 2_000;
+
+export const WATCH_POLL_MS = { withEvents: 5_000, withoutEvents: 1_000 } as const;
+
+export function natsSubscriber(nc: NatsConnection): SubscribeToSubject {
+  return async (subject, deliver) => {
+    if (nc.isClosed()) throw new Error('the NATS connection is closed');
+    const sub = nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : deliver(msg.data)) });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // The server has the subscription once a flush round trip is back.
+      await Promise.race([
+        nc.flush(),
+        new Promise((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`NATS did not confirm the subscription within ${SUBSCRIBE_TIMEOUT_MS} ms`)), SUBSCRIBE_TIMEOUT_MS))),
+      ]);
+    } catch (err) {
+      sub.unsubscribe();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return { close: () => sub.unsubscribe() };
+  };
+}
+
+const anyState = z.enum([...Object.values(CAMPAIGN_STATE), ...Object.values(WAVE_STATE), ...Object.values(TARGET_STATE)]);
+const campaignEventSchema = z.object({
+  campaignId: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+  scope: z.enum(['campaign', 'wave', 'target']),
+  state: anyState,
+  wave: z.number().int().nonnegative().optional(),
+  server: z.string().min(1).optional(),
+  reason: z.string().optional(),
+});
+
+/** A CampaignEvent as published on NATS, checked; undefined (with why) for anything else. */
+export function parseCampaignEvent(payload: Uint8Array): { ok: true; event: CampaignEvent } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(payload));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${describeError(err)}` };
+  }
+  const parsed = campaignEventSchema.safeParse(json);
+  return parsed.success ? { ok: true, event: parsed.data } : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+}
+
+export interface WatchCampaignOptions {
+  id: string;
+  /** The campaign as Postgres has it now (NotFoundError when there is none). */
+  read(id: string): Promise<CampaignView>;
+  /** Undefined: no NATS, poll only. */
+  subscribe: SubscribeToSubject | undefined;
+  send(update: CampaignUpdate): void;
+  /** The watcher went away. */
+  signal: AbortSignal;
+  log: Logger;
+  pollMs?: { withEvents: number; withoutEvents: number };
+}
+
+/** Runs until the campaign is final (after sending that view) or the signal aborts. */
+export async function watchCampaign(options: WatchCampaignOptions): Promise<void> {
+  const { id, read, send, signal } = options;
+  const log = options.log.child({ campaignId: id });
+  const pollMs = options.pollMs ?? WATCH_POLL_MS;
+  const inbox = createInbox();
+  let subscription: { close(): void } | undefined;
+  if (options.subscribe) {
+    try {
+      subscription = await options.subscribe(campaignEventSubject(id), (payload) => inbox.push(payload));
+    } catch (err) {
+      log.warn({ err }, 'cannot follow campaign events on NATS: the watch polls Postgres instead');
+    }
+  }
+  try {
+    let view = await read(id);
+    send({ event: undefined, view });
+    let lastSent = JSON.stringify(view);
+    while (isActiveCampaignState(view.state) && !signal.aborted) {
+      const payloads = await inbox.take(subscription ? pollMs.withEvents : pollMs.withoutEvents, signal);
+      if (signal.aborted) return;
+      const events = payloads.flatMap((payload) => {
+        const parsed = parseCampaignEvent(payload);
+        if (!parsed.ok) log.warn({ reason: parsed.reason }, 'ignored a malformed campaign event');
+        return parsed.ok && parsed.event.campaignId === id ? [parsed.event] : [];
+      });
+      if (events.length === 0) {
+        view = await read(id);
+        const text = JSON.stringify(view);
+        if (text !== lastSent) send({ event: undefined, view });
+        lastSent = text;
+        continue;
+      }
+      for (const event of events) {
+        view = await read(id);
+        send({ event, view });
+        lastSent = JSON.stringify(view);
+      }
+    }
+  } finally {
+    subscription?.close();
+  }
+}
+
+/** Messages as they arrive, taken in batches by one reader that waits for the first of a batch. */
+function createInbox() {
+  const items: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    push(item: Uint8Array): void {
+      items.push(item);
+      wake?.();
+    },
+    async take(waitMs: number, signal: AbortSignal): Promise<Uint8Array[]> {
+      if (items.length === 0 && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, waitMs);
+          signal.addEventListener('abort', done, { once: true });
+          wake = done;
+        });
+      }
+      return items.splice(0);
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type {
+  FailureBudgetInput,
+  RolloutAction,
+  RolloutEventInput,
+  RolloutInput,
+  RolloutPlanInput,
+  RolloutRequest,
+  RolloutSettingsInput,
+  WaveSizeInput,
+} from '@wofleet/proto';
+import { UsageError } from '@wofleet/shared';
+import {
+  CAMPAIGN_ACTION,
+  CAMPAIGN_STATE,
+  TARGET_STATE,
+  WAVE_STATE,
+  type CampaignAction,
+  type CampaignEvent,
+  type CampaignPlan,
+  type CampaignRequest,
+  type CampaignRequestText,
+  type CampaignView,
+  type FailureBudget,
+  type WaveSize,
+} from '../campaigns/model.js';
+
+/**
+ * Campaigns as RolloutService messages and back (rollout.proto). Mapping only: the
+ * request is parsed by the engine (parseCampaignRequest), answers are the engine's views.
+ *
+ * The wire enums are the model's state names, upper-cased with a prefix:
+ * 'awaiting-promotion' <-> 'ROLLOUT_STATE_AWAITING_PROMOTION'.
+ */
+export const WIRE_PREFIX = {
+  campaign: 'ROLLOUT_STATE_',
+  wave: 'ROLLOUT_WAVE_STATE_',
+  target: 'ROLLOUT_TARGET_STATE_',
+  action: 'ROLLOUT_ACTION_',
+  scope: 'ROLLOUT_EVENT_SCOPE_',
+} as const;
+
+type Snake<S extends string> = S extends `${infer A}-${infer B}` ? `${A}_${Snake<B>}` : S;
+/** The wire name as a type, so a model value the .proto enum lacks fails to compile where it is sent. */
+export type WireName<P extends string, V extends string> = `${P}${Uppercase<Snake<V>>}`;
+
+export function toWireName<P extends string, V extends string>(prefix: P, value: V): WireName<P, V> {
+  return `${prefix}${value.toUpperCase().replaceAll('-', '_')}` as WireName<P, V>;
+}
+
+/** The model value a wire name stands for, out of `values`; undefined for UNSPECIFIED or anything unknown. */
+export function fromWireName<M extends string>(prefix: string, wire: string, values: Readonly<Record<string, M>>): M | undefined {
+  return Object.values(values).find((value) => toWireName(prefix, value) === wire);
+}
+
+/** A request's fields as the engine parses them (one validation, in parseCampaignRequest). */
+export function toRequestText(request: RolloutRequest): CampaignRequestText {
+  return {
+    release: request.release,
+    servers: request.servers,
+    labels: request.labels,
+    canary: request.canary,
+    waves: request.waves,
+    maxParallel: request.maxParallel,
+    maxFailures: request.maxFailures,
+    minHealthy: request.minHealthy,
+    healthyDeadline: request.healthyDeadline,
+    progressDeadline: request.progressDeadline,
+    pauseAfterCanary: request.pauseAfterCanary,
+    window: request.window,
+    noAutoRollback: request.noAutoRollback,
+  };
+}
+
+export function toCampaignAction(wire: RolloutAction): CampaignAction {
+  const action = fromWireName(WIRE_PREFIX.action, wire, CAMPAIGN_ACTION);
+  if (action === undefined) throw new UsageError(`unknown rollout action '${wire}': expected one of ${Object.values(CAMPAIGN_ACTION).join(', ')}`);
+  return action;
+}
+
+function toWireSize(size: WaveSize | FailureBudget): WaveSizeInput & FailureBudgetInput {
+  return 'count' in size ? { count: size.count } : { percent: size.percent };
+}
+
+function toWireSettings(request: CampaignRequest): RolloutSettingsInput {
+  const { window } = request;
+  return {
+    release: request.release,
+    servers: [...request.selection.servers],
+    labels: { ...request.selection.labels },
+    canary: request.canary ?? '',
+    waves: request.waves.map(toWireSize),
+    maxParallel: request.maxParallel,
+    maxFailures: toWireSize(request.maxFailures),
+    minHealthyMs: request.minHealthyMs,
+    healthyDeadlineMs: request.healthyDeadlineMs,
+    progressDeadlineMs: request.progressDeadlineMs,
+    pauseAfterCanary: request.pauseAfterCanary,
+    window: window
+      ? { text: window.text, days: [...window.days], startMinute: window.startMinute, endMinute: window.endMinute, timeZone: window.timeZone }
+      : null,
+    autoRollback: request.autoRollback,
+  };
+}
+
+export function toWirePlan(plan: CampaignPlan): RolloutPlanInput {
+  return {
+    settings: toWireSettings(plan.request),
+    releaseVersion: plan.release.version,
+    releaseUrl: plan.release.url,
+    releaseDigest: plan.release.digest,
+    canary: plan.canary,
+    waves: plan.waves.map((wave) => ({ index: wave.index, servers: [...wave.servers] })),
+  };
+}
+
+const time = (at: Date | null): string => at?.toISOString() ?? '';
+
+export function toWireRollout(view: CampaignView): RolloutInput {
+  return {
+    id: view.id,
+    state: toWireName(WIRE_PREFIX.campaign, view.state),
+    plan: toWirePlan(view.plan),
+    createdBy: view.createdBy,
+    createdAt: time(view.createdAt),
+    updatedAt: time(view.updatedAt),
+    finishedAt: time(view.finishedAt),
+    reason: view.reason ?? '',
+    waves: view.waves.map((wave) => ({
+      index: wave.index,
+      state: toWireName(WIRE_PREFIX.wave, wave.state),
+      startedAt: time(wave.startedAt),
+      finishedAt: time(wave.finishedAt),
+    })),
+    targets: view.targets.map((target) => ({
+      server: target.server,
+      wave: target.wave,
+      state: toWireName(WIRE_PREFIX.target, target.state),
+      fromRelease: target.fromRelease ?? '',
+      fromVersion: target.fromVersion ?? '',
+      reason: target.reason ?? '',
+      updatedAt: time(target.updatedAt),
+    })),
+  };
+}
+
+function oneOf<M extends string>(values: Readonly<Record<string, M>>, value: string): value is M {
+  return (Object.values(values) as string[]).includes(value);
+}
+
+/** The event's state goes in the field of its scope; a state that does not belong to the scope is left UNSPECIFIED. */
+export function toWireEvent(event: CampaignEvent): RolloutEventInput {
+  const { scope, state } = event;
+  return {
+    at: event.at,
+    scope: toWireName(WIRE_PREFIX.scope, scope),
+    rolloutState: scope === 'campaign' && oneOf(CAMPAIGN_STATE, state) ? toWireName(WIRE_PREFIX.campaign, state) : 'ROLLOUT_STATE_UNSPECIFIED',
+    waveState: scope === 'wave' && oneOf(WAVE_STATE, state) ? toWireName(WIRE_PREFIX.wave, state) : 'ROLLOUT_WAVE_STATE_UNSPECIFIED',
+    targetState: scope === 'target' && oneOf(TARGET_STATE, state) ? toWireName(WIRE_PREFIX.target, state) : 'ROLLOUT_TARGET_STATE_UNSPECIFIED',
+    wave: event.wave ?? 0,
+    server: event.server ?? '',
+    reason: event.reason ?? '',
+  };
+}
