@@ -15,7 +15,7 @@ import path from 'node:path';
 import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { connect, type NatsConnection } from 'nats';
 import type { AgentServiceHandlers, AgentStatusInput, OperationInput, OperationKind, ReleaseSummaryInput } from '@wofleet/proto';
-import { issueCertificate, NotFoundError, silentLogger, type FleetCa, type TlsMaterial } from '@wofleet/shared';
+import { NotFoundError, silentLogger } from '@wofleet/shared';
 import { startAgentServer } from '../../agent/src/daemon/grpc/server.js';
 import { toWireOperation } from '../../agent/src/daemon/grpc/handlers.js';
 import { toServiceError } from '../../agent/src/daemon/grpc/status-codes.js';
@@ -33,10 +33,18 @@ export interface SimDelays {
   rollbackMs: number;
 }
 
+/** One simulated agent: its server name, where it listens, and the certificate its enrollment gave it. */
+export interface SimAgentSpec {
+  name: string;
+  /** 0: any free port. */
+  port: number;
+  certPem: string;
+  keyPem: string;
+}
+
 export interface SimFleetOptions {
-  names: readonly string[];
-  /** The fleet CA: each simulated agent gets a certificate of role agent with its name. */
-  ca: FleetCa;
+  agents: readonly SimAgentSpec[];
+  caPem: string;
   natsUrl: string;
   /** Where the operation journals go (one directory per agent). */
   stateDir: string;
@@ -232,14 +240,9 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
   };
 
   try {
-    for (const [i, name] of options.names.entries()) {
-      const leaf = await issueCertificate({ ca: options.ca, role: 'agent', name, ipAddresses: ['127.0.0.1'], validDays: 2 });
-      const tls: TlsMaterial = {
-        caPem: options.ca.certPem,
-        certPem: leaf.certPem,
-        keyPem: leaf.keyPem,
-        identity: { role: 'agent', name, uri: '', notBefore: new Date(), notAfter: new Date(), fingerprint: '' },
-      };
+    for (const [i, agent] of options.agents.entries()) {
+      const { name } = agent;
+      const tls = { caPem: options.caPem, certPem: agent.certPem, keyPem: agent.keyPem };
       const initial = simRelease(options.initialVersion, new Date(startedAt - 86_400_000), 0);
       const state: SimState = { current: initial, previous: undefined, releases: new Map([[initial.id, initial]]), activations: 0 };
       states.set(name, state);
@@ -247,7 +250,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
       await mkdir(dir, { recursive: true });
       const registry = await OperationRegistry.open(dir, { log: silentLogger() });
       registries.push(registry);
-      const { server, port } = await startAgentServer('127.0.0.1:0', tls, simHandlers(name, state, registry, options, counters, startedAt));
+      const { server, port } = await startAgentServer(`127.0.0.1:${agent.port}`, tls, simHandlers(name, state, registry, options, counters, startedAt));
       servers.push(server);
       addresses.set(name, `127.0.0.1:${port}`);
 

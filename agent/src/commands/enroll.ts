@@ -58,7 +58,7 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const DEFAULT_TIMEOUT_MS = 15_000;
 
-export async function enrollCommand(config: AgentConfig, options: EnrollOptions): Promise<EnrollResult> {
+export async function enrollCommand(config: Pick<AgentConfig, 'serverId' | 'grpc'>, options: EnrollOptions): Promise<EnrollResult> {
   const files = enrollmentFiles(config);
   const pin = parseFingerprint(options.caFingerprint);
   const target = parseController(options.controller);
@@ -91,7 +91,7 @@ export async function enrollCommand(config: AgentConfig, options: EnrollOptions)
   };
 }
 
-function enrollmentFiles(config: AgentConfig): TlsFiles {
+function enrollmentFiles(config: Pick<AgentConfig, 'grpc'>): TlsFiles {
   const { caFile, certFile, keyFile } = config.grpc;
   if (!caFile || !certFile || !keyFile) {
     throw new UsageError('enroll writes the fleet CA, certificate and key to grpc.caFile, grpc.certFile and grpc.keyFile: set all three in the agent config');

@@ -29,7 +29,7 @@ function guard(handler: UntypedHandleCall): UntypedHandleCall {
   }) as UntypedHandleCall;
 }
 
-export async function startAgentServer(listen: string, tls: TlsMaterial, handlers: AgentServiceHandlers): Promise<{ server: Server; port: number }> {
+export async function startAgentServer(listen: string, tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, handlers: AgentServiceHandlers): Promise<{ server: Server; port: number }> {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
   const guarded = Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, guard(h as UntypedHandleCall)]));
   server.addService(loadAgentService().service, guarded);

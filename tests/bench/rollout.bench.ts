@@ -1,0 +1,313 @@
+/**
+ * Rollout benchmark (`pnpm bench:rollout [--json]`): what driving one campaign across
+ * a 1,000-server fleet costs the controller, beyond the work the agents do.
+ *
+ * Setup: a fresh Postgres database, a private nats-server, and `wofleet controller
+ * serve` (controller/dist, plain node) in a child process of its own, so its CPU and
+ * memory are read from /proc. The servers are registered with `addServer` and every
+ * one enrolls for real (Enroll RPC with a CSR, as `wofleet-agent enroll` does). The
+ * agents are SIMULATED (tests/support/sim-agents.ts): real AgentService over mutual
+ * TLS, the agent's idempotent operation registry, real NATS heartbeats; staging,
+ * switching and rollback are fixed delays (default 2 s, 3 s, 2 s). All of them start
+ * on 6.4.5; the campaign takes them to 6.5.5 with `--waves 1,10%,25% --max-parallel
+ * 100`, started and followed through the real CLI (`rollout start`, `rollout watch
+ * --json`).
+ *
+ *  - wall time: from `rollout start` to `rollout watch` ending with the campaign
+ *    succeeded.
+ *  - critical path: the simulated work and policy waits nothing can shorten, from the
+ *    plan: pre-staging (ceil(targets / max parallel) rounds of the stage delay) plus,
+ *    per wave, ceil(wave size / max parallel) rounds of (switch delay + min healthy).
+ *  - controller overhead = wall time - critical path. Target (issue 6): <= 30 s.
+ *  - Postgres writes: pg_stat_database of the campaign's database over the campaign
+ *    (transactions committed; rows inserted + updated + deleted), read after the
+ *    statistics collector has caught up.
+ *  - controller CPU (utime+stime over the campaign, % of one core) and RSS (max of a
+ *    1 s sample, and VmHWM).
+ *  - checks: every server switched exactly once (the simulated agents count their
+ *    activations) and runs 6.5.5 at the end; exit 1 otherwise or when the target is missed.
+ *
+ * Flags: --json, --agents N, --max-parallel N, --waves SPEC, --stage-seconds N,
+ * --activate-seconds N, --min-healthy-seconds N, --enroll-concurrency N.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@wofleet/shared';
+import { enrollCommand } from '../../agent/src/commands/enroll.js';
+import { initFleetCa } from '../../controller/src/ca/init.js';
+import { readFleetCa } from '../../controller/src/ca/files.js';
+import { issueOperatorCredentials } from '../../controller/src/ca/operator.js';
+import { systemClock, type ControllerContext } from '../../controller/src/commands/context.js';
+import { addServer } from '../../controller/src/commands/servers.js';
+import { addRelease } from '../../controller/src/commands/releases.js';
+import { openDatabase, type OpenDatabase } from '../../controller/src/db/index.js';
+import type { CampaignPlan, CampaignView } from '../../controller/src/campaigns/model.js';
+import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
+import { runCli, type CliResult } from '../../controller/test/cli.fixtures.js';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { canConnect } from '../support/net.js';
+import { startSimFleet, type SimAgentSpec, type SimFleet } from '../support/sim-agents.js';
+import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
+import { cpuMs, loadAverage, memory, round } from './proc.js';
+
+const AGENTS = Math.floor(numberFlag('--agents', 1000));
+const MAX_PARALLEL = Math.floor(numberFlag('--max-parallel', 100));
+const WAVES = flagValue('--waves') ?? '1,10%,25%';
+const DELAYS = {
+  stageMs: numberFlag('--stage-seconds', 2) * 1000,
+  activateMs: numberFlag('--activate-seconds', 3) * 1000,
+  rollbackMs: 2000,
+};
+const MIN_HEALTHY_S = numberFlag('--min-healthy-seconds', 10);
+const ENROLL_CONCURRENCY = Math.floor(numberFlag('--enroll-concurrency', 20));
+const HEARTBEAT_SECONDS = 10;
+const FROM = '6.4.5';
+const TO = '6.5.5';
+const TARGETS = { overheadMs: 30_000 } as const;
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CONTROLLER_CLI = path.join(REPO, 'controller/dist/cli/main.js');
+const FIXTURES = path.resolve(REPO, '../shared/fixtures/wordpress');
+const serverName = (i: number) => `sim-${String(i).padStart(4, '0')}`;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Ports held open together so no two are the same, then released for the agents to bind. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => {
+    const address = s.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  }));
+}
+
+interface ControllerChild {
+  child: ChildProcess;
+  stderr: string[];
+}
+
+async function spawnController(args: readonly string[], env: Record<string, string>, port: number): Promise<ControllerChild> {
+  const child = spawn(process.execPath, [CONTROLLER_CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const deadline = Date.now() + 30_000;
+  while (!(await canConnect({ port }))) {
+    if (child.exitCode !== null) throw new Error(`controller exited (${child.exitCode}):\n${stderr.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`controller does not listen on ${port}:\n${stderr.join('\n')}`);
+    await sleep(100);
+  }
+  return { child, stderr };
+}
+
+type Sql = Extract<OpenDatabase, { kind: 'postgres' }>['client'];
+
+interface PgWrites {
+  commits: number;
+  rows: number;
+}
+
+async function pgWrites(sql: Sql, database: string): Promise<PgWrites> {
+  const [row] = await sql<{ commits: string; rows: string }[]>`
+    select xact_commit::text as commits, (tup_inserted + tup_updated + tup_deleted)::text as rows
+    from pg_stat_database where datname = ${database}`;
+  return { commits: Number(row?.commits ?? Number.NaN), rows: Number(row?.rows ?? Number.NaN) };
+}
+
+/** The work and waits of the plan that no controller could shorten (see the header). */
+function criticalPathMs(plan: CampaignPlan): number {
+  const rounds = (n: number) => Math.ceil(n / MAX_PARALLEL);
+  const targets = plan.waves.reduce((sum, w) => sum + w.servers.length, 0);
+  const waves = plan.waves.reduce((sum, w) => sum + rounds(w.servers.length) * (DELAYS.activateMs + MIN_HEALTHY_S * 1000), 0);
+  return rounds(targets) * DELAYS.stageMs + waves;
+}
+
+async function cliJson<T>(wofleet: (args: readonly string[]) => Promise<CliResult>, args: readonly string[]): Promise<T> {
+  const r = await wofleet([...args, '--json']);
+  if (r.code !== 0) throw new Error(`wofleet ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const log = createLogger('bench-rollout', 'warn');
+  const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-bench-rollout-'));
+  let nats: NatsServer | undefined;
+  let scratch: ScratchPostgres | undefined;
+  let controller: ControllerChild | undefined;
+  let fleet: SimFleet | undefined;
+  let closeDb = async () => {};
+  try {
+    progress(`fresh Postgres database, nats-server, controller; ${AGENTS} simulated agents`);
+    [nats, scratch] = await Promise.all([startNatsServer(), createScratchDatabase()]);
+    const dataDir = path.join(root, 'controller');
+    const operatorDir = path.join(root, 'operator');
+    const home = path.join(root, 'home');
+    const init = await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
+    await issueOperatorCredentials({ dataDir, name: 'bench', outDir: operatorDir, validDays: 2, force: false });
+    const [controllerPort = 0, ...agentPorts] = await freePorts(AGENTS + 1);
+    const address = `127.0.0.1:${controllerPort}`;
+    await mkdir(path.join(home, '.config/wofleet'), { recursive: true });
+    await writeFile(
+      path.join(home, '.config/wofleet/config.yaml'),
+      `controller: ${address}\nca: ${operatorDir}/ca.pem\ncert: ${operatorDir}/bench.pem\nkey: ${operatorDir}/bench.key\n`,
+    );
+    const wofleet = (args: readonly string[]) => runCli(CONTROLLER_CLI, args, { HOME: home });
+    controller = await spawnController(
+      ['controller', 'serve', '--data-dir', dataDir, '--listen', address, '--nats', nats.url, '--heartbeat-seconds', String(HEARTBEAT_SECONDS)],
+      { DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'warn' },
+      controllerPort,
+    );
+    const pid = controller.child.pid ?? 0;
+
+    // Registration and enrollment: the operator's and the agents' real paths.
+    const handle = await openDatabase({ databaseUrl: scratch.url, dataDir, log });
+    closeDb = () => handle.close();
+    if (handle.kind !== 'postgres') throw new Error('the bench needs Postgres');
+    const stats = handle.client;
+    const ctx: ControllerContext = { db: handle.db, ca: await readFleetCa(dataDir), clock: systemClock, log };
+    const sha1 = (await readFile(path.join(FIXTURES, `wordpress-${TO}.tar.gz.sha1`), 'utf8')).trim().split(/\s+/)[0] ?? '';
+    await addRelease(ctx, { version: TO, url: `https://wordpress.org/wordpress-${TO}.tar.gz`, sha1 }, 'operator:bench');
+    const specs: SimAgentSpec[] = [];
+    const enrollStarted = Date.now();
+    await pool(
+      Array.from({ length: AGENTS }, (_, i) => i),
+      ENROLL_CONCURRENCY,
+      async (i) => {
+        const name = serverName(i);
+        const port = agentPorts[i] ?? 0;
+        const added = await addServer(ctx, { name, address: `127.0.0.1:${port}` }, 'operator:bench');
+        const dir = path.join(root, 'agents', name);
+        const files = { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, 'agent.pem'), keyFile: path.join(dir, 'agent.key') };
+        await mkdir(dir, { recursive: true });
+        await enrollCommand({ serverId: name, grpc: { listen: `127.0.0.1:${port}`, ...files } }, { controller: address, token: added.enrollmentToken, caFingerprint: init.caFingerprint });
+        specs.push({ name, port, certPem: await readFile(files.certFile, 'utf8'), keyPem: await readFile(files.keyFile, 'utf8') });
+        if (specs.length % 100 === 0) progress(`enrolled ${specs.length}/${AGENTS}`);
+      },
+    );
+    const enrollMs = Date.now() - enrollStarted;
+
+    const caPem = await readFile(path.join(operatorDir, 'ca.pem'), 'utf8');
+    fleet = await startSimFleet({
+      agents: specs,
+      caPem,
+      natsUrl: nats.url,
+      stateDir: path.join(root, 'sim-state'),
+      initialVersion: FROM,
+      delays: DELAYS,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+    });
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const [row] = await stats<{ n: number }[]>`select count(*)::int as n from servers where status = 'online' and current_version = ${FROM}`;
+      if ((row?.n ?? 0) === AGENTS) break;
+      if (Date.now() > deadline) throw new Error(`only ${row?.n} of ${AGENTS} servers online after 60 s`);
+      await sleep(500);
+    }
+    progress(`${AGENTS} servers enrolled (${seconds(enrollMs)}) and online on ${FROM}`);
+
+    const flags = ['--release', TO, '--waves', WAVES, '--max-parallel', String(MAX_PARALLEL), '--min-healthy', `${MIN_HEALTHY_S}s`];
+    const plan = await cliJson<CampaignPlan>(wofleet, ['rollout', 'plan', ...flags]);
+    const critical = criticalPathMs(plan);
+    progress(`plan: ${plan.waves.map((w) => w.servers.length).join(', ')} servers per wave; critical path ${seconds(critical)}`);
+
+    await sleep(1000);
+    const writesBefore = await pgWrites(stats, scratch.name);
+    const cpuBefore = cpuMs(pid);
+    const started = Date.now();
+    const campaign = await cliJson<CampaignView>(wofleet, ['rollout', 'start', ...flags]);
+    let rssMax = 0;
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, memory(pid).rssBytes)), 1000);
+    const watch = spawn(process.execPath, [CONTROLLER_CLI, 'rollout', 'watch', campaign.id, '--json'], {
+      env: { ...process.env, HOME: home, WOFLEET_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let lines = 0;
+    createInterface({ input: watch.stdout! }).on('line', () => {
+      lines++;
+      if (lines % 200 === 0) progress(`watch: ${lines} updates, ${seconds(Date.now() - started)}`);
+    });
+    let watchErr = '';
+    watch.stderr!.on('data', (c: Buffer) => (watchErr += c.toString()));
+    const watchCode = await new Promise<number | null>((resolve) => watch.on('close', resolve));
+    const wallMs = Date.now() - started;
+    const cpu = cpuMs(pid) - cpuBefore;
+    clearInterval(sampler);
+    await sleep(1500); // pg_stat_database is updated by backends at most every 500 ms (PGSTAT_MIN_INTERVAL) and on idle
+    const writesAfter = await pgWrites(stats, scratch.name);
+    const final = await cliJson<CampaignView>(wofleet, ['rollout', 'status', campaign.id]);
+
+    const names = specs.map((s) => s.name);
+    const notOnce = names.filter((n) => fleet?.activationsOf(n) !== 1);
+    const notUpgraded = names.filter((n) => fleet?.currentVersionOf(n) !== TO);
+    const overheadMs = wallMs - critical;
+    const result = {
+      agents: AGENTS,
+      waves: plan.waves.map((w) => w.servers.length),
+      maxParallel: MAX_PARALLEL,
+      delays: DELAYS,
+      minHealthySeconds: MIN_HEALTHY_S,
+      campaign: { id: campaign.id, state: final.state, watchExit: watchCode, watchUpdates: lines },
+      wallMs,
+      criticalPathMs: critical,
+      overheadMs,
+      postgres: { commits: writesAfter.commits - writesBefore.commits, rowsWritten: writesAfter.rows - writesBefore.rows },
+      controller: { cpuPercent: round((cpu / wallMs) * 100), cpuSeconds: round(cpu / 1000), rssMaxBytes: rssMax, hwmBytes: memory(pid).hwmBytes },
+      agentWorkMs: fleet.counters.workMs,
+      checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
+      loadAverage: loadAverage(),
+      enrollMs,
+    };
+    const ok = final.state === 'succeeded' && watchCode === 0 && notOnce.length === 0 && notUpgraded.length === 0 && overheadMs <= TARGETS.overheadMs;
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ ...result, ok })}\n`);
+    } else {
+      const rows: Cell[][] = [
+        ['campaign', `${final.state} (watch exit ${watchCode}, ${lines} updates)`, 'succeeded'],
+        ['waves', result.waves.join(', '), ''],
+        ['wall time', seconds(wallMs), ''],
+        ['critical path (simulated work + min healthy)', seconds(critical), ''],
+        ['controller overhead', seconds(overheadMs), `<= ${seconds(TARGETS.overheadMs)}`],
+        ['Postgres commits / rows written', `${result.postgres.commits} / ${result.postgres.rowsWritten}`, ''],
+        ['controller CPU', `${result.controller.cpuPercent}% of a core (${result.controller.cpuSeconds} s)`, ''],
+        ['controller RSS max / peak', `${mib(rssMax)} / ${mib(result.controller.hwmBytes)}`, ''],
+        ['servers switched exactly once', `${AGENTS - notOnce.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
+        ['servers on 6.5.5', `${AGENTS - notUpgraded.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
+        ['load average (1 min)', result.loadAverage, ''],
+      ];
+      process.stdout.write(`${formatTable(['measure', 'value', 'target'], rows)}\n`);
+      if (watchErr.trim()) process.stdout.write(`watch stderr: ${watchErr.trim()}\n`);
+    }
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await fleet?.stop();
+    await closeDb();
+    if (controller) {
+      controller.child.kill('SIGTERM');
+      await new Promise((r) => controller?.child.once('exit', r));
+    }
+    await nats?.dispose();
+    await scratch?.drop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
