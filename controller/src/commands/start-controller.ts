@@ -5,6 +5,8 @@ import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings } from '../config/controller.js';
 import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../grpc/handlers.js';
+import { natsCampaignPublisher, natsSubscriber } from '../grpc/rollout-events.js';
+import { createRolloutHandlers } from '../grpc/rollout-handlers.js';
 import { startControllerServer } from '../grpc/server.js';
 import { connectControllerNats } from '../presence/connect.js';
 import { startPresence } from '../presence/index.js';
@@ -57,7 +59,8 @@ export async function startController(options: StartControllerOptions): Promise<
     const presence = await startPresence({ db: database.db, nc, log, heartbeatSeconds: settings.heartbeatSeconds, now: () => clock.now() });
     cleanups.push(() => presence.stop());
     const dialAgent: AgentDialer = (target) => connectAgent(target, tls, LIVE_STATUS_TIMEOUT_MS);
-    const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }));
+    const rollout = createRolloutHandlers(context, { publish: natsCampaignPublisher(nc, log), subscribe: natsSubscriber(nc) });
+    const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
     log.info({ listen: settings.listen, port: server.port, controller: tls.identity.name, database: database.kind }, 'controller serving');
     return { port: server.port, context, database, nc, tls, stop: cleanup };

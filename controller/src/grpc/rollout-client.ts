@@ -1,6 +1,6 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadRolloutService, type ListRolloutsResponse, type RolloutServiceClient, type RolloutUpdate } from '@wofleet/proto';
-import type { CampaignAction, CampaignPlan, CampaignRequestText, CampaignView } from '../campaigns/model.js';
+import type { CampaignAction, CampaignPlan, CampaignRequestText, CampaignView } from '../campaigns/index.js';
 import type { ClientSettings } from '../config/client.js';
 import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './client.js';
 import { ControllerAnswerError, fromWireEvent, fromWirePlan, fromWireRollout, type CampaignUpdate } from './rollout-view.js';

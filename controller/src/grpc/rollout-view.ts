@@ -9,7 +9,7 @@ import {
   type CampaignView,
   type FailureBudget,
   type WaveSize,
-} from '../campaigns/model.js';
+} from '../campaigns/index.js';
 import { fromWireName, WIRE_PREFIX } from './rollout-wire.js';
 
 /**

@@ -1,15 +1,6 @@
-import type { NatsConnection } from 'nats';
-import { z } from 'zod';
-import { describeError, type Logger } from '@wofleet/shared';
-import {
-  CAMPAIGN_STATE,
-  campaignEventSubject,
-  isActiveCampaignState,
-  TARGET_STATE,
-  WAVE_STATE,
-  type CampaignEvent,
-  type CampaignView,
-} from '../campaigns/model.js';
+import type { Logger } from '@wofleet/shared';
+import { campaignEventSubject, isActiveCampaignState, type CampaignView } from '../campaigns/index.js';
+import { parseCampaignEvent, type SubscribeToSubject } from './rollout-events.js';
 import type { CampaignUpdate } from './rollout-view.js';
 
 /**
@@ -26,57 +17,7 @@ import type { CampaignUpdate } from './rollout-view.js';
  * the truth; events only make the watch prompt.
  */
 
-/** Delivers every message published on `subject`; resolves once nothing published from now on can be missed. */
-export type SubscribeToSubject = (subject: string, deliver: (payload: Uint8Array) => void) => Promise<{ close(): void }>;
-
-/** How long a subscription may take to be confirmed before the watch polls instead. */
-const SUBSCRIBE_TIMEOUT_MS = 2_000;
-
 export const WATCH_POLL_MS = { withEvents: 5_000, withoutEvents: 1_000 } as const;
-
-export function natsSubscriber(nc: NatsConnection): SubscribeToSubject {
-  return async (subject, deliver) => {
-    if (nc.isClosed()) throw new Error('the NATS connection is closed');
-    const sub = nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : deliver(msg.data)) });
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // The server has the subscription once a flush round trip is back.
-      await Promise.race([
-        nc.flush(),
-        new Promise((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`NATS did not confirm the subscription within ${SUBSCRIBE_TIMEOUT_MS} ms`)), SUBSCRIBE_TIMEOUT_MS))),
-      ]);
-    } catch (err) {
-      sub.unsubscribe();
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-    return { close: () => sub.unsubscribe() };
-  };
-}
-
-const anyState = z.enum([...Object.values(CAMPAIGN_STATE), ...Object.values(WAVE_STATE), ...Object.values(TARGET_STATE)]);
-const campaignEventSchema = z.object({
-  campaignId: z.string().min(1),
-  at: z.iso.datetime({ offset: true }),
-  scope: z.enum(['campaign', 'wave', 'target']),
-  state: anyState,
-  wave: z.number().int().nonnegative().optional(),
-  server: z.string().min(1).optional(),
-  reason: z.string().optional(),
-});
-
-/** A CampaignEvent as published on NATS, checked; undefined (with why) for anything else. */
-export function parseCampaignEvent(payload: Uint8Array): { ok: true; event: CampaignEvent } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(payload));
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${describeError(err)}` };
-  }
-  const parsed = campaignEventSchema.safeParse(json);
-  return parsed.success ? { ok: true, event: parsed.data } : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-}
 
 export interface WatchCampaignOptions {
   id: string;

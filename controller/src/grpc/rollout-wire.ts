@@ -22,7 +22,7 @@ import {
   type CampaignView,
   type FailureBudget,
   type WaveSize,
-} from '../campaigns/model.js';
+} from '../campaigns/index.js';
 
 /**
  * Campaigns as RolloutService messages and back (rollout.proto). Mapping only: the

@@ -1,5 +1,5 @@
 import { Server } from '@grpc/grpc-js';
-import { loadControllerService, type ControllerServiceHandlers } from '@wofleet/proto';
+import { loadControllerService, loadRolloutService, type ControllerServiceHandlers, type RolloutServiceHandlers } from '@wofleet/proto';
 import { WofleetError, type TlsMaterial } from '@wofleet/shared';
 import { controllerServerCredentials } from './credentials.js';
 
@@ -10,10 +10,16 @@ export interface RunningGrpcServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Serves ControllerService on `listen` (host:port; port 0 picks a free one). */
-export async function startControllerServer(listen: string, tls: TlsMaterial, handlers: ControllerServiceHandlers): Promise<RunningGrpcServer> {
+/** Serves ControllerService (and RolloutService, when given) on `listen` (host:port; port 0 picks a free one). */
+export async function startControllerServer(
+  listen: string,
+  tls: TlsMaterial,
+  handlers: ControllerServiceHandlers,
+  rollout?: RolloutServiceHandlers,
+): Promise<RunningGrpcServer> {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
   server.addService(loadControllerService().service, handlers);
+  if (rollout) server.addService(loadRolloutService().service, rollout);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, controllerServerCredentials(tls), (err, bound) =>
       err ? reject(new WofleetError(`cannot serve on ${listen}: ${err.message}`, { cause: err })) : resolve(bound),

@@ -1,0 +1,72 @@
+import type { NatsConnection } from 'nats';
+import { z } from 'zod';
+import { describeError, type Logger } from '@wofleet/shared';
+import { CAMPAIGN_STATE, campaignEventSubject, TARGET_STATE, WAVE_STATE, type CampaignEvent } from '../campaigns/index.js';
+
+/**
+ * Campaign events on NATS (core, at most once; Postgres stays the truth): the
+ * controller publishes each committed change on `campaignEventSubject(id)`, watchers
+ * subscribe. Published JSON is checked on receipt like any NATS message.
+ */
+
+/** Delivers every message published on `subject`; resolves once nothing published from now on can be missed. */
+export type SubscribeToSubject = (subject: string, deliver: (payload: Uint8Array) => void) => Promise<{ close(): void }>;
+
+/** How long a subscription may take to be confirmed before the watch polls instead. */
+const SUBSCRIBE_TIMEOUT_MS = 2_000;
+
+export function natsSubscriber(nc: NatsConnection): SubscribeToSubject {
+  return async (subject, deliver) => {
+    if (nc.isClosed()) throw new Error('the NATS connection is closed');
+    const sub = nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : deliver(msg.data)) });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // The server has the subscription once a flush round trip is back.
+      await Promise.race([
+        nc.flush(),
+        new Promise((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`NATS did not confirm the subscription within ${SUBSCRIBE_TIMEOUT_MS} ms`)), SUBSCRIBE_TIMEOUT_MS))),
+      ]);
+    } catch (err) {
+      sub.unsubscribe();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return { close: () => sub.unsubscribe() };
+  };
+}
+
+const anyState = z.enum([...Object.values(CAMPAIGN_STATE), ...Object.values(WAVE_STATE), ...Object.values(TARGET_STATE)]);
+const campaignEventSchema = z.object({
+  campaignId: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+  scope: z.enum(['campaign', 'wave', 'target']),
+  state: anyState,
+  wave: z.number().int().nonnegative().optional(),
+  server: z.string().min(1).optional(),
+  reason: z.string().optional(),
+});
+
+/** A CampaignEvent as published on NATS, checked; undefined (with why) for anything else. */
+export function parseCampaignEvent(payload: Uint8Array): { ok: true; event: CampaignEvent } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(payload));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${describeError(err)}` };
+  }
+  const parsed = campaignEventSchema.safeParse(json);
+  return parsed.success ? { ok: true, event: parsed.data } : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+}
+
+
+/** Publishes a committed CampaignEvent; a failure (NATS down) is logged: watchers fall back to polling. */
+export function natsCampaignPublisher(nc: NatsConnection, log: Logger): (event: CampaignEvent) => void {
+  return (event) => {
+    try {
+      nc.publish(campaignEventSubject(event.campaignId), JSON.stringify(event));
+    } catch (err) {
+      log.warn({ err, campaignId: event.campaignId }, 'cannot publish a campaign event');
+    }
+  };
+}

@@ -1,0 +1,73 @@
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import type { RolloutServiceHandlers, RolloutUpdateInput, WatchRolloutRequest } from '@wofleet/proto';
+import {
+  actOnCampaign,
+  getCampaign,
+  listCampaigns,
+  parseCampaignRequest,
+  planCampaign,
+  startCampaign,
+  type CampaignContext,
+  type CampaignEvent,
+} from '../campaigns/index.js';
+import { operatorActor, type ControllerContext } from '../commands/context.js';
+import { operatorCaller } from './authorize.js';
+import { logged, operatorUnary } from './handlers.js';
+import type { SubscribeToSubject } from './rollout-events.js';
+import { parseCampaignId } from './rollout-id.js';
+import { watchCampaign, type WatchCampaignOptions } from './rollout-watch.js';
+import { toCampaignAction, toRequestText, toWireEvent, toWirePlan, toWireRollout } from './rollout-wire.js';
+import { toServiceError } from './status-codes.js';
+
+/** What RolloutService reaches beyond the context: campaign events on NATS (both optional: without them, no events and watches poll). */
+export interface RolloutPorts {
+  publish?: (event: CampaignEvent) => void;
+  subscribe?: SubscribeToSubject;
+  watchPollMs?: WatchCampaignOptions['pollMs'];
+}
+
+/** RolloutService: every method needs an operator certificate; each maps its message to one engine call. */
+export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPorts = {}): RolloutServiceHandlers {
+  const campaigns: CampaignContext = { db: ctx.db, clock: ctx.clock, log: ctx.log, ...(ports.publish ? { publish: ports.publish } : {}) };
+  return {
+    PlanRollout: operatorUnary(ctx, async (request) => toWirePlan(await planCampaign(campaigns, parseCampaignRequest(toRequestText(request))))),
+
+    StartRollout: operatorUnary(ctx, async (request, operator) =>
+      toWireRollout(await startCampaign(campaigns, parseCampaignRequest(toRequestText(request)), operatorActor(operator.name))),
+    ),
+
+    GetRollout: operatorUnary(ctx, async (request) => toWireRollout(await getCampaign(campaigns, parseCampaignId(request.id)))),
+
+    ListRollouts: operatorUnary(ctx, async (request) => ({
+      rollouts: (await listCampaigns(campaigns, request.active ? { active: true } : {})).map(toWireRollout),
+    })),
+
+    ActOnRollout: operatorUnary(ctx, async (request, operator) =>
+      toWireRollout(await actOnCampaign(campaigns, parseCampaignId(request.id), toCampaignAction(request.action), operatorActor(operator.name))),
+    ),
+
+    WatchRollout: (call: ServerWritableStream<WatchRolloutRequest, RolloutUpdateInput>) => {
+      const caller = operatorCaller(call);
+      if (!caller.ok) {
+        call.emit('error', { code: status.PERMISSION_DENIED, details: `permission denied: ${caller.reason}` });
+        return;
+      }
+      const gone = new AbortController();
+      call.on('cancelled', () => gone.abort());
+      const watch = async () =>
+        watchCampaign({
+          id: parseCampaignId(call.request.id),
+          read: (id) => getCampaign(campaigns, id),
+          subscribe: ports.subscribe,
+          send: ({ event, view }) => call.write({ event: event ? toWireEvent(event) : null, rollout: toWireRollout(view) }),
+          signal: gone.signal,
+          log: ctx.log,
+          ...(ports.watchPollMs ? { pollMs: ports.watchPollMs } : {}),
+        });
+      watch().then(
+        () => call.end(),
+        (err: unknown) => call.emit('error', logged(ctx, toServiceError(err), err)),
+      );
+    },
+  };
+}
