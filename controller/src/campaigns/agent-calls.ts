@@ -1,0 +1,67 @@
+import { isTerminalOperationState, type Operation } from '@wofleet/proto';
+import { AgentUnreachableError, type AgentApi } from '../agents/client.js';
+import type { Clock } from '../commands/context.js';
+
+/** How the engine waits on agents: its clock, poll period, and the runner's stop signal. */
+export interface Waiting {
+  clock: Clock;
+  pollMs: number;
+  signal: AbortSignal;
+}
+
+/** The runner is stopping: the step ends where it is, its state in Postgres says where to resume. */
+export class RunnerStoppedError extends Error {
+  constructor() {
+    super('campaign runner stopping');
+    this.name = 'RunnerStoppedError';
+  }
+}
+
+export async function pause(waiting: Waiting, ms = waiting.pollMs): Promise<void> {
+  if (waiting.signal.aborted) throw new RunnerStoppedError();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      waiting.signal.removeEventListener('abort', done);
+      resolve();
+    }
+    waiting.signal.addEventListener('abort', done, { once: true });
+  });
+  if (waiting.signal.aborted) throw new RunnerStoppedError();
+}
+
+/**
+ * Polls GetOperation until the operation is terminal. Polling rather than
+ * WatchOperation so that a stopping runner lets go at once and an agent that
+ * restarts mid-operation is simply asked again.
+ */
+export async function awaitOperation(agent: AgentApi, operationId: string, waiting: Waiting, until: number): Promise<Operation> {
+  for (;;) {
+    const op = await retryUnreachable(() => agent.getOperation(operationId), waiting, until);
+    if (isTerminalOperationState(op.state)) return op;
+    await pause(waiting);
+  }
+}
+
+/**
+ * Calls `call`, again every poll while the agent is unreachable, until the clock
+ * passes `until` (epoch ms); then the last unreachable error is thrown. Every call
+ * the engine repeats this way is idempotent (a query, or a mutation by operation id).
+ */
+export async function retryUnreachable<T>(call: () => Promise<T>, waiting: Waiting, until: number): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof AgentUnreachableError) || waiting.clock.now().getTime() >= until) throw err;
+    }
+    await pause(waiting);
+  }
+}
+
+/** One line for a target's reason: the agent's error, or what went wrong calling it. */
+export function operationFailure(op: Operation): string {
+  const what = op.state === 'OPERATION_STATE_INTERRUPTED' ? 'interrupted' : 'failed';
+  return `${op.id} ${what}: ${op.error || op.errorKind || 'no error given'}`;
+}

@@ -1,0 +1,179 @@
+import { describeError, type Logger } from '@wofleet/shared';
+import type { AgentApi, AgentTarget } from '../agents/client.js';
+import type { Clock } from '../commands/context.js';
+import { findServerByName, listServers, type Database } from '../db/index.js';
+import { pause, RunnerStoppedError, type Waiting } from './agent-calls.js';
+import { KILL_POINT, killPoint } from './killpoints.js';
+import { LeaseLostError, writeUnderLease, type Lease } from './lease.js';
+import { CAMPAIGN_STATE, isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState, type TargetState } from './model.js';
+import { decide, type Decision, type TargetStep } from './policy.js';
+import { acquireLease, loadCampaign, writeCampaignState, writeTargetState, writeWaveState, type CampaignRecord, type TargetPatch, type TargetRow } from './store.js';
+import { rollbackTarget, stageTarget, switchTarget, verifyTarget, type TargetStepContext, type TargetStepRun } from './target-steps.js';
+import { REASON } from './transitions.js';
+import { isWindowOpen } from './window.js';
+
+/**
+ * Drives one campaign while this controller holds its lease: each pass renews the
+ * lease, reads the campaign from Postgres, asks policy.decide what to do, writes the
+ * transitions (fenced by the lease) and starts the target steps it asked for, which
+ * run on until their next settled state. Ends when the campaign is no longer active,
+ * the lease is lost, or the runner stops.
+ */
+export interface DriverDeps {
+  db: Database;
+  connectAgent: (target: AgentTarget) => AgentApi;
+  log: Logger;
+  clock: Clock;
+  publish: (event: CampaignEvent) => void | Promise<void>;
+  holderId: string;
+  pollMs: number;
+  leaseMs: number;
+  signal: AbortSignal;
+}
+
+const STEPS: Record<TargetStep, TargetStepRun> = { stage: stageTarget, switch: switchTarget, verify: verifyTarget, rollback: rollbackTarget };
+
+export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<void> {
+  const log = deps.log.child({ campaignId: lease.campaignId });
+  const actor = `controller:${deps.holderId}`;
+  const stopping = new AbortController();
+  const onStop = () => stopping.abort();
+  deps.signal.addEventListener('abort', onStop, { once: true });
+  const waiting: Waiting = { clock: deps.clock, pollMs: deps.pollMs, signal: stopping.signal };
+  const inFlight = new Map<string, Promise<void>>();
+  const agents = new Map<string, AgentApi>();
+
+  const publishAll = (events: readonly CampaignEvent[]) => {
+    for (const event of events) {
+      Promise.resolve()
+        .then(() => deps.publish(event))
+        .catch((err: unknown) => log.warn({ err: describeError(err), event }, 'campaign event not published'));
+    }
+  };
+  const write = async (change: Parameters<typeof writeUnderLease>[2]) => publishAll(await writeUnderLease(deps.db, lease, change));
+
+  const agentFor = (target: AgentTarget): AgentApi => {
+    let agent = agents.get(target.server);
+    if (!agent || agent.address !== target.address) {
+      agent?.close();
+      agent = deps.connectAgent(target);
+      agents.set(target.server, agent);
+    }
+    return agent;
+  };
+
+  const startStep = (record: CampaignRecord, target: TargetRow, step: TargetStep, address: string) => {
+    let current = target;
+    const ctx: TargetStepContext = {
+      campaignId: lease.campaignId,
+      plan: record.campaign.plan,
+      agent: agentFor({ server: target.server, address }),
+      waiting,
+      log: log.child({ serverId: target.server, step }),
+      async writeTarget(state: TargetState, patch: TargetPatch) {
+        let written = false;
+        await write(async (tx, row) => {
+          // A switch starts only while the campaign runs: the operator may have paused it since the pass.
+          if (state === TARGET_STATE.switching && row.state !== CAMPAIGN_STATE.running) return [];
+          written = true;
+          return [await writeTargetState(tx, current, state, patch, actor, deps.clock.now())];
+        });
+        if (written) current = { ...current, ...patch, state };
+        return written;
+      },
+      async campaignState() {
+        return (await loadCampaign(deps.db, lease.campaignId))?.campaign.state ?? CAMPAIGN_STATE.aborted;
+      },
+      async serverStatus() {
+        return (await findServerByName(deps.db, target.server))?.status;
+      },
+    };
+    const run = STEPS[step](ctx, target)
+      .catch((err: unknown) => {
+        if (err instanceof LeaseLostError) stopping.abort();
+        if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError)) ctx.log.error({ err: describeError(err) }, 'campaign step broke off');
+      })
+      .finally(() => inFlight.delete(target.server));
+    inFlight.set(target.server, run);
+  };
+
+  try {
+    while (!stopping.signal.aborted) {
+      const token = await acquireLease(deps.db, lease.campaignId, deps.holderId, deps.leaseMs);
+      if (token !== lease.token) throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost`);
+      const record = await loadCampaign(deps.db, lease.campaignId);
+      if (!record || !isActiveCampaignState(record.campaign.state)) break;
+      const decision = decideFor(record, new Set(inFlight.keys()), deps.clock.now());
+      const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
+      if (!ended) {
+        const addresses = new Map((await listServers(deps.db)).map((s) => [s.name, s.address]));
+        for (const { server, step } of decision.start) {
+          const target = record.targets.find((t) => t.server === server);
+          const address = addresses.get(server);
+          if (!target) continue;
+          if (address === undefined) {
+            await write(async (tx) => [await writeTargetState(tx, target, TARGET_STATE.failed, { failedAt: deps.clock.now(), reason: 'server removed from the inventory' }, actor, deps.clock.now())]);
+            continue;
+          }
+          startStep(record, target, step, address);
+        }
+      }
+      await pause(waiting);
+    }
+  } catch (err) {
+    if (err instanceof LeaseLostError) log.warn({ err: err.message }, 'campaign lease lost: another controller drives it');
+    else if (!(err instanceof RunnerStoppedError)) log.error({ err: describeError(err) }, 'campaign driver failed; the next scan picks the campaign up again');
+  } finally {
+    stopping.abort();
+    deps.signal.removeEventListener('abort', onStop);
+    await Promise.allSettled([...inFlight.values()]);
+    for (const agent of agents.values()) agent.close();
+  }
+}
+
+function decideFor(record: CampaignRecord, inFlight: ReadonlySet<string>, now: Date): Decision {
+  const { campaign } = record;
+  return decide({
+    state: campaign.state,
+    request: campaign.plan.request,
+    createdAt: campaign.createdAt,
+    waves: record.waves,
+    targets: record.targets.map((t) => ({ server: t.server, wave: t.wave, state: t.state, switched: t.switched, failed: t.failedAt !== null, operationId: t.operationId })),
+    inFlight,
+    now,
+    windowOpen: isWindowOpen(campaign.plan.request.window, now),
+  });
+}
+
+/**
+ * Writes the decision's campaign, wave and skip transitions in one fenced
+ * transaction, unless the operator changed the campaign's state since the pass read
+ * it (then nothing: the next pass decides again). Returns true when the campaign ended.
+ */
+async function applyTransitions(
+  record: CampaignRecord,
+  decision: Decision,
+  write: (change: Parameters<typeof writeUnderLease>[2]) => Promise<void>,
+  actor: string,
+  now: Date,
+): Promise<boolean> {
+  if (!decision.campaign && decision.waves.length === 0 && decision.skip.length === 0) return false;
+  const readState: CampaignState = record.campaign.state;
+  let applied = false;
+  await write(async (tx, row) => {
+    if (row.state !== readState) return [];
+    applied = true;
+    const events: CampaignEvent[] = [];
+    for (const server of decision.skip) {
+      const target = record.targets.find((t) => t.server === server);
+      if (target) events.push(await writeTargetState(tx, target, TARGET_STATE.skipped, { reason: REASON.notSwitched }, actor, now));
+    }
+    for (const wave of decision.waves) events.push(await writeWaveState(tx, record.campaign.id, wave.index, wave.state, actor, now));
+    if (decision.campaign) events.push(await writeCampaignState(tx, record.campaign.id, decision.campaign, actor, now));
+    return events;
+  });
+  if (!applied) return false;
+  if (decision.waves.some((w) => w.state === WAVE_STATE.running)) killPoint(KILL_POINT.afterWaveStarted);
+  if (decision.waves.some((w) => w.state === WAVE_STATE.succeeded || w.state === WAVE_STATE.failed)) killPoint(KILL_POINT.afterWaveDone);
+  return decision.campaign !== undefined && !isActiveCampaignState(decision.campaign.state);
+}

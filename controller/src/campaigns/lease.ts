@@ -1,0 +1,39 @@
+import { WofleetError } from '@wofleet/shared';
+import type { Database } from '../db/index.js';
+import type { CampaignEvent } from './model.js';
+import { lockCampaign, type CampaignRow } from './store.js';
+
+/**
+ * Who drives a campaign. Several controllers may run; each campaign row carries a
+ * lease (holder, expiry, fencing token) rather than a Postgres advisory lock, because
+ * an advisory lock lives on one session and would need a dedicated connection per
+ * campaign, which neither a pooled postgres.js client nor PGlite gives. The holder
+ * renews the lease every pass; a controller that stalls past the expiry loses it to
+ * another, whose token is one higher. Every engine write runs in a transaction that
+ * first locks the campaign row and checks the token is still ours, so a stalled
+ * holder that wakes up can no longer write: the agent calls it may still make are
+ * harmless, as they carry the same operation ids the new holder sends.
+ */
+export interface Lease {
+  campaignId: string;
+  holder: string;
+  token: number;
+}
+
+/** The lease was taken over by another controller: stop driving the campaign. */
+export class LeaseLostError extends WofleetError {}
+
+/**
+ * Runs `write` in a transaction fenced by the lease, with the campaign row locked and
+ * as it is now (the operator may have changed its state since the pass read it);
+ * returns the events to publish after commit.
+ */
+export async function writeUnderLease(db: Database, lease: Lease, write: (tx: Database, row: CampaignRow) => Promise<CampaignEvent[]>): Promise<CampaignEvent[]> {
+  return db.transaction(async (tx) => {
+    const row = await lockCampaign(tx, lease.campaignId);
+    if (!row || row.leaseHolder !== lease.holder || row.leaseToken !== lease.token) {
+      throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost (now ${row?.leaseHolder ?? 'nobody'}, token ${row?.leaseToken ?? '-'})`);
+    }
+    return write(tx, row);
+  });
+}

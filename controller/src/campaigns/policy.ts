@@ -1,0 +1,181 @@
+import { CAMPAIGN_STATE, TARGET_STATE, WAVE_STATE, type CampaignRequest, type CampaignState, type FailureBudget, type TargetState, type WaveState } from './model.js';
+import { REASON } from './transitions.js';
+
+/**
+ * The campaign's decisions as a pure function of what Postgres says plus the
+ * runner's in-flight set and the time (no I/O): which campaign and wave transitions
+ * to write, which targets to skip, which target steps to start. The runner applies
+ * them and asks again on its next pass; it keeps no progress of its own, so a
+ * restarted controller decides from the same facts.
+ *
+ * Failure policy (DESIGN §6, issue #6):
+ * - a failed canary (wave 0) halts the campaign; nothing beyond it is switched;
+ * - failed servers beyond --max-failures halt it; within, the campaign goes on;
+ * - the progress deadline halts it;
+ * - halting starts no new server, waits for the ones in flight and for the failed
+ *   ones' rollbacks (with auto rollback), then fails the campaign, skipping the rest;
+ * - abort rolls back every switched server (auto rollback or not), skips the rest;
+ * - rollback (of a finished campaign) returns every switched server to its prior release.
+ */
+export type TargetStep = 'stage' | 'switch' | 'verify' | 'rollback';
+
+export interface TargetFacts {
+  server: string;
+  wave: number;
+  state: TargetState;
+  switched: boolean;
+  failed: boolean;
+  /** The agent operation last sent (rollback retries are told apart by it). */
+  operationId: string | null;
+}
+
+export interface CampaignFacts {
+  state: CampaignState;
+  request: CampaignRequest;
+  createdAt: Date;
+  waves: ReadonlyArray<{ index: number; state: WaveState }>;
+  targets: readonly TargetFacts[];
+  /** Servers with a step running in this process. */
+  inFlight: ReadonlySet<string>;
+  now: Date;
+  windowOpen: boolean;
+}
+
+export interface Decision {
+  campaign?: { state: CampaignState; reason: string };
+  waves: Array<{ index: number; state: WaveState }>;
+  skip: string[];
+  start: Array<{ server: string; step: TargetStep }>;
+}
+
+const TERMINAL_TARGET: readonly TargetState[] = [TARGET_STATE.succeeded, TARGET_STATE.failed, TARGET_STATE.rolledBack, TARGET_STATE.rollbackFailed, TARGET_STATE.skipped];
+const UNSWITCHED: readonly TargetState[] = [TARGET_STATE.pending, TARGET_STATE.staging, TARGET_STATE.staged];
+const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
+  [TARGET_STATE.staging]: 'stage',
+  [TARGET_STATE.switching]: 'switch',
+  [TARGET_STATE.verifying]: 'verify',
+  [TARGET_STATE.rollingBack]: 'rollback',
+};
+/** The suffix of the operation id the campaign-wide rollback sends (policy rollbacks send `-rollback`). */
+export const REVERT_SUFFIX = '-revert';
+
+export function decide(facts: CampaignFacts): Decision {
+  const decision: Decision = { waves: [], skip: [], start: [] };
+  const idle = facts.targets.filter((t) => !facts.inFlight.has(t.server));
+  const { state } = facts;
+  const winding = state === CAMPAIGN_STATE.aborting || state === CAMPAIGN_STATE.rollingBack;
+
+  // Steps cut short (by a restart, or a pass that ended) are finished first, whatever the state.
+  for (const t of idle) {
+    const step = RESUMABLE[t.state];
+    if (!step) continue;
+    if (step === 'verify' && winding) decision.start.push({ server: t.server, step: 'rollback' });
+    else if (step === 'stage' && winding) continue;
+    else decision.start.push({ server: t.server, step });
+  }
+  if (winding) return state === CAMPAIGN_STATE.aborting ? decideAbort(facts, idle, decision) : decideRollback(facts, idle, decision);
+
+  const autoRollback = facts.request.autoRollback;
+  for (const t of idle) if (needsPolicyRollback(t, autoRollback)) decision.start.push({ server: t.server, step: 'rollback' });
+  const busy = facts.inFlight.size + decision.start.length;
+  if (state === CAMPAIGN_STATE.paused) return decision;
+
+  const halt = haltReason(facts);
+  if (halt) {
+    if (busy === 0 && !facts.targets.some((t) => isBusyState(t.state))) finish(facts, decision, CAMPAIGN_STATE.failed, halt, WAVE_STATE.failed);
+    return decision;
+  }
+
+  // Pre-stage: every target stages at campaign start, bounded by max parallel.
+  let slots = facts.request.maxParallel - busy;
+  for (const t of idle) {
+    if (slots <= 0) break;
+    if (t.state === TARGET_STATE.pending) {
+      decision.start.push({ server: t.server, step: 'stage' });
+      slots--;
+    }
+  }
+  if (state === CAMPAIGN_STATE.awaitingPromotion) return decision;
+
+  const wave = facts.waves.find((w) => w.state === WAVE_STATE.pending || w.state === WAVE_STATE.running);
+  if (!wave) {
+    if (facts.inFlight.size === 0 && decision.start.length === 0) finish(facts, decision, CAMPAIGN_STATE.succeeded, REASON.allWavesDone, WAVE_STATE.skipped);
+    return decision;
+  }
+  if (wave.state === WAVE_STATE.pending) {
+    if (facts.windowOpen) decision.waves.push({ index: wave.index, state: WAVE_STATE.running });
+    return decision;
+  }
+  const members = facts.targets.filter((t) => t.wave === wave.index);
+  for (const t of members) {
+    if (slots <= 0) break;
+    if (t.state === TARGET_STATE.staged && !facts.inFlight.has(t.server)) {
+      decision.start.push({ server: t.server, step: 'switch' });
+      slots--;
+    }
+  }
+  const settled = members.every((t) => !facts.inFlight.has(t.server) && TERMINAL_TARGET.includes(t.state) && !needsPolicyRollback(t, autoRollback));
+  if (settled) {
+    decision.waves.push({ index: wave.index, state: members.some((t) => t.failed) ? WAVE_STATE.failed : WAVE_STATE.succeeded });
+    const more = facts.waves.some((w) => w.index > wave.index);
+    if (wave.index === 0 && facts.request.pauseAfterCanary && more && !members.some((t) => t.failed)) {
+      decision.campaign = { state: CAMPAIGN_STATE.awaitingPromotion, reason: REASON.awaitingPromotion };
+    }
+  }
+  return decision;
+}
+
+function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decision: Decision): Decision {
+  for (const t of idle) {
+    if (t.state === TARGET_STATE.pending || t.state === TARGET_STATE.staged || t.state === TARGET_STATE.staging) decision.skip.push(t.server);
+    else if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed)) decision.start.push({ server: t.server, step: 'rollback' });
+  }
+  if (decision.start.length === 0 && facts.inFlight.size === 0 && !facts.targets.some((t) => isBusyState(t.state) && !decision.skip.includes(t.server))) {
+    finish(facts, decision, CAMPAIGN_STATE.aborted, REASON.abortDone, WAVE_STATE.skipped);
+  }
+  return decision;
+}
+
+function decideRollback(facts: CampaignFacts, idle: readonly TargetFacts[], decision: Decision): Decision {
+  for (const t of idle) {
+    const retry = t.state === TARGET_STATE.rollbackFailed && !(t.operationId ?? '').endsWith(REVERT_SUFFIX);
+    if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed || retry)) decision.start.push({ server: t.server, step: 'rollback' });
+  }
+  if (decision.start.length === 0 && facts.inFlight.size === 0) {
+    const incomplete = facts.targets.some((t) => t.state === TARGET_STATE.rollbackFailed);
+    decision.campaign = { state: CAMPAIGN_STATE.rolledBack, reason: incomplete ? REASON.rollbackIncomplete : REASON.rollbackDone };
+  }
+  return decision;
+}
+
+/** Ends the campaign: the given state, unstarted targets skipped, open waves closed. */
+function finish(facts: CampaignFacts, decision: Decision, state: CampaignState, reason: string, runningWave: WaveState): void {
+  decision.campaign = { state, reason };
+  for (const t of facts.targets) if (UNSWITCHED.includes(t.state) && !decision.skip.includes(t.server)) decision.skip.push(t.server);
+  for (const w of facts.waves) {
+    if (w.state === WAVE_STATE.running) decision.waves.push({ index: w.index, state: runningWave });
+    if (w.state === WAVE_STATE.pending) decision.waves.push({ index: w.index, state: WAVE_STATE.skipped });
+  }
+}
+
+function haltReason(facts: CampaignFacts): string | undefined {
+  if (facts.targets.some((t) => t.wave === 0 && t.failed)) return REASON.canaryFailed;
+  const failures = facts.targets.filter((t) => t.failed).length;
+  if (failures > failureBudget(facts.request.maxFailures, facts.targets.length)) return REASON.overBudget;
+  if (facts.now.getTime() - facts.createdAt.getTime() > facts.request.progressDeadlineMs) return REASON.progressDeadline;
+  return undefined;
+}
+
+/** Failed servers tolerated: the count, or the percent of all targets rounded down. */
+export function failureBudget(budget: FailureBudget, targets: number): number {
+  return 'count' in budget ? budget.count : Math.floor((budget.percent * targets) / 100);
+}
+
+function needsPolicyRollback(t: TargetFacts, autoRollback: boolean): boolean {
+  return autoRollback && t.switched && t.state === TARGET_STATE.failed;
+}
+
+/** A step is under way on the agent (or was, before a restart). */
+function isBusyState(state: TargetState): boolean {
+  return state === TARGET_STATE.staging || state === TARGET_STATE.switching || state === TARGET_STATE.verifying || state === TARGET_STATE.rollingBack;
+}
