@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerCaCommands } from './ca.js';
 import { registerControllerCommands } from './controller.js';
 import { registerReleaseCommands } from './releases.js';
+import { registerRolloutCommands } from './rollout.js';
 import { registerServerCommands } from './servers.js';
 import { registerSiteCommands } from './sites.js';
 
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerSiteCommands(program);
   registerReleaseCommands(program);
+  registerRolloutCommands(program);
   return program;
 }

@@ -1,0 +1,203 @@
+import type { Command } from 'commander';
+import { EXIT, WofleetError } from '@wofleet/shared';
+import { CAMPAIGN_ACTION, CAMPAIGN_STATE, isActiveCampaignState, type CampaignAction, type CampaignRequestText, type CampaignView } from '../campaigns/model.js';
+import { parseLabelFlags } from '../commands/server-input.js';
+import type { ClientFlags } from '../config/client.js';
+import type { RolloutApi } from '../grpc/rollout-client.js';
+import { parseCampaignId } from '../grpc/rollout-id.js';
+import { positiveInt } from './args.js';
+import { collect, out, printLines } from './output.js';
+import { renderCampaign, renderCampaignList, renderEvent, renderOutcome, renderPlan, renderProgressLine, renderUpdateLine } from './rollout-render.js';
+
+/** `wofleet rollout plan | start | status | watch | list | pause | resume | promote | abort | rollback`. */
+
+const EXIT_CODES_HELP = `
+Exit codes: 0 the campaign succeeded; 1 it failed, was aborted or rolled back (or the
+watch was cut short); 2 a usage error (bad flag, unknown server or release).`;
+
+const ACTION_HELP: Record<CampaignAction, string> = {
+  pause: 'stop starting new servers (those in progress finish); resume continues',
+  resume: 'continue a paused campaign',
+  promote: 'continue after the canary wave of a --pause-after-canary campaign',
+  abort: 'stop the campaign and return every server it touched to its prior release',
+  rollback: 'return every server of a succeeded campaign to its prior release',
+};
+
+interface RequestFlags {
+  release?: string;
+  servers?: string;
+  label: string[];
+  canary?: string;
+  waves?: string;
+  maxParallel?: string;
+  maxFailures?: string;
+  minHealthy?: string;
+  healthyDeadline?: string;
+  progressDeadline?: string;
+  pauseAfterCanary?: boolean;
+  window?: string;
+  autoRollback: boolean;
+}
+
+function withRequestOptions(command: Command): Command {
+  return command
+    .option('--release <version>', 'WordPress version from the release catalog (required)')
+    .option('--servers <a,b,...>', 'only these servers (default: every enrolled server)')
+    .option('--label <key=value>', 'only servers carrying this label (repeatable: all of them)', collect, [])
+    .option('--canary <name>', 'canary server (default: the targets flagged canary, else the first by name)')
+    .option('--waves <sizes>', 'wave sizes, counts or percents of the targets; the first wave is the canary (default 1,10%,25%)')
+    .option('--max-parallel <n>', 'servers worked on at once inside a wave (default 10)')
+    .option('--max-failures <n|p%>', 'failed servers tolerated before the campaign halts (default 0)')
+    .option('--min-healthy <duration>', 'how long a server must stay healthy after its switch (default 30s)')
+    .option('--healthy-deadline <duration>', 'a server not healthy within this has failed (default 5m)')
+    .option('--progress-deadline <duration>', 'the campaign fails when nothing progresses for this long (default 30m)')
+    .option('--pause-after-canary', 'wait for `rollout promote` after the canary wave')
+    .option('--window <spec>', 'maintenance window, waves start only inside it: "Mon-Fri 01:00-05:00 UTC"')
+    .option('--no-auto-rollback', 'leave failed servers as they are instead of rolling them back');
+}
+
+/** The flags as the engine's request text; parsed by the engine here (for an early answer) and again by the controller. */
+function requestText(o: RequestFlags): CampaignRequestText {
+  return {
+    release: o.release ?? '',
+    servers: o.servers === undefined ? [] : o.servers.split(',').map((s) => s.trim()),
+    labels: parseLabelFlags(o.label),
+    canary: o.canary ?? '',
+    waves: o.waves ?? '',
+    maxParallel: o.maxParallel === undefined ? 0 : positiveInt('--max-parallel', o.maxParallel, 10_000),
+    maxFailures: o.maxFailures ?? '',
+    minHealthy: o.minHealthy ?? '',
+    healthyDeadline: o.healthyDeadline ?? '',
+    progressDeadline: o.progressDeadline ?? '',
+    pauseAfterCanary: o.pauseAfterCanary === true,
+    window: o.window ?? '',
+    noAutoRollback: !o.autoRollback,
+  };
+}
+
+async function checkedRequest(o: RequestFlags): Promise<CampaignRequestText> {
+  const text = requestText(o);
+  const { parseCampaignRequest } = await import('../campaigns/input.js');
+  parseCampaignRequest(text);
+  return text;
+}
+
+/** Runs `work` against the controller's RolloutService; gRPC is loaded on first use, like withController. */
+async function withRollouts<T>(cmd: Command, work: (api: RolloutApi) => Promise<T>): Promise<T> {
+  const { resolveClientSettings } = await import('../config/client.js');
+  const settings = await resolveClientSettings(cmd.optsWithGlobals<ClientFlags>());
+  const { connectRollouts } = await import('../grpc/rollout-client.js');
+  const api = await connectRollouts(settings);
+  try {
+    return await work(api);
+  } finally {
+    api.close();
+  }
+}
+
+const isJson = (cmd: Command): boolean => cmd.opts<{ json?: boolean }>().json === true;
+
+/**
+ * Follows a campaign to its end: with --json one JSON object per update; on a terminal
+ * the changes scroll above a progress line redrawn every second; otherwise one plain
+ * line per change. Exit code 1 unless it succeeded.
+ */
+async function followCampaign(api: RolloutApi, id: string, json: boolean): Promise<void> {
+  const tty = !json && process.stdout.isTTY === true;
+  let last: CampaignView | undefined;
+  const redraw = () => last && process.stdout.write(`\r\x1b[K${renderProgressLine(last, new Date())}`);
+  const ticker = tty ? setInterval(redraw, 1_000) : undefined;
+  try {
+    for await (const { event, view } of api.watch(id)) {
+      last = view;
+      if (json) process.stdout.write(`${JSON.stringify({ event: event ?? null, campaign: view })}\n`);
+      else if (tty) {
+        if (event) process.stdout.write(`\r\x1b[K${renderEvent(event)}\n`);
+        redraw();
+      } else printLines([renderUpdateLine(event, view, new Date())]);
+    }
+  } finally {
+    clearInterval(ticker);
+    if (tty && last) process.stdout.write('\n');
+  }
+  if (!last) throw new WofleetError(`the watch of campaign ${id} ended without an answer`);
+  if (isActiveCampaignState(last.state)) throw new WofleetError(`the watch of campaign ${id} ended while it is ${last.state}`);
+  if (!json) printLines([renderOutcome(last, new Date())]);
+  if (last.state !== CAMPAIGN_STATE.succeeded) process.exitCode = EXIT.failure;
+}
+
+export function registerRolloutCommands(program: Command): void {
+  const rollout = program
+    .command('rollout')
+    .description('staged rollout campaigns: a canary server first, then the fleet in waves, with health gates and rollback');
+
+  withRequestOptions(rollout.command('plan'))
+    .description('print the exact waves and servers a campaign would use, changing nothing')
+    .option('--json', 'print as JSON')
+    .action(async (o: RequestFlags, cmd: Command) => {
+      const request = await checkedRequest(o);
+      const plan = await withRollouts(cmd, (api) => api.plan(request));
+      out(cmd, plan, () => renderPlan(plan));
+    });
+
+  withRequestOptions(rollout.command('start'))
+    .description('start a campaign and print its id')
+    .option('--watch', 'then follow it to its end (exit code as for watch)')
+    .option('--json', 'print as JSON (with --watch: one JSON object per line)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (o: RequestFlags & { watch?: boolean }, cmd: Command) => {
+      const request = await checkedRequest(o);
+      await withRollouts(cmd, async (api) => {
+        const view = await api.start(request);
+        if (!(o.watch && isJson(cmd))) {
+          out(cmd, view, () => [
+            `started campaign ${view.id}: release ${view.plan.release.version}, ${view.targets.length} servers in ${view.waves.length} waves, canary ${view.plan.canary}`,
+            ...(o.watch ? [] : [`follow it: wofleet rollout watch ${view.id}`]),
+          ]);
+        }
+        if (o.watch) await followCampaign(api, view.id, isJson(cmd));
+      });
+    });
+
+  rollout
+    .command('status <id>')
+    .description('a campaign: state, waves, every server, counts and elapsed time')
+    .option('--json', 'print as JSON')
+    .action(async (idArg: string, _o: unknown, cmd: Command) => {
+      const id = parseCampaignId(idArg);
+      const view = await withRollouts(cmd, (api) => api.get(id));
+      out(cmd, view, () => renderCampaign(view, new Date()));
+    });
+
+  rollout
+    .command('watch <id>')
+    .description('follow a campaign live until it ends: per wave and per server state, counts, elapsed time')
+    .option('--json', 'one JSON object per line: {event, campaign}')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (idArg: string, _o: unknown, cmd: Command) => {
+      const id = parseCampaignId(idArg);
+      await withRollouts(cmd, (api) => followCampaign(api, id, isJson(cmd)));
+    });
+
+  rollout
+    .command('list')
+    .description('campaigns, newest first')
+    .option('--active', 'only those that can still change servers')
+    .option('--json', 'print as JSON')
+    .action(async (o: { active?: boolean }, cmd: Command) => {
+      const views = await withRollouts(cmd, (api) => api.list({ active: o.active === true }));
+      out(cmd, views, () => renderCampaignList(views, new Date()));
+    });
+
+  for (const action of Object.values(CAMPAIGN_ACTION)) {
+    rollout
+      .command(`${action} <id>`)
+      .description(ACTION_HELP[action])
+      .option('--json', 'print the campaign as JSON')
+      .action(async (idArg: string, _o: unknown, cmd: Command) => {
+        const id = parseCampaignId(idArg);
+        const view = await withRollouts(cmd, (api) => api.act(id, action));
+        out(cmd, view, () => [`campaign ${view.id} is ${view.state}${view.reason ? ` (${view.reason})` : ''}`]);
+      });
+  }
+}
