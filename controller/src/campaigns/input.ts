@@ -12,7 +12,7 @@ import { parseWindow } from './window.js';
 export function parseCampaignRequest(text: CampaignRequestText): CampaignRequest {
   const release = text.release.trim();
   if (release === '') throw new UsageError('--release is required (a version in the release catalog, e.g. 6.5.5)');
-  const servers = text.servers.map((s) => parseServerName(s.trim()));
+  const servers = withFlag('--servers', () => text.servers.map((s) => parseServerName(s.trim())));
   const duplicate = servers.find((s, i) => servers.indexOf(s) !== i);
   if (duplicate !== undefined) throw new UsageError(`--servers names '${duplicate}' twice`);
   const request: CampaignRequest = {

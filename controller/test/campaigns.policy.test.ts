@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { parseCampaignRequest, type CampaignRequest } from '../src/campaigns/index.js';
+import { decide, failureBudget, type CampaignFacts, type TargetFacts } from '../src/campaigns/policy.js';
+import { requestText } from './campaigns.fixtures.js';
+import { T0, secondsAfter } from './db.fixtures.js';
+
+/**
+ * policy.decide as a table: campaign facts in, transitions and steps out. Four
+ * targets: canary c (wave 0), a (wave 1), b and d (wave 2).
+ */
+const request = (overrides: Parameters<typeof requestText>[0] = {}): CampaignRequest =>
+  parseCampaignRequest(requestText({ waves: '1,1,2', maxParallel: 2, minHealthy: '1s', healthyDeadline: '1m', ...overrides }));
+
+function facts(overrides: Partial<CampaignFacts> & { states?: Record<string, Partial<TargetFacts>> } = {}): CampaignFacts {
+  const base: TargetFacts[] = [
+    { server: 'c', wave: 0, state: 'pending', switched: false, failed: false, operationId: null },
+    { server: 'a', wave: 1, state: 'pending', switched: false, failed: false, operationId: null },
+    { server: 'b', wave: 2, state: 'pending', switched: false, failed: false, operationId: null },
+    { server: 'd', wave: 2, state: 'pending', switched: false, failed: false, operationId: null },
+  ];
+  const targets = base.map((t) => ({ ...t, ...overrides.states?.[t.server] }));
+  return {
+    state: 'running',
+    request: request(),
+    createdAt: T0,
+    waves: [0, 1, 2].map((index) => ({ index, state: 'pending' as const })),
+    targets,
+    inFlight: new Set(),
+    now: secondsAfter(T0, 10),
+    windowOpen: true,
+    ...overrides,
+  };
+}
+const staged = { state: 'staged' as const };
+const succeeded = { state: 'succeeded' as const, switched: true };
+const allStaged = { c: staged, a: staged, b: staged, d: staged };
+
+describe('policy.decide', () => {
+  it('pre-stages every target at start, max parallel at a time, and opens the canary wave', () => {
+    const d = decide(facts());
+    expect(d.start).toEqual([
+      { server: 'c', step: 'stage' },
+      { server: 'a', step: 'stage' },
+    ]);
+    expect(d.waves).toEqual([{ index: 0, state: 'running' }]);
+  });
+
+  it('opens no wave while the window is closed', () => {
+    const d = decide(facts({ windowOpen: false, states: allStaged }));
+    expect(d.waves).toEqual([]);
+    expect(d.start).toEqual([]);
+  });
+
+  it('switches only the servers of the running wave, max parallel at a time', () => {
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'succeeded' as const },
+      { index: 2, state: 'running' as const },
+    ];
+    const d = decide(facts({ waves, states: { c: succeeded, a: succeeded, b: staged, d: staged }, inFlight: new Set(['b']) }));
+    expect(d.start).toEqual([{ server: 'd', step: 'switch' }]);
+  });
+
+  it('waits for the canary wave before the next, and closes it once its server succeeded', () => {
+    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
+    expect(decide(facts({ waves, states: { ...allStaged, c: { state: 'verifying', switched: true } }, inFlight: new Set(['c']) })).waves).toEqual([]);
+    expect(decide(facts({ waves, states: { ...allStaged, c: succeeded } })).waves).toEqual([{ index: 0, state: 'succeeded' }]);
+  });
+
+  it('awaits promotion after the canary wave with --pause-after-canary', () => {
+    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
+    const d = decide(facts({ request: request({ pauseAfterCanary: true }), waves, states: { ...allStaged, c: succeeded } }));
+    expect(d.campaign).toEqual({ state: 'awaiting-promotion', reason: 'canary wave done: waiting for promote' });
+  });
+
+  it('rolls back a failed canary and only then fails the campaign, skipping the rest', () => {
+    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
+    const failedCanary = { state: 'failed' as const, switched: true, failed: true };
+    const first = decide(facts({ waves, states: { ...allStaged, c: failedCanary } }));
+    expect(first.start).toEqual([{ server: 'c', step: 'rollback' }]);
+    expect(first.campaign).toBeUndefined();
+    const after = decide(facts({ waves, states: { ...allStaged, c: { ...failedCanary, state: 'rolled-back' } } }));
+    expect(after.campaign).toEqual({ state: 'failed', reason: 'the canary failed' });
+    expect(after.skip).toEqual(['a', 'b', 'd']);
+    expect(after.waves).toEqual([
+      { index: 0, state: 'failed' },
+      { index: 1, state: 'skipped' },
+      { index: 2, state: 'skipped' },
+    ]);
+  });
+
+  it('leaves a failed server as it is with --no-auto-rollback', () => {
+    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
+    const d = decide(facts({ request: request({ noAutoRollback: true }), waves, states: { ...allStaged, c: { state: 'failed', switched: true, failed: true } } }));
+    expect(d.start).toEqual([]);
+    expect(d.campaign?.state).toBe('failed');
+  });
+
+  it('goes on past failures within --max-failures and halts beyond', () => {
+    const waves = [{ index: 0, state: 'succeeded' as const }, { index: 1, state: 'running' as const }, { index: 2, state: 'pending' as const }];
+    const failedA = { state: 'rolled-back' as const, switched: true, failed: true };
+    const within = decide(facts({ request: request({ maxFailures: '1' }), waves, states: { ...allStaged, c: succeeded, a: failedA } }));
+    expect(within.waves).toEqual([{ index: 1, state: 'failed' }]);
+    expect(within.campaign).toBeUndefined();
+    const beyond = decide(facts({ request: request({ maxFailures: '0' }), waves, states: { ...allStaged, c: succeeded, a: failedA } }));
+    expect(beyond.campaign).toEqual({ state: 'failed', reason: 'failed servers over --max-failures' });
+  });
+
+  it('fails the campaign past its progress deadline once nothing is in flight', () => {
+    const d = decide(facts({ request: request({ progressDeadline: '1m' }), now: secondsAfter(T0, 61), states: allStaged }));
+    expect(d.campaign).toEqual({ state: 'failed', reason: 'progress deadline passed' });
+  });
+
+  it('starts nothing new while paused but finishes what was cut short', () => {
+    const d = decide(facts({ state: 'paused', states: { c: { state: 'switching', switched: true }, a: { state: 'pending' } } }));
+    expect(d.start).toEqual([{ server: 'c', step: 'switch' }]);
+    expect(d.waves).toEqual([]);
+  });
+
+  it('on abort rolls back every switched server and skips the others, then ends aborted', () => {
+    const states = { c: succeeded, a: { state: 'verifying' as const, switched: true }, b: staged, d: { state: 'pending' as const } };
+    const d = decide(facts({ state: 'aborting', states }));
+    expect(d.start).toEqual([
+      { server: 'a', step: 'rollback' },
+      { server: 'c', step: 'rollback' },
+    ]);
+    expect(d.skip).toEqual(['b', 'd']);
+    const done = decide(facts({ state: 'aborting', states: { c: { state: 'rolled-back' }, a: { state: 'rolled-back' }, b: { state: 'skipped' }, d: { state: 'skipped' } } }));
+    expect(done.campaign?.state).toBe('aborted');
+  });
+
+  it('rolls every switched server of a finished campaign back, then ends rolled-back', () => {
+    const states = { c: succeeded, a: succeeded, b: { state: 'rolled-back' as const, switched: true, failed: true }, d: { state: 'skipped' as const } };
+    const d = decide(facts({ state: 'rolling-back', states }));
+    expect(d.start).toEqual([
+      { server: 'c', step: 'rollback' },
+      { server: 'a', step: 'rollback' },
+    ]);
+    const done = decide(facts({ state: 'rolling-back', states: { ...states, c: { state: 'rolled-back' }, a: { state: 'rolled-back' } } }));
+    expect(done.campaign).toEqual({ state: 'rolled-back', reason: 'every switched server returned to its prior release' });
+  });
+
+  it('counts a percent failure budget rounded down', () => {
+    expect(failureBudget({ percent: 10 }, 19)).toBe(1);
+    expect(failureBudget({ percent: 10 }, 9)).toBe(0);
+    expect(failureBudget({ count: 3 }, 2)).toBe(3);
+  });
+});
