@@ -146,13 +146,13 @@ export function renderEvent(event: CampaignEvent): string {
   return `${event.at} ${subject}: ${event.state}${event.reason ? ` (${event.reason})` : ''}`;
 }
 
-/** The current wave: the running one, else the last that started. */
+/** The current wave (the running one, else the last that started), numbered as everywhere else: wave 0 is the canary. */
 function currentWave(view: CampaignView): string {
   const running = view.waves.find((w) => w.startedAt !== null && w.finishedAt === null) ?? [...view.waves].reverse().find((w) => w.startedAt !== null);
-  return running ? `wave ${running.index + 1}/${view.waves.length}` : `0/${view.waves.length} waves`;
+  return running ? `wave ${running.index} of ${view.waves.length}` : `no wave started of ${view.waves.length}`;
 }
 
-/** The terminal's status line: `[########------] 12/40 · 10/40 succeeded, 2 failed · wave 2/4 · running · 3m12s`. */
+/** The terminal's status line: `[########------] 12/40 · 10/40 succeeded, 2 failed · wave 2 of 4 · running · 3m12s`. */
 export function renderProgressLine(view: CampaignView, now: Date, barWidth = 24): string {
   const counts = countTargets(view);
   const finished = finishedTargets(counts);
