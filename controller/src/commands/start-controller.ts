@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger, TlsMaterial } from '@wofleet/shared';
 import { connectAgent } from '../agents/client.js';
+import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings } from '../config/controller.js';
 import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
@@ -62,6 +64,16 @@ export async function startController(options: StartControllerOptions): Promise<
     const rollout = createRolloutHandlers(context, { publish: natsCampaignPublisher(nc, log), subscribe: natsSubscriber(nc) });
     const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
+    // Campaigns: driven here, one lease per campaign shared with any other controller.
+    const runner = startCampaignRunner({
+      db: database.db,
+      connectAgent: (target) => connectAgent(target, tls),
+      log,
+      clock,
+      publish: natsCampaignPublisher(nc, log),
+      holderId: `${tls.identity.name}:${process.pid}:${randomUUID()}`,
+    });
+    cleanups.push(() => runner.stop());
     log.info({ listen: settings.listen, port: server.port, controller: tls.identity.name, database: database.kind }, 'controller serving');
     return { port: server.port, context, database, nc, tls, stop: cleanup };
   } catch (err) {
