@@ -70,6 +70,19 @@ describe('servers', () => {
     expect(unknown.stderr.trim()).toBe("wofleet: error: unknown server 'ghost'");
   });
 
+  it('show --live of a server not enrolled yet shows the stored record and says why there is no live status (exit 1)', async () => {
+    const human = await fleet.wofleet(['servers', 'show', 'web-1', '--live']);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^name: +web-1$/m);
+    expect(human.stderr).toBe('wofleet: live status unavailable: agent web-1 at 10.0.0.1:7443 is not enrolled yet\n');
+    const json = await fleet.wofleet(['servers', 'show', 'web-1', '--live', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ server: { name: 'web-1' }, status: null, liveError: 'agent web-1 at 10.0.0.1:7443 is not enrolled yet' });
+    const unknown = await fleet.wofleet(['servers', 'show', 'ghost', '--live']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe("wofleet: error: unknown server 'ghost'");
+  });
+
   it('remove forgets the server and records who did it', async () => {
     const r = await fleet.wofleet(['servers', 'remove', 'web-2']);
 
