@@ -50,26 +50,28 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<void
     let view = await read(id);
     send({ event: undefined, view });
     let lastSent = JSON.stringify(view);
+    const interval = subscription ? pollMs.withEvents : pollMs.withoutEvents;
+    let nextPoll = Date.now() + interval;
     while (isActiveCampaignState(view.state) && !signal.aborted) {
-      const payloads = await inbox.take(subscription ? pollMs.withEvents : pollMs.withoutEvents, signal);
+      const payloads = await inbox.take(Math.max(0, nextPoll - Date.now()), signal);
       if (signal.aborted) return;
       const events = payloads.flatMap((payload) => {
         const parsed = parseCampaignEvent(payload);
         if (!parsed.ok) log.warn({ reason: parsed.reason }, 'ignored a malformed campaign event');
         return parsed.ok && parsed.event.campaignId === id ? [parsed.event] : [];
       });
-      if (events.length === 0) {
-        view = await read(id);
-        const text = JSON.stringify(view);
-        if (text !== lastSent) send({ event: undefined, view });
-        lastSent = text;
-        continue;
-      }
       for (const event of events) {
         view = await read(id);
         send({ event, view });
         lastSent = JSON.stringify(view);
       }
+      // Messages that were no event of this campaign wake the loop but do not count as a poll.
+      if (events.length > 0 || Date.now() < nextPoll) continue;
+      nextPoll = Date.now() + interval;
+      view = await read(id);
+      const text = JSON.stringify(view);
+      if (text !== lastSent) send({ event: undefined, view });
+      lastSent = text;
     }
   } finally {
     subscription?.close();
