@@ -3,9 +3,10 @@
  * heartbeats of a 1,000-server fleet costs the controller, and how fresh the rows are.
  *
  * Setup: a fresh Postgres database (WOFLEET_TEST_POSTGRES_URL or postgres@127.0.0.1:5432)
- * with 1,000 enrolled servers; a private nats-server; the controller's presence
- * (controller/dist, built by `pnpm build`, on plain node) in a child process of its own, so
- * its CPU and memory are read from /proc. Simulated agents publish the agent's heartbeat message on
+ * with 1,000 enrolled servers; a private nats-server; a fleet CA and operator
+ * credentials in a temp dir; the real controller, `wofleet controller serve`
+ * (controller/dist, built by `pnpm build`, on plain node: presence + ControllerService
+ * over gRPC/TLS), as a child process of its own, so its CPU and memory are read from /proc. Simulated agents publish the agent's heartbeat message on
  * `wofleet.agent.<serverId>.heartbeat`, 100 agents per NATS connection, every period
  * (default 10 s) at a random phase each, for the run (default 120 s). Loopback only.
  *
@@ -16,24 +17,30 @@
  *    publish). This is when the write was visible to a reader: an upper bound, too high
  *    by at most one poll interval plus the poll query. The controller's own stamp
  *    (last_seen_at - at, receive time) is shown as the lower bound.
- *  - list latency: `listServers(db)` + JSON.stringify of the 1,000 rows, called directly
- *    (the `wofleet servers list --json` CLI does not exist yet, so no process start, gRPC
- *    or TLS is included): once a second during the run, then --list-calls sequential
- *    calls after it.
+ *  - list latency: ListServers over gRPC + TLS with operator credentials (the CLI's own
+ *    client, one channel kept open) + JSON.stringify of the 1,000 servers: once a second
+ *    during the run, then --list-calls sequential calls after it. This is the target.
+ *  - CLI wall time: `wofleet servers list --json` as a process, --cli-runs times after the
+ *    run (node start, module loading, TLS handshake, call, print): what an operator waits.
  *
  * Targets (issue 5): lag p99 <= 1 s, list p99 <= 100 ms, controller RSS <= 300 MB.
  * Exit 1 when one is missed. Flags: --json, --agents N, --seconds N, --period N,
- * --agents-per-connection N, --poll-ms N, --list-calls N, --controller-node-options '<flags>'.
+ * --agents-per-connection N, --poll-ms N, --list-calls N, --cli-runs N, --controller-node-options '<flags>'.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@wofleet/shared';
 import type { Heartbeat } from '../../agent/src/daemon/nats/heartbeat.js';
 import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
+import { CONTROLLER_CLI, runNodeCli } from '../support/fleet.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { findFreePort } from '../support/net.js';
 import { flagValue, formatTable, mib, numberFlag, progress, type Cell } from './report.js';
 
 const AGENTS = Math.floor(numberFlag('--agents', 1000));
@@ -42,6 +49,7 @@ const PERIOD_S = numberFlag('--period', 10);
 const AGENTS_PER_CONNECTION = Math.floor(numberFlag('--agents-per-connection', 100));
 const POLL_MS = numberFlag('--poll-ms', 50);
 const LIST_CALLS = Math.floor(numberFlag('--list-calls', 200));
+const CLI_RUNS = Math.floor(numberFlag('--cli-runs', 20));
 const TARGETS = { lagP99Ms: 1000, listP99Ms: 100, rssBytes: 300 * 1024 * 1024 } as const;
 /** Extra node flags for the controller child only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'. */
 const CONTROLLER_NODE_OPTIONS = flagValue('--controller-node-options')?.split(' ').filter(Boolean) ?? [];
@@ -53,48 +61,27 @@ const serverName = (i: number) => `bench-${String(i).padStart(4, '0')}`;
 // ---------------------------------------------------------------- the controller child
 
 /**
- * The child runs presence as the controller does, from controller/dist, on plain node
- * (tsx would add ~80 MiB of its own to the RSS measured), with its own database pool
- * and NATS connection. It prints "ready" once presence is listening; SIGTERM stops it.
+ * `wofleet controller serve` from controller/dist on plain node (tsx would add ~80 MiB
+ * of its own to the RSS measured); ready once it logs "controller serving".
  */
-const CHILD_SCRIPT = `
-const [{ openDatabase }, { startPresence }, { createLogger }, { connect }] = await Promise.all(
-  ${JSON.stringify([
-    new URL('../../controller/dist/db/index.js', import.meta.url).href,
-    new URL('../../controller/dist/presence/index.js', import.meta.url).href,
-    import.meta.resolve('@wofleet/shared'),
-    import.meta.resolve('nats'),
-  ])}.map((url) => import(url)),
-);
-const log = createLogger('wofleet-controller', 'warn');
-const handle = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: '/nonexistent', log });
-const nc = await connect({ servers: process.env.NATS_URL, name: 'wofleet-controller' });
-const presence = await startPresence({ db: handle.db, nc, log, heartbeatSeconds: Number(process.env.HEARTBEAT_SECONDS) });
-process.stdout.write('ready\\n');
-process.once('SIGTERM', async () => {
-  await presence.stop();
-  await nc.drain();
-  await handle.close();
-  process.exit(0);
-});
-`;
-
 interface Controller {
   child: ChildProcess;
   stderr: string[];
   exited: Promise<void>;
 }
 
-async function spawnController(env: Record<string, string>): Promise<Controller> {
-  const child = spawn(process.execPath, [...CONTROLLER_NODE_OPTIONS, '--input-type=module', '--eval', CHILD_SCRIPT], {
-    env: { ...process.env, ...env },
+async function spawnController(args: readonly string[], env: Record<string, string>): Promise<Controller> {
+  const child = spawn(process.execPath, [...CONTROLLER_NODE_OPTIONS, CONTROLLER_CLI, 'controller', 'serve', ...args], {
+    env: { ...process.env, WOFLEET_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      stderr.push(line);
+      if (line.includes('"controller serving"')) resolve();
+    });
     child.once('exit', (code) => reject(new Error(`controller exited (${code}) before ready:\n${stderr.join('\n')}`)));
   });
   await ready;
@@ -189,6 +176,10 @@ function startFleet(connections: NatsConnection[], sent: Map<string, number[]>):
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const { openDatabase, migrate, insertServer, markServerEnrolled, listServers } = await import('../../controller/dist/db/index.js');
+  const { initFleetCa } = await import('../../controller/dist/ca/init.js');
+  const { issueOperatorCredentials } = await import('../../controller/dist/ca/operator.js');
+  const { connectController } = await import('../../controller/dist/grpc/client.js');
+  const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-bench-presence-'));
   let nats: NatsServer | undefined;
   let scratch: ScratchPostgres | undefined;
   let controller: Controller | undefined;
@@ -212,10 +203,26 @@ async function main(): Promise<void> {
       );
     }
 
-    progress('starting the controller (presence) as a child process');
-    controller = await spawnController({ DATABASE_URL: scratch.url, NATS_URL: nats.url, HEARTBEAT_SECONDS: String(PERIOD_S) });
+    progress('fleet CA, operator credentials; starting `wofleet controller serve` as a child process');
+    const dataDir = path.join(root, 'controller');
+    const operatorDir = path.join(root, 'alice');
+    await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
+    await issueOperatorCredentials({ dataDir, name: 'alice', outDir: operatorDir, validDays: 1, force: false });
+    const address = `127.0.0.1:${await findFreePort()}`;
+    const serveArgs = ['--data-dir', dataDir, '--listen', address, '--nats', nats.url, '--heartbeat-seconds', String(PERIOD_S)];
+    controller = await spawnController(serveArgs, { DATABASE_URL: scratch.url });
     const pid = controller.child.pid as number;
     const readyMem = memory(pid);
+    const operator = { controller: address, caFile: `${operatorDir}/ca.pem`, certFile: `${operatorDir}/alice.pem`, keyFile: `${operatorDir}/alice.key` };
+    const api = await connectController(operator);
+    /** ListServers over gRPC + TLS and the JSON the CLI would print; returns ms. */
+    const timedList = async () => {
+      const started = performance.now();
+      const answer = await api.listServers({ labels: {} });
+      JSON.stringify(answer.servers, null, 2);
+      if (answer.servers.length !== AGENTS) throw new Error(`ListServers returned ${answer.servers.length} servers, expected ${AGENTS}`);
+      return performance.now() - started;
+    };
 
     for (let c = 0; c < Math.ceil(AGENTS / AGENTS_PER_CONNECTION); c++) connections.push(await connect({ servers: nats.url, name: `sim-agents-${c}` }));
     const sent = new Map<string, number[]>(Array.from({ length: AGENTS }, (_, i) => [serverName(i), []]));
@@ -265,9 +272,7 @@ async function main(): Promise<void> {
         nextMem += 1000;
       }
       if (Date.now() >= nextList) {
-        const started = performance.now();
-        JSON.stringify(await listServers(db));
-        listUnderLoad.push(performance.now() - started);
+        listUnderLoad.push(await timedList());
         nextList += 1000;
       }
       if (Date.now() >= nextProgress) {
@@ -286,14 +291,20 @@ async function main(): Promise<void> {
     const loadAtEnd = loadAverage();
     rssMax = Math.max(rssMax, endMem.rssBytes);
 
-    progress(`${LIST_CALLS} listServers calls after the run`);
+    progress(`${LIST_CALLS} ListServers calls over gRPC after the run`);
     const listIdle: number[] = [];
-    for (let i = 0; i < LIST_CALLS; i++) {
+    for (let i = 0; i < LIST_CALLS; i++) listIdle.push(await timedList());
+    api.close();
+    progress(`${CLI_RUNS} runs of \`wofleet servers list --json\``);
+    const cliWall: number[] = [];
+    const cliEnv = { WOFLEET_CONTROLLER: operator.controller, WOFLEET_CA: operator.caFile, WOFLEET_CERT: operator.certFile, WOFLEET_KEY: operator.keyFile };
+    for (let i = 0; i < CLI_RUNS; i++) {
       const started = performance.now();
-      const rows = await listServers(db);
-      JSON.stringify(rows);
-      listIdle.push(performance.now() - started);
-      if (rows.length !== AGENTS) throw new Error(`listServers returned ${rows.length} rows, expected ${AGENTS}`);
+      const r = await runNodeCli(CONTROLLER_CLI, ['servers', 'list', '--json'], cliEnv);
+      cliWall.push(performance.now() - started);
+      if (r.code !== 0) throw new Error(`wofleet servers list --json exited ${r.code}: ${r.stderr}`);
+      const listed = (JSON.parse(r.stdout) as unknown[]).length;
+      if (listed !== AGENTS) throw new Error(`wofleet servers list --json printed ${listed} servers, expected ${AGENTS}`);
     }
     const statuses = new Map<string, number>();
     for (const row of await listServers(db)) statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
@@ -305,6 +316,7 @@ async function main(): Promise<void> {
     const lagStamp = stats(stampedLag);
     const listLoad = stats(listUnderLoad);
     const listAfter = stats(listIdle);
+    const cli = stats(cliWall);
     const listP99 = Math.max(listLoad.p99, listAfter.p99);
     const ok = {
       lag: lag.p99 <= TARGETS.lagP99Ms && observedLag.length > 0,
@@ -320,7 +332,7 @@ async function main(): Promise<void> {
         pollMs: POLL_MS,
         cpus: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
         loadAverage1m: { start: loadAtStart, end: loadAtEnd },
-        list: 'listServers(db) + JSON.stringify, called directly: the `wofleet servers list` CLI does not exist yet',
+        list: 'ListServers over gRPC + TLS (one open channel) + JSON.stringify; CLI = `wofleet servers list --json` process wall time',
       },
       heartbeats: { sent: beatsSent, seenInRows: observedLag.length, unmatched, finalStatus: Object.fromEntries(statuses) },
       controller: {
@@ -334,6 +346,7 @@ async function main(): Promise<void> {
       },
       lagMs: { visibleInRow: lag, controllerStamp: lagStamp },
       listServersMs: { duringRun: listLoad, afterRun: listAfter },
+      cliServersListWallMs: cli,
       targets: { lagP99Ms: TARGETS.lagP99Ms, listP99Ms: TARGETS.listP99Ms, rssBytes: TARGETS.rssBytes },
       ok,
     };
@@ -349,15 +362,19 @@ async function main(): Promise<void> {
         ['controller RSS ready / max / HWM', `${mib(readyMem.rssBytes)} / ${mib(rssMax)} / ${mib(endMem.hwmBytes)}`, '<= 300 MiB', verdict(ok.rss)],
         ['lag visible in row p50 / p99 / max', `${lag.p50} / ${lag.p99} / ${lag.max} ms`, '<= 1000 ms', verdict(ok.lag)],
         ['lag controller stamp p50 / p99 / max', `${lagStamp.p50} / ${lagStamp.p99} / ${lagStamp.max} ms`, '', ''],
-        ['listServers during run p50 / p99 / max', `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`, '<= 100 ms', verdict(listLoad.p99 <= TARGETS.listP99Ms)],
-        ['listServers after run p50 / p99 / max', `${listAfter.p50} / ${listAfter.p99} / ${listAfter.max} ms (${listAfter.count})`, '<= 100 ms', verdict(listAfter.p99 <= TARGETS.listP99Ms)],
+        ['ListServers gRPC during run p50 / p99 / max', `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`, '<= 100 ms', verdict(listLoad.p99 <= TARGETS.listP99Ms)],
+        ['ListServers gRPC after run p50 / p99 / max', `${listAfter.p50} / ${listAfter.p99} / ${listAfter.max} ms (${listAfter.count})`, '<= 100 ms', verdict(listAfter.p99 <= TARGETS.listP99Ms)],
+        ['`wofleet servers list --json` wall p50 / p99 / max', `${cli.p50} / ${cli.p99} / ${cli.max} ms (${cli.count})`, '', ''],
         ['controller warnings/errors logged', warnings, '', ''],
       ];
       process.stdout.write(
         `\npresence: ${AGENTS} agents x ${PERIOD_S} s heartbeats for ${RUN_MS / 1000} s; ${result.setup.cpus} CPUs, load average ${loadAtStart} -> ${loadAtEnd}\n\n`,
       );
       process.stdout.write(`${formatTable(['measure', 'value', 'target', ''], rows)}\n\n`);
-      process.stdout.write('lag = (row seen by a 50 ms poll) - (beat `at`); list = listServers() called directly (no CLI yet).\n');
+      process.stdout.write(
+        'lag = (row seen by a 50 ms poll) - (beat `at`); ListServers = gRPC + TLS to the running controller on an open channel;\n' +
+          'CLI wall = a whole `wofleet servers list --json` process (node start, TLS handshake, call, print).\n',
+      );
     }
     process.exitCode = ok.lag && ok.list && ok.rss ? 0 : 1;
   } finally {
@@ -370,6 +387,7 @@ async function main(): Promise<void> {
     }
     await nats?.dispose();
     await scratch?.drop();
+    await rm(root, { recursive: true, force: true });
   }
 }
 
