@@ -199,7 +199,8 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
   const address = `127.0.0.1:${port}`;
   const tls = path.join(root, 'tls');
   const base: AgentConfigInput = setup.stack
-    ? { ...setup.stack.agentConfig, sharedRoot: path.join(root, 'shared'), stateDir: path.join(root, 'state') }
+    ? // The shared core must live under the sites root: PHP-FPM's open_basedir allows only that (DESIGN §4).
+      { ...setup.stack.agentConfig, sharedRoot: path.join(setup.stack.sitesRoot, `shared-${name}`), stateDir: path.join(root, 'state') }
     : { sharedRoot: path.join(root, 'shared'), sitesRoot: path.join(root, 'www'), stateDir: path.join(root, 'state') };
   const host: AgentHost = { root, agentConfig: base, env: setup.stack?.env ?? {} };
   await writeAgentConfig(host, {

@@ -1,0 +1,352 @@
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger, type TlsMaterial } from '@wofleet/shared';
+import { connectAgent, type AgentApi, type AgentTarget } from '../controller/src/agents/client.js';
+import { readControllerTls } from '../controller/src/ca/files.js';
+import {
+  actOnCampaign,
+  getCampaign,
+  parseCampaignRequest,
+  startCampaign,
+  startCampaignRunner,
+  type CampaignEvent,
+  type CampaignRequestText,
+  type CampaignRunner,
+  type CampaignView,
+} from '../controller/src/campaigns/index.js';
+import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../controller/src/db/index.js';
+import { createScratchDatabase, type ScratchPostgres } from '../controller/test/db.fixtures.js';
+import { WP655 } from './support/agent.js';
+import { startFleet, type Fleet } from './support/fleet.js';
+import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
+import { startStack, type Stack } from './support/stack.js';
+
+/**
+ * Issue 6, the campaign engine end to end: the runner in this process on a fresh
+ * Postgres database, four real `wofleet-agent serve` daemons (web-1, the canary, to
+ * web-4) with two real sites each on one private nginx + PHP-FPM + MariaDB stack, a
+ * private nats-server for the campaign events. The fleet's controller process enrolls
+ * the agents and marks them online, then is stopped: the runners here are the only
+ * ones driving campaigns. Scenarios run in order on the same servers; each leaves
+ * every server back on 6.4.5 (a campaign `rollback` where it switched any).
+ */
+const NAMES = ['web-1', 'web-2', 'web-3', 'web-4'];
+const POLL_MS = 200;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Calls {
+  servers: Set<string>;
+}
+
+describe('rollout campaign engine with real agents, Postgres and NATS', () => {
+  let stack: Stack;
+  let scratch: ScratchPostgres;
+  let fleet: Fleet;
+  let database: OpenDatabase;
+  let tls: TlsMaterial;
+  let nc: NatsConnection;
+  const events: CampaignEvent[] = [];
+  const probes = new Map<string, AgentApi>();
+  let offsetMs = 0;
+  const clock = { now: () => new Date(Date.now() + offsetMs) };
+  const ctx = () => ({ db: database.db, clock });
+
+  const request = (overrides: Partial<CampaignRequestText> = {}) =>
+    parseCampaignRequest({
+      release: '6.5.5',
+      servers: [],
+      labels: {},
+      canary: '',
+      waves: '1,1,50%',
+      maxParallel: 2,
+      maxFailures: '0',
+      minHealthy: '1s',
+      healthyDeadline: '30s',
+      progressDeadline: '10m',
+      pauseAfterCanary: false,
+      window: '',
+      noAutoRollback: false,
+      ...overrides,
+    });
+
+  function runner(holderId: string, calls?: Calls): CampaignRunner {
+    return startCampaignRunner({
+      db: database.db,
+      connectAgent: (target: AgentTarget) => {
+        calls?.servers.add(target.server);
+        return connectAgent(target, tls);
+      },
+      log: silentLogger(),
+      clock,
+      publish: (event) => nc.publish(`wofleet.campaign.${event.campaignId}.event`, JSON.stringify(event)),
+      holderId,
+      pollMs: POLL_MS,
+      leaseMs: 3_000,
+    });
+  }
+
+  async function waitFor(id: string, what: string, check: (view: CampaignView) => boolean, timeoutMs = 120_000): Promise<CampaignView> {
+    let view = await getCampaign(ctx(), id);
+    for (const deadline = Date.now() + timeoutMs; !check(view); view = await getCampaign(ctx(), id)) {
+      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms: ${summary(view)}`);
+      await sleep(100);
+    }
+    return view;
+  }
+  const summary = (view: CampaignView) =>
+    `${view.state} (${view.reason}); waves ${view.waves.map((w) => w.state).join(',')}; ${view.targets.map((t) => `${t.server}=${t.state}${t.reason ? ` [${t.reason}]` : ''}`).join(' ')}`;
+  const targetState = (view: CampaignView, server: string) => view.targets.find((t) => t.server === server)?.state;
+  const statesOf = (view: CampaignView) => Object.fromEntries(view.targets.map((t) => [t.server, t.state]));
+
+  /** The release each server's `current` link points at, asked over gRPC. */
+  async function versions(): Promise<Record<string, string | undefined>> {
+    const out: Record<string, string | undefined> = {};
+    for (const name of NAMES) out[name] = (await probes.get(name)!.getStatus()).current?.version;
+    return out;
+  }
+  /** The operations of a campaign an agent has journaled (agent/src/operations/journal.ts: `<id>.json`). */
+  function journaled(server: string, campaignId: string): string[] {
+    const dir = path.join(fleet.agent(server).host.agentConfig.stateDir as string, 'operations');
+    return readdirSync(dir)
+      .filter((f) => f.startsWith(`c${campaignId}-`) && f.endsWith('.json'))
+      .map((f) => f.slice(`c${campaignId}-${server}-`.length, -'.json'.length))
+      .sort();
+  }
+  async function servedVersions(server: string): Promise<Array<string | undefined>> {
+    return Promise.all(fleet.agent(server).sites.map(async (d) => generatorVersion((await stack.request(d, '/')).body)));
+  }
+  const all = (version: string) => Object.fromEntries(NAMES.map((n) => [n, version]));
+
+  /** Returns every server the campaign switched to 6.4.5 (`rollout rollback`). */
+  async function rollBack(id: string): Promise<CampaignView> {
+    await actOnCampaign(ctx(), id, 'rollback', 'operator:test');
+    const view = await waitFor(id, 'rollback', (v) => v.state === 'rolled-back');
+    expect(await versions()).toEqual(all('6.4.5'));
+    return view;
+  }
+
+  /** Breaks one site of a server (its wp-config.php moved aside) until the returned function puts it back. */
+  function breakSite(server: string): () => void {
+    const domain = fleet.agent(server).sites[0]!;
+    const config = path.join(stack.sitesRoot, domain, 'wp-config.php');
+    renameSync(config, `${config}.away`);
+    return () => renameSync(`${config}.away`, config);
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+    scratch = await createScratchDatabase();
+    fleet = await startFleet({ agents: NAMES, heartbeatSeconds: 1, databaseUrl: scratch.url, stack, sitesPerAgent: 2, canaries: ['web-1'] });
+    database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 8 });
+    for (const deadline = Date.now() + 20_000; ; await sleep(200)) {
+      const servers = await listServers(database.db);
+      if (servers.length === NAMES.length && servers.every((s) => s.status === 'online')) break;
+      if (Date.now() > deadline) throw new Error(`servers not online: ${JSON.stringify(servers.map((s) => [s.name, s.status]))}`);
+    }
+    // From here on the runners of this test are the only controllers.
+    await fleet.controller.stop();
+    tls = await readControllerTls(fleet.dataDir);
+    for (const agent of fleet.agents) probes.set(agent.name, connectAgent({ server: agent.name, address: agent.address }, tls));
+
+    const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0]!;
+    await insertRelease(database.db, { version: '6.5.5', url: pathToFileURL(WP655).href, digest: { algorithm: 'sha256', hex: sha256 }, dbVersion: 57155 });
+    const broken = repackRelease(WP655, (dir) => {
+      injectFatal(dir);
+      const version = path.join(dir, 'wp-includes/version.php');
+      writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
+    });
+    await insertRelease(database.db, { version: '6.6.1', url: pathToFileURL(broken.file).href, digest: { algorithm: 'sha256', hex: broken.sha256 }, dbVersion: 57155 });
+
+    nc = await connect({ servers: fleet.nats.url });
+    const sub = nc.subscribe('wofleet.campaign.*.event');
+    void (async () => {
+      for await (const m of sub) events.push(m.json<CampaignEvent>());
+    })();
+    expect(await versions()).toEqual(all('6.4.5'));
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const probe of probes.values()) probe.close();
+    await nc?.drain();
+    await database?.close();
+    await fleet?.destroy();
+    await stack?.stop();
+    await scratch?.drop();
+  }, 120_000);
+
+  it('a broken release fails on the canary: canary back on 6.4.5, nothing beyond it touched', async () => {
+    const run = runner('ctl-a');
+    try {
+      const { id } = await startCampaign(ctx(), request({ release: '6.6.1' }), 'operator:test');
+      const view = await waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+      expect(view.reason).toBe('the canary failed');
+      expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
+      expect(view.waves.map((w) => w.state)).toEqual(['failed', 'skipped', 'skipped']);
+      expect(await versions()).toEqual(all('6.4.5'));
+      expect(await servedVersions('web-1')).toEqual(['6.4.5', '6.4.5']);
+      expect(journaled('web-1', id)).toEqual(['activate', 'stage']);
+      for (const server of ['web-2', 'web-3', 'web-4']) expect(journaled(server, id)).toEqual(['stage']);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('a closed window holds every wave until it opens; one of two runners drives the whole campaign', async () => {
+    const callsA: Calls = { servers: new Set() };
+    const callsB: Calls = { servers: new Set() };
+    const now = clock.now();
+    const opens = new Date(now.getTime() + 2 * 3_600_000);
+    const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const window = `Mon-Sun ${hhmm(opens)}-${hhmm(new Date(opens.getTime() + 3_600_000))} UTC`;
+    const runA = runner('ctl-a', callsA);
+    const runB = runner('ctl-b', callsB);
+    try {
+      const { id } = await startCampaign(ctx(), request({ window, progressDeadline: '1d' }), 'operator:test');
+      await waitFor(id, 'every server staged', (v) => v.targets.every((t) => t.state === 'staged'));
+      await sleep(2_000);
+      const held = await getCampaign(ctx(), id);
+      expect(held.waves.map((w) => w.state)).toEqual(['pending', 'pending', 'pending']);
+      for (const server of NAMES) expect(journaled(server, id)).toEqual(['stage']);
+
+      offsetMs += opens.getTime() - now.getTime() + 60_000;
+      const view = await waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+      expect(statesOf(view)).toEqual(all('succeeded'));
+      expect(view.targets.map((t) => t.fromVersion)).toEqual(['6.4.5', '6.4.5', '6.4.5', '6.4.5']);
+      expect(await versions()).toEqual(all('6.5.5'));
+      for (const server of NAMES) {
+        expect(await servedVersions(server)).toEqual(['6.5.5', '6.5.5']);
+        expect(journaled(server, id)).toEqual(['activate', 'stage']);
+      }
+      // Exactly one runner ever opened a connection to an agent.
+      expect([callsA.servers.size, callsB.servers.size].sort()).toEqual([0, NAMES.length]);
+
+      const mine = events.filter((e) => e.campaignId === id);
+      expect(mine.filter((e) => e.scope === 'campaign').map((e) => e.state)).toEqual(['succeeded']);
+      for (const server of NAMES) {
+        expect(mine.filter((e) => e.server === server).map((e) => e.state)).toEqual(['staging', 'staged', 'switching', 'verifying', 'succeeded']);
+      }
+      expect(mine.filter((e) => e.scope === 'wave').map((e) => `${e.wave}:${e.state}`)).toEqual([
+        '0:running',
+        '0:succeeded',
+        '1:running',
+        '1:succeeded',
+        '2:running',
+        '2:succeeded',
+      ]);
+
+      const back = await rollBack(id);
+      expect(statesOf(back)).toEqual(all('rolled-back'));
+      for (const server of NAMES) {
+        expect(await servedVersions(server)).toEqual(['6.4.5', '6.4.5']);
+        expect(journaled(server, id)).toEqual(['activate', 'revert', 'stage']);
+      }
+    } finally {
+      await Promise.all([runA.stop(), runB.stop()]);
+    }
+  });
+
+  it('pauses after the canary until promoted; pause lets in-flight servers finish and starts no new one until resumed', async () => {
+    const run = runner('ctl-a');
+    try {
+      const { id } = await startCampaign(ctx(), request({ pauseAfterCanary: true }), 'operator:test');
+      const waiting = await waitFor(id, 'awaiting promotion', (v) => v.state === 'awaiting-promotion');
+      expect(targetState(waiting, 'web-1')).toBe('succeeded');
+      await sleep(1_500);
+      const stillWaiting = await getCampaign(ctx(), id);
+      expect(stillWaiting.state).toBe('awaiting-promotion');
+      for (const server of ['web-2', 'web-3', 'web-4']) expect(journaled(server, id)).toEqual(['stage']);
+      expect(await versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+
+      await actOnCampaign(ctx(), id, 'promote', 'operator:test');
+      await waitFor(id, 'web-2 switching', (v) => targetState(v, 'web-2') === 'switching' || targetState(v, 'web-2') === 'verifying');
+      await actOnCampaign(ctx(), id, 'pause', 'operator:test');
+      await waitFor(id, 'web-2 done while paused', (v) => targetState(v, 'web-2') === 'succeeded');
+      await sleep(1_500);
+      const paused = await getCampaign(ctx(), id);
+      expect(paused.state).toBe('paused');
+      expect(paused.waves[2]?.state).toBe('pending');
+      expect([targetState(paused, 'web-3'), targetState(paused, 'web-4')]).toEqual(['staged', 'staged']);
+
+      await actOnCampaign(ctx(), id, 'resume', 'operator:test');
+      const done = await waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+      expect(statesOf(done)).toEqual(all('succeeded'));
+      expect(await versions()).toEqual(all('6.5.5'));
+      await rollBack(id);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('abort rolls back every server the campaign switched and skips the others', async () => {
+    const run = runner('ctl-a');
+    try {
+      const { id } = await startCampaign(ctx(), request({ minHealthy: '3s' }), 'operator:test');
+      await waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+      await actOnCampaign(ctx(), id, 'abort', 'operator:test');
+      const view = await waitFor(id, 'campaign aborted', (v) => v.state === 'aborted');
+      expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
+      expect(await versions()).toEqual(all('6.4.5'));
+      expect(journaled('web-2', id)).toEqual(['activate', 'rollback', 'stage']);
+      for (const server of ['web-3', 'web-4']) expect(journaled(server, id)).toEqual(['stage']);
+      expect(await actOnCampaign(ctx(), id, 'rollback', 'operator:test').then(() => waitFor(id, 'nothing left to roll back', (v) => v.state === 'rolled-back'))).toMatchObject({
+        state: 'rolled-back',
+      });
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('a failure within --max-failures is rolled back and the campaign goes on', async () => {
+    const run = runner('ctl-a');
+    let repair: (() => void) | undefined;
+    try {
+      const { id } = await startCampaign(ctx(), request({ maxFailures: '1', minHealthy: '3s', healthyDeadline: '8s' }), 'operator:test');
+      await waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+      repair = breakSite('web-2');
+      await waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
+      repair();
+      repair = undefined;
+      const view = await waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+      expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'succeeded', 'web-4': 'succeeded' });
+      expect(view.targets.find((t) => t.server === 'web-2')?.reason).toContain('not healthy for the min healthy time');
+      expect(view.waves.map((w) => w.state)).toEqual(['succeeded', 'failed', 'succeeded']);
+      expect(await versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.5.5', 'web-4': '6.5.5' });
+      expect(await servedVersions('web-2')).toEqual(['6.4.5', '6.4.5']);
+      await rollBack(id);
+    } finally {
+      repair?.();
+      await run.stop();
+    }
+  });
+
+  it('a failure over --max-failures halts the campaign: the failed server rolled back, the rest never switched', async () => {
+    const run = runner('ctl-a');
+    let repair: (() => void) | undefined;
+    try {
+      const { id } = await startCampaign(ctx(), request({ maxFailures: '0', minHealthy: '3s', healthyDeadline: '8s' }), 'operator:test');
+      await waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+      repair = breakSite('web-2');
+      await waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
+      repair();
+      repair = undefined;
+      const view = await waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+      expect(view.reason).toBe('failed servers over --max-failures');
+      expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
+      expect(await versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+      for (const server of ['web-3', 'web-4']) expect(journaled(server, id)).toEqual(['stage']);
+      await rollBack(id);
+    } finally {
+      repair?.();
+      await run.stop();
+    }
+  });
+});
+
+function writeFileSyncReplacing(file: string, from: string, to: string): void {
+  const source = readFileSync(file, 'utf8');
+  if (!source.includes(from)) throw new Error(`${file} does not contain ${from}`);
+  writeFileSync(file, source.replace(from, to));
+}
