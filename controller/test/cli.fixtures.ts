@@ -92,6 +92,8 @@ export interface TestFleetOptions {
    * tests about something else).
    */
   pki?: 'cli' | 'in-process';
+  /** Whether the controller drives campaigns (default true); off, campaigns stay where the test puts them. */
+  runCampaigns?: boolean;
 }
 
 export async function createTestFleet(options: TestFleetOptions = {}): Promise<TestFleet> {
@@ -109,6 +111,7 @@ export async function createTestFleet(options: TestFleetOptions = {}): Promise<T
       settings: { dataDir, listen: '127.0.0.1:0', databaseUrl: scratch.url, nats: { servers: [nats.url] }, heartbeatSeconds: 10 },
       log: silentLogger(),
       clock,
+      runCampaigns: options.runCampaigns,
     });
   } catch (err) {
     await nats.dispose();

@@ -20,7 +20,7 @@ const ACTION_HELP: Record<CampaignAction, string> = {
   resume: 'continue a paused campaign',
   promote: 'continue after the canary wave of a --pause-after-canary campaign',
   abort: 'stop the campaign and return every server it touched to its prior release',
-  rollback: 'return every server of a succeeded campaign to its prior release',
+  rollback: 'return every server of a finished campaign (succeeded, failed or aborted) to its prior release',
 };
 
 interface RequestFlags {

@@ -19,6 +19,8 @@ export interface StartControllerOptions {
   settings: ControllerSettings;
   log: Logger;
   clock?: Clock;
+  /** Drive campaigns (default true). Tests of the operator surface turn it off and move campaigns themselves. */
+  runCampaigns?: boolean;
 }
 
 export interface RunningController {
@@ -65,15 +67,17 @@ export async function startController(options: StartControllerOptions): Promise<
     const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
     // Campaigns: driven here, one lease per campaign shared with any other controller.
-    const runner = startCampaignRunner({
-      db: database.db,
-      connectAgent: (target) => connectAgent(target, tls),
-      log,
-      clock,
-      publish: natsCampaignPublisher(nc, log),
-      holderId: `${tls.identity.name}:${process.pid}:${randomUUID()}`,
-    });
-    cleanups.push(() => runner.stop());
+    if (options.runCampaigns !== false) {
+      const runner = startCampaignRunner({
+        db: database.db,
+        connectAgent: (target) => connectAgent(target, tls),
+        log,
+        clock,
+        publish: natsCampaignPublisher(nc, log),
+        holderId: `${tls.identity.name}:${process.pid}:${randomUUID()}`,
+      });
+      cleanups.push(() => runner.stop());
+    }
     log.info({ listen: settings.listen, port: server.port, controller: tls.identity.name, database: database.kind }, 'controller serving');
     return { port: server.port, context, database, nc, tls, stop: cleanup };
   } catch (err) {
