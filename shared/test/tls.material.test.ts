@@ -28,6 +28,15 @@ describe('loadTlsMaterial', () => {
     expect(material.identity.notAfter.getTime()).toBeGreaterThan(Date.now());
   });
 
+  it('reads the validity dates to the second, on both sides of 2050 (UTCTime and GeneralizedTime)', async () => {
+    const notBefore = new Date(Math.floor(daysFromNow(-1).getTime() / 1000) * 1000);
+    const files = await agentFiles({ notBefore, validDays: 9000 });
+    const material = await loadTlsMaterial(files);
+    expect(material.identity.notBefore.toISOString()).toBe(notBefore.toISOString());
+    expect(material.identity.notAfter.toISOString()).toBe(new Date(notBefore.getTime() + 9000 * 86_400_000).toISOString());
+    expect(material.identity.notAfter.getUTCFullYear()).toBeGreaterThan(2050);
+  });
+
   it('is a usage error (exit 2): the files are the operator\'s to fix', async () => {
     const error = await loadTlsMaterial({ caFile: '/nonexistent/ca.pem', certFile: '/x', keyFile: '/y' }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TlsError);

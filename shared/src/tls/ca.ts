@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
-import { generateKey } from './keys.js';
+import { generateKey, webCrypto } from './keys.js';
 import { validityPeriod } from './validity.js';
-import { webCrypto, x509 } from './x509.js';
+import { loadX509 } from './x509-loader.js';
 
 /** The fleet CA: its certificate goes to every agent and controller, its key stays on the controller. */
 export interface FleetCa {
@@ -20,6 +20,7 @@ export async function createFleetCa(options: CreateFleetCaOptions): Promise<Flee
   const commonName = options.commonName.trim();
   if (!commonName) throw new UsageError('the fleet CA needs a common name');
   const { notBefore, notAfter } = validityPeriod(options);
+  const x509 = await loadX509();
   const { keys, keyPem } = await generateKey();
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {

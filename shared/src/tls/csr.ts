@@ -1,6 +1,6 @@
-import { generateKey } from './keys.js';
+import { generateKey, webCrypto } from './keys.js';
 import { subjectAltNameExtension, subjectName, type SubjectNames } from './names.js';
-import { webCrypto, x509 } from './x509.js';
+import { loadX509 } from './x509-loader.js';
 
 export interface CsrAndKey {
   csrPem: string;
@@ -13,7 +13,8 @@ export interface CsrAndKey {
  * the issuer decides what the certificate says (`issueFromCsr`).
  */
 export async function createCsr(names: SubjectNames): Promise<CsrAndKey> {
-  const san = subjectAltNameExtension(names);
+  const x509 = await loadX509();
+  const san = subjectAltNameExtension(x509, names);
   const { keys, keyPem } = await generateKey();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create(
     { name: subjectName(names), keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, extensions: [san] },

@@ -2,10 +2,11 @@ import { createPrivateKey, createPublicKey, X509Certificate, type webcrypto } fr
 import type { FleetCa } from './ca.js';
 import { TlsError } from './error.js';
 import type { FleetRole } from './identity.js';
-import { generateKey, importSigningKey, publicKeyDer } from './keys.js';
+import type * as X509 from '@peculiar/x509';
+import { generateKey, importSigningKey, publicKeyDer, webCrypto } from './keys.js';
 import { subjectAltNameExtension, subjectName } from './names.js';
 import { validityPeriod } from './validity.js';
-import { webCrypto, x509 } from './x509.js';
+import { loadX509 } from './x509-loader.js';
 
 export interface LeafOptions {
   role: FleetRole;
@@ -50,7 +51,8 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
  * for is ignored. The request's signature proves the requester holds the key.
  */
 export async function issueFromCsr(ca: FleetCa, csrPem: string, options: LeafOptions): Promise<{ certPem: string }> {
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = await loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch (err) {
@@ -61,12 +63,13 @@ export async function issueFromCsr(ca: FleetCa, csrPem: string, options: LeafOpt
   return { certPem: await signLeaf(ca, csr.publicKey, options) };
 }
 
-type SubjectKey = webcrypto.CryptoKey | x509.PublicKey | Buffer;
+type SubjectKey = webcrypto.CryptoKey | X509.PublicKey | Buffer;
 
 async function signLeaf(ca: FleetCa, publicKey: SubjectKey, options: LeafOptions): Promise<string> {
   const { notBefore, notAfter } = validityPeriod(options);
-  const sanExtension = subjectAltNameExtension(options);
-  const caCert = readCaCertificate(ca);
+  const x509 = await loadX509();
+  const sanExtension = subjectAltNameExtension(x509, options);
+  const caCert = readCaCertificate(x509, ca);
   const signer = await importSigningKey(ca.keyPem, 'the fleet CA key');
   const subjectKey = await x509.PublicKey.create(publicKey, webCrypto);
   const usages =
@@ -98,7 +101,7 @@ async function signLeaf(ca: FleetCa, publicKey: SubjectKey, options: LeafOptions
 }
 
 /** The CA certificate, checked to be a CA whose key is the one we were given. */
-function readCaCertificate(ca: FleetCa): x509.X509Certificate {
+function readCaCertificate(x509: typeof X509, ca: FleetCa): X509.X509Certificate {
   let node: X509Certificate;
   try {
     node = new X509Certificate(ca.certPem);
@@ -116,6 +119,6 @@ function readCaCertificate(ca: FleetCa): x509.X509Certificate {
   return new x509.X509Certificate(ca.certPem);
 }
 
-function isRsa(key: x509.PublicKey): boolean {
+function isRsa(key: X509.PublicKey): boolean {
   return createPublicKey({ key: Buffer.from(key.rawData), format: 'der', type: 'spki' }).asymmetricKeyType === 'rsa';
 }

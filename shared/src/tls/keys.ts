@@ -1,6 +1,8 @@
-import { createPrivateKey, createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import { TlsError } from './error.js';
-import { webCrypto } from './x509.js';
+
+/** Node's WebCrypto, passed explicitly so nothing depends on a global provider. */
+export const webCrypto = webcrypto;
 
 /**
  * Key pairs and signing keys. Every key wofleet makes is ECDSA P-256 (small, fast

@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { TlsError } from './error.js';
 import { fleetUri, peerIdentity, type FleetRole } from './identity.js';
 import { parsePrivateKey } from './keys.js';
-import { x509 } from './x509.js';
 
 export interface TlsFiles {
   caFile: string;
@@ -50,14 +49,14 @@ export async function loadTlsMaterial(files: TlsFiles, options: LoadTlsOptions =
 
   const ca = parseCertificate(caPem, files.caFile);
   if (!ca.ca) throw new TlsError(`${files.caFile} is not a CA certificate`);
-  checkValidity(caPem, files.caFile, now);
+  checkValidity(ca, files.caFile, now);
   const cert = parseCertificate(certPem, files.certFile);
   const key = parsePrivateKey(keyPem, files.keyFile);
   if (!cert.checkPrivateKey(key)) throw new TlsError(`${files.keyFile}: key does not match certificate ${files.certFile}`);
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
     throw new TlsError(`${files.certFile} is not issued by the fleet CA (${files.caFile})`);
   }
-  const { notBefore, notAfter } = checkValidity(certPem, files.certFile, now);
+  const { notBefore, notAfter } = checkValidity(cert, files.certFile, now);
 
   const identity = peerIdentity(cert);
   if (!identity) {
@@ -92,10 +91,23 @@ function parseCertificate(pem: string, file: string): X509Certificate {
   }
 }
 
-/** Dates from the ASN.1 itself (Node 20's validFrom/validTo are display strings). */
-function checkValidity(pem: string, file: string, now: Date): { notBefore: Date; notAfter: Date } {
-  const { notBefore, notAfter } = new x509.X509Certificate(pem);
+function checkValidity(cert: X509Certificate, file: string, now: Date): { notBefore: Date; notAfter: Date } {
+  const notBefore = certificateTime(cert.validFrom, file);
+  const notAfter = certificateTime(cert.validTo, file);
   if (now.getTime() > notAfter.getTime()) throw new TlsError(`${file}: certificate expired on ${notAfter.toISOString()}`);
   if (now.getTime() < notBefore.getTime()) throw new TlsError(`${file}: certificate not valid before ${notBefore.toISOString()}`);
   return { notBefore, notAfter };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** OpenSSL's ASN1_TIME_print form, which Node 20's validFrom/validTo give: `Jan  5 03:04:05 2026 GMT`. */
+const OPENSSL_TIME_RE = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4}) GMT$/;
+
+/** A validity date of the certificate, read strictly (Date.parse would guess at anything). */
+function certificateTime(text: string, file: string): Date {
+  const match = OPENSSL_TIME_RE.exec(text);
+  const month = match ? MONTHS.indexOf(match[1] as string) : -1;
+  if (!match || month < 0) throw new TlsError(`${file}: unreadable certificate validity date '${text}'`);
+  const field = (i: number) => Number(match[i]);
+  return new Date(Date.UTC(field(6), month, field(2), field(3), field(4), field(5)));
 }

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 import { fleetUri, type FleetRole } from './identity.js';
-import { x509 } from './x509.js';
+import type * as X509 from '@peculiar/x509';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DNS_NAME_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
@@ -14,13 +14,13 @@ export interface SubjectNames {
 }
 
 /** Subject of a fleet certificate: informative only, the SAN URI is what peers check. */
-export function subjectName({ role, name }: SubjectNames): x509.JsonName {
+export function subjectName({ role, name }: SubjectNames): X509.JsonName {
   return [{ O: ['wofleet'] }, { OU: [role] }, { CN: [name] }];
 }
 
-/** The SAN extension: the role URI first, then the DNS names and IP addresses peers dial. */
-export function subjectAltNameExtension(names: SubjectNames): x509.SubjectAlternativeNameExtension {
-  const entries: x509.JsonGeneralNames = [{ type: 'url', value: fleetUri(names.role, names.name) }];
+/** The SAN extension (built with the loaded `x509` module): the role URI first, then the DNS names and IP addresses peers dial. */
+export function subjectAltNameExtension(x509: typeof X509, names: SubjectNames): X509.SubjectAlternativeNameExtension {
+  const entries: X509.JsonGeneralNames = [{ type: 'url', value: fleetUri(names.role, names.name) }];
   for (const dns of names.dnsNames ?? []) {
     if (!DNS_NAME_RE.test(dns) || dns.length > 253) throw new UsageError(`invalid DNS name '${dns}'`);
     entries.push({ type: 'dns', value: dns });
