@@ -4,10 +4,13 @@ import { offlineAudits, offlineCutoff } from './decide.js';
 import type { PresenceStore } from './store.js';
 
 /**
- * The offline sweep: once per heartbeat period, servers silent for MISSED_HEARTBEATS
- * periods go offline, each with an audit event, in one transaction. The update is
+ * The offline sweep: SWEEPS_PER_PERIOD times per heartbeat period (so a server is
+ * offline at most a quarter period after its third missed beat), servers silent for
+ * MISSED_HEARTBEATS periods go offline, each with an audit event, in one transaction. The update is
  * atomic per row, so several controllers sweeping at once take each server offline once.
  */
+export const SWEEPS_PER_PERIOD = 4;
+
 export interface SweepClock {
   now: Date;
   /** When this controller started listening (no sweep during the first timeout). */
@@ -43,10 +46,10 @@ export interface OfflineSweeper {
 
 export function startOfflineSweeper(options: OfflineSweeperOptions): OfflineSweeper {
   const stopping = new AbortController();
-  const periodMs = options.heartbeatSeconds * 1000;
+  const sweepEveryMs = (options.heartbeatSeconds * 1000) / SWEEPS_PER_PERIOD;
   const loop = (async () => {
     while (!stopping.signal.aborted) {
-      await delay(periodMs, undefined, { signal: stopping.signal }).catch(() => {});
+      await delay(sweepEveryMs, undefined, { signal: stopping.signal }).catch(() => {});
       if (stopping.signal.aborted) return;
       const clock = { now: options.now(), startedAt: options.startedAt, heartbeatSeconds: options.heartbeatSeconds };
       await sweepOfflineServers(options.store, options.log, clock).catch((err: unknown) => options.log.error({ err }, 'offline sweep failed'));
