@@ -106,7 +106,7 @@ describe('catalog releases', () => {
     [{ version: '6.5.5', sha1: 'a'.repeat(40), sha256: 'b'.repeat(64) }, 'give either --sha1 or --sha256, not both'],
     [{ version: '6.5.5', sha1: 'a'.repeat(39) }, 'expected 40 hex digits'],
     [{ version: '6.5.5', sha256: 'g'.repeat(64) }, 'expected 64 hex digits'],
-    [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'ftp://example.com/wp.zip' }, 'must be http:// or https://'],
+    [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'ftp://example.com/wp.zip' }, 'must be http://, https:// or file://'],
     [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'not a url' }, 'not a URL'],
     [{ version: '6.5.5', sha1: 'a'.repeat(40), url: 'https://user:pw@example.com/wp.zip' }, 'credentials in the URL'],
   ])('refuses %j', (input, message) => {

@@ -28,8 +28,9 @@ function parseReleaseUrl(input: string): string {
   } catch {
     throw new UsageError(`invalid --url '${printable(input)}': not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UsageError(`invalid --url '${printable(input)}': must be http:// or https://`);
+  // file:// names a path on each agent (a local mirror on air-gapped fleets).
+  if (url.protocol !== 'https:' && url.protocol !== 'http:' && url.protocol !== 'file:') {
+    throw new UsageError(`invalid --url '${printable(input)}': must be http://, https:// or file://`);
   }
   if (url.username || url.password) throw new UsageError('invalid --url: credentials in the URL would be stored in the catalog');
   return url.toString();
