@@ -281,6 +281,33 @@ describe('rollout watch', () => {
   });
 });
 
+describe('rollout watch on a terminal', () => {
+  it('redraws a progress bar under the changes, then prints the outcome', async () => {
+    const { id } = await startJson(['--servers', 'web-4', '--waves', '1']);
+    // script(1) gives the CLI a pseudo-terminal as stdout; -e passes its exit code on.
+    const child = spawn('script', ['-qfec', `${process.execPath} ${CONTROLLER_CLI} rollout watch ${id}`, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', HOME: fleet.home, WOFLEET_LOG_LEVEL: 'silent', TERM: 'dumb' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 15_000;
+    while (!output.includes('[------------------------] 0/1')) {
+      if (Date.now() > deadline) throw new Error(`no progress bar: ${JSON.stringify(output)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await publishAfter(writeTargetState(fleet.db, { campaignId: id, server: 'web-4', wave: 0 }, 'succeeded', {}, ACTOR, fleet.clock.now()));
+    await publishAfter(writeCampaignState(fleet.db, id, { state: 'succeeded', reason: null }, ACTOR, fleet.clock.now()));
+    expect(await exited).toBe(0);
+
+    expect(output).toContain('\r\x1b[K[------------------------] 0/1 · 0/1 succeeded, 1 pending · no wave started of 1 · running · ');
+    expect(output).toMatch(/\r\x1b\[K\S+ web-4 \(wave 0\): succeeded\r?\n/);
+    expect(output).toContain('\r\x1b[K[########################] 1/1 · 1/1 succeeded · no wave started of 1 · succeeded · ');
+    expect(output).toMatch(new RegExp(`campaign ${id} succeeded after \\d+s: 1/1 succeeded\\r?\\n$`));
+  });
+});
+
 describe('rollout --help', () => {
   it('watch and start document the exit codes', async () => {
     for (const command of ['watch', 'start']) {
