@@ -63,9 +63,12 @@ export async function startController(options: StartControllerOptions): Promise<
     const presence = await startPresence({ db: database.db, nc, log, heartbeatSeconds: settings.heartbeatSeconds, now: () => clock.now() });
     cleanups.push(() => presence.stop());
     const dialAgent: AgentDialer = (target) => connectAgent(target, tls, LIVE_STATUS_TIMEOUT_MS);
-    const rollout = createRolloutHandlers(context, { publish: natsCampaignPublisher(nc, log), subscribe: natsSubscriber(nc) });
+    const watches = new AbortController();
+    const rollout = createRolloutHandlers(context, { publish: natsCampaignPublisher(nc, log), subscribe: natsSubscriber(nc), shutdown: watches.signal });
     const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
+    // Runs before server.stop (reverse order): open watches end rather than hold the shutdown.
+    cleanups.push(async () => watches.abort());
     // Campaigns: driven here, one lease per campaign shared with any other controller.
     if (options.runCampaigns !== false) {
       const runner = startCampaignRunner({

@@ -24,7 +24,14 @@ export interface RolloutPorts {
   publish?: (event: CampaignEvent) => void;
   subscribe?: SubscribeToSubject;
   watchPollMs?: WatchCampaignOptions['pollMs'];
+  /**
+   * Aborted when the controller stops: open watches end at once with UNAVAILABLE (the
+   * CLI says so) instead of holding the server's shutdown for its whole grace period.
+   */
+  shutdown?: AbortSignal;
 }
+
+const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is shutting down: watch again once it is back' };
 
 /** RolloutService: every method needs an operator certificate; each maps its message to one engine call. */
 export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPorts = {}): RolloutServiceHandlers {
@@ -54,18 +61,19 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
       }
       const gone = new AbortController();
       call.on('cancelled', () => gone.abort());
+      const signal = ports.shutdown ? AbortSignal.any([gone.signal, ports.shutdown]) : gone.signal;
       const watch = async () =>
         watchCampaign({
           id: parseCampaignId(call.request.id),
           read: (id) => getCampaign(campaigns, id),
           subscribe: ports.subscribe,
           send: ({ event, view }) => call.write({ event: event ? toWireEvent(event) : null, rollout: toWireRollout(view) }),
-          signal: gone.signal,
+          signal,
           log: ctx.log,
           ...(ports.watchPollMs ? { pollMs: ports.watchPollMs } : {}),
         });
       watch().then(
-        () => call.end(),
+        (ended) => (ended === 'aborted' && !gone.signal.aborted ? call.emit('error', SHUTTING_DOWN) : call.end()),
         (err: unknown) => call.emit('error', logged(ctx, toServiceError(err), err)),
       );
     },

@@ -32,8 +32,8 @@ export interface WatchCampaignOptions {
   pollMs?: { withEvents: number; withoutEvents: number };
 }
 
-/** Runs until the campaign is final (after sending that view) or the signal aborts. */
-export async function watchCampaign(options: WatchCampaignOptions): Promise<void> {
+/** Runs until the campaign is final (after sending that view) or the signal aborts; says which. */
+export async function watchCampaign(options: WatchCampaignOptions): Promise<'final' | 'aborted'> {
   const { id, read, send, signal } = options;
   const log = options.log.child({ campaignId: id });
   const pollMs = options.pollMs ?? WATCH_POLL_MS;
@@ -54,7 +54,7 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<void
     let nextPoll = Date.now() + interval;
     while (isActiveCampaignState(view.state) && !signal.aborted) {
       const payloads = await inbox.take(Math.max(0, nextPoll - Date.now()), signal);
-      if (signal.aborted) return;
+      if (signal.aborted) return 'aborted';
       const events = payloads.flatMap((payload) => {
         const parsed = parseCampaignEvent(payload);
         if (!parsed.ok) log.warn({ reason: parsed.reason }, 'ignored a malformed campaign event');
@@ -73,6 +73,7 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<void
       if (text !== lastSent) send({ event: undefined, view });
       lastSent = text;
     }
+    return isActiveCampaignState(view.state) ? 'aborted' : 'final';
   } finally {
     subscription?.close();
   }
