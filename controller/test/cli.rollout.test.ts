@@ -185,9 +185,11 @@ describe('rollout start, status, list and actions', () => {
 
   it('a server held by an active campaign is refused for another (exit 1)', async () => {
     const first = await startJson(['--servers', 'web-4,web-5', '--canary', 'web-4', '--waves', '1,1']);
-    const second = await fleet.wofleet(['rollout', 'start', '--release', '6.5.5', '--servers', 'web-5,web-1', '--canary', 'web-1']);
-    expect(second.code).toBe(1);
-    expect(second.stderr.trim()).toBe(`wofleet: error: server 'web-5' is already in active campaign ${first.id}`);
+    for (const command of ['plan', 'start']) {
+      const second = await fleet.wofleet(['rollout', command, '--release', '6.5.5', '--servers', 'web-5,web-1', '--canary', 'web-1', '--waves', '1,1']);
+      expect(second.code).toBe(1);
+      expect(second.stderr.trim()).toBe(`wofleet: error: server 'web-5' is already in active campaign ${first.id}`);
+    }
   });
 
   it('status of an unknown campaign is refused (exit 1), a malformed id is a usage error (exit 2)', async () => {
@@ -205,6 +207,7 @@ const REFUSED: Array<[string, string[], number, string]> = [
   ['no release', [], 2, '--release is required'],
   ['bad waves', ['--release', '6.5.5', '--waves', '1,0,20%'], 2, "invalid --waves '1,0,20%'"],
   ['a first wave that is not one server', ['--release', '6.5.5', '--waves', '2,50%'], 2, 'the first wave is the canary wave and must hold exactly one server'],
+  ['waves that leave one empty', ['--release', '6.5.5', '--servers', 'web-1,web-3', '--waves', '1,1,50%'], 2, "wave 3 (50%) would be empty"],
   ['bad window', ['--release', '6.5.5', '--window', 'weekdays at night'], 2, "--window 'weekdays at night'"],
   ['bad duration', ['--release', '6.5.5', '--min-healthy', '30 seconds'], 2, "invalid --min-healthy '30 seconds'"],
   ['bad failure budget', ['--release', '6.5.5', '--max-failures', '150%'], 2, "invalid --max-failures '150%'"],
