@@ -5,8 +5,12 @@
  * Setup: a private stack (nginx + PHP-FPM + MariaDB on a temp root) with `init --release`
  * 6.4.5 and 3 sites, so GetStatus and ListSites do real work; a private nats-server; the
  * daemon with the default heartbeat (10 s) and health-check (60 s) periods. Loopback only.
+ * The daemon runs as production runs it: with the NODE_OPTIONS line of
+ * deploy/systemd/wofleet-agent.service (none if the unit sets none);
+ * `--daemon-node-options '<flags>'` replaces them ('' = Node's defaults).
  *
- *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts.
+ *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts,
+ *    shown split into anonymous memory (V8 heap, malloc) and file pages (node's own code).
  *  - idle CPU: utime+stime (/proc/<pid>/stat) over 60 s with no RPC, as % of one core;
  *    heartbeats on wofleet.agent.<id>.heartbeat counted in that window. The daemon runs
  *    its full health check at start-up and then every 60 s (it spawns `wo site list` and
@@ -28,7 +32,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { AgentServiceClient } from '@wofleet/proto';
-import { engineFor, runAgent, writeAgentConfig, WP645 } from '../support/agent.js';
+import { engineFor, REPO_ROOT, runAgent, writeAgentConfig, WP645 } from '../support/agent.js';
 import { agentClient, call, makeFleetPki, startDaemon, type RunningDaemon } from '../support/agent-daemon.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -53,8 +57,16 @@ const PHASE_CAP_MS = numberFlag('--phase-cap-seconds', 180) * 1000;
 const CALL_TIMEOUT_MS = 30_000;
 const BREAKDOWN_RUNS = flagValue('--breakdown-runs') === '0' ? 0 : Math.floor(numberFlag('--breakdown-runs', 20));
 const CLI_TIMEOUT_MS = 240_000;
-/** NODE_OPTIONS for the daemon only (e.g. '--max-semi-space-size=1'), to try memory settings. */
-const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options');
+const SYSTEMD_UNIT = path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service');
+
+/** NODE_OPTIONS the systemd unit starts the daemon with ('' when it sets none). */
+function productionNodeOptions(): string {
+  const match = /^Environment="?NODE_OPTIONS=([^"\n]*)"?\s*$/m.exec(readFileSync(SYSTEMD_UNIT, 'utf8'));
+  return match?.[1]?.trim() ?? '';
+}
+
+/** NODE_OPTIONS for the daemon: production's, unless replaced to try other memory settings. */
+const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options') ?? productionNodeOptions();
 
 const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20 } as const;
 
@@ -89,14 +101,14 @@ function readCpu(pid: number): CpuTimes {
   return { selfMs: toMs(field(14) + field(15)), childrenMs: toMs(field(16) + field(17)), startedMs: toMs(field(22)) };
 }
 
-function readMemory(pid: number): { rssBytes: number; hwmBytes: number } {
+function readMemory(pid: number): { rssBytes: number; hwmBytes: number; anonBytes: number; fileBytes: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
     if (!m?.[1]) throw new Error(`no ${key} in /proc/${pid}/status`);
     return Number(m[1]) * 1024;
   };
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') };
 }
 
 function uptimeMs(): number {
@@ -428,7 +440,7 @@ async function main(): Promise<void> {
       natsUrl: nats.url,
       serverId: SERVER_ID,
       heartbeatSeconds: HEARTBEAT_SECONDS,
-      ...(DAEMON_NODE_OPTIONS ? { env: { NODE_OPTIONS: DAEMON_NODE_OPTIONS } } : {}),
+      env: { NODE_OPTIONS: DAEMON_NODE_OPTIONS },
     });
     const pid = daemon.child.pid;
     if (pid === undefined) throw new Error('daemon has no pid');
@@ -481,14 +493,14 @@ async function main(): Promise<void> {
     const ok = checks.every((c) => c.ok);
     const result = {
       serverId: SERVER_ID,
-      daemonNodeOptions: DAEMON_NODE_OPTIONS ?? '',
+      daemonNodeOptions: DAEMON_NODE_OPTIONS,
       sites: SITES.length,
       release: VERSION,
       heartbeatSeconds: HEARTBEAT_SECONDS,
       healthCheckSeconds: HEALTH_CHECK_SECONDS,
       clockTicks: CLK_TCK,
       setupMs,
-      memory: { rssBytes: rss.rssBytes, hwmBytes: rss.hwmBytes, afterIdleRssBytes: afterIdle.rssBytes, afterRpcRssBytes: after.rssBytes, afterRpcHwmBytes: after.hwmBytes },
+      memory: { rssBytes: rss.rssBytes, hwmBytes: rss.hwmBytes, anonBytes: rss.anonBytes, fileBytes: rss.fileBytes, afterIdleRssBytes: afterIdle.rssBytes, afterRpcRssBytes: after.rssBytes, afterRpcHwmBytes: after.hwmBytes },
       idle,
       rpc: { GetStatus: status, ListSites: sites },
       breakdown: parts,
@@ -503,9 +515,10 @@ async function main(): Promise<void> {
       console.log(
         `wofleet-agent serve, idle: ${SITES.length} sites on WordPress ${VERSION}, heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s, mutual TLS + NATS on loopback`,
       );
+      console.log(`daemon NODE_OPTIONS: ${DAEMON_NODE_OPTIONS || "(none: Node's defaults)"}`);
       console.log(`\n${formatTable(['figure', 'value', 'target', 'result'], checks.map((c) => [c.name, c.value, c.target, c.ok ? 'ok' : 'MISSED']))}`);
       console.log(
-        `\nmemory: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
+        `\nmemory: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}; anonymous ${mib(rss.anonBytes)}, file pages ${mib(rss.fileBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
       );
       const due = idle.healthCheckDueAt.length ? idle.healthCheckDueAt.map((s) => `~${s} s`).join(', ') : 'none';
       const spawned = idle.spawns.length ? idle.spawns.map((s) => `${s.at} s ${s.command}`).join('; ') : 'none';

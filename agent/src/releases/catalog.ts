@@ -23,7 +23,12 @@ export async function listReleases(layout: Layout): Promise<ReleaseInfo[]> {
     const marker = await readReleaseMarker(dir);
     if (marker !== undefined) releases.push({ ...marker, path: dir });
   }
-  return releases.sort((a, b) => a.stagedAt.localeCompare(b.stagedAt) || a.id.localeCompare(b.id));
+  return releases.sort((a, b) => compareCodeUnits(a.stagedAt, b.stagedAt) || compareCodeUnits(a.id, b.id));
+}
+
+/** ISO times and release ids are ASCII: plain order, no locale (ICU) needed. */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Directories in releases/ named like releases, complete or not (never links, never .staging). */
