@@ -74,7 +74,7 @@ export function renderSites(sites: readonly FleetSite[]): string[] {
       site?.php || '-',
       site?.cache || '-',
       site?.ssl ? 'yes' : 'no',
-      site ? site.health.replace('HEALTH_LEVEL_', '').toLowerCase() : '-',
+      site && site.health !== 'HEALTH_LEVEL_UNSPECIFIED' ? site.health.replace('HEALTH_LEVEL_', '').toLowerCase() : 'unknown',
     ]),
   );
 }
