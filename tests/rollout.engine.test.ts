@@ -2,13 +2,14 @@ import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type TlsMaterial } from '@wofleet/shared';
 import { connectAgent, type AgentApi, type AgentTarget } from '../controller/src/agents/client.js';
 import { readControllerTls } from '../controller/src/ca/files.js';
 import {
   actOnCampaign,
   getCampaign,
+  listCampaigns,
   parseCampaignRequest,
   startCampaign,
   startCampaignRunner,
@@ -104,7 +105,11 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   /** The release each server's `current` link points at, asked over gRPC. */
   async function versions(): Promise<Record<string, string | undefined>> {
     const out: Record<string, string | undefined> = {};
-    for (const name of NAMES) out[name] = (await probes.get(name)!.getStatus()).current?.version;
+    for (const name of NAMES) {
+      // ListReleases reads the links on disk; GetStatus answers from a cache refreshed in the background.
+      const { releases } = await probes.get(name)!.listReleases();
+      out[name] = releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'))?.version;
+    }
     return out;
   }
   /** The operations of a campaign an agent has journaled (agent/src/operations/journal.ts: `<id>.json`). */
@@ -167,6 +172,21 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
     })();
     expect(await versions()).toEqual(all('6.4.5'));
   }, 300_000);
+
+  // A scenario that failed half way leaves its campaign active: abort it, so the next one starts clean.
+  afterEach(async () => {
+    const active = await listCampaigns(ctx(), { active: true });
+    if (active.length === 0) return;
+    const run = runner('ctl-cleanup');
+    try {
+      for (const campaign of active) {
+        if (['running', 'paused', 'awaiting-promotion'].includes(campaign.state)) await actOnCampaign(ctx(), campaign.id, 'abort', 'operator:test');
+        await waitFor(campaign.id, 'cleanup', (v) => !['running', 'paused', 'awaiting-promotion', 'aborting', 'rolling-back'].includes(v.state));
+      }
+    } finally {
+      await run.stop();
+    }
+  }, 180_000);
 
   afterAll(async () => {
     for (const probe of probes.values()) probe.close();

@@ -60,6 +60,17 @@ export async function retryUnreachable<T>(call: () => Promise<T>, waiting: Waiti
   }
 }
 
+/**
+ * The release the server's `current` link points at, read from disk by ListReleases.
+ * Not GetStatus: the agent answers that from a cache refreshed in the background, which
+ * can still show the release before a switch or rollback that has just finished.
+ */
+export async function currentRelease(agent: AgentApi): Promise<{ id: string; version: string; dbVersion: number } | undefined> {
+  const { releases } = await agent.listReleases();
+  const current = releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'));
+  return current && { id: current.id, version: current.version, dbVersion: current.dbVersion };
+}
+
 /** One line for a target's reason: the agent's error, or what went wrong calling it. */
 export function operationFailure(op: Operation): string {
   const what = op.state === 'OPERATION_STATE_INTERRUPTED' ? 'interrupted' : 'failed';

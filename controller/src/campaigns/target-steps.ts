@@ -1,7 +1,7 @@
 import { describeError, NotFoundError, type Logger } from '@wofleet/shared';
 import type { AgentApi } from '../agents/client.js';
 import { SERVER_STATUS, type ServerStatus } from '../db/index.js';
-import { awaitOperation, operationFailure, pause, retryUnreachable, RunnerStoppedError, type Waiting } from './agent-calls.js';
+import { awaitOperation, currentRelease, operationFailure, pause, retryUnreachable, RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError } from './lease.js';
 import { CAMPAIGN_STATE, TARGET_STATE, type CampaignPlan, type CampaignState, type TargetState } from './model.js';
@@ -57,8 +57,7 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
   const until = deadlineFrom(ctx, since);
   try {
     // Before anything is switched: where rollback goes back to.
-    const status = await retryUnreachable(() => ctx.agent.getStatus(), ctx.waiting, until);
-    const from = status.current;
+    const from = await retryUnreachable(() => currentRelease(ctx.agent), ctx.waiting, until);
     if (from?.version === ctx.plan.release.version) {
       await ctx.writeTarget(TARGET_STATE.skipped, { reason: `already on ${from.version}` });
       return;
@@ -188,8 +187,8 @@ export const rollbackTarget: TargetStepRun = async (ctx, target) => {
   try {
     const sent = await retryUnreachable(() => ctx.agent.getOperation(operationId).then(() => true, notFoundAsFalse), ctx.waiting, until);
     if (!sent) {
-      const status = await retryUnreachable(() => ctx.agent.getStatus(), ctx.waiting, until);
-      if (status.current?.id === target.fromRelease) {
+      const current = await retryUnreachable(() => currentRelease(ctx.agent), ctx.waiting, until);
+      if (current?.id === target.fromRelease) {
         await ctx.writeTarget(TARGET_STATE.rolledBack, { reason: REASON.alreadyOnFrom });
         return;
       }

@@ -79,7 +79,7 @@ export const campaignTargets = pgTable(
     failedAt: ts('failed_at'),
     /** The agent operation in progress or last done, re-sent as is after a restart. */
     operationId: text('operation_id'),
-    /** Release id, version and DB version the server ran before the campaign (from GetStatus). */
+    /** Release id, version and DB version the server ran before the campaign (its current link before staging). */
     fromRelease: text('from_release'),
     fromVersion: text('from_version'),
     fromDbVersion: integer('from_db_version'),
