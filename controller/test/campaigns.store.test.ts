@@ -16,7 +16,6 @@ import { LeaseLostError, writeUnderLease } from '../src/campaigns/lease.js';
 import { listAuditEvents } from '../src/db/index.js';
 import { emptyCampaignTablesBeforeEach, requestText, seedFleet } from './campaigns.fixtures.js';
 import { T0, useTestPostgres } from './db.fixtures.js';
-import { testClock } from './cli.fixtures.js';
 
 /** Planning, the campaign commands and the database's own guarantees, on real Postgres. */
 const pg = useTestPostgres();
@@ -169,20 +168,23 @@ describe('campaign lease', () => {
   it('one holder at a time; an expired lease goes to the next holder with a higher token, and fences the old one', async () => {
     await seedFleet(pg.db, FLEET);
     const { id } = await startCampaign(ctx(), request({ servers: ['web-1'], waves: '1' }), 'operator:alice');
-    const first = await acquireLease(pg.db, id, 'ctl-a', 60_000);
+    const first = await acquireLease(pg.db, id, 'ctl-a', 60_000, 'start');
     expect(first).toBe(1);
-    expect(await acquireLease(pg.db, id, 'ctl-b', 60_000)).toBeUndefined();
-    expect(await acquireLease(pg.db, id, 'ctl-a', 60_000)).toBe(1);
+    expect(await acquireLease(pg.db, id, 'ctl-b', 60_000, 'start')).toBeUndefined();
+    expect(await acquireLease(pg.db, id, 'ctl-a', 60_000, 'renew')).toBe(1);
     await pg.db.execute(sql`update campaigns set lease_expires_at = now() - interval '1 second' where id = ${id}`);
-    expect(await acquireLease(pg.db, id, 'ctl-b', 60_000)).toBe(2);
+    expect(await acquireLease(pg.db, id, 'ctl-b', 60_000, 'start')).toBe(2);
+    expect(await acquireLease(pg.db, id, 'ctl-a', 60_000, 'renew')).toBeUndefined();
     await expect(writeUnderLease(pg.db, { campaignId: id, holder: 'ctl-a', token: 1 }, async () => [])).rejects.toThrow(LeaseLostError);
     await expect(writeUnderLease(pg.db, { campaignId: id, holder: 'ctl-b', token: 2 }, async () => [])).resolves.toEqual([]);
   });
 
-  it('moves with a test clock only where the engine reads the clock (sanity of the fixture)', () => {
-    const clock = testClock();
-    const before = clock.now().getTime();
-    clock.advance(60_000);
-    expect(clock.now().getTime() - before).toBeGreaterThanOrEqual(60_000);
+  it('a controller restarted under the same name takes its lease back at once, fencing its previous process', async () => {
+    await seedFleet(pg.db, FLEET);
+    const { id } = await startCampaign(ctx(), request({ servers: ['web-1'], waves: '1' }), 'operator:alice');
+    expect(await acquireLease(pg.db, id, 'ctl-a', 60_000, 'start')).toBe(1);
+    expect(await acquireLease(pg.db, id, 'ctl-a', 60_000, 'start')).toBe(2);
+    expect(await acquireLease(pg.db, id, 'ctl-a', 60_000, 'renew')).toBe(2);
+    await expect(writeUnderLease(pg.db, { campaignId: id, holder: 'ctl-a', token: 1 }, async () => [])).rejects.toThrow(LeaseLostError);
   });
 });

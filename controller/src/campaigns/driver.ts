@@ -99,7 +99,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
 
   try {
     while (!stopping.signal.aborted) {
-      const token = await acquireLease(deps.db, lease.campaignId, deps.holderId, deps.leaseMs);
+      const token = await acquireLease(deps.db, lease.campaignId, deps.holderId, deps.leaseMs, 'renew');
       if (token !== lease.token) throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost`);
       const record = await loadCampaign(deps.db, lease.campaignId);
       if (!record || !isActiveCampaignState(record.campaign.state)) break;

@@ -15,7 +15,11 @@ export interface CampaignRunnerOptions {
   clock: Clock;
   /** Sends a committed transition to NATS `campaignEventSubject(id)`; failures are logged, never retried. */
   publish: (event: CampaignEvent) => void | Promise<void>;
-  /** This controller process, as recorded in the lease (unique among controllers). */
+  /**
+   * This controller, as recorded in the lease: its name, unique among the controllers
+   * sharing the database (their certificates tell them apart). A restarted controller
+   * takes its own leases back at once.
+   */
   holderId: string;
   /** How often each campaign is looked at (default 1s). */
   pollMs?: number;
@@ -48,7 +52,7 @@ export function startCampaignRunner(options: CampaignRunnerOptions): CampaignRun
   async function scan(): Promise<void> {
     for (const id of await listCampaignIds(options.db, { active: true })) {
       if (drivers.has(id) || stopping.signal.aborted) continue;
-      const token = await acquireLease(options.db, id, options.holderId, leaseMs);
+      const token = await acquireLease(options.db, id, options.holderId, leaseMs, 'start');
       if (token === undefined) continue;
       log.info({ campaignId: id, token }, 'driving campaign');
       const done = driveCampaign({ ...options, pollMs, leaseMs, signal: stopping.signal }, { campaignId: id, holder: options.holderId, token }).finally(() =>

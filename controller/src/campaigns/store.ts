@@ -187,16 +187,19 @@ async function writeCampaignAudit(tx: Database, event: Omit<CampaignEvent, 'at'>
 // ---------------------------------------------------------------- lease
 
 /**
- * Takes or renews the lease on a campaign for `holder`, for `leaseMs` from the
- * database's clock (one clock for every controller). A free or expired lease is
- * taken with the next fencing token; one held by another live holder is not.
- * Returns the token, or undefined when someone else holds it.
+ * Takes (`start`) or renews the lease on a campaign for `holder`, for `leaseMs` from
+ * the database's clock (one clock for every controller). A free or expired lease is
+ * taken with the next fencing token; one held by another live holder is not. Taking
+ * one's own lease again also moves to the next token: a controller restarted under
+ * the same name resumes at once, and whatever its previous process still had going
+ * is fenced off. Returns the token, or undefined when someone else holds it.
  */
-export async function acquireLease(db: Database, id: string, holder: string, leaseMs: number): Promise<number | undefined> {
+export async function acquireLease(db: Database, id: string, holder: string, leaseMs: number, mode: 'start' | 'renew'): Promise<number | undefined> {
+  const renewing = mode === 'renew';
   const [row] = await db
     .update(campaigns)
     .set({
-      leaseToken: sql`case when ${campaigns.leaseHolder} = ${holder} then ${campaigns.leaseToken} else ${campaigns.leaseToken} + 1 end`,
+      leaseToken: sql`case when ${campaigns.leaseHolder} = ${holder} and ${renewing} then ${campaigns.leaseToken} else ${campaigns.leaseToken} + 1 end`,
       leaseHolder: holder,
       leaseExpiresAt: sql`now() + ${`${leaseMs} milliseconds`}::interval`,
     })

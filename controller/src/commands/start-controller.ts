@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger, TlsMaterial } from '@wofleet/shared';
 import { connectAgent } from '../agents/client.js';
@@ -77,7 +76,7 @@ export async function startController(options: StartControllerOptions): Promise<
         log,
         clock,
         publish: natsCampaignPublisher(nc, log),
-        holderId: `${tls.identity.name}:${process.pid}:${randomUUID()}`,
+        holderId: tls.identity.name,
       });
       cleanups.push(() => runner.stop());
     }
