@@ -1,0 +1,209 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger, type TlsMaterial } from '@wofleet/shared';
+import { connectAgent, type AgentApi } from '../controller/src/agents/client.js';
+import { readControllerTls } from '../controller/src/ca/files.js';
+import { actOnCampaign, getCampaign, parseCampaignRequest, startCampaign, type CampaignState, type CampaignView } from '../controller/src/campaigns/index.js';
+import { KILL_POINT, type KillPoint } from '../controller/src/campaigns/killpoints.js';
+import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../controller/src/db/index.js';
+import { createScratchDatabase, type ScratchPostgres } from '../controller/test/db.fixtures.js';
+import { WP655 } from './support/agent.js';
+import { CONTROLLER_CLI, startFleet, type Fleet } from './support/fleet.js';
+import { findFreePort } from './support/net.js';
+import { startStack, type Stack } from './support/stack.js';
+
+/**
+ * Issue 6: the controller killed with SIGKILL at every state of a server's lifecycle.
+ * The built `wofleet controller serve` runs the campaign runner; with
+ * WOFLEET_CONTROLLER_KILL_AT=<point> it kills itself there (campaigns/killpoints.ts).
+ * One campaign is driven through all the campaign-side points in turn (each restart
+ * resumes from Postgres and goes on to the next point), then its rollback through
+ * the rollback-side points; then a last controller without a kill point finishes it.
+ * Each server must be switched exactly once and rolled back exactly once: counted
+ * in the agents' own records (the update records in `<stateDir>/state.json`, the
+ * operation journal in `<stateDir>/operations`).
+ */
+const NAMES = ['web-1', 'web-2', 'web-3', 'web-4'];
+const CAMPAIGN_POINTS: KillPoint[] = [
+  KILL_POINT.afterStagingRecorded,
+  KILL_POINT.afterStagedRecorded,
+  KILL_POINT.afterWaveStarted,
+  KILL_POINT.beforeActivate,
+  KILL_POINT.afterActivateAccepted,
+  KILL_POINT.afterVerifyingRecorded,
+  KILL_POINT.duringVerifying,
+  KILL_POINT.afterSucceededRecorded,
+  KILL_POINT.afterWaveDone,
+];
+const ROLLBACK_POINTS: KillPoint[] = [KILL_POINT.beforeRollback, KILL_POINT.afterRollbackAccepted];
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface AgentUpdateRecord {
+  from: string;
+  to: string;
+  startedAt: string;
+  outcome: string;
+}
+
+describe('controller killed with SIGKILL at every campaign state, restarted: campaigns complete, every server switched once', () => {
+  let stack: Stack;
+  let scratch: ScratchPostgres;
+  let fleet: Fleet;
+  let database: OpenDatabase;
+  let tls: TlsMaterial;
+  let listen = '';
+  const probes = new Map<string, AgentApi>();
+  const ctx = () => ({ db: database.db, clock: { now: () => new Date() } });
+
+  /** `wofleet controller serve` on the fleet's data dir and the test's Postgres; resolves when it exits. */
+  function serve(killAt: KillPoint | undefined): { exited: Promise<{ signal: NodeJS.Signals | null; code: number | null }>; output: () => string; stop(): Promise<void> } {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
+    Object.assign(env, { DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info', ...(killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {}) });
+    const child = spawn(
+      process.execPath,
+      [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', fleet.dataDir, '--listen', listen, '--nats', fleet.nats.url, '--heartbeat-seconds', '1'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    return {
+      exited,
+      output: () => output,
+      async stop() {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  }
+
+  /** Runs a controller that must kill itself at `point`; returns the campaign as it was left. */
+  async function crashAt(id: string, point: KillPoint): Promise<CampaignView> {
+    const controller = serve(point);
+    const timeout = sleep(120_000).then(() => 'timeout' as const);
+    const outcome = await Promise.race([controller.exited, timeout]);
+    if (outcome === 'timeout') {
+      await controller.stop();
+      throw new Error(`the controller never reached ${point}: ${summary(await getCampaign(ctx(), id))}\n${controller.output().slice(-3000)}`);
+    }
+    expect(outcome.signal, `${point}: ${controller.output().slice(-2000)}`).toBe('SIGKILL');
+    return getCampaign(ctx(), id);
+  }
+
+  async function completeWith(id: string, state: CampaignState): Promise<CampaignView> {
+    const controller = serve(undefined);
+    try {
+      for (const deadline = Date.now() + 180_000; ; await sleep(200)) {
+        const view = await getCampaign(ctx(), id);
+        if (view.state === state) return view;
+        if (Date.now() > deadline) throw new Error(`campaign not ${state}: ${summary(view)}\n${controller.output().slice(-3000)}`);
+      }
+    } finally {
+      await controller.stop();
+    }
+  }
+
+  const summary = (view: CampaignView) =>
+    `${view.state} (${view.reason}); waves ${view.waves.map((w) => w.state).join(',')}; ${view.targets.map((t) => `${t.server}=${t.state}${t.reason ? ` [${t.reason}]` : ''}`).join(' ')}`;
+  const stateDir = (server: string) => fleet.agent(server).host.agentConfig.stateDir as string;
+  /** Switches the agent recorded since `since` (one update record per activation, whatever its outcome). */
+  const updatesSince = (server: string, since: Date) =>
+    (JSON.parse(readFileSync(path.join(stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] }).updates.filter((u) => new Date(u.startedAt) >= since);
+  const journaled = (server: string, id: string) =>
+    readdirSync(path.join(stateDir(server), 'operations'))
+      .filter((f) => f.startsWith(`c${id}-`) && f.endsWith('.json'))
+      .map((f) => f.slice(`c${id}-${server}-`.length, -'.json'.length))
+      .sort();
+  const journalState = (server: string, opId: string) =>
+    (JSON.parse(readFileSync(path.join(stateDir(server), 'operations', `${opId}.json`), 'utf8')) as { state: string }).state;
+  async function versions(): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of NAMES) {
+      const { releases } = await probes.get(name)!.listReleases();
+      out.push(releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'))?.version ?? '-');
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+    scratch = await createScratchDatabase();
+    fleet = await startFleet({ agents: NAMES, heartbeatSeconds: 1, databaseUrl: scratch.url, stack, sitesPerAgent: 2, canaries: ['web-1'] });
+    database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 4 });
+    for (const deadline = Date.now() + 20_000; ; await sleep(200)) {
+      const servers = await listServers(database.db);
+      if (servers.length === NAMES.length && servers.every((s) => s.status === 'online')) break;
+      if (Date.now() > deadline) throw new Error(`servers not online: ${JSON.stringify(servers.map((s) => [s.name, s.status]))}`);
+    }
+    // The controllers of this test are started (and killed) by the test itself.
+    await fleet.controller.stop();
+    listen = `127.0.0.1:${await findFreePort()}`;
+    tls = await readControllerTls(fleet.dataDir);
+    for (const agent of fleet.agents) probes.set(agent.name, connectAgent({ server: agent.name, address: agent.address }, tls));
+    const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0]!;
+    await insertRelease(database.db, { version: '6.5.5', url: pathToFileURL(WP655).href, digest: { algorithm: 'sha256', hex: sha256 }, dbVersion: 57155 });
+    expect(await versions()).toEqual(['6.4.5', '6.4.5', '6.4.5', '6.4.5']);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const probe of probes.values()) probe.close();
+    await database?.close();
+    await fleet?.destroy();
+    await stack?.stop();
+    await scratch?.drop();
+  }, 120_000);
+
+  let campaignId = '';
+  let startedAt = new Date();
+
+  it(`survives a kill at each of ${CAMPAIGN_POINTS.length} campaign points and completes, each server switched exactly once`, async () => {
+    startedAt = new Date();
+    const request = parseCampaignRequest({
+      release: '6.5.5',
+      servers: [],
+      labels: {},
+      canary: '',
+      waves: '1,1,50%',
+      maxParallel: 2,
+      maxFailures: '0',
+      minHealthy: '2s',
+      healthyDeadline: '2m',
+      progressDeadline: '30m',
+      pauseAfterCanary: false,
+      window: '',
+      noAutoRollback: false,
+    });
+    campaignId = (await startCampaign(ctx(), request, 'operator:test')).id;
+    const trail: string[] = [];
+    for (const point of CAMPAIGN_POINTS) trail.push(`${point}: ${summary(await crashAt(campaignId, point))}`);
+    const view = await completeWith(campaignId, 'succeeded');
+    expect(view.targets.map((t) => t.state), trail.join('\n')).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(await versions()).toEqual(['6.5.5', '6.5.5', '6.5.5', '6.5.5']);
+    for (const server of NAMES) {
+      const updates = updatesSince(server, startedAt);
+      expect(updates.map((u) => u.outcome), `${server}\n${trail.join('\n')}`).toEqual(['succeeded']);
+      expect(journaled(server, campaignId)).toEqual(['activate', 'stage']);
+      expect(journalState(server, `c${campaignId}-${server}-activate`)).toBe('SUCCEEDED');
+    }
+  });
+
+  it(`rolls the campaign back through a kill at each of ${ROLLBACK_POINTS.length} rollback points, each server rolled back once`, async () => {
+    expect(campaignId).not.toBe('');
+    await actOnCampaign(ctx(), campaignId, 'rollback', 'operator:test');
+    const trail: string[] = [];
+    for (const point of ROLLBACK_POINTS) trail.push(`${point}: ${summary(await crashAt(campaignId, point))}`);
+    const view = await completeWith(campaignId, 'rolled-back');
+    expect(view.targets.map((t) => t.state), trail.join('\n')).toEqual(['rolled-back', 'rolled-back', 'rolled-back', 'rolled-back']);
+    expect(await versions()).toEqual(['6.4.5', '6.4.5', '6.4.5', '6.4.5']);
+    for (const server of NAMES) {
+      expect(updatesSince(server, startedAt).map((u) => u.outcome), server).toEqual(['rolled-back']);
+      expect(journaled(server, campaignId)).toEqual(['activate', 'revert', 'stage']);
+      expect(journalState(server, `c${campaignId}-${server}-revert`)).toBe('SUCCEEDED');
+    }
+  });
+});
