@@ -1,19 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type TlsMaterial } from '@wofleet/shared';
-import { connectAgent, type AgentApi } from '../controller/src/agents/client.js';
-import { readControllerTls } from '../controller/src/ca/files.js';
 import { actOnCampaign, getCampaign, parseCampaignRequest, startCampaign, type CampaignState, type CampaignView } from '../controller/src/campaigns/index.js';
 import { KILL_POINT, type KillPoint } from '../controller/src/campaigns/killpoints.js';
-import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../controller/src/db/index.js';
-import { createScratchDatabase, type ScratchPostgres } from '../controller/test/db.fixtures.js';
-import { WP655 } from './support/agent.js';
-import { CONTROLLER_CLI, startFleet, type Fleet } from './support/fleet.js';
+import { CONTROLLER_CLI } from './support/fleet.js';
 import { findFreePort } from './support/net.js';
-import { startStack, type Stack } from './support/stack.js';
+import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 
 /**
  * Issue 6: the controller killed with SIGKILL at every state of a server's lifecycle.
@@ -49,23 +42,18 @@ interface AgentUpdateRecord {
 }
 
 describe('controller killed with SIGKILL at every campaign state, restarted: campaigns complete, every server switched once', () => {
-  let stack: Stack;
-  let scratch: ScratchPostgres;
-  let fleet: Fleet;
-  let database: OpenDatabase;
-  let tls: TlsMaterial;
+  let rf: RolloutFleet;
   let listen = '';
-  const probes = new Map<string, AgentApi>();
-  const ctx = () => ({ db: database.db, clock: { now: () => new Date() } });
+  const ctx = () => ({ db: rf.database.db, clock: { now: () => new Date() } });
 
   /** `wofleet controller serve` on the fleet's data dir and the test's Postgres; resolves when it exits. */
   function serve(killAt: KillPoint | undefined): { exited: Promise<{ signal: NodeJS.Signals | null; code: number | null }>; output: () => string; stop(): Promise<void> } {
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
-    Object.assign(env, { DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info', ...(killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {}) });
+    Object.assign(env, { DATABASE_URL: rf.scratch.url, WOFLEET_LOG_LEVEL: 'info', ...(killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {}) });
     const child = spawn(
       process.execPath,
-      [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', fleet.dataDir, '--listen', listen, '--nats', fleet.nats.url, '--heartbeat-seconds', '1'],
+      [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', rf.fleet.dataDir, '--listen', listen, '--nats', rf.fleet.nats.url, '--heartbeat-seconds', '1'],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -89,7 +77,7 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     const outcome = await Promise.race([controller.exited, timeout]);
     if (outcome === 'timeout') {
       await controller.stop();
-      throw new Error(`the controller never reached ${point}: ${summary(await getCampaign(ctx(), id))}\n${controller.output().slice(-3000)}`);
+      throw new Error(`the controller never reached ${point}: ${campaignSummary(await getCampaign(ctx(), id))}\n${controller.output().slice(-3000)}`);
     }
     expect(outcome.signal, `${point}: ${controller.output().slice(-2000)}`).toBe('SIGKILL');
     return getCampaign(ctx(), id);
@@ -101,61 +89,29 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
       for (const deadline = Date.now() + 180_000; ; await sleep(200)) {
         const view = await getCampaign(ctx(), id);
         if (view.state === state) return view;
-        if (Date.now() > deadline) throw new Error(`campaign not ${state}: ${summary(view)}\n${controller.output().slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`campaign not ${state}: ${campaignSummary(view)}\n${controller.output().slice(-3000)}`);
       }
     } finally {
       await controller.stop();
     }
   }
 
-  const summary = (view: CampaignView) =>
-    `${view.state} (${view.reason}); waves ${view.waves.map((w) => w.state).join(',')}; ${view.targets.map((t) => `${t.server}=${t.state}${t.reason ? ` [${t.reason}]` : ''}`).join(' ')}`;
-  const stateDir = (server: string) => fleet.agent(server).host.agentConfig.stateDir as string;
   /** Switches the agent recorded since `since` (one update record per activation, whatever its outcome). */
   const updatesSince = (server: string, since: Date) =>
-    (JSON.parse(readFileSync(path.join(stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] }).updates.filter((u) => new Date(u.startedAt) >= since);
-  const journaled = (server: string, id: string) =>
-    readdirSync(path.join(stateDir(server), 'operations'))
-      .filter((f) => f.startsWith(`c${id}-`) && f.endsWith('.json'))
-      .map((f) => f.slice(`c${id}-${server}-`.length, -'.json'.length))
-      .sort();
+    (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] }).updates.filter((u) => new Date(u.startedAt) >= since);
+  const journaled = (server: string, id: string) => rf.journaled(server, id);
   const journalState = (server: string, opId: string) =>
-    (JSON.parse(readFileSync(path.join(stateDir(server), 'operations', `${opId}.json`), 'utf8')) as { state: string }).state;
-  async function versions(): Promise<string[]> {
-    const out: string[] = [];
-    for (const name of NAMES) {
-      const { releases } = await probes.get(name)!.listReleases();
-      out.push(releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'))?.version ?? '-');
-    }
-    return out;
-  }
+    (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'operations', `${opId}.json`), 'utf8')) as { state: string }).state;
+  const all = (version: string) => allOn(NAMES, version);
 
   beforeAll(async () => {
-    stack = await startStack();
-    scratch = await createScratchDatabase();
-    fleet = await startFleet({ agents: NAMES, heartbeatSeconds: 1, databaseUrl: scratch.url, stack, sitesPerAgent: 2, canaries: ['web-1'] });
-    database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 4 });
-    for (const deadline = Date.now() + 20_000; ; await sleep(200)) {
-      const servers = await listServers(database.db);
-      if (servers.length === NAMES.length && servers.every((s) => s.status === 'online')) break;
-      if (Date.now() > deadline) throw new Error(`servers not online: ${JSON.stringify(servers.map((s) => [s.name, s.status]))}`);
-    }
-    // The controllers of this test are started (and killed) by the test itself.
-    await fleet.controller.stop();
+    rf = await startRolloutFleet(NAMES);
     listen = `127.0.0.1:${await findFreePort()}`;
-    tls = await readControllerTls(fleet.dataDir);
-    for (const agent of fleet.agents) probes.set(agent.name, connectAgent({ server: agent.name, address: agent.address }, tls));
-    const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0]!;
-    await insertRelease(database.db, { version: '6.5.5', url: pathToFileURL(WP655).href, digest: { algorithm: 'sha256', hex: sha256 }, dbVersion: 57155 });
-    expect(await versions()).toEqual(['6.4.5', '6.4.5', '6.4.5', '6.4.5']);
+    expect(await rf.versions()).toEqual(all('6.4.5'));
   }, 300_000);
 
   afterAll(async () => {
-    for (const probe of probes.values()) probe.close();
-    await database?.close();
-    await fleet?.destroy();
-    await stack?.stop();
-    await scratch?.drop();
+    await rf?.destroy();
   }, 120_000);
 
   let campaignId = '';
@@ -180,10 +136,10 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     });
     campaignId = (await startCampaign(ctx(), request, 'operator:test')).id;
     const trail: string[] = [];
-    for (const point of CAMPAIGN_POINTS) trail.push(`${point}: ${summary(await crashAt(campaignId, point))}`);
+    for (const point of CAMPAIGN_POINTS) trail.push(`${point}: ${campaignSummary(await crashAt(campaignId, point))}`);
     const view = await completeWith(campaignId, 'succeeded');
     expect(view.targets.map((t) => t.state), trail.join('\n')).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
-    expect(await versions()).toEqual(['6.5.5', '6.5.5', '6.5.5', '6.5.5']);
+    expect(await rf.versions()).toEqual(all('6.5.5'));
     for (const server of NAMES) {
       const updates = updatesSince(server, startedAt);
       expect(updates.map((u) => u.outcome), `${server}\n${trail.join('\n')}`).toEqual(['succeeded']);
@@ -196,10 +152,10 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     expect(campaignId).not.toBe('');
     await actOnCampaign(ctx(), campaignId, 'rollback', 'operator:test');
     const trail: string[] = [];
-    for (const point of ROLLBACK_POINTS) trail.push(`${point}: ${summary(await crashAt(campaignId, point))}`);
+    for (const point of ROLLBACK_POINTS) trail.push(`${point}: ${campaignSummary(await crashAt(campaignId, point))}`);
     const view = await completeWith(campaignId, 'rolled-back');
     expect(view.targets.map((t) => t.state), trail.join('\n')).toEqual(['rolled-back', 'rolled-back', 'rolled-back', 'rolled-back']);
-    expect(await versions()).toEqual(['6.4.5', '6.4.5', '6.4.5', '6.4.5']);
+    expect(await rf.versions()).toEqual(all('6.4.5'));
     for (const server of NAMES) {
       expect(updatesSince(server, startedAt).map((u) => u.outcome), server).toEqual(['rolled-back']);
       expect(journaled(server, campaignId)).toEqual(['activate', 'revert', 'stage']);

@@ -1,11 +1,10 @@
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type TlsMaterial } from '@wofleet/shared';
-import { connectAgent, type AgentApi, type AgentTarget } from '../controller/src/agents/client.js';
-import { readControllerTls } from '../controller/src/ca/files.js';
+import { silentLogger } from '@wofleet/shared';
+import { connectAgent, type AgentTarget } from '../controller/src/agents/client.js';
 import {
   actOnCampaign,
   getCampaign,
@@ -18,12 +17,10 @@ import {
   type CampaignRunner,
   type CampaignView,
 } from '../controller/src/campaigns/index.js';
-import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../controller/src/db/index.js';
-import { createScratchDatabase, type ScratchPostgres } from '../controller/test/db.fixtures.js';
+import { insertRelease } from '../controller/src/db/index.js';
 import { WP655 } from './support/agent.js';
-import { startFleet, type Fleet } from './support/fleet.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
-import { startStack, type Stack } from './support/stack.js';
+import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 
 /**
  * Issue 6, the campaign engine end to end: the runner in this process on a fresh
@@ -43,17 +40,12 @@ interface Calls {
 }
 
 describe('rollout campaign engine with real agents, Postgres and NATS', () => {
-  let stack: Stack;
-  let scratch: ScratchPostgres;
-  let fleet: Fleet;
-  let database: OpenDatabase;
-  let tls: TlsMaterial;
+  let rf: RolloutFleet;
   let nc: NatsConnection;
   const events: CampaignEvent[] = [];
-  const probes = new Map<string, AgentApi>();
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
-  const ctx = () => ({ db: database.db, clock });
+  const ctx = () => ({ db: rf.database.db, clock });
 
   const request = (overrides: Partial<CampaignRequestText> = {}) =>
     parseCampaignRequest({
@@ -75,10 +67,10 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
 
   function runner(holderId: string, calls?: Calls): CampaignRunner {
     return startCampaignRunner({
-      db: database.db,
+      db: rf.database.db,
       connectAgent: (target: AgentTarget) => {
         calls?.servers.add(target.server);
-        return connectAgent(target, tls);
+        return connectAgent(target, rf.tls);
       },
       log: silentLogger(),
       clock,
@@ -92,38 +84,20 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   async function waitFor(id: string, what: string, check: (view: CampaignView) => boolean, timeoutMs = 120_000): Promise<CampaignView> {
     let view = await getCampaign(ctx(), id);
     for (const deadline = Date.now() + timeoutMs; !check(view); view = await getCampaign(ctx(), id)) {
-      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms: ${summary(view)}`);
+      if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms: ${campaignSummary(view)}`);
       await sleep(100);
     }
     return view;
   }
-  const summary = (view: CampaignView) =>
-    `${view.state} (${view.reason}); waves ${view.waves.map((w) => w.state).join(',')}; ${view.targets.map((t) => `${t.server}=${t.state}${t.reason ? ` [${t.reason}]` : ''}`).join(' ')}`;
   const targetState = (view: CampaignView, server: string) => view.targets.find((t) => t.server === server)?.state;
   const statesOf = (view: CampaignView) => Object.fromEntries(view.targets.map((t) => [t.server, t.state]));
 
-  /** The release each server's `current` link points at, asked over gRPC. */
-  async function versions(): Promise<Record<string, string | undefined>> {
-    const out: Record<string, string | undefined> = {};
-    for (const name of NAMES) {
-      // ListReleases reads the links on disk; GetStatus answers from a cache refreshed in the background.
-      const { releases } = await probes.get(name)!.listReleases();
-      out[name] = releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'))?.version;
-    }
-    return out;
-  }
-  /** The operations of a campaign an agent has journaled (agent/src/operations/journal.ts: `<id>.json`). */
-  function journaled(server: string, campaignId: string): string[] {
-    const dir = path.join(fleet.agent(server).host.agentConfig.stateDir as string, 'operations');
-    return readdirSync(dir)
-      .filter((f) => f.startsWith(`c${campaignId}-`) && f.endsWith('.json'))
-      .map((f) => f.slice(`c${campaignId}-${server}-`.length, -'.json'.length))
-      .sort();
-  }
   async function servedVersions(server: string): Promise<Array<string | undefined>> {
-    return Promise.all(fleet.agent(server).sites.map(async (d) => generatorVersion((await stack.request(d, '/')).body)));
+    return Promise.all(rf.fleet.agent(server).sites.map(async (d) => generatorVersion((await rf.stack.request(d, '/')).body)));
   }
-  const all = (version: string) => Object.fromEntries(NAMES.map((n) => [n, version]));
+  const all = (version: string) => allOn(NAMES, version);
+  const versions = () => rf.versions();
+  const journaled = (server: string, id: string) => rf.journaled(server, id);
 
   /** Returns every server the campaign switched to 6.4.5 (`rollout rollback`). */
   async function rollBack(id: string): Promise<CampaignView> {
@@ -133,39 +107,32 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
     return view;
   }
 
-  /** Breaks one site of a server (its wp-config.php moved aside) until the returned function puts it back. */
-  function breakSite(server: string): () => void {
-    const domain = fleet.agent(server).sites[0]!;
-    const config = path.join(stack.sitesRoot, domain, 'wp-config.php');
+  /**
+   * Fails `server` in its health gate: once it is verifying, one of its sites loses its
+   * wp-config.php (it answers 503) until the campaign has failed it; then the file is
+   * put back, so that the rollback's own check that the sites serve again can pass.
+   */
+  async function failWhileVerifying(id: string, server: string): Promise<void> {
+    await waitFor(id, `${server} verifying`, (v) => targetState(v, server) === 'verifying');
+    const config = path.join(rf.stack.sitesRoot, rf.fleet.agent(server).sites[0]!, 'wp-config.php');
     renameSync(config, `${config}.away`);
-    return () => renameSync(`${config}.away`, config);
+    try {
+      await waitFor(id, `${server} failed`, (v) => targetState(v, server) !== 'verifying');
+    } finally {
+      renameSync(`${config}.away`, config);
+    }
   }
 
   beforeAll(async () => {
-    stack = await startStack();
-    scratch = await createScratchDatabase();
-    fleet = await startFleet({ agents: NAMES, heartbeatSeconds: 1, databaseUrl: scratch.url, stack, sitesPerAgent: 2, canaries: ['web-1'] });
-    database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 8 });
-    for (const deadline = Date.now() + 20_000; ; await sleep(200)) {
-      const servers = await listServers(database.db);
-      if (servers.length === NAMES.length && servers.every((s) => s.status === 'online')) break;
-      if (Date.now() > deadline) throw new Error(`servers not online: ${JSON.stringify(servers.map((s) => [s.name, s.status]))}`);
-    }
-    // From here on the runners of this test are the only controllers.
-    await fleet.controller.stop();
-    tls = await readControllerTls(fleet.dataDir);
-    for (const agent of fleet.agents) probes.set(agent.name, connectAgent({ server: agent.name, address: agent.address }, tls));
-
-    const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0]!;
-    await insertRelease(database.db, { version: '6.5.5', url: pathToFileURL(WP655).href, digest: { algorithm: 'sha256', hex: sha256 }, dbVersion: 57155 });
+    rf = await startRolloutFleet(NAMES);
     const broken = repackRelease(WP655, (dir) => {
       injectFatal(dir);
       const version = path.join(dir, 'wp-includes/version.php');
       writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
     });
-    await insertRelease(database.db, { version: '6.6.1', url: pathToFileURL(broken.file).href, digest: { algorithm: 'sha256', hex: broken.sha256 }, dbVersion: 57155 });
+    await insertRelease(rf.database.db, { version: '6.6.1', url: pathToFileURL(broken.file).href, digest: { algorithm: 'sha256', hex: broken.sha256 }, dbVersion: 57155 });
 
-    nc = await connect({ servers: fleet.nats.url });
+    nc = await connect({ servers: rf.fleet.nats.url });
     const sub = nc.subscribe('wofleet.campaign.*.event');
     void (async () => {
       for await (const m of sub) events.push(m.json<CampaignEvent>());
@@ -189,12 +156,8 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   }, 180_000);
 
   afterAll(async () => {
-    for (const probe of probes.values()) probe.close();
     await nc?.drain();
-    await database?.close();
-    await fleet?.destroy();
-    await stack?.stop();
-    await scratch?.drop();
+    await rf?.destroy();
   }, 120_000);
 
   it('a broken release fails on the canary: canary back on 6.4.5, nothing beyond it touched', async () => {
@@ -321,14 +284,9 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
 
   it('a failure within --max-failures is rolled back and the campaign goes on', async () => {
     const run = runner('ctl-a');
-    let repair: (() => void) | undefined;
     try {
       const { id } = await startCampaign(ctx(), request({ maxFailures: '1', minHealthy: '3s', healthyDeadline: '8s' }), 'operator:test');
-      await waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
-      repair = breakSite('web-2');
-      await waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
-      repair();
-      repair = undefined;
+      await failWhileVerifying(id, 'web-2');
       const view = await waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
       expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'succeeded', 'web-4': 'succeeded' });
       expect(view.targets.find((t) => t.server === 'web-2')?.reason).toContain('not healthy for the min healthy time');
@@ -337,21 +295,15 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       expect(await servedVersions('web-2')).toEqual(['6.4.5', '6.4.5']);
       await rollBack(id);
     } finally {
-      repair?.();
       await run.stop();
     }
   });
 
   it('a failure over --max-failures halts the campaign: the failed server rolled back, the rest never switched', async () => {
     const run = runner('ctl-a');
-    let repair: (() => void) | undefined;
     try {
       const { id } = await startCampaign(ctx(), request({ maxFailures: '0', minHealthy: '3s', healthyDeadline: '8s' }), 'operator:test');
-      await waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
-      repair = breakSite('web-2');
-      await waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
-      repair();
-      repair = undefined;
+      await failWhileVerifying(id, 'web-2');
       const view = await waitFor(id, 'campaign failed', (v) => v.state === 'failed');
       expect(view.reason).toBe('failed servers over --max-failures');
       expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
@@ -359,7 +311,6 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       for (const server of ['web-3', 'web-4']) expect(journaled(server, id)).toEqual(['stage']);
       await rollBack(id);
     } finally {
-      repair?.();
       await run.stop();
     }
   });

@@ -1,6 +1,5 @@
 import { describeError, type Logger } from '@wofleet/shared';
 import type { AgentApi, AgentTarget } from '../agents/client.js';
-import type { Clock } from '../commands/context.js';
 import { findServerByName, listServers, type Database } from '../db/index.js';
 import { pause, RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
@@ -9,6 +8,7 @@ import { CAMPAIGN_STATE, isActiveCampaignState, TARGET_STATE, WAVE_STATE, type C
 import { decide, type Decision, type TargetStep } from './policy.js';
 import { acquireLease, loadCampaign, writeCampaignState, writeTargetState, writeWaveState, type CampaignRecord, type TargetPatch, type TargetRow } from './store.js';
 import { rollbackTarget, stageTarget, switchTarget, verifyTarget, type TargetStepContext, type TargetStepRun } from './target-steps.js';
+import type { CampaignRunnerOptions } from './runner.js';
 import { REASON } from './transitions.js';
 import { isWindowOpen } from './window.js';
 
@@ -19,15 +19,10 @@ import { isWindowOpen } from './window.js';
  * run on until their next settled state. Ends when the campaign is no longer active,
  * the lease is lost, or the runner stops.
  */
-export interface DriverDeps {
-  db: Database;
-  connectAgent: (target: AgentTarget) => AgentApi;
-  log: Logger;
-  clock: Clock;
-  publish: (event: CampaignEvent) => void | Promise<void>;
-  holderId: string;
+export interface DriverDeps extends Omit<CampaignRunnerOptions, 'pollMs' | 'leaseMs'> {
   pollMs: number;
   leaseMs: number;
+  /** The runner stopping. */
   signal: AbortSignal;
 }
 

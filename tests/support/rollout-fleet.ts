@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { silentLogger, type TlsMaterial } from '@wofleet/shared';
+import { connectAgent, type AgentApi } from '../../controller/src/agents/client.js';
+import { readControllerTls } from '../../controller/src/ca/files.js';
+import type { CampaignView } from '../../controller/src/campaigns/index.js';
+import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../../controller/src/db/index.js';
+import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
+import { WP655 } from './agent.js';
+import { startFleet, type Fleet } from './fleet.js';
+import { startStack, type Stack } from './stack.js';
+
+/**
+ * The fleet the rollout e2e tests run campaigns on: one private nginx + PHP-FPM stack,
+ * a fresh Postgres database, and `names` real agents (the first flagged canary) on
+ * 6.4.5 with two sites each, enrolled and online. The fleet's own controller process
+ * is stopped once they are online: each test brings the controllers it means to test
+ * (runners in process, or `controller serve` children it kills). 6.5.5 (the fixture)
+ * is in the release catalog.
+ */
+export interface RolloutFleet {
+  stack: Stack;
+  fleet: Fleet;
+  database: OpenDatabase;
+  /** The controller's TLS material, for connectAgent. */
+  tls: TlsMaterial;
+  scratch: ScratchPostgres;
+  /** The release each server's `current` link points at, by name. */
+  versions(): Promise<Record<string, string | undefined>>;
+  /** The steps of campaign `id` an agent journaled (`c<id>-<server>-<step>.json`), sorted. */
+  journaled(server: string, id: string): string[];
+  /** The agent's stateDir. */
+  stateDir(server: string): string;
+  destroy(): Promise<void>;
+}
+
+export async function startRolloutFleet(names: readonly string[]): Promise<RolloutFleet> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  };
+  try {
+    return await assemble(names, cleanups, cleanup);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function assemble(names: readonly string[], cleanups: Array<() => Promise<void>>, cleanup: () => Promise<void>): Promise<RolloutFleet> {
+  const stack = await startStack();
+  cleanups.push(() => stack.stop());
+  const scratch = await createScratchDatabase();
+  cleanups.push(() => scratch.drop());
+  const fleet = await startFleet({ agents: names, heartbeatSeconds: 1, databaseUrl: scratch.url, stack, sitesPerAgent: 2, canaries: names.slice(0, 1) });
+  cleanups.push(() => fleet.destroy());
+  const database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 8 });
+  cleanups.push(() => database.close());
+  for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 200))) {
+    const servers = await listServers(database.db);
+    if (servers.length === names.length && servers.every((s) => s.status === 'online')) break;
+    if (Date.now() > deadline) throw new Error(`servers not online: ${JSON.stringify(servers.map((s) => [s.name, s.status]))}`);
+  }
+  await fleet.controller.stop();
+  const tls = await readControllerTls(fleet.dataDir);
+  const probes = new Map<string, AgentApi>(fleet.agents.map((a) => [a.name, connectAgent({ server: a.name, address: a.address }, tls)]));
+  cleanups.push(async () => {
+    for (const probe of probes.values()) probe.close();
+  });
+  const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0] ?? '';
+  await insertRelease(database.db, { version: '6.5.5', url: pathToFileURL(WP655).href, digest: { algorithm: 'sha256', hex: sha256 }, dbVersion: 57155 });
+  const stateDir = (server: string) => fleet.agent(server).host.agentConfig.stateDir as string;
+
+  return {
+    stack,
+    fleet,
+    database,
+    tls,
+    scratch,
+    stateDir,
+    async versions() {
+      const out: Record<string, string | undefined> = {};
+      for (const [name, probe] of probes) {
+        // ListReleases reads the links on disk; GetStatus answers from a cache refreshed in the background.
+        const { releases } = await probe.listReleases();
+        out[name] = releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'))?.version;
+      }
+      return out;
+    },
+    journaled(server, id) {
+      return readdirSync(path.join(stateDir(server), 'operations'))
+        .filter((f) => f.startsWith(`c${id}-`) && f.endsWith('.json'))
+        .map((f) => f.slice(`c${id}-${server}-`.length, -'.json'.length))
+        .sort();
+    },
+    destroy: cleanup,
+  };
+}
+
+/** One line per campaign for assertion messages: state, waves, every target with its reason. */
+export function campaignSummary(view: CampaignView): string {
+  const targets = view.targets.map((t) => `${t.server}=${t.state}${t.reason ? ` [${t.reason}]` : ''}`).join(' ');
+  return `${view.state} (${view.reason}); waves ${view.waves.map((w) => w.state).join(',')}; ${targets}`;
+}
+
+/** Every server on `version`, as versions() returns them. */
+export function allOn(names: readonly string[], version: string): Record<string, string> {
+  return Object.fromEntries(names.map((n) => [n, version]));
+}
