@@ -49,12 +49,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     () => publisherWake(),
     () => void status.refreshLight().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed')),
   );
-  const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log });
+  const version = agentVersion();
+  const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log, agentVersion: version });
   publisherWake = () => publisher.wake();
   const handlers = createAgentHandlers({
     engine,
     operations,
-    agentVersion: agentVersion(),
+    agentVersion: version,
     startedAt: Date.now(),
     status: status.get,
     afterMutation: () => {
