@@ -4,6 +4,8 @@ import { loadAgentService } from '@wofleet/proto';
 import { FLEET_ROLE, peerIdentity, type PeerIdentity, type TlsMaterial } from '@wofleet/shared';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+/** What the controller check reads of a call: who is on the other end of its TLS connection. */
+export type AuthenticatedCall = Pick<AnyCall, 'getAuthContext'>;
 
 /** Controllers are few; the bound only keeps a stream of odd certificates from growing the cache. */
 const MAX_KNOWN_PEERS = 64;
@@ -15,7 +17,7 @@ const MAX_KNOWN_PEERS = 64;
  * kept by certificate bytes: parsing the certificate on every call cost more CPU than
  * answering a GetStatus from the cache.
  */
-export function createControllerCheck(): (call: AnyCall) => string | undefined {
+export function createControllerCheck(): (call: AuthenticatedCall) => string | undefined {
   const known = new Map<string, PeerIdentity | undefined>();
   const identify = (raw: Buffer): PeerIdentity | undefined => {
     const key = raw.toString('base64');
@@ -35,7 +37,7 @@ export function createControllerCheck(): (call: AnyCall) => string | undefined {
   };
 }
 
-function guard(handler: UntypedHandleCall, controllerRejection: (call: AnyCall) => string | undefined): UntypedHandleCall {
+function guard(handler: UntypedHandleCall, controllerRejection: (call: AuthenticatedCall) => string | undefined): UntypedHandleCall {
   return ((call: AnyCall, callback?: (err: { code: number; details: string }) => void) => {
     const rejection = controllerRejection(call);
     if (rejection === undefined) return (handler as (c: AnyCall, cb?: unknown) => void)(call, callback);
