@@ -314,6 +314,32 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       await run.stop();
     }
   });
+
+  it('an agent killed mid-campaign fails its server after the healthy deadline, and the policy goes on within --max-failures', async () => {
+    const run = runner('ctl-a');
+    const victim = rf.fleet.agent('web-3');
+    try {
+      const { id } = await startCampaign(ctx(), request({ maxFailures: '1', healthyDeadline: '6s' }), 'operator:test');
+      await waitFor(id, 'web-2 switching', (v) => targetState(v, 'web-2') === 'switching' || targetState(v, 'web-2') === 'verifying');
+      await victim.stop('SIGKILL');
+      const view = await waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+      const web3 = view.targets.find((t) => t.server === 'web-3');
+      // Never reached to switch, nor to roll back: both said so after the deadline.
+      expect(web3?.state).toBe('rollback-failed');
+      expect(web3?.reason).toMatch(/cannot reach agent web-3|did not answer/);
+      expect(statesOf(view)).toMatchObject({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-4': 'succeeded' });
+      expect(view.waves.map((w) => w.state)).toEqual(['succeeded', 'succeeded', 'failed']);
+
+      await victim.start();
+      expect(journaled('web-3', id)).toEqual(['stage']);
+      // The campaign rollback finds web-3 still on its prior release and leaves it so.
+      const back = await rollBack(id);
+      expect(back.targets.find((t) => t.server === 'web-3')?.reason).toBe('already on its prior release: nothing to roll back');
+    } finally {
+      if (!victim.running()) await victim.start();
+      await run.stop();
+    }
+  });
 });
 
 function writeFileSyncReplacing(file: string, from: string, to: string): void {

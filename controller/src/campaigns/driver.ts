@@ -6,7 +6,7 @@ import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError, writeUnderLease, type Lease } from './lease.js';
 import { CAMPAIGN_STATE, isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState, type TargetState } from './model.js';
 import { decide, type Decision, type TargetStep } from './policy.js';
-import { acquireLease, loadCampaign, writeCampaignState, writeTargetState, writeWaveState, type CampaignRecord, type TargetPatch, type TargetRow } from './store.js';
+import { acquireLease, loadCampaign, readCampaignState, writeCampaignState, writeTargetState, writeWaveState, type CampaignRecord, type TargetPatch, type TargetRow } from './store.js';
 import { rollbackTarget, stageTarget, switchTarget, verifyTarget, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 import type { CampaignRunnerOptions } from './runner.js';
 import { REASON } from './transitions.js';
@@ -77,7 +77,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
         return written;
       },
       async campaignState() {
-        return (await loadCampaign(deps.db, lease.campaignId))?.campaign.state ?? CAMPAIGN_STATE.aborted;
+        return (await readCampaignState(deps.db, lease.campaignId)) ?? CAMPAIGN_STATE.aborted;
       },
       async serverStatus() {
         return (await findServerByName(deps.db, target.server))?.status;
@@ -100,7 +100,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
       if (!record || !isActiveCampaignState(record.campaign.state)) break;
       const decision = decideFor(record, new Set(inFlight.keys()), deps.clock.now());
       const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
-      if (!ended) {
+      if (!ended && decision.start.length > 0) {
         const addresses = new Map((await listServers(deps.db)).map((s) => [s.name, s.address]));
         for (const { server, step } of decision.start) {
           const target = record.targets.find((t) => t.server === server);

@@ -85,6 +85,12 @@ export async function loadCampaign(db: Database, id: string): Promise<CampaignRe
   return { campaign, waves, targets };
 }
 
+/** Just the campaign's state (what a step polls to notice an abort). */
+export async function readCampaignState(db: Database, id: string): Promise<CampaignState | undefined> {
+  const [row] = await db.select({ state: campaigns.state }).from(campaigns).where(eq(campaigns.id, id));
+  return row?.state;
+}
+
 /** Locks the campaign row for the rest of the transaction and returns it. */
 export async function lockCampaign(tx: Database, id: string): Promise<CampaignRow | undefined> {
   const [row] = await tx.select().from(campaigns).where(eq(campaigns.id, id)).for('update');

@@ -21,7 +21,6 @@ export const ACTION_TRANSITIONS: Readonly<Record<CampaignAction, { from: readonl
 
 /** Reasons the engine records, as named constants (audit rows, views, events). */
 export const REASON = {
-  waitingForWindow: 'waiting for the maintenance window',
   awaitingPromotion: 'canary wave done: waiting for promote',
   canaryFailed: 'the canary failed',
   overBudget: 'failed servers over --max-failures',
@@ -31,7 +30,7 @@ export const REASON = {
   rollbackDone: 'every switched server returned to its prior release',
   rollbackIncomplete: 'some servers could not be rolled back',
   notSwitched: 'the campaign ended before this server was switched',
-  alreadyOnFrom: 'already on its prior release (the agent reverted the switch)',
+  alreadyOnFrom: 'already on its prior release: nothing to roll back',
   offline: 'server offline',
   healthyDeadline: 'not healthy for the min healthy time within the healthy deadline',
 } as const;
