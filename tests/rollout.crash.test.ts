@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actOnCampaign, getCampaign, parseCampaignRequest, startCampaign, type CampaignState, type CampaignView } from '../controller/src/campaigns/index.js';
 import { KILL_POINT, type KillPoint } from '../controller/src/campaigns/killpoints.js';
+import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { CONTROLLER_CLI } from './support/fleet.js';
 import { findFreePort } from './support/net.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
@@ -119,21 +120,7 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
 
   it(`survives a kill at each of ${CAMPAIGN_POINTS.length} campaign points and completes, each server switched exactly once`, async () => {
     startedAt = new Date();
-    const request = parseCampaignRequest({
-      release: '6.5.5',
-      servers: [],
-      labels: {},
-      canary: '',
-      waves: '1,1,50%',
-      maxParallel: 2,
-      maxFailures: '0',
-      minHealthy: '2s',
-      healthyDeadline: '2m',
-      progressDeadline: '30m',
-      pauseAfterCanary: false,
-      window: '',
-      noAutoRollback: false,
-    });
+    const request = parseCampaignRequest(requestText({ waves: '1,1,50%', maxParallel: 2, minHealthy: '2s', healthyDeadline: '2m' }));
     campaignId = (await startCampaign(ctx(), request, 'operator:test')).id;
     const trail: string[] = [];
     for (const point of CAMPAIGN_POINTS) trail.push(`${point}: ${campaignSummary(await crashAt(campaignId, point))}`);

@@ -18,6 +18,7 @@ import {
   type CampaignView,
 } from '../controller/src/campaigns/index.js';
 import { insertRelease } from '../controller/src/db/index.js';
+import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
@@ -48,22 +49,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   const ctx = () => ({ db: rf.database.db, clock });
 
   const request = (overrides: Partial<CampaignRequestText> = {}) =>
-    parseCampaignRequest({
-      release: '6.5.5',
-      servers: [],
-      labels: {},
-      canary: '',
-      waves: '1,1,50%',
-      maxParallel: 2,
-      maxFailures: '0',
-      minHealthy: '1s',
-      healthyDeadline: '30s',
-      progressDeadline: '10m',
-      pauseAfterCanary: false,
-      window: '',
-      noAutoRollback: false,
-      ...overrides,
-    });
+    parseCampaignRequest(requestText({ waves: '1,1,50%', maxParallel: 2, minHealthy: '1s', healthyDeadline: '30s', progressDeadline: '10m', ...overrides }));
 
   function runner(holderId: string, calls?: Calls): CampaignRunner {
     return startCampaignRunner({
