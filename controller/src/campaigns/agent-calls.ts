@@ -1,4 +1,6 @@
 import { isTerminalOperationState, type Operation } from '@wofleet/proto';
+import { z } from 'zod';
+import { WofleetError } from '@wofleet/shared';
 import { AgentUnreachableError, type AgentApi } from '../agents/client.js';
 import type { Clock } from '../commands/context.js';
 
@@ -69,6 +71,21 @@ export async function currentRelease(agent: AgentApi): Promise<{ id: string; ver
   const { releases } = await agent.listReleases();
   const current = releases.find((r) => r.marks.includes('RELEASE_MARK_CURRENT'));
   return current && { id: current.id, version: current.version, dbVersion: current.dbVersion };
+}
+
+const stagedReleaseSchema = z.object({ id: z.string().min(1).max(256), dbVersion: z.number().int().nonnegative() });
+
+/** The release a StageRelease operation staged, from its result (checked: it comes off the wire). */
+export function stagedRelease(op: Operation): { id: string; dbVersion: number } {
+  let json: unknown;
+  try {
+    json = JSON.parse(op.resultJson);
+  } catch {
+    json = undefined;
+  }
+  const parsed = stagedReleaseSchema.safeParse(json);
+  if (!parsed.success) throw new WofleetError(`${op.id}: the agent's stage result names no release id and DB version`);
+  return { id: parsed.data.id, dbVersion: parsed.data.dbVersion };
 }
 
 /** One line for a target's reason: the agent's error, or what went wrong calling it. */

@@ -1,7 +1,7 @@
 import { describeError, NotFoundError, type Logger } from '@wofleet/shared';
 import type { AgentApi } from '../agents/client.js';
 import { SERVER_STATUS, type ServerStatus } from '../db/index.js';
-import { awaitOperation, currentRelease, operationFailure, pause, retryUnreachable, RunnerStoppedError, type Waiting } from './agent-calls.js';
+import { awaitOperation, currentRelease, operationFailure, stagedRelease, pause, retryUnreachable, RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError } from './lease.js';
 import { CAMPAIGN_STATE, TARGET_STATE, type CampaignPlan, type CampaignState, type TargetState } from './model.js';
@@ -74,7 +74,7 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
       await ctx.writeTarget(TARGET_STATE.failed, { failedAt: ctx.waiting.clock.now(), reason: operationFailure(op) });
       return;
     }
-    const staged = JSON.parse(op.resultJson) as { id: string; dbVersion: number };
+    const staged = stagedRelease(op);
     await ctx.writeTarget(TARGET_STATE.staged, {
       fromRelease: from?.id ?? null,
       fromVersion: from?.version ?? null,
@@ -126,7 +126,7 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
   const { minHealthyMs, healthyDeadlineMs } = ctx.plan.request;
   let healthySince: number | undefined;
   let lastProblem: string = REASON.healthyDeadline;
-  let reportedHold = false;
+  let killPointPassed = false;
   for (;;) {
     const state = await ctx.campaignState();
     if (state === CAMPAIGN_STATE.aborting || state === CAMPAIGN_STATE.rollingBack) return;
@@ -147,9 +147,9 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
         return;
       }
     }
-    if (!reportedHold) {
+    if (!killPointPassed) {
       killPoint(KILL_POINT.duringVerifying);
-      reportedHold = true;
+      killPointPassed = true;
     }
     await pause(ctx.waiting);
   }
