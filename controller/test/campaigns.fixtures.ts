@@ -1,7 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { beforeEach } from 'vitest';
 import { insertRelease, insertServer, markServerEnrolled, recordHeartbeat, type Database } from '../src/db/index.js';
-import { CAMPAIGN_DEFAULTS, type CampaignRequestText } from '../src/campaigns/index.js';
+import type { CampaignRequestText } from '../src/campaigns/index.js';
 import { T0 } from './db.fixtures.js';
 
 /** Campaign request text as flags would give it, defaults everywhere but the release. */
@@ -22,15 +20,6 @@ export function requestText(overrides: Partial<CampaignRequestText> = {}): Campa
     noAutoRollback: false,
     ...overrides,
   };
-}
-
-export { CAMPAIGN_DEFAULTS };
-
-/** The campaign tables are not in the shared emptyTables(): empty them too between tests. */
-export function emptyCampaignTablesBeforeEach(db: () => Database): void {
-  beforeEach(async () => {
-    await db().execute(sql`truncate campaigns, campaign_waves, campaign_targets cascade`);
-  });
 }
 
 /** Enrolled servers that have sent a heartbeat (online), plus the 6.5.5 release in the catalog. */

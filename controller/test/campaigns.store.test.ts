@@ -14,12 +14,11 @@ import {
 import { acquireLease, writeCampaignState } from '../src/campaigns/store.js';
 import { LeaseLostError, writeUnderLease } from '../src/campaigns/lease.js';
 import { listAuditEvents } from '../src/db/index.js';
-import { emptyCampaignTablesBeforeEach, requestText, seedFleet } from './campaigns.fixtures.js';
+import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { T0, useTestPostgres } from './db.fixtures.js';
 
 /** Planning, the campaign commands and the database's own guarantees, on real Postgres. */
 const pg = useTestPostgres();
-emptyCampaignTablesBeforeEach(() => pg.db);
 const ctx = () => ({ db: pg.db, clock: { now: () => T0 } });
 const FLEET = [{ name: 'web-1' }, { name: 'web-2', canary: true }, { name: 'web-3' }, { name: 'web-4', labels: { dc: 'ams' } }];
 const request = (overrides: Parameters<typeof requestText>[0] = {}) => parseCampaignRequest(requestText({ waves: '1,1,50%', ...overrides }));
