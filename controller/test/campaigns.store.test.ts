@@ -14,6 +14,7 @@ import {
 import { acquireLease, writeCampaignState } from '../src/campaigns/store.js';
 import { LeaseLostError, writeUnderLease } from '../src/campaigns/lease.js';
 import { listAuditEvents } from '../src/db/index.js';
+import { campaigns } from '../src/db/schema/campaigns.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { T0, useTestPostgres } from './db.fixtures.js';
 
@@ -101,12 +102,13 @@ describe('campaign commands', () => {
   it('the database itself refuses a server in two active campaigns (partial unique index)', async () => {
     await seedFleet(pg.db, FLEET);
     const first = await startCampaign(ctx(), request({ servers: ['web-1'], waves: '1' }), 'operator:alice');
-    const second = await pg.db.execute<{ id: string }>(
-      sql`insert into campaigns (state, release_version, plan, created_by, created_at, updated_at) values ('running', '6.5.5', '{}', 'x', now(), now()) returning id`,
-    );
+    const [second] = await pg.db
+      .insert(campaigns)
+      .values({ state: 'running', releaseVersion: '6.5.5', plan: first.plan, createdBy: 'x', createdAt: T0, updatedAt: T0 })
+      .returning({ id: campaigns.id });
     const insertTarget = (campaignId: string) =>
       pg.db.execute(sql`insert into campaign_targets (campaign_id, server, wave, state, active, updated_at) values (${campaignId}, 'web-1', 0, 'pending', true, now())`);
-    const secondId = [...second][0]!.id;
+    const secondId = second!.id;
     await expect(insertTarget(secondId)).rejects.toThrow();
     await setState(first.id, 'failed');
     await insertTarget(secondId);
