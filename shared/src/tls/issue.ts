@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, X509Certificate, type webcrypto } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
 import type { FleetCa } from './ca.js';
 import { TlsError } from './error.js';
 import type { FleetRole } from './identity.js';
-import type * as X509 from '@peculiar/x509';
 import { generateKey, importSigningKey, publicKeyDer, webCrypto } from './keys.js';
 import { subjectAltNameExtension, subjectName } from './names.js';
 import { validityPeriod } from './validity.js';

@@ -1,15 +1,15 @@
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import { TlsError } from './error.js';
 
-/** Node's WebCrypto, passed explicitly so nothing depends on a global provider. */
-export const webCrypto = webcrypto;
-
 /**
  * Key pairs and signing keys. Every key wofleet makes is ECDSA P-256 (small, fast
  * handshakes, accepted by every TLS stack); private keys are stored as PKCS#8 PEM.
  */
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNATURE_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+/** Node's WebCrypto, passed explicitly so nothing depends on a global provider. */
+export const webCrypto = webcrypto;
 
 export interface GeneratedKey {
   keys: webcrypto.CryptoKeyPair;

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
+import type * as X509 from '@peculiar/x509';
 import { UsageError } from '../errors.js';
 import { fleetUri, type FleetRole } from './identity.js';
-import type * as X509 from '@peculiar/x509';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DNS_NAME_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
