@@ -5,9 +5,9 @@
  * Setup: a private stack (nginx + PHP-FPM + MariaDB on a temp root) with `init --release`
  * 6.4.5 and 3 sites, so GetStatus and ListSites do real work; a private nats-server; the
  * daemon with the default heartbeat (10 s) and health-check (60 s) periods. Loopback only.
- * The daemon runs as production runs it: with the NODE_OPTIONS line of
- * deploy/systemd/wofleet-agent.service (none if the unit sets none);
- * `--daemon-node-options '<flags>'` replaces them ('' = Node's defaults).
+ * The daemon runs as production runs it: with the environment deploy/systemd/
+ * wofleet-agent.service gives it (NODE_OPTIONS for V8's heap, MALLOC_ARENA_MAX, log level);
+ * `--daemon-node-options '<flags>'` replaces NODE_OPTIONS ('' = Node's defaults).
  *
  *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts,
  *    shown split into anonymous memory (V8 heap, malloc) and file pages (node's own code).
@@ -59,14 +59,26 @@ const BREAKDOWN_RUNS = flagValue('--breakdown-runs') === '0' ? 0 : Math.floor(nu
 const CLI_TIMEOUT_MS = 240_000;
 const SYSTEMD_UNIT = path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service');
 
-/** NODE_OPTIONS the systemd unit starts the daemon with ('' when it sets none). */
-function productionNodeOptions(): string {
-  const match = /^Environment="?NODE_OPTIONS=([^"\n]*)"?\s*$/m.exec(readFileSync(SYSTEMD_UNIT, 'utf8'));
-  return match?.[1]?.trim() ?? '';
+/**
+ * The environment the systemd unit gives the daemon (its `Environment=` lines, one
+ * assignment each), minus WOFLEET_AGENT_CONFIG: the bench passes its own --config.
+ */
+function productionEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(SYSTEMD_UNIT, 'utf8').split('\n')) {
+    if (!line.startsWith('Environment=')) continue;
+    const match = /^Environment=(?:"([A-Z_]+)=([^"]*)"|([A-Z_]+)=(\S*))\s*$/.exec(line);
+    if (!match) throw new Error(`${SYSTEMD_UNIT}: cannot read '${line}' (one assignment per Environment= line)`);
+    env[(match[1] ?? match[3]) as string] = (match[2] ?? match[4]) as string;
+  }
+  delete env.WOFLEET_AGENT_CONFIG;
+  return env;
 }
 
-/** NODE_OPTIONS for the daemon: production's, unless replaced to try other memory settings. */
-const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options') ?? productionNodeOptions();
+/** The daemon's environment: production's, with NODE_OPTIONS replaced when asked (to try other memory settings). */
+const PRODUCTION_ENV = productionEnvironment();
+const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options') ?? PRODUCTION_ENV.NODE_OPTIONS ?? '';
+const DAEMON_ENV = { ...PRODUCTION_ENV, NODE_OPTIONS: DAEMON_NODE_OPTIONS };
 
 const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20 } as const;
 
@@ -440,7 +452,7 @@ async function main(): Promise<void> {
       natsUrl: nats.url,
       serverId: SERVER_ID,
       heartbeatSeconds: HEARTBEAT_SECONDS,
-      env: { NODE_OPTIONS: DAEMON_NODE_OPTIONS },
+      env: DAEMON_ENV,
     });
     const pid = daemon.child.pid;
     if (pid === undefined) throw new Error('daemon has no pid');
@@ -493,7 +505,7 @@ async function main(): Promise<void> {
     const ok = checks.every((c) => c.ok);
     const result = {
       serverId: SERVER_ID,
-      daemonNodeOptions: DAEMON_NODE_OPTIONS,
+      daemonEnv: DAEMON_ENV,
       sites: SITES.length,
       release: VERSION,
       heartbeatSeconds: HEARTBEAT_SECONDS,
@@ -515,7 +527,7 @@ async function main(): Promise<void> {
       console.log(
         `wofleet-agent serve, idle: ${SITES.length} sites on WordPress ${VERSION}, heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s, mutual TLS + NATS on loopback`,
       );
-      console.log(`daemon NODE_OPTIONS: ${DAEMON_NODE_OPTIONS || "(none: Node's defaults)"}`);
+      console.log(`daemon environment: ${Object.entries(DAEMON_ENV).map(([k, v]) => `${k}=${v === '' ? "''" : v}`).join(' ')}`);
       console.log(`\n${formatTable(['figure', 'value', 'target', 'result'], checks.map((c) => [c.name, c.value, c.target, c.ok ? 'ok' : 'MISSED']))}`);
       console.log(
         `\nmemory: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}; anonymous ${mib(rss.anonBytes)}, file pages ${mib(rss.fileBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
