@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '@wofleet/shared';
 import { parseCampaignRequest } from '../src/campaigns/index.js';
 import { isWindowOpen, parseWindow } from '../src/campaigns/window.js';
 import { requestText } from './campaigns.fixtures.js';
+import { refusal } from './refusal.fixtures.js';
 
 /** Campaign flags into a CampaignRequest; every refusal is a UsageError naming the flag. */
-function refusal(parse: () => unknown): string {
-  try {
-    parse();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('accepted');
-}
 
 describe('parseCampaignRequest', () => {
   it('fills the defaults of DESIGN §6 and the issue', () => {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '@wofleet/shared';
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { peerIdentity, silentLogger } from '@wofleet/shared';
 import { initFleetCa } from '../src/ca/init.js';
 import { issueOperatorCredentials } from '../src/ca/operator.js';
 import { addServer } from '../src/commands/servers.js';
@@ -192,4 +193,24 @@ export async function createTestAgent(root: string, serverId: string): Promise<T
     files,
     enroll: (args) => runCli(AGENT_CLI, ['--config', configFile, 'enroll', ...args]),
   };
+}
+
+export interface Identity {
+  certPem: string;
+  keyPem: string;
+}
+
+/** Operator alice's certificate and key, as `ca issue-operator` wrote them. */
+export async function readOperatorIdentity(fleet: Pick<TestFleet, 'operatorDir'>): Promise<Identity> {
+  return {
+    certPem: await readFile(path.join(fleet.operatorDir, 'alice.pem'), 'utf8'),
+    keyPem: await readFile(path.join(fleet.operatorDir, 'alice.key'), 'utf8'),
+  };
+}
+
+/** What any gRPC client of the controller could use: trust the fleet CA, present `identity` (or nothing), accept only a controller. */
+export function rawClientCredentials(caPem: string, identity?: Identity): ChannelCredentials {
+  return credentials.createSsl(Buffer.from(caPem), identity ? Buffer.from(identity.keyPem) : null, identity ? Buffer.from(identity.certPem) : null, {
+    checkServerIdentity: (_host, cert) => (peerIdentity(cert.raw)?.role === 'controller' ? undefined : new Error('not the controller')),
+  });
 }

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '@wofleet/shared';
 import { parseReleaseInput } from '../src/commands/release-input.js';
 import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../src/commands/server-input.js';
 import { resolveControllerSettings } from '../src/config/controller.js';
+import { refusal } from './refusal.fixtures.js';
 
 /**
  * The input checks the CLI runs before sending anything and the controller runs again
  * on what it receives (same functions), in full. Every refusal is a UsageError (exit 2)
  * whose one-line message names the bad value.
  */
-function refusal(parse: () => unknown): string {
-  try {
-    parse();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('accepted');
-}
 
 describe('server addresses', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControllerService, type ControllerServiceClient, type EnrollResponse } from '@wofleet/proto';
 import { createCsr, createFleetCa, issueCertificate, peerIdentity, type FleetCa } from '@wofleet/shared';
@@ -9,7 +9,7 @@ import { findServerByName, listAuditEvents, listReleases, listServers, tables } 
 import { hashEnrollmentToken } from '../src/enrollment/token.js';
 import { channelOptions } from '../src/grpc/client.js';
 import { REASON_METADATA_KEY, TOKEN_TTL_METADATA_KEY } from '../src/grpc/metadata.js';
-import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+import { createTestFleet, rawClientCredentials, readOperatorIdentity, type Identity, type TestFleet } from './cli.fixtures.js';
 
 /**
  * ControllerService called directly over gRPC: who may call what (Enroll without a
@@ -18,28 +18,19 @@ import { createTestFleet, type TestFleet } from './cli.fixtures.js';
  */
 let fleet: TestFleet;
 let ca: FleetCa;
-let alice: { certPem: string; keyPem: string };
+let alice: Identity;
 beforeAll(async () => {
   fleet = await createTestFleet();
   ca = await readFleetCa(fleet.dataDir);
-  alice = {
-    certPem: await readFile(path.join(fleet.operatorDir, 'alice.pem'), 'utf8'),
-    keyPem: await readFile(path.join(fleet.operatorDir, 'alice.key'), 'utf8'),
-  };
+  alice = await readOperatorIdentity(fleet);
 }, 60_000);
 afterAll(async () => {
   await fleet?.destroy();
 });
 
-function client(identity?: { certPem: string; keyPem: string }): ControllerServiceClient {
+function client(identity?: Identity): ControllerServiceClient {
   const { Client } = loadControllerService();
-  const creds = credentials.createSsl(
-    Buffer.from(ca.certPem),
-    identity ? Buffer.from(identity.keyPem) : null,
-    identity ? Buffer.from(identity.certPem) : null,
-    { checkServerIdentity: (_host, cert) => (peerIdentity(cert.raw)?.role === 'controller' ? undefined : new Error('not the controller')) },
-  );
-  return new Client(fleet.address, creds, channelOptions(fleet.address));
+  return new Client(fleet.address, rawClientCredentials(ca.certPem, identity), channelOptions(fleet.address));
 }
 
 type Callback<Res> = (err: ServiceError | null, value?: Res) => void;

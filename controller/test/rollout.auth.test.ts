@@ -1,14 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRolloutService, type ListRolloutsResponse, type Rollout, type RolloutServiceClient, type RolloutUpdate } from '@wofleet/proto';
-import { issueCertificate, peerIdentity, type FleetCa } from '@wofleet/shared';
+import { issueCertificate, type FleetCa } from '@wofleet/shared';
 import { readFleetCa } from '../src/ca/files.js';
 import { listCampaigns } from '../src/campaigns/index.js';
 import { channelOptions } from '../src/grpc/client.js';
 import { seedFleet } from './campaigns.fixtures.js';
-import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+import { createTestFleet, rawClientCredentials, readOperatorIdentity, type Identity, type TestFleet } from './cli.fixtures.js';
 
 /**
  * RolloutService called directly over gRPC, as any client could: only operators are
@@ -17,29 +15,20 @@ import { createTestFleet, type TestFleet } from './cli.fixtures.js';
  */
 let fleet: TestFleet;
 let ca: FleetCa;
-let alice: { certPem: string; keyPem: string };
+let alice: Identity;
 beforeAll(async () => {
   fleet = await createTestFleet({ runCampaigns: false });
   ca = await readFleetCa(fleet.dataDir);
-  alice = {
-    certPem: await readFile(path.join(fleet.operatorDir, 'alice.pem'), 'utf8'),
-    keyPem: await readFile(path.join(fleet.operatorDir, 'alice.key'), 'utf8'),
-  };
+  alice = await readOperatorIdentity(fleet);
   await seedFleet(fleet.db, [{ name: 'web-1' }, { name: 'web-2' }]);
 }, 60_000);
 afterAll(async () => {
   await fleet?.destroy();
 });
 
-function client(identity?: { certPem: string; keyPem: string }): RolloutServiceClient {
+function client(identity?: Identity): RolloutServiceClient {
   const { Client } = loadRolloutService();
-  const creds = credentials.createSsl(
-    Buffer.from(ca.certPem),
-    identity ? Buffer.from(identity.keyPem) : null,
-    identity ? Buffer.from(identity.certPem) : null,
-    { checkServerIdentity: (_host, cert) => (peerIdentity(cert.raw)?.role === 'controller' ? undefined : new Error('not the controller')) },
-  );
-  return new Client(fleet.address, creds, channelOptions(fleet.address));
+  return new Client(fleet.address, rawClientCredentials(ca.certPem, identity), channelOptions(fleet.address));
 }
 
 function unary<Res>(start: (metadata: Metadata, callback: (err: ServiceError | null, value?: Res) => void) => void): Promise<Res> {

@@ -8,7 +8,7 @@ import { systemClock } from '../src/commands/context.js';
 import { natsCampaignPublisher, natsSubscriber } from '../src/grpc/rollout-events.js';
 import type { CampaignUpdate } from '../src/grpc/rollout-view.js';
 import { watchCampaign, type WatchCampaignOptions } from '../src/grpc/rollout-watch.js';
-import { emptyCampaignTablesBeforeEach, requestText, seedFleet } from './campaigns.fixtures.js';
+import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { useTestPostgres } from './db.fixtures.js';
 
 /**
@@ -18,7 +18,6 @@ import { useTestPostgres } from './db.fixtures.js';
  * order and end once the campaign is final.
  */
 const pg = useTestPostgres();
-emptyCampaignTablesBeforeEach(() => pg.db);
 
 let nats: NatsServer;
 let nc: NatsConnection;
