@@ -1,3 +1,4 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
   loadAgentService,
@@ -37,12 +38,18 @@ export interface AgentApi {
   upgradeDb(request: UpgradeDbRequestInput): Promise<Operation>;
   getOperation(operationId: string): Promise<Operation>;
   /**
-   * Follows an operation's progress until it is terminal, calling onEvent for each
-   * event; resolves with the final operation (read with GetOperation). `timeoutMs`
-   * bounds the whole watch.
+   * Follows an operation's progress until the agent ends the stream (once the
+   * operation is terminal), calling onEvent for each event; resolves with the
+   * operation as GetOperation then has it. `timeoutMs` bounds the whole watch;
+   * `signal` cancels it (the promise then rejects with the signal's reason).
    */
-  watchOperation(operationId: string, timeoutMs: number, onEvent?: (event: OperationEvent) => void): Promise<Operation>;
+  watchOperation(operationId: string, timeoutMs: number, options?: WatchOperationOptions): Promise<Operation>;
   close(): void;
+}
+
+export interface WatchOperationOptions {
+  onEvent?: (event: OperationEvent) => void;
+  signal?: AbortSignal;
 }
 
 export interface AgentTarget {
@@ -113,12 +120,25 @@ export function connectAgent(target: AgentTarget, tls: Pick<TlsMaterial, 'caPem'
     rollback: (request) => unary((deadline, done) => client.Rollback(request, { deadline }, done)),
     upgradeDb: (request) => unary((deadline, done) => client.UpgradeDb(request, { deadline }, done)),
     getOperation,
-    async watchOperation(operationId, watchTimeoutMs, onEvent) {
+    async watchOperation(operationId, watchTimeoutMs, { onEvent, signal } = {}) {
+      signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const stream = client.WatchOperation({ operationId }, { deadline: new Date(Date.now() + watchTimeoutMs) });
+        const cancel = () => {
+          stream.cancel();
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', cancel, { once: true });
+        const settle = () => signal?.removeEventListener('abort', cancel);
         stream.on('data', (event: OperationEvent) => onEvent?.(event));
-        stream.on('end', () => resolve());
-        stream.on('error', (err: ServiceError) => reject(fail(err, watchTimeoutMs)));
+        stream.on('end', () => {
+          settle();
+          resolve();
+        });
+        stream.on('error', (err: ServiceError) => {
+          settle();
+          reject(fail(err, watchTimeoutMs));
+        });
       });
       return getOperation(operationId);
     },
@@ -127,12 +147,29 @@ export function connectAgent(target: AgentTarget, tls: Pick<TlsMaterial, 'caPem'
 }
 
 /**
+ * One SecureContext per controller TLS material, shared by the channels to every agent:
+ * a context per channel (as createSsl builds) holds its own copy of the CA store and
+ * key, about a megabyte each, which a campaign across 1,000 servers multiplies.
+ * Keyed by the material object, so reloaded material gets a context of its own.
+ */
+const secureContexts = new WeakMap<object, SecureContext>();
+
+function controllerSecureContext(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>): SecureContext {
+  let context = secureContexts.get(tls);
+  if (!context) {
+    context = createSecureContext({ ca: tls.caPem, cert: tls.certPem, key: tls.keyPem });
+    secureContexts.set(tls, context);
+  }
+  return context;
+}
+
+/**
  * Present the controller certificate; trust the fleet CA only; accept only the agent
  * named in the inventory (SAN URI spiffe://wofleet/agent/<server>). Host names are not
  * checked: agents are addressed by IP as often as by name.
  */
 function controllerChannelCredentials(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, server: string): ChannelCredentials {
-  return credentials.createSsl(Buffer.from(tls.caPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), {
+  return credentials.createFromSecureContext(controllerSecureContext(tls), {
     checkServerIdentity: (_host, cert) => {
       const id = peerIdentity(cert.raw);
       return id?.role === FLEET_ROLE.agent && id.name === server ? undefined : new Error(`the server is not wofleet agent ${server}`);
