@@ -34,12 +34,24 @@ export async function pause(waiting: Waiting, ms = waiting.pollMs): Promise<void
 }
 
 /**
- * Polls GetOperation until the operation is terminal. Polling rather than
- * WatchOperation so that a stopping runner lets go at once and an agent that
- * restarts mid-operation is simply asked again.
+ * Follows the operation with the agent's WatchOperation stream until it is terminal,
+ * so a step ends as soon as the agent's work does. When the stream fails (the agent
+ * restarted or cannot be reached) or ends early, GetOperation asks again by the same
+ * id, every poll while the agent is unreachable, then the stream is taken up again.
+ * The runner's stop signal cancels the stream at once.
  */
 export async function awaitOperation(agent: AgentApi, operationId: string, waiting: Waiting, until: number): Promise<Operation> {
   for (;;) {
+    const leftMs = until - waiting.clock.now().getTime();
+    if (leftMs > 0) {
+      try {
+        const op = await agent.watchOperation(operationId, leftMs, { signal: waiting.signal });
+        if (isTerminalOperationState(op.state)) return op;
+      } catch (err) {
+        if (waiting.signal.aborted) throw new RunnerStoppedError();
+        if (!(err instanceof WofleetError)) throw err;
+      }
+    }
     const op = await retryUnreachable(() => agent.getOperation(operationId), waiting, until);
     if (isTerminalOperationState(op.state)) return op;
     await pause(waiting);
