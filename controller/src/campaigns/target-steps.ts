@@ -117,9 +117,10 @@ export const switchTarget: TargetStepRun = async (ctx, target) => {
 
 /**
  * Health held for --min-healthy within --healthy-deadline of the switch: the agent's
- * CheckHealth says OK and presence does not say offline, poll after poll. Any other
- * answer (or none) starts the hold again. The hold itself is not stored: after a
- * restart it starts again, which only makes the gate stricter.
+ * CheckHealth says OK and presence does not say offline, poll after poll, the last
+ * poll at the end of the hold. Any other answer (or none) starts the hold again. The
+ * hold itself is not stored: after a restart it starts again, which only makes the
+ * gate stricter.
  */
 export const verifyTarget: TargetStepRun = async (ctx, target) => {
   const since = (target.verifyingSince ?? target.updatedAt).getTime();
@@ -151,7 +152,9 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
       killPoint(KILL_POINT.duringVerifying);
       killPointPassed = true;
     }
-    await pause(ctx.waiting);
+    // While healthy, the last check falls exactly when the hold is complete, not at the next poll after it.
+    const holdLeftMs = healthySince === undefined ? Infinity : healthySince + minHealthyMs - ctx.waiting.clock.now().getTime();
+    await pause(ctx.waiting, Math.max(0, Math.min(ctx.waiting.pollMs, holdLeftMs)));
   }
 };
 
