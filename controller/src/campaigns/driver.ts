@@ -1,7 +1,7 @@
 import { describeError, type Logger } from '@wofleet/shared';
 import type { AgentApi, AgentTarget } from '../agents/client.js';
 import { findServerByName, listServers, type Database } from '../db/index.js';
-import { pause, RunnerStoppedError, type Waiting } from './agent-calls.js';
+import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError, writeUnderLease, type Lease } from './lease.js';
 import { CAMPAIGN_STATE, isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState, type TargetState } from './model.js';
@@ -10,14 +10,17 @@ import { acquireLease, loadCampaign, readCampaignState, writeCampaignState, writ
 import { rollbackTarget, stageTarget, switchTarget, verifyTarget, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 import type { CampaignRunnerOptions } from './runner.js';
 import { REASON } from './transitions.js';
+import { createWakeup } from './wakeup.js';
 import { isWindowOpen } from './window.js';
 
 /**
  * Drives one campaign while this controller holds its lease: each pass renews the
  * lease, reads the campaign from Postgres, asks policy.decide what to do, writes the
  * transitions (fenced by the lease) and starts the target steps it asked for, which
- * run on until their next settled state. Ends when the campaign is no longer active,
- * the lease is lost, or the runner stops.
+ * run on until their next settled state. A settled step or a written transition
+ * starts the next pass at once (wakeup.ts); otherwise a pass runs every poll. A
+ * server's channel stays open only while it has a step in flight. Ends when the
+ * campaign is no longer active, the lease is lost, or the runner stops.
  */
 export interface DriverDeps extends Omit<CampaignRunnerOptions, 'pollMs' | 'leaseMs'> {
   pollMs: number;
@@ -37,6 +40,8 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
   const waiting: Waiting = { clock: deps.clock, pollMs: deps.pollMs, signal: stopping.signal };
   const inFlight = new Map<string, Promise<void>>();
   const agents = new Map<string, AgentApi>();
+  const wakeup = createWakeup(waiting);
+  let renewedAt = Number.NEGATIVE_INFINITY;
 
   const publishAll = (events: readonly CampaignEvent[]) => {
     for (const event of events) {
@@ -55,6 +60,15 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
       agents.set(target.server, agent);
     }
     return agent;
+  };
+
+  /** Channels of servers with no step in flight: a settled target may wait long (or for ever) for its next step. */
+  const closeIdleAgents = () => {
+    for (const [server, agent] of agents) {
+      if (inFlight.has(server)) continue;
+      agent.close();
+      agents.delete(server);
+    }
   };
 
   const startStep = (record: CampaignRecord, target: TargetRow, step: TargetStep, address: string) => {
@@ -88,18 +102,26 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
         if (err instanceof LeaseLostError) stopping.abort();
         if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError)) ctx.log.error({ err: describeError(err) }, 'campaign step broke off');
       })
-      .finally(() => inFlight.delete(target.server));
+      .finally(() => {
+        inFlight.delete(target.server);
+        wakeup.kick();
+      });
     inFlight.set(target.server, run);
   };
 
   try {
     while (!stopping.signal.aborted) {
-      const token = await acquireLease(deps.db, lease.campaignId, deps.holderId, deps.leaseMs, 'renew');
-      if (token !== lease.token) throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost`);
+      // Once a poll is enough to keep the lease (every write checks it anyway), however often kicks make passes.
+      if (deps.clock.now().getTime() - renewedAt >= deps.pollMs) {
+        const token = await acquireLease(deps.db, lease.campaignId, deps.holderId, deps.leaseMs, 'renew');
+        if (token !== lease.token) throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost`);
+        renewedAt = deps.clock.now().getTime();
+      }
       const record = await loadCampaign(deps.db, lease.campaignId);
       if (!record || !isActiveCampaignState(record.campaign.state)) break;
       const decision = decideFor(record, new Set(inFlight.keys()), deps.clock.now());
       const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
+      if (decision.campaign || decision.waves.length > 0) wakeup.kick();
       if (!ended && decision.start.length > 0) {
         const addresses = new Map((await listServers(deps.db)).map((s) => [s.name, s.address]));
         for (const { server, step } of decision.start) {
@@ -113,7 +135,8 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
           startStep(record, target, step, address);
         }
       }
-      await pause(waiting);
+      closeIdleAgents();
+      await wakeup.wait();
     }
   } catch (err) {
     if (err instanceof LeaseLostError) log.warn({ err: err.message }, 'campaign lease lost: another controller drives it');
