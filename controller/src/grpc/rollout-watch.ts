@@ -7,8 +7,8 @@ import type { CampaignUpdate } from './rollout-view.js';
  * WatchRollout's loop. Order matters so that nothing is missed: subscribe to the
  * campaign's event subject first (and wait until the NATS server has the
  * subscription), then read the campaign from Postgres (the snapshot), then forward
- * each event with the campaign re-read after it, so every message is a view that was
- * committed. An event that arrives before the snapshot was read is sent too (its
+ * each event with the campaign re-read after it (once for the events that arrived
+ * together), so every message is a view that was committed. An event that arrives before the snapshot was read is sent too (its
  * change is already in the snapshot): a watcher may see a change twice, never miss one.
  *
  * Core NATS delivers at most once, and NATS may be down: the campaign is also re-read
@@ -60,9 +60,10 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<'fin
         if (!parsed.ok) log.warn({ reason: parsed.reason }, 'ignored a malformed campaign event');
         return parsed.ok && parsed.event.campaignId === id ? [parsed.event] : [];
       });
-      for (const event of events) {
+      if (events.length > 0) {
+        // One read for the batch: every event in it is committed, so the view after the last one shows them all.
         view = await read(id);
-        send({ event, view });
+        for (const event of events) send({ event, view });
         lastSent = JSON.stringify(view);
       }
       // Messages that were no event of this campaign wake the loop but do not count as a poll.
