@@ -20,15 +20,18 @@
  *    per wave, ceil(wave size / max parallel) rounds of (switch delay + min healthy).
  *  - controller overhead = wall time - critical path. Target (issue 6): <= 30 s.
  *  - Postgres writes: pg_stat_database of the campaign's database over the campaign
- *    (transactions committed; rows inserted + updated + deleted), read after the
- *    statistics collector has caught up.
+ *    (transactions committed; rows inserted + updated + deleted), and the rows per
+ *    table from pg_stat_user_tables, so the campaign's writes (campaign_*, audit) show
+ *    apart from presence (heartbeats update `servers`); read after the statistics
+ *    collector has caught up.
  *  - controller CPU (utime+stime over the campaign, % of one core) and RSS (max of a
  *    1 s sample, and VmHWM).
  *  - checks: every server switched exactly once (the simulated agents count their
  *    activations) and runs 6.5.5 at the end; exit 1 otherwise or when the target is missed.
  *
  * Flags: --json, --agents N, --max-parallel N, --waves SPEC, --stage-seconds N,
- * --activate-seconds N, --min-healthy-seconds N, --enroll-concurrency N.
+ * --activate-seconds N, --min-healthy-seconds N, --enroll-concurrency N, --cpu-prof DIR
+ * (the controller's V8 CPU profile, written when it exits).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -65,6 +68,8 @@ const DELAYS = {
 };
 const MIN_HEALTHY_S = numberFlag('--min-healthy-seconds', 10);
 const ENROLL_CONCURRENCY = Math.floor(numberFlag('--enroll-concurrency', 20));
+/** Where the controller writes a V8 CPU profile when it exits (none without the flag). */
+const CPU_PROFILE_DIR = flagValue('--cpu-prof');
 const HEARTBEAT_SECONDS = 10;
 const FROM = '6.4.5';
 const TO = '6.5.5';
@@ -107,7 +112,8 @@ interface ControllerChild {
 }
 
 async function spawnController(args: readonly string[], env: Record<string, string>, port: number): Promise<ControllerChild> {
-  const child = spawn(process.execPath, [CONTROLLER_CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROFILE_DIR)] : [];
+  const child = spawn(process.execPath, [...profile, CONTROLLER_CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const deadline = Date.now() + 30_000;
@@ -124,13 +130,27 @@ type Sql = Extract<OpenDatabase, { kind: 'postgres' }>['client'];
 interface PgWrites {
   commits: number;
   rows: number;
+  /** Rows inserted + updated + deleted, per table of the database. */
+  rowsByTable: Record<string, number>;
 }
 
 async function pgWrites(sql: Sql, database: string): Promise<PgWrites> {
   const [row] = await sql<{ commits: string; rows: string }[]>`
     select xact_commit::text as commits, (tup_inserted + tup_updated + tup_deleted)::text as rows
     from pg_stat_database where datname = ${database}`;
-  return { commits: Number(row?.commits ?? Number.NaN), rows: Number(row?.rows ?? Number.NaN) };
+  const tables = await sql<{ name: string; rows: string }[]>`
+    select relname as name, (n_tup_ins + n_tup_upd + n_tup_del)::text as rows from pg_stat_user_tables`;
+  return {
+    commits: Number(row?.commits ?? Number.NaN),
+    rows: Number(row?.rows ?? Number.NaN),
+    rowsByTable: Object.fromEntries(tables.map((t) => [t.name, Number(t.rows)])),
+  };
+}
+
+/** Rows written per table between two readings, most written first; tables with none left out. */
+function rowsWrittenByTable(before: PgWrites, after: PgWrites): Record<string, number> {
+  const delta = Object.entries(after.rowsByTable).map(([name, rows]) => [name, rows - (before.rowsByTable[name] ?? 0)] as const);
+  return Object.fromEntries(delta.filter(([, rows]) => rows > 0).sort((x, y) => y[1] - x[1]));
 }
 
 /** The work and waits of the plan that no controller could shorten (see the header). */
@@ -269,7 +289,11 @@ async function main(): Promise<void> {
       wallMs,
       criticalPathMs: critical,
       overheadMs,
-      postgres: { commits: writesAfter.commits - writesBefore.commits, rowsWritten: writesAfter.rows - writesBefore.rows },
+      postgres: {
+        commits: writesAfter.commits - writesBefore.commits,
+        rowsWritten: writesAfter.rows - writesBefore.rows,
+        rowsWrittenByTable: rowsWrittenByTable(writesBefore, writesAfter),
+      },
       controller: { cpuPercent: round((cpu / wallMs) * 100), cpuSeconds: round(cpu / 1000), rssMaxBytes: rssMax, hwmBytes: memory(pid).hwmBytes },
       agentWorkMs: fleet.counters.workMs,
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
@@ -287,6 +311,11 @@ async function main(): Promise<void> {
         ['critical path (simulated work + min healthy)', seconds(critical), ''],
         ['controller overhead', seconds(overheadMs), `<= ${seconds(TARGETS.overheadMs)}`],
         ['Postgres commits / rows written', `${result.postgres.commits} / ${result.postgres.rowsWritten}`, ''],
+        ...Object.entries(result.postgres.rowsWrittenByTable).map(([table, rows]): Cell[] => [
+          `  rows written to ${table}${table === 'servers' ? ' (presence: heartbeats)' : ''}`,
+          rows,
+          '',
+        ]),
         ['controller CPU', `${result.controller.cpuPercent}% of a core (${result.controller.cpuSeconds} s)`, ''],
         ['controller RSS max / peak', `${mib(rssMax)} / ${mib(result.controller.hwmBytes)}`, ''],
         ['servers switched exactly once', `${AGENTS - notOnce.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
