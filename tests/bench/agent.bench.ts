@@ -41,6 +41,7 @@ import { listCommand } from '../../agent/src/commands/list.js';
 import { healthCommand } from '../../agent/src/commands/health.js';
 import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
 import { createDiskCounter, walkTree } from '../../agent/src/core/disk-usage.js';
+import { loadAverage } from './proc.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 
 const SERVER_ID = 'bench-01';
@@ -428,6 +429,7 @@ interface Check {
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const started = Date.now();
+  const loadAtStart = loadAverage();
   let stack: Stack | undefined;
   let nats: NatsServer | undefined;
   let daemon: RunningDaemon | undefined;
@@ -517,6 +519,7 @@ async function main(): Promise<void> {
       rpc: { GetStatus: status, ListSites: sites },
       breakdown: parts,
       targets: TARGETS,
+      loadAverage: { start: loadAtStart, end: loadAverage() },
       checks,
       ok,
       totalMs: Date.now() - started,
@@ -563,7 +566,7 @@ async function main(): Promise<void> {
         console.log(`\nuncached status, in-process, ${parts.runs} runs each (the code path GetStatus used to run per call):`);
         console.log(formatTable(['part', 'median ms', 'p90 ms', 'what'], parts.rows.map((r) => [r.part, r.medianMs, r.p90Ms, r.note])));
       }
-      console.log(`\ntargets: ${ok ? 'all met' : 'MISSED'}  (total ${seconds(result.totalMs)})`);
+      console.log(`\ntargets: ${ok ? 'all met' : 'MISSED'}  (total ${seconds(result.totalMs)}; 1-min load average ${result.loadAverage.start} at start, ${result.loadAverage.end} at the end)`);
     }
     process.exitCode = ok ? 0 : 1;
   } finally {
