@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { addServer } from '../src/commands/servers.js';
 import { startController, type RunningController } from '../src/commands/start-controller.js';
 import type { Clock } from '../src/commands/context.js';
 import type { Database } from '../src/db/index.js';
+import { cleanEnv, runNodeProgram, type CliResult } from '../../tests/support/cli.js';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
 import { createScratchDatabase } from './db.fixtures.js';
 
@@ -25,32 +25,11 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const CONTROLLER_CLI = path.join(REPO_ROOT, 'controller/dist/cli/main.js');
 export const AGENT_CLI = path.join(REPO_ROOT, 'agent/dist/cli/main.js');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult };
 
-/** The parent's environment without anything that would point a CLI elsewhere. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
-  }
-  return { ...env, WOFLEET_LOG_LEVEL: 'silent', ...extra };
-}
-
-/** Runs a built CLI with no stdin, as an operator would. */
+/** Runs a built CLI with no stdin, as an operator would, with only the given WOFLEET_* settings. */
 export function runCli(cli: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNodeProgram(cli, args, cleanEnv(env));
 }
 
 /** A clock the test moves forward instead of sleeping. */

@@ -26,7 +26,6 @@
  * Exit 1 when one is missed. Flags: --json, --calls N, --warmup N, --idle-seconds N,
  * --phase-cap-seconds N, --breakdown-runs N (0 = skip), --daemon-node-options '<flags>'.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,7 +40,7 @@ import { listCommand } from '../../agent/src/commands/list.js';
 import { healthCommand } from '../../agent/src/commands/health.js';
 import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
 import { createDiskCounter, walkTree } from '../../agent/src/core/disk-usage.js';
-import { loadAverage } from './proc.js';
+import { CLK_TCK, loadAverage, percentile, readCpu, readMemory, round, uptimeMs } from './proc.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 
 const SERVER_ID = 'bench-01';
@@ -85,49 +84,6 @@ const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-// ---------------------------------------------------------------- /proc readers
-
-const CLK_TCK = (() => {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-})();
-
-interface CpuTimes {
-  /** utime + stime of the process itself, ms. */
-  selfMs: number;
-  /** cutime + cstime: children it has waited for (`wo`, `nginx -t`), ms. */
-  childrenMs: number;
-  /** Process start, ms since boot. */
-  startedMs: number;
-}
-
-function readCpu(pid: number): CpuTimes {
-  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name start at field 3 (state).
-  const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  const field = (n: number) => Number(fields[n - 3]);
-  const toMs = (ticks: number) => (ticks * 1000) / CLK_TCK;
-  return { selfMs: toMs(field(14) + field(15)), childrenMs: toMs(field(16) + field(17)), startedMs: toMs(field(22)) };
-}
-
-function readMemory(pid: number): { rssBytes: number; hwmBytes: number; anonBytes: number; fileBytes: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => {
-    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
-    if (!m?.[1]) throw new Error(`no ${key} in /proc/${pid}/status`);
-    return Number(m[1]) * 1024;
-  };
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') };
-}
-
-function uptimeMs(): number {
-  return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
-}
-
 // ---------------------------------------------------------------- helpers
 
 function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
@@ -144,19 +100,6 @@ async function cli(stack: Stack, args: string[]): Promise<number> {
   if (r.code !== 0) throw new Error(`wofleet-agent ${args.join(' ')} exited ${r.code}: ${r.stderr}\n${stack.logs()}`);
   return performance.now() - started;
 }
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1] as number;
-}
-
-function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
-}
-
-const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
 async function stopDaemon(daemon: RunningDaemon | undefined): Promise<void> {
   if (!daemon || daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
@@ -349,12 +292,12 @@ async function measureRpc<Res>(
     completed: times.length,
     capped: times.length < CALLS,
     firstCallMs: round(first.ms, 1),
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-    maxMs: round(sorted.at(-1) ?? Number.NaN),
-    meanMs: round(times.reduce((a, b) => a + b, 0) / n),
-    daemonCpuMsPerCall: round((cpu1.selfMs - cpu0.selfMs) / n),
-    childrenCpuMsPerCall: round((cpu1.childrenMs - cpu0.childrenMs) / n),
+    p50Ms: round(percentile(sorted, 50), 2),
+    p99Ms: round(percentile(sorted, 99), 2),
+    maxMs: round(sorted.at(-1) ?? Number.NaN, 2),
+    meanMs: round(times.reduce((a, b) => a + b, 0) / n, 2),
+    daemonCpuMsPerCall: round((cpu1.selfMs - cpu0.selfMs) / n, 2),
+    childrenCpuMsPerCall: round((cpu1.childrenMs - cpu0.childrenMs) / n, 2),
     wallMs: round(wallMs, 0),
   };
 }

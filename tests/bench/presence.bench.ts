@@ -28,12 +28,10 @@
  * --agents-per-connection N, --poll-ms N, --list-calls N, --cli-runs N, --controller-node-options '<flags>'.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@wofleet/shared';
 import type { Heartbeat } from '../../agent/src/daemon/nats/heartbeat.js';
@@ -42,6 +40,7 @@ import { CONTROLLER_CLI, runNodeCli } from '../support/fleet.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { findFreePort } from '../support/net.js';
 import { flagValue, formatTable, mib, numberFlag, progress, type Cell } from './report.js';
+import { loadAverage, readCpu, readMemory, round, stats } from './proc.js';
 
 const AGENTS = Math.floor(numberFlag('--agents', 1000));
 const RUN_MS = numberFlag('--seconds', 120) * 1000;
@@ -86,51 +85,6 @@ async function spawnController(args: readonly string[], env: Record<string, stri
   });
   await ready;
   return { child, stderr, exited };
-}
-
-// ---------------------------------------------------------------- /proc readers
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of the process, ms. */
-function cpuMs(pid: number): number {
-  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[14 - 3]) + Number(fields[15 - 3])) * 1000) / CLK_TCK;
-}
-
-function memory(pid: number): { rssBytes: number; hwmBytes: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
-}
-
-// ---------------------------------------------------------------- stats
-
-interface Stats {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function stats(values: readonly number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? Number.NaN;
-  return { count: sorted.length, p50: round(at(50)), p99: round(at(99)), max: round(sorted.at(-1) ?? Number.NaN) };
-}
-
-const round = (n: number, digits = 1) => Number(n.toFixed(digits));
-
-/** 1-minute load average: the benches share the machine with whatever else runs on it. */
-function loadAverage(): number {
-  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
 // ---------------------------------------------------------------- the fleet
@@ -212,7 +166,7 @@ async function main(): Promise<void> {
     const serveArgs = ['--data-dir', dataDir, '--listen', address, '--nats', nats.url, '--heartbeat-seconds', String(PERIOD_S)];
     controller = await spawnController(serveArgs, { DATABASE_URL: scratch.url });
     const pid = controller.child.pid as number;
-    const readyMem = memory(pid);
+    const readyMem = readMemory(pid);
     const operator = { controller: address, caFile: `${operatorDir}/ca.pem`, certFile: `${operatorDir}/alice.pem`, keyFile: `${operatorDir}/alice.key` };
     const api = await connectController(operator);
     /** ListServers over gRPC + TLS and the JSON the CLI would print; returns ms. */
@@ -258,7 +212,7 @@ async function main(): Promise<void> {
 
     progress(`${AGENTS} agents on ${connections.length} connections, heartbeat every ${PERIOD_S} s, for ${RUN_MS / 1000} s`);
     const loadAtStart = loadAverage();
-    const cpuStart = cpuMs(pid);
+    const cpuStart = readCpu(pid).selfMs;
     const wallStart = performance.now();
     stopFleet = startFleet(connections, sent);
     const runEnd = Date.now() + RUN_MS;
@@ -268,7 +222,7 @@ async function main(): Promise<void> {
     while (Date.now() < runEnd) {
       await poll();
       if (Date.now() >= nextMem) {
-        rssMax = Math.max(rssMax, memory(pid).rssBytes);
+        rssMax = Math.max(rssMax, readMemory(pid).rssBytes);
         nextMem += 1000;
       }
       if (Date.now() >= nextList) {
@@ -285,9 +239,9 @@ async function main(): Promise<void> {
     await Promise.all(connections.map((nc) => nc.flush()));
     // The last beats land: keep polling at the same pace (a single late poll would inflate their lag).
     for (const drainEnd = Date.now() + 1000; Date.now() < drainEnd; await sleep(POLL_MS)) await poll();
-    const cpuUsedMs = cpuMs(pid) - cpuStart;
+    const cpuUsedMs = readCpu(pid).selfMs - cpuStart;
     const wallMs = performance.now() - wallStart;
-    const endMem = memory(pid);
+    const endMem = readMemory(pid);
     const loadAtEnd = loadAverage();
     rssMax = Math.max(rssMax, endMem.rssBytes);
     // Taken now: the simulated agents have stopped, so servers go offline from here on.

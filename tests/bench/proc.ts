@@ -3,31 +3,68 @@ import { readFileSync } from 'node:fs';
 
 /** What the benches read about a process from /proc, and how they sum up samples. */
 
-const CLK_TCK = (() => {
+export const CLK_TCK = (() => {
   try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
   } catch {
     return 100;
   }
 })();
 
-/** utime + stime of the process, ms. */
-export function cpuMs(pid: number): number {
-  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[14 - 3]) + Number(fields[15 - 3])) * 1000) / CLK_TCK;
+export interface CpuTimes {
+  /** utime + stime of the process itself, ms. */
+  selfMs: number;
+  /** cutime + cstime: children it has waited for, ms. */
+  childrenMs: number;
+  /** Process start, ms since boot. */
+  startedMs: number;
 }
 
-/** VmRSS now and VmHWM (the peak) of the process. */
-export function memory(pid: number): { rssBytes: number; hwmBytes: number } {
+export function readCpu(pid: number): CpuTimes {
+  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name start at field 3 (state).
+  const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number) => Number(fields[n - 3]);
+  const toMs = (ticks: number) => (ticks * 1000) / CLK_TCK;
+  return { selfMs: toMs(field(14) + field(15)), childrenMs: toMs(field(16) + field(17)), startedMs: toMs(field(22)) };
+}
+
+export interface MemoryFigures {
+  rssBytes: number;
+  /** VmHWM: the peak RSS. */
+  hwmBytes: number;
+  anonBytes: number;
+  fileBytes: number;
+}
+
+export function readMemory(pid: number): MemoryFigures {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+  const kb = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+    if (!m?.[1]) throw new Error(`no ${key} in /proc/${pid}/status`);
+    return Number(m[1]) * 1024;
+  };
+  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') };
+}
+
+/** Seconds since boot, in ms (the clock of CpuTimes.startedMs). */
+export function uptimeMs(): number {
+  return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
 }
 
 /** 1-minute load average: the benches share the machine with whatever else runs on it. */
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+export const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
 }
 
 export interface Stats {
@@ -37,11 +74,7 @@ export interface Stats {
   max: number;
 }
 
-export const round = (n: number, digits = 1) => Number(n.toFixed(digits));
-
-/** Nearest-rank percentiles. */
 export function stats(values: readonly number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? Number.NaN;
-  return { count: sorted.length, p50: round(at(50)), p99: round(at(99)), max: round(sorted.at(-1) ?? Number.NaN) };
+  return { count: sorted.length, p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? Number.NaN) };
 }

@@ -56,7 +56,7 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { canConnect } from '../support/net.js';
 import { startSimFleet, type SimAgentSpec, type SimFleet } from '../support/sim-agents.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
-import { cpuMs, loadAverage, memory, round } from './proc.js';
+import { loadAverage, readCpu, readMemory, round } from './proc.js';
 
 const AGENTS = Math.floor(numberFlag('--agents', 1000));
 const MAX_PARALLEL = Math.floor(numberFlag('--max-parallel', 100));
@@ -251,11 +251,11 @@ async function main(): Promise<void> {
 
     await sleep(1000);
     const writesBefore = await pgWrites(stats, scratch.name);
-    const cpuBefore = cpuMs(pid);
+    const cpuBefore = readCpu(pid).selfMs;
     const started = Date.now();
     const campaign = await cliJson<CampaignView>(wofleet, ['rollout', 'start', ...flags]);
     let rssMax = 0;
-    const sampler = setInterval(() => (rssMax = Math.max(rssMax, memory(pid).rssBytes)), 1000);
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, readMemory(pid).rssBytes)), 1000);
     const watch = spawn(process.execPath, [CONTROLLER_CLI, 'rollout', 'watch', campaign.id, '--json'], {
       env: { ...process.env, HOME: home, WOFLEET_LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
     watch.stderr!.on('data', (c: Buffer) => (watchErr += c.toString()));
     const watchCode = await new Promise<number | null>((resolve) => watch.on('close', resolve));
     const wallMs = Date.now() - started;
-    const cpu = cpuMs(pid) - cpuBefore;
+    const cpu = readCpu(pid).selfMs - cpuBefore;
     clearInterval(sampler);
     await sleep(1500); // pg_stat_database is updated by backends at most every 500 ms (PGSTAT_MIN_INTERVAL) and on idle
     const writesAfter = await pgWrites(stats, scratch.name);
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
         rowsWritten: writesAfter.rows - writesBefore.rows,
         rowsWrittenByTable: rowsWrittenByTable(writesBefore, writesAfter),
       },
-      controller: { cpuPercent: round((cpu / wallMs) * 100), cpuSeconds: round(cpu / 1000), rssMaxBytes: rssMax, hwmBytes: memory(pid).hwmBytes },
+      controller: { cpuPercent: round((cpu / wallMs) * 100), cpuSeconds: round(cpu / 1000), rssMaxBytes: rssMax, hwmBytes: readMemory(pid).hwmBytes },
       agentWorkMs: fleet.counters.workMs,
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
       loadAverage: loadAverage(),

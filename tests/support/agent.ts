@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, makeAgentConfig, type AgentConfigInput, type Engine } from '@wofleet/agent';
 import { silentLogger } from '@wofleet/shared';
+import { runNodeProgram, type CliResult } from './cli.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const AGENT_CLI = path.join(REPO_ROOT, 'agent/dist/cli/main.js');
@@ -17,12 +17,7 @@ export interface AgentHost {
   env: Record<string, string>;
 }
 
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliResult };
 
 /** Writes the agent's YAML config (JSON is valid YAML) into the host's temp root. */
 export async function writeAgentConfig(host: AgentHost, extra: Partial<AgentConfigInput> = {}): Promise<string> {
@@ -33,18 +28,7 @@ export async function writeAgentConfig(host: AgentHost, extra: Partial<AgentConf
 
 /** Runs the built `wofleet-agent` CLI as an operator would, with no stdin. */
 export function runAgent(host: AgentHost, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AGENT_CLI, '--config', path.join(host.root, 'agent.yaml'), ...args], {
-      env: { ...process.env, ...host.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runNodeProgram(AGENT_CLI, ['--config', path.join(host.root, 'agent.yaml'), ...args], { ...process.env, ...host.env, ...env });
 }
 
 export async function runAgentJson<T>(host: AgentHost, args: string[]): Promise<T> {

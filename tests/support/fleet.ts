@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfigInput } from '@wofleet/agent';
-import { AGENT_CLI, REPO_ROOT, runAgent, writeAgentConfig, WP645, type AgentHost, type CliResult } from './agent.js';
+import { AGENT_CLI, REPO_ROOT, runAgent, writeAgentConfig, WP645, type AgentHost } from './agent.js';
+import { cleanEnv, runNodeProgram, type CliResult } from './cli.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 import { findFreePort } from './net.js';
 import type { Stack } from './stack.js';
@@ -84,24 +85,7 @@ export interface Fleet {
 
 /** Runs a built CLI with no stdin and only the given WOFLEET_* settings. */
 export function runNodeCli(cli: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-/** The parent's environment without anything that would point a CLI elsewhere. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
-  }
-  return { ...env, WOFLEET_LOG_LEVEL: 'silent', ...extra };
+  return runNodeProgram(cli, args, cleanEnv(env));
 }
 
 async function expectOk(what: string, run: Promise<CliResult>): Promise<CliResult> {
