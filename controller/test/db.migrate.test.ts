@@ -55,7 +55,7 @@ describe('migrate', () => {
     const handle = await open();
     expect(handle.kind).toBe('postgres');
     await migrate(handle, log);
-    expect(await tableNames(handle)).toEqual(['audit_events', 'enrollment_tokens', 'operations', 'releases', 'servers', 'sites']);
+    expect(await tableNames(handle)).toEqual(['audit_events', 'campaign_targets', 'campaign_waves', 'campaigns', 'enrollment_tokens', 'operations', 'releases', 'servers', 'sites']);
     expect(await appliedCount(handle)).toBe((await journalEntries(MIGRATIONS_DIR)).length);
   });
 
