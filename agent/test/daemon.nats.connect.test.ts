@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, silentLogger } from '@wofleet/shared';
 import { makeAgentConfig } from '../src/config/load.js';
-import { natsConnectionOptions, RECONNECT_JITTER_MS, RECONNECT_WAIT_MS } from '../src/daemon/nats/connect.js';
+import { RECONNECT_JITTER_MS, RECONNECT_WAIT_MS } from '@wofleet/shared/nats';
+import { agentNatsOptions } from '../src/daemon/nats/connect.js';
 import { startNatsPublisher } from '../src/daemon/nats/index.js';
 import { findFreePort } from '../../tests/support/net.js';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
@@ -22,7 +23,7 @@ describe('connection options', () => {
         tls: { caFile: '/etc/wofleet/ca.pem', certFile: '/etc/wofleet/agent.pem', keyFile: '/etc/wofleet/agent.key' },
       },
     });
-    expect(natsConnectionOptions(config)).toMatchObject({
+    expect(agentNatsOptions(config)).toMatchObject({
       servers: ['nats://a:4222', 'nats://b:4222'],
       user: 'agent',
       pass: 'secret',
@@ -35,7 +36,7 @@ describe('connection options', () => {
   });
 
   it('use a credentials file through an authenticator, and no TLS unless configured', () => {
-    const options = natsConnectionOptions(makeAgentConfig({ nats: { credsFile: '/etc/wofleet/agent.creds' } }));
+    const options = agentNatsOptions(makeAgentConfig({ nats: { credsFile: '/etc/wofleet/agent.creds' } }));
     expect(typeof options.authenticator).toBe('function');
     expect(options.tls).toBeUndefined();
     expect(options.user).toBeUndefined();

@@ -1,46 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection, type TlsOptions } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import type { Logger } from '@wofleet/shared';
+import { natsConnectionOptions } from '@wofleet/shared/nats';
 import type { NatsSettings } from '../config/nats.js';
 
-/** Wait between reconnect attempts, plus a random share so controllers do not reconnect in step. */
-const RECONNECT_WAIT_MS = 2_000;
-const RECONNECT_JITTER_MS = 1_000;
-/** A silent connection (half-open TCP) is noticed after ~1 min instead of the client's default ~4. */
-const PING_INTERVAL_MS = 20_000;
-const MAX_PINGS_OUT = 3;
 const STILL_CONNECTING_LOG_MS = 30_000;
-
-/** Client options from the controller settings. Credentials are read at every (re)connect, so rotated files are picked up. */
-export function natsConnectionOptions(settings: NatsSettings, name: string): ConnectionOptions {
-  const options: ConnectionOptions = {
-    name,
-    servers: settings.servers,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    // Keep retrying every configured server when none is up at start.
-    waitOnFirstConnect: true,
-    reconnectTimeWait: RECONNECT_WAIT_MS,
-    reconnectJitter: RECONNECT_JITTER_MS,
-    reconnectJitterTLS: RECONNECT_JITTER_MS,
-    pingInterval: PING_INTERVAL_MS,
-    maxPingOut: MAX_PINGS_OUT,
-  };
-  const credsFile = settings.credsFile;
-  if (credsFile !== undefined) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
-  if (settings.user !== undefined) {
-    options.user = settings.user;
-    options.pass = settings.pass ?? '';
-  }
-  if (settings.tls !== undefined) {
-    const tls: TlsOptions = {};
-    if (settings.tls.caFile !== undefined) tls.caFile = settings.tls.caFile;
-    if (settings.tls.certFile !== undefined) tls.certFile = settings.tls.certFile;
-    if (settings.tls.keyFile !== undefined) tls.keyFile = settings.tls.keyFile;
-    options.tls = tls;
-  }
-  return options;
-}
 
 /**
  * Connects, waiting while no server answers (logged every 30 s); the connection then

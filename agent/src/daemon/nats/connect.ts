@@ -1,48 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection, type TlsOptions } from 'nats';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 import type { Logger } from '@wofleet/shared';
+import { natsConnectionOptions } from '@wofleet/shared/nats';
 import type { AgentConfig } from '../../config/schema.js';
 import { backoffDelay, type BackoffPolicy, type Timers } from './timers.js';
 
-/** Per-server wait between reconnect attempts, plus a random share so a fleet does not reconnect in step. */
-export const RECONNECT_WAIT_MS = 2_000;
-export const RECONNECT_JITTER_MS = 1_000;
-/** A silent connection (half-open TCP) is noticed after ~1 min instead of the client's default ~4. */
-const PING_INTERVAL_MS = 20_000;
-const MAX_PINGS_OUT = 3;
 const STILL_CONNECTING_LOG_MS = 60_000;
 
-/** Client options from the agent config. Credentials and TLS files are read at every (re)connect, so rotated files are picked up. */
-export function natsConnectionOptions(config: AgentConfig): ConnectionOptions {
-  const { nats } = config;
-  const options: ConnectionOptions = {
-    name: `wofleet-agent/${config.serverId}`,
-    servers: nats.servers,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    // Keep retrying every configured server when none is up at start (otherwise the
-    // client drops each one that fails its first dial from its list for good).
-    waitOnFirstConnect: true,
-    reconnectTimeWait: RECONNECT_WAIT_MS,
-    reconnectJitter: RECONNECT_JITTER_MS,
-    reconnectJitterTLS: RECONNECT_JITTER_MS,
-    pingInterval: PING_INTERVAL_MS,
-    maxPingOut: MAX_PINGS_OUT,
-  };
-  const credsFile = nats.credsFile;
-  if (credsFile !== undefined) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
-  if (nats.user !== undefined) {
-    options.user = nats.user;
-    options.pass = nats.pass ?? '';
-  }
-  if (nats.tls !== undefined) {
-    const tls: TlsOptions = {};
-    if (nats.tls.caFile !== undefined) tls.caFile = nats.tls.caFile;
-    if (nats.tls.certFile !== undefined) tls.certFile = nats.tls.certFile;
-    if (nats.tls.keyFile !== undefined) tls.keyFile = nats.tls.keyFile;
-    options.tls = tls;
-  }
-  return options;
+/** Client options from the agent config. */
+export function agentNatsOptions(config: AgentConfig): ConnectionOptions {
+  return natsConnectionOptions(config.nats, `wofleet-agent/${config.serverId}`);
 }
 
 export interface ConnectNatsOptions {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '@wofleet/shared';
 import type { AgentConfig } from '../../config/schema.js';
 import type { Outbox } from '../../events/outbox.js';
-import { connectNats, natsConnectionOptions } from './connect.js';
+import { agentNatsOptions, connectNats } from './connect.js';
 import { startHeartbeat, type HeartbeatSummary } from './heartbeat.js';
 import { startEventPublisher } from './publisher.js';
 import { openSession, type Session } from './session.js';
@@ -16,7 +16,7 @@ import { realTimers, type BackoffPolicy, type Timers } from './timers.js';
 export { HEALTH, type Health, type Heartbeat, type HeartbeatSummary, type ReleaseRef } from './heartbeat.js';
 export { EVENT_STREAM_LIMITS, StreamConflictError, ensureEventStream, eventStreamConfig, type EnsuredStream } from './stream.js';
 export { EVENT_SUBJECTS, eventSubject, heartbeatSubject } from './subjects.js';
-export { natsConnectionOptions } from './connect.js';
+export { agentNatsOptions } from './connect.js';
 export { realTimers, type BackoffPolicy, type Timers } from './timers.js';
 
 export const DEFAULT_POLL_MS = 1_000;
@@ -87,7 +87,7 @@ export function startNatsPublisher(options: NatsPublisherOptions): NatsPublisher
     startedAtMs: Date.now() - process.uptime() * 1000,
   });
 
-  const connectionOptions = natsConnectionOptions(config);
+  const connectionOptions = agentNatsOptions(config);
   const maintained = (async () => {
     while (!stopping.signal.aborted) {
       log.info({ servers: config.nats.servers }, 'connecting to NATS');
