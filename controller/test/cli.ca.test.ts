@@ -15,7 +15,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const wofleet = (args: string[]) => runCli(CONTROLLER_CLI, args);
+const wofleet = (args: string[], env: Record<string, string> = {}) => runCli(CONTROLLER_CLI, args, env);
 
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
@@ -25,6 +25,14 @@ async function exists(file: string): Promise<boolean> {
 }
 
 describe('wofleet ca init', () => {
+  it('does not read the serve-only settings: a malformed WOFLEET_NATS_URL or WOFLEET_HEARTBEAT_SECONDS does not stop it', async () => {
+    const dataDir = path.join(root, 'nats-env');
+    const r = await wofleet(['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-3'], { WOFLEET_NATS_URL: 'not a url', WOFLEET_HEARTBEAT_SECONDS: 'soon' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await exists(path.join(dataDir, 'ca.pem'))).toBe(true);
+  });
+
   it('creates the CA and a controller certificate in the data dir, keys 0600, and prints their fingerprints', async () => {
     const dataDir = path.join(root, 'a');
     const r = await wofleet(['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-2', '--dns', 'ctl.example.com', '--ip', '10.0.0.5']);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { resolveControllerSettings } from '../config/controller.js';
+import { resolveStorageSettings } from '../config/controller.js';
 import { collect, out } from './output.js';
 import { positiveInt } from './args.js';
 
@@ -17,7 +17,7 @@ export function registerCaCommands(program: Command): void {
     .option('--force', 'replace an existing CA (every enrolled agent must enroll again)')
     .option('--json', 'print the result as JSON')
     .action(async (o: { dataDir?: string; name: string; dns: string[]; ip: string[]; force?: boolean }, cmd: Command) => {
-      const { dataDir } = resolveControllerSettings({ dataDir: o.dataDir });
+      const { dataDir } = resolveStorageSettings({ dataDir: o.dataDir });
       const { initFleetCa } = await import('../ca/init.js');
       const r = await initFleetCa({ dataDir, name: o.name, dnsNames: o.dns, ipAddresses: o.ip, force: o.force === true });
       out(cmd, r, () => [
@@ -40,7 +40,7 @@ export function registerCaCommands(program: Command): void {
     .option('--force', 'overwrite an existing certificate and key of that name in DIR')
     .option('--json', 'print the result as JSON')
     .action(async (o: { name: string; out: string; dataDir?: string; validDays: string; force?: boolean }, cmd: Command) => {
-      const { dataDir } = resolveControllerSettings({ dataDir: o.dataDir });
+      const { dataDir } = resolveStorageSettings({ dataDir: o.dataDir });
       const validDays = positiveInt('--valid-days', o.validDays, 3650);
       const { issueOperatorCredentials } = await import('../ca/operator.js');
       const r = await issueOperatorCredentials({ dataDir, name: o.name, outDir: path.resolve(o.out), validDays, force: o.force === true });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger, EXIT } from '@wofleet/shared';
-import { resolveControllerSettings, type ControllerFlags } from '../config/controller.js';
+import { resolveControllerSettings, resolveStorageSettings, type ControllerFlags } from '../config/controller.js';
 
 type ServeFlags = Pick<ControllerFlags, 'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'>;
 
@@ -17,7 +17,7 @@ export function registerControllerCommands(program: Command): void {
     .description('bring the database schema up to date and exit')
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .action(async (o: { dataDir?: string }) => {
-      const settings = resolveControllerSettings({ dataDir: o.dataDir });
+      const settings = resolveStorageSettings({ dataDir: o.dataDir });
       const log = createLogger('wofleet-controller');
       const { migrateControllerDatabase } = await import('../commands/start-controller.js');
       const database = await migrateControllerDatabase(settings, log);

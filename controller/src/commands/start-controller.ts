@@ -3,7 +3,7 @@ import type { Logger, TlsMaterial } from '@wofleet/shared';
 import { connectAgent } from '../agents/client.js';
 import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
-import type { ControllerSettings } from '../config/controller.js';
+import type { ControllerSettings, StorageSettings } from '../config/controller.js';
 import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../grpc/handlers.js';
 import { natsCampaignPublisher, natsSubscriber } from '../grpc/rollout-events.js';
@@ -89,7 +89,7 @@ export async function startController(options: StartControllerOptions): Promise<
 }
 
 /** `wofleet controller migrate`: brings the schema up to date and closes; returns which database it was. */
-export async function migrateControllerDatabase(settings: ControllerSettings, log: Logger): Promise<string> {
+export async function migrateControllerDatabase(settings: StorageSettings, log: Logger): Promise<string> {
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, log });
   try {
     await migrate(database, log);

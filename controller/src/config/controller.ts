@@ -34,14 +34,20 @@ export interface ControllerFlags extends NatsFlags {
   listen?: string | undefined;
 }
 
+export type StorageSettings = Pick<ControllerSettings, 'dataDir' | 'databaseUrl'>;
+
+/** Where the controller keeps its files and data: all that `ca` and `controller migrate` need (they never read the NATS settings). */
+export function resolveStorageSettings(flags: Pick<ControllerFlags, 'dataDir'>, env: NodeJS.ProcessEnv = process.env): StorageSettings {
+  return { dataDir: path.resolve(flags.dataDir ?? nonEmpty(env.WOFLEET_DATA_DIR) ?? DEFAULT_DATA_DIR), databaseUrl: nonEmpty(env.DATABASE_URL) };
+}
+
+/** Everything `controller serve` runs with. */
 export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerSettings {
-  const dataDir = path.resolve(flags.dataDir ?? nonEmpty(env.WOFLEET_DATA_DIR) ?? DEFAULT_DATA_DIR);
   const listenText = flags.listen ?? nonEmpty(env.WOFLEET_LISTEN) ?? DEFAULT_LISTEN;
   const listen = formatHostPort(parseHostPort(flags.listen !== undefined ? '--listen' : 'listen address', listenText));
   return {
-    dataDir,
+    ...resolveStorageSettings(flags, env),
     listen,
-    databaseUrl: nonEmpty(env.DATABASE_URL),
     nats: resolveNatsSettings(flags, env),
     heartbeatSeconds: resolveHeartbeatSeconds(flags, env),
   };
