@@ -87,6 +87,29 @@ describe('wofleet controller', () => {
     expect(await exited).toBe(0);
   });
 
+  it('serve exits 0 on a SIGTERM that comes while it still waits for NATS', async () => {
+    const [port, silentNats] = [await freePort(), await freePort()];
+    const args = ['controller', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--nats', `nats://127.0.0.1:${silentNats}`];
+    const child = spawn(process.execPath, [CONTROLLER_CLI, ...args], {
+      env: { ...process.env, DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (const deadline = Date.now() + 30_000; !log.includes('database schema up to date'); ) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not get to NATS:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(log).toContain('"started":false');
+    expect(log).not.toContain('controller serving');
+  });
+
   it.each([
     [['--nats', 'http://127.0.0.1:4222'], "wofleet: error: invalid --nats 'http://127.0.0.1:4222': expected a NATS URL like nats://HOST:4222"],
     [['--heartbeat-seconds', '0'], "wofleet: error: invalid --heartbeat-seconds '0': expected whole seconds from 1 to 3600 (the agents' heartbeat period)"],
