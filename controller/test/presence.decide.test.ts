@@ -123,6 +123,12 @@ describe('deciding on an event', () => {
     ['switched', { from: 'r1', to: 'r2', version: '6.6.2' }, 'r2', [{ kind: 'core-switched', release: 'r2', version: '6.6.2' }]],
     ['rolled-back', { from: 'r2', to: 'r1', version: '6.5.5' }, 'r1', [{ kind: 'core-switched', release: 'r1', version: '6.5.5' }]],
     ['health-changed', { from: 'ok', to: 'unhealthy' }, 'web-1', [{ kind: 'health', health: 'unhealthy' }]],
+    [
+      'health-changed',
+      { from: 'ok', to: 'degraded', sites: { 'a.test': 'ok', 'b.test': 'degraded' } },
+      'web-1',
+      [{ kind: 'health', health: 'degraded', sites: { 'a.test': 'ok', 'b.test': 'degraded' } }],
+    ],
     ['staged', { release: 'r3' }, 'web-1', []],
     ['pruned', { removed: ['r0'] }, 'web-1', []],
   ])('%s is recorded under its id and changes %j', (type, data, subject, changes) => {

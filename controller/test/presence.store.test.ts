@@ -94,6 +94,21 @@ describe('inventory changes from agent events', () => {
     expect(await findServerByName(t.db, 'web-1')).toMatchObject({ currentRelease: 'r2', currentVersion: '6.6.2' });
   });
 
+  it("a health report sets the listed sites' health on that server only, and creates no site", async () => {
+    const web1 = await enrolledServer('web-1');
+    const web2 = await enrolledServer('web-2');
+    await upsertSites(t.db, web1.id, [{ domain: 'a.test' }, { domain: 'b.test' }, { domain: 'c.test' }], T0);
+    await upsertSites(t.db, web2.id, [{ domain: 'a.test' }], T0);
+    const sites = { 'a.test': 'ok', 'b.test': 'unhealthy', 'new.test': 'ok' } as const;
+    await store.applyInventoryChange(web1.id, { kind: 'health', health: 'unhealthy', sites }, secondsAfter(T0, 1));
+    expect((await listSites(t.db)).map((s) => [s.server, s.domain, s.health])).toEqual([
+      ['web-1', 'a.test', 'ok'],
+      ['web-1', 'b.test', 'unhealthy'],
+      ['web-1', 'c.test', null],
+      ['web-2', 'a.test', null],
+    ]);
+  });
+
   it('a site gone is removed', async () => {
     const server = await enrolledServer('web-1');
     await upsertSites(t.db, server.id, [{ domain: 'a.test' }, { domain: 'b.test' }], T0);

@@ -9,9 +9,15 @@ export interface HealthMonitor {
   stop(): void;
 }
 
+/** `site <domain>` checks, as domain -> level. */
+function siteLevels(checks: readonly { name: string; level: Level }[]): Record<string, Level> {
+  return Object.fromEntries(checks.filter((c) => c.name.startsWith('site ')).map((c) => [c.name.slice('site '.length), c.level]));
+}
+
 /**
- * Runs the full health check periodically and reports every change of level as
- * an event; heartbeats carry the last known level, so they stay cheap.
+ * Runs the full health check periodically and reports every change of level, the
+ * server's or a site's, as an event carrying every site's level; heartbeats carry the
+ * last known server level, so they stay cheap.
  */
 export function startHealthMonitor(
   engine: Engine,
@@ -20,22 +26,27 @@ export function startHealthMonitor(
   onChecked: () => void = () => {},
 ): HealthMonitor {
   let last: Level | undefined;
+  let lastSites = '';
   let running: Promise<Level> | undefined;
   const checkNow = () => {
     running ??= (async () => {
       let level: Level;
       let detail: string[] = [];
+      let sites: Record<string, Level> = {};
       try {
         const result = await healthCommand(engine, {});
         level = result.level;
         detail = result.checks.filter((c) => c.level !== 'ok').map((c) => `${c.name}: ${c.detail}`);
+        sites = siteLevels(result.checks);
       } catch (err) {
         level = 'unhealthy';
         detail = [describeError(err)];
       }
-      if (level !== last) {
-        await engine.events.emit(EVENT_TYPE.healthChanged, { from: last ?? null, to: level, problems: detail });
+      const sitesKey = JSON.stringify(Object.entries(sites).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      if (level !== last || sitesKey !== lastSites) {
+        await engine.events.emit(EVENT_TYPE.healthChanged, { from: last ?? null, to: level, problems: detail, sites });
         last = level;
+        lastSites = sitesKey;
         onChange();
       }
       onChecked();

@@ -153,3 +153,18 @@ export async function recordServerHealth(db: Database, serverId: string, health:
     })
     .where(eq(servers.id, serverId));
 }
+
+/**
+ * Each listed site of the server takes the health its agent reported. Only sites the
+ * inventory already has: a health report does not create sites (site events do).
+ */
+export async function recordSiteHealth(db: Database, serverId: string, levels: Readonly<Record<string, Health>>, now: Date): Promise<void> {
+  const byHealth = new Map<Health, string[]>();
+  for (const [domain, health] of Object.entries(levels)) byHealth.set(health, [...(byHealth.get(health) ?? []), domain]);
+  for (const [health, domains] of byHealth) {
+    await db
+      .update(sites)
+      .set({ health, updatedAt: now })
+      .where(and(eq(sites.serverId, serverId), inArray(sites.domain, domains)));
+  }
+}

@@ -41,7 +41,8 @@ export type AgentEventEnvelope = z.infer<typeof envelope>;
 const siteOnRelease = z.looseObject({ domain: z.string().min(1), release: z.string().min(1) });
 const siteOnly = z.looseObject({ domain: z.string().min(1) });
 const coreSwitch = z.looseObject({ to: z.string().min(1), version: z.string().min(1) });
-const healthChange = z.looseObject({ to: health });
+/** `sites`: every site's level as the agent's health check saw it (agents before it was added send none). */
+const healthChange = z.looseObject({ to: health, sites: z.record(z.string().min(1), health).optional() });
 
 /** The agent event types that change the inventory (agent/src/events/types.ts has them all). */
 export const INVENTORY_EVENT = {

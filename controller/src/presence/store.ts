@@ -6,6 +6,7 @@ import {
   recordAuditEvent,
   recordHeartbeats,
   recordServerHealth,
+  recordSiteHealth,
   recordServerRelease,
   recordSiteRelease,
   removeSites,
@@ -54,7 +55,9 @@ export function createPresenceStore(db: Database): PresenceStore {
         case 'core-switched':
           return recordServerRelease(db, serverId, { release: change.release, version: change.version }, now);
         case 'health':
-          return recordServerHealth(db, serverId, change.health, now);
+          await recordServerHealth(db, serverId, change.health, now);
+          if (change.sites) await recordSiteHealth(db, serverId, change.sites, now);
+          return;
       }
     },
     async markOfflineServers(olderThan, now) {
