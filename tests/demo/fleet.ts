@@ -86,6 +86,9 @@ try {
   await step(fleet, 'the fleet after the campaign', ['servers', 'list']);
   await step(fleet, 'every site', ['sites', 'list']);
   await step(fleet, 'campaigns', ['rollout', 'list']);
+  const inventory = await fleet.wofleetJson<{ server: string; site?: { domain: string; version: string; health: string } }[]>(['sites', 'list']);
+  const notOk = inventory.filter((s) => s.site?.version !== '6.5.5' || s.site.health !== 'HEALTH_LEVEL_OK');
+  if (inventory.length !== SERVERS.length * 2 || notOk.length > 0) throw new Error(`the controller's inventory is not every site healthy on 6.5.5: ${JSON.stringify(notOk)}`);
   say('\n=== what the sites really serve');
   const versions = await showServing(stack, fleet);
   if (versions.length !== SERVERS.length * 2 || versions.some((v) => v !== '6.5.5')) throw new Error(`not every site serves 6.5.5: ${versions.join(', ')}`);
