@@ -3,7 +3,7 @@ import type { AgentApi, AgentTarget } from '../agents/client.js';
 import { findServerByName, listServers, type Database } from '../db/index.js';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
-import { LeaseLostError, writeUnderLease, type Lease } from './lease.js';
+import { LeaseLostError, writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
 import { CAMPAIGN_STATE, isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState, type TargetState } from './model.js';
 import { decide, type Decision, type TargetStep } from './policy.js';
 import { acquireLease, loadCampaign, readCampaignState, writeCampaignState, writeTargetState, writeWaveState, type CampaignRecord, type TargetPatch, type TargetRow } from './store.js';
@@ -11,6 +11,7 @@ import { rollbackTarget, stageTarget, switchTarget, verifyTarget, type TargetSte
 import type { CampaignRunnerOptions } from './runner.js';
 import { REASON } from './transitions.js';
 import { createWakeup } from './wakeup.js';
+import { createWriteBatch } from './write-batch.js';
 import { isWindowOpen } from './window.js';
 
 /**
@@ -50,7 +51,8 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
         .catch((err: unknown) => log.warn({ err: describeError(err), event }, 'campaign event not published'));
     }
   };
-  const write = async (change: Parameters<typeof writeUnderLease>[2]) => publishAll(await writeUnderLease(deps.db, lease, change));
+  const write = async (change: LeasedWrite) => publishAll(await writeUnderLease(deps.db, lease, change));
+  const writeBatched = createWriteBatch(deps.db, lease);
 
   const agentFor = (target: AgentTarget): AgentApi => {
     let agent = agents.get(target.server);
@@ -81,12 +83,12 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
       log: log.child({ serverId: target.server, step }),
       async writeTarget(state: TargetState, patch: TargetPatch) {
         let written = false;
-        await write(async (tx, row) => {
+        publishAll(await writeBatched(async (tx, row) => {
           // A switch starts only while the campaign runs: the operator may have paused it since the pass.
           if (state === TARGET_STATE.switching && row.state !== CAMPAIGN_STATE.running) return [];
           written = true;
           return [await writeTargetState(tx, current, state, patch, actor, deps.clock.now())];
-        });
+        }));
         if (written) current = { ...current, ...patch, state };
         return written;
       },
@@ -171,7 +173,7 @@ function decideFor(record: CampaignRecord, inFlight: ReadonlySet<string>, now: D
 async function applyTransitions(
   record: CampaignRecord,
   decision: Decision,
-  write: (change: Parameters<typeof writeUnderLease>[2]) => Promise<void>,
+  write: (change: LeasedWrite) => Promise<void>,
   actor: string,
   now: Date,
 ): Promise<boolean> {

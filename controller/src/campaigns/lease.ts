@@ -1,7 +1,7 @@
 import { WofleetError } from '@wofleet/shared';
 import type { Database } from '../db/index.js';
 import type { CampaignEvent } from './model.js';
-import { lockCampaign, type CampaignRow } from './store.js';
+import { lockCampaign, type CampaignLock } from './store.js';
 
 /**
  * Who drives a campaign. Several controllers may run; each campaign row carries a
@@ -23,12 +23,15 @@ export interface Lease {
 /** The lease was taken over by another controller: stop driving the campaign. */
 export class LeaseLostError extends WofleetError {}
 
+/** A change written under the lease: returns the events to publish once it is committed. */
+export type LeasedWrite = (tx: Database, row: CampaignLock) => Promise<CampaignEvent[]>;
+
 /**
  * Runs `write` in a transaction fenced by the lease, with the campaign row locked and
  * as it is now (the operator may have changed its state since the pass read it);
- * returns the events to publish after commit.
+ * returns what `write` returns.
  */
-export async function writeUnderLease(db: Database, lease: Lease, write: (tx: Database, row: CampaignRow) => Promise<CampaignEvent[]>): Promise<CampaignEvent[]> {
+export async function writeUnderLease<T>(db: Database, lease: Lease, write: (tx: Database, row: CampaignLock) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     const row = await lockCampaign(tx, lease.campaignId);
     if (!row || row.leaseHolder !== lease.holder || row.leaseToken !== lease.token) {

@@ -91,9 +91,20 @@ export async function readCampaignState(db: Database, id: string): Promise<Campa
   return row?.state;
 }
 
-/** Locks the campaign row for the rest of the transaction and returns it. */
-export async function lockCampaign(tx: Database, id: string): Promise<CampaignRow | undefined> {
-  const [row] = await tx.select().from(campaigns).where(eq(campaigns.id, id)).for('update');
+/** What a write under the campaign's lock decides on: its state and who holds its lease. */
+export type CampaignLock = Pick<CampaignRow, 'state' | 'leaseHolder' | 'leaseToken'>;
+
+/**
+ * Locks the campaign row for the rest of the transaction and returns its state and
+ * lease (not the plan: every transition of every target takes this lock, and the plan
+ * of a large campaign is tens of kilobytes of JSON).
+ */
+export async function lockCampaign(tx: Database, id: string): Promise<CampaignLock | undefined> {
+  const [row] = await tx
+    .select({ state: campaigns.state, leaseHolder: campaigns.leaseHolder, leaseToken: campaigns.leaseToken })
+    .from(campaigns)
+    .where(eq(campaigns.id, id))
+    .for('update');
   return row;
 }
 

@@ -1,0 +1,49 @@
+import type { Database } from '../db/index.js';
+import { writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
+import type { CampaignEvent } from './model.js';
+
+/**
+ * Group commit for the transitions of a campaign's targets. Every one of them locks
+ * the campaign row (lease.ts), so they are written one after the other; the steps of
+ * a wave settle together, and a transaction each (lock, update, audit row, commit)
+ * makes the last of a hundred wait for ninety-nine commits. Instead, the writes asked
+ * for while a transaction is under way go together into the next one: one lock, one
+ * lease check, one commit. They share its outcome: all are written, or none (the
+ * error goes to each caller).
+ */
+export type BatchedWrite = (write: LeasedWrite) => Promise<CampaignEvent[]>;
+
+interface Queued {
+  write: LeasedWrite;
+  resolve(events: CampaignEvent[]): void;
+  reject(err: unknown): void;
+}
+
+export function createWriteBatch(db: Database, lease: Lease): BatchedWrite {
+  const queue: Queued[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (queue.length > 0) {
+      const batch = queue.splice(0);
+      try {
+        const results = await writeUnderLease(db, lease, async (tx, row) => {
+          const events: CampaignEvent[][] = [];
+          for (const queued of batch) events.push(await queued.write(tx, row));
+          return events;
+        });
+        batch.forEach((queued, i) => queued.resolve(results[i] ?? []));
+      } catch (err) {
+        for (const queued of batch) queued.reject(err);
+      }
+    }
+    flushing = false;
+  }
+
+  return (write) =>
+    new Promise<CampaignEvent[]>((resolve, reject) => {
+      queue.push({ write, resolve, reject });
+      if (!flushing) void flush();
+    });
+}
