@@ -26,6 +26,9 @@
  *    collector has caught up.
  *  - controller CPU (utime+stime over the campaign, % of one core) and RSS (max of a
  *    1 s sample, and VmHWM).
+ *  - where the time went (rollout-timeline.ts): the campaign cut into phases, each
+ *    against its share of the critical path, and the per-server delays between a
+ *    recorded transition and the agent's work (audit table vs the simulated agents).
  *  - checks: every server switched exactly once (the simulated agents count their
  *    activations) and runs 6.5.5 at the end; exit 1 otherwise or when the target is missed.
  *
@@ -55,6 +58,7 @@ import { runCli, type CliResult } from '../../controller/test/cli.fixtures.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { canConnect } from '../support/net.js';
 import { startSimFleet, type SimAgentSpec, type SimFleet } from '../support/sim-agents.js';
+import { campaignTimeline, type Transition } from './rollout-timeline.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 import { loadAverage, readCpu, readMemory, round } from './proc.js';
 
@@ -260,10 +264,14 @@ async function main(): Promise<void> {
       env: { ...process.env, HOME: home, WOFLEET_LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Lines counted on the bytes: each is a whole campaign view, and decoding them here
+    // would take the event loop the simulated agents run on.
     let lines = 0;
-    createInterface({ input: watch.stdout! }).on('line', () => {
-      lines++;
-      if (lines % 200 === 0) progress(`watch: ${lines} updates, ${seconds(Date.now() - started)}`);
+    watch.stdout!.on('data', (chunk: Buffer) => {
+      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) {
+        lines++;
+        if (lines % 200 === 0) progress(`watch: ${lines} updates, ${seconds(Date.now() - started)}`);
+      }
     });
     let watchErr = '';
     watch.stderr!.on('data', (c: Buffer) => (watchErr += c.toString()));
@@ -274,11 +282,26 @@ async function main(): Promise<void> {
     await sleep(1500); // pg_stat_database is updated by backends at most every 500 ms (PGSTAT_MIN_INTERVAL) and on idle
     const writesAfter = await pgWrites(stats, scratch.name);
     const final = await cliJson<CampaignView>(wofleet, ['rollout', 'status', campaign.id]);
+    const transitions = await stats<Transition[]>`
+      select data->>'scope' as scope, coalesce(data->>'server', data->>'wave', data->>'campaignId') as subject, data->>'state' as state,
+        (extract(epoch from at) * 1000)::float8 as "atMs"
+      from audit_events where kind like 'campaign.%' and data->>'campaignId' = ${campaign.id} order by id`;
 
     const names = specs.map((s) => s.name);
     const notOnce = names.filter((n) => fleet?.activationsOf(n) !== 1);
     const notUpgraded = names.filter((n) => fleet?.currentVersionOf(n) !== TO);
     const overheadMs = wallMs - critical;
+    const timeline = campaignTimeline({
+      transitions,
+      servers: names,
+      stepTimesOf: (name) => fleet?.stepTimesOf(name) ?? {},
+      waveSizes: plan.waves.map((w) => w.servers.length),
+      maxParallel: MAX_PARALLEL,
+      delays: DELAYS,
+      minHealthyMs: MIN_HEALTHY_S * 1000,
+      startedMs: started,
+      endedMs: started + wallMs,
+    });
     const result = {
       agents: AGENTS,
       waves: plan.waves.map((w) => w.servers.length),
@@ -297,6 +320,7 @@ async function main(): Promise<void> {
       controller: { cpuPercent: round((cpu / wallMs) * 100), cpuSeconds: round(cpu / 1000), rssMaxBytes: rssMax, hwmBytes: readMemory(pid).hwmBytes },
       agentWorkMs: fleet.counters.workMs,
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
+      timeline,
       loadAverage: loadAverage(),
       enrollMs,
     };
@@ -322,7 +346,11 @@ async function main(): Promise<void> {
         ['servers on 6.5.5', `${AGENTS - notUpgraded.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
         ['load average (1 min)', result.loadAverage, ''],
       ];
-      process.stdout.write(`${formatTable(['measure', 'value', 'target'], rows)}\n`);
+      process.stdout.write(`${formatTable(['measure', 'value', 'target'], rows)}\n\n`);
+      const phases = timeline.phases.map((p): Cell[] => [p.name, seconds(p.ms), seconds(p.idealMs), seconds(p.ms - p.idealMs)]);
+      process.stdout.write(`${formatTable(['campaign phase', 'took', 'inevitable', 'overhead'], phases)}\n\n`);
+      const handOvers = timeline.handOvers.map((h): Cell[] => [h.name, seconds(h.p50Ms), seconds(h.p90Ms), seconds(h.maxMs)]);
+      process.stdout.write(`${formatTable(['hand-over (per server)', 'median', 'p90', 'max'], handOvers)}\n`);
       if (watchErr.trim()) process.stdout.write(`watch stderr: ${watchErr.trim()}\n`);
     }
     process.exitCode = ok ? 0 : 1;

@@ -65,6 +65,12 @@ export interface SimAgentCounters {
   workMs: { stage: number; activate: number; rollback: number };
 }
 
+/** When an agent's simulated work ran (epoch ms), by step: the first run of each. */
+export interface SimStepTimes {
+  stage?: { startMs: number; endMs: number };
+  activate?: { startMs: number; endMs: number };
+}
+
 export interface SimFleet {
   /** name -> 127.0.0.1:<port> */
   addresses: ReadonlyMap<string, string>;
@@ -72,6 +78,7 @@ export interface SimFleet {
   /** Activations per agent (a campaign must switch each server once). */
   activationsOf(name: string): number;
   currentVersionOf(name: string): string;
+  stepTimesOf(name: string): SimStepTimes;
   stop(): Promise<void>;
 }
 
@@ -87,6 +94,7 @@ interface SimState {
   previous: SimRelease | undefined;
   releases: Map<string, SimRelease>;
   activations: number;
+  times: SimStepTimes;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -167,7 +175,9 @@ function simHandlers(name: string, state: SimState, operations: OperationRegistr
       const version = versionOfSource(r.source);
       counters.stages++;
       counters.workMs.stage += options.delays.stageMs;
+      const startMs = Date.now();
       await sleep(options.delays.stageMs);
+      state.times.stage ??= { startMs, endMs: Date.now() };
       const release = simRelease(version, new Date(), staged++);
       state.releases.set(release.id, release);
       return { ...release, files: 3_000, bytes: 70_000_000, newBytes: 70_000_000 };
@@ -177,7 +187,9 @@ function simHandlers(name: string, state: SimState, operations: OperationRegistr
       if (!to) throw new NotFoundError(`no release ${r.releaseId}`);
       counters.activations++;
       counters.workMs.activate += options.delays.activateMs;
+      const startMs = Date.now();
       await sleep(options.delays.activateMs);
+      state.times.activate ??= { startMs, endMs: Date.now() };
       const from = state.current;
       state.previous = from;
       state.current = to;
@@ -244,7 +256,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
       const { name } = agent;
       const tls = { caPem: options.caPem, certPem: agent.certPem, keyPem: agent.keyPem };
       const initial = simRelease(options.initialVersion, new Date(startedAt - 86_400_000), 0);
-      const state: SimState = { current: initial, previous: undefined, releases: new Map([[initial.id, initial]]), activations: 0 };
+      const state: SimState = { current: initial, previous: undefined, releases: new Map([[initial.id, initial]]), activations: 0, times: {} };
       states.set(name, state);
       const dir = path.join(options.stateDir, name);
       await mkdir(dir, { recursive: true });
@@ -288,6 +300,7 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     counters,
     activationsOf: (name) => states.get(name)?.activations ?? 0,
     currentVersionOf: (name) => states.get(name)?.current.version ?? '',
+    stepTimesOf: (name) => states.get(name)?.times ?? {},
     stop,
   };
 }
