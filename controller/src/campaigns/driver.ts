@@ -119,9 +119,11 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
         if (token !== lease.token) throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost`);
         renewedAt = deps.clock.now().getTime();
       }
+      // Taken before the read: a step that settles during it must not look idle in its old state and run again.
+      const busy = new Set(inFlight.keys());
       const record = await loadCampaign(deps.db, lease.campaignId);
       if (!record || !isActiveCampaignState(record.campaign.state)) break;
-      const decision = decideFor(record, new Set(inFlight.keys()), deps.clock.now());
+      const decision = decideFor(record, busy, deps.clock.now());
       const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
       if (decision.campaign || decision.waves.length > 0) wakeup.kick();
       if (!ended && decision.start.length > 0) {
