@@ -17,11 +17,12 @@ import { isWindowOpen } from './window.js';
 /**
  * Drives one campaign while this controller holds its lease: each pass renews the
  * lease, reads the campaign from Postgres, asks policy.decide what to do, writes the
- * transitions (fenced by the lease) and starts the target steps it asked for, which
- * run on until their next settled state. A settled step or a written transition
- * starts the next pass at once (wakeup.ts); otherwise a pass runs every poll. A
- * server's channel stays open only while it has a step in flight. Ends when the
- * campaign is no longer active, the lease is lost, or the runner stops.
+ * transitions (fenced by the lease; the steps' own by group commit, write-batch.ts)
+ * and starts the target steps it asked for, which run on until their next settled
+ * state. A settled step or a written transition starts the next pass at once
+ * (wakeup.ts); otherwise a pass runs every poll. A server's channel stays open only
+ * while it has a step in flight. Ends when the campaign is no longer active, the
+ * lease is lost, or the runner stops.
  */
 export interface DriverDeps extends Omit<CampaignRunnerOptions, 'pollMs' | 'leaseMs'> {
   pollMs: number;
