@@ -1,6 +1,6 @@
-import { describeError, type Logger } from '@wofleet/shared';
+import { describeError } from '@wofleet/shared';
 import type { AgentApi, AgentTarget } from '../agents/client.js';
-import { findServerByName, listServers, type Database } from '../db/index.js';
+import { findServerByName, listServers } from '../db/index.js';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError, writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
