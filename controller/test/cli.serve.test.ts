@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -39,6 +39,18 @@ function freePort(): Promise<number> {
   });
 }
 
+/** `wofleet controller serve ARGS` as a process, its log collected. */
+function spawnServe(args: readonly string[]): { child: ChildProcess; log(): string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', dataDir, ...args], {
+    env: { ...process.env, DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, log: () => log, exited };
+}
+
 describe('wofleet controller', () => {
   it('migrate brings a fresh Postgres database up to date', async () => {
     const r = await runCli(CONTROLLER_CLI, ['controller', 'migrate', '--data-dir', dataDir], { DATABASE_URL: scratch.url });
@@ -48,20 +60,13 @@ describe('wofleet controller', () => {
 
   it('serve starts presence on NATS, answers the operator CLI over TLS and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const args = ['controller', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--nats', nats.url, '--heartbeat-seconds', '2'];
-    const child = spawn(process.execPath, [CONTROLLER_CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, log, exited } = spawnServe(['--listen', `127.0.0.1:${port}`, '--nats', nats.url, '--heartbeat-seconds', '2']);
     try {
-      for (const deadline = Date.now() + 30_000; !log.includes('controller serving'); ) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start:\n${log}`);
+      for (const deadline = Date.now() + 30_000; !log().includes('controller serving'); ) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not start:\n${log()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(log).toContain('presence started');
+      expect(log()).toContain('presence started');
       const op = path.join(root, 'alice');
       const r = await runCli(CONTROLLER_CLI, [
         '--controller',
@@ -89,25 +94,18 @@ describe('wofleet controller', () => {
 
   it('serve exits 0 on a SIGTERM that comes while it still waits for NATS', async () => {
     const [port, silentNats] = [await freePort(), await freePort()];
-    const args = ['controller', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--nats', `nats://127.0.0.1:${silentNats}`];
-    const child = spawn(process.execPath, [CONTROLLER_CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, log, exited } = spawnServe(['--listen', `127.0.0.1:${port}`, '--nats', `nats://127.0.0.1:${silentNats}`]);
     try {
-      for (const deadline = Date.now() + 30_000; !log.includes('database schema up to date'); ) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not get to NATS:\n${log}`);
+      for (const deadline = Date.now() + 30_000; !log().includes('database schema up to date'); ) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`controller did not get to NATS:\n${log()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-    expect(log).toContain('"started":false');
-    expect(log).not.toContain('controller serving');
+    expect(log()).toContain('"started":false');
+    expect(log()).not.toContain('controller serving');
   });
 
   it.each([
