@@ -7,22 +7,22 @@
  *
  * What is real here: the agent's gRPC server and its controller-role guard
  * (startAgentServer), its idempotent operation registry with an on-disk journal
- * (OperationRegistry: a repeated operation id returns the first outcome), its wire
- * mapping of operations (toWireOperation) and its heartbeat loop (startHeartbeat).
+ * (OperationRegistry: a repeated operation id returns the first outcome), its
+ * operation calls (operation-calls.ts: mutation answers, GetOperation, WatchOperation) and
+ * its heartbeat loop (startHeartbeat).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { status, type sendUnaryData, type Server, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { status, type Server } from '@grpc/grpc-js';
 import { connect, type NatsConnection } from 'nats';
 import type { AgentServiceHandlers, AgentStatusInput, OperationInput, OperationKind, ReleaseSummaryInput } from '@wofleet/proto';
 import { NotFoundError, silentLogger } from '@wofleet/shared';
 import { startAgentServer } from '../../agent/src/daemon/grpc/server.js';
-import { toWireOperation } from '../../agent/src/daemon/grpc/handlers.js';
-import { toServiceError } from '../../agent/src/daemon/grpc/status-codes.js';
+import { acceptOperation, operationQueries, unary } from '../../agent/src/daemon/grpc/operation-calls.js';
 import { startHeartbeat, type HeartbeatLoop } from '../../agent/src/daemon/nats/heartbeat.js';
 import { heartbeatSubject } from '../../agent/src/daemon/nats/subjects.js';
 import { realTimers } from '../../agent/src/daemon/nats/timers.js';
-import { isTerminal, OperationRegistry, validateOperationId } from '../../agent/src/operations/index.js';
+import { OperationRegistry, validateOperationId } from '../../agent/src/operations/index.js';
 
 /** `$wp_db_version` of the fixture releases; anything else is simulated as 0. */
 const DB_VERSION: Readonly<Record<string, number>> = { '6.4.5': 56657, '6.5.5': 57155 };
@@ -113,28 +113,10 @@ function versionOfSource(source: string): string {
 
 const summary = (r: SimRelease | undefined): ReleaseSummaryInput | undefined => r && { id: r.id, version: r.version, dbVersion: r.dbVersion };
 
-type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
-
-function unary<Req, Res>(work: (request: Req) => Promise<Res>): Unary<Req, Res> {
-  return (call, callback) => {
-    work(call.request).then(
-      (answer) => callback(null, answer),
-      (err: unknown) => callback(toServiceError(err)),
-    );
-  };
-}
-
 function simHandlers(name: string, state: SimState, operations: OperationRegistry, options: SimFleetOptions, counters: SimAgentCounters, startedAt: number): AgentServiceHandlers {
   const sites = options.sitesPerAgent ?? 2;
   const mutation = <Req extends { operationId: string }>(kind: OperationKind, work: (request: Req) => Promise<unknown>) =>
-    unary<Req, OperationInput>(async (request) => {
-      const id = validateOperationId(request.operationId);
-      const done = operations.run(id, kind, request, () => work(request));
-      const first = await Promise.race([done, sleep(50).then(() => undefined)]);
-      const record = first ?? operations.get(id);
-      if (!record) throw new Error(`operation ${id} vanished`);
-      return toWireOperation(record);
-    });
+    unary<Req, OperationInput>((request) => acceptOperation(operations, validateOperationId(request.operationId), kind, request, () => work(request)));
   const unimplemented = unary<unknown, never>(async () => {
     throw Object.assign(new Error('not simulated'), { code: status.UNIMPLEMENTED });
   });
@@ -213,22 +195,7 @@ function simHandlers(name: string, state: SimState, operations: OperationRegistr
     ConvertSite: unimplemented,
     RemoveSite: unimplemented,
     SetBaseline: unimplemented,
-    GetOperation: unary(async (request: { operationId: string }) => {
-      const record = operations.get(validateOperationId(request.operationId));
-      if (!record) throw new NotFoundError(`no operation ${request.operationId}`);
-      return toWireOperation(record);
-    }),
-    WatchOperation: (call: ServerWritableStream<{ operationId: string }, unknown>) => {
-      const id = call.request.operationId;
-      const unsubscribe = operations.watch(id, (event) => {
-        call.write({ operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at });
-        if (isTerminal(event.state)) {
-          queueMicrotask(() => unsubscribe());
-          call.end();
-        }
-      });
-      call.on('cancelled', () => unsubscribe());
-    },
+    ...operationQueries(operations),
   };
 }
 

@@ -1,13 +1,10 @@
 import { statfs } from 'node:fs/promises';
-import { NotFoundError } from '@wofleet/shared';
-import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import type {
   AgentServiceHandlers,
   AgentStatusInput,
   HealthLevel,
   OperationInput,
   OperationKind,
-  OperationState as WireOperationState,
 } from '@wofleet/proto';
 import { baselineSetCommand, baselineShowCommand } from '../../commands/baseline.js';
 import { healthCommand, type Level } from '../../commands/health.js';
@@ -19,10 +16,10 @@ import type { StatusResult } from '../../commands/status.js';
 import { activateCommand, stageCommand } from '../../commands/update.js';
 import { upgradeDbCommand } from '../../commands/upgrade-db.js';
 import type { Engine } from '../../engine.js';
-import { isTerminal, type OperationRecord, type OperationRegistry } from '../../operations/index.js';
+import type { OperationRegistry } from '../../operations/index.js';
 import { createFlags } from '../../sites/create-flags.js';
 import { classifySource } from '../../releases/index.js';
-import { toServiceError } from './status-codes.js';
+import { acceptOperation, operationQueries, unary } from './operation-calls.js';
 import * as v from './validate.js';
 
 export interface HandlerDeps {
@@ -43,42 +40,13 @@ const LEVEL: Record<Level | 'healthy', HealthLevel> = {
   unhealthy: 'HEALTH_LEVEL_UNHEALTHY',
 };
 
-export function toWireOperation(r: OperationRecord): OperationInput {
-  return {
-    id: r.id,
-    kind: r.kind as OperationKind,
-    state: `OPERATION_STATE_${r.state}` as WireOperationState,
-    error: r.error?.message ?? '',
-    errorKind: r.error?.kind ?? '',
-    resultJson: r.result === undefined ? '' : JSON.stringify(r.result),
-    progress: r.progress.map((p) => p.message),
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt ?? '',
-  };
-}
 
 const MARK = { current: 'RELEASE_MARK_CURRENT', canary: 'RELEASE_MARK_CANARY', previous: 'RELEASE_MARK_PREVIOUS' } as const;
-
-/** Unary handler: typed request in, typed answer or mapped error out; no logic here. */
-function unary<Req, Res>(work: (request: Req) => Promise<Res>) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    work(call.request).then(
-      (answer) => callback(null, answer),
-      (err: unknown) => callback(toServiceError(err)),
-    );
-  };
-}
-
-/** How long a mutation may take before the RPC returns it still running. */
-const QUICK_MS = 50;
 
 export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
   const { engine, operations } = deps;
 
-  /**
-   * Start (or attach to) an idempotent operation and answer with it: terminal if it
-   * finished at once, else running (follow with WatchOperation / GetOperation).
-   */
+  /** A mutation: its request parsed, then the work run once per operation id (operation-calls.ts). */
   const mutation = <Req extends { operationId: string }>(
     kind: OperationKind,
     parse: (request: Req) => unknown | Promise<unknown>,
@@ -87,17 +55,13 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
     unary<Req, OperationInput>(async (request) => {
       const id = v.operationId(request.operationId);
       const parsed = await parse(request);
-      const done = operations.run(id, kind, parsed, async (progress) => {
+      return acceptOperation(operations, id, kind, parsed, async (progress) => {
         try {
           return await work({ ...engine, progress }, parsed as never);
         } finally {
           deps.afterMutation?.();
         }
       });
-      const first = await Promise.race([done, new Promise<undefined>((r) => setTimeout(() => r(undefined), QUICK_MS))]);
-      const record = first ?? operations.get(id);
-      if (!record) throw new Error(`operation ${id} vanished`);
-      return toWireOperation(record);
     });
 
   return {
@@ -220,26 +184,6 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
       }),
       (e, p: Parameters<typeof baselineSetCommand>[1]) => baselineSetCommand(e, p),
     ),
-    GetOperation: unary(async (request) => {
-      const record = operations.get(v.operationId(request.operationId));
-      if (!record) throw new NotFoundError(`no operation ${request.operationId}`);
-      return toWireOperation(record);
-    }),
-    WatchOperation: (call: ServerWritableStream<{ operationId: string }, unknown>) => {
-      let id: string;
-      try {
-        id = v.operationId(call.request.operationId);
-        const unsubscribe = operations.watch(id, (event) => {
-          call.write({ operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at });
-          if (isTerminal(event.state)) {
-            queueMicrotask(() => unsubscribe?.());
-            call.end();
-          }
-        });
-        call.on('cancelled', () => unsubscribe());
-      } catch (err) {
-        call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
-      }
-    },
+    ...operationQueries(operations),
   };
 }

@@ -1,0 +1,77 @@
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { OperationInput, OperationKind, OperationState as WireOperationState } from '@wofleet/proto';
+import { NotFoundError } from '@wofleet/shared';
+import { isTerminal, type OperationRecord, type OperationRegistry, type OperationWork } from '../../operations/index.js';
+import { toServiceError } from './status-codes.js';
+import * as v from './validate.js';
+
+/**
+ * The operation side of AgentService, whatever the work: answering a mutation with its
+ * operation, GetOperation and WatchOperation over the idempotent registry.
+ */
+
+/** Unary handler: typed request in, typed answer or mapped error out; no logic here. */
+export function unary<Req, Res>(work: (request: Req) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    work(call.request).then(
+      (answer) => callback(null, answer),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+export function toWireOperation(r: OperationRecord): OperationInput {
+  return {
+    id: r.id,
+    kind: r.kind as OperationKind,
+    state: `OPERATION_STATE_${r.state}` as WireOperationState,
+    error: r.error?.message ?? '',
+    errorKind: r.error?.kind ?? '',
+    resultJson: r.result === undefined ? '' : JSON.stringify(r.result),
+    progress: r.progress.map((p) => p.message),
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt ?? '',
+  };
+}
+
+/** How long a mutation may take before the RPC returns it still running. */
+const QUICK_MS = 50;
+
+/**
+ * Start (or attach to) an idempotent operation and answer with it: terminal if it
+ * finished at once, else running (follow with WatchOperation / GetOperation).
+ */
+export async function acceptOperation(operations: OperationRegistry, id: string, kind: OperationKind, request: unknown, work: OperationWork): Promise<OperationInput> {
+  const done = operations.run(id, kind, request, work);
+  const first = await Promise.race([done, new Promise<undefined>((r) => setTimeout(() => r(undefined), QUICK_MS))]);
+  const record = first ?? operations.get(id);
+  if (!record) throw new Error(`operation ${id} vanished`);
+  return toWireOperation(record);
+}
+
+/** GetOperation and WatchOperation: the record as it stands, and its progress until it is terminal. */
+export function operationQueries(operations: OperationRegistry) {
+  return {
+    GetOperation: unary(async (request: { operationId: string }) => {
+      const record = operations.get(v.operationId(request.operationId));
+      if (!record) throw new NotFoundError(`no operation ${request.operationId}`);
+      return toWireOperation(record);
+    }),
+    WatchOperation: (call: ServerWritableStream<{ operationId: string }, unknown>) => {
+      let id: string;
+      try {
+        id = v.operationId(call.request.operationId);
+        const unsubscribe = operations.watch(id, (event) => {
+          call.write({ operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at });
+          if (isTerminal(event.state)) {
+            queueMicrotask(() => unsubscribe?.());
+            call.end();
+          }
+        });
+        call.on('cancelled', () => unsubscribe());
+      } catch (err) {
+        call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+      }
+    },
+  };
+}
