@@ -11,7 +11,10 @@ async function tempOperationsDir(): Promise<string> {
 
 function steppingClock(): () => Date {
   let t = Date.UTC(2025, 0, 1);
-  return () => new Date((t += 1000));
+  return () => {
+    t += 1000;
+    return new Date(t);
+  };
 }
 
 async function readRecordFile(dir: string, id: string): Promise<Record<string, unknown>> {

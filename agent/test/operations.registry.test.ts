@@ -15,7 +15,12 @@ import {
 async function openRegistry(): Promise<OperationRegistry> {
   const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'wofleet-ops-')), 'operations');
   let t = Date.UTC(2025, 0, 1);
-  return OperationRegistry.open(dir, { now: () => new Date((t += 1000)) });
+  return OperationRegistry.open(dir, {
+    now: () => {
+      t += 1000;
+      return new Date(t);
+    },
+  });
 }
 
 /**

@@ -27,7 +27,11 @@ beforeAll(async () => {
   const config = makeAgentConfig({ sharedRoot: path.join(root, 'shared'), sitesRoot: path.join(root, 'www'), stateDir: path.join(root, 'state') });
   layout = layoutOf(config);
   let clock = Date.parse('2024-07-01T00:00:00Z');
-  const ctx = { config, layout, log: silentLogger(), now: () => new Date((clock += 60_000)) };
+  const ctx = { config, layout, log: silentLogger(), now: () => {
+      clock += 60_000;
+      return new Date(clock);
+    },
+  };
   const archives = [
     await writeArchive(root, 'a.tar.gz', minimalWordPress({ version: '6.4.5' })),
     await writeArchive(root, 'b.tar.gz', minimalWordPress({ version: '6.5.5', dbVersion: 57155 })),

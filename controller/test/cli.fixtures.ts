@@ -39,7 +39,10 @@ export interface TestClock extends Clock {
 
 export function testClock(): TestClock {
   let offset = 0;
-  return { now: () => new Date(Date.now() + offset), advance: (ms) => void (offset += ms) };
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => {
+      offset += ms;
+    },
+  };
 }
 
 export interface TestFleet {

@@ -122,7 +122,9 @@ function startFleet(connections: NatsConnection[], sent: Map<string, number[]>):
       }, phase),
     );
   }
-  return () => timers.forEach((t) => clearTimeout(t));
+  return () => {
+    for (const t of timers) clearTimeout(t);
+  };
 }
 
 // ---------------------------------------------------------------- main

@@ -31,7 +31,7 @@ export async function listCommand(engine: Engine): Promise<SiteRow[]> {
         link: site.link,
         release: release?.id,
         version: release?.version,
-        health: !h || !h.ok ? 'unhealthy' : h.problem ? 'degraded' : 'healthy',
+        health: !h?.ok ? 'unhealthy' : h.problem ? 'degraded' : 'healthy',
         problem: h?.problem,
       };
     }),

@@ -33,7 +33,7 @@ export function createWriteBatch(db: Database, lease: Lease): BatchedWrite {
           for (const queued of batch) events.push(await queued.write(tx, row));
           return events;
         });
-        batch.forEach((queued, i) => queued.resolve(results[i] ?? []));
+        for (const [i, queued] of batch.entries()) queued.resolve(results[i] ?? []);
       } catch (err) {
         for (const queued of batch) queued.reject(err);
       }

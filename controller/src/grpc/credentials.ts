@@ -1,4 +1,4 @@
-import { credentials, experimental, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { credentials, experimental, type ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { FLEET_ROLE, peerIdentity, type TlsMaterial } from '@wofleet/shared';
 
 /**

@@ -8,5 +8,6 @@ let loading: Promise<typeof X509> | undefined;
  * loads its own certificate, never pays the ~3 MiB of heap and ~6 MiB RSS it costs.
  */
 export function loadX509(): Promise<typeof X509> {
-  return (loading ??= import('./x509.js').then((m) => m.x509));
+  loading ??= import('./x509.js').then((m) => m.x509);
+  return loading;
 }
