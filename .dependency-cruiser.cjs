@@ -3,11 +3,7 @@
  * Why each exists is in docs/ARCHITECTURE.md ("Layering").
  */
 /** Modules that hold pure decisions: they may not reach the filesystem, processes, network or a database. */
-const PURE = [
-  '^controller/src/campaigns/policy',
-  '^controller/src/presence/decide\\.ts$',
-  '^shared/src/validate/',
-];
+const PURE = ['^controller/src/campaigns/policy', '^controller/src/presence/decide\\.ts$', '^shared/src/validate/'];
 /** What counts as I/O for a pure module. */
 const IO = [
   '^(node:)?(fs|fs/promises|child_process|net|http|https|http2|dgram|dns|tls|worker_threads|cluster)$',

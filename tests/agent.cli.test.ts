@@ -144,7 +144,21 @@ describe('--help', () => {
   const HELP: { command: string; options: string[] }[] = [
     {
       command: '',
-      options: ['--config', 'init', 'create', 'convert', 'update', 'rollback', 'status', 'list', 'health', 'remove', 'releases', 'prune', 'baseline'],
+      options: [
+        '--config',
+        'init',
+        'create',
+        'convert',
+        'update',
+        'rollback',
+        'status',
+        'list',
+        'health',
+        'remove',
+        'releases',
+        'prune',
+        'baseline',
+      ],
     },
     { command: 'init', options: ['--release', '--sha1', '--sha256', '--force', '--json'] },
     { command: 'create', options: ['--admin-email', '--le', '--json', ...PHP_FLAGS, ...CACHE_FLAGS] },
@@ -187,7 +201,11 @@ describe('usage errors', () => {
     { name: 'an unknown command', args: ['frobnicate'], message: /unknown command 'frobnicate'/ },
     { name: 'an unknown flag', args: ['status', '--frobnicate'], message: /unknown option '--frobnicate'/ },
     { name: 'update without the required --release', args: ['update'], message: /--release/ },
-    { name: '--sha1 and --sha256 together', args: ['update', '--release', WP655, '--sha1', SHA1_A, '--sha256', SHA256_B], message: /--sha1 or --sha256, not both/ },
+    {
+      name: '--sha1 and --sha256 together',
+      args: ['update', '--release', WP655, '--sha1', SHA1_A, '--sha256', SHA256_B],
+      message: /--sha1 or --sha256, not both/,
+    },
     { name: "'--keep abc'", args: ['prune', '--keep', 'abc'], message: /--keep must be a whole number.*'abc'/ },
     { name: 'two --phpNN flags', args: ['create', 'a.test', '--php74', '--php81'], message: /one PHP version.*--php74 --php81/ },
     { name: 'two cache flags', args: ['create', 'a.test', '--wpfc', '--wpredis'], message: /one cache type.*--wpfc --wpredis/ },
@@ -349,14 +367,54 @@ describe('on an initialised server with one site', () => {
       },
       { name: "version '6.x'", args: () => ['update', '--release', '6.x'], code: 2, message: /invalid WordPress version '6\.x'/ },
       { name: "version 'v6.5.5'", args: () => ['update', '--release', 'v6.5.5'], code: 2, message: /invalid WordPress version 'v6\.5\.5'/ },
-      { name: "'--sha1 xyz'", args: () => ['update', '--release', WP655, '--sha1', 'xyz'], code: 2, message: /invalid --sha1 'xyz': expected 40 hex digits/ },
-      { name: "an archive with a '../' entry", args: () => updateWith('dotdot'), code: 1, message: /unsafe archive entry 'wordpress\/\.\.\/\.\.\/evil\.php': '\.\.' path segment/ },
-      { name: 'an archive with an absolute path', args: () => updateWith('absolute'), code: 1, message: /unsafe archive entry '\/.*evil\.php': absolute path/ },
-      { name: 'an archive with a symlink', args: () => updateWith('symlink'), code: 1, message: /unsafe archive entry 'wordpress\/evil': symlink/ },
-      { name: 'an archive with a hardlink', args: () => updateWith('hardlink'), code: 1, message: /unsafe archive entry 'wordpress\/evil': hardlink/ },
-      { name: 'an archive with a device', args: () => updateWith('device'), code: 1, message: /unsafe archive entry 'wordpress\/evil': device file/ },
-      { name: 'an archive over the unpacked size cap', args: () => updateWith('oversize'), code: 1, message: /unpacked size cap of 100000 bytes/ },
-      { name: 'an archive over the file count cap', args: () => updateWith('overcount'), code: 1, message: /file count cap: more than 40 files/ },
+      {
+        name: "'--sha1 xyz'",
+        args: () => ['update', '--release', WP655, '--sha1', 'xyz'],
+        code: 2,
+        message: /invalid --sha1 'xyz': expected 40 hex digits/,
+      },
+      {
+        name: "an archive with a '../' entry",
+        args: () => updateWith('dotdot'),
+        code: 1,
+        message: /unsafe archive entry 'wordpress\/\.\.\/\.\.\/evil\.php': '\.\.' path segment/,
+      },
+      {
+        name: 'an archive with an absolute path',
+        args: () => updateWith('absolute'),
+        code: 1,
+        message: /unsafe archive entry '\/.*evil\.php': absolute path/,
+      },
+      {
+        name: 'an archive with a symlink',
+        args: () => updateWith('symlink'),
+        code: 1,
+        message: /unsafe archive entry 'wordpress\/evil': symlink/,
+      },
+      {
+        name: 'an archive with a hardlink',
+        args: () => updateWith('hardlink'),
+        code: 1,
+        message: /unsafe archive entry 'wordpress\/evil': hardlink/,
+      },
+      {
+        name: 'an archive with a device',
+        args: () => updateWith('device'),
+        code: 1,
+        message: /unsafe archive entry 'wordpress\/evil': device file/,
+      },
+      {
+        name: 'an archive over the unpacked size cap',
+        args: () => updateWith('oversize'),
+        code: 1,
+        message: /unpacked size cap of 100000 bytes/,
+      },
+      {
+        name: 'an archive over the file count cap',
+        args: () => updateWith('overcount'),
+        code: 1,
+        message: /file count cap: more than 40 files/,
+      },
       {
         name: 'an archive with the wrong digest',
         args: () => updateWith('valid', 'f'.repeat(64)),
@@ -364,9 +422,24 @@ describe('on an initialised server with one site', () => {
         message: /digest mismatch: expected sha256 f{64}, got [0-9a-f]{64}/,
       },
       { name: 'a truncated gzip archive', args: () => updateWith('truncated'), code: 1, message: /corrupt or truncated gzip data/ },
-      { name: 'an archive without the wordpress/ top dir', args: () => updateWith('notop'), code: 1, message: /outside the top directory wordpress\// },
-      { name: 'an unknown release id', args: () => ['rollback', '--to', 'wp-9.9.9-20990101T000000Z'], code: 1, message: /unknown release wp-9\.9\.9-20990101T000000Z/ },
-      { name: 'an unknown release version', args: () => ['rollback', '--to', '9.9.9'], code: 1, message: /no staged release of WordPress 9\.9\.9/ },
+      {
+        name: 'an archive without the wordpress/ top dir',
+        args: () => updateWith('notop'),
+        code: 1,
+        message: /outside the top directory wordpress\//,
+      },
+      {
+        name: 'an unknown release id',
+        args: () => ['rollback', '--to', 'wp-9.9.9-20990101T000000Z'],
+        code: 1,
+        message: /unknown release wp-9\.9\.9-20990101T000000Z/,
+      },
+      {
+        name: 'an unknown release version',
+        args: () => ['rollback', '--to', '9.9.9'],
+        code: 1,
+        message: /no staged release of WordPress 9\.9\.9/,
+      },
       { name: 'convert of an unknown site', args: () => ['convert', 'unknown.test'], code: 1, message: /unknown site unknown\.test/ },
       { name: 'remove of an unknown site', args: () => ['remove', 'unknown.test'], code: 1, message: /unknown site unknown\.test/ },
     ];
@@ -414,7 +487,10 @@ describe('on an initialised server with one site', () => {
         const { result, changes } = await runWatched(stack, args());
 
         expect(result.code, result.stderr).toBe(1);
-        expectOneErrorLine(result, new RegExp(`another wofleet command is running \\(pid ${holder.pid}: ${HOLDER_COMMAND.replace(/\./g, '\\.')}\\)`));
+        expectOneErrorLine(
+          result,
+          new RegExp(`another wofleet command is running \\(pid ${holder.pid}: ${HOLDER_COMMAND.replace(/\./g, '\\.')}\\)`),
+        );
         expect(changes).toEqual([]);
       });
     }

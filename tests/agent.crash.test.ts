@@ -100,7 +100,12 @@ async function observe(stack: Stack): Promise<Observation> {
     sites[domain] = {
       status: response.status,
       version: /<meta name="generator" content="WordPress ([^"]+)"/.exec(response.body)?.[1],
-      link: target === path.join(stack.sharedRoot, 'current') ? 'current' : target === path.join(stack.sharedRoot, 'canary') ? 'canary' : 'other',
+      link:
+        target === path.join(stack.sharedRoot, 'current')
+          ? 'current'
+          : target === path.join(stack.sharedRoot, 'canary')
+            ? 'canary'
+            : 'other',
     };
   }
   const base = (file: string) => {
@@ -449,80 +454,86 @@ describe('on a server updated to 6.5.5', () => {
     });
 
     const POINTS = [
-      { point: 'stage:after-download', n: 1, source: () => `${baseUrl}/v1/wordpress-6.5.5.tar.gz`, leftover: /^download-[0-9a-f]+\.tar\.gz$/ },
+      {
+        point: 'stage:after-download',
+        n: 1,
+        source: () => `${baseUrl}/v1/wordpress-6.5.5.tar.gz`,
+        leftover: /^download-[0-9a-f]+\.tar\.gz$/,
+      },
       { point: 'stage:after-extract', n: 2, source: () => variant(2), leftover: /^tmp-[0-9a-f]+$/ },
       { point: 'stage:before-rename', n: 3, source: () => variant(3), leftover: /^tmp-[0-9a-f]+$/ },
     ] as const;
 
-    for (const { point, n, source, leftover } of POINTS) describe(`killed at ${point}`, () => {
-      let before: Observation;
-      let crash: CliResult;
-      let after: Observation;
-      let status: CliResult;
-      let next: CliResult;
-      let recovered: Observation;
+    for (const { point, n, source, leftover } of POINTS)
+      describe(`killed at ${point}`, () => {
+        let before: Observation;
+        let crash: CliResult;
+        let after: Observation;
+        let status: CliResult;
+        let next: CliResult;
+        let recovered: Observation;
 
-      beforeAll(async () => {
-        before = await observe(stack);
-        crash = await killedAt(stack, point, ['update', '--release', source()]);
-        after = await observe(stack);
-        status = await runAgent(stack, ['status', '--json']);
-        next = await runAgent(stack, ['update', '--release', variant(n)]);
-        recovered = await observe(stack);
-      });
-
-      it('dies by SIGKILL', () => {
-        expect(crash.signal, crash.stderr).toBe('SIGKILL');
-        expect(crash.code).toBeNull();
-      });
-
-      it('leaves current, canary and the complete releases exactly as they were', () => {
-        expect({ current: after.current, canary: after.canary, releases: after.releases }).toEqual({
-          current: before.current,
-          canary: before.canary,
-          releases: before.releases,
+        beforeAll(async () => {
+          before = await observe(stack);
+          crash = await killedAt(stack, point, ['update', '--release', source()]);
+          after = await observe(stack);
+          status = await runAgent(stack, ['status', '--json']);
+          next = await runAgent(stack, ['update', '--release', variant(n)]);
+          recovered = await observe(stack);
         });
-        expect(after.releases[after.current ?? '']).toBe('6.5.5');
-      });
 
-      it('keeps every site answering 200 with the release current points at', () => {
-        expect(statuses(after), stack.logs()).toEqual([200, 200]);
-        expect(servedVersions(after)).toEqual(expectedVersions(after));
-      });
+        it('dies by SIGKILL', () => {
+          expect(crash.signal, crash.stderr).toBe('SIGKILL');
+          expect(crash.code).toBeNull();
+        });
 
-      it('leaves its partial work only inside releases/.staging', () => {
-        expect(after.staging).toEqual([expect.stringMatching(leftover)]);
-        expect(after.markerless).toEqual([]);
-      });
+        it('leaves current, canary and the complete releases exactly as they were', () => {
+          expect({ current: after.current, canary: after.canary, releases: after.releases }).toEqual({
+            current: before.current,
+            canary: before.canary,
+            releases: before.releases,
+          });
+          expect(after.releases[after.current ?? '']).toBe('6.5.5');
+        });
 
-      it("leaves the dead command's lock behind", () => {
-        expect(after.lock?.command).toBe(`update --release ${source()}`);
-        expect(isAlive(after.lock?.pid ?? process.pid)).toBe(false);
-      });
+        it('keeps every site answering 200 with the release current points at', () => {
+          expect(statuses(after), stack.logs()).toEqual([200, 200]);
+          expect(servedVersions(after)).toEqual(expectedVersions(after));
+        });
 
-      it('status --json still answers with the same current release', () => {
-        expect(status.code, status.stderr).toBe(0);
-        expect(JSON.parse(status.stdout)).toMatchObject({ current: { id: before.current } });
-      });
+        it('leaves its partial work only inside releases/.staging', () => {
+          expect(after.staging).toEqual([expect.stringMatching(leftover)]);
+          expect(after.markerless).toEqual([]);
+        });
 
-      it("the next update takes over the dead command's lock and releases it", () => {
-        expect(next.stderr).not.toMatch(mentionsLock);
-        expect(next.code, next.stderr).toBe(0);
-        expect(recovered.lock).toBeUndefined();
-      });
+        it("leaves the dead command's lock behind", () => {
+          expect(after.lock?.command).toBe(`update --release ${source()}`);
+          expect(isAlive(after.lock?.pid ?? process.pid)).toBe(false);
+        });
 
-      it('the next update removes the leftovers in releases/.staging', () => {
-        expect(recovered.staging).toEqual([]);
-        expect(recovered.markerless).toEqual([]);
-      });
+        it('status --json still answers with the same current release', () => {
+          expect(status.code, status.stderr).toBe(0);
+          expect(JSON.parse(status.stdout)).toMatchObject({ current: { id: before.current } });
+        });
 
-      it('the next update switches every site to its release', () => {
-        expect(recovered.current).not.toBe(before.current);
-        expect(recovered.releases[recovered.current ?? '']).toBe('6.5.5');
-        expect(statuses(recovered), stack.logs()).toEqual([200, 200]);
-        expect(servedVersions(recovered)).toEqual(expectedVersions(recovered));
+        it("the next update takes over the dead command's lock and releases it", () => {
+          expect(next.stderr).not.toMatch(mentionsLock);
+          expect(next.code, next.stderr).toBe(0);
+          expect(recovered.lock).toBeUndefined();
+        });
+
+        it('the next update removes the leftovers in releases/.staging', () => {
+          expect(recovered.staging).toEqual([]);
+          expect(recovered.markerless).toEqual([]);
+        });
+
+        it('the next update switches every site to its release', () => {
+          expect(recovered.current).not.toBe(before.current);
+          expect(recovered.releases[recovered.current ?? '']).toBe('6.5.5');
+          expect(statuses(recovered), stack.logs()).toEqual([200, 200]);
+          expect(servedVersions(recovered)).toEqual(expectedVersions(recovered));
+        });
       });
-    });
 
     // No kill point can leave one (the marker is written before the rename), but a copy
     // interrupted by other means can: a release dir without its marker is incomplete.

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentServiceClient } from '@wofleet/proto';
 import { createFleetCa, issueCertificate } from '@wofleet/shared';
 import { runAgent, writeAgentConfig, WP645, WP655 } from './support/agent.js';
-import { agentClient, call, makeFleetPki, startDaemon, waitForOperation, type FleetPki, type RunningDaemon } from './support/agent-daemon.js';
+import {
+  agentClient,
+  call,
+  makeFleetPki,
+  startDaemon,
+  waitForOperation,
+  type FleetPki,
+  type RunningDaemon,
+} from './support/agent-daemon.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -86,9 +94,23 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
 
   it.each([
     ['no client certificate', async () => undefined, status.UNAVAILABLE],
-    ['a certificate from another CA', async () => issueCertificate({ ca: await createFleetCa({ commonName: 'other', validDays: 5 }), role: 'controller', name: 'x', validDays: 5 }), status.UNAVAILABLE],
-    ['an expired certificate', async () => issueCertificate({ ca: pki.ca, role: 'controller', name: 'old', validDays: 1, notBefore: new Date(Date.now() - 3 * 86_400_000) }), status.UNAVAILABLE],
-    ['a certificate not marked as controller', async () => issueCertificate({ ca: pki.ca, role: 'agent', name: 'web-02', validDays: 5 }), status.PERMISSION_DENIED],
+    [
+      'a certificate from another CA',
+      async () =>
+        issueCertificate({ ca: await createFleetCa({ commonName: 'other', validDays: 5 }), role: 'controller', name: 'x', validDays: 5 }),
+      status.UNAVAILABLE,
+    ],
+    [
+      'an expired certificate',
+      async () =>
+        issueCertificate({ ca: pki.ca, role: 'controller', name: 'old', validDays: 1, notBefore: new Date(Date.now() - 3 * 86_400_000) }),
+      status.UNAVAILABLE,
+    ],
+    [
+      'a certificate not marked as controller',
+      async () => issueCertificate({ ca: pki.ca, role: 'agent', name: 'web-02', validDays: 5 }),
+      status.PERMISSION_DENIED,
+    ],
   ])('rejects a client with %s', async (_label, makeCert, code) => {
     const cert = await makeCert();
     const rogue = agentClient(daemon.port, pki.ca.certPem, SERVER_ID, cert);
@@ -169,7 +191,10 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     const reverted = await finish('ConvertSite', { operationId: 'revert-d', domain: 'd.test', revert: true });
     expect(reverted.state, reverted.error).toBe('OPERATION_STATE_SUCCEEDED');
     expect(existsSync(path.join(stack.sitesRoot, 'd.test', 'htdocs', 'wp-settings.php'))).toBe(true);
-    const baseline = await finish('SetBaseline', { operationId: 'baseline-1', baseline: { plugins: ['hello.php'], theme: '', options: {} } });
+    const baseline = await finish('SetBaseline', {
+      operationId: 'baseline-1',
+      baseline: { plugins: ['hello.php'], theme: '', options: {} },
+    });
     expect(baseline.state, baseline.error).toBe('OPERATION_STATE_SUCCEEDED');
     expect(await call<object, { plugins: string[] }>(client, 'GetBaseline', {})).toMatchObject({ plugins: ['hello.php'] });
     const removed = await finish('RemoveSite', { operationId: 'remove-c', domain: 'c.test' });

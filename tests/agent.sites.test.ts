@@ -104,7 +104,9 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
       expect(await siteDbs()).toEqual([]);
       const failed = await runAgent(stack, ['create', 'conflict.test']);
       expect(failed.code).toBe(1);
-      expect(failed.stderr).toMatch(/create conflict\.test failed: cannot convert conflict\.test: plugins\/hello\.php: .*site removed again/);
+      expect(failed.stderr).toMatch(
+        /create conflict\.test failed: cannot convert conflict\.test: plugins\/hello\.php: .*site removed again/,
+      );
       expect(existsSync(path.join(stack.sitesRoot, 'conflict.test'))).toBe(false);
       expect(existsSync(path.join(stack.sitesAvailable, 'conflict.test'))).toBe(false);
       expect((await runWo(stack, ['site', 'list'])).stdout).not.toContain('conflict.test');
@@ -158,9 +160,12 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
       const token = path.join(stack.sharedRoot, 'config', 'health-token');
       const site = path.join(stack.sitesRoot, domain);
       const watched = () =>
-        [path.join(site, 'htdocs'), path.join(site, 'wp-config.php'), path.join(stack.sharedRoot, 'wp-content'), path.join(stack.stateDir, 'backups')].flatMap(
-          treeListing,
-        );
+        [
+          path.join(site, 'htdocs'),
+          path.join(site, 'wp-config.php'),
+          path.join(stack.sharedRoot, 'wp-content'),
+          path.join(stack.stateDir, 'backups'),
+        ].flatMap(treeListing);
       const before = watched();
       // PHP can no longer read the probe token: the health endpoint refuses, so verify fails after every other step ran.
       chmodSync(token, 0o600);

@@ -27,7 +27,9 @@ async function watchCurrent(stack: Stack, load: LoadHandle, work: () => Promise<
 }
 
 function printLoad(label: string, report: LoadReport): void {
-  const errors = [...new Set((report.samples ?? []).filter((s) => s.error || s.status < 200 || s.status > 299).map((s) => s.error ?? `HTTP ${s.status}`))];
+  const errors = [
+    ...new Set((report.samples ?? []).filter((s) => s.error || s.status < 200 || s.status > 299).map((s) => s.error ?? `HTTP ${s.status}`)),
+  ];
   console.log(
     `${label}: ${report.requests} requests, ${report.non2xx} non-2xx, ${report.errors} errors, p99 ${report.p99Ms.toFixed(1)} ms${errors.length ? ` (${errors.join('; ')})` : ''}`,
   );

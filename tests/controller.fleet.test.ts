@@ -42,7 +42,11 @@ describe('controller with three real agents: enrollment, presence, events across
   const list = () => fleet.wofleetJson<ServerJson[]>(['servers', 'list']);
   const stateOf = async (name: string) => (await list()).find((s) => s.name === name);
   /** Polls `servers list --json` until `check` holds; returns the servers then and when that was. */
-  async function waitForList(what: string, check: (servers: ServerJson[]) => boolean, timeoutMs: number): Promise<{ servers: ServerJson[]; at: number }> {
+  async function waitForList(
+    what: string,
+    check: (servers: ServerJson[]) => boolean,
+    timeoutMs: number,
+  ): Promise<{ servers: ServerJson[]; at: number }> {
     let last: ServerJson[] = [];
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
       last = await list();
@@ -63,7 +67,11 @@ describe('controller with three real agents: enrollment, presence, events across
   }, 60_000);
 
   it('lists all three enrolled servers online with their release', async () => {
-    const { servers } = await waitForList('all three online', (s) => s.length === 3 && s.every((x) => x.state === 'SERVER_STATE_ONLINE'), 10_000);
+    const { servers } = await waitForList(
+      'all three online',
+      (s) => s.length === 3 && s.every((x) => x.state === 'SERVER_STATE_ONLINE'),
+      10_000,
+    );
     expect(servers.map((s) => [s.name, s.state, s.current?.version])).toEqual(NAMES.map((n) => [n, 'SERVER_STATE_ONLINE', '6.4.5']));
     for (const s of servers) expect(s.address).toBe(fleet.agent(s.name).address);
   });
@@ -83,10 +91,16 @@ describe('controller with three real agents: enrollment, presence, events across
   it('marks a stopped agent offline once 3 heartbeat periods pass without a beat (within a quarter period more), and online again once restarted', async () => {
     const agent = fleet.agent('web-03');
     expect(await agent.stop()).toBe(0);
-    const offline = await waitForList('web-03 offline', (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_OFFLINE', 15_000);
+    const offline = await waitForList(
+      'web-03 offline',
+      (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_OFFLINE',
+      15_000,
+    );
     const lastSeen = Date.parse((offline.servers.find((x) => x.name === 'web-03') as ServerJson).lastSeenAt);
     // When the controller decided (its audit event), not when a CLI poll (~1 s a process) saw it.
-    const [wentOffline] = (await listAuditEvents(database.db, { server: 'web-03', limit: 10 })).filter((e) => e.kind === PRESENCE_AUDIT.wentOffline);
+    const [wentOffline] = (await listAuditEvents(database.db, { server: 'web-03', limit: 10 })).filter(
+      (e) => e.kind === PRESENCE_AUDIT.wentOffline,
+    );
     const silentMs = (wentOffline?.at.getTime() ?? Number.NaN) - lastSeen;
     // 3 periods without a beat, found by a sweep that runs 4 times a period.
     expect(silentMs, `offline ${silentMs} ms after the last beat`).toBeGreaterThanOrEqual(3 * PERIOD_S * 1000);
@@ -94,7 +108,11 @@ describe('controller with three real agents: enrollment, presence, events across
     expect(offline.servers.filter((x) => x.name !== 'web-03').every((x) => x.state === 'SERVER_STATE_ONLINE')).toBe(true);
 
     await agent.start();
-    await waitForList('web-03 online again', (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_ONLINE', 3 * PERIOD_S * 1000 + 2000);
+    await waitForList(
+      'web-03 online again',
+      (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_ONLINE',
+      3 * PERIOD_S * 1000 + 2000,
+    );
   }, 40_000);
 
   it('says clearly that a stopped agent cannot be reached, with the stored record', async () => {
@@ -103,7 +121,9 @@ describe('controller with three real agents: enrollment, presence, events across
     try {
       const human = await fleet.wofleet(['servers', 'show', 'web-03', '--live']);
       expect(human.code).toBe(1);
-      expect(human.stderr).toMatch(new RegExp(`^wofleet: live status unavailable: cannot reach agent web-03 at ${agent.address.replace(/\./g, '\\.')}: .+\\n$`));
+      expect(human.stderr).toMatch(
+        new RegExp(`^wofleet: live status unavailable: cannot reach agent web-03 at ${agent.address.replace(/\./g, '\\.')}: .+\\n$`),
+      );
       expect(human.stdout).toMatch(/^name: +web-03$/m);
       expect(human.stdout).not.toContain('live status:');
 
@@ -122,7 +142,8 @@ describe('controller with three real agents: enrollment, presence, events across
     const agent = fleet.agent('web-02');
     expect(await fleet.controller.stop()).toBe(0);
     /** Agent events recorded for web-02 (presence's own audit rows carry no source event id). */
-    const agentEvents = async () => (await listAuditEvents(database.db, { server: 'web-02', limit: 1000 })).filter((e) => e.sourceEventId !== null);
+    const agentEvents = async () =>
+      (await listAuditEvents(database.db, { server: 'web-02', limit: 1000 })).filter((e) => e.sourceEventId !== null);
     const staged655 = async () => (await agentEvents()).filter((e) => e.kind === 'staged' && e.data.version === '6.5.5');
     const before = await agentEvents();
     expect(await staged655()).toEqual([]);
@@ -146,7 +167,10 @@ describe('controller with three real agents: enrollment, presence, events across
 
     await fleet.controller.start();
     for (const deadline = Date.now() + 10_000; (await staged655()).length === 0; await sleep(200)) {
-      if (Date.now() > deadline) throw new Error(`no staging of 6.5.5 recorded for web-02 after the restart: ${(await agentEvents()).map((e) => e.kind).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no staging of 6.5.5 recorded for web-02 after the restart: ${(await agentEvents()).map((e) => e.kind).join(', ')}`,
+        );
     }
     const after = await agentEvents();
     expect(await staged655()).toHaveLength(1);

@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actOnCampaign, getCampaign, parseCampaignRequest, startCampaign, type CampaignState, type CampaignView } from '../controller/src/campaigns/index.js';
+import {
+  actOnCampaign,
+  getCampaign,
+  parseCampaignRequest,
+  startCampaign,
+  type CampaignState,
+  type CampaignView,
+} from '../controller/src/campaigns/index.js';
 import { KILL_POINT, type KillPoint } from '../controller/src/campaigns/killpoints.js';
 import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { CONTROLLER_CLI } from './support/fleet.js';
@@ -48,19 +55,41 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
   const ctx = () => ({ db: rf.database.db, clock: { now: () => new Date() } });
 
   /** `wofleet controller serve` on the fleet's data dir and the test's Postgres; resolves when it exits. */
-  function serve(killAt: KillPoint | undefined): { exited: Promise<{ signal: NodeJS.Signals | null; code: number | null }>; output: () => string; stop(): Promise<void> } {
+  function serve(killAt: KillPoint | undefined): {
+    exited: Promise<{ signal: NodeJS.Signals | null; code: number | null }>;
+    output: () => string;
+    stop(): Promise<void>;
+  } {
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
-    Object.assign(env, { DATABASE_URL: rf.scratch.url, WOFLEET_LOG_LEVEL: 'info', ...(killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {}) });
+    Object.assign(env, {
+      DATABASE_URL: rf.scratch.url,
+      WOFLEET_LOG_LEVEL: 'info',
+      ...(killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {}),
+    });
     const child = spawn(
       process.execPath,
-      [CONTROLLER_CLI, 'controller', 'serve', '--data-dir', rf.fleet.dataDir, '--listen', listen, '--nats', rf.fleet.nats.url, '--heartbeat-seconds', '1'],
+      [
+        CONTROLLER_CLI,
+        'controller',
+        'serve',
+        '--data-dir',
+        rf.fleet.dataDir,
+        '--listen',
+        listen,
+        '--nats',
+        rf.fleet.nats.url,
+        '--heartbeat-seconds',
+        '1',
+      ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     return {
       exited,
       output: () => output,
@@ -78,7 +107,9 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     const outcome = await Promise.race([controller.exited, timeout]);
     if (outcome === 'timeout') {
       await controller.stop();
-      throw new Error(`the controller never reached ${point}: ${campaignSummary(await getCampaign(ctx(), id))}\n${controller.output().slice(-3000)}`);
+      throw new Error(
+        `the controller never reached ${point}: ${campaignSummary(await getCampaign(ctx(), id))}\n${controller.output().slice(-3000)}`,
+      );
     }
     expect(outcome.signal, `${point}: ${controller.output().slice(-2000)}`).toBe('SIGKILL');
     return getCampaign(ctx(), id);
@@ -99,7 +130,9 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
 
   /** Switches the agent recorded since `since` (one update record per activation, whatever its outcome). */
   const updatesSince = (server: string, since: Date) =>
-    (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] }).updates.filter((u) => new Date(u.startedAt) >= since);
+    (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] }).updates.filter(
+      (u) => new Date(u.startedAt) >= since,
+    );
   const journaled = (server: string, id: string) => rf.journaled(server, id);
   const journalState = (server: string, opId: string) =>
     (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'operations', `${opId}.json`), 'utf8')) as { state: string }).state;
@@ -125,11 +158,17 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     const trail: string[] = [];
     for (const point of CAMPAIGN_POINTS) trail.push(`${point}: ${campaignSummary(await crashAt(campaignId, point))}`);
     const view = await completeWith(campaignId, 'succeeded');
-    expect(view.targets.map((t) => t.state), trail.join('\n')).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(
+      view.targets.map((t) => t.state),
+      trail.join('\n'),
+    ).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     expect(await rf.versions()).toEqual(all('6.5.5'));
     for (const server of NAMES) {
       const updates = updatesSince(server, startedAt);
-      expect(updates.map((u) => u.outcome), `${server}\n${trail.join('\n')}`).toEqual(['succeeded']);
+      expect(
+        updates.map((u) => u.outcome),
+        `${server}\n${trail.join('\n')}`,
+      ).toEqual(['succeeded']);
       expect(journaled(server, campaignId)).toEqual(['activate', 'stage']);
       expect(journalState(server, `c${campaignId}-${server}-activate`)).toBe('SUCCEEDED');
     }
@@ -141,10 +180,16 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     const trail: string[] = [];
     for (const point of ROLLBACK_POINTS) trail.push(`${point}: ${campaignSummary(await crashAt(campaignId, point))}`);
     const view = await completeWith(campaignId, 'rolled-back');
-    expect(view.targets.map((t) => t.state), trail.join('\n')).toEqual(['rolled-back', 'rolled-back', 'rolled-back', 'rolled-back']);
+    expect(
+      view.targets.map((t) => t.state),
+      trail.join('\n'),
+    ).toEqual(['rolled-back', 'rolled-back', 'rolled-back', 'rolled-back']);
     expect(await rf.versions()).toEqual(all('6.4.5'));
     for (const server of NAMES) {
-      expect(updatesSince(server, startedAt).map((u) => u.outcome), server).toEqual(['rolled-back']);
+      expect(
+        updatesSince(server, startedAt).map((u) => u.outcome),
+        server,
+      ).toEqual(['rolled-back']);
       expect(journaled(server, campaignId)).toEqual(['activate', 'revert', 'stage']);
       expect(journalState(server, `c${campaignId}-${server}-revert`)).toBe('SUCCEEDED');
     }

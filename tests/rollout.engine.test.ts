@@ -49,7 +49,9 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   const ctx = () => ({ db: rf.database.db, clock });
 
   const request = (overrides: Partial<CampaignRequestText> = {}) =>
-    parseCampaignRequest(requestText({ waves: '1,1,50%', maxParallel: 2, minHealthy: '1s', healthyDeadline: '30s', progressDeadline: '10m', ...overrides }));
+    parseCampaignRequest(
+      requestText({ waves: '1,1,50%', maxParallel: 2, minHealthy: '1s', healthyDeadline: '30s', progressDeadline: '10m', ...overrides }),
+    );
 
   function runner(holderId: string, calls?: Calls): CampaignRunner {
     return startCampaignRunner({
@@ -116,7 +118,12 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       const version = path.join(dir, 'wp-includes/version.php');
       writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
     });
-    await insertRelease(rf.database.db, { version: '6.6.1', url: pathToFileURL(broken.file).href, digest: { algorithm: 'sha256', hex: broken.sha256 }, dbVersion: 57155 });
+    await insertRelease(rf.database.db, {
+      version: '6.6.1',
+      url: pathToFileURL(broken.file).href,
+      digest: { algorithm: 'sha256', hex: broken.sha256 },
+      dbVersion: 57155,
+    });
 
     nc = await connect({ servers: rf.fleet.nats.url });
     const sub = nc.subscribe('wofleet.campaign.*.event');
@@ -133,8 +140,13 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
     const run = runner('ctl-cleanup');
     try {
       for (const campaign of active) {
-        if (['running', 'paused', 'awaiting-promotion'].includes(campaign.state)) await actOnCampaign(ctx(), campaign.id, 'abort', 'operator:test');
-        await waitFor(campaign.id, 'cleanup', (v) => !['running', 'paused', 'awaiting-promotion', 'aborting', 'rolling-back'].includes(v.state));
+        if (['running', 'paused', 'awaiting-promotion'].includes(campaign.state))
+          await actOnCampaign(ctx(), campaign.id, 'abort', 'operator:test');
+        await waitFor(
+          campaign.id,
+          'cleanup',
+          (v) => !['running', 'paused', 'awaiting-promotion', 'aborting', 'rolling-back'].includes(v.state),
+        );
       }
     } finally {
       await run.stop();
@@ -195,7 +207,13 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       const mine = events.filter((e) => e.campaignId === id);
       expect(mine.filter((e) => e.scope === 'campaign').map((e) => e.state)).toEqual(['succeeded']);
       for (const server of NAMES) {
-        expect(mine.filter((e) => e.server === server).map((e) => e.state)).toEqual(['staging', 'staged', 'switching', 'verifying', 'succeeded']);
+        expect(mine.filter((e) => e.server === server).map((e) => e.state)).toEqual([
+          'staging',
+          'staged',
+          'switching',
+          'verifying',
+          'succeeded',
+        ]);
       }
       expect(mine.filter((e) => e.scope === 'wave').map((e) => `${e.wave}:${e.state}`)).toEqual([
         '0:running',
@@ -260,7 +278,11 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       expect(await versions()).toEqual(all('6.4.5'));
       expect(journaled('web-2', id)).toEqual(['activate', 'rollback', 'stage']);
       for (const server of ['web-3', 'web-4']) expect(journaled(server, id)).toEqual(['stage']);
-      expect(await actOnCampaign(ctx(), id, 'rollback', 'operator:test').then(() => waitFor(id, 'nothing left to roll back', (v) => v.state === 'rolled-back'))).toMatchObject({
+      expect(
+        await actOnCampaign(ctx(), id, 'rollback', 'operator:test').then(() =>
+          waitFor(id, 'nothing left to roll back', (v) => v.state === 'rolled-back'),
+        ),
+      ).toMatchObject({
         state: 'rolled-back',
       });
     } finally {

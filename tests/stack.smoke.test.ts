@@ -13,7 +13,10 @@ let stack: Stack;
 let startMs = 0;
 
 function uidOf(user: string): number {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   return Number(line?.split(':')[2]);
 }
 

@@ -20,7 +20,8 @@ async function storedEvents(url: string): Promise<AgentEvent[]> {
     const jsm = await nc.jetstreamManager();
     const info = await jsm.streams.info(STREAM);
     const events: AgentEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) events.push((await jsm.streams.getMessage(STREAM, { seq })).json<AgentEvent>());
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
+      events.push((await jsm.streams.getMessage(STREAM, { seq })).json<AgentEvent>());
     return events;
   } finally {
     await nc.close();

@@ -52,7 +52,8 @@ describe('event publisher over a real nats-server', () => {
     await jsm.streams.delete(STREAM).catch(() => false);
   });
 
-  const configFor = (serverId: string) => makeAgentConfig({ serverId, nats: { servers: [server.url], heartbeatSeconds: 60, stream: STREAM } });
+  const configFor = (serverId: string) =>
+    makeAgentConfig({ serverId, nats: { servers: [server.url], heartbeatSeconds: 60, stream: STREAM } });
 
   it('publishes appended events in order on wofleet.agent.<serverId>.event with the event id as msgID', async () => {
     const outbox = createOutbox(await tmpOutboxDir(), 'pub-1');
@@ -155,7 +156,15 @@ describe('outbox drain loop', () => {
       if (event.id === 'e001' && failuresLeft-- > 0) throw new Error('no responders');
       return { seq: attempts.length, duplicate: false };
     };
-    const publisher = startEventPublisher({ outbox, publish, connected: () => true, pollMs: 10, retry: { baseMs: 5, maxMs: 20 }, timers: realTimers, log });
+    const publisher = startEventPublisher({
+      outbox,
+      publish,
+      connected: () => true,
+      pollMs: 10,
+      retry: { baseMs: 5, maxMs: 20 },
+      timers: realTimers,
+      log,
+    });
     await vi.waitUntil(() => acked.length === 4, { timeout: 5_000, interval: 5 });
     await publisher.stop();
     expect(attempts).toEqual(['e000', 'e001', 'e001', 'e001', 'e001', 'e002', 'e003']);
@@ -172,7 +181,15 @@ describe('outbox drain loop', () => {
         release = () => resolve({ seq: 1, duplicate: false });
       });
     };
-    const publisher = startEventPublisher({ outbox, publish, connected: () => true, pollMs: 10, retry: { baseMs: 5, maxMs: 20 }, timers: realTimers, log });
+    const publisher = startEventPublisher({
+      outbox,
+      publish,
+      connected: () => true,
+      pollMs: 10,
+      retry: { baseMs: 5, maxMs: 20 },
+      timers: realTimers,
+      log,
+    });
     await vi.waitUntil(() => attempts.length === 1, { timeout: 5_000, interval: 5 });
     const stopped = publisher.stop();
     release();
@@ -185,7 +202,15 @@ describe('outbox drain loop', () => {
     const { outbox, acked } = memoryOutbox(2);
     let up = false;
     const publish = async (): Promise<PublishReceipt> => ({ seq: 1, duplicate: false });
-    const publisher = startEventPublisher({ outbox, publish, connected: () => up, pollMs: 10, retry: { baseMs: 5, maxMs: 20 }, timers: realTimers, log });
+    const publisher = startEventPublisher({
+      outbox,
+      publish,
+      connected: () => up,
+      pollMs: 10,
+      retry: { baseMs: 5, maxMs: 20 },
+      timers: realTimers,
+      log,
+    });
     await new Promise((r) => setTimeout(r, 100));
     expect(acked).toEqual([]);
     up = true;

@@ -28,7 +28,10 @@ function procStatus(pid: number): Record<string, string> {
 }
 
 function uidOf(user: string): string | undefined {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   return line?.split(':')[2];
 }
 

@@ -24,7 +24,15 @@ async function readRecordFile(dir: string, id: string): Promise<Record<string, u
 /** A record as a process killed mid-operation leaves it. */
 async function writeUnfinishedRecord(dir: string, id: string, state: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const record = { version: 1, id, kind: 'update', request: '{"release":"6.5.5"}', state, startedAt: '2025-01-01T00:00:00.000Z', progress: [] };
+  const record = {
+    version: 1,
+    id,
+    kind: 'update',
+    request: '{"release":"6.5.5"}',
+    state,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    progress: [],
+  };
   await writeFile(path.join(dir, `${id}.json`), JSON.stringify(record));
 }
 
@@ -81,14 +89,17 @@ describe('operation journal', () => {
     expect(again).toEqual(first);
   });
 
-  it.each([OPERATION_STATE.running, OPERATION_STATE.pending])('marks an operation left %s by a crash INTERRUPTED and persists it', async (state) => {
-    const dir = await tempOperationsDir();
-    await writeUnfinishedRecord(dir, 'op-1', state);
-    const registry = await OperationRegistry.open(dir, { now: () => new Date('2025-01-02T00:00:00.000Z') });
-    expect(registry.get('op-1')).toMatchObject({ state: OPERATION_STATE.interrupted, finishedAt: '2025-01-02T00:00:00.000Z' });
-    expect(registry.running()).toEqual([]);
-    expect(await readRecordFile(dir, 'op-1')).toMatchObject({ state: OPERATION_STATE.interrupted });
-  });
+  it.each([OPERATION_STATE.running, OPERATION_STATE.pending])(
+    'marks an operation left %s by a crash INTERRUPTED and persists it',
+    async (state) => {
+      const dir = await tempOperationsDir();
+      await writeUnfinishedRecord(dir, 'op-1', state);
+      const registry = await OperationRegistry.open(dir, { now: () => new Date('2025-01-02T00:00:00.000Z') });
+      expect(registry.get('op-1')).toMatchObject({ state: OPERATION_STATE.interrupted, finishedAt: '2025-01-02T00:00:00.000Z' });
+      expect(registry.running()).toEqual([]);
+      expect(await readRecordFile(dir, 'op-1')).toMatchObject({ state: OPERATION_STATE.interrupted });
+    },
+  );
 
   it('returns INTERRUPTED for a repeat of an interrupted operation and never retries it', async () => {
     const dir = await tempOperationsDir();

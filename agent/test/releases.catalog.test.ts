@@ -24,10 +24,18 @@ let staged: StagedRelease[];
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-catalog-'));
-  const config = makeAgentConfig({ sharedRoot: path.join(root, 'shared'), sitesRoot: path.join(root, 'www'), stateDir: path.join(root, 'state') });
+  const config = makeAgentConfig({
+    sharedRoot: path.join(root, 'shared'),
+    sitesRoot: path.join(root, 'www'),
+    stateDir: path.join(root, 'state'),
+  });
   layout = layoutOf(config);
   let clock = Date.parse('2024-07-01T00:00:00Z');
-  const ctx = { config, layout, log: silentLogger(), now: () => {
+  const ctx = {
+    config,
+    layout,
+    log: silentLogger(),
+    now: () => {
       clock += 60_000;
       return new Date(clock);
     },
@@ -35,7 +43,10 @@ beforeAll(async () => {
   const archives = [
     await writeArchive(root, 'a.tar.gz', minimalWordPress({ version: '6.4.5' })),
     await writeArchive(root, 'b.tar.gz', minimalWordPress({ version: '6.5.5', dbVersion: 57155 })),
-    await writeArchive(root, 'c.tar.gz', [...minimalWordPress({ version: '6.5.5', dbVersion: 57155 }), { path: 'wordpress/patched.txt', content: 'x' }]),
+    await writeArchive(root, 'c.tar.gz', [
+      ...minimalWordPress({ version: '6.5.5', dbVersion: 57155 }),
+      { path: 'wordpress/patched.txt', content: 'x' },
+    ]),
   ];
   staged = [];
   for (const archive of archives) staged.push(await stageRelease(ctx, { source: archive.file }));

@@ -173,14 +173,22 @@ describe('safe extraction accepts', () => {
 
   it("a leading './' on every path", async () => {
     const ctx = await makeContext();
-    const archive = await writeArchive(ctx.root, 'dot.tar.gz', wp.map((e) => ({ ...e, path: `./${e.path}` })));
+    const archive = await writeArchive(
+      ctx.root,
+      'dot.tar.gz',
+      wp.map((e) => ({ ...e, path: `./${e.path}` })),
+    );
     const release = await stageRelease(ctx, { source: archive.file });
     expect(release.version).toBe('6.4.5');
   });
 
   it('files whose parent directories have no entries of their own', async () => {
     const ctx = await makeContext();
-    const archive = await writeArchive(ctx.root, 'implicit.tar.gz', wp.filter((e) => e.type !== 'dir'));
+    const archive = await writeArchive(
+      ctx.root,
+      'implicit.tar.gz',
+      wp.filter((e) => e.type !== 'dir'),
+    );
     const release = await stageRelease(ctx, { source: archive.file });
     expect(await readFile(path.join(release.path, 'wp-admin', 'index.php'), 'utf8')).toBe('<?php // admin\n');
   });

@@ -25,7 +25,11 @@ afterAll(async () => {
 async function makeContext(): Promise<StageContext & { root: string; tick: () => void }> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-prune-'));
   roots.push(root);
-  const config = makeAgentConfig({ sharedRoot: path.join(root, 'shared'), sitesRoot: path.join(root, 'www'), stateDir: path.join(root, 'state') });
+  const config = makeAgentConfig({
+    sharedRoot: path.join(root, 'shared'),
+    sitesRoot: path.join(root, 'www'),
+    stateDir: path.join(root, 'state'),
+  });
   let clock = Date.parse('2024-07-01T00:00:00Z');
   return { root, config, layout: layoutOf(config), log: silentLogger(), now: () => new Date(clock), tick: () => (clock += 60_000) };
 }

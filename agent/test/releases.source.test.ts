@@ -73,7 +73,9 @@ describe('release sources', () => {
     const archive = await writeArchive(ctx.root, 'wp.tar.gz', minimalWordPress(), { digest: 'none' });
     const attempt = stageRelease(ctx, { source: archive.file });
     await expect(attempt).rejects.toThrow(IntegrityError);
-    await expect(attempt).rejects.toThrow(/no digest for .*wp\.tar\.gz: neither wp\.tar\.gz\.sha256 nor wp\.tar\.gz\.sha1 exists beside it/);
+    await expect(attempt).rejects.toThrow(
+      /no digest for .*wp\.tar\.gz: neither wp\.tar\.gz\.sha256 nor wp\.tar\.gz\.sha1 exists beside it/,
+    );
   });
 
   it('stages a path without sidecar when the caller gives the digest', async () => {
@@ -104,7 +106,9 @@ describe('release sources', () => {
 
   it('refuses a bare version whose archive holds another version', async () => {
     const ctx = await makeContext();
-    await expect(stageRelease(ctx, { source: '6.5.5' })).rejects.toThrow(/version mismatch: expected WordPress 6\.5\.5, archive holds 6\.4\.5/);
+    await expect(stageRelease(ctx, { source: '6.5.5' })).rejects.toThrow(
+      /version mismatch: expected WordPress 6\.5\.5, archive holds 6\.4\.5/,
+    );
     expect(await readdir(ctx.layout.stagingDir)).toEqual([]);
   });
 
@@ -137,7 +141,9 @@ describe('release sources', () => {
     const ctx = await makeContext({ mirrorUrl: `http://127.0.0.1:${port}` });
     const attempt = stageRelease(ctx, { source: '6.4.5' });
     await expect(attempt).rejects.toThrow(WofleetError);
-    await expect(attempt).rejects.toThrow(/cannot download http:\/\/127\.0\.0\.1:\d+\/wordpress-6\.4\.5\.tar\.gz\.sha256: connection refused/);
+    await expect(attempt).rejects.toThrow(
+      /cannot download http:\/\/127\.0\.0\.1:\d+\/wordpress-6\.4\.5\.tar\.gz\.sha256: connection refused/,
+    );
   });
 
   it('says "timed out" when the mirror accepts the connection but never answers', async () => {

@@ -16,7 +16,11 @@ afterAll(async () => {
 async function makeContext(now?: () => Date): Promise<StageContext & { root: string }> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-stage-'));
   roots.push(root);
-  const config = makeAgentConfig({ sharedRoot: path.join(root, 'shared'), sitesRoot: path.join(root, 'www'), stateDir: path.join(root, 'state') });
+  const config = makeAgentConfig({
+    sharedRoot: path.join(root, 'shared'),
+    sitesRoot: path.join(root, 'www'),
+    stateDir: path.join(root, 'state'),
+  });
   return { root, config, layout: layoutOf(config), log: silentLogger(), ...(now ? { now } : {}) };
 }
 
@@ -73,7 +77,10 @@ describe('stageRelease', () => {
   it('adds a -2 suffix when a release of the same version was staged in the same second', async () => {
     const ctx = await makeContext(() => new Date('2024-06-26T12:34:56Z'));
     const first = await writeArchive(ctx.root, 'a.tar.gz', minimalWordPress());
-    const second = await writeArchive(ctx.root, 'b.tar.gz', [...minimalWordPress(), { path: 'wordpress/extra.txt', content: 'different archive' }]);
+    const second = await writeArchive(ctx.root, 'b.tar.gz', [
+      ...minimalWordPress(),
+      { path: 'wordpress/extra.txt', content: 'different archive' },
+    ]);
     expect((await stageRelease(ctx, { source: first.file })).id).toBe('wp-6.4.5-20240626T123456Z');
     expect((await stageRelease(ctx, { source: second.file })).id).toBe('wp-6.4.5-20240626T123456Z-2');
   });

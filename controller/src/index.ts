@@ -1,6 +1,12 @@
 /** Public entry point of the controller package. */
 export * from './db/index.js';
-export { resolveControllerSettings, DEFAULT_DATA_DIR, DEFAULT_LISTEN, type ControllerSettings, type ControllerFlags } from './config/controller.js';
+export {
+  resolveControllerSettings,
+  DEFAULT_DATA_DIR,
+  DEFAULT_LISTEN,
+  type ControllerSettings,
+  type ControllerFlags,
+} from './config/controller.js';
 export { resolveClientSettings, clientConfigFile, type ClientSettings, type ClientFlags } from './config/client.js';
 export { pkiFiles, readFleetCa, readControllerTls, type PkiFiles } from './ca/files.js';
 export { initFleetCa, type InitCaOptions, type InitCaResult } from './ca/init.js';
@@ -13,8 +19,20 @@ export { systemClock, type Clock, type ControllerContext, type Actor } from './c
 export { addServer, listServerRows, getServerRow, removeServerRow, type AddServerInput, type AddedServer } from './commands/servers.js';
 export { addRelease, listReleaseRows } from './commands/releases.js';
 export { listFleetSites, type SiteFilter } from './commands/sites.js';
-export { startController, migrateControllerDatabase, type RunningController, type StartControllerOptions } from './commands/start-controller.js';
+export {
+  startController,
+  migrateControllerDatabase,
+  type RunningController,
+  type StartControllerOptions,
+} from './commands/start-controller.js';
 export { createControllerHandlers } from './grpc/handlers.js';
 export { startControllerServer, type RunningGrpcServer } from './grpc/server.js';
 export { connectController, ControllerCallError, type ControllerApi } from './grpc/client.js';
-export { connectAgent, AgentUnreachableError, AgentCallError, DEFAULT_AGENT_CALL_TIMEOUT_MS, type AgentApi, type AgentTarget } from './agents/client.js';
+export {
+  connectAgent,
+  AgentUnreachableError,
+  AgentCallError,
+  DEFAULT_AGENT_CALL_TIMEOUT_MS,
+  type AgentApi,
+  type AgentTarget,
+} from './agents/client.js';

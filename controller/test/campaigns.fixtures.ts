@@ -23,8 +23,16 @@ export function requestText(overrides: Partial<CampaignRequestText> = {}): Campa
 }
 
 /** Enrolled servers that have sent a heartbeat (online), plus the 6.5.5 release in the catalog. */
-export async function seedFleet(db: Database, servers: ReadonlyArray<{ name: string; canary?: boolean; labels?: Record<string, string>; online?: boolean }>): Promise<void> {
-  await insertRelease(db, { version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha256', hex: 'a'.repeat(64) }, dbVersion: 57155 });
+export async function seedFleet(
+  db: Database,
+  servers: ReadonlyArray<{ name: string; canary?: boolean; labels?: Record<string, string>; online?: boolean }>,
+): Promise<void> {
+  await insertRelease(db, {
+    version: '6.5.5',
+    url: 'file:///fixtures/wordpress-6.5.5.tar.gz',
+    digest: { algorithm: 'sha256', hex: 'a'.repeat(64) },
+    dbVersion: 57155,
+  });
   for (const s of servers) {
     await insertServer(db, { name: s.name, address: `127.0.0.1:${7000 + servers.indexOf(s)}`, canary: s.canary, labels: s.labels });
     await markServerEnrolled(db, s.name, 'f'.repeat(64), T0);

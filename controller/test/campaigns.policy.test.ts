@@ -62,19 +62,33 @@ describe('policy.decide', () => {
   });
 
   it('waits for the canary wave before the next, and closes it once its server succeeded', () => {
-    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
-    expect(decide(facts({ waves, states: { ...allStaged, c: { state: 'verifying', switched: true } }, inFlight: new Set(['c']) })).waves).toEqual([]);
+    const waves = [
+      { index: 0, state: 'running' as const },
+      { index: 1, state: 'pending' as const },
+      { index: 2, state: 'pending' as const },
+    ];
+    expect(
+      decide(facts({ waves, states: { ...allStaged, c: { state: 'verifying', switched: true } }, inFlight: new Set(['c']) })).waves,
+    ).toEqual([]);
     expect(decide(facts({ waves, states: { ...allStaged, c: succeeded } })).waves).toEqual([{ index: 0, state: 'succeeded' }]);
   });
 
   it('awaits promotion after the canary wave with --pause-after-canary', () => {
-    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
+    const waves = [
+      { index: 0, state: 'running' as const },
+      { index: 1, state: 'pending' as const },
+      { index: 2, state: 'pending' as const },
+    ];
     const d = decide(facts({ request: request({ pauseAfterCanary: true }), waves, states: { ...allStaged, c: succeeded } }));
     expect(d.campaign).toEqual({ state: 'awaiting-promotion', reason: 'canary wave done: waiting for promote' });
   });
 
   it('rolls back a failed canary and only then fails the campaign, skipping the rest', () => {
-    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
+    const waves = [
+      { index: 0, state: 'running' as const },
+      { index: 1, state: 'pending' as const },
+      { index: 2, state: 'pending' as const },
+    ];
     const failedCanary = { state: 'failed' as const, switched: true, failed: true };
     const first = decide(facts({ waves, states: { ...allStaged, c: failedCanary } }));
     expect(first.start).toEqual([{ server: 'c', step: 'rollback' }]);
@@ -90,14 +104,28 @@ describe('policy.decide', () => {
   });
 
   it('leaves a failed server as it is with --no-auto-rollback', () => {
-    const waves = [{ index: 0, state: 'running' as const }, { index: 1, state: 'pending' as const }, { index: 2, state: 'pending' as const }];
-    const d = decide(facts({ request: request({ noAutoRollback: true }), waves, states: { ...allStaged, c: { state: 'failed', switched: true, failed: true } } }));
+    const waves = [
+      { index: 0, state: 'running' as const },
+      { index: 1, state: 'pending' as const },
+      { index: 2, state: 'pending' as const },
+    ];
+    const d = decide(
+      facts({
+        request: request({ noAutoRollback: true }),
+        waves,
+        states: { ...allStaged, c: { state: 'failed', switched: true, failed: true } },
+      }),
+    );
     expect(d.start).toEqual([]);
     expect(d.campaign?.state).toBe('failed');
   });
 
   it('goes on past failures within --max-failures and halts beyond', () => {
-    const waves = [{ index: 0, state: 'succeeded' as const }, { index: 1, state: 'running' as const }, { index: 2, state: 'pending' as const }];
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'running' as const },
+      { index: 2, state: 'pending' as const },
+    ];
     const failedA = { state: 'rolled-back' as const, switched: true, failed: true };
     const within = decide(facts({ request: request({ maxFailures: '1' }), waves, states: { ...allStaged, c: succeeded, a: failedA } }));
     expect(within.waves).toEqual([{ index: 1, state: 'failed' }]);
@@ -125,12 +153,22 @@ describe('policy.decide', () => {
       { server: 'c', step: 'rollback' },
     ]);
     expect(d.skip).toEqual(['b', 'd']);
-    const done = decide(facts({ state: 'aborting', states: { c: { state: 'rolled-back' }, a: { state: 'rolled-back' }, b: { state: 'skipped' }, d: { state: 'skipped' } } }));
+    const done = decide(
+      facts({
+        state: 'aborting',
+        states: { c: { state: 'rolled-back' }, a: { state: 'rolled-back' }, b: { state: 'skipped' }, d: { state: 'skipped' } },
+      }),
+    );
     expect(done.campaign?.state).toBe('aborted');
   });
 
   it('rolls every switched server of a finished campaign back, then ends rolled-back', () => {
-    const states = { c: succeeded, a: succeeded, b: { state: 'rolled-back' as const, switched: true, failed: true }, d: { state: 'skipped' as const } };
+    const states = {
+      c: succeeded,
+      a: succeeded,
+      b: { state: 'rolled-back' as const, switched: true, failed: true },
+      d: { state: 'skipped' as const },
+    };
     const d = decide(facts({ state: 'rolling-back', states }));
     expect(d.start).toEqual([
       { server: 'c', step: 'rollback' },

@@ -22,7 +22,8 @@ import { T0, useTestPostgres } from './db.fixtures.js';
 const pg = useTestPostgres();
 const ctx = () => ({ db: pg.db, clock: { now: () => T0 } });
 const FLEET = [{ name: 'web-1' }, { name: 'web-2', canary: true }, { name: 'web-3' }, { name: 'web-4', labels: { dc: 'ams' } }];
-const request = (overrides: Parameters<typeof requestText>[0] = {}) => parseCampaignRequest(requestText({ waves: '1,1,50%', ...overrides }));
+const request = (overrides: Parameters<typeof requestText>[0] = {}) =>
+  parseCampaignRequest(requestText({ waves: '1,1,50%', ...overrides }));
 
 async function setState(id: string, state: CampaignState): Promise<void> {
   await pg.db.transaction(async (tx) => void (await writeCampaignState(tx, id, { state, reason: 'test' }, 'test', T0)));
@@ -43,7 +44,10 @@ describe('planCampaign', () => {
 
   it('selects by name and by label', async () => {
     await seedFleet(pg.db, FLEET);
-    expect((await planCampaign(ctx(), request({ servers: ['web-3', 'web-1'], waves: '1' }))).waves.map((w) => w.servers)).toEqual([['web-1'], ['web-3']]);
+    expect((await planCampaign(ctx(), request({ servers: ['web-3', 'web-1'], waves: '1' }))).waves.map((w) => w.servers)).toEqual([
+      ['web-1'],
+      ['web-3'],
+    ]);
     expect((await planCampaign(ctx(), request({ labels: { dc: 'ams' }, waves: '1' }))).waves).toEqual([{ index: 0, servers: ['web-4'] }]);
   });
 
@@ -82,7 +86,12 @@ describe('campaign commands', () => {
       ['web-4', 2, 'pending'],
     ]);
     const [audit] = await listAuditEvents(pg.db, { limit: 1 });
-    expect(audit).toMatchObject({ actor: 'operator:alice', kind: 'campaign.state', subject: view.id, data: { state: 'running', reason: 'started: 6.5.5' } });
+    expect(audit).toMatchObject({
+      actor: 'operator:alice',
+      kind: 'campaign.state',
+      subject: view.id,
+      data: { state: 'running', reason: 'started: 6.5.5' },
+    });
     expect(await getCampaign(ctx(), view.id)).toEqual(view);
   });
 
@@ -107,13 +116,17 @@ describe('campaign commands', () => {
       .values({ state: 'running', releaseVersion: '6.5.5', plan: first.plan, createdBy: 'x', createdAt: T0, updatedAt: T0 })
       .returning({ id: campaigns.id });
     const insertTarget = (campaignId: string) =>
-      pg.db.execute(sql`insert into campaign_targets (campaign_id, server, wave, state, active, updated_at) values (${campaignId}, 'web-1', 0, 'pending', true, now())`);
+      pg.db.execute(
+        sql`insert into campaign_targets (campaign_id, server, wave, state, active, updated_at) values (${campaignId}, 'web-1', 0, 'pending', true, now())`,
+      );
     const secondId = second!.id;
     await expect(insertTarget(secondId)).rejects.toThrow();
     await setState(first.id, 'failed');
     await insertTarget(secondId);
     // Rolling the first back would make it hold web-1 again: refused.
-    await expect(actOnCampaign(ctx(), first.id, 'rollback', 'operator:alice')).rejects.toThrow(`a server of campaign ${first.id} is now in another active campaign`);
+    await expect(actOnCampaign(ctx(), first.id, 'rollback', 'operator:alice')).rejects.toThrow(
+      `a server of campaign ${first.id} is now in another active campaign`,
+    );
   });
 
   it('refuses states and finish times that do not go together (CHECK constraints)', async () => {

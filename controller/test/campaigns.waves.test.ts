@@ -34,7 +34,7 @@ describe('wave computation (DESIGN §6)', () => {
   it.each([
     ['5,20%', 10, 'the first wave is the canary wave and must hold exactly one server'],
     ['50%,50%', 10, 'the first wave is the canary wave'],
-    ['1,5,20%', 4, "wave 3 (20%) would be empty, the 4 target(s) are all in the first 2 wave(s)"],
+    ['1,5,20%', 4, 'wave 3 (20%) would be empty, the 4 target(s) are all in the first 2 wave(s)'],
     ['1,10%,25%', 2, 'wave 3 (25%) would be empty'],
     ['1,1', 1, 'wave 2 (1) would be empty'],
     ['1', 0, 'no targets'],

@@ -14,7 +14,10 @@ const ctx = () => ({ db: pg.db, clock: { now: () => T0 } });
 const SERVERS = ['web-1', 'web-2', 'web-3', 'web-4'];
 
 async function leasedCampaign() {
-  await seedFleet(pg.db, SERVERS.map((name) => ({ name })));
+  await seedFleet(
+    pg.db,
+    SERVERS.map((name) => ({ name })),
+  );
   const { id } = await startCampaign(ctx(), parseCampaignRequest(requestText({ waves: '1,100%' })), 'operator:alice');
   const token = await acquireLease(pg.db, id, 'ctl-a', 60_000, 'start');
   if (token === undefined) throw new Error('no lease');
@@ -26,7 +29,9 @@ describe('createWriteBatch', () => {
     const lease = await leasedCampaign();
     const write = createWriteBatch(pg.db, lease);
     const results = await Promise.all(
-      SERVERS.map((server) => write(async (tx) => [await writeTargetState(tx, { campaignId: lease.campaignId, server, wave: 1 }, 'staging', {}, 'test', T0)])),
+      SERVERS.map((server) =>
+        write(async (tx) => [await writeTargetState(tx, { campaignId: lease.campaignId, server, wave: 1 }, 'staging', {}, 'test', T0)]),
+      ),
     );
     expect(results.map((events) => events.map((e) => e.server))).toEqual(SERVERS.map((s) => [s]));
     expect((await getCampaign(ctx(), lease.campaignId)).targets.map((t) => t.state)).toEqual(SERVERS.map(() => 'staging'));
@@ -39,7 +44,10 @@ describe('createWriteBatch', () => {
     await Promise.all(
       SERVERS.map((server) =>
         write(async (tx) => {
-          const [row] = await tx.select({ id: sql<string>`txid_current()::text` }).from(campaigns).where(eq(campaigns.id, lease.campaignId));
+          const [row] = await tx
+            .select({ id: sql<string>`txid_current()::text` })
+            .from(campaigns)
+            .where(eq(campaigns.id, lease.campaignId));
           transactions.push(row?.id ?? '');
           return [await writeTargetState(tx, { campaignId: lease.campaignId, server, wave: 1 }, 'staging', {}, 'test', T0)];
         }),
@@ -55,7 +63,9 @@ describe('createWriteBatch', () => {
     await acquireLease(pg.db, lease.campaignId, 'ctl-a', 60_000, 'start');
     const write = createWriteBatch(pg.db, lease);
     const results = await Promise.allSettled(
-      SERVERS.map((server) => write(async (tx) => [await writeTargetState(tx, { campaignId: lease.campaignId, server, wave: 1 }, 'staging', {}, 'test', T0)])),
+      SERVERS.map((server) =>
+        write(async (tx) => [await writeTargetState(tx, { campaignId: lease.campaignId, server, wave: 1 }, 'staging', {}, 'test', T0)]),
+      ),
     );
     expect(results.every((r) => r.status === 'rejected' && r.reason instanceof LeaseLostError)).toBe(true);
     expect((await getCampaign(ctx(), lease.campaignId)).targets.map((t) => t.state)).toEqual(SERVERS.map(() => 'pending'));

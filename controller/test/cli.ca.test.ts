@@ -27,7 +27,10 @@ async function exists(file: string): Promise<boolean> {
 describe('wofleet ca init', () => {
   it('does not read the serve-only settings: a malformed WOFLEET_NATS_URL or WOFLEET_HEARTBEAT_SECONDS does not stop it', async () => {
     const dataDir = path.join(root, 'nats-env');
-    const r = await wofleet(['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-3'], { WOFLEET_NATS_URL: 'not a url', WOFLEET_HEARTBEAT_SECONDS: 'soon' });
+    const r = await wofleet(['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-3'], {
+      WOFLEET_NATS_URL: 'not a url',
+      WOFLEET_HEARTBEAT_SECONDS: 'soon',
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await exists(path.join(dataDir, 'ca.pem'))).toBe(true);
@@ -77,7 +80,9 @@ describe('wofleet ca init', () => {
     const dataDir = path.join(root, `bad-${flags[1]}`);
     const r = await wofleet(['ca', 'init', '--data-dir', dataDir, ...flags]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`wofleet: error: ${message}${flags[0] === '--name' ? ': must be 1-63 lower-case letters, digits or hyphens' : ''}`);
+    expect(r.stderr.trim()).toBe(
+      `wofleet: error: ${message}${flags[0] === '--name' ? ': must be 1-63 lower-case letters, digits or hyphens' : ''}`,
+    );
     expect(await exists(dataDir)).toBe(false);
   });
 });
@@ -91,7 +96,11 @@ describe('wofleet ca issue-operator', () => {
     const r = await wofleet(['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'bob', '--out', out]);
 
     expect(r.code).toBe(0);
-    const material = await loadTlsMaterial({ caFile: path.join(out, 'ca.pem'), certFile: path.join(out, 'bob.pem'), keyFile: path.join(out, 'bob.key') });
+    const material = await loadTlsMaterial({
+      caFile: path.join(out, 'ca.pem'),
+      certFile: path.join(out, 'bob.pem'),
+      keyFile: path.join(out, 'bob.key'),
+    });
     expect(peerIdentity(material.certPem)).toEqual({ role: 'operator', name: 'bob' });
     expect((await stat(path.join(out, 'bob.key'))).mode & 0o777).toBe(0o600);
 

@@ -30,7 +30,9 @@ describe('servers', () => {
     expect(r.code).toBe(0);
     const token = /^ {2}([A-Za-z0-9_-]{43})$/m.exec(r.stdout)?.[1];
     expect(token).toBeDefined();
-    expect(r.stdout).toContain(`wofleet-agent enroll --controller ${fleet.address} --token ${token} --ca-fingerprint ${fleet.caFingerprint}`);
+    expect(r.stdout).toContain(
+      `wofleet-agent enroll --controller ${fleet.address} --token ${token} --ca-fingerprint ${fleet.caFingerprint}`,
+    );
     expect(r.stdout).toContain('added server web-1 (10.0.0.1:7443), canary, labels region=eu');
   });
 
@@ -47,7 +49,13 @@ describe('servers', () => {
       '--token-ttl',
       '30m',
     ]);
-    expect(r.server).toMatchObject({ name: 'web-2', address: 'web-2.example.com:7443', labels: { region: 'us' }, canary: false, state: 'SERVER_STATE_PENDING_ENROLLMENT' });
+    expect(r.server).toMatchObject({
+      name: 'web-2',
+      address: 'web-2.example.com:7443',
+      labels: { region: 'us' },
+      canary: false,
+      state: 'SERVER_STATE_PENDING_ENROLLMENT',
+    });
     expect(Date.parse(r.expiresAt) - before).toBeGreaterThanOrEqual(30 * 60 * 1000 - 5_000);
     expect(Date.parse(r.expiresAt) - before).toBeLessThanOrEqual(30 * 60 * 1000 + 60_000);
     expect(r.caFingerprint).toBe(fleet.caFingerprint);
@@ -77,7 +85,11 @@ describe('servers', () => {
     expect(human.stderr).toBe('wofleet: live status unavailable: agent web-1 at 10.0.0.1:7443 is not enrolled yet\n');
     const json = await fleet.wofleet(['servers', 'show', 'web-1', '--live', '--json']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ server: { name: 'web-1' }, status: null, liveError: 'agent web-1 at 10.0.0.1:7443 is not enrolled yet' });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      server: { name: 'web-1' },
+      status: null,
+      liveError: 'agent web-1 at 10.0.0.1:7443 is not enrolled yet',
+    });
     const unknown = await fleet.wofleet(['servers', 'show', 'ghost', '--live']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe("wofleet: error: unknown server 'ghost'");
@@ -97,7 +109,15 @@ describe('servers', () => {
 describe('releases and sites', () => {
   it('releases add puts a version in the catalog, releases list shows it oldest first', async () => {
     expect((await fleet.wofleet(['releases', 'add', '6.10.0', '--sha256', 'A'.repeat(64)])).code).toBe(0);
-    const added = await fleet.wofleet(['releases', 'add', '6.5.5', '--sha1', 'b'.repeat(40), '--url', 'https://example.com/wp-6.5.5.tar.gz']);
+    const added = await fleet.wofleet([
+      'releases',
+      'add',
+      '6.5.5',
+      '--sha1',
+      'b'.repeat(40),
+      '--url',
+      'https://example.com/wp-6.5.5.tar.gz',
+    ]);
     expect(added.stdout).toBe(`added release 6.5.5 (sha1:${'b'.repeat(40)})\n`);
 
     const list = await fleet.wofleetJson<{ version: string; url: string; sha1: string; sha256: string }[]>(['releases', 'list']);
@@ -126,7 +146,13 @@ describe('where the CLI finds its controller and credentials', () => {
 
   it('takes the environment when there is no config file', async () => {
     const op = fleet.operatorDir;
-    const env = { HOME: emptyHome(), WOFLEET_CONTROLLER: fleet.address, WOFLEET_CA: `${op}/ca.pem`, WOFLEET_CERT: `${op}/alice.pem`, WOFLEET_KEY: `${op}/alice.key` };
+    const env = {
+      HOME: emptyHome(),
+      WOFLEET_CONTROLLER: fleet.address,
+      WOFLEET_CA: `${op}/ca.pem`,
+      WOFLEET_CERT: `${op}/alice.pem`,
+      WOFLEET_KEY: `${op}/alice.key`,
+    };
     const r = await fleet.wofleet(['releases', 'list', '--json'], env);
     expect(r.code).toBe(0);
   });
@@ -152,7 +178,10 @@ describe('where the CLI finds its controller and credentials', () => {
     const agent = await issueCertificate({ ca: await readFleetCa(fleet.dataDir), role: 'agent', name: 'web-1', validDays: 1 });
     await writeFile(path.join(fleet.root, 'agent.pem'), agent.certPem);
     await writeFile(path.join(fleet.root, 'agent.key'), agent.keyPem, { mode: 0o600 });
-    const r = await fleet.wofleet(['servers', 'list'], { WOFLEET_CERT: path.join(fleet.root, 'agent.pem'), WOFLEET_KEY: path.join(fleet.root, 'agent.key') });
+    const r = await fleet.wofleet(['servers', 'list'], {
+      WOFLEET_CERT: path.join(fleet.root, 'agent.pem'),
+      WOFLEET_KEY: path.join(fleet.root, 'agent.key'),
+    });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`wofleet: error: ${path.join(fleet.root, 'agent.pem')} is marked agent, expected operator`);
   });

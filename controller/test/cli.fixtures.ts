@@ -39,7 +39,9 @@ export interface TestClock extends Clock {
 
 export function testClock(): TestClock {
   let offset = 0;
-  return { now: () => new Date(Date.now() + offset), advance: (ms) => {
+  return {
+    now: () => new Date(Date.now() + offset),
+    advance: (ms) => {
       offset += ms;
     },
   };
@@ -167,7 +169,11 @@ export interface TestAgent {
 export async function createTestAgent(root: string, serverId: string): Promise<TestAgent> {
   const dir = path.join(root, `agent-${serverId}-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(dir, { recursive: true });
-  const files = { caFile: path.join(dir, 'tls/ca.pem'), certFile: path.join(dir, 'tls/agent.pem'), keyFile: path.join(dir, 'tls/agent.key') };
+  const files = {
+    caFile: path.join(dir, 'tls/ca.pem'),
+    certFile: path.join(dir, 'tls/agent.pem'),
+    keyFile: path.join(dir, 'tls/agent.key'),
+  };
   const configFile = path.join(dir, 'agent.yaml');
   await writeFile(configFile, JSON.stringify({ serverId, stateDir: path.join(dir, 'state'), grpc: files }, null, 2));
   return {
@@ -192,7 +198,12 @@ export async function readOperatorIdentity(fleet: Pick<TestFleet, 'operatorDir'>
 
 /** What any gRPC client of the controller could use: trust the fleet CA, present `identity` (or nothing), accept only a controller. */
 export function rawClientCredentials(caPem: string, identity?: Identity): ChannelCredentials {
-  return credentials.createSsl(Buffer.from(caPem), identity ? Buffer.from(identity.keyPem) : null, identity ? Buffer.from(identity.certPem) : null, {
-    checkServerIdentity: (_host, cert) => (peerIdentity(cert.raw)?.role === 'controller' ? undefined : new Error('not the controller')),
-  });
+  return credentials.createSsl(
+    Buffer.from(caPem),
+    identity ? Buffer.from(identity.keyPem) : null,
+    identity ? Buffer.from(identity.certPem) : null,
+    {
+      checkServerIdentity: (_host, cert) => (peerIdentity(cert.raw)?.role === 'controller' ? undefined : new Error('not the controller')),
+    },
+  );
 }

@@ -118,7 +118,11 @@ describe('controller settings', () => {
 
   it('takes flags over the environment, DATABASE_URL from the environment', () => {
     const env = { WOFLEET_DATA_DIR: '/srv/a', WOFLEET_LISTEN: '127.0.0.1:1', DATABASE_URL: 'postgres://db/wofleet' };
-    expect(resolveControllerSettings({ dataDir: '/srv/b' }, env)).toMatchObject({ dataDir: '/srv/b', listen: '127.0.0.1:1', databaseUrl: 'postgres://db/wofleet' });
+    expect(resolveControllerSettings({ dataDir: '/srv/b' }, env)).toMatchObject({
+      dataDir: '/srv/b',
+      listen: '127.0.0.1:1',
+      databaseUrl: 'postgres://db/wofleet',
+    });
   });
 
   it('takes NATS servers, credentials, TLS files and the heartbeat period from flags over the environment', () => {
@@ -133,10 +137,12 @@ describe('controller settings', () => {
       nats: { servers: ['nats://a:4222', 'nats://b:4222'], user: 'ctl', pass: 's3cret', tls: { caFile: '/etc/nats/ca.pem' } },
       heartbeatSeconds: 5,
     });
-    expect(resolveControllerSettings({ nats: 'tls://c:4222', natsCreds: '/etc/nats/ctl.creds', heartbeatSeconds: '2' }, env)).toMatchObject({
-      nats: { servers: ['tls://c:4222'], credsFile: '/etc/nats/ctl.creds' },
-      heartbeatSeconds: 2,
-    });
+    expect(resolveControllerSettings({ nats: 'tls://c:4222', natsCreds: '/etc/nats/ctl.creds', heartbeatSeconds: '2' }, env)).toMatchObject(
+      {
+        nats: { servers: ['tls://c:4222'], credsFile: '/etc/nats/ctl.creds' },
+        heartbeatSeconds: 2,
+      },
+    );
   });
 
   it.each([

@@ -38,7 +38,12 @@ describe('the controller on embedded PGlite', () => {
       ['web-2', 'SERVER_STATE_PENDING_ENROLLMENT', null],
     ]);
     expect((await fleet.wofleetJson<WireServer[]>(['servers', 'list', '--label', 'region=eu'])).map((s) => s.name)).toEqual(['web-2']);
-    const shown = await fleet.wofleetJson<{ server: WireServer; status: { serverId: string } | null }>(['servers', 'show', 'web-1', '--live']);
+    const shown = await fleet.wofleetJson<{ server: WireServer; status: { serverId: string } | null }>([
+      'servers',
+      'show',
+      'web-1',
+      '--live',
+    ]);
     expect(shown.status?.serverId).toBe('web-1');
   });
 

@@ -49,7 +49,8 @@ afterEach(async () => {
 
 /** Everyone beats now but web-6, whose last beat (seeded at T0) counts as missed. */
 async function beatOnline(): Promise<void> {
-  for (const name of ['web-1', 'web-2', 'web-3', 'web-4', 'web-5']) await recordHeartbeat(fleet.db, name, { agentVersion: '0.1.0', health: 'ok' }, fleet.clock.now());
+  for (const name of ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'])
+    await recordHeartbeat(fleet.db, name, { agentVersion: '0.1.0', health: 'ok' }, fleet.clock.now());
 }
 afterAll(async () => {
   await fleet?.destroy();
@@ -102,7 +103,9 @@ function follow(args: readonly string[]) {
       while (lines.length < count) {
         if (closed || Date.now() > deadline) {
           child.kill();
-          throw new Error(`only ${lines.length} of ${count} lines (${closed ? 'it exited' : `after ${timeoutMs} ms`}): ${lines.join('\n')}\n${stderr}`);
+          throw new Error(
+            `only ${lines.length} of ${count} lines (${closed ? 'it exited' : `after ${timeoutMs} ms`}): ${lines.join('\n')}\n${stderr}`,
+          );
         }
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -186,7 +189,18 @@ describe('rollout start, status, list and actions', () => {
   it('a server held by an active campaign is refused for another (exit 1)', async () => {
     const first = await startJson(['--servers', 'web-4,web-5', '--canary', 'web-4', '--waves', '1,1']);
     for (const command of ['plan', 'start']) {
-      const second = await fleet.wofleet(['rollout', command, '--release', '6.5.5', '--servers', 'web-5,web-1', '--canary', 'web-1', '--waves', '1,1']);
+      const second = await fleet.wofleet([
+        'rollout',
+        command,
+        '--release',
+        '6.5.5',
+        '--servers',
+        'web-5,web-1',
+        '--canary',
+        'web-1',
+        '--waves',
+        '1,1',
+      ]);
       expect(second.code).toBe(1);
       expect(second.stderr.trim()).toBe(`wofleet: error: server 'web-5' is already in active campaign ${first.id}`);
     }
@@ -198,7 +212,9 @@ describe('rollout start, status, list and actions', () => {
     expect(unknown.stderr.trim()).toBe("wofleet: error: unknown campaign '6f1c1d3e-0000-4000-8000-000000000000'");
     const malformed = await fleet.wofleet(['rollout', 'abort', 'latest']);
     expect(malformed.code).toBe(2);
-    expect(malformed.stderr.trim()).toBe("wofleet: error: invalid campaign id 'latest': expected the id 'wofleet rollout start' or 'list' printed");
+    expect(malformed.stderr.trim()).toBe(
+      "wofleet: error: invalid campaign id 'latest': expected the id 'wofleet rollout start' or 'list' printed",
+    );
   });
 });
 
@@ -206,8 +222,18 @@ describe('rollout start, status, list and actions', () => {
 const REFUSED: Array<[string, string[], number, string]> = [
   ['no release', [], 2, '--release is required'],
   ['bad waves', ['--release', '6.5.5', '--waves', '1,0,20%'], 2, "invalid --waves '1,0,20%'"],
-  ['a first wave that is not one server', ['--release', '6.5.5', '--waves', '2,50%'], 2, 'the first wave is the canary wave and must hold exactly one server'],
-  ['waves that leave one empty', ['--release', '6.5.5', '--servers', 'web-1,web-3', '--waves', '1,1,50%'], 2, "wave 3 (50%) would be empty"],
+  [
+    'a first wave that is not one server',
+    ['--release', '6.5.5', '--waves', '2,50%'],
+    2,
+    'the first wave is the canary wave and must hold exactly one server',
+  ],
+  [
+    'waves that leave one empty',
+    ['--release', '6.5.5', '--servers', 'web-1,web-3', '--waves', '1,1,50%'],
+    2,
+    'wave 3 (50%) would be empty',
+  ],
   ['bad window', ['--release', '6.5.5', '--window', 'weekdays at night'], 2, "--window 'weekdays at night'"],
   ['bad duration', ['--release', '6.5.5', '--min-healthy', '30 seconds'], 2, "invalid --min-healthy '30 seconds'"],
   ['bad failure budget', ['--release', '6.5.5', '--max-failures', '150%'], 2, "invalid --max-failures '150%'"],
@@ -257,13 +283,17 @@ describe('rollout watch', () => {
     const aborting = await fleet.wofleet(['rollout', 'abort', id]);
     expect(aborting.code).toBe(0);
     await watch.until(2);
-    await publishAfter(writeCampaignState(fleet.db, id, { state: 'aborted', reason: 'aborted by operator:alice' }, ACTOR, fleet.clock.now()));
+    await publishAfter(
+      writeCampaignState(fleet.db, id, { state: 'aborted', reason: 'aborted by operator:alice' }, ACTOR, fleet.clock.now()),
+    );
     expect(await watch.exited).toBe(1);
 
     expect(watch.lines[0]).toMatch(/ campaign: running \| 0\/2 succeeded, 2 pending \| no wave started of 2 \| elapsed \d+s$/);
     expect(watch.lines[1]).toContain(` campaign: aborting (${actionRequest('abort', 'operator:alice')}) | 0/2 succeeded, 2 pending | `);
     expect(watch.lines[2]).toMatch(/ campaign: aborted \(aborted by operator:alice\) \| /);
-    expect(watch.lines.at(-1)).toMatch(new RegExp(`^campaign ${id} ended aborted \\(aborted by operator:alice\\) after \\d+s: 0/2 succeeded, 2 pending$`));
+    expect(watch.lines.at(-1)).toMatch(
+      new RegExp(`^campaign ${id} ended aborted \\(aborted by operator:alice\\) after \\d+s: 0/2 succeeded, 2 pending$`),
+    );
     expect(watch.stderr()).toBe('');
   });
 

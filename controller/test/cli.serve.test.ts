@@ -109,17 +109,27 @@ describe('wofleet controller', () => {
   });
 
   it.each([
-    [['--nats', 'http://127.0.0.1:4222'], "wofleet: error: invalid --nats 'http://127.0.0.1:4222': expected a NATS URL like nats://HOST:4222"],
-    [['--heartbeat-seconds', '0'], "wofleet: error: invalid --heartbeat-seconds '0': expected whole seconds from 1 to 3600 (the agents' heartbeat period)"],
+    [
+      ['--nats', 'http://127.0.0.1:4222'],
+      "wofleet: error: invalid --nats 'http://127.0.0.1:4222': expected a NATS URL like nats://HOST:4222",
+    ],
+    [
+      ['--heartbeat-seconds', '0'],
+      "wofleet: error: invalid --heartbeat-seconds '0': expected whole seconds from 1 to 3600 (the agents' heartbeat period)",
+    ],
   ])('serve refuses %j with one line (exit 2) before touching anything', async (flags, message) => {
-    const r = await runCli(CONTROLLER_CLI, ['controller', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:1', ...flags], { DATABASE_URL: scratch.url });
+    const r = await runCli(CONTROLLER_CLI, ['controller', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:1', ...flags], {
+      DATABASE_URL: scratch.url,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(message);
   });
 
   it('serve refuses to start without a CA in the data dir (exit 1)', async () => {
     const empty = path.join(root, 'no-ca');
-    const r = await runCli(CONTROLLER_CLI, ['controller', 'serve', '--data-dir', empty, '--listen', '127.0.0.1:1'], { DATABASE_URL: scratch.url });
+    const r = await runCli(CONTROLLER_CLI, ['controller', 'serve', '--data-dir', empty, '--listen', '127.0.0.1:1'], {
+      DATABASE_URL: scratch.url,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(`wofleet: error: no fleet CA in ${empty} (ca.pem is missing): run 'wofleet ca init' first`);
   });

@@ -35,14 +35,34 @@ afterAll(async () => {
 /** The bad inputs the issue names, through the built CLI; cli.input.test.ts has the full tables, in-process. */
 const CASES: [string, string[], number, string][] = [
   ['a duplicate server name', ['servers', 'add', 'web-1', '--address', '10.0.0.9:7443'], 1, "server 'web-1' already exists"],
-  ['an address without port', ['servers', 'add', 'web-2', '--address', 'web-2.example.com'], 2, "invalid --address 'web-2.example.com': expected HOST:PORT"],
+  [
+    'an address without port',
+    ['servers', 'add', 'web-2', '--address', 'web-2.example.com'],
+    2,
+    "invalid --address 'web-2.example.com': expected HOST:PORT",
+  ],
   ['a port out of range', ['servers', 'add', 'web-2', '--address', 'web-2.example.com:65536'], 2, 'port 65536 is out of range 1-65535'],
-  ['a label without =', ['servers', 'add', 'web-2', '--address', '10.0.0.2:7443', '--label', 'region'], 2, "invalid label 'region': expected KEY=VALUE"],
-  ['a label key with bad characters', ['servers', 'add', 'web-2', '--address', '10.0.0.2:7443', '--label', 'reg ion=eu'], 2, "invalid label 'reg ion=eu': the key"],
+  [
+    'a label without =',
+    ['servers', 'add', 'web-2', '--address', '10.0.0.2:7443', '--label', 'region'],
+    2,
+    "invalid label 'region': expected KEY=VALUE",
+  ],
+  [
+    'a label key with bad characters',
+    ['servers', 'add', 'web-2', '--address', '10.0.0.2:7443', '--label', 'reg ion=eu'],
+    2,
+    "invalid label 'reg ion=eu': the key",
+  ],
   ['removing an unknown server', ['servers', 'remove', 'ghost'], 1, "unknown server 'ghost'"],
   ['a release without digest', ['releases', 'add', '6.6.1'], 2, 'release 6.6.1 needs the archive digest: --sha1 HEX or --sha256 HEX'],
   ['a release with a malformed version', ['releases', 'add', '6.x.1', '--sha1', 'b'.repeat(40)], 2, "invalid WordPress version '6.x.1'"],
-  ['a release already in the catalog', ['releases', 'add', '6.5.5', '--sha1', 'd'.repeat(40)], 1, 'release 6.5.5 is already in the catalog'],
+  [
+    'a release already in the catalog',
+    ['releases', 'add', '6.5.5', '--sha1', 'd'.repeat(40)],
+    1,
+    'release 6.5.5 is already in the catalog',
+  ],
 ];
 
 describe.concurrent('wofleet refuses bad input with one line, the right exit code, and writes nothing', () => {

@@ -120,7 +120,9 @@ export function useTestPostgres(): { readonly db: Database } {
 
 /** Empties every table between tests. */
 export async function emptyTables(db: Database): Promise<void> {
-  await db.execute(sql`truncate servers, sites, releases, operations, audit_events, enrollment_tokens, campaigns, campaign_waves, campaign_targets restart identity cascade`);
+  await db.execute(
+    sql`truncate servers, sites, releases, operations, audit_events, enrollment_tokens, campaigns, campaign_waves, campaign_targets restart identity cascade`,
+  );
 }
 
 export const T0 = new Date('2025-01-01T12:00:00.000Z');

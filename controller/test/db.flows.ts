@@ -193,7 +193,11 @@ export const coreFlows: Record<string, (db: Database) => Promise<void>> = {
 
   async 'an operation records its first outcome only'(db) {
     const server = await insertServer(db, { name: 'web-1', address: 'web-1:7443' });
-    const op = await insertOperation(db, { id: 'op-1', serverId: server.id, kind: 'update', requestedBy: 'alice', request: { release: '6.6.2' } }, T0);
+    const op = await insertOperation(
+      db,
+      { id: 'op-1', serverId: server.id, kind: 'update', requestedBy: 'alice', request: { release: '6.6.2' } },
+      T0,
+    );
     expect(op).toMatchObject({ state: 'pending', createdAt: T0, finishedAt: null, request: { release: '6.6.2' } });
     const done = await finishOperation(db, 'op-1', { state: 'succeeded', result: { switched: true } }, secondsAfter(T0, 5));
     expect(done).toMatchObject({ state: 'succeeded', result: { switched: true }, error: null, finishedAt: secondsAfter(T0, 5) });

@@ -55,7 +55,17 @@ describe('migrate', () => {
     const handle = await open();
     expect(handle.kind).toBe('postgres');
     await migrate(handle, log);
-    expect(await tableNames(handle)).toEqual(['audit_events', 'campaign_targets', 'campaign_waves', 'campaigns', 'enrollment_tokens', 'operations', 'releases', 'servers', 'sites']);
+    expect(await tableNames(handle)).toEqual([
+      'audit_events',
+      'campaign_targets',
+      'campaign_waves',
+      'campaigns',
+      'enrollment_tokens',
+      'operations',
+      'releases',
+      'servers',
+      'sites',
+    ]);
     expect(await appliedCount(handle)).toBe((await journalEntries(MIGRATIONS_DIR)).length);
   });
 
@@ -69,9 +79,7 @@ describe('migrate', () => {
 
   it('lets several controllers migrate a new database at the same time', async () => {
     const other = await createScratchDatabase();
-    const handles = await Promise.all(
-      [1, 2, 3].map(() => openDatabase({ databaseUrl: other.url, dataDir: '/nonexistent', log })),
-    );
+    const handles = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: other.url, dataDir: '/nonexistent', log })));
     try {
       await Promise.all(handles.map((h) => migrate(h, log)));
       expect(await appliedCount(handles[0]!)).toBe((await journalEntries(MIGRATIONS_DIR)).length);

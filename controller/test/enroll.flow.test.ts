@@ -30,7 +30,14 @@ describe('wofleet-agent enroll', () => {
     expect(added.caFingerprint).toBe(fleet.caFingerprint);
     const agent = await createTestAgent(fleet.root, 'web-1');
 
-    const r = await agent.enroll(['--controller', fleet.address, '--token', added.enrollmentToken, '--ca-fingerprint', fleet.caFingerprint]);
+    const r = await agent.enroll([
+      '--controller',
+      fleet.address,
+      '--token',
+      added.enrollmentToken,
+      '--ca-fingerprint',
+      fleet.caFingerprint,
+    ]);
 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -85,6 +92,8 @@ describe('wofleet-agent enroll', () => {
     const again = await agent.enroll(args);
 
     expect(again.code).toBe(1);
-    expect(again.stderr.trim()).toBe(`wofleet-agent: error: already enrolled: ${agent.files.certFile} exists (pass --force to enroll again)`);
+    expect(again.stderr.trim()).toBe(
+      `wofleet-agent: error: already enrolled: ${agent.files.certFile} exists (pass --force to enroll again)`,
+    );
   });
 });

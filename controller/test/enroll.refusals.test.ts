@@ -50,7 +50,10 @@ describe('refused enrollments', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('enrollment token already used');
     for (const file of Object.values(second.files)) expect(await exists(file)).toBe(false);
-    expect((await listAuditEvents(fleet.db, { server: 'reused', limit: 10 })).map((e) => e.kind)).toEqual(['server-enrolled', 'server-added']);
+    expect((await listAuditEvents(fleet.db, { server: 'reused', limit: 10 })).map((e) => e.kind)).toEqual([
+      'server-enrolled',
+      'server-added',
+    ]);
   });
 
   it('a token past its expiry is refused: "enrollment token expired"', async () => {
@@ -101,7 +104,9 @@ describe('refused enrollments', () => {
     const r = await agent.enroll(enrollArgs(token, otherCa));
 
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`does not present a CA with fingerprint ${otherCa.slice(0, 16)}...: wrong --ca-fingerprint, or not your controller`);
+    expect(r.stderr).toContain(
+      `does not present a CA with fingerprint ${otherCa.slice(0, 16)}...: wrong --ca-fingerprint, or not your controller`,
+    );
     await expectNothingWritten(agent, 'pinned');
     expect((await agent.enroll(enrollArgs(token))).code).toBe(0);
   });
@@ -136,7 +141,14 @@ describe('refused enrollments', () => {
   it('an unreachable controller is one clear line, exit 1', async () => {
     const agent = await createTestAgent(fleet.root, 'nobody');
 
-    const r = await agent.enroll(['--controller', '127.0.0.1:1', '--token', randomBytes(32).toString('base64url'), '--ca-fingerprint', fleet.caFingerprint]);
+    const r = await agent.enroll([
+      '--controller',
+      '127.0.0.1:1',
+      '--token',
+      randomBytes(32).toString('base64url'),
+      '--ca-fingerprint',
+      fleet.caFingerprint,
+    ]);
 
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('wofleet-agent: error: cannot reach the controller at 127.0.0.1:1: ECONNREFUSED');

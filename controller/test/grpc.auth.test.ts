@@ -64,7 +64,11 @@ describe('who may call ControllerService', () => {
 
   it.each([
     ['no client certificate', async () => undefined, 'no client certificate of the fleet CA'],
-    ['an agent certificate', async () => issueCertificate({ ca, role: 'agent', name: 'web-1', validDays: 1 }), 'belongs to agent web-1, not an operator'],
+    [
+      'an agent certificate',
+      async () => issueCertificate({ ca, role: 'agent', name: 'web-1', validDays: 1 }),
+      'belongs to agent web-1, not an operator',
+    ],
     [
       'the controller certificate',
       async () => ({
@@ -75,7 +79,13 @@ describe('who may call ControllerService', () => {
     ],
     [
       'an operator certificate of another CA',
-      async () => issueCertificate({ ca: await createFleetCa({ commonName: 'rogue', validDays: 1 }), role: 'operator', name: 'mallory', validDays: 1 }),
+      async () =>
+        issueCertificate({
+          ca: await createFleetCa({ commonName: 'rogue', validDays: 1 }),
+          role: 'operator',
+          name: 'mallory',
+          validDays: 1,
+        }),
       'no client certificate of the fleet CA',
     ],
   ])('refuses operator methods to %s (PERMISSION_DENIED)', async (_who, identity, reason) => {
@@ -106,7 +116,7 @@ describe('Enroll', () => {
     expect(hashes).not.toContain(token);
   });
 
-  it('names the certificate after the token\'s server with role agent, whatever the CSR asks for', async () => {
+  it("names the certificate after the token's server with role agent, whatever the CSR asks for", async () => {
     const token = await fleet.addServer('web-7');
     const csr = await createCsr({ role: 'controller', name: 'evil', dnsNames: ['evil.example.com'] });
 
@@ -136,7 +146,8 @@ describe('Enroll', () => {
       csrs.map((csr) => call<EnrollResponse>((m, cb) => client().Enroll({ token, serverName: 'web-9', csrPem: csr.csrPem }, m, cb))),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as ServiceError).details).toContain('enrollment token already used');
+    for (const r of results)
+      if (r.status === 'rejected') expect((r.reason as ServiceError).details).toContain('enrollment token already used');
   });
 });
 

@@ -15,7 +15,12 @@ import {
 
 const T0 = new Date('2025-01-01T12:00:00.000Z');
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
-const server = (status: ServerStatus, health: PresenceFacts['health'] = null): PresenceFacts => ({ id: 'id-web-1', name: 'web-1', status, health });
+const server = (status: ServerStatus, health: PresenceFacts['health'] = null): PresenceFacts => ({
+  id: 'id-web-1',
+  name: 'web-1',
+  status,
+  health,
+});
 
 const beat: HeartbeatMessage = {
   serverId: 'web-1',
@@ -30,7 +35,10 @@ const beat: HeartbeatMessage = {
 };
 
 function event(type: string, data: Record<string, unknown>): AgentEventMessage {
-  const parsed = parseAgentEvent('wofleet.agent.web-1.event', bytes({ id: `e-${type}`, type, serverId: 'web-1', at: T0.toISOString(), data }));
+  const parsed = parseAgentEvent(
+    'wofleet.agent.web-1.event',
+    bytes({ id: `e-${type}`, type, serverId: 'web-1', at: T0.toISOString(), data }),
+  );
   if (!parsed.ok) throw new Error(parsed.reason);
   return parsed.value;
 }

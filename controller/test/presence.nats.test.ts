@@ -6,7 +6,15 @@ import type { Heartbeat } from '../../agent/src/daemon/nats/heartbeat.js';
 import { openSession, type Session } from '../../agent/src/daemon/nats/session.js';
 import type { AgentEvent, EventType } from '../../agent/src/events/types.js';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
-import { findServerByName, insertServer, listAuditEvents, listServers, listSites, markServerEnrolled, type ServerRow } from '../src/db/index.js';
+import {
+  findServerByName,
+  insertServer,
+  listAuditEvents,
+  listServers,
+  listSites,
+  markServerEnrolled,
+  type ServerRow,
+} from '../src/db/index.js';
 import { DEFAULT_EVENT_CONSUMER, DEFAULT_EVENT_STREAM, PRESENCE_AUDIT, startPresence, type Presence } from '../src/presence/index.js';
 import { emptyTables, openTestPostgres, type TestDatabase } from './db.fixtures.js';
 
@@ -149,13 +157,17 @@ async function fleetManager() {
 const inspectors: NatsConnection[] = [];
 
 const serverRow = (name: string) => findServerByName(t.db, name);
-const logged = (msg: string, serverId?: string) => lines.filter((l) => l.msg === msg && (serverId === undefined || l.fields.serverId === serverId));
+const logged = (msg: string, serverId?: string) =>
+  lines.filter((l) => l.msg === msg && (serverId === undefined || l.fields.serverId === serverId));
 
 /** Resolves once the durable consumer has acked everything in the stream. */
 async function allEventsConsumed(): Promise<void> {
   const jsm = await controllerNc.jetstreamManager();
   await eventually(async () => {
-    const [stream, consumer] = await Promise.all([jsm.streams.info(DEFAULT_EVENT_STREAM), jsm.consumers.info(DEFAULT_EVENT_STREAM, DEFAULT_EVENT_CONSUMER)]);
+    const [stream, consumer] = await Promise.all([
+      jsm.streams.info(DEFAULT_EVENT_STREAM),
+      jsm.consumers.info(DEFAULT_EVENT_STREAM, DEFAULT_EVENT_CONSUMER),
+    ]);
     return consumer.ack_floor.stream_seq === stream.state.last_seq && consumer.num_ack_pending === 0;
   }, 'the consumer to ack every event');
 }
@@ -184,8 +196,17 @@ describe('heartbeats', () => {
     await enrolledServer('web-1');
     const agent = await agentFor('web-1');
     agent.beat({ current: R1, sites: 3, health: 'ok' });
-    const row = await eventually(async () => ((await serverRow('web-1'))?.status === 'online' ? serverRow('web-1') : undefined), 'web-1 online');
-    expect(row).toMatchObject({ currentRelease: R1.release, currentVersion: R1.version, agentVersion: '0.1.0', siteCount: 3, health: 'ok' });
+    const row = await eventually(
+      async () => ((await serverRow('web-1'))?.status === 'online' ? serverRow('web-1') : undefined),
+      'web-1 online',
+    );
+    expect(row).toMatchObject({
+      currentRelease: R1.release,
+      currentVersion: R1.version,
+      agentVersion: '0.1.0',
+      siteCount: 3,
+      health: 'ok',
+    });
     expect(row.lastSeenAt).toBeInstanceOf(Date);
     expect((await listAuditEvents(t.db, { limit: 10 })).map((e) => [e.kind, e.subject, e.data])).toEqual([
       [PRESENCE_AUDIT.cameOnline, 'web-1', expect.objectContaining({ from: 'pending', to: 'online' })],
@@ -202,7 +223,10 @@ describe('heartbeats', () => {
     await new Promise((r) => setTimeout(r, 200)); // the last beat in flight lands
     const lastSeen = (await serverRow('web-1'))?.lastSeenAt?.getTime() ?? 0;
 
-    const offlineAt = await eventually(async () => ((await serverRow('web-1'))?.status === 'offline' ? Date.now() : undefined), 'web-1 offline');
+    const offlineAt = await eventually(
+      async () => ((await serverRow('web-1'))?.status === 'offline' ? Date.now() : undefined),
+      'web-1 offline',
+    );
     const silentMs = offlineAt - lastSeen;
     // 3 periods, plus at most one sweep period and the 25 ms polling of this test.
     expect(silentMs).toBeGreaterThanOrEqual(3 * PERIOD_S * 1000);
@@ -221,7 +245,11 @@ describe('heartbeats', () => {
   it('a heartbeat whose health says degraded or unhealthy makes the server degraded', async () => {
     await enrolledServer('web-1');
     const agent = await agentFor('web-1');
-    for (const [health, status] of [['degraded', 'degraded'], ['ok', 'online'], ['unhealthy', 'degraded']] as const) {
+    for (const [health, status] of [
+      ['degraded', 'degraded'],
+      ['ok', 'online'],
+      ['unhealthy', 'degraded'],
+    ] as const) {
       agent.beat({ health });
       const row = await eventually(async () => {
         const row = await serverRow('web-1');
@@ -235,7 +263,10 @@ describe('heartbeats', () => {
     await insertServer(t.db, { name: 'web-9', address: 'web-9:7443' }); // registered, never enrolled
     const before = await listServers(t.db);
     for (const serverId of ['ghost', 'web-9']) (await agentFor(serverId)).beat();
-    await eventually(async () => logged('heartbeat ignored', 'ghost').length > 0 && logged('heartbeat ignored', 'web-9').length > 0, 'the warnings');
+    await eventually(
+      async () => logged('heartbeat ignored', 'ghost').length > 0 && logged('heartbeat ignored', 'web-9').length > 0,
+      'the warnings',
+    );
     expect(logged('heartbeat ignored').every((l) => l.level === 'warn' && l.fields.reason === 'server is not enrolled')).toBe(true);
     expect(await listServers(t.db)).toEqual(before);
     expect(await listAuditEvents(t.db, { limit: 10 })).toEqual([]);
@@ -248,7 +279,10 @@ describe('heartbeats', () => {
     // Three agents (beats waiting to be written are kept per agent, the newest only).
     controllerNc.publish('wofleet.agent.web-1.heartbeat', encode('{garbage'));
     controllerNc.publish('wofleet.agent.web-2.heartbeat', encode({ serverId: 'web-2', health: 'great' }));
-    controllerNc.publish('wofleet.agent.web-3.heartbeat', encode({ serverId: 'web-1', agentVersion: '1', uptimeSeconds: 1, at: new Date().toISOString() }));
+    controllerNc.publish(
+      'wofleet.agent.web-3.heartbeat',
+      encode({ serverId: 'web-1', agentVersion: '1', uptimeSeconds: 1, at: new Date().toISOString() }),
+    );
     await eventually(async () => logged('malformed heartbeat dropped').length === 3, 'three malformed heartbeats logged');
     agent.beat();
     await eventually(async () => (await serverRow('web-1'))?.status === 'online', 'web-1 online');
@@ -277,7 +311,12 @@ describe('events', () => {
     await allEventsConsumed();
 
     expect((await listSites(t.db)).map((s) => [s.domain, s.release, s.version])).toEqual([['b.test', R2.release, R2.version]]);
-    expect(await serverRow('web-1')).toMatchObject({ currentRelease: R2.release, currentVersion: R2.version, health: 'degraded', status: 'degraded' });
+    expect(await serverRow('web-1')).toMatchObject({
+      currentRelease: R2.release,
+      currentVersion: R2.version,
+      health: 'degraded',
+      status: 'degraded',
+    });
     const audit = (await listAuditEvents(t.db, { server: 'web-1', limit: 20 })).reverse().filter((e) => e.actor === 'agent:web-1');
     expect(audit.map((e) => [e.kind, e.subject])).toEqual([
       ['site-created', 'a.test'],
@@ -291,7 +330,13 @@ describe('events', () => {
 
   it('an event delivered twice is recorded and applied once', async () => {
     await enrolledServer('web-1');
-    const event = { id: 'evt-twice', type: 'site-created', serverId: 'web-1', at: new Date().toISOString(), data: { domain: 'a.test', release: R1.release } };
+    const event = {
+      id: 'evt-twice',
+      type: 'site-created',
+      serverId: 'web-1',
+      at: new Date().toISOString(),
+      data: { domain: 'a.test', release: R1.release },
+    };
     const js = controllerNc.jetstream();
     const payload = new TextEncoder().encode(JSON.stringify(event));
     // Without a msgID the stream keeps both copies, as after a publish retried past the duplicate window.
@@ -310,7 +355,8 @@ describe('events', () => {
     const sent: AgentEvent[] = [];
     try {
       for (let i = 0; i < 10; i++) {
-        for (const agent of fleet) sent.push(await agent.emit('site-created', { domain: `s${i}.${agent.serverId}.test`, release: R1.release }));
+        for (const agent of fleet)
+          sent.push(await agent.emit('site-created', { domain: `s${i}.${agent.serverId}.test`, release: R1.release }));
       }
       // Stored in the stream, waiting for the consumer; nothing recorded yet.
       const jsm = await fleetManager();
@@ -327,7 +373,8 @@ describe('events', () => {
 
   it('an event from a server that is not enrolled is ignored and logged', async () => {
     await insertServer(t.db, { name: 'web-9', address: 'web-9:7443' });
-    for (const serverId of ['ghost', 'web-9']) await (await agentFor(serverId)).emit('site-created', { domain: 'a.test', release: R1.release });
+    for (const serverId of ['ghost', 'web-9'])
+      await (await agentFor(serverId)).emit('site-created', { domain: 'a.test', release: R1.release });
     await allEventsConsumed();
     expect(logged('event from a server that is not enrolled ignored').map((l) => [l.level, l.fields.serverId])).toEqual([
       ['warn', 'ghost'],
@@ -342,7 +389,10 @@ describe('events', () => {
     const js = controllerNc.jetstream();
     const encode = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
     await js.publish('wofleet.agent.web-1.event', encode('{garbage'));
-    await js.publish('wofleet.agent.web-1.event', encode({ id: 'bad-1', type: 'switched', serverId: 'web-1', at: new Date().toISOString(), data: {} }));
+    await js.publish(
+      'wofleet.agent.web-1.event',
+      encode({ id: 'bad-1', type: 'switched', serverId: 'web-1', at: new Date().toISOString(), data: {} }),
+    );
     const good = await (await agentFor('web-1')).emit('site-created', { domain: 'a.test', release: R1.release });
     await allEventsConsumed();
     expect(logged('malformed event dropped')).toHaveLength(2);

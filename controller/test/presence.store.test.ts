@@ -1,5 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findServerByName, insertServer, listServers, listSites, markServerEnrolled, recordHeartbeat, upsertSites, type ServerRow } from '../src/db/index.js';
+import {
+  findServerByName,
+  insertServer,
+  listServers,
+  listSites,
+  markServerEnrolled,
+  recordHeartbeat,
+  upsertSites,
+  type ServerRow,
+} from '../src/db/index.js';
 import { createPresenceStore, type PresenceStore } from '../src/presence/index.js';
 import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
@@ -28,7 +37,19 @@ describe('batch heartbeats', () => {
       { serverName: 'web-1', report: full, status: 'online', seenAt: secondsAfter(T0, 1) },
       { serverName: 'web-2', report: { ...full, health: 'degraded', current: R2 }, status: 'degraded', seenAt: secondsAfter(T0, 2) },
     ]);
-    expect((await listServers(t.db)).map((s) => [s.name, s.status, s.lastSeenAt, s.currentRelease, s.currentVersion, s.canaryRelease, s.siteCount, s.health, s.diskFreeBytes])).toEqual([
+    expect(
+      (await listServers(t.db)).map((s) => [
+        s.name,
+        s.status,
+        s.lastSeenAt,
+        s.currentRelease,
+        s.currentVersion,
+        s.canaryRelease,
+        s.siteCount,
+        s.health,
+        s.diskFreeBytes,
+      ]),
+    ).toEqual([
       ['web-1', 'online', secondsAfter(T0, 1), 'r1', '6.5.5', 'r2', 3, 'ok', 1_000],
       ['web-2', 'degraded', secondsAfter(T0, 2), 'r2', '6.6.2', 'r2', 3, 'degraded', 1_000],
     ]);
@@ -37,7 +58,9 @@ describe('batch heartbeats', () => {
   it('a beat without summary keeps the last reported facts; null clears a link', async () => {
     await enrolledServer('web-1');
     await store.recordHeartbeats([{ serverName: 'web-1', report: full, status: 'online', seenAt: T0 }]);
-    await store.recordHeartbeats([{ serverName: 'web-1', report: { agentVersion: '0.1.1', canary: null }, status: 'online', seenAt: secondsAfter(T0, 10) }]);
+    await store.recordHeartbeats([
+      { serverName: 'web-1', report: { agentVersion: '0.1.1', canary: null }, status: 'online', seenAt: secondsAfter(T0, 10) },
+    ]);
     expect(await findServerByName(t.db, 'web-1')).toMatchObject({
       agentVersion: '0.1.1',
       currentRelease: 'r1',
@@ -83,7 +106,15 @@ describe('inventory changes from agent events', () => {
   it('a core switch moves the server and every one of its sites, not other servers', async () => {
     const web1 = await enrolledServer('web-1');
     const web2 = await enrolledServer('web-2');
-    await upsertSites(t.db, web1.id, [{ domain: 'a.test', release: 'r1' }, { domain: 'b.test', release: 'r1' }], T0);
+    await upsertSites(
+      t.db,
+      web1.id,
+      [
+        { domain: 'a.test', release: 'r1' },
+        { domain: 'b.test', release: 'r1' },
+      ],
+      T0,
+    );
     await upsertSites(t.db, web2.id, [{ domain: 'c.test', release: 'r1' }], T0);
     await store.applyInventoryChange(web1.id, { kind: 'core-switched', ...R2 }, secondsAfter(T0, 1));
     expect((await listSites(t.db)).map((s) => [s.server, s.domain, s.release, s.version])).toEqual([

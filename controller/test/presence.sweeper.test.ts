@@ -26,9 +26,13 @@ async function serverSeenAt(name: string, seenAt: Date, health: 'ok' | 'degraded
 describe('the offline sweep', () => {
   it('takes a server offline after 3 silent periods, not before', async () => {
     await serverSeenAt('web-1', T0);
-    expect(await sweepOfflineServers(store, log, { now: secondsAfter(T0, 29.9), startedAt: STARTED, heartbeatSeconds: PERIOD })).toEqual([]);
+    expect(await sweepOfflineServers(store, log, { now: secondsAfter(T0, 29.9), startedAt: STARTED, heartbeatSeconds: PERIOD })).toEqual(
+      [],
+    );
     expect((await findServerByName(t.db, 'web-1'))?.status).toBe('online');
-    expect(await sweepOfflineServers(store, log, { now: secondsAfter(T0, 30.1), startedAt: STARTED, heartbeatSeconds: PERIOD })).toEqual(['web-1']);
+    expect(await sweepOfflineServers(store, log, { now: secondsAfter(T0, 30.1), startedAt: STARTED, heartbeatSeconds: PERIOD })).toEqual([
+      'web-1',
+    ]);
     expect((await findServerByName(t.db, 'web-1'))?.status).toBe('offline');
   });
 

@@ -61,7 +61,11 @@ const REQUEST = {
 describe('who may call RolloutService', () => {
   it.each([
     ['no client certificate', async () => undefined, 'no client certificate of the fleet CA'],
-    ['an agent certificate', async () => issueCertificate({ ca, role: 'agent', name: 'web-1', validDays: 1 }), 'belongs to agent web-1, not an operator'],
+    [
+      'an agent certificate',
+      async () => issueCertificate({ ca, role: 'agent', name: 'web-1', validDays: 1 }),
+      'belongs to agent web-1, not an operator',
+    ],
   ])('refuses %s, for calls and for the watch stream', async (_what, identity, reason) => {
     const c = client(await identity());
     const listed = await rejection(unary<ListRolloutsResponse>((m, cb) => c.ListRollouts({}, m, cb)));
@@ -93,7 +97,9 @@ describe('what the controller checks itself', () => {
     const started = await unary<Rollout>((m, cb) => client(alice).StartRollout(REQUEST, m, cb));
     const unknownAction = await rejection(unary<Rollout>((m, cb) => client(alice).ActOnRollout({ id: started.id }, m, cb)));
     expect(unknownAction.code).toBe(status.INVALID_ARGUMENT);
-    expect(unknownAction.details).toBe("unknown rollout action 'ROLLOUT_ACTION_UNSPECIFIED': expected one of pause, resume, promote, abort, rollback");
+    expect(unknownAction.details).toBe(
+      "unknown rollout action 'ROLLOUT_ACTION_UNSPECIFIED': expected one of pause, resume, promote, abort, rollback",
+    );
     const badId = await rejection(unary<Rollout>((m, cb) => client(alice).GetRollout({ id: "1' or '1'='1" }, m, cb)));
     expect(badId.code).toBe(status.INVALID_ARGUMENT);
     const badWatch = await rejection(watchAll(client(alice), 'nope'));

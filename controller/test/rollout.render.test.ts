@@ -37,11 +37,23 @@ describe('plan', () => {
     expect(lines).toContain('window:        Mon-Fri 01:00-05:00 UTC');
     expect(lines).toContain('options:       pause after canary, auto rollback');
     const table = lines.slice(lines.findIndex((l) => l.startsWith('WAVE')));
-    expect(table).toEqual(['WAVE             SERVERS  NAMES', 'wave 0 (canary)  1        web-1', 'wave 1           1        web-2', 'wave 2           2        web-3,web-4']);
+    expect(table).toEqual([
+      'WAVE             SERVERS  NAMES',
+      'wave 0 (canary)  1        web-1',
+      'wave 1           1        web-2',
+      'wave 2           2        web-3,web-4',
+    ]);
   });
 
   it('says when there is no window and no auto rollback', () => {
-    const lines = renderPlan(samplePlan({ window: undefined, autoRollback: false, pauseAfterCanary: false, selection: { servers: ['web-1', 'web-2'], labels: {} } }));
+    const lines = renderPlan(
+      samplePlan({
+        window: undefined,
+        autoRollback: false,
+        pauseAfterCanary: false,
+        selection: { servers: ['web-1', 'web-2'], labels: {} },
+      }),
+    );
     expect(lines).toContain('window:        any time');
     expect(lines).toContain('options:       no pause after canary, no auto rollback');
     expect(lines).toContain('targets:       web-1,web-2: 4 servers');
@@ -71,7 +83,9 @@ describe('status', () => {
   it('list has one line per campaign, and says so when there is none', () => {
     const lines = renderCampaignList([sampleView()], NOW);
     expect(lines[0]).toMatch(/^ID\s+STATE\s+RELEASE\s+SERVERS\s+SUCCEEDED\s+FAILED\s+STARTED\s+ELAPSED\s+BY$/);
-    expect(lines[1]).toMatch(new RegExp(`^${CAMPAIGN_ID}\\s+running\\s+6\\.5\\.5\\s+4\\s+1\\s+0\\s+2025-01-31T12:00:00.000Z\\s+3m12s\\s+operator:alice$`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^${CAMPAIGN_ID}\\s+running\\s+6\\.5\\.5\\s+4\\s+1\\s+0\\s+2025-01-31T12:00:00.000Z\\s+3m12s\\s+operator:alice$`),
+    );
     expect(renderCampaignList([], NOW)).toEqual(['no campaigns']);
   });
 });
@@ -79,9 +93,9 @@ describe('status', () => {
 describe('watch', () => {
   it('an event reads as one line naming what changed', () => {
     const at = '2025-01-31T12:03:00.000Z';
-    expect(renderEvent({ campaignId: CAMPAIGN_ID, at, scope: 'target', state: 'failed', wave: 1, server: 'web-2', reason: 'offline' })).toBe(
-      `${at} web-2 (wave 1): failed (offline)`,
-    );
+    expect(
+      renderEvent({ campaignId: CAMPAIGN_ID, at, scope: 'target', state: 'failed', wave: 1, server: 'web-2', reason: 'offline' }),
+    ).toBe(`${at} web-2 (wave 1): failed (offline)`);
     expect(renderEvent({ campaignId: CAMPAIGN_ID, at, scope: 'wave', state: 'running', wave: 0 })).toBe(`${at} wave 0 (canary): running`);
     expect(renderEvent({ campaignId: CAMPAIGN_ID, at, scope: 'campaign', state: 'paused', reason: 'pause by operator:alice' })).toBe(
       `${at} campaign: paused (pause by operator:alice)`,
@@ -90,12 +104,23 @@ describe('watch', () => {
 
   it('the terminal progress line fills the bar with the servers that are done', () => {
     const before = sampleView();
-    expect(renderProgressLine({ ...before, waves: before.waves.map((w) => ({ ...w, startedAt: null, finishedAt: null })) }, NOW, 4)).toContain(' · no wave started of 3 · ');
-    expect(renderProgressLine(sampleView(), NOW, 8)).toBe('[####----] 2/4 · 1/4 succeeded, 1 in progress, 1 rolled back, 1 pending · wave 2 of 3 · running · 3m12s');
+    expect(
+      renderProgressLine({ ...before, waves: before.waves.map((w) => ({ ...w, startedAt: null, finishedAt: null })) }, NOW, 4),
+    ).toContain(' · no wave started of 3 · ');
+    expect(renderProgressLine(sampleView(), NOW, 8)).toBe(
+      '[####----] 2/4 · 1/4 succeeded, 1 in progress, 1 rolled back, 1 pending · wave 2 of 3 · running · 3m12s',
+    );
   });
 
   it('a plain line per update carries the event, the counts, the wave and the elapsed time', () => {
-    const event = { campaignId: CAMPAIGN_ID, at: '2025-01-31T12:03:10.000Z', scope: 'target' as const, state: 'switching' as const, wave: 2, server: 'web-3' };
+    const event = {
+      campaignId: CAMPAIGN_ID,
+      at: '2025-01-31T12:03:10.000Z',
+      scope: 'target' as const,
+      state: 'switching' as const,
+      wave: 2,
+      server: 'web-3',
+    };
     expect(renderUpdateLine(event, sampleView(), NOW)).toBe(
       '2025-01-31T12:03:10.000Z web-3 (wave 2): switching | 1/4 succeeded, 1 in progress, 1 rolled back, 1 pending | wave 2 of 3 | elapsed 3m12s',
     );
@@ -103,7 +128,11 @@ describe('watch', () => {
   });
 
   it('the outcome line says whether the campaign succeeded', () => {
-    expect(renderOutcome(sampleView('succeeded', 300), NOW)).toBe(`campaign ${CAMPAIGN_ID} succeeded after 5m00s: 1/4 succeeded, 1 in progress, 1 rolled back, 1 pending`);
-    expect(renderOutcome(sampleView('failed', 300), NOW)).toMatch(new RegExp(`^campaign ${CAMPAIGN_ID} ended failed \\(failures over --max-failures\\) after 5m00s`));
+    expect(renderOutcome(sampleView('succeeded', 300), NOW)).toBe(
+      `campaign ${CAMPAIGN_ID} succeeded after 5m00s: 1/4 succeeded, 1 in progress, 1 rolled back, 1 pending`,
+    );
+    expect(renderOutcome(sampleView('failed', 300), NOW)).toMatch(
+      new RegExp(`^campaign ${CAMPAIGN_ID} ended failed \\(failures over --max-failures\\) after 5m00s`),
+    );
   });
 });

@@ -2,7 +2,14 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, silentLogger } from '@wofleet/shared';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
-import { campaignEventSubject, getCampaign, parseCampaignRequest, startCampaign, type CampaignEvent, type CampaignView } from '../src/campaigns/index.js';
+import {
+  campaignEventSubject,
+  getCampaign,
+  parseCampaignRequest,
+  startCampaign,
+  type CampaignEvent,
+  type CampaignView,
+} from '../src/campaigns/index.js';
 import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
 import { systemClock } from '../src/commands/context.js';
 import { natsCampaignPublisher, natsSubscriber } from '../src/grpc/rollout-events.js';
@@ -127,7 +134,10 @@ describe('watchCampaign', () => {
     await watch.until(1);
     nc.publish(campaignEventSubject(id), 'not json');
     nc.publish(campaignEventSubject(id), JSON.stringify({ campaignId: id, scope: 'campaign' }));
-    nc.publish(campaignEventSubject(id), JSON.stringify({ campaignId: 'someone-else', at: new Date().toISOString(), scope: 'campaign', state: 'paused' }));
+    nc.publish(
+      campaignEventSubject(id),
+      JSON.stringify({ campaignId: 'someone-else', at: new Date().toISOString(), scope: 'campaign', state: 'paused' }),
+    );
     const event = await writeCampaignState(pg.db, id, { state: 'aborted', reason: 'abort by operator:alice' }, ACTOR, new Date());
     publish(event);
     await watch.done;

@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { loadRolloutService, ROLLOUT_ACTION, ROLLOUT_STATE, ROLLOUT_TARGET_STATE, ROLLOUT_WAVE_STATE, type Rollout, type RolloutEvent, type RolloutUpdate } from '@wofleet/proto';
+import {
+  loadRolloutService,
+  ROLLOUT_ACTION,
+  ROLLOUT_STATE,
+  ROLLOUT_TARGET_STATE,
+  ROLLOUT_WAVE_STATE,
+  type Rollout,
+  type RolloutEvent,
+  type RolloutUpdate,
+} from '@wofleet/proto';
 import { UsageError } from '@wofleet/shared';
-import { CAMPAIGN_ACTION, CAMPAIGN_STATE, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignView } from '../src/campaigns/index.js';
+import {
+  CAMPAIGN_ACTION,
+  CAMPAIGN_STATE,
+  TARGET_STATE,
+  WAVE_STATE,
+  type CampaignEvent,
+  type CampaignView,
+} from '../src/campaigns/index.js';
 import { parseCampaignId } from '../src/grpc/rollout-id.js';
 import { ControllerAnswerError, fromWireEvent, fromWireRollout } from '../src/grpc/rollout-view.js';
 import { toCampaignAction, toWireEvent, toWireName, toWireRollout, WIRE_PREFIX } from '../src/grpc/rollout-wire.js';
@@ -27,11 +43,18 @@ describe('enums', () => {
     ['wave', WIRE_PREFIX.wave, WAVE_STATE, ROLLOUT_WAVE_STATE],
     ['target', WIRE_PREFIX.target, TARGET_STATE, ROLLOUT_TARGET_STATE],
     ['action', WIRE_PREFIX.action, CAMPAIGN_ACTION, ROLLOUT_ACTION],
-  ] as const)('every %s value of the engine has its own value in rollout.proto, and the proto has no other', (_what, prefix, model, wire) => {
-    const names = Object.values(model).map((value) => toWireName(prefix, value));
-    expect(new Set(names).size).toBe(names.length);
-    expect(Object.values(wire).filter((w) => !w.endsWith('_UNSPECIFIED')).sort()).toEqual([...names].sort());
-  });
+  ] as const)(
+    'every %s value of the engine has its own value in rollout.proto, and the proto has no other',
+    (_what, prefix, model, wire) => {
+      const names = Object.values(model).map((value) => toWireName(prefix, value));
+      expect(new Set(names).size).toBe(names.length);
+      expect(
+        Object.values(wire)
+          .filter((w) => !w.endsWith('_UNSPECIFIED'))
+          .sort(),
+      ).toEqual([...names].sort());
+    },
+  );
 
   it('an action the controller does not know is a usage error', () => {
     expect(toCampaignAction('ROLLOUT_ACTION_PROMOTE')).toBe('promote');
@@ -47,14 +70,25 @@ describe('views', () => {
   });
 
   it('a plan without window, canary or labels, with a count budget, comes back as it was sent', () => {
-    const view = { ...sampleView(), plan: samplePlan({ window: undefined, maxFailures: { count: 0 }, selection: { servers: ['web-1'], labels: {} }, canary: 'web-1' }) };
+    const view = {
+      ...sampleView(),
+      plan: samplePlan({ window: undefined, maxFailures: { count: 0 }, selection: { servers: ['web-1'], labels: {} }, canary: 'web-1' }),
+    };
     expect(throughTheWire(view)).toEqual(view);
   });
 
   it.each<CampaignEvent>([
     { campaignId: CAMPAIGN_ID, at: '2025-01-31T12:00:00.000Z', scope: 'campaign', state: 'awaiting-promotion', reason: 'canary done' },
     { campaignId: CAMPAIGN_ID, at: '2025-01-31T12:00:00.000Z', scope: 'wave', state: 'running', wave: 0 },
-    { campaignId: CAMPAIGN_ID, at: '2025-01-31T12:00:00.000Z', scope: 'target', state: 'rollback-failed', wave: 2, server: 'web-3', reason: 'agent unreachable' },
+    {
+      campaignId: CAMPAIGN_ID,
+      at: '2025-01-31T12:00:00.000Z',
+      scope: 'target',
+      state: 'rollback-failed',
+      wave: 2,
+      server: 'web-3',
+      reason: 'agent unreachable',
+    },
   ])('a $scope event comes back as it was sent', (event) => {
     expect(eventThroughTheWire(event)).toEqual(event);
   });

@@ -2,10 +2,7 @@
  * The .proto enums as `as const` objects of their wire names (enums: String) with
  * the union of those names as the type: what a received message holds.
  */
-import {
-  OperationState as OPERATION_STATE,
-  type OperationState__Output as OperationState,
-} from './generated/wofleet/v1/OperationState.js';
+import { OperationState as OPERATION_STATE, type OperationState__Output as OperationState } from './generated/wofleet/v1/OperationState.js';
 
 export { OPERATION_STATE, type OperationState };
 export { OperationKind as OPERATION_KIND, type OperationKind__Output as OperationKind } from './generated/wofleet/v1/OperationKind.js';

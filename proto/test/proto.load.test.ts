@@ -22,9 +22,22 @@ describe('loadAgentService', () => {
   it('defines every agent operation under /wofleet.v1.AgentService/', () => {
     expect(Object.keys(service).sort()).toEqual(
       [
-        'GetStatus', 'ListSites', 'CheckHealth', 'ListReleases', 'GetBaseline',
-        'StageRelease', 'Activate', 'Rollback', 'UpgradeDb', 'Prune', 'CreateSite', 'ConvertSite', 'RemoveSite', 'SetBaseline',
-        'GetOperation', 'WatchOperation',
+        'GetStatus',
+        'ListSites',
+        'CheckHealth',
+        'ListReleases',
+        'GetBaseline',
+        'StageRelease',
+        'Activate',
+        'Rollback',
+        'UpgradeDb',
+        'Prune',
+        'CreateSite',
+        'ConvertSite',
+        'RemoveSite',
+        'SetBaseline',
+        'GetOperation',
+        'WatchOperation',
       ].sort(),
     );
     expect(service.GetStatus.path).toBe('/wofleet.v1.AgentService/GetStatus');
@@ -42,9 +55,17 @@ describe('loadAgentService', () => {
     const returnsOperation = (type: object) => (type as { name: string }).name === 'Operation';
     const methods = Object.entries(service) as [string, MethodDefinition<object, object>][];
     const mutations = methods.filter(([name, m]) => returnsOperation(m.responseType.type) && name !== 'GetOperation');
-    expect(mutations.map(([name]) => name).sort()).toEqual(
-      ['Activate', 'ConvertSite', 'CreateSite', 'Prune', 'RemoveSite', 'Rollback', 'SetBaseline', 'StageRelease', 'UpgradeDb'],
-    );
+    expect(mutations.map(([name]) => name).sort()).toEqual([
+      'Activate',
+      'ConvertSite',
+      'CreateSite',
+      'Prune',
+      'RemoveSite',
+      'Rollback',
+      'SetBaseline',
+      'StageRelease',
+      'UpgradeDb',
+    ]);
     for (const [name, method] of mutations) {
       expect(fieldsOf(method.requestType.type)[0], name).toMatchObject({ name: 'operationId', number: 1, type: 'TYPE_STRING' });
     }
@@ -82,14 +103,24 @@ describe('loadControllerService', () => {
   const { service } = loadControllerService();
 
   it('defines enrollment and the operator API under /wofleet.v1.ControllerService/', () => {
-    expect(Object.keys(service).sort()).toEqual(
-      ['AddRelease', 'AddServer', 'Enroll', 'GetServer', 'ListReleases', 'ListServers', 'ListSites', 'RemoveServer'],
-    );
+    expect(Object.keys(service).sort()).toEqual([
+      'AddRelease',
+      'AddServer',
+      'Enroll',
+      'GetServer',
+      'ListReleases',
+      'ListServers',
+      'ListSites',
+      'RemoveServer',
+    ]);
     expect(service.Enroll.path).toBe('/wofleet.v1.ControllerService/Enroll');
   });
 
   it('reuses the agent messages it imports', () => {
-    const wire = service.GetServer.responseSerialize({ server: { name: 'web1' }, status: { serverId: 'web1', current: { id: 'r1', version: '6.5.5', dbVersion: 57155 } } });
+    const wire = service.GetServer.responseSerialize({
+      server: { name: 'web1' },
+      status: { serverId: 'web1', current: { id: 'r1', version: '6.5.5', dbVersion: 57155 } },
+    });
     expect(service.GetServer.responseDeserialize(wire).status?.current).toEqual({ id: 'r1', version: '6.5.5', dbVersion: 57155 });
   });
 });

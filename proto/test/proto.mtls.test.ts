@@ -52,7 +52,10 @@ const handlers: Pick<AgentServiceHandlers, 'GetStatus' | 'WatchOperation'> = {
   GetStatus(call, callback) {
     const caller = callerOf(call);
     if (caller?.role !== 'controller') {
-      callback({ code: grpc.status.PERMISSION_DENIED, details: `only the controller may call the agent (caller: ${caller ? `${caller.role}/${caller.name}` : 'unknown'})` });
+      callback({
+        code: grpc.status.PERMISSION_DENIED,
+        details: `only the controller may call the agent (caller: ${caller ? `${caller.role}/${caller.name}` : 'unknown'})`,
+      });
       return;
     }
     callback(null, STATUS);
@@ -97,15 +100,26 @@ async function startAgent(options: grpc.ServerOptions = {}): Promise<number> {
 }
 
 /** A controller-side client that also checks the server is the agent it meant to reach. */
-function connect(port: number, identity: { certPem: string; keyPem: string }, options: { expectAgent?: string; trust?: string } = {}): AgentServiceClient {
+function connect(
+  port: number,
+  identity: { certPem: string; keyPem: string },
+  options: { expectAgent?: string; trust?: string } = {},
+): AgentServiceClient {
   const expectAgent = options.expectAgent ?? 'web1';
-  const credentials = grpc.credentials.createSsl(Buffer.from(options.trust ?? ca.certPem), Buffer.from(identity.keyPem), Buffer.from(identity.certPem), {
-    // Replaces the host name check: agents are known by their certificate's role URI.
-    checkServerIdentity: (_host, cert) => {
-      const peer = peerIdentity(cert.raw);
-      return peer?.role === 'agent' && peer.name === expectAgent ? undefined : new Error(`expected agent ${expectAgent}, got ${peer ? `${peer.role}/${peer.name}` : 'no fleet identity'}`);
+  const credentials = grpc.credentials.createSsl(
+    Buffer.from(options.trust ?? ca.certPem),
+    Buffer.from(identity.keyPem),
+    Buffer.from(identity.certPem),
+    {
+      // Replaces the host name check: agents are known by their certificate's role URI.
+      checkServerIdentity: (_host, cert) => {
+        const peer = peerIdentity(cert.raw);
+        return peer?.role === 'agent' && peer.name === expectAgent
+          ? undefined
+          : new Error(`expected agent ${expectAgent}, got ${peer ? `${peer.role}/${peer.name}` : 'no fleet identity'}`);
+      },
     },
-  });
+  );
   const client = new Client(`127.0.0.1:${port}`, credentials);
   cleanups.push(() => client.close());
   return client;
@@ -131,7 +145,14 @@ describe('AgentService over mutual TLS', () => {
       releases: 0,
       sites: 3,
       health: { healthy: 3, degraded: 0, unhealthy: 0 },
-      disk: { sharedCoreBytes: 80_000_000, currentReleaseBytes: 0, oneCopyPerSiteBytes: 0, savedBytes: 0, backupsBytes: 0, freeBytes: 9_000_000_000 },
+      disk: {
+        sharedCoreBytes: 80_000_000,
+        currentReleaseBytes: 0,
+        oneCopyPerSiteBytes: 0,
+        savedBytes: 0,
+        backupsBytes: 0,
+        freeBytes: 9_000_000_000,
+      },
       lastUpdate: null,
     });
   });

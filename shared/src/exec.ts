@@ -59,6 +59,9 @@ export const runCommand: CommandRunner = async (command, args, options = {}) => 
 };
 
 function lastLine(text: string): string {
-  const lines = text.split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/[\r\n]+/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.at(-1) ?? '';
 }

@@ -24,7 +24,7 @@ describe('createCsr', () => {
 });
 
 describe('issueFromCsr', () => {
-  it('certifies the requester\'s key under the role and name from the issuer\'s records', async () => {
+  it("certifies the requester's key under the role and name from the issuer's records", async () => {
     const { csrPem, keyPem } = await createCsr({ role: 'controller', name: 'evil', dnsNames: ['controller.example.com'] });
     const { certPem } = await issueFromCsr(ca, csrPem, { role: 'agent', name: 'web1', validDays: 30 });
     expect(peerIdentity(certPem)).toEqual({ role: 'agent', name: 'web1' });
@@ -50,6 +50,8 @@ describe('issueFromCsr', () => {
   });
 
   it('refuses something that is not a certificate request', async () => {
-    await expect(issueFromCsr(ca, 'hello', { role: 'agent', name: 'web1', validDays: 30 })).rejects.toThrow(/not a PEM certificate request/);
+    await expect(issueFromCsr(ca, 'hello', { role: 'agent', name: 'web1', validDays: 30 })).rejects.toThrow(
+      /not a PEM certificate request/,
+    );
   });
 });

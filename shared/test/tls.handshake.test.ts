@@ -37,11 +37,14 @@ async function handshake(client: { certPem: string; keyPem: string }, clientCa =
   const outcome: Outcome = { connected: false };
   let serverDone: () => void = () => {};
   const serverSettled = new Promise<void>((resolve) => (serverDone = resolve));
-  const server = tls.createServer({ key: agent.keyPem, cert: agent.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (socket) => {
-    outcome.serverSaw = peerIdentity(socket.getPeerCertificate().raw);
-    socket.end('hello\n');
-    serverDone();
-  });
+  const server = tls.createServer(
+    { key: agent.keyPem, cert: agent.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (socket) => {
+      outcome.serverSaw = peerIdentity(socket.getPeerCertificate().raw);
+      socket.end('hello\n');
+      serverDone();
+    },
+  );
   // With rejectUnauthorized the server drops the connection after the handshake; the
   // reason is on the socket, not in the error ("socket hang up").
   server.on('tlsClientError', (_err, socket) => {

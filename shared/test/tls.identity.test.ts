@@ -21,7 +21,12 @@ describe('peerIdentity', () => {
   });
 
   it('is undefined for a URI outside the fleet scheme or with an unknown role', async () => {
-    for (const value of ['spiffe://other/controller/main', 'spiffe://wofleet/admin/main', 'spiffe://wofleet/controller/Main', 'spiffe://wofleet/controller/main/x']) {
+    for (const value of [
+      'spiffe://other/controller/main',
+      'spiffe://wofleet/admin/main',
+      'spiffe://wofleet/controller/Main',
+      'spiffe://wofleet/controller/main/x',
+    ]) {
       const { certPem } = await certificateWithSan(ca, [{ type: 'url', value }]);
       expect(peerIdentity(certPem), value).toBeUndefined();
     }
@@ -53,7 +58,7 @@ describe('fleet URIs', () => {
     expect(parseFleetUri('spiffe://wofleet/agent/web-1')).toEqual({ role: 'agent', name: 'web-1' });
   });
 
-  it('split Node\'s subjectAltName text, quoted values included', () => {
+  it("split Node's subjectAltName text, quoted values included", () => {
     expect(subjectAltNames('URI:spiffe://wofleet/agent/a, DNS:"x\\u002c URI:y", IP Address:10.0.0.1')).toEqual([
       { type: 'URI', value: 'spiffe://wofleet/agent/a' },
       { type: 'DNS', value: 'x, URI:y' },

@@ -53,7 +53,12 @@ describe('issueCertificate', () => {
   });
 
   it('certifies a given public key and then returns no private key', async () => {
-    const keyPem = String(createPrivateKey((await issueCertificate({ ca, role: 'agent', name: 'x', validDays: 1 })).keyPem).export({ type: 'pkcs8', format: 'pem' }));
+    const keyPem = String(
+      createPrivateKey((await issueCertificate({ ca, role: 'agent', name: 'x', validDays: 1 })).keyPem).export({
+        type: 'pkcs8',
+        format: 'pem',
+      }),
+    );
     const publicKeyPem = String(createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }));
     const issued = await issueCertificate({ ca, role: 'agent', name: 'web2', validDays: 30, publicKeyPem });
     expect(issued).not.toHaveProperty('keyPem');
@@ -75,14 +80,20 @@ describe('issueCertificate', () => {
   });
 
   it('refuses invalid DNS names and IP addresses', async () => {
-    await expect(issueCertificate({ ca, role: 'agent', name: 'w', dnsNames: ['bad name'], validDays: 1 })).rejects.toThrow(/invalid DNS name/);
-    await expect(issueCertificate({ ca, role: 'agent', name: 'w', ipAddresses: ['300.1.1.1'], validDays: 1 })).rejects.toThrow(/invalid IP address/);
+    await expect(issueCertificate({ ca, role: 'agent', name: 'w', dnsNames: ['bad name'], validDays: 1 })).rejects.toThrow(
+      /invalid DNS name/,
+    );
+    await expect(issueCertificate({ ca, role: 'agent', name: 'w', ipAddresses: ['300.1.1.1'], validDays: 1 })).rejects.toThrow(
+      /invalid IP address/,
+    );
   });
 
-  it('refuses a CA key that is not the CA certificate\'s', async () => {
+  it("refuses a CA key that is not the CA certificate's", async () => {
     const mixed = { certPem: ca.certPem, keyPem: otherCa.keyPem };
     await expect(issueCertificate({ ca: mixed, role: 'agent', name: 'w', validDays: 1 })).rejects.toThrow(TlsError);
-    await expect(issueCertificate({ ca: mixed, role: 'agent', name: 'w', validDays: 1 })).rejects.toThrow(/does not match the CA certificate/);
+    await expect(issueCertificate({ ca: mixed, role: 'agent', name: 'w', validDays: 1 })).rejects.toThrow(
+      /does not match the CA certificate/,
+    );
   });
 
   it('refuses to sign with a certificate that is not a CA', async () => {

@@ -12,7 +12,13 @@ beforeAll(async () => {
 });
 
 async function agentFiles(options: { validDays?: number; notBefore?: Date; by?: FleetCa } = {}) {
-  const issued = await issueCertificate({ ca: options.by ?? ca, role: 'agent', name: 'web1', validDays: options.validDays ?? 30, notBefore: options.notBefore });
+  const issued = await issueCertificate({
+    ca: options.by ?? ca,
+    role: 'agent',
+    name: 'web1',
+    validDays: options.validDays ?? 30,
+    notBefore: options.notBefore,
+  });
   return writeTlsFiles({ caPem: ca.certPem, ...issued });
 }
 
@@ -37,7 +43,7 @@ describe('loadTlsMaterial', () => {
     expect(material.identity.notAfter.getUTCFullYear()).toBeGreaterThan(2050);
   });
 
-  it('is a usage error (exit 2): the files are the operator\'s to fix', async () => {
+  it("is a usage error (exit 2): the files are the operator's to fix", async () => {
     const error = await loadTlsMaterial({ caFile: '/nonexistent/ca.pem', certFile: '/x', keyFile: '/y' }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TlsError);
     expect((error as TlsError).exitCode).toBe(EXIT.usage);
@@ -45,7 +51,9 @@ describe('loadTlsMaterial', () => {
 
   it('names a missing file', async () => {
     const files = await agentFiles();
-    await expect(loadTlsMaterial({ ...files, keyFile: '/nonexistent/key.pem' })).rejects.toThrow('private key file /nonexistent/key.pem does not exist');
+    await expect(loadTlsMaterial({ ...files, keyFile: '/nonexistent/key.pem' })).rejects.toThrow(
+      'private key file /nonexistent/key.pem does not exist',
+    );
   });
 
   it('refuses a file that is not PEM', async () => {
@@ -54,13 +62,13 @@ describe('loadTlsMaterial', () => {
     await expect(loadTlsMaterial(files)).rejects.toThrow(`${files.certFile} is not PEM`);
   });
 
-  it('refuses a key in the certificate\'s place and a certificate in the key\'s', async () => {
+  it("refuses a key in the certificate's place and a certificate in the key's", async () => {
     const files = await agentFiles();
     await expect(loadTlsMaterial({ ...files, certFile: files.keyFile })).rejects.toThrow('is not a PEM certificate');
     await expect(loadTlsMaterial({ ...files, keyFile: files.certFile })).rejects.toThrow('is not a PEM private key');
   });
 
-  it('refuses a key that is not the certificate\'s', async () => {
+  it("refuses a key that is not the certificate's", async () => {
     const files = await agentFiles();
     const other = await issueCertificate({ ca, role: 'agent', name: 'web1', validDays: 30 });
     await writeFile(files.keyFile, other.keyPem);

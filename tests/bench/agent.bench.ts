@@ -261,12 +261,7 @@ interface RpcResult {
   wallMs: number;
 }
 
-async function measureRpc<Res>(
-  client: AgentServiceClient,
-  pid: number,
-  method: string,
-  check: (answer: Res) => void,
-): Promise<RpcResult> {
+async function measureRpc<Res>(client: AgentServiceClient, pid: number, method: string, check: (answer: Res) => void): Promise<RpcResult> {
   const phaseStart = performance.now();
   const deadline = phaseStart + PHASE_CAP_MS;
   const once = async () => {
@@ -328,7 +323,11 @@ async function breakdown(stack: Stack): Promise<{ runs: number; rows: BreakdownR
   const parts: { part: string; note: string; run: () => Promise<unknown> }[] = [
     { part: 'statusCommand (whole, uncached)', note: 'what GetStatus did per call before any cache', run: () => statusCommand(engine) },
     { part: '  inspect', note: 'releases, links, `wo site list` (spawns wo)', run: () => inspect(engine) },
-    { part: '  probeSites', note: `${snap.sites.length} HTTP probes through nginx + PHP (+ DB), in parallel`, run: () => probeSites(engine, snap) },
+    {
+      part: '  probeSites',
+      note: `${snap.sites.length} HTTP probes through nginx + PHP (+ DB), in parallel`,
+      run: () => probeSites(engine, snap),
+    },
     {
       part: '  disk usage walk',
       note: `lstat of ${walkedEntries} entries (releases, wp-content, current, sites, backups)`,
@@ -341,9 +340,21 @@ async function breakdown(stack: Stack): Promise<{ runs: number; rows: BreakdownR
         await createDiskCounter().measure(engine.layout.backupsDir);
       },
     },
-    { part: 'listCommand (ListSites)', note: `inspect + probes + ${snap.sites.length} x \`wo site info\` (spawns)`, run: () => listCommand(engine) },
-    { part: '  wo site info x sites', note: 'parallel spawns of wo', run: () => Promise.all(snap.sites.map((s) => engine.wo.siteInfo(s.domain))) },
-    { part: 'healthCommand (monitor, every 60 s)', note: 'inspect + core verify + nginx -t + probes', run: () => healthCommand(engine, {}) },
+    {
+      part: 'listCommand (ListSites)',
+      note: `inspect + probes + ${snap.sites.length} x \`wo site info\` (spawns)`,
+      run: () => listCommand(engine),
+    },
+    {
+      part: '  wo site info x sites',
+      note: 'parallel spawns of wo',
+      run: () => Promise.all(snap.sites.map((s) => engine.wo.siteInfo(s.domain))),
+    },
+    {
+      part: 'healthCommand (monitor, every 60 s)',
+      note: 'inspect + core verify + nginx -t + probes',
+      run: () => healthCommand(engine, {}),
+    },
   ];
   const rows: BreakdownRow[] = [];
   for (const p of parts) {
@@ -412,7 +423,9 @@ async function main(): Promise<void> {
     progress(`GetStatus: ${WARMUP_CALLS} warm-up + ${CALLS} calls (cap ${seconds(PHASE_CAP_MS)})`);
     const status = await measureRpc<{ sites: number; health?: { healthy: number } }>(client, pid, 'GetStatus', (s) => {
       if (s.sites !== SITES.length || s.health?.healthy !== SITES.length) {
-        throw new Error(`GetStatus says ${s.sites} sites, ${s.health?.healthy ?? 0} healthy; expected ${SITES.length}: ${JSON.stringify(s)}`);
+        throw new Error(
+          `GetStatus says ${s.sites} sites, ${s.health?.healthy ?? 0} healthy; expected ${SITES.length}: ${JSON.stringify(s)}`,
+        );
       }
     });
     progress(`ListSites: ${WARMUP_CALLS} warm-up + ${CALLS} calls (cap ${seconds(PHASE_CAP_MS)})`);
@@ -433,7 +446,12 @@ async function main(): Promise<void> {
 
     const statusComplete = !status.capped;
     const checks: Check[] = [
-      { name: 'RSS 5 s after listen', value: mib(rss.rssBytes), target: `<= ${mib(TARGETS.rssBytes)}`, ok: rss.rssBytes <= TARGETS.rssBytes },
+      {
+        name: 'RSS 5 s after listen',
+        value: mib(rss.rssBytes),
+        target: `<= ${mib(TARGETS.rssBytes)}`,
+        ok: rss.rssBytes <= TARGETS.rssBytes,
+      },
       {
         name: `idle CPU over ${seconds(idle.windowMs)}`,
         value: `${idle.cpuPercent.toFixed(2)} %`,
@@ -457,7 +475,15 @@ async function main(): Promise<void> {
       healthCheckSeconds: HEALTH_CHECK_SECONDS,
       clockTicks: CLK_TCK,
       setupMs,
-      memory: { rssBytes: rss.rssBytes, hwmBytes: rss.hwmBytes, anonBytes: rss.anonBytes, fileBytes: rss.fileBytes, afterIdleRssBytes: afterIdle.rssBytes, afterRpcRssBytes: after.rssBytes, afterRpcHwmBytes: after.hwmBytes },
+      memory: {
+        rssBytes: rss.rssBytes,
+        hwmBytes: rss.hwmBytes,
+        anonBytes: rss.anonBytes,
+        fileBytes: rss.fileBytes,
+        afterIdleRssBytes: afterIdle.rssBytes,
+        afterRpcRssBytes: after.rssBytes,
+        afterRpcHwmBytes: after.hwmBytes,
+      },
       idle,
       rpc: { GetStatus: status, ListSites: sites },
       breakdown: parts,
@@ -473,8 +499,17 @@ async function main(): Promise<void> {
       console.log(
         `wofleet-agent serve, idle: ${SITES.length} sites on WordPress ${VERSION}, heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s, mutual TLS + NATS on loopback`,
       );
-      console.log(`daemon environment: ${Object.entries(DAEMON_ENV).map(([k, v]) => `${k}=${v === '' ? "''" : v}`).join(' ')}`);
-      console.log(`\n${formatTable(['figure', 'value', 'target', 'result'], checks.map((c) => [c.name, c.value, c.target, c.ok ? 'ok' : 'MISSED']))}`);
+      console.log(
+        `daemon environment: ${Object.entries(DAEMON_ENV)
+          .map(([k, v]) => `${k}=${v === '' ? "''" : v}`)
+          .join(' ')}`,
+      );
+      console.log(
+        `\n${formatTable(
+          ['figure', 'value', 'target', 'result'],
+          checks.map((c) => [c.name, c.value, c.target, c.ok ? 'ok' : 'MISSED']),
+        )}`,
+      );
       console.log(
         `\nmemory: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}; anonymous ${mib(rss.anonBytes)}, file pages ${mib(rss.fileBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
       );
@@ -507,9 +542,16 @@ async function main(): Promise<void> {
       );
       if (parts) {
         console.log(`\nuncached status, in-process, ${parts.runs} runs each (the code path GetStatus used to run per call):`);
-        console.log(formatTable(['part', 'median ms', 'p90 ms', 'what'], parts.rows.map((r) => [r.part, r.medianMs, r.p90Ms, r.note])));
+        console.log(
+          formatTable(
+            ['part', 'median ms', 'p90 ms', 'what'],
+            parts.rows.map((r) => [r.part, r.medianMs, r.p90Ms, r.note]),
+          ),
+        );
       }
-      console.log(`\ntargets: ${ok ? 'all met' : 'MISSED'}  (total ${seconds(result.totalMs)}; 1-min load average ${result.loadAverage.start} at start, ${result.loadAverage.end} at the end)`);
+      console.log(
+        `\ntargets: ${ok ? 'all met' : 'MISSED'}  (total ${seconds(result.totalMs)}; 1-min load average ${result.loadAverage.start} at start, ${result.loadAverage.end} at the end)`,
+      );
     }
     process.exitCode = ok ? 0 : 1;
   } finally {

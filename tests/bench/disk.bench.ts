@@ -60,7 +60,10 @@ async function createSites(stack: Stack, domains: readonly string[]): Promise<nu
 /** A site as WordOps makes it, with its own core copy (the stand-in is what `wo` is here). */
 async function createTraditionalSite(stack: Stack): Promise<number> {
   const started = performance.now();
-  await execFileAsync(stack.woBin, ['site', 'create', TRADITIONAL, '--wp'], { env: { ...process.env, ...stack.env }, maxBuffer: 16 * 1024 * 1024 });
+  await execFileAsync(stack.woBin, ['site', 'create', TRADITIONAL, '--wp'], {
+    env: { ...process.env, ...stack.env },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return performance.now() - started;
 }
 

@@ -153,7 +153,11 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: Math.min(50, AGENTS - i) }, async (_, k) => {
           const name = serverName(i + k);
-          await insertServer(db, { name, address: `10.0.${Math.floor((i + k) / 250)}.${(i + k) % 250}:7443`, labels: { region: 'eu', tier: String((i + k) % 3) } });
+          await insertServer(db, {
+            name,
+            address: `10.0.${Math.floor((i + k) / 250)}.${(i + k) % 250}:7443`,
+            labels: { region: 'eu', tier: String((i + k) % 3) },
+          });
           await markServerEnrolled(db, name, 'f'.repeat(64), new Date());
         }),
       );
@@ -169,7 +173,12 @@ async function main(): Promise<void> {
     controller = await spawnController(serveArgs, { DATABASE_URL: scratch.url });
     const pid = controller.child.pid as number;
     const readyMem = readMemory(pid);
-    const operator = { controller: address, caFile: `${operatorDir}/ca.pem`, certFile: `${operatorDir}/alice.pem`, keyFile: `${operatorDir}/alice.key` };
+    const operator = {
+      controller: address,
+      caFile: `${operatorDir}/ca.pem`,
+      certFile: `${operatorDir}/alice.pem`,
+      keyFile: `${operatorDir}/alice.key`,
+    };
     const api = await connectController(operator);
     /** ListServers over gRPC + TLS and the JSON the CLI would print; returns ms. */
     const timedList = async () => {
@@ -180,7 +189,8 @@ async function main(): Promise<void> {
       return performance.now() - started;
     };
 
-    for (let c = 0; c < Math.ceil(AGENTS / AGENTS_PER_CONNECTION); c++) connections.push(await connect({ servers: nats.url, name: `sim-agents-${c}` }));
+    for (let c = 0; c < Math.ceil(AGENTS / AGENTS_PER_CONNECTION); c++)
+      connections.push(await connect({ servers: nats.url, name: `sim-agents-${c}` }));
     const sent = new Map<string, number[]>(Array.from({ length: AGENTS }, (_, i) => [serverName(i), []]));
     const lastSeen = new Map<string, number>();
     const observedLag: number[] = [];
@@ -257,7 +267,12 @@ async function main(): Promise<void> {
     api.close();
     progress(`${CLI_RUNS} runs of \`wofleet servers list --json\``);
     const cliWall: number[] = [];
-    const cliEnv = { WOFLEET_CONTROLLER: operator.controller, WOFLEET_CA: operator.caFile, WOFLEET_CERT: operator.certFile, WOFLEET_KEY: operator.keyFile };
+    const cliEnv = {
+      WOFLEET_CONTROLLER: operator.controller,
+      WOFLEET_CA: operator.caFile,
+      WOFLEET_CERT: operator.certFile,
+      WOFLEET_KEY: operator.keyFile,
+    };
     for (let i = 0; i < CLI_RUNS; i++) {
       const started = performance.now();
       const r = await runNodeCli(CONTROLLER_CLI, ['servers', 'list', '--json'], cliEnv);
@@ -325,11 +340,26 @@ async function main(): Promise<void> {
         ['heartbeats sent / seen in rows', `${beatsSent} / ${observedLag.length}`, '', ''],
         ['final status', [...statuses].map(([s, n]) => `${s} ${n}`).join(', '), '', ''],
         ['controller CPU (% of one core)', `${result.controller.cpuPercentOfCore} %`, '', ''],
-        ['controller RSS ready / max / HWM', `${mib(readyMem.rssBytes)} / ${mib(rssMax)} / ${mib(endMem.hwmBytes)}`, '<= 300 MiB', verdict(ok.rss)],
+        [
+          'controller RSS ready / max / HWM',
+          `${mib(readyMem.rssBytes)} / ${mib(rssMax)} / ${mib(endMem.hwmBytes)}`,
+          '<= 300 MiB',
+          verdict(ok.rss),
+        ],
         ['lag visible in row p50 / p99 / max', `${lag.p50} / ${lag.p99} / ${lag.max} ms`, '<= 1000 ms', verdict(ok.lag)],
         ['lag controller stamp p50 / p99 / max', `${lagStamp.p50} / ${lagStamp.p99} / ${lagStamp.max} ms`, '', ''],
-        ['ListServers gRPC during run p50 / p99 / max', `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`, '<= 100 ms', verdict(listLoad.p99 <= TARGETS.listP99Ms)],
-        ['ListServers gRPC after run p50 / p99 / max', `${listAfter.p50} / ${listAfter.p99} / ${listAfter.max} ms (${listAfter.count})`, '<= 100 ms', verdict(listAfter.p99 <= TARGETS.listP99Ms)],
+        [
+          'ListServers gRPC during run p50 / p99 / max',
+          `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`,
+          '<= 100 ms',
+          verdict(listLoad.p99 <= TARGETS.listP99Ms),
+        ],
+        [
+          'ListServers gRPC after run p50 / p99 / max',
+          `${listAfter.p50} / ${listAfter.p99} / ${listAfter.max} ms (${listAfter.count})`,
+          '<= 100 ms',
+          verdict(listAfter.p99 <= TARGETS.listP99Ms),
+        ],
         ['listServers(db) alone p50 / p99 / max', `${dbList.p50} / ${dbList.p99} / ${dbList.max} ms (${dbList.count})`, '', ''],
         ['`wofleet servers list --json` wall p50 / p99 / max', `${cli.p50} / ${cli.p99} / ${cli.max} ms (${cli.count})`, '', ''],
         ['controller warnings/errors logged during the run', warnings, '', ''],

@@ -58,7 +58,11 @@ export function campaignTimeline(input: TimelineInput): { phases: Phase[]; handO
   const staged = input.servers.map((s) => targetAt(s, 'staged') ?? Number.NaN);
   phase('start -> every server staged', Math.max(...staged), rounds(input.servers.length) * input.delays.stageMs);
   input.waveSizes.forEach((size, index) => {
-    phase(`-> wave ${index} done (${size} servers)`, at.get(`wave:${index}:succeeded`), rounds(size) * (input.delays.activateMs + input.minHealthyMs));
+    phase(
+      `-> wave ${index} done (${size} servers)`,
+      at.get(`wave:${index}:succeeded`),
+      rounds(size) * (input.delays.activateMs + input.minHealthyMs),
+    );
   });
   phase('-> campaign succeeded', input.transitions.find((t) => t.scope === 'campaign' && t.state === 'succeeded')?.atMs, 0);
   phase('-> watch ended', input.endedMs, 0);
@@ -77,7 +81,9 @@ export function campaignTimeline(input: TimelineInput): { phases: Phase[]; handO
     delays('agent staged -> staged recorded', (s, t) => minus(targetAt(s, 'staged'), t.stage?.endMs)),
     delays('switching recorded -> agent switches', (s, t) => minus(t.activate?.startMs, targetAt(s, 'switching'))),
     delays('agent switched -> verifying recorded', (s, t) => minus(targetAt(s, 'verifying'), t.activate?.endMs)),
-    delays('verifying -> succeeded, beyond min healthy', (s) => minus(minus(targetAt(s, 'succeeded'), targetAt(s, 'verifying')), input.minHealthyMs)),
+    delays('verifying -> succeeded, beyond min healthy', (s) =>
+      minus(minus(targetAt(s, 'succeeded'), targetAt(s, 'verifying')), input.minHealthyMs),
+    ),
   ];
   return { phases, handOvers };
 }

@@ -88,11 +88,15 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Ports held open together so no two are the same, then released for the agents to bind. */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => {
     const address = s.address();
@@ -105,9 +109,11 @@ async function freePorts(count: number): Promise<number[]> {
 
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 interface ControllerChild {
@@ -117,7 +123,10 @@ interface ControllerChild {
 
 async function spawnController(args: readonly string[], env: Record<string, string>, port: number): Promise<ControllerChild> {
   const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROFILE_DIR)] : [];
-  const child = spawn(process.execPath, [...profile, CONTROLLER_CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, CONTROLLER_CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const deadline = Date.now() + 30_000;
@@ -197,7 +206,18 @@ async function main(): Promise<void> {
     );
     const wofleet = (args: readonly string[]) => runCli(CONTROLLER_CLI, args, { HOME: home });
     controller = await spawnController(
-      ['controller', 'serve', '--data-dir', dataDir, '--listen', address, '--nats', nats.url, '--heartbeat-seconds', String(HEARTBEAT_SECONDS)],
+      [
+        'controller',
+        'serve',
+        '--data-dir',
+        dataDir,
+        '--listen',
+        address,
+        '--nats',
+        nats.url,
+        '--heartbeat-seconds',
+        String(HEARTBEAT_SECONDS),
+      ],
       { DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'warn' },
       controllerPort,
     );
@@ -223,7 +243,10 @@ async function main(): Promise<void> {
         const dir = path.join(root, 'agents', name);
         const files = { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, 'agent.pem'), keyFile: path.join(dir, 'agent.key') };
         await mkdir(dir, { recursive: true });
-        await enrollCommand({ serverId: name, grpc: { listen: `127.0.0.1:${port}`, ...files } }, { controller: address, token: added.enrollmentToken, caFingerprint: init.caFingerprint });
+        await enrollCommand(
+          { serverId: name, grpc: { listen: `127.0.0.1:${port}`, ...files } },
+          { controller: address, token: added.enrollmentToken, caFingerprint: init.caFingerprint },
+        );
         specs.push({ name, port, certPem: await readFile(files.certFile, 'utf8'), keyPem: await readFile(files.keyFile, 'utf8') });
         if (specs.length % 100 === 0) progress(`enrolled ${specs.length}/${AGENTS}`);
       },
@@ -241,7 +264,9 @@ async function main(): Promise<void> {
       heartbeatSeconds: HEARTBEAT_SECONDS,
     });
     for (const deadline = Date.now() + 60_000; ; ) {
-      const [row] = await stats<{ n: number }[]>`select count(*)::int as n from servers where status = 'online' and current_version = ${FROM}`;
+      const [row] = await stats<
+        { n: number }[]
+      >`select count(*)::int as n from servers where status = 'online' and current_version = ${FROM}`;
       if ((row?.n ?? 0) === AGENTS) break;
       if (Date.now() > deadline) throw new Error(`only ${row?.n} of ${AGENTS} servers online after 60 s`);
       await sleep(500);
@@ -317,14 +342,24 @@ async function main(): Promise<void> {
         rowsWritten: writesAfter.rows - writesBefore.rows,
         rowsWrittenByTable: rowsWrittenByTable(writesBefore, writesAfter),
       },
-      controller: { cpuPercent: round((cpu / wallMs) * 100), cpuSeconds: round(cpu / 1000), rssMaxBytes: rssMax, hwmBytes: readMemory(pid).hwmBytes },
+      controller: {
+        cpuPercent: round((cpu / wallMs) * 100),
+        cpuSeconds: round(cpu / 1000),
+        rssMaxBytes: rssMax,
+        hwmBytes: readMemory(pid).hwmBytes,
+      },
       agentWorkMs: fleet.counters.workMs,
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
       timeline,
       loadAverage: loadAverage(),
       enrollMs,
     };
-    const ok = final.state === 'succeeded' && watchCode === 0 && notOnce.length === 0 && notUpgraded.length === 0 && overheadMs <= TARGETS.overheadMs;
+    const ok =
+      final.state === 'succeeded' &&
+      watchCode === 0 &&
+      notOnce.length === 0 &&
+      notUpgraded.length === 0 &&
+      overheadMs <= TARGETS.overheadMs;
     if (json) {
       process.stdout.write(`${JSON.stringify({ ...result, ok })}\n`);
     } else {

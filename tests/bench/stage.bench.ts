@@ -23,7 +23,11 @@ const TARGET_NEW_SHARE = 0.6;
 const runTar = promisify(execFile);
 
 function contextIn(root: string): StageContext {
-  const config = makeAgentConfig({ sharedRoot: path.join(root, 'shared'), sitesRoot: path.join(root, 'www'), stateDir: path.join(root, 'state') });
+  const config = makeAgentConfig({
+    sharedRoot: path.join(root, 'shared'),
+    sitesRoot: path.join(root, 'www'),
+    stateDir: path.join(root, 'state'),
+  });
   return { config, layout: layoutOf(config), log: silentLogger() };
 }
 
@@ -92,8 +96,12 @@ async function main(): Promise<void> {
     if (json) {
       console.log(JSON.stringify({ ...result, ok }));
     } else {
-      console.log(`stage ${result.archive} (verify + extract + flush + publish): median ${result.stageMedianMs} ms  [${result.stageRunsMs.join(', ')}]`);
-      console.log(`tar -xzf ${result.archive}:                              median ${result.tarMedianMs} ms  [${result.tarRunsMs.join(', ')}]`);
+      console.log(
+        `stage ${result.archive} (verify + extract + flush + publish): median ${result.stageMedianMs} ms  [${result.stageRunsMs.join(', ')}]`,
+      );
+      console.log(
+        `tar -xzf ${result.archive}:                              median ${result.tarMedianMs} ms  [${result.tarRunsMs.join(', ')}]`,
+      );
       console.log(`ratio ${result.ratio} (target <= ${TARGET_RATIO}) ${result.ratio <= TARGET_RATIO ? 'ok' : 'MISSED'}`);
       console.log(
         `dedupe 6.4.5 -> 6.5.5: ${result.dedupe.newBytes} of ${result.dedupe.bytes} bytes newly written = ${(result.dedupe.newShare * 100).toFixed(1)}% of a full copy (target <= ${TARGET_NEW_SHARE * 100}%) ${result.dedupe.newShare <= TARGET_NEW_SHARE ? 'ok' : 'MISSED'}`,

@@ -202,7 +202,14 @@ function summarise(
     p50Ms: report.p50Ms,
     p99Ms: report.p99Ms,
     maxMs: report.maxMs,
-    afterSwitch: { requests: after.requests, non2xx: after.non2xx, errors: after.errors, p50Ms: after.p50Ms, p99Ms: after.p99Ms, problems: after.problems },
+    afterSwitch: {
+      requests: after.requests,
+      non2xx: after.non2xx,
+      errors: after.errors,
+      p50Ms: after.p50Ms,
+      p99Ms: after.p99Ms,
+      problems: after.problems,
+    },
     commandMs: Math.round(command.ms),
     commandExit: command.exit,
     ...(note ? { note } : {}),
@@ -262,7 +269,10 @@ async function measureLn(openBasedir: boolean, plainIndex: boolean): Promise<Var
     const started = load.now();
     const ln = run('ln', ['-sfn', path.join('releases', staged.id), engine.layout.current]).then(
       () => ({ exit: 0 as number | null, ms: load.now() - started }),
-      (err: NodeJS.ErrnoException & { code?: number | string }) => ({ exit: typeof err.code === 'number' ? err.code : 1, ms: load.now() - started }),
+      (err: NodeJS.ErrnoException & { code?: number | string }) => ({
+        exit: typeof err.code === 'number' ? err.code : 1,
+        ms: load.now() - started,
+      }),
     );
     const switchAt = await Promise.race([watcher.switched, sleep(10_000).then(() => undefined)]);
     const lnResult = await ln;
@@ -303,7 +313,20 @@ function printTable(title: string, results: readonly VariantResult[]): void {
   ]);
   console.log(
     formatTable(
-      ['variant', 'all new (answered)', 'all new (sent)', 'stale', 'requests', 'non-2xx', 'errors', 'failed after switch', 'p99 ms', 'p50 before', 'p50 after', 'command ms'],
+      [
+        'variant',
+        'all new (answered)',
+        'all new (sent)',
+        'stale',
+        'requests',
+        'non-2xx',
+        'errors',
+        'failed after switch',
+        'p99 ms',
+        'p50 before',
+        'p50 after',
+        'command ms',
+      ],
       rows,
     ),
   );
@@ -343,7 +366,9 @@ async function main(): Promise<void> {
     out.push({ table: t.name, openBasedir: t.openBasedir, title: t.title, variants });
   }
   const ours = out.map((t) => t.variants[0] as VariantResult);
-  const ok = ours.every((r) => r.commandExit === 0 && r.timeToAllNewMs !== undefined && r.timeToAllNewMs <= TARGET_MS && r.errors + r.non2xx === 0);
+  const ok = ours.every(
+    (r) => r.commandExit === 0 && r.timeToAllNewMs !== undefined && r.timeToAllNewMs <= TARGET_MS && r.errors + r.non2xx === 0,
+  );
   const result = {
     sites: SITES.length,
     from: OLD,
@@ -364,8 +389,12 @@ async function main(): Promise<void> {
     console.log(
       `switch ${OLD} -> ${NEW} under load: ${SITES.length} sites, ${CONCURRENCY} concurrent keep-alive GET / round-robin, PHP-FPM pm=static ${FPM_CHILDREN} workers`,
     );
-    console.log('all new (answered) = from the rename of `current` (seen by inotify) until every site had answered 6.5.5 for good, response time included');
-    console.log('all new (sent)     = same, but to the send time of that first 6.5.5 request; stale = 6.4.5 answers to requests sent after the switch');
+    console.log(
+      'all new (answered) = from the rename of `current` (seen by inotify) until every site had answered 6.5.5 for good, response time included',
+    );
+    console.log(
+      'all new (sent)     = same, but to the send time of that first 6.5.5 request; stale = 6.4.5 answers to requests sent after the switch',
+    );
     console.log('requests/non-2xx/errors/p99 cover the whole load run (warm-up, switch, settle); a fresh stack per variant');
     console.log(`${lnVersion}: its -sfn makes a temporary link and renames it over current (atomic, like ours)`);
     for (const t of out) printTable(t.title, t.variants);

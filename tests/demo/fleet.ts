@@ -71,14 +71,24 @@ try {
   say(`starting the controller, NATS and ${SERVERS.length} agents with 2 sites each (init 6.4.5, servers add, enroll, serve)...`);
   fleet = await startFleet({ agents: SERVERS, canaries: ['web-1'], stack, sitesPerAgent: 2, heartbeatSeconds: HEARTBEAT_SECONDS });
   await waitOnline(fleet);
-  say(`fleet root ${fleet.root}; controller at ${fleet.controller.address}${process.env.DATABASE_URL ? ' (Postgres)' : ' (embedded PGlite)'}`);
+  say(
+    `fleet root ${fleet.root}; controller at ${fleet.controller.address}${process.env.DATABASE_URL ? ' (Postgres)' : ' (embedded PGlite)'}`,
+  );
 
   await step(fleet, 'the fleet', ['servers', 'list']);
   say('\n=== every site serves WordPress 6.4.5');
   await showServing(stack, fleet);
 
   const sha1 = (await readFile(`${WP655}.sha1`, 'utf8')).trim().split(/\s+/)[0] ?? '';
-  await step(fleet, 'add WordPress 6.5.5 to the release catalog', ['releases', 'add', '6.5.5', '--url', pathToFileURL(WP655).href, '--sha1', sha1]);
+  await step(fleet, 'add WordPress 6.5.5 to the release catalog', [
+    'releases',
+    'add',
+    '6.5.5',
+    '--url',
+    pathToFileURL(WP655).href,
+    '--sha1',
+    sha1,
+  ]);
   const campaign = ['--release', '6.5.5', '--waves', '1,1,50%', '--max-parallel', '2', '--min-healthy', '5s', '--healthy-deadline', '2m'];
   await step(fleet, 'plan the rollout (nothing is changed)', ['rollout', 'plan', ...campaign]);
   await step(fleet, 'start it and watch: canary web-1, then 1 server, then 50% per wave', ['rollout', 'start', ...campaign, '--watch']);
@@ -86,12 +96,17 @@ try {
   await step(fleet, 'the fleet after the campaign', ['servers', 'list']);
   await step(fleet, 'every site', ['sites', 'list']);
   await step(fleet, 'campaigns', ['rollout', 'list']);
-  const inventory = await fleet.wofleetJson<{ server: string; site?: { domain: string; version: string; health: string } }[]>(['sites', 'list']);
+  const inventory = await fleet.wofleetJson<{ server: string; site?: { domain: string; version: string; health: string } }[]>([
+    'sites',
+    'list',
+  ]);
   const notOk = inventory.filter((s) => s.site?.version !== '6.5.5' || s.site.health !== 'HEALTH_LEVEL_OK');
-  if (inventory.length !== SERVERS.length * 2 || notOk.length > 0) throw new Error(`the controller's inventory is not every site healthy on 6.5.5: ${JSON.stringify(notOk)}`);
+  if (inventory.length !== SERVERS.length * 2 || notOk.length > 0)
+    throw new Error(`the controller's inventory is not every site healthy on 6.5.5: ${JSON.stringify(notOk)}`);
   say('\n=== what the sites really serve');
   const versions = await showServing(stack, fleet);
-  if (versions.length !== SERVERS.length * 2 || versions.some((v) => v !== '6.5.5')) throw new Error(`not every site serves 6.5.5: ${versions.join(', ')}`);
+  if (versions.length !== SERVERS.length * 2 || versions.some((v) => v !== '6.5.5'))
+    throw new Error(`not every site serves 6.5.5: ${versions.join(', ')}`);
   say('\ndemo finished: every site of the fleet serves WordPress 6.5.5');
 } finally {
   if (!keep) await fleet?.destroy();

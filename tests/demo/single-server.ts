@@ -35,7 +35,13 @@ try {
   for (const site of SITES) await step(stack, `create ${site}`, ['create', site]);
   await step(stack, 'list', ['list']);
   await showServing(stack);
-  await step(stack, 'update every site to 6.5.5 (canary first, DB upgrades)', ['update', '--release', WP655, '--canary', SITES[0] as string]);
+  await step(stack, 'update every site to 6.5.5 (canary first, DB upgrades)', [
+    'update',
+    '--release',
+    WP655,
+    '--canary',
+    SITES[0] as string,
+  ]);
   await showServing(stack);
   await step(stack, 'rollback to 6.4.5, restoring the DB snapshots', ['rollback', '--restore-db']);
   await showServing(stack);

@@ -67,7 +67,12 @@ export async function startDaemon(
 }
 
 /** A gRPC client with the given client certificate (or none); the server must be agent <serverId>. */
-export function agentClient(port: number, caPem: string, serverId: string, client?: { certPem: string; keyPem: string }): AgentServiceClient {
+export function agentClient(
+  port: number,
+  caPem: string,
+  serverId: string,
+  client?: { certPem: string; keyPem: string },
+): AgentServiceClient {
   const { Client } = loadAgentService();
   const creds = credentials.createSsl(
     Buffer.from(caPem),
@@ -84,21 +89,22 @@ export function agentClient(port: number, caPem: string, serverId: string, clien
 }
 
 /** Promisified unary call with a deadline. */
-export function call<Req, Res>(
-  client: AgentServiceClient,
-  method: string,
-  request: Req,
-  timeoutMs = 30_000,
-): Promise<Res> {
+export function call<Req, Res>(client: AgentServiceClient, method: string, request: Req, timeoutMs = 30_000): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: Req, o: { deadline: Date }, cb: (e: ServiceError | null, v: Res) => void) => void>)[method];
+    const fn = (client as unknown as Record<string, (r: Req, o: { deadline: Date }, cb: (e: ServiceError | null, v: Res) => void) => void>)[
+      method
+    ];
     if (!fn) throw new Error(`no method ${method}`);
     fn.call(client, request, { deadline: new Date(Date.now() + timeoutMs) }, (err, value) => (err ? reject(err) : resolve(value)));
   });
 }
 
 /** Follows WatchOperation until the operation is terminal; returns the final operation. */
-export async function waitForOperation(client: AgentServiceClient, operationId: string, timeoutMs = 240_000): Promise<OperationInput & { state: string }> {
+export async function waitForOperation(
+  client: AgentServiceClient,
+  operationId: string,
+  timeoutMs = 240_000,
+): Promise<OperationInput & { state: string }> {
   const messages: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const stream = client.WatchOperation({ operationId }, { deadline: new Date(Date.now() + timeoutMs) });

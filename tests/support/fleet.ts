@@ -109,15 +109,32 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     await rm(root, { recursive: true, force: true });
   };
   try {
-    const init = await expectOk('wofleet ca init', runNodeCli(CONTROLLER_CLI, ['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-1', '--ip', '127.0.0.1', '--json']));
+    const init = await expectOk(
+      'wofleet ca init',
+      runNodeCli(CONTROLLER_CLI, ['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-1', '--ip', '127.0.0.1', '--json']),
+    );
     const caFingerprint = (JSON.parse(init.stdout) as { caFingerprint: string }).caFingerprint;
-    await expectOk('wofleet ca issue-operator', runNodeCli(CONTROLLER_CLI, ['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'alice', '--out', operatorDir]));
+    await expectOk(
+      'wofleet ca issue-operator',
+      runNodeCli(CONTROLLER_CLI, ['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'alice', '--out', operatorDir]),
+    );
     nats = await startNatsServer();
     const port = await findFreePort();
     const address = `127.0.0.1:${port}`;
     const controllerEnv: Record<string, string> = { WOFLEET_LOG_LEVEL: 'info', ...options.controllerEnv };
     if (options.databaseUrl !== undefined) controllerEnv.DATABASE_URL = options.databaseUrl;
-    const serveArgs = ['controller', 'serve', '--data-dir', dataDir, '--listen', address, '--nats', nats.url, '--heartbeat-seconds', String(heartbeatSeconds)];
+    const serveArgs = [
+      'controller',
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      address,
+      '--nats',
+      nats.url,
+      '--heartbeat-seconds',
+      String(heartbeatSeconds),
+    ];
     const controller = { ...nodeProcess('controller', CONTROLLER_CLI, serveArgs, controllerEnv, 'controller serving'), address, port };
     processes.push(controller);
     await controller.start();
@@ -134,9 +151,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       const agent = await makeAgent(root, name, { ...options, heartbeatSeconds, natsUrl: nats.url });
       const labels = Object.entries(options.labels?.[name] ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
       const canary = options.canaries?.includes(name) ? ['--canary'] : [];
-      const added = await expectOk(`wofleet servers add ${name}`, wofleet(['servers', 'add', name, '--address', agent.address, ...labels, ...canary, '--json']));
+      const added = await expectOk(
+        `wofleet servers add ${name}`,
+        wofleet(['servers', 'add', name, '--address', agent.address, ...labels, ...canary, '--json']),
+      );
       const { enrollmentToken } = JSON.parse(added.stdout) as { enrollmentToken: string };
-      await expectOk(`wofleet-agent enroll (${name})`, agent.cli(['enroll', '--controller', address, '--token', enrollmentToken, '--ca-fingerprint', caFingerprint]));
+      await expectOk(
+        `wofleet-agent enroll (${name})`,
+        agent.cli(['enroll', '--controller', address, '--token', enrollmentToken, '--ca-fingerprint', caFingerprint]),
+      );
       processes.push(agent);
       await agent.start();
       agents.push(agent);
@@ -189,7 +212,12 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
   const host: AgentHost = { root, agentConfig: base, env: setup.stack?.env ?? {} };
   await writeAgentConfig(host, {
     serverId: name,
-    grpc: { listen: address, caFile: path.join(tls, 'ca.pem'), certFile: path.join(tls, 'agent.pem'), keyFile: path.join(tls, 'agent.key') },
+    grpc: {
+      listen: address,
+      caFile: path.join(tls, 'ca.pem'),
+      certFile: path.join(tls, 'agent.pem'),
+      keyFile: path.join(tls, 'agent.key'),
+    },
     nats: { servers: [setup.natsUrl], heartbeatSeconds: setup.heartbeatSeconds },
   });
   const cli = (args: string[]) => runAgent(host, args);
@@ -200,7 +228,13 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
     await expectOk(`wofleet-agent create ${domain}`, cli(['create', domain]));
     sites.push(domain);
   }
-  const daemon = nodeProcess(`agent ${name}`, AGENT_CLI, ['--config', path.join(root, 'agent.yaml'), 'serve'], { ...host.env, WOFLEET_LOG_LEVEL: 'info' }, 'agent serving');
+  const daemon = nodeProcess(
+    `agent ${name}`,
+    AGENT_CLI,
+    ['--config', path.join(root, 'agent.yaml'), 'serve'],
+    { ...host.env, WOFLEET_LOG_LEVEL: 'info' },
+    'agent serving',
+  );
   return { ...daemon, name, address, host, cli, sites };
 }
 

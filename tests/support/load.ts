@@ -162,9 +162,11 @@ export function startLoad(options: LoadOptions): LoadHandle {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port ${port} is not a TCP port`);
   if (hosts.length === 0) throw new RangeError('startLoad needs at least one host');
   for (const h of hosts) if (!HOST_HEADER.test(h)) throw new RangeError(`invalid Host header ${JSON.stringify(h)}`);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new RangeError(`concurrency ${concurrency} not in 1..256`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new RangeError(`concurrency ${concurrency} not in 1..256`);
   if (!(maxSeconds > 0) || !Number.isFinite(maxSeconds)) throw new RangeError(`maxSeconds ${maxSeconds} must be a positive number`);
-  if (options.maxRequests !== undefined && !(options.maxRequests >= 0)) throw new RangeError(`maxRequests ${options.maxRequests} must be >= 0`);
+  if (options.maxRequests !== undefined && !(options.maxRequests >= 0))
+    throw new RangeError(`maxRequests ${options.maxRequests} must be >= 0`);
   if (!urlPath.startsWith('/')) throw new RangeError(`path ${urlPath} must start with /`);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });

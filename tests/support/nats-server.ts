@@ -65,7 +65,13 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 /** Spawns the server and waits until it accepts clients with JetStream up ("Server is ready" follows JetStream start). */
-async function spawnServer(port: number, storeDir: string, logFile: string, extraArgs: readonly string[], timeoutMs: number): Promise<ChildProcess> {
+async function spawnServer(
+  port: number,
+  storeDir: string,
+  logFile: string,
+  extraArgs: readonly string[],
+  timeoutMs: number,
+): Promise<ChildProcess> {
   installExitHook();
   fs.writeFileSync(logFile, '');
   const out = fs.openSync(logFile, 'a');
@@ -83,7 +89,9 @@ async function spawnServer(port: number, storeDir: string, logFile: string, extr
   for (;;) {
     if (exited(child) || spawnError) {
       await stopChild(child, 0);
-      throw new Error(`nats-server failed to start (${spawnError?.message ?? `exit ${child.exitCode ?? child.signalCode}`})\n${tailOf(logFile)}`);
+      throw new Error(
+        `nats-server failed to start (${spawnError?.message ?? `exit ${child.exitCode ?? child.signalCode}`})\n${tailOf(logFile)}`,
+      );
     }
     if (tailOf(logFile).includes('Server is ready') && (await canConnect({ port }))) return child;
     if (Date.now() > deadline) {

@@ -48,12 +48,23 @@ export async function startRolloutFleet(names: readonly string[]): Promise<Rollo
   }
 }
 
-async function assemble(names: readonly string[], cleanups: Array<() => Promise<void>>, cleanup: () => Promise<void>): Promise<RolloutFleet> {
+async function assemble(
+  names: readonly string[],
+  cleanups: Array<() => Promise<void>>,
+  cleanup: () => Promise<void>,
+): Promise<RolloutFleet> {
   const stack = await startStack();
   cleanups.push(() => stack.stop());
   const scratch = await createScratchDatabase();
   cleanups.push(() => scratch.drop());
-  const fleet = await startFleet({ agents: names, heartbeatSeconds: 1, databaseUrl: scratch.url, stack, sitesPerAgent: 2, canaries: names.slice(0, 1) });
+  const fleet = await startFleet({
+    agents: names,
+    heartbeatSeconds: 1,
+    databaseUrl: scratch.url,
+    stack,
+    sitesPerAgent: 2,
+    canaries: names.slice(0, 1),
+  });
   cleanups.push(() => fleet.destroy());
   const database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 8 });
   cleanups.push(() => database.close());
@@ -69,7 +80,12 @@ async function assemble(names: readonly string[], cleanups: Array<() => Promise<
     for (const probe of probes.values()) probe.close();
   });
   const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0] ?? '';
-  await insertRelease(database.db, { version: '6.5.5', url: pathToFileURL(WP655).href, digest: { algorithm: 'sha256', hex: sha256 }, dbVersion: 57155 });
+  await insertRelease(database.db, {
+    version: '6.5.5',
+    url: pathToFileURL(WP655).href,
+    digest: { algorithm: 'sha256', hex: sha256 },
+    dbVersion: 57155,
+  });
   const stateDir = (server: string) => fleet.agent(server).host.agentConfig.stateDir as string;
 
   return {

@@ -100,23 +100,42 @@ interface SimState {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function simRelease(version: string, stagedAt: Date, n: number): SimRelease {
-  const stamp = stagedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return { id: `wp-${version}-${stamp}${n > 0 ? `-${n}` : ''}`, version, dbVersion: DB_VERSION[version] ?? 0, stagedAt: stagedAt.toISOString() };
+  const stamp = stagedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return {
+    id: `wp-${version}-${stamp}${n > 0 ? `-${n}` : ''}`,
+    version,
+    dbVersion: DB_VERSION[version] ?? 0,
+    stagedAt: stagedAt.toISOString(),
+  };
 }
 
 /** The version a StageRelease source names: "6.5.5" or a URL/path ending in wordpress-6.5.5.tar.gz. */
 function versionOfSource(source: string): string {
   const match = /(?:^|wordpress-)(\d+\.\d+(?:\.\d+)?)(?:\.tar\.gz|\.zip)?$/.exec(source);
-  if (!match?.[1]) throw Object.assign(new Error(`simulated agent cannot tell the version of source ${source}`), { code: status.INVALID_ARGUMENT });
+  if (!match?.[1])
+    throw Object.assign(new Error(`simulated agent cannot tell the version of source ${source}`), { code: status.INVALID_ARGUMENT });
   return match[1];
 }
 
-const summary = (r: SimRelease | undefined): ReleaseSummaryInput | undefined => r && { id: r.id, version: r.version, dbVersion: r.dbVersion };
+const summary = (r: SimRelease | undefined): ReleaseSummaryInput | undefined =>
+  r && { id: r.id, version: r.version, dbVersion: r.dbVersion };
 
-function simHandlers(name: string, state: SimState, operations: OperationRegistry, options: SimFleetOptions, counters: SimAgentCounters, startedAt: number): AgentServiceHandlers {
+function simHandlers(
+  name: string,
+  state: SimState,
+  operations: OperationRegistry,
+  options: SimFleetOptions,
+  counters: SimAgentCounters,
+  startedAt: number,
+): AgentServiceHandlers {
   const sites = options.sitesPerAgent ?? 2;
   const mutation = <Req extends { operationId: string }>(kind: OperationKind, work: (request: Req) => Promise<unknown>) =>
-    unary<Req, OperationInput>((request) => acceptOperation(operations, validateOperationId(request.operationId), kind, request, () => work(request)));
+    unary<Req, OperationInput>((request) =>
+      acceptOperation(operations, validateOperationId(request.operationId), kind, request, () => work(request)),
+    );
   const unimplemented = unary<unknown, never>(async () => {
     throw Object.assign(new Error('not simulated'), { code: status.UNIMPLEMENTED });
   });
@@ -145,11 +164,19 @@ function simHandlers(name: string, state: SimState, operations: OperationRegistr
         health: 'HEALTH_LEVEL_OK' as const,
       })),
     })),
-    CheckHealth: unary(async () => ({ level: 'HEALTH_LEVEL_OK' as const, checks: [{ name: 'current link', level: 'HEALTH_LEVEL_OK' as const, detail: state.current.id }] })),
+    CheckHealth: unary(async () => ({
+      level: 'HEALTH_LEVEL_OK' as const,
+      checks: [{ name: 'current link', level: 'HEALTH_LEVEL_OK' as const, detail: state.current.id }],
+    })),
     ListReleases: unary(async () => ({
       releases: [...state.releases.values()].map((r) => ({
         ...r,
-        marks: r.id === state.current.id ? ['RELEASE_MARK_CURRENT' as const] : r.id === state.previous?.id ? ['RELEASE_MARK_PREVIOUS' as const] : [],
+        marks:
+          r.id === state.current.id
+            ? ['RELEASE_MARK_CURRENT' as const]
+            : r.id === state.previous?.id
+              ? ['RELEASE_MARK_PREVIOUS' as const]
+              : [],
       })),
     })),
     GetBaseline: unimplemented,
@@ -179,7 +206,8 @@ function simHandlers(name: string, state: SimState, operations: OperationRegistr
       return { from: summary(from), to: summary(to), changed: from.id !== to.id, sites, dbUpgraded: [], pruned: [] };
     }),
     Rollback: mutation('OPERATION_KIND_ROLLBACK', async (r: { operationId: string; toRelease: string }) => {
-      const to = r.toRelease === '' ? state.previous : [...state.releases.values()].find((x) => x.id === r.toRelease || x.version === r.toRelease);
+      const to =
+        r.toRelease === '' ? state.previous : [...state.releases.values()].find((x) => x.id === r.toRelease || x.version === r.toRelease);
       if (!to) throw new NotFoundError(r.toRelease === '' ? 'no previous release to roll back to' : `no release ${r.toRelease}`);
       counters.rollbacks++;
       counters.workMs.rollback += options.delays.rollbackMs;
@@ -223,13 +251,23 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
       const { name } = agent;
       const tls = { caPem: options.caPem, certPem: agent.certPem, keyPem: agent.keyPem };
       const initial = simRelease(options.initialVersion, new Date(startedAt - 86_400_000), 0);
-      const state: SimState = { current: initial, previous: undefined, releases: new Map([[initial.id, initial]]), activations: 0, times: {} };
+      const state: SimState = {
+        current: initial,
+        previous: undefined,
+        releases: new Map([[initial.id, initial]]),
+        activations: 0,
+        times: {},
+      };
       states.set(name, state);
       const dir = path.join(options.stateDir, name);
       await mkdir(dir, { recursive: true });
       const registry = await OperationRegistry.open(dir, { log: silentLogger() });
       registries.push(registry);
-      const { server, port } = await startAgentServer(`127.0.0.1:${agent.port}`, tls, simHandlers(name, state, registry, options, counters, startedAt));
+      const { server, port } = await startAgentServer(
+        `127.0.0.1:${agent.port}`,
+        tls,
+        simHandlers(name, state, registry, options, counters, startedAt),
+      );
       servers.push(server);
       addresses.set(name, `127.0.0.1:${port}`);
 
@@ -271,4 +309,3 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     stop,
   };
 }
-

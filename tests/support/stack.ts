@@ -198,7 +198,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         woBin,
         wpBin,
         webUser: WEB_USER,
-        nginx: { bin: resolveProgram('nginx'), sitesAvailable: nginx.sitesAvailable, sitesEnabled: nginx.sitesEnabled, testArgs: ['-c', nginx.conf] },
+        nginx: {
+          bin: resolveProgram('nginx'),
+          sitesAvailable: nginx.sitesAvailable,
+          sitesEnabled: nginx.sitesEnabled,
+          testArgs: ['-c', nginx.conf],
+        },
         php: { socketDir: fpm.socketDir },
         probe: { address: probeAddress },
       },
@@ -207,8 +212,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       request: (host, urlPath, requestOptions) => httpRequest(port, host, urlPath, requestOptions),
       sql: (statements) => runAdminSql(LOCAL_MARIADB, statements),
       createdDatabases: () => createdDatabases(dbLedger, woDatabase),
-      logs: () =>
-        [nginx.errorLog, fpm.errorLog].map((file) => `--- ${file}\n${tailOf(file, 3000).trim()}`).join('\n'),
+      logs: () => [nginx.errorLog, fpm.errorLog].map((file) => `--- ${file}\n${tailOf(file, 3000).trim()}`).join('\n'),
       stop: stopAll,
     };
   } catch (err) {

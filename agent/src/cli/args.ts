@@ -12,4 +12,3 @@ export function positiveInt(name: string, raw: string | undefined): number | und
   if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1) throw new UsageError(`${name} must be a whole number from 1, got '${raw}'`);
   return Number(raw);
 }
-

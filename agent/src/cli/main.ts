@@ -91,7 +91,10 @@ program
           r.conflicts.length ? `  ${r.conflicts.length} conflict(s): convert would refuse` : '  no conflicts',
         ];
       }
-      return [`converted ${r.domain} to ${r.release}; backup in ${r.backupDir}`, ...r.sharedAdded.map((s) => `  added to shared tree: ${s}`)];
+      return [
+        `converted ${r.domain} to ${r.release}; backup in ${r.backupDir}`,
+        ...r.sharedAdded.map((s) => `  added to shared tree: ${s}`),
+      ];
     });
   });
 

@@ -15,7 +15,8 @@ export function renderStatus(s: StatusResult): string[] {
     `releases:  ${s.releases}`,
     `sites:     ${s.sites} (${s.health.healthy} healthy, ${s.health.degraded} degraded, ${s.health.unhealthy} unhealthy)`,
   ];
-  if (s.lastUpdate) lines.push(`last update: ${s.lastUpdate.from} -> ${s.lastUpdate.to}: ${s.lastUpdate.outcome} (${s.lastUpdate.startedAt})`);
+  if (s.lastUpdate)
+    lines.push(`last update: ${s.lastUpdate.from} -> ${s.lastUpdate.to}: ${s.lastUpdate.outcome} (${s.lastUpdate.startedAt})`);
   lines.push(
     `disk:      shared core ${formatBytes(s.disk.sharedCoreBytes)} (current release ${formatBytes(s.disk.currentReleaseBytes)})`,
     `           one core copy per site would take ${formatBytes(s.disk.oneCopyPerSiteBytes)}; saved ${formatBytes(s.disk.savedBytes)}`,

@@ -23,7 +23,8 @@ export async function baselineSetCommand(engine: Engine, change: BaselineChange)
     await requireState(engine.layout);
     let draft: unknown;
     if (change.file) {
-      if (change.plugin || change.theme !== undefined || change.option) throw new UsageError('--file replaces the whole baseline: give it alone');
+      if (change.plugin || change.theme !== undefined || change.option)
+        throw new UsageError('--file replaces the whole baseline: give it alone');
       const text = await readFile(change.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot read ${change.file}: ${err.code ?? err.message}`);
       });

@@ -63,7 +63,9 @@ export async function enrollCommand(config: Pick<AgentConfig, 'serverId' | 'grpc
   const pin = parseFingerprint(options.caFingerprint);
   const target = parseController(options.controller);
   if (!TOKEN_RE.test(options.token)) {
-    throw new UsageError(`invalid --token '${printable(options.token, 20)}': expected the 43-character token 'wofleet servers add' printed`);
+    throw new UsageError(
+      `invalid --token '${printable(options.token, 20)}': expected the 43-character token 'wofleet servers add' printed`,
+    );
   }
   if (!options.force) {
     for (const file of [files.certFile, files.keyFile]) {
@@ -94,16 +96,24 @@ export async function enrollCommand(config: Pick<AgentConfig, 'serverId' | 'grpc
 function enrollmentFiles(config: Pick<AgentConfig, 'grpc'>): TlsFiles {
   const { caFile, certFile, keyFile } = config.grpc;
   if (!caFile || !certFile || !keyFile) {
-    throw new UsageError('enroll writes the fleet CA, certificate and key to grpc.caFile, grpc.certFile and grpc.keyFile: set all three in the agent config');
+    throw new UsageError(
+      'enroll writes the fleet CA, certificate and key to grpc.caFile, grpc.certFile and grpc.keyFile: set all three in the agent config',
+    );
   }
   return { caFile, certFile, keyFile };
 }
 
 /** AB:CD:..., abcd..., or either prefixed with "sha256:" -> 64 lower-case hex digits. */
 export function parseFingerprint(input: string): string {
-  const hex = input.trim().replace(/^sha256[:=]?/i, '').replaceAll(':', '').toLowerCase();
+  const hex = input
+    .trim()
+    .replace(/^sha256[:=]?/i, '')
+    .replaceAll(':', '')
+    .toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new UsageError(`invalid --ca-fingerprint '${printable(input)}': expected the CA's SHA-256 fingerprint (AB:CD:... as 'wofleet ca init' prints it)`);
+    throw new UsageError(
+      `invalid --ca-fingerprint '${printable(input)}': expected the CA's SHA-256 fingerprint (AB:CD:... as 'wofleet ca init' prints it)`,
+    );
   }
   return hex;
 }
@@ -140,8 +150,12 @@ function fetchPinnedCa(target: { host: string; port: number }, address: string, 
       socket.destroy();
       reject(err);
     };
-    socket.once('timeout', () => fail(new WofleetError(`cannot reach the controller at ${address}: no TLS handshake within ${timeoutMs / 1000}s`)));
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(new WofleetError(`cannot reach the controller at ${address}: ${err.code ?? err.message}`)));
+    socket.once('timeout', () =>
+      fail(new WofleetError(`cannot reach the controller at ${address}: no TLS handshake within ${timeoutMs / 1000}s`)),
+    );
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new WofleetError(`cannot reach the controller at ${address}: ${err.code ?? err.message}`)),
+    );
     socket.once('secureConnect', () => {
       const chain: X509Certificate[] = [];
       for (let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); cert?.raw && chain.length < 5; ) {
@@ -164,7 +178,12 @@ function fetchPinnedCa(target: { host: string; port: number }, address: string, 
   });
 }
 
-function callEnroll(address: string, caPem: string, request: { token: string; serverName: string; csrPem: string }, timeoutMs: number): Promise<EnrollResponse> {
+function callEnroll(
+  address: string,
+  caPem: string,
+  request: { token: string; serverName: string; csrPem: string },
+  timeoutMs: number,
+): Promise<EnrollResponse> {
   const { Client } = loadControllerService();
   const client = new Client(
     address,
@@ -176,12 +195,17 @@ function callEnroll(address: string, caPem: string, request: { token: string; se
     isIP(parseController(address).host) ? { 'grpc.ssl_target_name_override': 'wofleet-controller' } : {},
   );
   return new Promise<EnrollResponse>((resolve, reject) => {
-    client.Enroll(request, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err: ServiceError | null, value?: EnrollResponse) => {
-      client.close();
-      if (err) reject(enrollError(err, address));
-      else if (!value) reject(new WofleetError(`the controller at ${address} sent an empty answer`));
-      else resolve(value);
-    });
+    client.Enroll(
+      request,
+      new Metadata(),
+      { deadline: new Date(Date.now() + timeoutMs) },
+      (err: ServiceError | null, value?: EnrollResponse) => {
+        client.close();
+        if (err) reject(enrollError(err, address));
+        else if (!value) reject(new WofleetError(`the controller at ${address} sent an empty answer`));
+        else resolve(value);
+      },
+    );
   });
 }
 
@@ -202,7 +226,8 @@ function checkIssued(response: EnrollResponse, expected: { caPem: string; keyPem
     throw new IntegrityError('the controller sent something that is not a certificate; nothing was written', { cause: err });
   }
   const ca = new X509Certificate(expected.caPem);
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new IntegrityError('the certificate is not issued by the pinned fleet CA; nothing was written');
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey))
+    throw new IntegrityError('the certificate is not issued by the pinned fleet CA; nothing was written');
   if (hexFingerprint(new X509Certificate(response.caPem)) !== hexFingerprint(ca)) {
     throw new IntegrityError('the controller named another CA than the pinned one; nothing was written');
   }
@@ -210,7 +235,8 @@ function checkIssued(response: EnrollResponse, expected: { caPem: string; keyPem
   if (identity?.role !== FLEET_ROLE.agent || identity.name !== expected.serverId) {
     throw new IntegrityError(`the certificate is not for agent ${expected.serverId}; nothing was written`);
   }
-  if (!cert.checkPrivateKey(createPrivateKey(expected.keyPem))) throw new IntegrityError('the certificate does not certify the key made here; nothing was written');
+  if (!cert.checkPrivateKey(createPrivateKey(expected.keyPem)))
+    throw new IntegrityError('the certificate does not certify the key made here; nothing was written');
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -40,39 +40,70 @@ export async function healthCommand(engine: Engine, options: { site?: string }):
       add(`${link} link`, failLevel, 'missing or pointing at an incomplete release');
       continue;
     }
-    const complete = await verifyCoreFiles(release.path).then(() => undefined, (err: unknown) => describeError(err));
+    const complete = await verifyCoreFiles(release.path).then(
+      () => undefined,
+      (err: unknown) => describeError(err),
+    );
     add(`${link} link`, complete ? failLevel : 'ok', complete ?? `${release.id} (WordPress ${release.version}, db ${release.dbVersion})`);
   }
   const missing: string[] = [];
-  for (const file of managedFiles(engine.layout)) if (!(await access(file.path).then(() => true, () => false))) missing.push(file.path);
-  add('shared files', missing.length ? 'unhealthy' : 'ok', missing.length ? `missing: ${missing.join(', ')}` : 'dispatcher, bootstrap, MU-plugin present');
+  for (const file of managedFiles(engine.layout))
+    if (
+      !(await access(file.path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing.push(file.path);
+  add(
+    'shared files',
+    missing.length ? 'unhealthy' : 'ok',
+    missing.length ? `missing: ${missing.join(', ')}` : 'dispatcher, bootstrap, MU-plugin present',
+  );
 
   const foreign = await foreignOwnedSharedEntries(engine.layout);
   add(
     'shared ownership',
     foreign.length ? 'degraded' : 'ok',
-    foreign.length ? `not owned by the agent (PHP could write there; run 'init --force'): ${foreign.join(', ')}` : 'shared tree owned by the agent',
+    foreign.length
+      ? `not owned by the agent (PHP could write there; run 'init --force'): ${foreign.join(', ')}`
+      : 'shared tree owned by the agent',
   );
 
   const sockets = await engine.fpm.sockets();
   const dead: string[] = [];
   for (const socket of sockets) if (!(await canConnect(socket, engine.config.probe.timeoutMs))) dead.push(socket);
   if (sockets.length === 0) add('php-fpm', 'unhealthy', `no php*-fpm.sock in ${engine.config.php.socketDir}`);
-  else add('php-fpm', dead.length ? 'unhealthy' : 'ok', dead.length ? `not accepting: ${dead.join(', ')}` : `${sockets.length} pool(s) accepting`);
+  else
+    add(
+      'php-fpm',
+      dead.length ? 'unhealthy' : 'ok',
+      dead.length ? `not accepting: ${dead.join(', ')}` : `${sockets.length} pool(s) accepting`,
+    );
 
-  const nginx = await engine
-    .run(engine.config.nginx.bin, ['-t', ...engine.config.nginx.testArgs], { timeoutMs: 30_000 })
-    .then(() => undefined, (err: unknown) => describeError(err));
+  const nginx = await engine.run(engine.config.nginx.bin, ['-t', ...engine.config.nginx.testArgs], { timeoutMs: 30_000 }).then(
+    () => undefined,
+    (err: unknown) => describeError(err),
+  );
   add('nginx -t', nginx ? 'unhealthy' : 'ok', nginx ?? 'configuration ok');
 
   const sites = await probeSites(engine, snap, options.site);
   if (options.site && sites.length === 0) add(`site ${options.site}`, 'unhealthy', 'not a shared-core site on this server');
   for (const site of sites) {
     if (!site.ok) add(`site ${site.domain}`, 'unhealthy', site.problem);
-    else add(`site ${site.domain}`, site.problem ? 'degraded' : 'ok', site.problem ?? `WordPress ${site.report.wp_version}, db ${site.report.db_version}, PHP ${site.report.php_version}`);
+    else
+      add(
+        `site ${site.domain}`,
+        site.problem ? 'degraded' : 'ok',
+        site.problem ?? `WordPress ${site.report.wp_version}, db ${site.report.db_version}, PHP ${site.report.php_version}`,
+      );
   }
   const dbDown = sites.filter((s) => !s.ok).length;
-  add('databases', dbDown ? 'unhealthy' : 'ok', dbDown ? `${dbDown} site(s) could not answer from their DB` : `${sites.length} site DB(s) answered`);
+  add(
+    'databases',
+    dbDown ? 'unhealthy' : 'ok',
+    dbDown ? `${dbDown} site(s) could not answer from their DB` : `${sites.length} site DB(s) answered`,
+  );
 
   const fs = await statfs(engine.layout.sharedRoot);
   const free = fs.bavail * fs.bsize;

@@ -31,70 +31,75 @@ const WP_CONTENT_DIRS = ['plugins', 'themes', 'mu-plugins', 'languages'] as cons
  * --force it repairs what is missing or damaged (links, managed files, state).
  */
 export async function initCommand(engine: Engine, options: InitOptions): Promise<InitResult> {
-  return withServerLock(engine, 'init', async () => {
-    const { layout } = engine;
-    const repaired: string[] = [];
-    let state = await readState(layout).catch((err: unknown) => {
-      if (!options.force) throw err;
-      repaired.push('state file (was damaged)');
-      return undefined;
-    });
-    const created = state === undefined && repaired.length === 0;
+  return withServerLock(
+    engine,
+    'init',
+    async () => {
+      const { layout } = engine;
+      const repaired: string[] = [];
+      let state = await readState(layout).catch((err: unknown) => {
+        if (!options.force) throw err;
+        repaired.push('state file (was damaged)');
+        return undefined;
+      });
+      const created = state === undefined && repaired.length === 0;
 
-    for (const dir of [layout.releasesDir, layout.configDir, ...WP_CONTENT_DIRS.map((d) => path.join(layout.wpContent, d))]) {
-      await mkdir(dir, { recursive: true, mode: 0o755 });
-    }
-    for (const dir of [layout.backupsDir, layout.snapshotsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
-
-    const releases = await listReleases(layout);
-    const currentId = await linkedRelease(layout, 'current');
-    let current = releases.find((r) => r.id === currentId);
-    if (!current) {
-      if (state && !options.force) {
-        throw new StateError(
-          `shared core damaged: current ${currentId ? `points at missing or incomplete release ${currentId}` : 'link is missing'}; run 'init --force' to repair`,
-        );
+      for (const dir of [layout.releasesDir, layout.configDir, ...WP_CONTENT_DIRS.map((d) => path.join(layout.wpContent, d))]) {
+        await mkdir(dir, { recursive: true, mode: 0o755 });
       }
-      if (options.release) {
-        engine.progress(`staging ${options.release}`);
-        current = await stageRelease(
-          { config: engine.config, layout, log: engine.log, run: engine.run },
-          { source: options.release, digest: options.digest, onProgress: engine.progress },
-        );
-      } else {
-        current = releases.at(-1);
-        if (!current) throw new UsageError('init needs --release SRC (a path, URL or version) for the first release');
+      for (const dir of [layout.backupsDir, layout.snapshotsDir]) await mkdir(dir, { recursive: true, mode: 0o700 });
+
+      const releases = await listReleases(layout);
+      const currentId = await linkedRelease(layout, 'current');
+      let current = releases.find((r) => r.id === currentId);
+      if (!current) {
+        if (state && !options.force) {
+          throw new StateError(
+            `shared core damaged: current ${currentId ? `points at missing or incomplete release ${currentId}` : 'link is missing'}; run 'init --force' to repair`,
+          );
+        }
+        if (options.release) {
+          engine.progress(`staging ${options.release}`);
+          current = await stageRelease(
+            { config: engine.config, layout, log: engine.log, run: engine.run },
+            { source: options.release, digest: options.digest, onProgress: engine.progress },
+          );
+        } else {
+          current = releases.at(-1);
+          if (!current) throw new UsageError('init needs --release SRC (a path, URL or version) for the first release');
+        }
+        await pointCoreLink(layout, 'current', current.id);
+        if (state || options.force) repaired.push(`current -> ${current.id}`);
+      } else if (options.release && !created) {
+        engine.progress(`already initialised on ${current.id}; use 'update' to change the core`);
       }
-      await pointCoreLink(layout, 'current', current.id);
-      if (state || options.force) repaired.push(`current -> ${current.id}`);
-    } else if (options.release && !created) {
-      engine.progress(`already initialised on ${current.id}; use 'update' to change the core`);
-    }
 
-    const canaryId = await linkedRelease(layout, 'canary');
-    if (!releases.some((r) => r.id === canaryId) || canaryId === undefined) {
-      await pointCoreLink(layout, 'canary', current.id);
-      if (canaryId !== undefined || !created) repaired.push(`canary -> ${current.id}`);
-    }
+      const canaryId = await linkedRelease(layout, 'canary');
+      if (!releases.some((r) => r.id === canaryId) || canaryId === undefined) {
+        await pointCoreLink(layout, 'canary', current.id);
+        if (canaryId !== undefined || !created) repaired.push(`canary -> ${current.id}`);
+      }
 
-    if (created || options.force) {
-      const seeded = await seedSharedContent(engine, current);
-      if (seeded.length > 0 && !created) repaired.push(`wp-content: ${seeded.join(', ')}`);
-    }
-    const written = await writeManagedFiles(layout);
-    if (written.length > 0 && !created) repaired.push(...written.map((f) => path.relative(layout.sharedRoot, f)));
-    if ((await ensureHealthToken(layout)) && !created) repaired.push('health token');
-    if ((await readBaseline(layout).catch(() => undefined)) === undefined) {
-      await writeBaseline(layout, DEFAULT_BASELINE);
-      if (!created) repaired.push('baseline.json');
-    }
-    if (options.force) repaired.push(...(await reassertSharedOwnership(layout)).map((e) => `owner of ${e}`));
-    if (!state) {
-      state = newState(engine.now());
-      await writeState(layout, state);
-    }
-    return { release: current.id, version: current.version, created, repaired };
-  }, { initialising: true });
+      if (created || options.force) {
+        const seeded = await seedSharedContent(engine, current);
+        if (seeded.length > 0 && !created) repaired.push(`wp-content: ${seeded.join(', ')}`);
+      }
+      const written = await writeManagedFiles(layout);
+      if (written.length > 0 && !created) repaired.push(...written.map((f) => path.relative(layout.sharedRoot, f)));
+      if ((await ensureHealthToken(layout)) && !created) repaired.push('health token');
+      if ((await readBaseline(layout).catch(() => undefined)) === undefined) {
+        await writeBaseline(layout, DEFAULT_BASELINE);
+        if (!created) repaired.push('baseline.json');
+      }
+      if (options.force) repaired.push(...(await reassertSharedOwnership(layout)).map((e) => `owner of ${e}`));
+      if (!state) {
+        state = newState(engine.now());
+        await writeState(layout, state);
+      }
+      return { release: current.id, version: current.version, created, repaired };
+    },
+    { initialising: true },
+  );
 }
 
 /** Shared plugins and themes start as the release's own (akismet, default themes). */
@@ -107,7 +112,13 @@ async function seedSharedContent(engine: Engine, release: ReleaseInfo): Promise<
     for (const name of entries) {
       if (name === 'index.php' && kind === 'plugins') continue;
       const target = path.join(to, name);
-      if (await lstat(target).then(() => true, () => false)) continue;
+      if (
+        await lstat(target).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
       await cp(path.join(from, name), target, { recursive: true });
       await normaliseModes(target);
       seeded.push(`${kind}/${name}`);

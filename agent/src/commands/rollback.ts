@@ -121,7 +121,8 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
       if (!record) throw new StateError(`no DB snapshots recorded for an update ${to.id} -> ${from.id}: cannot restore`);
       const covered = record.snapshots;
       const missing = sites.map((s) => s.domain).filter((d) => !covered.some((s) => s.domain === d));
-      if (missing.length > 0) throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
+      if (missing.length > 0)
+        throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
       warnings.push(`DB of ${sites.length} site(s) restored to the snapshots taken at ${record.startedAt}: every write since then is lost`);
     }
     if (!pending) {

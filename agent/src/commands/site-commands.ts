@@ -79,7 +79,9 @@ export async function removeAllCommand(engine: Engine): Promise<{ removed: strin
     await requireState(engine.layout);
     const sites = await listSharedSites(engine);
     if (sites.length > 0) {
-      throw new StateError(`${sites.length} site(s) still use the shared core: ${sites.map((s) => s.domain).join(', ')} (remove or revert them first)`);
+      throw new StateError(
+        `${sites.length} site(s) still use the shared core: ${sites.map((s) => s.domain).join(', ')} (remove or revert them first)`,
+      );
     }
     await removeTree(engine.layout.sharedRoot);
     await rm(engine.layout.stateFile, { force: true });

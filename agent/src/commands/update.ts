@@ -161,7 +161,8 @@ async function stageForUpdate(engine: Engine, options: StageOptions): Promise<Re
       onProgress: engine.progress,
     },
   );
-  if (!staged.reused) await engine.events.emit(EVENT_TYPE.staged, { release: staged.id, version: staged.version, newBytes: staged.newBytes });
+  if (!staged.reused)
+    await engine.events.emit(EVENT_TYPE.staged, { release: staged.id, version: staged.version, newBytes: staged.newBytes });
   return staged;
 }
 
@@ -202,16 +203,19 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
     state.canarySite = canary;
     await writeState(engine.layout, state);
   }
-  const record: UpdateRecord = interrupted?.to === to.id ? interrupted : {
-    id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
-    from: from.id,
-    to: to.id,
-    fromDbVersion: from.dbVersion,
-    toDbVersion: to.dbVersion,
-    startedAt: engine.now().toISOString(),
-    outcome: 'running',
-    snapshots: [],
-  };
+  const record: UpdateRecord =
+    interrupted?.to === to.id
+      ? interrupted
+      : {
+          id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
+          from: from.id,
+          to: to.id,
+          fromDbVersion: from.dbVersion,
+          toDbVersion: to.dbVersion,
+          startedAt: engine.now().toISOString(),
+          outcome: 'running',
+          snapshots: [],
+        };
   if (record !== interrupted) {
     state.updates.push(record);
     state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
@@ -236,7 +240,11 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
   await writeState(engine.layout, state);
   await engine.events.emit(EVENT_TYPE.switched, { from: from.id, to: to.id, version: to.version, sites: sites.length, canary });
   if (record.snapshots.length > 0) {
-    await engine.events.emit(EVENT_TYPE.dbUpgraded, { from: from.dbVersion, to: to.dbVersion, sites: record.snapshots.map((s) => s.domain) });
+    await engine.events.emit(EVENT_TYPE.dbUpgraded, {
+      from: from.dbVersion,
+      to: to.dbVersion,
+      sites: record.snapshots.map((s) => s.domain),
+    });
   }
   const pruned = await pruneAfterUpdate(engine, state);
   return {
@@ -267,7 +275,9 @@ export async function stageCommand(engine: Engine, options: StageOptions): Promi
 }
 
 export async function activateCommand(engine: Engine, releaseId: string, options: ActivateOptions): Promise<UpdateResult> {
-  return withServerLock(engine, `activate ${releaseId}`, async () => activate(engine, await readRelease(engine.layout, releaseId), options));
+  return withServerLock(engine, `activate ${releaseId}`, async () =>
+    activate(engine, await readRelease(engine.layout, releaseId), options),
+  );
 }
 
 /**

@@ -6,9 +6,7 @@ const absolutePath = z
   .refine((p) => p.startsWith('/'), { message: 'must be an absolute path' })
   .transform((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
 
-const hostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
+const hostPort = z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
 
 /**
  * The agent's configuration. Every path the agent touches comes from here, so
@@ -55,10 +53,22 @@ export const agentConfigSchema = z
       .default({ address: '127.0.0.1:80', timeoutMs: 10_000, switchTimeoutMs: 30_000 }),
     limits: z
       .object({
-        maxArchiveBytes: z.number().int().positive().default(200 * 1024 * 1024),
-        maxUnpackedBytes: z.number().int().positive().default(500 * 1024 * 1024),
+        maxArchiveBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(200 * 1024 * 1024),
+        maxUnpackedBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(500 * 1024 * 1024),
         maxFiles: z.number().int().positive().default(20_000),
-        minFreeBytes: z.number().int().nonnegative().default(512 * 1024 * 1024),
+        minFreeBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(512 * 1024 * 1024),
       })
       .strict()
       .default({
@@ -98,7 +108,10 @@ export const agentConfigSchema = z
           .optional(),
         heartbeatSeconds: z.number().int().min(1).max(3600).default(10),
         /** JetStream stream that keeps agent events while the controller is away. */
-        stream: z.string().regex(/^[A-Za-z0-9_-]+$/).default('WOFLEET_EVENTS'),
+        stream: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/)
+          .default('WOFLEET_EVENTS'),
       })
       .strict()
       .default({ servers: ['nats://127.0.0.1:4222'], heartbeatSeconds: 10, stream: 'WOFLEET_EVENTS' }),

@@ -5,10 +5,7 @@ import path from 'node:path';
  * Visit every entry below `root` without following symlinks (a site's `wp` link
  * must never make the shared core count as the site's bytes).
  */
-export async function walkTree(
-  root: string,
-  visit: (file: string, kind: 'file' | 'dir' | 'other') => Promise<void> | void,
-): Promise<void> {
+export async function walkTree(root: string, visit: (file: string, kind: 'file' | 'dir' | 'other') => Promise<void> | void): Promise<void> {
   const rootInfo = await lstat(root).catch(() => undefined);
   if (!rootInfo) return;
   if (!rootInfo.isDirectory()) {

@@ -27,11 +27,7 @@ export class StepFailedError extends WofleetError {
     readonly undoErrors: string[],
     cause: unknown,
   ) {
-    const tail = reverted
-      ? undoErrors.length === 0
-        ? '; reverted'
-        : `; revert incomplete: ${undoErrors.join('; ')}`
-      : '';
+    const tail = reverted ? (undoErrors.length === 0 ? '; reverted' : `; revert incomplete: ${undoErrors.join('; ')}`) : '';
     super(`${step} failed: ${describeError(cause)}${tail}`, { cause });
   }
 }

@@ -32,7 +32,10 @@ export async function snapshotSiteDb(engine: Engine, updateId: string, domain: s
   const file = path.join(dir, `${domain}.sql`);
   await engine.wp.exportDb(site, file);
   // Never trust an exit code alone: an empty dump would restore nothing.
-  const size = await stat(file).then((s) => s.size, () => 0);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
   if (size === 0) throw new IntegrityError(`${domain}: DB snapshot ${file} is empty`);
   await chmod(file, 0o600);
   const tables = await siteTables(engine, site);

@@ -95,7 +95,11 @@ function paramsRecords(socketPath: string, params: Readonly<Record<string, strin
   for (const [name, value] of Object.entries(params)) {
     const pair = encodePair(name, value);
     if (pair.length > MAX_CONTENT) {
-      throw new FastCgiError(FASTCGI_FAILURE.protocol, socketPath, `FastCGI parameter ${name} is too long for PHP-FPM (${pair.length} bytes, max ${MAX_CONTENT})`);
+      throw new FastCgiError(
+        FASTCGI_FAILURE.protocol,
+        socketPath,
+        `FastCGI parameter ${name} is too long for PHP-FPM (${pair.length} bytes, max ${MAX_CONTENT})`,
+      );
     }
     if (size + pair.length > MAX_CONTENT) {
       records.push(record(RECORD.params, Buffer.concat(batch)));
@@ -127,7 +131,10 @@ interface RawResponse {
 }
 
 /** Parses as many complete records as `buffer` holds; returns the rest, or the end when seen. */
-function consumeRecords(buffer: Buffer, out: { stdout: Buffer[]; stderr: Buffer[] }): { rest: Buffer; end?: { appStatus: number; protocolStatus: number } } {
+function consumeRecords(
+  buffer: Buffer,
+  out: { stdout: Buffer[]; stderr: Buffer[] },
+): { rest: Buffer; end?: { appStatus: number; protocolStatus: number } } {
   let offset = 0;
   while (buffer.length - offset >= 8) {
     const type = buffer.readUInt8(offset + 1);
@@ -162,7 +169,10 @@ function exchange(request: FastCgiRequest): Promise<RawResponse> {
       else if (value) resolve(value);
     };
     const timer = setTimeout(
-      () => finish(new FastCgiError(FASTCGI_FAILURE.timeout, socketPath, `PHP-FPM at ${socketPath} did not answer within ${request.timeoutMs} ms`)),
+      () =>
+        finish(
+          new FastCgiError(FASTCGI_FAILURE.timeout, socketPath, `PHP-FPM at ${socketPath} did not answer within ${request.timeoutMs} ms`),
+        ),
       request.timeoutMs,
     );
     socket.once('connect', () => socket.write(encoded));
@@ -178,7 +188,13 @@ function exchange(request: FastCgiRequest): Promise<RawResponse> {
       finish(undefined, { stdout: Buffer.concat(out.stdout), stderr: Buffer.concat(out.stderr), appStatus: parsed.end.appStatus });
     });
     socket.once('end', () =>
-      finish(new FastCgiError(FASTCGI_FAILURE.protocol, socketPath, `PHP-FPM at ${socketPath} closed the connection before the end of the request`)),
+      finish(
+        new FastCgiError(
+          FASTCGI_FAILURE.protocol,
+          socketPath,
+          `PHP-FPM at ${socketPath} closed the connection before the end of the request`,
+        ),
+      ),
     );
     socket.once('error', (err: NodeJS.ErrnoException) => finish(connectionError(socketPath, err)));
   });
@@ -189,11 +205,17 @@ function connectionError(socketPath: string, err: NodeJS.ErrnoException): FastCg
     case 'ENOENT':
       return new FastCgiError(FASTCGI_FAILURE.socketMissing, socketPath, `PHP-FPM socket ${socketPath} does not exist`, { cause: err });
     case 'ECONNREFUSED':
-      return new FastCgiError(FASTCGI_FAILURE.refused, socketPath, `nothing listens on PHP-FPM socket ${socketPath} (connection refused)`, { cause: err });
+      return new FastCgiError(FASTCGI_FAILURE.refused, socketPath, `nothing listens on PHP-FPM socket ${socketPath} (connection refused)`, {
+        cause: err,
+      });
     case 'EACCES':
-      return new FastCgiError(FASTCGI_FAILURE.refused, socketPath, `no permission to connect to PHP-FPM socket ${socketPath}`, { cause: err });
+      return new FastCgiError(FASTCGI_FAILURE.refused, socketPath, `no permission to connect to PHP-FPM socket ${socketPath}`, {
+        cause: err,
+      });
     default:
-      return new FastCgiError(FASTCGI_FAILURE.protocol, socketPath, `FastCGI exchange with ${socketPath} failed: ${err.message}`, { cause: err });
+      return new FastCgiError(FASTCGI_FAILURE.protocol, socketPath, `FastCGI exchange with ${socketPath} failed: ${err.message}`, {
+        cause: err,
+      });
   }
 }
 

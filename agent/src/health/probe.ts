@@ -51,7 +51,11 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
     async report(domain) {
       const answer = await get(domain, HEALTH_PATH, { [HEALTH_TOKEN_HEADER]: await token() });
       if (answer.status !== 200) {
-        const hint = answer.body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+        const hint = answer.body
+          .replace(/<[^>]*>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 160);
         throw new HealthCheckError(`${domain}: health endpoint answered ${answer.status}${hint ? ` (${hint})` : ''}`);
       }
       let data: unknown;

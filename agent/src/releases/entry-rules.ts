@@ -26,7 +26,7 @@ export type EntryRule = (typeof ENTRY_RULE)[keyof typeof ENTRY_RULE];
 export type EntryKind = 'file' | 'directory';
 
 export type EntryVerdict =
-  | { ok: true; kind: EntryKind; /** path below the top dir; '' for the top dir itself */ relative: string }
+  | { ok: true; kind: EntryKind /** path below the top dir; '' for the top dir itself */; relative: string }
   | { ok: false; rule: EntryRule; detail?: string };
 
 /** node-tar's type names; anything else is refused. */

@@ -25,7 +25,7 @@ import { downloadToFile, fetchSmallText, urlExists } from './download.js';
 
 export type SourceLocation =
   | { kind: 'path'; path: string }
-  | { kind: 'url'; url: string; /** set when SRC was a bare version */ version?: string };
+  | { kind: 'url'; url: string /** set when SRC was a bare version */; version?: string };
 
 export interface ResolvedSource {
   /** Local archive file (the original for a path, a download in stagingDir for a URL). */

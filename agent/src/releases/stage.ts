@@ -146,7 +146,10 @@ async function usableDedupeSource(dir: string | undefined, log: Logger): Promise
 
 /** YYYYMMDDTHHMMSSZ in UTC. */
 export function utcStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 async function pathExists(p: string): Promise<boolean> {

@@ -9,8 +9,14 @@ import { writeFileAtomic } from '../state/atomic-file.js';
 export const baselineSchema = z
   .object({
     plugins: z.array(z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?\.php$/, 'plugin must be like dir/file.php')).default([]),
-    theme: z.string().regex(/^[A-Za-z0-9._-]+$/, 'theme must be a theme directory name').nullable().default(null),
-    options: z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'option names are [A-Za-z0-9_]'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    theme: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'theme must be a theme directory name')
+      .nullable()
+      .default(null),
+    options: z
+      .record(z.string().regex(/^[A-Za-z0-9_]+$/, 'option names are [A-Za-z0-9_]'), z.union([z.string(), z.number(), z.boolean()]))
+      .default({}),
   })
   .strict();
 export type Baseline = z.output<typeof baselineSchema>;
@@ -28,13 +34,23 @@ export async function readBaseline(layout: Layout): Promise<Baseline> {
 export async function validateBaselineTargets(layout: Layout, baseline: Baseline): Promise<void> {
   for (const plugin of baseline.plugins) {
     const file = path.join(layout.wpContent, 'plugins', plugin);
-    if (!(await access(file).then(() => true, () => false))) {
+    if (
+      !(await access(file).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       throw new UsageError(`baseline plugin ${plugin} is not in the shared plugins (${file})`);
     }
   }
   if (baseline.theme) {
     const style = path.join(layout.wpContent, 'themes', baseline.theme, 'style.css');
-    if (!(await access(style).then(() => true, () => false))) {
+    if (
+      !(await access(style).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       throw new UsageError(`baseline theme ${baseline.theme} is not in the shared themes (${style})`);
     }
   }

@@ -11,7 +11,7 @@ const LOAD_SETTINGS = /^.*require(?:_once)?\s*\(?\s*ABSPATH\s*\.\s*['"]wp-settin
 export function insertConfigBlock(source: string, block: string): string {
   const withoutOld = removeConfigBlock(source);
   const anchor = STOP_EDITING.exec(withoutOld) ?? LOAD_SETTINGS.exec(withoutOld);
-  if (!anchor) throw new StateError("wp-config.php does not load wp-settings.php the usual way; cannot add the shared-core block safely");
+  if (!anchor) throw new StateError('wp-config.php does not load wp-settings.php the usual way; cannot add the shared-core block safely');
   return `${withoutOld.slice(0, anchor.index)}${block}${withoutOld.slice(anchor.index)}`;
 }
 

@@ -31,7 +31,11 @@ export interface ConvertPlan {
   conflicts: string[];
 }
 
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Look at a traditional WordOps site (its own core copy) and work out what
@@ -48,7 +52,9 @@ export async function planConvert(engine: Engine, domain: string): Promise<Conve
   const release = await readRelease(engine.layout, currentId);
   const site = await readVersionFile(versionFile);
   if (compareVersions(site.version, release.version) > 0) {
-    throw new StateError(`${domain} runs WordPress ${site.version}, newer than the shared core ${release.version}: update the shared core first`);
+    throw new StateError(
+      `${domain} runs WordPress ${site.version}, newer than the shared core ${release.version}: update the shared core first`,
+    );
   }
 
   const configMovedUp = !(await exists(paths.config));
@@ -105,7 +111,11 @@ async function hashTree(root: string): Promise<string> {
   });
   const hash = createHash('sha256');
   for (const file of files.sort()) {
-    hash.update(path.relative(root, file)).update('\0').update(await readFile(file)).update('\0');
+    hash
+      .update(path.relative(root, file))
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
   }
   return hash.digest('hex');
 }

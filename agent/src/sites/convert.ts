@@ -9,15 +9,7 @@ import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import {
-  backupConfig,
-  backupContent,
-  backupHtdocs,
-  createBackupDir,
-  moveEntry,
-  writeManifest,
-  type BackupManifest,
-} from './backup.js';
+import { backupConfig, backupContent, backupHtdocs, createBackupDir, moveEntry, writeManifest, type BackupManifest } from './backup.js';
 import { patchSiteConfig } from './config-block.js';
 import { planConvert, type ConvertPlan } from './convert-plan.js';
 
@@ -176,13 +168,23 @@ export async function convertSite(engine: Engine, domain: string): Promise<Conve
   return { plan, backupDir };
 }
 
-export async function restoreCore(plan: Pick<ConvertPlan, 'paths' | 'configMovedUp'>, backupDir: string, manifest: BackupManifest): Promise<void> {
+export async function restoreCore(
+  plan: Pick<ConvertPlan, 'paths' | 'configMovedUp'>,
+  backupDir: string,
+  manifest: BackupManifest,
+): Promise<void> {
   for (const name of manifest.coreEntries.splice(0)) {
     const target = path.join(plan.paths.htdocs, name);
     await rm(target, { recursive: true, force: true });
     await moveEntry(path.join(backupHtdocs(backupDir), name), target);
   }
-  if (plan.configMovedUp && (await stat(plan.paths.config).then(() => true, () => false))) {
+  if (
+    plan.configMovedUp &&
+    (await stat(plan.paths.config).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     await moveEntry(plan.paths.config, path.join(plan.paths.htdocs, 'wp-config.php'));
   }
 }

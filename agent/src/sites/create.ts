@@ -8,7 +8,11 @@ import { removeBackups } from './backup.js';
 import { convertSite, type ConvertResult } from './convert.js';
 import type { SiteCreateFlags } from './wordops.js';
 
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 export class SiteCreateError extends WofleetError {}
 

@@ -30,7 +30,10 @@ export async function requireSharedSite(engine: Engine, domain: string): Promise
   const paths = sitePaths(engine.config, domain);
   const link = await siteCoreLink(engine.layout, paths);
   if (link) return { domain, paths, link };
-  const exists = await lstat(paths.root).then(() => true, () => false);
+  const exists = await lstat(paths.root).then(
+    () => true,
+    () => false,
+  );
   if (!exists) throw new NotFoundError(`unknown site ${domain}: no ${paths.root}`);
   throw new StateError(`${domain} is not a shared-core site (convert it first)`);
 }

@@ -23,7 +23,12 @@ export async function removeSite(engine: Engine, domain: string): Promise<Remove
   engine.progress(`${domain}: wo site delete`);
   await engine.wo.deleteSite(domain);
   await reassertSharedOwnership(engine.layout);
-  if (await lstat(site.paths.root).then(() => true, () => false)) {
+  if (
+    await lstat(site.paths.root).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new StateError(`wo site delete ${domain} left ${site.paths.root} behind`);
   }
   await assertSharedCoreIntact(engine);

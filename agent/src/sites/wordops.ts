@@ -58,8 +58,7 @@ export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo 
 }
 
 export function createWordOps(woBin: string, run: CommandRunner, env?: Record<string, string | undefined>): WordOps {
-  const wo = async (args: string[], timeoutMs = 10 * 60_000) =>
-    cleanWoOutput((await run(woBin, args, { env, timeoutMs })).stdout);
+  const wo = async (args: string[], timeoutMs = 10 * 60_000) => cleanWoOutput((await run(woBin, args, { env, timeoutMs })).stdout);
   return {
     async listSites() {
       return (await wo(['site', 'list'], 60_000)).filter((line) => /^[a-z0-9.-]+$/.test(line));

@@ -14,7 +14,12 @@ export interface WpCli {
 
 /** A shared-core site's core is behind its `wp` link; a traditional site's is htdocs itself. */
 async function corePath(site: SitePaths): Promise<string> {
-  return (await lstat(site.coreLink).then(() => true, () => false)) ? site.coreLink : site.htdocs;
+  return (await lstat(site.coreLink).then(
+    () => true,
+    () => false,
+  ))
+    ? site.coreLink
+    : site.htdocs;
 }
 
 /**

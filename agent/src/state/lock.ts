@@ -60,7 +60,12 @@ export async function acquireLock(lockFile: string, command: string): Promise<He
       const holder = await readHolder(lockFile);
       if (holder && isAlive(holder.pid)) throw new LockHeldError(holder.pid, holder.command);
       const aside = `${lockFile}.stale-${process.pid}-${attempt}`;
-      if (await rename(lockFile, aside).then(() => true, () => false)) {
+      if (
+        await rename(lockFile, aside).then(
+          () => true,
+          () => false,
+        )
+      ) {
         const moved = await readHolder(aside);
         // Lost a race: what we moved aside is a live lock taken meanwhile; put it back.
         if (moved && isAlive(moved.pid)) await link(aside, lockFile).catch(() => undefined);

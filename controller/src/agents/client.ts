@@ -87,16 +87,27 @@ export class AgentCallError extends WofleetError {
  * Opens a channel to one agent (lazily: nothing is sent before the first call).
  * `tls` is the controller's own material (CA, certificate of role controller, key).
  */
-export function connectAgent(target: AgentTarget, tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, timeoutMs = DEFAULT_AGENT_CALL_TIMEOUT_MS): AgentApi {
+export function connectAgent(
+  target: AgentTarget,
+  tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
+  timeoutMs = DEFAULT_AGENT_CALL_TIMEOUT_MS,
+): AgentApi {
   const { Client } = loadAgentService();
-  const client: AgentServiceClient = new Client(target.address, controllerChannelCredentials(tls, target.server), channelOptions(target.address, 'wofleet-agent'));
+  const client: AgentServiceClient = new Client(
+    target.address,
+    controllerChannelCredentials(tls, target.server),
+    channelOptions(target.address, 'wofleet-agent'),
+  );
   const describe = `agent ${target.server} at ${target.address}`;
 
   function fail(err: ServiceError, limitMs: number): WofleetError {
     return fromAgentError(err, target.server, describe, limitMs);
   }
 
-  function unary<Res>(start: (deadline: Date, done: (err: ServiceError | null, value?: Res) => void) => void, limitMs = timeoutMs): Promise<Res> {
+  function unary<Res>(
+    start: (deadline: Date, done: (err: ServiceError | null, value?: Res) => void) => void,
+    limitMs = timeoutMs,
+  ): Promise<Res> {
     return new Promise((resolve, reject) => {
       start(new Date(Date.now() + limitMs), (err, value) => {
         if (err) reject(fail(err, limitMs));
@@ -106,7 +117,8 @@ export function connectAgent(target: AgentTarget, tls: Pick<TlsMaterial, 'caPem'
     });
   }
 
-  const getOperation = (operationId: string) => unary<Operation>((deadline, done) => client.GetOperation({ operationId }, { deadline }, done));
+  const getOperation = (operationId: string) =>
+    unary<Operation>((deadline, done) => client.GetOperation({ operationId }, { deadline }, done));
 
   return {
     server: target.server,

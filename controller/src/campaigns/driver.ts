@@ -4,9 +4,27 @@ import { findServerByName, listServers } from '../db/index.js';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError, writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
-import { CAMPAIGN_STATE, isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState, type TargetState } from './model.js';
+import {
+  CAMPAIGN_STATE,
+  isActiveCampaignState,
+  TARGET_STATE,
+  WAVE_STATE,
+  type CampaignEvent,
+  type CampaignState,
+  type TargetState,
+} from './model.js';
 import { decide, type Decision, type TargetStep } from './policy.js';
-import { acquireLease, loadCampaign, readCampaignState, writeCampaignState, writeTargetState, writeWaveState, type CampaignRecord, type TargetPatch, type TargetRow } from './store.js';
+import {
+  acquireLease,
+  loadCampaign,
+  readCampaignState,
+  writeCampaignState,
+  writeTargetState,
+  writeWaveState,
+  type CampaignRecord,
+  type TargetPatch,
+  type TargetRow,
+} from './store.js';
 import { rollbackTarget, stageTarget, switchTarget, verifyTarget, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 import type { CampaignRunnerOptions } from './runner.js';
 import { REASON } from './transitions.js';
@@ -31,7 +49,12 @@ export interface DriverDeps extends Omit<CampaignRunnerOptions, 'pollMs' | 'leas
   signal: AbortSignal;
 }
 
-const STEPS: Record<TargetStep, TargetStepRun> = { stage: stageTarget, switch: switchTarget, verify: verifyTarget, rollback: rollbackTarget };
+const STEPS: Record<TargetStep, TargetStepRun> = {
+  stage: stageTarget,
+  switch: switchTarget,
+  verify: verifyTarget,
+  rollback: rollbackTarget,
+};
 
 export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<void> {
   const log = deps.log.child({ campaignId: lease.campaignId });
@@ -84,12 +107,14 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
       log: log.child({ serverId: target.server, step }),
       async writeTarget(state: TargetState, patch: TargetPatch) {
         let written = false;
-        publishAll(await writeBatched(async (tx, row) => {
-          // A switch starts only while the campaign runs: the operator may have paused it since the pass.
-          if (state === TARGET_STATE.switching && row.state !== CAMPAIGN_STATE.running) return [];
-          written = true;
-          return [await writeTargetState(tx, current, state, patch, actor, deps.clock.now())];
-        }));
+        publishAll(
+          await writeBatched(async (tx, row) => {
+            // A switch starts only while the campaign runs: the operator may have paused it since the pass.
+            if (state === TARGET_STATE.switching && row.state !== CAMPAIGN_STATE.running) return [];
+            written = true;
+            return [await writeTargetState(tx, current, state, patch, actor, deps.clock.now())];
+          }),
+        );
         if (written) current = { ...current, ...patch, state };
         return written;
       },
@@ -103,7 +128,8 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     const run = STEPS[step](ctx, target)
       .catch((err: unknown) => {
         if (err instanceof LeaseLostError) stopping.abort();
-        if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError)) ctx.log.error({ err: describeError(err) }, 'campaign step broke off');
+        if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError))
+          ctx.log.error({ err: describeError(err) }, 'campaign step broke off');
       })
       .finally(() => {
         inFlight.delete(target.server);
@@ -134,7 +160,16 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
           const address = addresses.get(server);
           if (!target) continue;
           if (address === undefined) {
-            await write(async (tx) => [await writeTargetState(tx, target, TARGET_STATE.failed, { failedAt: deps.clock.now(), reason: 'server removed from the inventory' }, actor, deps.clock.now())]);
+            await write(async (tx) => [
+              await writeTargetState(
+                tx,
+                target,
+                TARGET_STATE.failed,
+                { failedAt: deps.clock.now(), reason: 'server removed from the inventory' },
+                actor,
+                deps.clock.now(),
+              ),
+            ]);
             continue;
           }
           startStep(record, target, step, address);
@@ -145,7 +180,8 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     }
   } catch (err) {
     if (err instanceof LeaseLostError) log.warn({ err: err.message }, 'campaign lease lost: another controller drives it');
-    else if (!(err instanceof RunnerStoppedError)) log.error({ err: describeError(err) }, 'campaign driver failed; the next scan picks the campaign up again');
+    else if (!(err instanceof RunnerStoppedError))
+      log.error({ err: describeError(err) }, 'campaign driver failed; the next scan picks the campaign up again');
   } finally {
     stopping.abort();
     deps.signal.removeEventListener('abort', onStop);
@@ -161,7 +197,14 @@ function decideFor(record: CampaignRecord, inFlight: ReadonlySet<string>, now: D
     request: campaign.plan.request,
     createdAt: campaign.createdAt,
     waves: record.waves,
-    targets: record.targets.map((t) => ({ server: t.server, wave: t.wave, state: t.state, switched: t.switched, failed: t.failedAt !== null, operationId: t.operationId })),
+    targets: record.targets.map((t) => ({
+      server: t.server,
+      wave: t.wave,
+      state: t.state,
+      switched: t.switched,
+      failed: t.failedAt !== null,
+      operationId: t.operationId,
+    })),
     inFlight,
     now,
     windowOpen: isWindowOpen(campaign.plan.request.window, now),

@@ -30,7 +30,9 @@ export function parseCampaignRequest(text: CampaignRequestText): CampaignRequest
     autoRollback: !text.noAutoRollback,
   };
   if (request.minHealthyMs >= request.healthyDeadlineMs) {
-    throw new UsageError(`--min-healthy (${text.minHealthy || CAMPAIGN_DEFAULTS.minHealthy}) must be shorter than --healthy-deadline (${text.healthyDeadline || CAMPAIGN_DEFAULTS.healthyDeadline})`);
+    throw new UsageError(
+      `--min-healthy (${text.minHealthy || CAMPAIGN_DEFAULTS.minHealthy}) must be shorter than --healthy-deadline (${text.healthyDeadline || CAMPAIGN_DEFAULTS.healthyDeadline})`,
+    );
   }
   return request;
 }
@@ -40,7 +42,10 @@ export function parseWaves(input: string): WaveSize[] {
   return input.split(',').map((item) => {
     const entry = item.trim();
     const size = parseSize(entry);
-    if (!size) throw new UsageError(`invalid --waves '${printable(input)}': '${printable(entry)}' is not a server count (1 or more) or a percent (1%-100%)`);
+    if (!size)
+      throw new UsageError(
+        `invalid --waves '${printable(input)}': '${printable(entry)}' is not a server count (1 or more) or a percent (1%-100%)`,
+      );
     return size;
   });
 }
@@ -66,7 +71,8 @@ function parseSize(entry: string): WaveSize | undefined {
 
 function parseMaxParallel(value: number): number {
   if (value === 0) return CAMPAIGN_DEFAULTS.maxParallel;
-  if (!Number.isInteger(value) || value < 1 || value > 10_000) throw new UsageError(`invalid --max-parallel ${value}: expected a whole number from 1 to 10000`);
+  if (!Number.isInteger(value) || value < 1 || value > 10_000)
+    throw new UsageError(`invalid --max-parallel ${value}: expected a whole number from 1 to 10000`);
   return value;
 }
 

@@ -35,7 +35,9 @@ export async function writeUnderLease<T>(db: Database, lease: Lease, write: (tx:
   return db.transaction(async (tx) => {
     const row = await lockCampaign(tx, lease.campaignId);
     if (!row || row.leaseHolder !== lease.holder || row.leaseToken !== lease.token) {
-      throw new LeaseLostError(`lease on campaign ${lease.campaignId} lost (now ${row?.leaseHolder ?? 'nobody'}, token ${row?.leaseToken ?? '-'})`);
+      throw new LeaseLostError(
+        `lease on campaign ${lease.campaignId} lost (now ${row?.leaseHolder ?? 'nobody'}, token ${row?.leaseToken ?? '-'})`,
+      );
     }
     return write(tx, row);
   });

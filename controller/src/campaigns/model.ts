@@ -172,7 +172,12 @@ export interface CampaignView {
 
 /** True while the campaign can still change servers (it holds its targets against other campaigns). */
 export function isActiveCampaignState(state: CampaignState): boolean {
-  return state !== CAMPAIGN_STATE.succeeded && state !== CAMPAIGN_STATE.failed && state !== CAMPAIGN_STATE.aborted && state !== CAMPAIGN_STATE.rolledBack;
+  return (
+    state !== CAMPAIGN_STATE.succeeded &&
+    state !== CAMPAIGN_STATE.failed &&
+    state !== CAMPAIGN_STATE.aborted &&
+    state !== CAMPAIGN_STATE.rolledBack
+  );
 }
 
 /**

@@ -48,7 +48,8 @@ async function selectTargets(db: Database, request: CampaignRequest): Promise<Se
   const labelled = await listServers(db, { labels });
   if (names.length === 0) {
     const enrolled = labelled.filter((s) => s.enrolledAt !== null);
-    if (enrolled.length === 0) throw new UsageError(`no targets: no enrolled server${Object.keys(labels).length > 0 ? ' carries the given labels' : ''}`);
+    if (enrolled.length === 0)
+      throw new UsageError(`no targets: no enrolled server${Object.keys(labels).length > 0 ? ' carries the given labels' : ''}`);
     return enrolled;
   }
   const all = await listServers(db);
@@ -57,7 +58,8 @@ async function selectTargets(db: Database, request: CampaignRequest): Promise<Se
     const server = all.find((s) => s.name === name);
     if (!server) throw new UsageError(`--servers: unknown server '${name}'`);
     if (server.enrolledAt === null) throw new UsageError(`--servers: server '${name}' has not enrolled its agent yet`);
-    if (!labelled.some((s) => s.name === name)) throw new UsageError(`--servers: server '${name}' does not carry the labels given with --label`);
+    if (!labelled.some((s) => s.name === name))
+      throw new UsageError(`--servers: server '${name}' does not carry the labels given with --label`);
     chosen.push(server);
   }
   return chosen.sort((a, b) => a.name.localeCompare(b.name));

@@ -1,4 +1,13 @@
-import { CAMPAIGN_STATE, TARGET_STATE, WAVE_STATE, type CampaignRequest, type CampaignState, type FailureBudget, type TargetState, type WaveState } from './model.js';
+import {
+  CAMPAIGN_STATE,
+  TARGET_STATE,
+  WAVE_STATE,
+  type CampaignRequest,
+  type CampaignState,
+  type FailureBudget,
+  type TargetState,
+  type WaveState,
+} from './model.js';
 import { REASON } from './transitions.js';
 
 /**
@@ -48,7 +57,13 @@ export interface Decision {
   start: Array<{ server: string; step: TargetStep }>;
 }
 
-const TERMINAL_TARGET: readonly TargetState[] = [TARGET_STATE.succeeded, TARGET_STATE.failed, TARGET_STATE.rolledBack, TARGET_STATE.rollbackFailed, TARGET_STATE.skipped];
+const TERMINAL_TARGET: readonly TargetState[] = [
+  TARGET_STATE.succeeded,
+  TARGET_STATE.failed,
+  TARGET_STATE.rolledBack,
+  TARGET_STATE.rollbackFailed,
+  TARGET_STATE.skipped,
+];
 const UNSWITCHED: readonly TargetState[] = [TARGET_STATE.pending, TARGET_STATE.staging, TARGET_STATE.staged];
 const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
   [TARGET_STATE.staging]: 'stage',
@@ -82,7 +97,8 @@ export function decide(facts: CampaignFacts): Decision {
 
   const halt = haltReason(facts);
   if (halt) {
-    if (busy === 0 && !facts.targets.some((t) => isBusyState(t.state))) finish(facts, decision, CAMPAIGN_STATE.failed, halt, WAVE_STATE.failed);
+    if (busy === 0 && !facts.targets.some((t) => isBusyState(t.state)))
+      finish(facts, decision, CAMPAIGN_STATE.failed, halt, WAVE_STATE.failed);
     return decision;
   }
 
@@ -99,7 +115,8 @@ export function decide(facts: CampaignFacts): Decision {
 
   const wave = facts.waves.find((w) => w.state === WAVE_STATE.pending || w.state === WAVE_STATE.running);
   if (!wave) {
-    if (facts.inFlight.size === 0 && decision.start.length === 0) finish(facts, decision, CAMPAIGN_STATE.succeeded, REASON.allWavesDone, WAVE_STATE.skipped);
+    if (facts.inFlight.size === 0 && decision.start.length === 0)
+      finish(facts, decision, CAMPAIGN_STATE.succeeded, REASON.allWavesDone, WAVE_STATE.skipped);
     return decision;
   }
   if (wave.state === WAVE_STATE.pending) {
@@ -114,7 +131,9 @@ export function decide(facts: CampaignFacts): Decision {
       slots--;
     }
   }
-  const settled = members.every((t) => !facts.inFlight.has(t.server) && TERMINAL_TARGET.includes(t.state) && !needsPolicyRollback(t, autoRollback));
+  const settled = members.every(
+    (t) => !facts.inFlight.has(t.server) && TERMINAL_TARGET.includes(t.state) && !needsPolicyRollback(t, autoRollback),
+  );
   if (settled) {
     decision.waves.push({ index: wave.index, state: members.some((t) => t.failed) ? WAVE_STATE.failed : WAVE_STATE.succeeded });
     const more = facts.waves.some((w) => w.index > wave.index);
@@ -127,10 +146,16 @@ export function decide(facts: CampaignFacts): Decision {
 
 function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decision: Decision): Decision {
   for (const t of idle) {
-    if (t.state === TARGET_STATE.pending || t.state === TARGET_STATE.staged || t.state === TARGET_STATE.staging) decision.skip.push(t.server);
-    else if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed)) decision.start.push({ server: t.server, step: 'rollback' });
+    if (t.state === TARGET_STATE.pending || t.state === TARGET_STATE.staged || t.state === TARGET_STATE.staging)
+      decision.skip.push(t.server);
+    else if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed))
+      decision.start.push({ server: t.server, step: 'rollback' });
   }
-  if (decision.start.length === 0 && facts.inFlight.size === 0 && !facts.targets.some((t) => isBusyState(t.state) && !decision.skip.includes(t.server))) {
+  if (
+    decision.start.length === 0 &&
+    facts.inFlight.size === 0 &&
+    !facts.targets.some((t) => isBusyState(t.state) && !decision.skip.includes(t.server))
+  ) {
     finish(facts, decision, CAMPAIGN_STATE.aborted, REASON.abortDone, WAVE_STATE.skipped);
   }
   return decision;
@@ -139,7 +164,8 @@ function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decisio
 function decideRollback(facts: CampaignFacts, idle: readonly TargetFacts[], decision: Decision): Decision {
   for (const t of idle) {
     const retry = t.state === TARGET_STATE.rollbackFailed && !(t.operationId ?? '').endsWith(REVERT_SUFFIX);
-    if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed || retry)) decision.start.push({ server: t.server, step: 'rollback' });
+    if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed || retry))
+      decision.start.push({ server: t.server, step: 'rollback' });
   }
   if (decision.start.length === 0 && facts.inFlight.size === 0) {
     const incomplete = facts.targets.some((t) => t.state === TARGET_STATE.rollbackFailed);
@@ -177,5 +203,10 @@ function needsPolicyRollback(t: TargetFacts, autoRollback: boolean): boolean {
 
 /** A step is under way on the agent (or was, before a restart). */
 function isBusyState(state: TargetState): boolean {
-  return state === TARGET_STATE.staging || state === TARGET_STATE.switching || state === TARGET_STATE.verifying || state === TARGET_STATE.rollingBack;
+  return (
+    state === TARGET_STATE.staging ||
+    state === TARGET_STATE.switching ||
+    state === TARGET_STATE.verifying ||
+    state === TARGET_STATE.rollingBack
+  );
 }

@@ -55,9 +55,10 @@ export function startCampaignRunner(options: CampaignRunnerOptions): CampaignRun
       const token = await acquireLease(options.db, id, options.holderId, leaseMs, 'start');
       if (token === undefined) continue;
       log.info({ campaignId: id, token }, 'driving campaign');
-      const done = driveCampaign({ ...options, pollMs, leaseMs, signal: stopping.signal }, { campaignId: id, holder: options.holderId, token }).finally(() =>
-        drivers.delete(id),
-      );
+      const done = driveCampaign(
+        { ...options, pollMs, leaseMs, signal: stopping.signal },
+        { campaignId: id, holder: options.holderId, token },
+      ).finally(() => drivers.delete(id));
       drivers.set(id, { token, done });
     }
   }

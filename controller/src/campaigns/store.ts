@@ -42,7 +42,12 @@ const ACTIVE_STATES: CampaignState[] = Object.values(CAMPAIGN_STATE).filter(isAc
 export class ServerInActiveCampaignError extends StateError {}
 
 /** Records a planned campaign as running, every target pending and active, every wave pending. */
-export async function insertCampaign(db: Database, plan: CampaignPlan, createdBy: string, now: Date): Promise<{ id: string; event: CampaignEvent }> {
+export async function insertCampaign(
+  db: Database,
+  plan: CampaignPlan,
+  createdBy: string,
+  now: Date,
+): Promise<{ id: string; event: CampaignEvent }> {
   try {
     return await db.transaction(async (tx) => {
       const [row] = await tx
@@ -51,24 +56,43 @@ export async function insertCampaign(db: Database, plan: CampaignPlan, createdBy
         .returning({ id: campaigns.id });
       if (!row) throw new Error('insert into campaigns returned no row');
       await tx.insert(campaignWaves).values(plan.waves.map((w) => ({ campaignId: row.id, index: w.index, state: WAVE_STATE.pending })));
-      await tx.insert(campaignTargets).values(
-        plan.waves.flatMap((w) =>
-          w.servers.map((server) => ({ campaignId: row.id, server, wave: w.index, state: TARGET_STATE.pending, active: true, updatedAt: now })),
-        ),
+      await tx
+        .insert(campaignTargets)
+        .values(
+          plan.waves.flatMap((w) =>
+            w.servers.map((server) => ({
+              campaignId: row.id,
+              server,
+              wave: w.index,
+              state: TARGET_STATE.pending,
+              active: true,
+              updatedAt: now,
+            })),
+          ),
+        );
+      const event = await writeCampaignAudit(
+        tx,
+        { campaignId: row.id, scope: 'campaign', state: CAMPAIGN_STATE.running, reason: `started: ${plan.release.version}` },
+        createdBy,
+        now,
       );
-      const event = await writeCampaignAudit(tx, { campaignId: row.id, scope: 'campaign', state: CAMPAIGN_STATE.running, reason: `started: ${plan.release.version}` }, createdBy, now);
       return { id: row.id, event };
     });
   } catch (err) {
     if (violatedUniqueConstraint(err) === 'campaign_targets_one_active_campaign') {
-      throw new ServerInActiveCampaignError('a server of this campaign has just been taken by another active campaign: plan again', { cause: err });
+      throw new ServerInActiveCampaignError('a server of this campaign has just been taken by another active campaign: plan again', {
+        cause: err,
+      });
     }
     throw err;
   }
 }
 
 /** Active campaigns holding any of `servers`. */
-export async function findActiveCampaignsOf(db: Database, servers: readonly string[]): Promise<Array<{ server: string; campaignId: string }>> {
+export async function findActiveCampaignsOf(
+  db: Database,
+  servers: readonly string[],
+): Promise<Array<{ server: string; campaignId: string }>> {
   if (servers.length === 0) return [];
   return db
     .select({ server: campaignTargets.server, campaignId: campaignTargets.campaignId })
@@ -81,7 +105,11 @@ export async function loadCampaign(db: Database, id: string): Promise<CampaignRe
   const [campaign] = await db.select().from(campaigns).where(eq(campaigns.id, id));
   if (!campaign) return undefined;
   const waves = await db.select().from(campaignWaves).where(eq(campaignWaves.campaignId, id)).orderBy(asc(campaignWaves.index));
-  const targets = await db.select().from(campaignTargets).where(eq(campaignTargets.campaignId, id)).orderBy(asc(campaignTargets.wave), asc(campaignTargets.server));
+  const targets = await db
+    .select()
+    .from(campaignTargets)
+    .where(eq(campaignTargets.campaignId, id))
+    .orderBy(asc(campaignTargets.wave), asc(campaignTargets.server));
   return { campaign, waves, targets };
 }
 
@@ -113,7 +141,13 @@ export async function listCampaignIds(db: Database, filter: { active?: boolean }
   const rows = await db
     .select({ id: campaigns.id })
     .from(campaigns)
-    .where(filter.active === undefined ? undefined : filter.active ? inArray(campaigns.state, ACTIVE_STATES) : notInArray(campaigns.state, ACTIVE_STATES))
+    .where(
+      filter.active === undefined
+        ? undefined
+        : filter.active
+          ? inArray(campaigns.state, ACTIVE_STATES)
+          : notInArray(campaigns.state, ACTIVE_STATES),
+    )
     .orderBy(desc(campaigns.createdAt), asc(campaigns.id));
   return rows.map((r) => r.id);
 }
@@ -128,7 +162,13 @@ export interface CampaignChange {
  * holding their servers; on entering one again (rollback of a finished campaign) they
  * hold them again, which the unique index refuses when another campaign took one.
  */
-export async function writeCampaignState(tx: Database, id: string, change: CampaignChange, actor: string, now: Date): Promise<CampaignEvent> {
+export async function writeCampaignState(
+  tx: Database,
+  id: string,
+  change: CampaignChange,
+  actor: string,
+  now: Date,
+): Promise<CampaignEvent> {
   const active = isActiveCampaignState(change.state);
   await tx
     .update(campaigns)
@@ -166,7 +206,19 @@ export async function writeWaveState(
 
 /** Target columns a transition may set besides its state. */
 export type TargetPatch = Partial<
-  Pick<TargetRow, 'switched' | 'failedAt' | 'operationId' | 'fromRelease' | 'fromVersion' | 'fromDbVersion' | 'toRelease' | 'toDbVersion' | 'verifyingSince' | 'reason'>
+  Pick<
+    TargetRow,
+    | 'switched'
+    | 'failedAt'
+    | 'operationId'
+    | 'fromRelease'
+    | 'fromVersion'
+    | 'fromDbVersion'
+    | 'toRelease'
+    | 'toDbVersion'
+    | 'verifyingSince'
+    | 'reason'
+  >
 >;
 
 export async function writeTargetState(
@@ -211,7 +263,13 @@ async function writeCampaignAudit(tx: Database, event: Omit<CampaignEvent, 'at'>
  * the same name resumes at once, and whatever its previous process still had going
  * is fenced off. Returns the token, or undefined when someone else holds it.
  */
-export async function acquireLease(db: Database, id: string, holder: string, leaseMs: number, mode: 'start' | 'renew'): Promise<number | undefined> {
+export async function acquireLease(
+  db: Database,
+  id: string,
+  holder: string,
+  leaseMs: number,
+  mode: 'start' | 'renew',
+): Promise<number | undefined> {
   const renewing = mode === 'renew';
   const [row] = await db
     .update(campaigns)

@@ -1,7 +1,16 @@
 import { describeError, NotFoundError, type Logger } from '@wofleet/shared';
 import type { AgentApi } from '../agents/client.js';
 import { SERVER_STATUS, type ServerStatus } from '../db/index.js';
-import { awaitOperation, currentRelease, operationFailure, stagedRelease, pause, retryUnreachable, RunnerStoppedError, type Waiting } from './agent-calls.js';
+import {
+  awaitOperation,
+  currentRelease,
+  operationFailure,
+  stagedRelease,
+  pause,
+  retryUnreachable,
+  RunnerStoppedError,
+  type Waiting,
+} from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { LeaseLostError } from './lease.js';
 import { CAMPAIGN_STATE, TARGET_STATE, type CampaignPlan, type CampaignState, type TargetState } from './model.js';
@@ -65,7 +74,8 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
     const [algorithm, hex] = ctx.plan.release.digest.split(':');
     const source = ctx.plan.release.url || ctx.plan.release.version;
     await retryUnreachable(
-      () => ctx.agent.stageRelease({ operationId, source, sha1: algorithm === 'sha1' ? hex : '', sha256: algorithm === 'sha256' ? hex : '' }),
+      () =>
+        ctx.agent.stageRelease({ operationId, source, sha1: algorithm === 'sha1' ? hex : '', sha256: algorithm === 'sha256' ? hex : '' }),
       ctx.waiting,
       until,
     );

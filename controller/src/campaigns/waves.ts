@@ -17,7 +17,9 @@ export function computeWaves<T>(ordered: readonly T[], sizes: readonly WaveSize[
   if (ordered.length === 0) throw new UsageError('no targets: the campaign would touch no server');
   const first = sizes[0];
   if (!first || waveSize(first, ordered.length) !== 1) {
-    throw new UsageError(`invalid --waves '${wavesText}': the first wave is the canary wave and must hold exactly one server (e.g. 1,10%,25%)`);
+    throw new UsageError(
+      `invalid --waves '${wavesText}': the first wave is the canary wave and must hold exactly one server (e.g. 1,10%,25%)`,
+    );
   }
   const waves: T[][] = [];
   let next = 0;

@@ -61,7 +61,13 @@ function parseTimeZone(zone: string, bad: (why: string) => UsageError): string {
 
 /** Weekday (1 = Mon) and minute of the day of `at` in `timeZone`. */
 function localTime(at: Date, timeZone: string): { day: number; minute: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   const day = DAY_NAMES.indexOf(get('weekday').toLowerCase() as (typeof DAY_NAMES)[number]) + 1;
   return { day, minute: Number(get('hour')) * 60 + Number(get('minute')) };

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { createLogger, EXIT } from '@wofleet/shared';
 import { resolveControllerSettings, resolveStorageSettings, type ControllerFlags } from '../config/controller.js';
 
-type ServeFlags = Pick<ControllerFlags, 'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'>;
+type ServeFlags = Pick<
+  ControllerFlags,
+  'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'
+>;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
 
@@ -30,7 +33,10 @@ export function registerControllerCommands(program: Command): void {
     .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--listen <host:port>', 'address to serve on (default $WOFLEET_LISTEN or 0.0.0.0:7444)')
     .option('--nats <url,...>', 'NATS servers (default $WOFLEET_NATS_URL or nats://127.0.0.1:4222)')
-    .option('--nats-creds <file>', 'NATS credentials file (default $WOFLEET_NATS_CREDS; user/password: $WOFLEET_NATS_USER, $WOFLEET_NATS_PASS)')
+    .option(
+      '--nats-creds <file>',
+      'NATS credentials file (default $WOFLEET_NATS_CREDS; user/password: $WOFLEET_NATS_USER, $WOFLEET_NATS_PASS)',
+    )
     .option('--nats-ca <file>', 'CA that signs the NATS servers (default $WOFLEET_NATS_CA)')
     .option('--nats-cert <file>', 'client certificate for NATS (default $WOFLEET_NATS_CERT)')
     .option('--nats-key <file>', 'its key (default $WOFLEET_NATS_KEY)')

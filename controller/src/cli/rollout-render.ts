@@ -1,6 +1,13 @@
 // model.js and waves.js rather than the engine's index: the CLI loads them for every
 // command, and the index brings the database and gRPC with it.
-import { CAMPAIGN_STATE, TARGET_STATE, type CampaignEvent, type CampaignPlan, type CampaignView, type TargetState } from '../campaigns/model.js';
+import {
+  CAMPAIGN_STATE,
+  TARGET_STATE,
+  type CampaignEvent,
+  type CampaignPlan,
+  type CampaignView,
+  type TargetState,
+} from '../campaigns/model.js';
 import { describeSize, describeWaves } from '../campaigns/waves.js';
 import { formatDuration } from '../config/duration.js';
 import { table } from './output.js';
@@ -20,7 +27,12 @@ export interface TargetCounts {
   skipped: number;
 }
 
-const WORKING: ReadonlySet<TargetState> = new Set([TARGET_STATE.staging, TARGET_STATE.switching, TARGET_STATE.verifying, TARGET_STATE.rollingBack]);
+const WORKING: ReadonlySet<TargetState> = new Set([
+  TARGET_STATE.staging,
+  TARGET_STATE.switching,
+  TARGET_STATE.verifying,
+  TARGET_STATE.rollingBack,
+]);
 
 export function countTargets(view: CampaignView): TargetCounts {
   const counts: TargetCounts = { total: view.targets.length, pending: 0, working: 0, succeeded: 0, failed: 0, rolledBack: 0, skipped: 0 };
@@ -142,13 +154,18 @@ export function renderCampaignList(views: readonly CampaignView[], now: Date): s
 /** One change as a log line: `2025-01-31T12:00:01.000Z web-3 (wave 1): switching`. */
 export function renderEvent(event: CampaignEvent): string {
   const subject =
-    event.scope === 'campaign' ? 'campaign' : event.scope === 'wave' ? waveName(event.wave ?? 0) : `${event.server ?? '?'} (wave ${event.wave ?? '?'})`;
+    event.scope === 'campaign'
+      ? 'campaign'
+      : event.scope === 'wave'
+        ? waveName(event.wave ?? 0)
+        : `${event.server ?? '?'} (wave ${event.wave ?? '?'})`;
   return `${event.at} ${subject}: ${event.state}${event.reason ? ` (${event.reason})` : ''}`;
 }
 
 /** The current wave (the running one, else the last that started), numbered as everywhere else: wave 0 is the canary. */
 function currentWave(view: CampaignView): string {
-  const running = view.waves.find((w) => w.startedAt !== null && w.finishedAt === null) ?? [...view.waves].reverse().find((w) => w.startedAt !== null);
+  const running =
+    view.waves.find((w) => w.startedAt !== null && w.finishedAt === null) ?? [...view.waves].reverse().find((w) => w.startedAt !== null);
   return running ? `wave ${running.index} of ${view.waves.length}` : `no wave started of ${view.waves.length}`;
 }
 

@@ -1,13 +1,28 @@
 import type { Command } from 'commander';
 import { EXIT, WofleetError } from '@wofleet/shared';
-import { CAMPAIGN_ACTION, CAMPAIGN_STATE, isActiveCampaignState, type CampaignAction, type CampaignRequestText, type CampaignView } from '../campaigns/model.js';
+import {
+  CAMPAIGN_ACTION,
+  CAMPAIGN_STATE,
+  isActiveCampaignState,
+  type CampaignAction,
+  type CampaignRequestText,
+  type CampaignView,
+} from '../campaigns/model.js';
 import { parseLabelFlags } from '../commands/server-input.js';
 import type { ClientFlags } from '../config/client.js';
 import type { RolloutApi } from '../grpc/rollout-client.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
 import { positiveInt } from './args.js';
 import { collect, out, printLines } from './output.js';
-import { renderCampaign, renderCampaignList, renderEvent, renderOutcome, renderPlan, renderProgressLine, renderUpdateLine } from './rollout-render.js';
+import {
+  renderCampaign,
+  renderCampaignList,
+  renderEvent,
+  renderOutcome,
+  renderPlan,
+  renderProgressLine,
+  renderUpdateLine,
+} from './rollout-render.js';
 
 /** `wofleet rollout plan | start | status | watch | list | pause | resume | promote | abort | rollback`. */
 

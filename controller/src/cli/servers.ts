@@ -50,7 +50,9 @@ export function registerServerCommands(program: Command): void {
 
   servers
     .command('show <name>')
-    .description('one server as last reported; with --live also its agent\'s status now (exit 1, with the reason, when the agent cannot answer)')
+    .description(
+      "one server as last reported; with --live also its agent's status now (exit 1, with the reason, when the agent cannot answer)",
+    )
     .option('--live', "ask the server's agent for its status now (deadline 5 s)")
     .option('--json', 'print as JSON')
     .action(async (nameArg: string, o: { live?: boolean }, cmd: Command) => {

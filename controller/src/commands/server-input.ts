@@ -16,7 +16,9 @@ export const MAX_TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export function parseServerName(input: string): string {
   if (!SERVER_NAME_RE.test(input)) {
-    throw new UsageError(`invalid server name '${printable(input)}': must be 1-63 lower-case letters, digits or hyphens, starting with a letter or digit`);
+    throw new UsageError(
+      `invalid server name '${printable(input)}': must be 1-63 lower-case letters, digits or hyphens, starting with a letter or digit`,
+    );
   }
   return input;
 }
@@ -28,10 +30,14 @@ export function parseServerAddress(input: string): string {
 export function checkLabel(key: string, value: string): void {
   const shown = `${printable(key)}=${printable(value)}`;
   if (!LABEL_PART_RE.test(key)) {
-    throw new UsageError(`invalid label '${shown}': the key must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`);
+    throw new UsageError(
+      `invalid label '${shown}': the key must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
+    );
   }
   if (!LABEL_PART_RE.test(value)) {
-    throw new UsageError(`invalid label '${shown}': the value must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`);
+    throw new UsageError(
+      `invalid label '${shown}': the value must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
+    );
   }
 }
 

@@ -23,13 +23,17 @@ export interface ServerView {
 export async function showServer(ctx: ControllerContext, name: string, live: { dial: AgentDialer } | undefined): Promise<ServerView> {
   const server = await getServerRow(ctx, name);
   if (live === undefined) return { server, status: null };
-  if (server.enrolledAt === null) return { server, status: null, liveError: `agent ${server.name} at ${server.address} is not enrolled yet` };
+  if (server.enrolledAt === null)
+    return { server, status: null, liveError: `agent ${server.name} at ${server.address} is not enrolled yet` };
   const agent = live.dial({ server: server.name, address: server.address });
   try {
     return { server, status: await agent.getStatus() };
   } catch (err) {
     if (!(err instanceof Error)) throw err;
-    const liveError = err instanceof AgentUnreachableError ? err.message : `agent ${server.name} at ${server.address} answered with an error: ${err.message}`;
+    const liveError =
+      err instanceof AgentUnreachableError
+        ? err.message
+        : `agent ${server.name} at ${server.address} answered with an error: ${err.message}`;
     ctx.log.info({ server: server.name, err }, 'live status unavailable');
     return { server, status: null, liveError };
   } finally {

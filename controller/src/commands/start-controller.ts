@@ -63,7 +63,11 @@ export async function startController(options: StartControllerOptions): Promise<
     cleanups.push(() => presence.stop());
     const dialAgent: AgentDialer = (target) => connectAgent(target, tls, LIVE_STATUS_TIMEOUT_MS);
     const watches = new AbortController();
-    const rollout = createRolloutHandlers(context, { publish: natsCampaignPublisher(nc, log), subscribe: natsSubscriber(nc), shutdown: watches.signal });
+    const rollout = createRolloutHandlers(context, {
+      publish: natsCampaignPublisher(nc, log),
+      subscribe: natsSubscriber(nc),
+      shutdown: watches.signal,
+    });
     const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
     // Runs before server.stop (reverse order): open watches end rather than hold the shutdown.

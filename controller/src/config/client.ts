@@ -68,7 +68,8 @@ export async function resolveClientSettings(flags: ClientFlags, env: NodeJS.Proc
   const value = (name: keyof ClientFlags): string => {
     const source: Source = SOURCES[name];
     const found = flags[name] ?? (env[source.env] || undefined) ?? inFile(name);
-    if (found === undefined) throw new UsageError(`no ${source.what}: pass ${source.flag}, set ${source.env}, or set '${name}:' in ${file}`);
+    if (found === undefined)
+      throw new UsageError(`no ${source.what}: pass ${source.flag}, set ${source.env}, or set '${name}:' in ${file}`);
     return found;
   };
   return {

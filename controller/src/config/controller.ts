@@ -38,7 +38,10 @@ export type StorageSettings = Pick<ControllerSettings, 'dataDir' | 'databaseUrl'
 
 /** Where the controller keeps its files and data: all that `ca` and `controller migrate` need (they never read the NATS settings). */
 export function resolveStorageSettings(flags: Pick<ControllerFlags, 'dataDir'>, env: NodeJS.ProcessEnv = process.env): StorageSettings {
-  return { dataDir: path.resolve(flags.dataDir ?? nonEmpty(env.WOFLEET_DATA_DIR) ?? DEFAULT_DATA_DIR), databaseUrl: nonEmpty(env.DATABASE_URL) };
+  return {
+    dataDir: path.resolve(flags.dataDir ?? nonEmpty(env.WOFLEET_DATA_DIR) ?? DEFAULT_DATA_DIR),
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+  };
 }
 
 /** Everything `controller serve` runs with. */

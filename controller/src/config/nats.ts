@@ -61,7 +61,8 @@ export function resolveNatsSettings(flags: NatsFlags, env: NodeJS.ProcessEnv): N
   if (caFile !== undefined) tls.caFile = caFile;
   if (certFile !== undefined) tls.certFile = certFile;
   if (keyFile !== undefined) tls.keyFile = keyFile;
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('NATS TLS needs both a certificate and its key (--nats-cert and --nats-key)');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('NATS TLS needs both a certificate and its key (--nats-cert and --nats-key)');
   if (Object.keys(tls).length > 0) settings.tls = tls;
   return settings;
 }
@@ -72,7 +73,8 @@ export function parseNatsServers(what: string, input: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (servers.length === 0) throw new UsageError(`invalid ${what} '${printable(input)}': expected one or more NATS URLs (e.g. nats://127.0.0.1:4222)`);
+  if (servers.length === 0)
+    throw new UsageError(`invalid ${what} '${printable(input)}': expected one or more NATS URLs (e.g. nats://127.0.0.1:4222)`);
   for (const server of servers) {
     const url = parseUrl(server.includes('://') ? server : `nats://${server}`);
     if (url === undefined || !NATS_SCHEMES.has(url.protocol) || url.hostname === '' || url.pathname.replace(/^\/$/, '') !== '') {
@@ -86,7 +88,9 @@ export function parseHeartbeatSeconds(what: string, input: string): number {
   const text = input.trim();
   const seconds = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
   if (!(seconds >= 1 && seconds <= MAX_HEARTBEAT_SECONDS)) {
-    throw new UsageError(`invalid ${what} '${printable(input)}': expected whole seconds from 1 to ${MAX_HEARTBEAT_SECONDS} (the agents' heartbeat period)`);
+    throw new UsageError(
+      `invalid ${what} '${printable(input)}': expected whole seconds from 1 to ${MAX_HEARTBEAT_SECONDS} (the agents' heartbeat period)`,
+    );
   }
   return seconds;
 }

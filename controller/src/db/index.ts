@@ -56,4 +56,15 @@ export {
   type NewOperation,
   type OperationOutcome,
 } from './operations.js';
-export { lockEnrolledServer, lockEnrolledServers, recordHeartbeats, findServerIds, recordSiteRelease, recordServerRelease, recordServerHealth, recordSiteHealth, type PresenceFacts, type HeartbeatWrite } from './presence-queries.js';
+export {
+  lockEnrolledServer,
+  lockEnrolledServers,
+  recordHeartbeats,
+  findServerIds,
+  recordSiteRelease,
+  recordServerRelease,
+  recordServerHealth,
+  recordSiteHealth,
+  type PresenceFacts,
+  type HeartbeatWrite,
+} from './presence-queries.js';

@@ -132,10 +132,7 @@ export async function recordServerRelease(
     .update(servers)
     .set({ currentRelease: current.release, currentVersion: current.version, updatedAt: now })
     .where(eq(servers.id, serverId));
-  await db
-    .update(sites)
-    .set({ release: current.release, version: current.version, updatedAt: now })
-    .where(eq(sites.serverId, serverId));
+  await db.update(sites).set({ release: current.release, version: current.version, updatedAt: now }).where(eq(sites.serverId, serverId));
 }
 
 /**

@@ -48,12 +48,21 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
 
   return {
     address,
-    plan: async (request) => fromWirePlan(await invoke((m, deadline, done) => client.PlanRollout(wireRequest(request), m, { deadline }, done))),
-    start: async (request) => fromWireRollout(await invoke((m, deadline, done) => client.StartRollout(wireRequest(request), m, { deadline }, done))),
+    plan: async (request) =>
+      fromWirePlan(await invoke((m, deadline, done) => client.PlanRollout(wireRequest(request), m, { deadline }, done))),
+    start: async (request) =>
+      fromWireRollout(await invoke((m, deadline, done) => client.StartRollout(wireRequest(request), m, { deadline }, done))),
     get: async (id) => fromWireRollout(await invoke((m, deadline, done) => client.GetRollout({ id }, m, { deadline }, done))),
-    list: async ({ active }) => (await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts({ active }, m, { deadline }, done))).rollouts.map(fromWireRollout),
+    list: async ({ active }) =>
+      (await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts({ active }, m, { deadline }, done))).rollouts.map(
+        fromWireRollout,
+      ),
     act: async (id, action) =>
-      fromWireRollout(await invoke((m, deadline, done) => client.ActOnRollout({ id, action: toWireName(WIRE_PREFIX.action, action) }, m, { deadline }, done))),
+      fromWireRollout(
+        await invoke((m, deadline, done) =>
+          client.ActOnRollout({ id, action: toWireName(WIRE_PREFIX.action, action) }, m, { deadline }, done),
+        ),
+      ),
     watch,
     close: () => client.close(),
   };

@@ -24,7 +24,13 @@ export function natsSubscriber(nc: NatsConnection): SubscribeToSubject {
       // The server has the subscription once a flush round trip is back.
       await Promise.race([
         nc.flush(),
-        new Promise((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`NATS did not confirm the subscription within ${SUBSCRIBE_TIMEOUT_MS} ms`)), SUBSCRIBE_TIMEOUT_MS))),
+        new Promise(
+          (_resolve, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`NATS did not confirm the subscription within ${SUBSCRIBE_TIMEOUT_MS} ms`)),
+              SUBSCRIBE_TIMEOUT_MS,
+            )),
+        ),
       ]);
     } catch (err) {
       sub.unsubscribe();
@@ -56,9 +62,10 @@ export function parseCampaignEvent(payload: Uint8Array): { ok: true; event: Camp
     return { ok: false, reason: `not JSON: ${describeError(err)}` };
   }
   const parsed = campaignEventSchema.safeParse(json);
-  return parsed.success ? { ok: true, event: parsed.data } : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+  return parsed.success
+    ? { ok: true, event: parsed.data }
+    : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
 }
-
 
 /** Publishes a committed CampaignEvent; a failure (NATS down) is logged: watchers fall back to polling. */
 export function natsCampaignPublisher(nc: NatsConnection, log: Logger): (event: CampaignEvent) => void {

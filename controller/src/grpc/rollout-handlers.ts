@@ -37,7 +37,9 @@ const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is sh
 export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPorts = {}): RolloutServiceHandlers {
   const campaigns: CampaignContext = { db: ctx.db, clock: ctx.clock, log: ctx.log, ...(ports.publish ? { publish: ports.publish } : {}) };
   return {
-    PlanRollout: operatorUnary(ctx, async (request) => toWirePlan(await planCampaign(campaigns, parseCampaignRequest(toRequestText(request))))),
+    PlanRollout: operatorUnary(ctx, async (request) =>
+      toWirePlan(await planCampaign(campaigns, parseCampaignRequest(toRequestText(request)))),
+    ),
 
     StartRollout: operatorUnary(ctx, async (request, operator) =>
       toWireRollout(await startCampaign(campaigns, parseCampaignRequest(toRequestText(request)), operatorActor(operator.name))),
@@ -50,7 +52,9 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
     })),
 
     ActOnRollout: operatorUnary(ctx, async (request, operator) =>
-      toWireRollout(await actOnCampaign(campaigns, parseCampaignId(request.id), toCampaignAction(request.action), operatorActor(operator.name))),
+      toWireRollout(
+        await actOnCampaign(campaigns, parseCampaignId(request.id), toCampaignAction(request.action), operatorActor(operator.name)),
+      ),
     ),
 
     WatchRollout: (call: ServerWritableStream<WatchRolloutRequest, RolloutUpdateInput>) => {

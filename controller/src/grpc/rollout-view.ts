@@ -27,7 +27,8 @@ export interface CampaignUpdate {
 
 function state<M extends string>(prefix: string, wire: string, values: Readonly<Record<string, M>>, what: string): M {
   const value = fromWireName(prefix, wire, values);
-  if (value === undefined) throw new ControllerAnswerError(`the controller sent an unknown ${what} state '${wire}' (is this CLI older than the controller?)`);
+  if (value === undefined)
+    throw new ControllerAnswerError(`the controller sent an unknown ${what} state '${wire}' (is this CLI older than the controller?)`);
   return value;
 }
 
@@ -110,7 +111,13 @@ export function fromWireEvent(wire: RolloutEvent, campaignId: string): CampaignE
     case 'ROLLOUT_EVENT_SCOPE_WAVE':
       return { ...base, scope: 'wave', wave: wire.wave, state: state(WIRE_PREFIX.wave, wire.waveState, WAVE_STATE, 'wave') };
     case 'ROLLOUT_EVENT_SCOPE_TARGET':
-      return { ...base, scope: 'target', wave: wire.wave, server: wire.server, state: state(WIRE_PREFIX.target, wire.targetState, TARGET_STATE, 'target') };
+      return {
+        ...base,
+        scope: 'target',
+        wave: wire.wave,
+        server: wire.server,
+        state: state(WIRE_PREFIX.target, wire.targetState, TARGET_STATE, 'target'),
+      };
     default:
       throw new ControllerAnswerError(`the controller sent a rollout event of unknown scope '${wire.scope}'`);
   }

@@ -73,7 +73,8 @@ export function toRequestText(request: RolloutRequest): CampaignRequestText {
 
 export function toCampaignAction(wire: RolloutAction): CampaignAction {
   const action = fromWireName(WIRE_PREFIX.action, wire, CAMPAIGN_ACTION);
-  if (action === undefined) throw new UsageError(`unknown rollout action '${wire}': expected one of ${Object.values(CAMPAIGN_ACTION).join(', ')}`);
+  if (action === undefined)
+    throw new UsageError(`unknown rollout action '${wire}': expected one of ${Object.values(CAMPAIGN_ACTION).join(', ')}`);
   return action;
 }
 
@@ -96,7 +97,13 @@ function toWireSettings(request: CampaignRequest): RolloutSettingsInput {
     progressDeadlineMs: request.progressDeadlineMs,
     pauseAfterCanary: request.pauseAfterCanary,
     window: window
-      ? { text: window.text, days: [...window.days], startMinute: window.startMinute, endMinute: window.endMinute, timeZone: window.timeZone }
+      ? {
+          text: window.text,
+          days: [...window.days],
+          startMinute: window.startMinute,
+          endMinute: window.endMinute,
+          timeZone: window.timeZone,
+        }
       : null,
     autoRollback: request.autoRollback,
   };
@@ -153,9 +160,11 @@ export function toWireEvent(event: CampaignEvent): RolloutEventInput {
   return {
     at: event.at,
     scope: toWireName(WIRE_PREFIX.scope, scope),
-    rolloutState: scope === 'campaign' && oneOf(CAMPAIGN_STATE, state) ? toWireName(WIRE_PREFIX.campaign, state) : 'ROLLOUT_STATE_UNSPECIFIED',
+    rolloutState:
+      scope === 'campaign' && oneOf(CAMPAIGN_STATE, state) ? toWireName(WIRE_PREFIX.campaign, state) : 'ROLLOUT_STATE_UNSPECIFIED',
     waveState: scope === 'wave' && oneOf(WAVE_STATE, state) ? toWireName(WIRE_PREFIX.wave, state) : 'ROLLOUT_WAVE_STATE_UNSPECIFIED',
-    targetState: scope === 'target' && oneOf(TARGET_STATE, state) ? toWireName(WIRE_PREFIX.target, state) : 'ROLLOUT_TARGET_STATE_UNSPECIFIED',
+    targetState:
+      scope === 'target' && oneOf(TARGET_STATE, state) ? toWireName(WIRE_PREFIX.target, state) : 'ROLLOUT_TARGET_STATE_UNSPECIFIED',
     wave: event.wave ?? 0,
     server: event.server ?? '',
     reason: event.reason ?? '',

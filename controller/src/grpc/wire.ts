@@ -1,4 +1,11 @@
-import { SERVER_STATE, type CatalogReleaseInput, type FleetSiteInput, type HealthLevel, type ServerInput, type ServerState } from '@wofleet/proto';
+import {
+  SERVER_STATE,
+  type CatalogReleaseInput,
+  type FleetSiteInput,
+  type HealthLevel,
+  type ServerInput,
+  type ServerState,
+} from '@wofleet/proto';
 import type { FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
 
 /** Database rows as ControllerService messages: mapping only, no decisions. */

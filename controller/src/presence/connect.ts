@@ -12,7 +12,10 @@ const STILL_CONNECTING_LOG_MS = 30_000;
  */
 export async function connectControllerNats(settings: NatsSettings, name: string, log: Logger): Promise<NatsConnection> {
   const since = Date.now();
-  const nag = setInterval(() => log.warn({ servers: settings.servers, waitingMs: Date.now() - since }, 'still no NATS connection'), STILL_CONNECTING_LOG_MS);
+  const nag = setInterval(
+    () => log.warn({ servers: settings.servers, waitingMs: Date.now() - since }, 'still no NATS connection'),
+    STILL_CONNECTING_LOG_MS,
+  );
   try {
     const nc = await connect(natsConnectionOptions(settings, name));
     log.info({ server: nc.getServer() }, 'NATS connected');

@@ -1,4 +1,12 @@
-import { HEALTH, SERVER_STATUS, statusFromHealth, type HeartbeatReport, type NewAuditEvent, type PresenceFacts, type ServerStatus } from '../db/index.js';
+import {
+  HEALTH,
+  SERVER_STATUS,
+  statusFromHealth,
+  type HeartbeatReport,
+  type NewAuditEvent,
+  type PresenceFacts,
+  type ServerStatus,
+} from '../db/index.js';
 import { INVENTORY_EVENT, type AgentEventMessage, type HeartbeatMessage, type KnownAgentEvent } from './messages.js';
 
 /**
@@ -80,7 +88,11 @@ export type InventoryChange =
   | { kind: 'site-on-release'; domain: string; release: string }
   | { kind: 'site-gone'; domain: string }
   | { kind: 'core-switched'; release: string; version: string }
-  | { kind: 'health'; health: NonNullable<PresenceFacts['health']>; sites?: Readonly<Record<string, NonNullable<PresenceFacts['health']>>> };
+  | {
+      kind: 'health';
+      health: NonNullable<PresenceFacts['health']>;
+      sites?: Readonly<Record<string, NonNullable<PresenceFacts['health']>>>;
+    };
 
 export type EventDecision =
   | { kind: 'ignore'; reason: IgnoredReason }
@@ -117,7 +129,9 @@ function changeOf(event: KnownAgentEvent): InventoryChange {
     case INVENTORY_EVENT.rolledBack:
       return { kind: 'core-switched', release: event.data.to, version: event.data.version };
     case INVENTORY_EVENT.healthChanged:
-      return event.data.sites ? { kind: 'health', health: event.data.to, sites: event.data.sites } : { kind: 'health', health: event.data.to };
+      return event.data.sites
+        ? { kind: 'health', health: event.data.to, sites: event.data.sites }
+        : { kind: 'health', health: event.data.to };
   }
 }
 

@@ -53,7 +53,8 @@ export async function takeHeartbeats(store: PresenceStore, log: Logger, received
     for (const [serverId, { beat, receivedAt }] of beats) {
       const decision = decideHeartbeat(beat, facts.get(serverId), receivedAt);
       decided.push({ serverId, decision });
-      if (decision.kind === 'record') writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status, seenAt: receivedAt });
+      if (decision.kind === 'record')
+        writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status, seenAt: receivedAt });
     }
     await tx.recordHeartbeats(writes);
     for (const { decision } of decided) if (decision.kind === 'record' && decision.audit) await tx.recordAuditEvent(decision.audit);
@@ -128,7 +129,12 @@ export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): Heart
         return;
       }
       // A newer beat of the same agent takes the older one's place (and its place in line).
-      waiting.set(msg.subject, { subject: msg.subject, payload: msg.data, receivedAt: now(), queuedAtMs: waiting.get(msg.subject)?.queuedAtMs ?? performance.now() });
+      waiting.set(msg.subject, {
+        subject: msg.subject,
+        payload: msg.data,
+        receivedAt: now(),
+        queuedAtMs: waiting.get(msg.subject)?.queuedAtMs ?? performance.now(),
+      });
       schedule();
     },
   });

@@ -30,7 +30,14 @@ export {
   type InventoryChange,
   type IgnoredReason,
 } from './decide.js';
-export { parseHeartbeat, parseAgentEvent, INVENTORY_EVENT, type HeartbeatMessage, type AgentEventMessage, type Parsed } from './messages.js';
+export {
+  parseHeartbeat,
+  parseAgentEvent,
+  INVENTORY_EVENT,
+  type HeartbeatMessage,
+  type AgentEventMessage,
+  type Parsed,
+} from './messages.js';
 export { takeHeartbeats, type ReceivedHeartbeat, type HeartbeatCounts } from './heartbeats.js';
 export { takeEvent, type EventOutcome } from './events.js';
 export { sweepOfflineServers, type SweepClock } from './sweeper.js';

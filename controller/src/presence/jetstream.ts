@@ -32,7 +32,8 @@ export async function ensureEventStream(jsm: JetStreamManager, stream: string): 
     await jsm.streams.info(stream);
     return { created: false };
   } catch (err) {
-    if (apiErrorCode(err) !== JS_ERR.streamNotFound) throw new EventStreamSetupError(`cannot look up JetStream stream ${stream}`, { cause: err });
+    if (apiErrorCode(err) !== JS_ERR.streamNotFound)
+      throw new EventStreamSetupError(`cannot look up JetStream stream ${stream}`, { cause: err });
   }
   try {
     await jsm.streams.add({
@@ -55,12 +56,18 @@ export async function ensureEventStream(jsm: JetStreamManager, stream: string): 
 }
 
 /** The durable consumer every controller pulls events from: explicit acks, at most `maxAckPending` in flight. */
-export async function ensureEventConsumer(jsm: JetStreamManager, stream: string, name: string, maxAckPending: number): Promise<{ created: boolean }> {
+export async function ensureEventConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  name: string,
+  maxAckPending: number,
+): Promise<{ created: boolean }> {
   try {
     await jsm.consumers.info(stream, name);
     return { created: false };
   } catch (err) {
-    if (apiErrorCode(err) !== JS_ERR.consumerNotFound) throw new EventStreamSetupError(`cannot look up consumer ${name} on ${stream}`, { cause: err });
+    if (apiErrorCode(err) !== JS_ERR.consumerNotFound)
+      throw new EventStreamSetupError(`cannot look up consumer ${name} on ${stream}`, { cause: err });
   }
   try {
     await jsm.consumers.add(stream, {

@@ -78,7 +78,8 @@ export function parseHeartbeat(subject: string, payload: Uint8Array): Parsed<Hea
 export function parseAgentEvent(subject: string, payload: Uint8Array): Parsed<AgentEventMessage> {
   return parseFromSubject(subject, payload, (json): SafeResult<AgentEventMessage> => {
     const base = envelope.safeParse(json);
-    if (!base.success || !KNOWN_TYPES.has(base.data.type)) return base.success ? { success: true, data: { ...base.data, known: false } } : base;
+    if (!base.success || !KNOWN_TYPES.has(base.data.type))
+      return base.success ? { success: true, data: { ...base.data, known: false } } : base;
     const known = knownEventSchema.safeParse(json);
     return known.success ? { success: true, data: { ...known.data, known: true } } : known;
   });
@@ -87,7 +88,11 @@ export function parseAgentEvent(subject: string, payload: Uint8Array): Parsed<Ag
 type SafeResult<T> = { success: true; data: T } | { success: false; error: z.ZodError };
 
 /** JSON, the schema, and the payload's serverId agreeing with its subject (the one NATS permissions pin to an agent). */
-function parseFromSubject<T extends { serverId: string }>(subject: string, payload: Uint8Array, check: (json: unknown) => SafeResult<T>): Parsed<T> {
+function parseFromSubject<T extends { serverId: string }>(
+  subject: string,
+  payload: Uint8Array,
+  check: (json: unknown) => SafeResult<T>,
+): Parsed<T> {
   const fromSubject = serverIdOfSubject(subject);
   if (fromSubject === undefined) return { ok: false, reason: `unexpected subject ${subject}` };
   let json: unknown;

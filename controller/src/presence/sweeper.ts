@@ -52,7 +52,9 @@ export function startOfflineSweeper(options: OfflineSweeperOptions): OfflineSwee
       await delay(sweepEveryMs, undefined, { signal: stopping.signal }).catch(() => {});
       if (stopping.signal.aborted) return;
       const clock = { now: options.now(), startedAt: options.startedAt, heartbeatSeconds: options.heartbeatSeconds };
-      await sweepOfflineServers(options.store, options.log, clock).catch((err: unknown) => options.log.error({ err }, 'offline sweep failed'));
+      await sweepOfflineServers(options.store, options.log, clock).catch((err: unknown) =>
+        options.log.error({ err }, 'offline sweep failed'),
+      );
     }
   })();
   return {

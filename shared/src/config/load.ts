@@ -36,7 +36,6 @@ export function validateConfig<S extends z.ZodType>(source: string, data: unknow
   const issue = result.error.issues[0];
   if (!issue) throw new ConfigError(`config ${source}: invalid`);
   const key = issue.path.map(String).join('.');
-  const unknown =
-    issue.code === 'unrecognized_keys' ? ` (unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')})` : '';
+  const unknown = issue.code === 'unrecognized_keys' ? ` (unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')})` : '';
   throw new ConfigError(`config ${source}: ${key || '(top level)'}: ${issue.message}${unknown}`);
 }

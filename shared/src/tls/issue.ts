@@ -72,8 +72,7 @@ async function signLeaf(ca: FleetCa, publicKey: SubjectKey, options: LeafOptions
   const caCert = readCaCertificate(x509, ca);
   const signer = await importSigningKey(ca.keyPem, 'the fleet CA key');
   const subjectKey = await x509.PublicKey.create(publicKey, webCrypto);
-  const usages =
-    x509.KeyUsageFlags.digitalSignature | (isRsa(subjectKey) ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const usages = x509.KeyUsageFlags.digitalSignature | (isRsa(subjectKey) ? x509.KeyUsageFlags.keyEncipherment : 0);
   const caKeyId = caCert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   const cert = await x509.X509CertificateGenerator.create(
     {

@@ -49,13 +49,19 @@ export async function siteCreate(config, argv) {
       step('Downloading WordPress', () =>
         run('tar', ['-xzf', config.wordpressArchive, '-C', htdocs, '--strip-components=1', '--no-same-owner']),
       );
-      step('Setting up wp-config.php', () =>
-        fs.writeFileSync(path.join(siteRoot, 'wp-config.php'), wpConfigText(db), { mode: 0o644 }),
-      );
+      step('Setting up wp-config.php', () => fs.writeFileSync(path.join(siteRoot, 'wp-config.php'), wpConfigText(db), { mode: 0o644 }));
       step('Installing WordPress', () =>
         run(config.wpBin, [
-          `--path=${htdocs}`, '--allow-root', 'core', 'install', `--url=http://${domain}`, `--title=${domain}`,
-          `--admin_user=${admin.user}`, `--admin_password=${admin.pass}`, `--admin_email=${admin.email}`, '--skip-email',
+          `--path=${htdocs}`,
+          '--allow-root',
+          'core',
+          'install',
+          `--url=http://${domain}`,
+          `--title=${domain}`,
+          `--admin_user=${admin.user}`,
+          `--admin_password=${admin.pass}`,
+          `--admin_email=${admin.email}`,
+          '--skip-email',
         ]),
       );
     }

@@ -23,8 +23,21 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS sites (
 );`;
 
 const COLUMNS = [
-  'sitename', 'site_type', 'cache_type', 'site_path', 'created_on', 'is_enabled', 'is_ssl',
-  'storage_fs', 'storage_db', 'db_name', 'db_user', 'db_password', 'db_host', 'is_hhvm', 'php_version',
+  'sitename',
+  'site_type',
+  'cache_type',
+  'site_path',
+  'created_on',
+  'is_enabled',
+  'is_ssl',
+  'storage_fs',
+  'storage_db',
+  'db_name',
+  'db_user',
+  'db_password',
+  'db_host',
+  'is_hhvm',
+  'php_version',
 ];
 
 /** A SQL string literal: single quotes doubled, NUL refused. */

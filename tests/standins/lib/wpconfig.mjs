@@ -2,11 +2,16 @@
 // values written as PHP single-quoted literals.
 import { randomToken } from './mariadb.mjs';
 
-const SALT_ALPHABET =
-  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~';
+const SALT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~';
 const SALT_NAMES = [
-  'AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY',
-  'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT',
+  'AUTH_KEY',
+  'SECURE_AUTH_KEY',
+  'LOGGED_IN_KEY',
+  'NONCE_KEY',
+  'AUTH_SALT',
+  'SECURE_AUTH_SALT',
+  'LOGGED_IN_SALT',
+  'NONCE_SALT',
 ];
 
 export function phpLiteral(value) {
@@ -23,7 +28,7 @@ export function wpConfigText({ dbName, dbUser, dbPassword, dbHost }) {
     ' * (written by the wofleet test STAND-IN for wo, in the shape WordOps leaves it)',
     ' */',
     '',
-    "// ** Database settings ** //",
+    '// ** Database settings ** //',
     define('DB_NAME', phpLiteral(dbName)),
     define('DB_USER', phpLiteral(dbUser)),
     define('DB_PASSWORD', phpLiteral(dbPassword)),

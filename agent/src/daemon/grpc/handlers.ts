@@ -1,11 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type {
-  AgentServiceHandlers,
-  AgentStatusInput,
-  HealthLevel,
-  OperationInput,
-  OperationKind,
-} from '@wofleet/proto';
+import type { AgentServiceHandlers, AgentStatusInput, HealthLevel, OperationInput, OperationKind } from '@wofleet/proto';
 import { baselineSetCommand, baselineShowCommand } from '../../commands/baseline.js';
 import { healthCommand, type Level } from '../../commands/health.js';
 import { listCommand } from '../../commands/list.js';
@@ -39,7 +33,6 @@ const LEVEL: Record<Level | 'healthy', HealthLevel> = {
   degraded: 'HEALTH_LEVEL_DEGRADED',
   unhealthy: 'HEALTH_LEVEL_UNHEALTHY',
 };
-
 
 const MARK = { current: 'RELEASE_MARK_CURRENT', canary: 'RELEASE_MARK_CANARY', previous: 'RELEASE_MARK_PREVIOUS' } as const;
 
@@ -137,7 +130,7 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
     Rollback: mutation(
       'OPERATION_KIND_ROLLBACK',
       async (r: { operationId: string; toRelease: string; restoreDb: boolean }) => ({
-        to: r.toRelease === '' ? undefined : (await v.knownReleaseRef(engine.layout, 'to_release', r.toRelease)),
+        to: r.toRelease === '' ? undefined : await v.knownReleaseRef(engine.layout, 'to_release', r.toRelease),
         restoreDb: r.restoreDb,
       }),
       (e, p: Parameters<typeof rollbackCommand>[1]) => rollbackCommand(e, p),

@@ -41,7 +41,13 @@ const QUICK_MS = 50;
  * Start (or attach to) an idempotent operation and answer with it: terminal if it
  * finished at once, else running (follow with WatchOperation / GetOperation).
  */
-export async function acceptOperation(operations: OperationRegistry, id: string, kind: OperationKind, request: unknown, work: OperationWork): Promise<OperationInput> {
+export async function acceptOperation(
+  operations: OperationRegistry,
+  id: string,
+  kind: OperationKind,
+  request: unknown,
+  work: OperationWork,
+): Promise<OperationInput> {
   const done = operations.run(id, kind, request, work);
   const first = await Promise.race([done, new Promise<undefined>((r) => setTimeout(() => r(undefined), QUICK_MS))]);
   const record = first ?? operations.get(id);

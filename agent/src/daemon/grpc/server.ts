@@ -47,7 +47,11 @@ function guard(handler: UntypedHandleCall, controllerRejection: (call: Authentic
   }) as UntypedHandleCall;
 }
 
-export async function startAgentServer(listen: string, tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, handlers: AgentServiceHandlers): Promise<{ server: Server; port: number }> {
+export async function startAgentServer(
+  listen: string,
+  tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
+  handlers: AgentServiceHandlers,
+): Promise<{ server: Server; port: number }> {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
   const check = createControllerCheck();
   const guarded = Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, guard(h as UntypedHandleCall, check)]));

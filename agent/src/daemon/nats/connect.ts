@@ -25,7 +25,10 @@ export interface ConnectNatsOptions {
  * itself, but reports nothing until it succeeds and rejects only on errors it will not
  * retry (twice the same auth error): those are logged and retried here with backoff.
  */
-export async function connectNats(options: ConnectionOptions, { log, signal, timers, retry }: ConnectNatsOptions): Promise<NatsConnection | undefined> {
+export async function connectNats(
+  options: ConnectionOptions,
+  { log, signal, timers, retry }: ConnectNatsOptions,
+): Promise<NatsConnection | undefined> {
   const gaveUp = new Promise<undefined>((resolve) => {
     if (signal.aborted) resolve(undefined);
     signal.addEventListener('abort', () => resolve(undefined), { once: true });
@@ -33,7 +36,10 @@ export async function connectNats(options: ConnectionOptions, { log, signal, tim
   for (let attempt = 1; !signal.aborted; attempt++) {
     const pending = connect(options);
     const since = timers.now();
-    const nag = setInterval(() => log.warn({ servers: options.servers, waitingMs: timers.now() - since }, 'still no NATS connection'), STILL_CONNECTING_LOG_MS);
+    const nag = setInterval(
+      () => log.warn({ servers: options.servers, waitingMs: timers.now() - since }, 'still no NATS connection'),
+      STILL_CONNECTING_LOG_MS,
+    );
     nag.unref();
     try {
       const nc = await Promise.race([pending, gaveUp]);

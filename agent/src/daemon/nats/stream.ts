@@ -1,4 +1,13 @@
-import { DiscardPolicy, NatsError, nanos, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from 'nats';
+import {
+  DiscardPolicy,
+  NatsError,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from 'nats';
 import { WofleetError } from '@wofleet/shared';
 import { EVENT_SUBJECTS, eventSubject, subjectMatches } from './subjects.js';
 
@@ -59,7 +68,9 @@ async function findStream(jsm: JetStreamManager, name: string): Promise<StreamIn
 function reuse(info: StreamInfo, serverId: string): EnsuredStream {
   const subjects = info.config.subjects ?? [];
   if (!subjects.some((filter) => subjectMatches(filter, eventSubject(serverId)))) {
-    throw new StreamConflictError(`JetStream stream ${info.config.name} exists but does not capture ${eventSubject(serverId)} (subjects: ${subjects.join(', ') || 'none'})`);
+    throw new StreamConflictError(
+      `JetStream stream ${info.config.name} exists but does not capture ${eventSubject(serverId)} (subjects: ${subjects.join(', ') || 'none'})`,
+    );
   }
   return { name: info.config.name, created: false, subjects };
 }
@@ -76,7 +87,9 @@ export async function ensureEventStream(jsm: JetStreamManager, name: string, ser
     // Another agent created it between our lookup and our add.
     if (code === JS_ERR.streamNameInUse) return reuse(await jsm.streams.info(name), serverId);
     if (code === JS_ERR.subjectsOverlap) {
-      throw new StreamConflictError(`another JetStream stream already captures ${EVENT_SUBJECTS}; set nats.stream to its name`, { cause: err });
+      throw new StreamConflictError(`another JetStream stream already captures ${EVENT_SUBJECTS}; set nats.stream to its name`, {
+        cause: err,
+      });
     }
     throw new WofleetError(`cannot create JetStream stream ${name}`, { cause: err });
   }

@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { CampaignPlan, CampaignState, TargetState, WaveState } from '../../campaigns/model.js';
 
 /**
@@ -35,7 +48,10 @@ export const campaigns = pgTable(
       'campaigns_state_check',
       sql`${t.state} in ('running', 'paused', 'awaiting-promotion', 'succeeded', 'failed', 'aborting', 'aborted', 'rolling-back', 'rolled-back')`,
     ),
-    check('campaigns_finished_check', sql`(${t.finishedAt} is null) = (${t.state} in ('running', 'paused', 'awaiting-promotion', 'aborting', 'rolling-back'))`),
+    check(
+      'campaigns_finished_check',
+      sql`(${t.finishedAt} is null) = (${t.state} in ('running', 'paused', 'awaiting-promotion', 'aborting', 'rolling-back'))`,
+    ),
     index('campaigns_state_idx').on(t.state),
   ],
 );
