@@ -15,6 +15,7 @@ import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { CONTROLLER_CLI } from './support/fleet.js';
 import { findFreePort } from './support/net.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
+import { systemClock } from '../controller/src/context/index.js';
 
 /**
  * Issue 6: the controller killed with SIGKILL at every state of a server's lifecycle.
@@ -52,7 +53,7 @@ interface AgentUpdateRecord {
 describe('controller killed with SIGKILL at every campaign state, restarted: campaigns complete, every server switched once', () => {
   let rf: RolloutFleet;
   let listen = '';
-  const ctx = () => ({ db: rf.database.db, clock: { now: () => new Date() } });
+  const ctx = () => ({ db: rf.database.db, clock: systemClock });
 
   /** `wofleet controller serve` on the fleet's data dir and the test's Postgres; resolves when it exits. */
   function serve(killAt: KillPoint | undefined): {

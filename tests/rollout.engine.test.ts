@@ -22,6 +22,7 @@ import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
+import { systemClock } from '../controller/src/context/index.js';
 
 /**
  * Issue 6, the campaign engine end to end: the runner in this process on a fresh
@@ -45,7 +46,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   let nc: NatsConnection;
   const events: CampaignEvent[] = [];
   let offsetMs = 0;
-  const clock = { now: () => new Date(Date.now() + offsetMs) };
+  const clock = { ...systemClock, now: () => new Date(Date.now() + offsetMs) };
   const ctx = () => ({ db: rf.database.db, clock });
 
   const request = (overrides: Partial<CampaignRequestText> = {}) =>

@@ -15,7 +15,7 @@ export { certificateFingerprint, certificateFingerprintHex } from './ca/fingerpr
 export { newEnrollmentToken, hashEnrollmentToken, isWellFormedToken, type NewEnrollmentToken } from './enrollment/token.js';
 export { EnrollmentRefusedError, ENROLLMENT_REFUSAL, type EnrollmentRefusal } from './enrollment/refusal.js';
 export { enrollAgent, type EnrollRequest, type Enrollment } from './enrollment/enroll.js';
-export { systemClock, type Clock, type ControllerContext, type Actor } from './commands/context.js';
+export { systemClock, type Clock, type ControllerContext, type Actor } from './context/index.js';
 export { addServer, listServerRows, getServerRow, removeServerRow, type AddServerInput, type AddedServer } from './commands/servers.js';
 export { addRelease, listReleaseRows } from './commands/releases.js';
 export { listFleetSites, type SiteFilter } from './commands/sites.js';

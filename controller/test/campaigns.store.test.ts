@@ -17,10 +17,11 @@ import { listAuditEvents } from '../src/db/index.js';
 import { campaigns } from '../src/db/schema/campaigns.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { T0, useTestPostgres } from './db.fixtures.js';
+import { systemClock } from '../src/context/index.js';
 
 /** Planning, the campaign commands and the database's own guarantees, on real Postgres. */
 const pg = useTestPostgres();
-const ctx = () => ({ db: pg.db, clock: { now: () => T0 } });
+const ctx = () => ({ db: pg.db, clock: { ...systemClock, now: () => T0 } });
 const FLEET = [{ name: 'web-1' }, { name: 'web-2', canary: true }, { name: 'web-3' }, { name: 'web-4', labels: { dc: 'ams' } }];
 const request = (overrides: Parameters<typeof requestText>[0] = {}) =>
   parseCampaignRequest(requestText({ waves: '1,1,50%', ...overrides }));

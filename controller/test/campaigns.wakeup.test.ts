@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RunnerStoppedError } from '../src/campaigns/agent-calls.js';
 import { createWakeup, KICK_SETTLE_MS } from '../src/campaigns/wakeup.js';
-import { systemClock } from '../src/commands/context.js';
+import { systemClock } from '../src/context/index.js';
 
 /** The driver's wait between passes: a kick ends it early, the poll period bounds it. */
 const POLL_MS = 10_000;

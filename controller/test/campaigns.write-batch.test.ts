@@ -7,10 +7,11 @@ import { createWriteBatch } from '../src/campaigns/write-batch.js';
 import { campaigns } from '../src/db/schema/campaigns.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { T0, useTestPostgres } from './db.fixtures.js';
+import { systemClock } from '../src/context/index.js';
 
 /** Group commit of target transitions, on real Postgres. */
 const pg = useTestPostgres();
-const ctx = () => ({ db: pg.db, clock: { now: () => T0 } });
+const ctx = () => ({ db: pg.db, clock: { ...systemClock, now: () => T0 } });
 const SERVERS = ['web-1', 'web-2', 'web-3', 'web-4'];
 
 async function leasedCampaign() {

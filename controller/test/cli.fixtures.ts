@@ -8,11 +8,12 @@ import { initFleetCa } from '../src/ca/init.js';
 import { issueOperatorCredentials } from '../src/ca/operator.js';
 import { addServer } from '../src/commands/servers.js';
 import { startController, type RunningController } from '../src/commands/start-controller.js';
-import type { Clock } from '../src/commands/context.js';
+import type { Clock } from '../src/context/index.js';
 import type { Database } from '../src/db/index.js';
 import { cleanEnv, runNodeProgram, type CliResult } from '../../tests/support/cli.js';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
 import { createScratchDatabase } from './db.fixtures.js';
+import { systemClock } from '../src/context/index.js';
 
 /**
  * A real fleet for the CLI, enrollment and gRPC tests: a fleet CA and operator alice's
@@ -40,6 +41,7 @@ export interface TestClock extends Clock {
 export function testClock(): TestClock {
   let offset = 0;
   return {
+    ...systemClock,
     now: () => new Date(Date.now() + offset),
     advance: (ms) => {
       offset += ms;

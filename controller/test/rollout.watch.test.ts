@@ -11,7 +11,7 @@ import {
   type CampaignView,
 } from '../src/campaigns/index.js';
 import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
-import { systemClock } from '../src/commands/context.js';
+import { systemClock } from '../src/context/index.js';
 import { natsCampaignPublisher, natsSubscriber } from '../src/grpc/rollout-events.js';
 import type { CampaignUpdate } from '../src/grpc/rollout-view.js';
 import { watchCampaign, type WatchCampaignOptions } from '../src/grpc/rollout-watch.js';

@@ -48,7 +48,7 @@ import { enrollCommand } from '../../agent/src/commands/enroll.js';
 import { initFleetCa } from '../../controller/src/ca/init.js';
 import { readFleetCa } from '../../controller/src/ca/files.js';
 import { issueOperatorCredentials } from '../../controller/src/ca/operator.js';
-import { systemClock, type ControllerContext } from '../../controller/src/commands/context.js';
+import { systemClock, type ControllerContext } from '../../controller/src/context/index.js';
 import { addServer } from '../../controller/src/commands/servers.js';
 import { addRelease } from '../../controller/src/commands/releases.js';
 import { openDatabase, type OpenDatabase } from '../../controller/src/db/index.js';

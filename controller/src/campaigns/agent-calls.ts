@@ -2,7 +2,7 @@ import { isTerminalOperationState, type Operation } from '@wofleet/proto';
 import { z } from 'zod';
 import { WofleetError } from '@wofleet/shared';
 import { AgentUnreachableError, type AgentApi } from '../agents/client.js';
-import type { Clock } from '../commands/context.js';
+import type { Clock } from '../context/index.js';
 
 /** How the engine waits on agents: its clock, poll period, and the runner's stop signal. */
 export interface Waiting {

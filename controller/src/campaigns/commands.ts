@@ -1,5 +1,5 @@
 import { NotFoundError, StateError, type Logger } from '@wofleet/shared';
-import type { Actor, Clock } from '../commands/context.js';
+import type { Actor, Clock } from '../context/index.js';
 import type { Database } from '../db/index.js';
 import type { CampaignAction, CampaignEvent, CampaignRequest, CampaignView } from './model.js';
 import { planCampaign } from './plan.js';

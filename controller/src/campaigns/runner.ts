@@ -1,6 +1,6 @@
 import { describeError, type Logger } from '@wofleet/shared';
 import type { AgentApi, AgentTarget } from '../agents/client.js';
-import type { Clock } from '../commands/context.js';
+import type { Clock } from '../context/index.js';
 import type { Database } from '../db/index.js';
 import { pause, RunnerStoppedError } from './agent-calls.js';
 import { driveCampaign } from './driver.js';

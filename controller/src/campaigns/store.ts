@@ -56,20 +56,18 @@ export async function insertCampaign(
         .returning({ id: campaigns.id });
       if (!row) throw new Error('insert into campaigns returned no row');
       await tx.insert(campaignWaves).values(plan.waves.map((w) => ({ campaignId: row.id, index: w.index, state: WAVE_STATE.pending })));
-      await tx
-        .insert(campaignTargets)
-        .values(
-          plan.waves.flatMap((w) =>
-            w.servers.map((server) => ({
-              campaignId: row.id,
-              server,
-              wave: w.index,
-              state: TARGET_STATE.pending,
-              active: true,
-              updatedAt: now,
-            })),
-          ),
-        );
+      await tx.insert(campaignTargets).values(
+        plan.waves.flatMap((w) =>
+          w.servers.map((server) => ({
+            campaignId: row.id,
+            server,
+            wave: w.index,
+            state: TARGET_STATE.pending,
+            active: true,
+            updatedAt: now,
+          })),
+        ),
+      );
       const event = await writeCampaignAudit(
         tx,
         { campaignId: row.id, scope: 'campaign', state: CAMPAIGN_STATE.running, reason: `started: ${plan.release.version}` },

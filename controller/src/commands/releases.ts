@@ -1,5 +1,5 @@
 import { insertRelease, listReleases, recordAuditEvent, type ReleaseRow } from '../db/index.js';
-import type { Actor, ControllerContext } from './context.js';
+import type { Actor, ControllerContext } from '../context/index.js';
 import { parseReleaseInput, type RawReleaseInput } from './release-input.js';
 
 /** The release catalog rollouts pick from. */

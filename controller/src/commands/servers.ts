@@ -9,7 +9,7 @@ import {
   type ServerRow,
 } from '../db/index.js';
 import { newEnrollmentToken } from '../enrollment/token.js';
-import type { Actor, ControllerContext } from './context.js';
+import type { Actor, ControllerContext } from '../context/index.js';
 import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './server-input.js';
 
 /** The server inventory as the operator changes it: add (with its enrollment token), list, show, remove. */

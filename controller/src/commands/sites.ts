@@ -1,6 +1,6 @@
 import { parseWordPressVersion } from '@wofleet/shared';
 import { listSites, type FleetSiteRow } from '../db/index.js';
-import type { ControllerContext } from './context.js';
+import type { ControllerContext } from '../context/index.js';
 import { parseServerName } from './server-input.js';
 
 export interface SiteFilter {

@@ -12,7 +12,7 @@ import { startControllerServer } from '../grpc/server.js';
 import { connectControllerNats } from '../presence/connect.js';
 import { startPresence } from '../presence/index.js';
 import type { AgentDialer } from './server-live.js';
-import { systemClock, type Clock, type ControllerContext } from './context.js';
+import { systemClock, type Clock, type ControllerContext } from '../context/index.js';
 
 export interface StartControllerOptions {
   settings: ControllerSettings;

@@ -3,7 +3,7 @@ import { assertFleetName, FLEET_ROLE, issueFromCsr, UsageError } from '@wofleet/
 import { consumeEnrollmentToken, markServerEnrolled, recordAuditEvent } from '../db/index.js';
 import { certificateFingerprintHex } from '../ca/fingerprint.js';
 import { parseHostPort } from '../config/address.js';
-import { agentActor, type ControllerContext } from '../commands/context.js';
+import { agentActor, type ControllerContext } from '../context/index.js';
 import { EnrollmentRefusedError } from './refusal.js';
 import { hashEnrollmentToken, isWellFormedToken } from './token.js';
 

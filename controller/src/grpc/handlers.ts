@@ -1,7 +1,7 @@
 import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { ControllerServiceHandlers } from '@wofleet/proto';
 import { UsageError, type PeerIdentity } from '@wofleet/shared';
-import { operatorActor, type ControllerContext } from '../commands/context.js';
+import { operatorActor, type ControllerContext } from '../context/index.js';
 import { addRelease, listReleaseRows } from '../commands/releases.js';
 import { showServer, type AgentDialer } from '../commands/server-live.js';
 import { addServer, listServerRows, removeServerRow } from '../commands/servers.js';

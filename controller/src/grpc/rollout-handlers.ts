@@ -10,7 +10,7 @@ import {
   type CampaignContext,
   type CampaignEvent,
 } from '../campaigns/index.js';
-import { operatorActor, type ControllerContext } from '../commands/context.js';
+import { operatorActor, type ControllerContext } from '../context/index.js';
 import { operatorCaller } from './authorize.js';
 import { logged, operatorUnary } from './handlers.js';
 import type { SubscribeToSubject } from './rollout-events.js';
