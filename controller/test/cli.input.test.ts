@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseReleaseInput } from '../src/commands/release-input.js';
-import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../src/commands/server-input.js';
+import { parseReleaseInput } from '../src/releases/input.js';
+import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../src/servers/input.js';
 import { resolveControllerSettings } from '../src/config/controller.js';
 import { refusal } from './refusal.fixtures.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRelease } from '../src/commands/releases.js';
+import { addRelease } from '../src/releases/catalog.js';
 import { listAuditEvents, listReleases, listServers } from '../src/db/index.js';
 import { createTestFleet, type TestFleet } from './cli.fixtures.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ClientFlags } from '../config/client.js';
-import type { ControllerApi } from '../grpc/client.js';
+import type { ControllerApi } from '../client/controller-client.js';
 
 /**
  * Runs `work` against the controller the global flags, environment or config file name.
@@ -10,7 +10,7 @@ import type { ControllerApi } from '../grpc/client.js';
 export async function withController<T>(cmd: Command, work: (api: ControllerApi) => Promise<T>): Promise<T> {
   const { resolveClientSettings } = await import('../config/client.js');
   const settings = await resolveClientSettings(cmd.optsWithGlobals<ClientFlags>());
-  const { connectController } = await import('../grpc/client.js');
+  const { connectController } = await import('../client/controller-client.js');
   const api = await connectController(settings);
   try {
     return await work(api);

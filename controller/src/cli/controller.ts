@@ -22,7 +22,7 @@ export function registerControllerCommands(program: Command): void {
     .action(async (o: { dataDir?: string }) => {
       const settings = resolveStorageSettings({ dataDir: o.dataDir });
       const log = createLogger('wofleet-controller');
-      const { migrateControllerDatabase } = await import('../commands/start-controller.js');
+      const { migrateControllerDatabase } = await import('../main/migrate-database.js');
       const database = await migrateControllerDatabase(settings, log);
       process.stdout.write(`database schema up to date (${database})\n`);
     });
@@ -44,7 +44,7 @@ export function registerControllerCommands(program: Command): void {
     .action(async (o: ServeFlags) => {
       const settings = resolveControllerSettings(o);
       const log = createLogger('wofleet-controller', 'info');
-      const { startController } = await import('../commands/start-controller.js');
+      const { startController } = await import('../main/start-controller.js');
       // Listening for signals from the start: a SIGTERM while it still waits for NATS
       // (nothing is in flight yet) exits 0 at once instead of dying of the signal.
       let running: Awaited<ReturnType<typeof startController>> | undefined;

@@ -8,9 +8,9 @@ import {
   type CampaignRequestText,
   type CampaignView,
 } from '../campaigns/model.js';
-import { parseLabelFlags } from '../commands/server-input.js';
+import { parseLabelFlags } from '../servers/input.js';
 import type { ClientFlags } from '../config/client.js';
-import type { RolloutApi } from '../grpc/rollout-client.js';
+import type { RolloutApi } from '../client/rollout-client.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
 import { positiveInt } from './args.js';
 import { collect, out, printLines } from './output.js';
@@ -101,7 +101,7 @@ async function checkedRequest(o: RequestFlags): Promise<CampaignRequestText> {
 async function withRollouts<T>(cmd: Command, work: (api: RolloutApi) => Promise<T>): Promise<T> {
   const { resolveClientSettings } = await import('../config/client.js');
   const settings = await resolveClientSettings(cmd.optsWithGlobals<ClientFlags>());
-  const { connectRollouts } = await import('../grpc/rollout-client.js');
+  const { connectRollouts } = await import('../client/rollout-client.js');
   const api = await connectRollouts(settings);
   try {
     return await work(api);

@@ -2,13 +2,13 @@ import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from 
 import type { ControllerServiceHandlers } from '@wofleet/proto';
 import { UsageError, type PeerIdentity } from '@wofleet/shared';
 import { operatorActor, type ControllerContext } from '../context/index.js';
-import { addRelease, listReleaseRows } from '../commands/releases.js';
-import { showServer, type AgentDialer } from '../commands/server-live.js';
-import { addServer, listServerRows, removeServerRow } from '../commands/servers.js';
-import { listFleetSites } from '../commands/sites.js';
+import { addRelease, listReleaseRows } from '../releases/catalog.js';
+import { showServer, type AgentDialer } from '../servers/live.js';
+import { addServer, listServerRows, removeServerRow } from '../servers/registry.js';
+import { listFleetSites } from '../sites/fleet-sites.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { operatorCaller } from './authorize.js';
-import { TOKEN_TTL_METADATA_KEY } from './metadata.js';
+import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
 import { toServiceError } from './status-codes.js';
 import { toWireRelease, toWireServer, toWireSite } from './wire.js';
 
