@@ -12,8 +12,7 @@ import {
 } from '../src/campaigns/index.js';
 import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
 import { systemClock } from '../src/context/index.js';
-import { natsCampaignPublisher, natsSubscriber } from '../src/events/campaign-events.js';
-import type { CampaignUpdate } from '../src/events/campaign-events.js';
+import { natsCampaignPublisher, natsSubscriber, type CampaignUpdate } from '../src/events/campaign-events.js';
 import { watchCampaign, type WatchCampaignOptions } from '../src/api/rollout-watch.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { useTestPostgres } from './db.fixtures.js';
