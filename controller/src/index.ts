@@ -21,7 +21,7 @@ export { addRelease, listReleaseRows } from './releases/catalog.js';
 export { listFleetSites, type SiteFilter } from './sites/fleet-sites.js';
 export { startController, type RunningController, type StartControllerOptions } from './main/start-controller.js';
 export { migrateControllerDatabase } from './main/migrate-database.js';
-export { createControllerHandlers } from './api/handlers.js';
+export { createControllerHandlers } from './api/controller-handlers.js';
 export { startControllerServer, type RunningGrpcServer } from './api/server.js';
 export { connectController, type ControllerApi } from './client/controller-client.js';
 export { ControllerCallError } from './client/channel.js';

@@ -12,7 +12,7 @@ import {
 } from '../campaigns/index.js';
 import { operatorActor, type ControllerContext } from '../context/index.js';
 import { operatorCaller } from './authorize.js';
-import { logged, operatorUnary } from './handlers.js';
+import { logged, operatorUnary } from './unary.js';
 import type { SubscribeToSubject } from '../events/campaign-events.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
 import { watchCampaign, type WatchCampaignOptions } from './rollout-watch.js';

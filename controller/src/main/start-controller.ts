@@ -5,7 +5,7 @@ import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings } from '../config/controller.js';
 import { migrate, openDatabase, type OpenDatabase } from '../db/index.js';
-import { createControllerHandlers } from '../api/handlers.js';
+import { createControllerHandlers } from '../api/controller-handlers.js';
 import { natsCampaignPublisher, natsSubscriber } from '../events/campaign-events.js';
 import { createRolloutHandlers } from '../api/rollout-handlers.js';
 import { startControllerServer } from '../api/server.js';
