@@ -16,18 +16,15 @@ export { newEnrollmentToken, hashEnrollmentToken, isWellFormedToken, type NewEnr
 export { EnrollmentRefusedError, ENROLLMENT_REFUSAL, type EnrollmentRefusal } from './enrollment/refusal.js';
 export { enrollAgent, type EnrollRequest, type Enrollment } from './enrollment/enroll.js';
 export { systemClock, type Clock, type ControllerContext, type Actor } from './context/index.js';
-export { addServer, listServerRows, getServerRow, removeServerRow, type AddServerInput, type AddedServer } from './commands/servers.js';
-export { addRelease, listReleaseRows } from './commands/releases.js';
-export { listFleetSites, type SiteFilter } from './commands/sites.js';
-export {
-  startController,
-  migrateControllerDatabase,
-  type RunningController,
-  type StartControllerOptions,
-} from './commands/start-controller.js';
-export { createControllerHandlers } from './grpc/handlers.js';
-export { startControllerServer, type RunningGrpcServer } from './grpc/server.js';
-export { connectController, ControllerCallError, type ControllerApi } from './grpc/client.js';
+export { addServer, listServerRows, getServerRow, removeServerRow, type AddServerInput, type AddedServer } from './servers/registry.js';
+export { addRelease, listReleaseRows } from './releases/catalog.js';
+export { listFleetSites, type SiteFilter } from './sites/fleet-sites.js';
+export { startController, type RunningController, type StartControllerOptions } from './main/start-controller.js';
+export { migrateControllerDatabase } from './main/migrate-database.js';
+export { createControllerHandlers } from './api/controller-handlers.js';
+export { startControllerServer, type RunningGrpcServer } from './api/server.js';
+export { connectController, type ControllerApi } from './client/controller-client.js';
+export { ControllerCallError } from './client/channel.js';
 export {
   connectAgent,
   AgentUnreachableError,

@@ -6,7 +6,7 @@ import { listCampaigns, type CampaignEvent } from '../src/campaigns/index.js';
 import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
 import { actionRequest } from '../src/campaigns/transitions.js';
 import { listAuditEvents, markOfflineServers, recordHeartbeat } from '../src/db/index.js';
-import { natsCampaignPublisher } from '../src/grpc/rollout-events.js';
+import { natsCampaignPublisher } from '../src/events/campaign-events.js';
 import { seedFleet } from './campaigns.fixtures.js';
 import { CONTROLLER_CLI, createTestFleet, type TestFleet } from './cli.fixtures.js';
 import { secondsAfter, T0 } from './db.fixtures.js';

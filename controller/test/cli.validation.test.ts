@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRelease } from '../src/commands/releases.js';
+import { addRelease } from '../src/releases/catalog.js';
 import { listAuditEvents, listReleases, listServers } from '../src/db/index.js';
 import { createTestFleet, type TestFleet } from './cli.fixtures.js';
 
@@ -32,7 +32,10 @@ afterAll(async () => {
   await fleet?.destroy();
 });
 
-/** The bad inputs the issue names, through the built CLI; cli.input.test.ts has the full tables, in-process. */
+/**
+ * The bad inputs the issue names, through the built CLI; servers.input, releases.input
+ * and config.controller tests have the full tables, in-process.
+ */
 const CASES: [string, string[], number, string][] = [
   ['a duplicate server name', ['servers', 'add', 'web-1', '--address', '10.0.0.9:7443'], 1, "server 'web-1' already exists"],
   [

@@ -19,8 +19,9 @@ import {
   type CampaignView,
 } from '../src/campaigns/index.js';
 import { parseCampaignId } from '../src/grpc/rollout-id.js';
-import { ControllerAnswerError, fromWireEvent, fromWireRollout } from '../src/grpc/rollout-view.js';
-import { toCampaignAction, toWireEvent, toWireName, toWireRollout, WIRE_PREFIX } from '../src/grpc/rollout-wire.js';
+import { ControllerAnswerError, fromWireEvent, fromWireRollout } from '../src/client/rollout-view.js';
+import { toCampaignAction, toWireEvent, toWireRollout } from '../src/api/rollout-wire.js';
+import { toWireName, WIRE_PREFIX } from '../src/grpc/wire-names.js';
 import { CAMPAIGN_ID, sampleView, samplePlan } from './rollout.fixtures.js';
 
 /** Campaigns through RolloutService's encoding (the real protobuf serializers) and back. */

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const { openDatabase, migrate, insertServer, markServerEnrolled, listServers } = await import('../../controller/dist/db/index.js');
   const { initFleetCa } = await import('../../controller/dist/ca/init.js');
   const { issueOperatorCredentials } = await import('../../controller/dist/ca/operator.js');
-  const { connectController } = await import('../../controller/dist/grpc/client.js');
+  const { connectController } = await import('../../controller/dist/client/controller-client.js');
   const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-bench-presence-'));
   let nats: NatsServer | undefined;
   let scratch: ScratchPostgres | undefined;

@@ -15,7 +15,7 @@ import {
   type StageReleaseRequestInput,
   type UpgradeDbRequestInput,
 } from '@wofleet/proto';
-import { channelOptions } from '../grpc/client.js';
+import { channelOptions } from '../grpc/channel-options.js';
 import { FLEET_ROLE, NotFoundError, peerIdentity, StateError, UsageError, WofleetError, type TlsMaterial } from '@wofleet/shared';
 
 /**

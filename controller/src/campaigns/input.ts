@@ -1,6 +1,6 @@
 import { parseWordPressVersion, printable, UsageError } from '@wofleet/shared';
 import { parseDuration } from '../config/duration.js';
-import { checkLabels, parseServerName } from '../commands/server-input.js';
+import { checkLabels, parseServerName } from '../servers/input.js';
 import { CAMPAIGN_DEFAULTS, type CampaignRequest, type CampaignRequestText, type FailureBudget, type WaveSize } from './model.js';
 import { parseWindow } from './window.js';
 

@@ -22,7 +22,7 @@ export function registerControllerCommands(program: Command): void {
     .action(async (o: { dataDir?: string }) => {
       const settings = resolveStorageSettings({ dataDir: o.dataDir });
       const log = createLogger('wofleet-controller');
-      const { migrateControllerDatabase } = await import('../commands/start-controller.js');
+      const { migrateControllerDatabase } = await import('../main/migrate-database.js');
       const database = await migrateControllerDatabase(settings, log);
       process.stdout.write(`database schema up to date (${database})\n`);
     });
@@ -44,24 +44,8 @@ export function registerControllerCommands(program: Command): void {
     .action(async (o: ServeFlags) => {
       const settings = resolveControllerSettings(o);
       const log = createLogger('wofleet-controller', 'info');
-      const { startController } = await import('../commands/start-controller.js');
-      // Listening for signals from the start: a SIGTERM while it still waits for NATS
-      // (nothing is in flight yet) exits 0 at once instead of dying of the signal.
-      let running: Awaited<ReturnType<typeof startController>> | undefined;
-      const stopped = new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          log.info({ signal, started: running !== undefined }, 'signal received, stopping');
-          if (!running) return resolve();
-          running.stop().then(resolve, (err: unknown) => {
-            log.error({ err }, 'stop failed');
-            resolve();
-          });
-        };
-        process.once('SIGTERM', onSignal);
-        process.once('SIGINT', onSignal);
-      });
-      running = await Promise.race([startController({ settings, log }), stopped.then(() => undefined)]);
-      await stopped;
+      const { serveUntilSignal } = await import('../main/serve.js');
+      await serveUntilSignal(settings, log);
       process.exit(EXIT.ok);
     });
 }

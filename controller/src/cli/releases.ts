@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseReleaseInput } from '../commands/release-input.js';
+import { parseReleaseInput } from '../releases/input.js';
 import { withController } from './connect.js';
 import { out } from './output.js';
 import { renderReleases } from './render.js';

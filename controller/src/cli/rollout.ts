@@ -8,11 +8,11 @@ import {
   type CampaignRequestText,
   type CampaignView,
 } from '../campaigns/model.js';
-import { parseLabelFlags } from '../commands/server-input.js';
-import type { ClientFlags } from '../config/client.js';
-import type { RolloutApi } from '../grpc/rollout-client.js';
+import { parseLabelFlags } from '../servers/input.js';
+import type { RolloutApi } from '../client/rollout-client.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
 import { positiveInt } from './args.js';
+import { withRollouts } from './connect.js';
 import { collect, out, printLines } from './output.js';
 import {
   renderCampaign,
@@ -95,19 +95,6 @@ async function checkedRequest(o: RequestFlags): Promise<CampaignRequestText> {
   const { parseCampaignRequest } = await import('../campaigns/input.js');
   parseCampaignRequest(text);
   return text;
-}
-
-/** Runs `work` against the controller's RolloutService; gRPC is loaded on first use, like withController. */
-async function withRollouts<T>(cmd: Command, work: (api: RolloutApi) => Promise<T>): Promise<T> {
-  const { resolveClientSettings } = await import('../config/client.js');
-  const settings = await resolveClientSettings(cmd.optsWithGlobals<ClientFlags>());
-  const { connectRollouts } = await import('../grpc/rollout-client.js');
-  const api = await connectRollouts(settings);
-  try {
-    return await work(api);
-  } finally {
-    api.close();
-  }
 }
 
 const isJson = (cmd: Command): boolean => cmd.opts<{ json?: boolean }>().json === true;

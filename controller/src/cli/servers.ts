@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '@wofleet/shared';
-import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../commands/server-input.js';
+import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../servers/input.js';
 import { withController } from './connect.js';
 import { collect, out } from './output.js';
 import { formatLabels, renderAgentStatus, renderServer, renderServers } from './render.js';

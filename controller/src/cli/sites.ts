@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseWordPressVersion } from '@wofleet/shared';
-import { parseServerName } from '../commands/server-input.js';
+import { parseServerName } from '../servers/input.js';
 import { withController } from './connect.js';
 import { out } from './output.js';
 import { renderSites } from './render.js';

@@ -1,5 +1,4 @@
 import { printable, UsageError } from '@wofleet/shared';
-import { DEFAULT_HEARTBEAT_SECONDS } from '../presence/decide.js';
 
 /**
  * How the controller reaches NATS, and the agents' heartbeat period its presence
@@ -16,6 +15,8 @@ import { DEFAULT_HEARTBEAT_SECONDS } from '../presence/decide.js';
  * The password has no flag: command lines are visible to every user of the host.
  */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/** The agents' heartbeat period, when neither flag nor environment sets it; presence derives its timeout from it. */
+export const DEFAULT_HEARTBEAT_SECONDS = 10;
 const MAX_HEARTBEAT_SECONDS = 3600;
 
 export interface NatsTlsFiles {

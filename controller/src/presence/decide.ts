@@ -20,7 +20,6 @@ import { INVENTORY_EVENT, type AgentEventMessage, type HeartbeatMessage, type Kn
  *   - offline   no heartbeat for MISSED_HEARTBEATS periods; the next heartbeat brings it back.
  */
 export const MISSED_HEARTBEATS = 3;
-export const DEFAULT_HEARTBEAT_SECONDS = 10;
 
 /** Why a message changed nothing. */
 export const IGNORED = {

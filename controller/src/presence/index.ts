@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from '@wofleet/shared';
 import type { Database } from '../db/index.js';
-import { DEFAULT_HEARTBEAT_SECONDS } from './decide.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../config/nats.js';
 import { startEventConsumer, type EventConsumer } from './events.js';
 import { startHeartbeatConsumer, type HeartbeatConsumer } from './heartbeats.js';
 import { createPresenceStore } from './store.js';
@@ -13,8 +13,8 @@ import { startOfflineSweeper } from './sweeper.js';
  * consumer (JetStream durable), the heartbeat subscription (core NATS, queue group) and
  * the offline sweeper; stop() ends them in reverse order, each finishing its work in hand.
  */
+export { DEFAULT_HEARTBEAT_SECONDS };
 export {
-  DEFAULT_HEARTBEAT_SECONDS,
   MISSED_HEARTBEATS,
   IGNORED,
   PRESENCE_AUDIT,

@@ -12,9 +12,8 @@ import {
 } from '../src/campaigns/index.js';
 import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
 import { systemClock } from '../src/context/index.js';
-import { natsCampaignPublisher, natsSubscriber } from '../src/grpc/rollout-events.js';
-import type { CampaignUpdate } from '../src/grpc/rollout-view.js';
-import { watchCampaign, type WatchCampaignOptions } from '../src/grpc/rollout-watch.js';
+import { natsCampaignPublisher, natsSubscriber, type CampaignUpdate } from '../src/events/campaign-events.js';
+import { watchCampaign, type WatchCampaignOptions } from '../src/api/rollout-watch.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { useTestPostgres } from './db.fixtures.js';
 

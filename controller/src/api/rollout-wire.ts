@@ -23,34 +23,13 @@ import {
   type FailureBudget,
   type WaveSize,
 } from '../campaigns/index.js';
+import { fromWireName, toWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
 
 /**
- * Campaigns as RolloutService messages and back (rollout.proto). Mapping only: the
- * request is parsed by the engine (parseCampaignRequest), answers are the engine's views.
- *
- * The wire enums are the model's state names, upper-cased with a prefix:
- * 'awaiting-promotion' <-> 'ROLLOUT_STATE_AWAITING_PROMOTION'.
+ * Campaigns as RolloutService messages (rollout.proto), the controller's side. Mapping
+ * only: the request is parsed by the engine (parseCampaignRequest), answers are the
+ * engine's views. The CLI maps answers back in client/rollout-view.ts.
  */
-export const WIRE_PREFIX = {
-  campaign: 'ROLLOUT_STATE_',
-  wave: 'ROLLOUT_WAVE_STATE_',
-  target: 'ROLLOUT_TARGET_STATE_',
-  action: 'ROLLOUT_ACTION_',
-  scope: 'ROLLOUT_EVENT_SCOPE_',
-} as const;
-
-type Snake<S extends string> = S extends `${infer A}-${infer B}` ? `${A}_${Snake<B>}` : S;
-/** The wire name as a type, so a model value the .proto enum lacks fails to compile where it is sent. */
-export type WireName<P extends string, V extends string> = `${P}${Uppercase<Snake<V>>}`;
-
-export function toWireName<P extends string, V extends string>(prefix: P, value: V): WireName<P, V> {
-  return `${prefix}${value.toUpperCase().replaceAll('-', '_')}` as WireName<P, V>;
-}
-
-/** The model value a wire name stands for, out of `values`; undefined for UNSPECIFIED or anything unknown. */
-export function fromWireName<M extends string>(prefix: string, wire: string, values: Readonly<Record<string, M>>): M | undefined {
-  return Object.values(values).find((value) => toWireName(prefix, value) === wire);
-}
 
 /** A request's fields as the engine parses them (one validation, in parseCampaignRequest). */
 export function toRequestText(request: RolloutRequest): CampaignRequestText {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCampaignRequest, startCampaign } from '../src/campaigns/index.js';
-import { ControllerCallError } from '../src/grpc/client.js';
-import { connectRollouts } from '../src/grpc/rollout-client.js';
-import type { CampaignUpdate } from '../src/grpc/rollout-view.js';
+import { ControllerCallError } from '../src/client/channel.js';
+import { connectRollouts } from '../src/client/rollout-client.js';
+import type { CampaignUpdate } from '../src/events/campaign-events.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { createTestFleet, type TestFleet } from './cli.fixtures.js';
 

@@ -3,15 +3,15 @@ import type { Logger, TlsMaterial } from '@wofleet/shared';
 import { connectAgent } from '../agents/client.js';
 import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
-import type { ControllerSettings, StorageSettings } from '../config/controller.js';
-import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
-import { createControllerHandlers } from '../grpc/handlers.js';
-import { natsCampaignPublisher, natsSubscriber } from '../grpc/rollout-events.js';
-import { createRolloutHandlers } from '../grpc/rollout-handlers.js';
-import { startControllerServer } from '../grpc/server.js';
+import type { ControllerSettings } from '../config/controller.js';
+import { migrate, openDatabase, type OpenDatabase } from '../db/index.js';
+import { createControllerHandlers } from '../api/controller-handlers.js';
+import { natsCampaignPublisher, natsSubscriber } from '../events/campaign-events.js';
+import { createRolloutHandlers } from '../api/rollout-handlers.js';
+import { startControllerServer } from '../api/server.js';
 import { connectControllerNats } from '../presence/connect.js';
 import { startPresence } from '../presence/index.js';
-import type { AgentDialer } from './server-live.js';
+import type { AgentDialer } from '../servers/live.js';
 import { systemClock, type Clock, type ControllerContext } from '../context/index.js';
 
 export interface StartControllerOptions {
@@ -89,16 +89,5 @@ export async function startController(options: StartControllerOptions): Promise<
   } catch (err) {
     await cleanup();
     throw err;
-  }
-}
-
-/** `wofleet controller migrate`: brings the schema up to date and closes; returns which database it was. */
-export async function migrateControllerDatabase(settings: StorageSettings, log: Logger): Promise<string> {
-  const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, log });
-  try {
-    await migrate(database, log);
-    return settings.databaseUrl ? `Postgres at ${describeDatabaseUrl(settings.databaseUrl)}` : `PGlite in ${settings.dataDir}/pglite`;
-  } finally {
-    await database.close();
   }
 }

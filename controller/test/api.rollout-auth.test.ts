@@ -4,7 +4,7 @@ import { loadRolloutService, type ListRolloutsResponse, type Rollout, type Rollo
 import { issueCertificate, type FleetCa } from '@wofleet/shared';
 import { readFleetCa } from '../src/ca/files.js';
 import { listCampaigns } from '../src/campaigns/index.js';
-import { channelOptions } from '../src/grpc/client.js';
+import { channelOptions } from '../src/grpc/channel-options.js';
 import { seedFleet } from './campaigns.fixtures.js';
 import { createTestFleet, rawClientCredentials, readOperatorIdentity, type Identity, type TestFleet } from './cli.fixtures.js';
 

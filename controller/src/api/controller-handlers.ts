@@ -1,51 +1,15 @@
-import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
 import type { ControllerServiceHandlers } from '@wofleet/proto';
-import { UsageError, type PeerIdentity } from '@wofleet/shared';
+import { UsageError } from '@wofleet/shared';
 import { operatorActor, type ControllerContext } from '../context/index.js';
-import { addRelease, listReleaseRows } from '../commands/releases.js';
-import { showServer, type AgentDialer } from '../commands/server-live.js';
-import { addServer, listServerRows, removeServerRow } from '../commands/servers.js';
-import { listFleetSites } from '../commands/sites.js';
+import { addRelease, listReleaseRows } from '../releases/catalog.js';
+import { showServer, type AgentDialer } from '../servers/live.js';
+import { addServer, listServerRows, removeServerRow } from '../servers/registry.js';
+import { listFleetSites } from '../sites/fleet-sites.js';
 import { enrollAgent } from '../enrollment/enroll.js';
-import { operatorCaller } from './authorize.js';
-import { TOKEN_TTL_METADATA_KEY } from './metadata.js';
-import { toServiceError } from './status-codes.js';
+import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
+import { openUnary, operatorUnary } from './unary.js';
 import { toWireRelease, toWireServer, toWireSite } from './wire.js';
-
-export type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
-
-/** Enroll: no client certificate needed, the token is the credential. */
-function openUnary<Req, Res>(ctx: ControllerContext, work: (request: Req) => Promise<Res>): Unary<Req, Res> {
-  return (call, callback) => {
-    work(call.request).then(
-      (answer) => callback(null, answer),
-      (err: unknown) => callback(logged(ctx, toServiceError(err), err)),
-    );
-  };
-}
-
-/** Every operator method: the caller must present an operator certificate of the fleet CA. */
-export function operatorUnary<Req, Res>(
-  ctx: ControllerContext,
-  work: (request: Req, operator: PeerIdentity, metadata: Metadata) => Promise<Res>,
-): Unary<Req, Res> {
-  return (call, callback) => {
-    const caller = operatorCaller(call as ServerUnaryCall<unknown, unknown>);
-    if (!caller.ok) {
-      callback({ code: status.PERMISSION_DENIED, details: `permission denied: ${caller.reason}` });
-      return;
-    }
-    work(call.request, caller.identity, call.metadata).then(
-      (answer) => callback(null, answer),
-      (err: unknown) => callback(logged(ctx, toServiceError(err), err)),
-    );
-  };
-}
-
-export function logged<E extends { code?: status | undefined }>(ctx: ControllerContext, mapped: E, err: unknown): E {
-  if (mapped.code === status.INTERNAL) ctx.log.error({ err }, 'unexpected failure in a gRPC call');
-  return mapped;
-}
 
 function tokenTtlMs(metadata: Metadata): number | undefined {
   const [value] = metadata.get(TOKEN_TTL_METADATA_KEY);
@@ -60,6 +24,7 @@ export interface HandlerPorts {
   dialAgent: AgentDialer;
 }
 
+/** ControllerService: each method maps its message to one operation of servers/, releases/, sites/ or enrollment/. */
 export function createControllerHandlers(ctx: ControllerContext, ports: HandlerPorts): ControllerServiceHandlers {
   return {
     Enroll: openUnary(ctx, async (request) => {

@@ -7,7 +7,7 @@ import { createCsr, createFleetCa, issueCertificate, peerIdentity, type FleetCa 
 import { readFleetCa } from '../src/ca/files.js';
 import { findServerByName, listAuditEvents, listReleases, listServers, tables } from '../src/db/index.js';
 import { hashEnrollmentToken } from '../src/enrollment/token.js';
-import { channelOptions } from '../src/grpc/client.js';
+import { channelOptions } from '../src/grpc/channel-options.js';
 import { REASON_METADATA_KEY, TOKEN_TTL_METADATA_KEY } from '../src/grpc/metadata.js';
 import { createTestFleet, rawClientCredentials, readOperatorIdentity, type Identity, type TestFleet } from './cli.fixtures.js';
 

@@ -10,7 +10,7 @@ import {
   type FailureBudget,
   type WaveSize,
 } from '../campaigns/index.js';
-import { fromWireName, WIRE_PREFIX } from './rollout-wire.js';
+import { fromWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
 
 /**
  * RolloutService answers as the engine's views, for the CLI: the one place where what
@@ -18,12 +18,6 @@ import { fromWireName, WIRE_PREFIX } from './rollout-wire.js';
  * does not fit is a ControllerAnswerError, not a half-rendered campaign.
  */
 export class ControllerAnswerError extends WofleetError {}
-
-/** One message of WatchRollout: the campaign after a change, and the change (none for the snapshot and for changes seen by polling). */
-export interface CampaignUpdate {
-  event: CampaignEvent | undefined;
-  view: CampaignView;
-}
 
 function state<M extends string>(prefix: string, wire: string, values: Readonly<Record<string, M>>, what: string): M {
   const value = fromWireName(prefix, wire, values);

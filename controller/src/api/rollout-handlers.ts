@@ -12,9 +12,9 @@ import {
 } from '../campaigns/index.js';
 import { operatorActor, type ControllerContext } from '../context/index.js';
 import { operatorCaller } from './authorize.js';
-import { logged, operatorUnary } from './handlers.js';
-import type { SubscribeToSubject } from './rollout-events.js';
-import { parseCampaignId } from './rollout-id.js';
+import { logged, operatorUnary } from './unary.js';
+import type { SubscribeToSubject } from '../events/campaign-events.js';
+import { parseCampaignId } from '../grpc/rollout-id.js';
 import { watchCampaign, type WatchCampaignOptions } from './rollout-watch.js';
 import { toCampaignAction, toRequestText, toWireEvent, toWirePlan, toWireRollout } from './rollout-wire.js';
 import { toServiceError } from './status-codes.js';

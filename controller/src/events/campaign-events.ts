@@ -1,13 +1,26 @@
 import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import { describeError, type Logger } from '@wofleet/shared';
-import { CAMPAIGN_STATE, campaignEventSubject, TARGET_STATE, WAVE_STATE, type CampaignEvent } from '../campaigns/index.js';
+import {
+  CAMPAIGN_STATE,
+  campaignEventSubject,
+  TARGET_STATE,
+  WAVE_STATE,
+  type CampaignEvent,
+  type CampaignView,
+} from '../campaigns/index.js';
 
 /**
  * Campaign events on NATS (core, at most once; Postgres stays the truth): the
  * controller publishes each committed change on `campaignEventSubject(id)`, watchers
  * subscribe. Published JSON is checked on receipt like any NATS message.
  */
+
+/** One message of WatchRollout: the campaign after a change, and the change (none for the snapshot and for changes seen by polling). */
+export interface CampaignUpdate {
+  event: CampaignEvent | undefined;
+  view: CampaignView;
+}
 
 /** Delivers every message published on `subject`; resolves once nothing published from now on can be missed. */
 export type SubscribeToSubject = (subject: string, deliver: (payload: Uint8Array) => void) => Promise<{ close(): void }>;

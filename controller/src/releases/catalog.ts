@@ -1,6 +1,6 @@
 import { insertRelease, listReleases, recordAuditEvent, type ReleaseRow } from '../db/index.js';
 import type { Actor, ControllerContext } from '../context/index.js';
-import { parseReleaseInput, type RawReleaseInput } from './release-input.js';
+import { parseReleaseInput, type RawReleaseInput } from './input.js';
 
 /** The release catalog rollouts pick from. */
 export const AUDIT_RELEASE_ADDED = 'release-added';

@@ -2,9 +2,10 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadRolloutService, type ListRolloutsResponse, type RolloutServiceClient, type RolloutUpdate } from '@wofleet/proto';
 import type { CampaignAction, CampaignPlan, CampaignRequestText, CampaignView } from '../campaigns/index.js';
 import type { ClientSettings } from '../config/client.js';
-import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './client.js';
-import { ControllerAnswerError, fromWireEvent, fromWirePlan, fromWireRollout, type CampaignUpdate } from './rollout-view.js';
-import { toWireName, WIRE_PREFIX } from './rollout-wire.js';
+import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './channel.js';
+import type { CampaignUpdate } from '../events/campaign-events.js';
+import { ControllerAnswerError, fromWireEvent, fromWirePlan, fromWireRollout } from './rollout-view.js';
+import { toWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
 
 /** The `wofleet rollout` side of RolloutService: the engine's views in, wofleet errors out. */
 export interface RolloutApi {

@@ -1,7 +1,6 @@
 import type { Logger } from '@wofleet/shared';
 import { campaignEventSubject, isActiveCampaignState, type CampaignView } from '../campaigns/index.js';
-import { parseCampaignEvent, type SubscribeToSubject } from './rollout-events.js';
-import type { CampaignUpdate } from './rollout-view.js';
+import { parseCampaignEvent, type CampaignUpdate, type SubscribeToSubject } from '../events/campaign-events.js';
 
 /**
  * WatchRollout's loop. Order matters so that nothing is missed: subscribe to the

@@ -1,7 +1,7 @@
 import { parseWordPressVersion } from '@wofleet/shared';
 import { listSites, type FleetSiteRow } from '../db/index.js';
 import type { ControllerContext } from '../context/index.js';
-import { parseServerName } from './server-input.js';
+import { parseServerName } from '../servers/input.js';
 
 export interface SiteFilter {
   server?: string | undefined;

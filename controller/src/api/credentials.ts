@@ -1,5 +1,5 @@
-import { credentials, experimental, type ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { FLEET_ROLE, peerIdentity, type TlsMaterial } from '@wofleet/shared';
+import { experimental, type ServerCredentials } from '@grpc/grpc-js';
+import type { TlsMaterial } from '@wofleet/shared';
 
 /**
  * TLS for ControllerService. The server asks every client for a certificate but
@@ -46,16 +46,4 @@ export function controllerServerCredentials(tls: TlsMaterial): ServerCredentials
   // The same provider serves as identity and CA provider (grpc-js names them in
   // opposite orders in its typings and its code; with one provider it cannot matter).
   return experimental.createCertificateProviderServerCredentials(provider, provider, false);
-}
-
-/**
- * Client side (operators): trust the fleet CA only, present the operator certificate,
- * and accept only a server whose certificate is marked controller. Host names are not
- * checked: the private fleet CA issues the controller role to controllers only.
- */
-export function operatorChannelCredentials(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>): ChannelCredentials {
-  return credentials.createSsl(Buffer.from(tls.caPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem), {
-    checkServerIdentity: (_host, cert) =>
-      peerIdentity(cert.raw)?.role === FLEET_ROLE.controller ? undefined : new Error('the server is not a wofleet controller'),
-  });
 }

@@ -2,7 +2,7 @@ import type { AgentStatus } from '@wofleet/proto';
 import { AgentUnreachableError, type AgentApi, type AgentTarget } from '../agents/client.js';
 import type { ServerRow } from '../db/index.js';
 import type { ControllerContext } from '../context/index.js';
-import { getServerRow } from './servers.js';
+import { getServerRow } from './registry.js';
 
 /** Opens a client to one agent; the controller's TLS material and call deadline are bound in. */
 export type AgentDialer = (target: AgentTarget) => AgentApi;

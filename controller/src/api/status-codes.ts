@@ -2,7 +2,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { describeError, NotFoundError, StateError, UsageError, WofleetError } from '@wofleet/shared';
 import { ReleaseExistsError, ServerExistsError } from '../db/index.js';
 import { EnrollmentRefusedError } from '../enrollment/refusal.js';
-import { REASON_METADATA_KEY } from './metadata.js';
+import { REASON_METADATA_KEY } from '../grpc/metadata.js';
 
 /** One mapping from wofleet's error kinds to gRPC status codes (and back, for the CLI). */
 export function toServiceError(err: unknown): Partial<ServiceError> {

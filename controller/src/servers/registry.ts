@@ -10,7 +10,7 @@ import {
 } from '../db/index.js';
 import { newEnrollmentToken } from '../enrollment/token.js';
 import type { Actor, ControllerContext } from '../context/index.js';
-import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './server-input.js';
+import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './input.js';
 
 /** The server inventory as the operator changes it: add (with its enrollment token), list, show, remove. */
 export const AUDIT_SERVER_ADDED = 'server-added';

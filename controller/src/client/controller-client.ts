@@ -1,0 +1,66 @@
+import { X509Certificate } from 'node:crypto';
+import { Metadata } from '@grpc/grpc-js';
+import {
+  loadControllerService,
+  type AddReleaseRequestInput,
+  type AddServerRequestInput,
+  type AddServerResponse,
+  type CatalogRelease,
+  type ControllerServiceClient,
+  type GetServerRequestInput,
+  type GetServerResponse,
+  type ListFleetReleasesResponse,
+  type ListFleetSitesRequestInput,
+  type ListFleetSitesResponse,
+  type ListServersRequestInput,
+  type ListServersResponse,
+} from '@wofleet/proto';
+import type { ClientSettings } from '../config/client.js';
+import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
+import { DEFAULT_CALL_TIMEOUT_MS, openOperatorChannel, unaryInvoker } from './channel.js';
+
+/** The `wofleet` CLI's side of ControllerService: one promise per RPC, errors as wofleet errors. */
+export interface ControllerApi {
+  /** host:port it talks to. */
+  address: string;
+  /** The operator the certificate names. */
+  operator: string;
+  /** SHA-256 of the fleet CA the CLI trusts (AB:CD:...): the pin agents enroll with. */
+  caFingerprint: string;
+  addServer(request: AddServerRequestInput, tokenTtlMs?: number): Promise<AddServerResponse>;
+  listServers(request: ListServersRequestInput): Promise<ListServersResponse>;
+  getServer(request: GetServerRequestInput): Promise<GetServerResponse>;
+  removeServer(name: string): Promise<void>;
+  listSites(request: ListFleetSitesRequestInput): Promise<ListFleetSitesResponse>;
+  addRelease(request: AddReleaseRequestInput): Promise<CatalogRelease>;
+  listReleases(): Promise<ListFleetReleasesResponse>;
+  close(): void;
+}
+
+export async function connectController(settings: ClientSettings, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<ControllerApi> {
+  const channel = await openOperatorChannel(settings);
+  const { Client } = loadControllerService();
+  const client: ControllerServiceClient = new Client(channel.address, channel.credentials, channel.options);
+  const address = channel.address;
+  const invoke = unaryInvoker(address, timeoutMs);
+
+  return {
+    address,
+    operator: channel.operator,
+    caFingerprint: new X509Certificate(channel.caPem).fingerprint256,
+    addServer: (request, tokenTtlMs) => {
+      const metadata = new Metadata();
+      if (tokenTtlMs !== undefined) metadata.set(TOKEN_TTL_METADATA_KEY, String(Math.round(tokenTtlMs / 1000)));
+      return invoke((m, deadline, done) => client.AddServer(request, m, { deadline }, done), metadata);
+    },
+    listServers: (request) => invoke((m, deadline, done) => client.ListServers(request, m, { deadline }, done)),
+    getServer: (request) => invoke((m, deadline, done) => client.GetServer(request, m, { deadline }, done)),
+    removeServer: async (name) => {
+      await invoke((m, deadline, done) => client.RemoveServer({ name }, m, { deadline }, done));
+    },
+    listSites: (request) => invoke((m, deadline, done) => client.ListSites(request, m, { deadline }, done)),
+    addRelease: (request) => invoke((m, deadline, done) => client.AddRelease(request, m, { deadline }, done)),
+    listReleases: () => invoke((m, deadline, done) => client.ListReleases({}, m, { deadline }, done)),
+    close: () => client.close(),
+  };
+}
