@@ -1,5 +1,5 @@
 import { StateError } from '@wofleet/shared';
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
 import { readRelease, type ReleaseInfo } from '../releases/index.js';
 

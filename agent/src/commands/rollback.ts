@@ -1,6 +1,6 @@
 import { StateError } from '@wofleet/shared';
-import { pointCoreLink } from '../core/links.js';
-import { runSteps, type Step } from '../core/steps.js';
+import { pointCoreLink } from '../layout/links.js';
+import { runSteps, type Step } from '../steps/runner.js';
 import { restoreSiteDb } from '../db/snapshot.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';

@@ -1,6 +1,6 @@
 import { describeError, isWordPressVersion, StateError, UsageError, type Digest } from '@wofleet/shared';
-import { linkedRelease, pointCoreLink, pointSiteAt } from '../core/links.js';
-import { runSteps, type Step } from '../core/steps.js';
+import { linkedRelease, pointCoreLink, pointSiteAt } from '../layout/links.js';
+import { runSteps, type Step } from '../steps/runner.js';
 import { dropSnapshotCopy, readDbVersion, restoreSiteDb, snapshotSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';

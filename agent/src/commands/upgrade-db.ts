@@ -1,4 +1,4 @@
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import { readRelease } from '../releases/index.js';
 import { readDbVersion, snapshotSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';

@@ -1,9 +1,9 @@
 import { copyFile, cp, mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '@wofleet/shared';
-import { frontControllerSource } from '../core/front-controller.js';
-import { normaliseModes } from '../core/disk-usage.js';
-import { runSteps, type Step } from '../core/steps.js';
+import { frontControllerSource } from '../layout/front-controller.js';
+import { normaliseModes } from '../disk/disk-usage.js';
+import { runSteps, type Step } from '../steps/runner.js';
 import { snapshotSiteDb, restoreSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
