@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { listSharedSites, requireSharedSite } from '../sites/inventory.js';
 import { requireState } from '../state/store.js';
-import { requireCurrentRelease } from './current.js';
+import { requireCurrentRelease } from '../releases/index.js';
 import { withServerLock } from './mutation.js';
 
 export interface UpgradeDbResult {
