@@ -89,24 +89,8 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
     }
     const sites = await listSharedSites(engine);
     const warnings: string[] = [];
-    let record: UpdateRecord | undefined;
-    if (to.dbVersion !== from.dbVersion) {
-      // Snapshots of an update cut short are as good as those of one that finished.
-      record = [...state.updates]
-        .reverse()
-        .find((u) => u.from === to.id && u.to === from.id && u.outcome !== 'reverted' && u.outcome !== 'rolled-back');
-      const when = record ? ` taken at ${record.startedAt}` : '';
-      if (!restoreDb) {
-        throw new StateError(
-          `rollback ${from.version} -> ${to.version} crosses a DB schema change (${from.dbVersion} -> ${to.dbVersion}); ` +
-            `rerun with --restore-db to restore the DB snapshots${when} (writes since then are lost)`,
-        );
-      }
-      if (!record) throw new StateError(`no DB snapshots recorded for an update ${to.id} -> ${from.id}: cannot restore`);
-      const covered = record.snapshots;
-      const missing = sites.map((s) => s.domain).filter((d) => !covered.some((s) => s.domain === d));
-      if (missing.length > 0)
-        throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
+    const record = to.dbVersion === from.dbVersion ? undefined : snapshotsToRestore(state, from, to, sites, restoreDb);
+    if (record) {
       warnings.push(`DB of ${sites.length} site(s) restored to the snapshots taken at ${record.startedAt}: every write since then is lost`);
     }
     if (!pending) {
@@ -118,4 +102,33 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
     const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
     return { from: summary(from), to: summary(to), restoredDbs: ctx.restored, warnings };
   });
+}
+
+/**
+ * Across a schema change, the update record whose DB snapshots the rollback
+ * restores: only with --restore-db, and only when every site has one.
+ * Snapshots of an update cut short are as good as those of one that finished.
+ */
+function snapshotsToRestore(
+  state: AgentState,
+  from: ReleaseInfo,
+  to: ReleaseInfo,
+  sites: readonly SharedSite[],
+  restoreDb: boolean,
+): UpdateRecord {
+  const record = [...state.updates]
+    .reverse()
+    .find((u) => u.from === to.id && u.to === from.id && u.outcome !== 'reverted' && u.outcome !== 'rolled-back');
+  const when = record ? ` taken at ${record.startedAt}` : '';
+  if (!restoreDb) {
+    throw new StateError(
+      `rollback ${from.version} -> ${to.version} crosses a DB schema change (${from.dbVersion} -> ${to.dbVersion}); ` +
+        `rerun with --restore-db to restore the DB snapshots${when} (writes since then are lost)`,
+    );
+  }
+  if (!record) throw new StateError(`no DB snapshots recorded for an update ${to.id} -> ${from.id}: cannot restore`);
+  const missing = sites.map((s) => s.domain).filter((d) => !record.snapshots.some((s) => s.domain === d));
+  if (missing.length > 0)
+    throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
+  return record;
 }

@@ -139,24 +139,7 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
     state.canarySite = canary;
     await writeState(engine.layout, state);
   }
-  const record: UpdateRecord =
-    interrupted?.to === to.id
-      ? interrupted
-      : {
-          id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
-          from: from.id,
-          to: to.id,
-          fromDbVersion: from.dbVersion,
-          toDbVersion: to.dbVersion,
-          startedAt: engine.now().toISOString(),
-          outcome: 'running',
-          snapshots: [],
-        };
-  if (record !== interrupted) {
-    state.updates.push(record);
-    state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
-    await writeState(engine.layout, state);
-  }
+  const record = interrupted?.to === to.id ? interrupted : await startRecord(engine, state, from, to);
   // Snapshots a cut-short run already took belong to this update: a revert restores them too.
   const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [...record.snapshots], pruned: [] };
   await runRecipe(ctx, updateRecipe, progressOf(engine.progress));
@@ -169,6 +152,24 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
     dbUpgraded: record.snapshots.map((s) => s.domain),
     pruned: ctx.pruned,
   };
+}
+
+/** A new update record, 'running' until the recipe ends; only the last MAX_UPDATE_RECORDS are kept. */
+async function startRecord(engine: Engine, state: AgentState, from: ReleaseInfo, to: ReleaseInfo): Promise<UpdateRecord> {
+  const record: UpdateRecord = {
+    id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
+    from: from.id,
+    to: to.id,
+    fromDbVersion: from.dbVersion,
+    toDbVersion: to.dbVersion,
+    startedAt: engine.now().toISOString(),
+    outcome: 'running',
+    snapshots: [],
+  };
+  state.updates.push(record);
+  state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
+  await writeState(engine.layout, state);
+  return record;
 }
 
 /** update = stage + activate under one lock. */
