@@ -4,8 +4,8 @@ import type { AgentConfig } from './config/schema.js';
 import { createOutbox } from './events/outbox.js';
 import type { EventSink } from './events/types.js';
 import { layoutOf, type Layout } from './config/paths.js';
-import { createFpmControl, type FpmControl } from './health/fpm.js';
-import { createSiteProbe, type SiteProbe } from './health/probe.js';
+import { createFpmControl, type FpmControl } from './runtime/fpm.js';
+import { createSiteProbe, type SiteProbe } from './runtime/probe.js';
 import { createWordOps, type WordOps } from './sites/wordops.js';
 import { createWpCli, type WpCli } from './sites/wpcli.js';
 

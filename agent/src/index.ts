@@ -20,5 +20,7 @@ export { healthCommand, type HealthResult } from './commands/health.js';
 export { releasesCommand, pruneCommand, type ReleaseRow } from './commands/releases.js';
 export { createCommand, convertCommand, revertCommand, removeCommand, removeAllCommand } from './commands/site-commands.js';
 export { baselineShowCommand, baselineSetCommand } from './commands/baseline.js';
+export { ACCESS, defineCommand, parseArgs, runCommand, type Access, type AgentCommand } from './commands/command.js';
+export { COMMANDS } from './commands/table.js';
 export { EVENT_TYPE, noEvents, type AgentEvent, type EventSink, type EventType } from './events/types.js';
 export { createOutbox, type Outbox } from './events/outbox.js';

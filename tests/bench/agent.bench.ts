@@ -39,7 +39,7 @@ import { statusCommand } from '../../agent/src/commands/status.js';
 import { listCommand } from '../../agent/src/commands/list.js';
 import { healthCommand } from '../../agent/src/commands/health.js';
 import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
-import { createDiskCounter, walkTree } from '../../agent/src/core/disk-usage.js';
+import { createDiskCounter, walkTree } from '../../agent/src/disk/disk-usage.js';
 import { CLK_TCK, loadAverage, percentile, readCpu, readMemory, round, uptimeMs } from './proc.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 

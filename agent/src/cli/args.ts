@@ -1,11 +1,7 @@
-import { parseDigestChoice, UsageError, type Digest } from '@wofleet/shared';
+import { UsageError } from '@wofleet/shared';
 
-/** Parsing of CLI flags into typed values: the CLI's input boundary. */
-export { CACHE_TYPES, createFlags, PHP_VERSIONS } from '../sites/create-flags.js';
-
-export function digestFromFlags(flags: { sha1?: string; sha256?: string }): Digest | undefined {
-  return parseDigestChoice(flags.sha1, flags.sha256);
-}
+/** Parsing of CLI flags the command table's schemas do not share with gRPC (whose fields differ). */
+export { CACHE_TYPES, PHP_VERSIONS } from '../sites/create-flags.js';
 
 export function positiveInt(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;

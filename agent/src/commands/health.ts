@@ -1,8 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import net from 'node:net';
 import { describeError } from '@wofleet/shared';
-import { foreignOwnedSharedEntries } from '../core/ownership.js';
-import { managedFiles } from '../core/shared-files.js';
+import { foreignOwnedSharedEntries } from '../layout/ownership.js';
+import { managedFiles } from '../layout/shared-files.js';
 import type { Engine } from '../engine.js';
 import { verifyCoreFiles } from '../releases/index.js';
 import { requireState } from '../state/store.js';

@@ -1,10 +1,10 @@
 import { cp, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError, UsageError, type Digest } from '@wofleet/shared';
-import { normaliseModes } from '../core/disk-usage.js';
-import { linkedRelease, pointCoreLink } from '../core/links.js';
-import { reassertSharedOwnership } from '../core/ownership.js';
-import { ensureHealthToken, writeManagedFiles } from '../core/shared-files.js';
+import { normaliseModes } from '../disk/disk-usage.js';
+import { linkedRelease, pointCoreLink } from '../layout/links.js';
+import { reassertSharedOwnership } from '../layout/ownership.js';
+import { ensureHealthToken, writeManagedFiles } from '../layout/shared-files.js';
 import type { Engine } from '../engine.js';
 import { listReleases, stageRelease, type ReleaseInfo } from '../releases/index.js';
 import { DEFAULT_BASELINE, readBaseline, writeBaseline } from '../sites/baseline.js';

@@ -1,7 +1,7 @@
 import { describeError } from '@wofleet/shared';
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
-import type { SiteReport } from '../health/probe.js';
+import type { SiteReport } from '../runtime/probe.js';
 import { listReleases, type ReleaseInfo } from '../releases/index.js';
 import { scanSharedSites, type SharedSite } from '../sites/inventory.js';
 

@@ -1,4 +1,4 @@
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
 import { listReleases, pruneReleases, type PruneResult } from '../releases/index.js';
 import { requireState } from '../state/store.js';

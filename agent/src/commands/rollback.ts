@@ -1,16 +1,14 @@
 import { StateError } from '@wofleet/shared';
-import { pointCoreLink } from '../core/links.js';
-import { runSteps, type Step } from '../core/steps.js';
-import { restoreSiteDb } from '../db/snapshot.js';
 import type { Engine } from '../engine.js';
-import { waitUntilServing } from '../health/serving.js';
-import { readRelease, resolveReleaseRef, type ReleaseInfo } from '../releases/index.js';
-import { listSharedSites, type SharedSite } from '../sites/inventory.js';
-import { killPoint } from '../state/killpoints.js';
-import { requireState, writeState, type AgentState, type UpdateRecord } from '../state/store.js';
-import { requireCurrentRelease } from './current.js';
-import { withServerLock } from './mutation.js';
 import { EVENT_TYPE } from '../events/types.js';
+import { type ReleaseInfo, readRelease, requireCurrentRelease, resolveReleaseRef } from '../releases/index.js';
+import { listSharedSites, type SharedSite } from '../sites/inventory.js';
+import { type AgentState, requireState, type UpdateRecord, writeState } from '../state/store.js';
+import { progressOf, type Recipe, runRecipe } from '../steps/recipe.js';
+import { type RestoreDbContext, restoreDbStep } from '../steps/restore-db.js';
+import { rollbackStep } from '../steps/rollback.js';
+import { verifyServingStep } from '../steps/verify-serving.js';
+import { withServerLock } from './mutation.js';
 
 export interface RollbackOptions {
   to?: string;
@@ -24,56 +22,42 @@ export interface RollbackResult {
   warnings: string[];
 }
 
-interface RollbackContext {
+interface RollbackContext extends RestoreDbContext {
   engine: Engine;
   state: AgentState;
   from: ReleaseInfo;
   to: ReleaseInfo;
   sites: SharedSite[];
-  record?: UpdateRecord;
-  restored: string[];
 }
 
-export const rollbackSteps: Step<RollbackContext>[] = [
-  {
-    name: 'switch',
-    description: 'switch current back',
-    async run({ engine, to }) {
-      await pointCoreLink(engine.layout, 'canary', to.id);
-      await pointCoreLink(engine.layout, 'current', to.id);
-      killPoint('rollback:after-switch');
-      await engine.fpm.resetAll();
-    },
-    async undo({ engine, from }) {
-      await pointCoreLink(engine.layout, 'current', from.id);
-      await pointCoreLink(engine.layout, 'canary', from.id);
-      await engine.fpm.resetAll();
+/** rollback = switch back, restore the DBs across a schema change, check every site serves the previous core. */
+export const rollbackRecipe: Recipe<RollbackContext> = {
+  steps: [rollbackStep<RollbackContext>(), restoreDbStep, verifyServingStep('check every site serves the previous core')],
+  failed: {
+    name: 'forget-rollback',
+    description: 'drop the pending rollback: its steps were undone',
+    async run({ engine, state }) {
+      delete state.pendingRollback;
+      await writeState(engine.layout, state);
     },
   },
-  {
-    name: 'restore-db',
-    description: 'restore the DB snapshots taken by the update',
-    async run(ctx) {
-      for (const snapshot of ctx.record?.snapshots ?? []) {
-        if (!ctx.sites.some((s) => s.domain === snapshot.domain)) continue;
-        ctx.engine.progress(`${snapshot.domain}: restoring DB snapshot`);
-        await restoreSiteDb(ctx.engine, snapshot);
-        ctx.restored.push(snapshot.domain);
-      }
+  succeeded: [
+    {
+      name: 'record-rollback',
+      description: 'record the rollback and announce it',
+      async run({ engine, state, from, to, record, restored }) {
+        delete state.pendingRollback;
+        state.previous = from.id;
+        if (record) {
+          record.outcome = 'rolled-back';
+          record.finishedAt = engine.now().toISOString();
+        }
+        await writeState(engine.layout, state);
+        await engine.events.emit(EVENT_TYPE.rolledBack, { from: from.id, to: to.id, version: to.version, restoredDbs: restored });
+      },
     },
-  },
-  {
-    name: 'verify',
-    description: 'check every site serves the previous core',
-    async run({ engine, to, sites }) {
-      await waitUntilServing(
-        engine,
-        sites.map((s) => s.domain),
-        { wpVersion: to.version, dbVersion: to.dbVersion },
-      );
-    },
-  },
-];
+  ],
+};
 
 /**
  * Switch back to the previous (or a named) release. Rolling files back across a
@@ -105,24 +89,8 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
     }
     const sites = await listSharedSites(engine);
     const warnings: string[] = [];
-    let record: UpdateRecord | undefined;
-    if (to.dbVersion !== from.dbVersion) {
-      // Snapshots of an update cut short are as good as those of one that finished.
-      record = [...state.updates]
-        .reverse()
-        .find((u) => u.from === to.id && u.to === from.id && u.outcome !== 'reverted' && u.outcome !== 'rolled-back');
-      const when = record ? ` taken at ${record.startedAt}` : '';
-      if (!restoreDb) {
-        throw new StateError(
-          `rollback ${from.version} -> ${to.version} crosses a DB schema change (${from.dbVersion} -> ${to.dbVersion}); ` +
-            `rerun with --restore-db to restore the DB snapshots${when} (writes since then are lost)`,
-        );
-      }
-      if (!record) throw new StateError(`no DB snapshots recorded for an update ${to.id} -> ${from.id}: cannot restore`);
-      const covered = record.snapshots;
-      const missing = sites.map((s) => s.domain).filter((d) => !covered.some((s) => s.domain === d));
-      if (missing.length > 0)
-        throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
+    const record = to.dbVersion === from.dbVersion ? undefined : snapshotsToRestore(state, from, to, sites, restoreDb);
+    if (record) {
       warnings.push(`DB of ${sites.length} site(s) restored to the snapshots taken at ${record.startedAt}: every write since then is lost`);
     }
     if (!pending) {
@@ -130,25 +98,37 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
       await writeState(engine.layout, state);
     }
     const ctx: RollbackContext = { engine, state, from, to, sites, record, restored: [] };
-    try {
-      await runSteps(ctx, rollbackSteps, (e) => {
-        if (e.kind === 'start') engine.progress(e.description);
-        if (e.kind === 'undo') engine.progress(`reverting: ${e.step}`);
-      });
-    } catch (err) {
-      delete state.pendingRollback;
-      await writeState(engine.layout, state);
-      throw err;
-    }
-    delete state.pendingRollback;
-    state.previous = from.id;
-    if (record) {
-      record.outcome = 'rolled-back';
-      record.finishedAt = engine.now().toISOString();
-    }
-    await writeState(engine.layout, state);
-    await engine.events.emit(EVENT_TYPE.rolledBack, { from: from.id, to: to.id, version: to.version, restoredDbs: ctx.restored });
+    await runRecipe(ctx, rollbackRecipe, progressOf(engine.progress));
     const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
     return { from: summary(from), to: summary(to), restoredDbs: ctx.restored, warnings };
   });
+}
+
+/**
+ * Across a schema change, the update record whose DB snapshots the rollback
+ * restores: only with --restore-db, and only when every site has one.
+ * Snapshots of an update cut short are as good as those of one that finished.
+ */
+function snapshotsToRestore(
+  state: AgentState,
+  from: ReleaseInfo,
+  to: ReleaseInfo,
+  sites: readonly SharedSite[],
+  restoreDb: boolean,
+): UpdateRecord {
+  const record = [...state.updates]
+    .reverse()
+    .find((u) => u.from === to.id && u.to === from.id && u.outcome !== 'reverted' && u.outcome !== 'rolled-back');
+  const when = record ? ` taken at ${record.startedAt}` : '';
+  if (!restoreDb) {
+    throw new StateError(
+      `rollback ${from.version} -> ${to.version} crosses a DB schema change (${from.dbVersion} -> ${to.dbVersion}); ` +
+        `rerun with --restore-db to restore the DB snapshots${when} (writes since then are lost)`,
+    );
+  }
+  if (!record) throw new StateError(`no DB snapshots recorded for an update ${to.id} -> ${from.id}: cannot restore`);
+  const missing = sites.map((s) => s.domain).filter((d) => !record.snapshots.some((s) => s.domain === d));
+  if (missing.length > 0)
+    throw new StateError(`no DB snapshot for ${missing.join(', ')} (added after the update): cannot roll back safely`);
+  return record;
 }

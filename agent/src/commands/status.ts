@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createDiskCounter } from '../core/disk-usage.js';
+import { createDiskCounter } from '../disk/disk-usage.js';
 import type { Engine } from '../engine.js';
 import { requireState } from '../state/store.js';
 import { inspect, probeSites, summariseRelease, type ReleaseSummary } from './inspect.js';

@@ -1,4 +1,4 @@
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import { readRelease } from '../releases/index.js';
 import { readDbVersion, snapshotSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { listSharedSites, requireSharedSite } from '../sites/inventory.js';
 import { requireState } from '../state/store.js';
-import { requireCurrentRelease } from './current.js';
+import { requireCurrentRelease } from '../releases/index.js';
 import { withServerLock } from './mutation.js';
 
 export interface UpgradeDbResult {

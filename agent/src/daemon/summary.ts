@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
 import { readRelease } from '../releases/index.js';
 import { scanSharedSites } from '../sites/inventory.js';

@@ -1,9 +1,8 @@
 import type { Layout } from '../config/paths.js';
-import { phpString } from '../core/php-literal.js';
+import { phpString } from '../php/php-literal.js';
+import { HEALTH_PATH } from '../runtime/probe.js';
 
 export const MU_PLUGIN_FILE = 'wofleet-baseline.php';
-export const HEALTH_PATH = '/wofleet-health';
-export const HEALTH_TOKEN_HEADER = 'X-Wofleet-Token';
 
 /**
  * The MU-plugin every shared-core site loads. Two jobs:

@@ -1,6 +1,6 @@
 import { describeError, HealthCheckError } from '@wofleet/shared';
 import type { Engine } from '../engine.js';
-import type { SiteReport } from './probe.js';
+import type { SiteReport } from '../runtime/probe.js';
 
 export interface ServingExpectation {
   wpVersion: string;

@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isWordPressVersion, NotFoundError, printable, UsageError } from '@wofleet/shared';
 import type { Layout } from '../config/paths.js';
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import { readReleaseMarker, RELEASE_ID, type ReleaseMarker } from './marker.js';
 
 /**

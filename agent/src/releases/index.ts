@@ -10,6 +10,7 @@ export {
   type ReleaseInfo,
 } from './catalog.js';
 export { cleanupStaging } from './cleanup.js';
+export { requireCurrentRelease } from './current.js';
 export { pruneReleases, type PruneOptions, type PruneResult } from './prune.js';
 export { RELEASE_MARKER, readReleaseMarker, type ReleaseMarker } from './marker.js';
 export { classifySource, resolveSource, type ResolvedSource, type SourceContext, type SourceLocation } from './source.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { StateError } from '@wofleet/shared';
 import type { Layout } from '../config/paths.js';
-import { CONFIG_BLOCK_BEGIN, CONFIG_BLOCK_END, siteConfigBlock } from '../core/site-bootstrap.js';
+import { CONFIG_BLOCK_BEGIN, CONFIG_BLOCK_END, siteConfigBlock } from '../layout/site-bootstrap.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 
 const STOP_EDITING = /^.*That's all, stop editing!.*$/m;

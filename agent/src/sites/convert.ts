@@ -1,9 +1,11 @@
 import { copyFile, cp, mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '@wofleet/shared';
-import { frontControllerSource } from '../core/front-controller.js';
-import { normaliseModes } from '../core/disk-usage.js';
-import { runSteps, type Step } from '../core/steps.js';
+import { frontControllerSource } from '../layout/front-controller.js';
+import { normaliseModes } from '../disk/disk-usage.js';
+import { type Recipe, runRecipe } from '../steps/recipe.js';
+import type { Step } from '../steps/runner.js';
+import { switchStep } from '../steps/switch.js';
 import { snapshotSiteDb, restoreSiteDb } from '../db/snapshot.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
@@ -90,18 +92,18 @@ const convertSteps: Step<ConvertContext>[] = [
       await restoreContent(ctx.plan, ctx.backupDir, ctx.manifest);
     },
   },
-  {
+  switchStep<ConvertContext>({
     name: 'link-core',
     description: 'link wp/ to the shared core and install the front controller',
-    async run({ engine, plan }) {
+    async point({ engine, plan }) {
       await symlink(engine.layout.current, plan.paths.coreLink);
       await writeFileAtomic(plan.paths.index, frontControllerSource(), 0o644);
     },
-    async undo({ plan }) {
+    async pointBack({ plan }) {
       await rm(plan.paths.coreLink, { force: true });
       await rm(plan.paths.index, { force: true });
     },
-  },
+  }),
   {
     name: 'patch-config',
     description: 'add the shared-core block to wp-config.php',
@@ -136,6 +138,28 @@ const convertSteps: Step<ConvertContext>[] = [
   },
 ];
 
+/** convert as data: its steps, then on failure the backup goes (the steps restored everything it held). */
+const convertRecipe: Recipe<ConvertContext> = {
+  steps: convertSteps,
+  failed: {
+    name: 'drop-backup',
+    description: 'remove the convert backup',
+    async run({ backupDir }) {
+      await rm(backupDir, { recursive: true, force: true });
+    },
+  },
+  succeeded: [
+    {
+      name: 'mark-converted',
+      description: 'mark the backup as a finished convert',
+      async run({ backupDir, manifest }) {
+        manifest.status = 'converted';
+        await writeManifest(backupDir, manifest);
+      },
+    },
+  ],
+};
+
 /** Turn a traditional WordOps site into a shared-core site (the caller holds the lock). */
 export async function convertSite(engine: Engine, domain: string): Promise<ConvertResult> {
   const plan = await planConvert(engine, domain);
@@ -155,16 +179,9 @@ export async function convertSite(engine: Engine, domain: string): Promise<Conve
   };
   await writeManifest(backupDir, manifest);
   const originalConfig = await readFile(plan.configMovedUp ? path.join(plan.paths.htdocs, 'wp-config.php') : plan.paths.config, 'utf8');
-  try {
-    await runSteps({ engine, plan, backupDir, manifest, originalConfig }, convertSteps, (e) => {
-      if (e.kind === 'start') engine.progress(`${domain}: ${e.description}`);
-    });
-  } catch (err) {
-    await rm(backupDir, { recursive: true, force: true });
-    throw err;
-  }
-  manifest.status = 'converted';
-  await writeManifest(backupDir, manifest);
+  await runRecipe({ engine, plan, backupDir, manifest, originalConfig }, convertRecipe, (e) => {
+    if (e.kind === 'start') engine.progress(`${domain}: ${e.description}`);
+  });
   return { plan, backupDir };
 }
 

@@ -2,7 +2,7 @@ import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, StateError, WofleetError } from '@wofleet/shared';
 import { sitePaths } from '../config/paths.js';
-import { reassertSharedOwnership } from '../core/ownership.js';
+import { reassertSharedOwnership } from '../layout/ownership.js';
 import type { Engine } from '../engine.js';
 import { removeBackups } from './backup.js';
 import { convertSite, type ConvertResult } from './convert.js';

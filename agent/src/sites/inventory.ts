@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { sitePaths, type SitePaths } from '../config/paths.js';
-import { siteCoreLink, type CoreLink } from '../core/links.js';
+import { siteCoreLink, type CoreLink } from '../layout/links.js';
 import type { Engine } from '../engine.js';
 import { NotFoundError, StateError } from '@wofleet/shared';
 

@@ -1,8 +1,8 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '@wofleet/shared';
-import { linkedRelease } from '../core/links.js';
-import { reassertSharedOwnership } from '../core/ownership.js';
+import { linkedRelease } from '../layout/links.js';
+import { reassertSharedOwnership } from '../layout/ownership.js';
 import type { Engine } from '../engine.js';
 import { isCompleteRelease } from '../releases/index.js';
 import { readState, writeState } from '../state/store.js';

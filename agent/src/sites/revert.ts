@@ -1,7 +1,7 @@
 import { copyFile, rm } from 'node:fs/promises';
 import { HealthCheckError, StateError } from '@wofleet/shared';
 import { sitePaths } from '../config/paths.js';
-import { siteCoreLink } from '../core/links.js';
+import { siteCoreLink } from '../layout/links.js';
 import { restoreSiteDb } from '../db/snapshot.js';
 import type { Engine } from '../engine.js';
 import { backupConfig, findBackup, writeManifest } from './backup.js';

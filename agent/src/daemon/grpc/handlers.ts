@@ -1,30 +1,18 @@
 import { statfs } from 'node:fs/promises';
-import type { AgentServiceHandlers, AgentStatusInput, HealthLevel, OperationInput, OperationKind } from '@wofleet/proto';
-import { baselineSetCommand, baselineShowCommand } from '../../commands/baseline.js';
-import { healthCommand, type Level } from '../../commands/health.js';
-import { listCommand } from '../../commands/list.js';
-import { pruneCommand, releasesCommand } from '../../commands/releases.js';
-import { rollbackCommand } from '../../commands/rollback.js';
-import { convertCommand, createCommand, removeCommand, revertCommand } from '../../commands/site-commands.js';
+import type { AgentServiceHandlers, AgentStatusInput, HealthLevel } from '@wofleet/proto';
+import { runCommand } from '../../commands/command.js';
+import type { Level } from '../../commands/health.js';
 import type { StatusResult } from '../../commands/status.js';
-import { activateCommand, stageCommand } from '../../commands/update.js';
-import { upgradeDbCommand } from '../../commands/upgrade-db.js';
-import type { Engine } from '../../engine.js';
-import type { OperationRegistry } from '../../operations/index.js';
-import { createFlags } from '../../sites/create-flags.js';
-import { classifySource } from '../../releases/index.js';
-import { acceptOperation, operationQueries, unary } from './operation-calls.js';
+import { COMMANDS } from '../../commands/table.js';
+import { mutationHandlers, type MutationDeps } from './mutations.js';
+import { operationQueries, unary } from './operation-calls.js';
 import * as v from './validate.js';
 
-export interface HandlerDeps {
-  engine: Engine;
-  operations: OperationRegistry;
+export interface HandlerDeps extends MutationDeps {
   agentVersion: string;
   startedAt: number;
   /** Latest full status (kept by the daemon: a full status is too slow per call). */
   status: () => Promise<StatusResult>;
-  /** Called after a mutation finishes, e.g. to publish its events at once. */
-  afterMutation?: () => void;
 }
 
 const LEVEL: Record<Level | 'healthy', HealthLevel> = {
@@ -36,26 +24,12 @@ const LEVEL: Record<Level | 'healthy', HealthLevel> = {
 
 const MARK = { current: 'RELEASE_MARK_CURRENT', canary: 'RELEASE_MARK_CANARY', previous: 'RELEASE_MARK_PREVIOUS' } as const;
 
+/**
+ * AgentService: the read-only RPCs map a command of the table to its answer; the
+ * mutating ones come from mutations.ts; operations from operation-calls.ts.
+ */
 export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
   const { engine, operations } = deps;
-
-  /** A mutation: its request parsed, then the work run once per operation id (operation-calls.ts). */
-  const mutation = <Req extends { operationId: string }>(
-    kind: OperationKind,
-    parse: (request: Req) => unknown | Promise<unknown>,
-    work: (engine: Engine, parsed: never) => Promise<unknown>,
-  ) =>
-    unary<Req, OperationInput>(async (request) => {
-      const id = v.operationId(request.operationId);
-      const parsed = await parse(request);
-      return acceptOperation(operations, id, kind, parsed, async (progress) => {
-        try {
-          return await work({ ...engine, progress }, parsed as never);
-        } finally {
-          deps.afterMutation?.();
-        }
-      });
-    });
 
   return {
     GetStatus: unary(async () => {
@@ -79,7 +53,7 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
       return answer;
     }),
     ListSites: unary(async () => ({
-      sites: (await listCommand(engine)).map((s) => ({
+      sites: (await runCommand(COMMANDS.list, engine, {})).map((s) => ({
         domain: s.domain,
         php: s.php,
         cache: s.cache,
@@ -92,91 +66,24 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
       })),
     })),
     CheckHealth: unary(async (request) => {
-      const h = await healthCommand(engine, { site: v.optionalDomain('site', request.site) });
+      const h = await runCommand(COMMANDS.health, engine, { site: v.optionalDomain('site', request.site) });
       return { level: LEVEL[h.level], checks: h.checks.map((c) => ({ name: c.name, level: LEVEL[c.level], detail: c.detail })) };
     }),
     ListReleases: unary(async () => ({
-      releases: (await releasesCommand(engine)).map((r) => ({
+      releases: (await runCommand(COMMANDS.releases, engine, {})).map((r) => ({
         ...r,
         marks: r.marks.map((m) => MARK[m]),
       })),
     })),
     GetBaseline: unary(async () => {
-      const b = await baselineShowCommand(engine);
+      const b = await runCommand(COMMANDS.baselineShow, engine, {});
       return {
         plugins: b.plugins,
         theme: b.theme ?? '',
         options: Object.fromEntries(Object.entries(b.options).map(([k, val]) => [k, JSON.stringify(val)])),
       };
     }),
-    StageRelease: mutation(
-      'OPERATION_KIND_STAGE_RELEASE',
-      (r: { operationId: string; source: string; sha1: string; sha256: string }) => {
-        const release = v.source(r.source);
-        classifySource(release, engine.config.mirrorUrl);
-        return { release, digest: v.digest(r.sha1, r.sha256) };
-      },
-      (e, p: Parameters<typeof stageCommand>[1]) => stageCommand(e, p),
-    ),
-    Activate: mutation(
-      'OPERATION_KIND_ACTIVATE',
-      async (r: { operationId: string; releaseId: string; canarySite: string; skipCanary: boolean }) => ({
-        releaseId: await v.knownRelease(engine.layout, 'release_id', r.releaseId),
-        canary: v.optionalDomain('canary_site', r.canarySite),
-        force: r.skipCanary,
-      }),
-      (e, p: { releaseId: string; canary?: string; force: boolean }) => activateCommand(e, p.releaseId, p),
-    ),
-    Rollback: mutation(
-      'OPERATION_KIND_ROLLBACK',
-      async (r: { operationId: string; toRelease: string; restoreDb: boolean }) => ({
-        to: r.toRelease === '' ? undefined : await v.knownReleaseRef(engine.layout, 'to_release', r.toRelease),
-        restoreDb: r.restoreDb,
-      }),
-      (e, p: Parameters<typeof rollbackCommand>[1]) => rollbackCommand(e, p),
-    ),
-    UpgradeDb: mutation(
-      'OPERATION_KIND_UPGRADE_DB',
-      (r: { operationId: string; site: string }) => ({ site: v.optionalDomain('site', r.site) }),
-      (e, p: { site?: string }) => upgradeDbCommand(e, p.site),
-    ),
-    Prune: mutation(
-      'OPERATION_KIND_PRUNE',
-      (r: { operationId: string; keep: number }) => ({ keep: r.keep === 0 ? undefined : Math.min(r.keep, 1000) }),
-      (e, p: { keep?: number }) => pruneCommand(e, p.keep),
-    ),
-    CreateSite: mutation(
-      'OPERATION_KIND_CREATE_SITE',
-      (r: { operationId: string; domain: string; php: string; cache: string; letsEncrypt: boolean; adminEmail: string }) => ({
-        domain: v.domain('domain', r.domain),
-        flags: createFlags({
-          ...(r.php ? { [`php${v.field('php', r.php, 8).replace('.', '')}`]: true } : {}),
-          ...(r.cache ? { [v.field('cache', r.cache, 16)]: true } : {}),
-          le: r.letsEncrypt,
-          adminEmail: r.adminEmail === '' ? undefined : v.field('admin_email', r.adminEmail, 254),
-        }),
-      }),
-      (e, p: { domain: string; flags: Parameters<typeof createCommand>[2] }) => createCommand(e, p.domain, p.flags),
-    ),
-    ConvertSite: mutation(
-      'OPERATION_KIND_CONVERT_SITE',
-      (r: { operationId: string; domain: string; revert: boolean }) => ({ domain: v.domain('domain', r.domain), revert: r.revert }),
-      (e, p: { domain: string; revert: boolean }) => (p.revert ? revertCommand(e, p.domain) : convertCommand(e, p.domain, {})),
-    ),
-    RemoveSite: mutation(
-      'OPERATION_KIND_REMOVE_SITE',
-      (r: { operationId: string; domain: string }) => ({ domain: v.domain('domain', r.domain) }),
-      (e, p: { domain: string }) => removeCommand(e, p.domain),
-    ),
-    SetBaseline: mutation(
-      'OPERATION_KIND_SET_BASELINE',
-      (r: { operationId: string; baseline: { plugins: string[]; theme: string; options: Record<string, string> } | null }) => ({
-        plugin: (r.baseline?.plugins ?? []).map((p) => v.field('plugin', p, 256)),
-        theme: v.field('theme', r.baseline?.theme ?? '', 128),
-        option: Object.entries(r.baseline?.options ?? {}).map(([k, val]) => `${v.field('option', k, 128)}=${v.field(k, val)}`),
-      }),
-      (e, p: Parameters<typeof baselineSetCommand>[1]) => baselineSetCommand(e, p),
-    ),
+    ...mutationHandlers(deps),
     ...operationQueries(operations),
   };
 }

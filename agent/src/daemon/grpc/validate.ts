@@ -1,4 +1,4 @@
-import { NotFoundError, parseDigestChoice, parseDomain, printable, UsageError, type Digest } from '@wofleet/shared';
+import { NotFoundError, parseDomain, printable, UsageError } from '@wofleet/shared';
 import type { Layout } from '../../config/paths.js';
 import { readRelease, resolveReleaseRef } from '../../releases/index.js';
 import { validateOperationId } from '../../operations/index.js';
@@ -45,8 +45,9 @@ export function source(value: string): string {
   return field('source', value);
 }
 
-export function digest(sha1: string, sha256: string): Digest | undefined {
-  return parseDigestChoice(field('sha1', sha1, 64) || undefined, field('sha256', sha256, 128) || undefined);
+/** The digest fields, bounded; an empty field is an absent one. The command's schema checks the choice. */
+export function digestFields(sha1: string, sha256: string): { sha1?: string; sha256?: string } {
+  return { sha1: field('sha1', sha1, 64) || undefined, sha256: field('sha256', sha256, 128) || undefined };
 }
 
 /** A release that must already be staged here: an unknown one is a malformed request. */

@@ -1,5 +1,5 @@
 import type { Layout } from '../config/paths.js';
-import { phpString } from './php-literal.js';
+import { phpString } from '../php/php-literal.js';
 
 /**
  * `config/site-bootstrap.php`, required from the wofleet block of every site's

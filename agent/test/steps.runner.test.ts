@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSteps, StepFailedError, type Step } from '../src/core/steps.js';
+import { runSteps, StepFailedError, type Step } from '../src/steps/runner.js';
 
 interface Ctx {
   log: string[];

@@ -1,5 +1,5 @@
 import type { Layout } from '../config/paths.js';
-import { PHP_DOMAIN_PATTERN, phpString } from './php-literal.js';
+import { PHP_DOMAIN_PATTERN, phpString } from '../php/php-literal.js';
 
 /**
  * `releases/wp-config.php` (DESIGN §5.3): wp-load.php looks for the config beside

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../config/paths.js';
 import { MU_PLUGIN_FILE, muPluginSource } from '../health/mu-plugin.js';
-import { opcacheResetScript } from '../health/opcache.js';
+import { opcacheResetScript } from '../runtime/opcache.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { dispatcherSource } from './dispatcher.js';
 import { siteBootstrapSource } from './site-bootstrap.js';

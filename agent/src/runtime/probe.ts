@@ -1,9 +1,12 @@
 import http from 'node:http';
 import { z } from 'zod';
 import { HealthCheckError } from '@wofleet/shared';
-import { HEALTH_PATH, HEALTH_TOKEN_HEADER } from './mu-plugin.js';
 
-/** What a site's worker reports it runs (see mu-plugin.ts). */
+/** The endpoint the MU-plugin (health/mu-plugin.ts) answers the probe on, and the header carrying its token. */
+export const HEALTH_PATH = '/wofleet-health';
+export const HEALTH_TOKEN_HEADER = 'X-Wofleet-Token';
+
+/** What a site's worker reports it runs (see health/mu-plugin.ts). */
 export const siteReportSchema = z.object({
   site: z.string(),
   wp_version: z.string(),

@@ -1,7 +1,7 @@
 import { StateError } from '@wofleet/shared';
-import { linkedRelease } from '../core/links.js';
+import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
-import { readRelease, type ReleaseInfo } from '../releases/index.js';
+import { readRelease, type ReleaseInfo } from './catalog.js';
 
 /** The release `current` points at; a missing or broken link is a damaged layout. */
 export async function requireCurrentRelease(engine: Engine): Promise<ReleaseInfo> {

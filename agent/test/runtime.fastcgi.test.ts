@@ -3,8 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FASTCGI_FAILURE, FastCgiError, runPhpScript } from '../src/health/fastcgi.js';
-import { listFpmSockets, opcacheResetScript, resetOpcache } from '../src/health/opcache.js';
+import { FASTCGI_FAILURE, FastCgiError, runPhpScript } from '../src/runtime/fastcgi.js';
+import { listFpmSockets, opcacheResetScript, resetOpcache } from '../src/runtime/opcache.js';
 import { startStack, type Stack } from '../../tests/support/stack.js';
 
 let stack: Stack;

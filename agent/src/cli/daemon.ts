@@ -1,0 +1,58 @@
+import { createLogger, EXIT } from '@wofleet/shared';
+import type { Command } from 'commander';
+import { loadAgentConfig } from '../config/load.js';
+import { out } from './context.js';
+
+/**
+ * serve and enroll: the agent as a fleet member. Their code (gRPC, NATS, TLS) is
+ * imported when they run: every other command starts faster without it.
+ */
+
+export function serveCli(program: Command): void {
+  program
+    .command('serve')
+    .description('run as the daemon: gRPC (mutual TLS) for the controller, heartbeats and events to NATS')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
+      const daemonLog = createLogger('wofleet-agent', 'info');
+      const { startAgent } = await import('../daemon/serve.js');
+      const agent = await startAgent(await loadAgentConfig(file), daemonLog);
+      await new Promise<void>((resolve) => {
+        // Stay subscribed (not `once`): execa's signal-exit re-raises a signal that has no
+        // other listener left, which would kill the daemon before running work finishes.
+        const onSignal = (signal: NodeJS.Signals) => {
+          daemonLog.info({ signal }, 'signal received');
+          agent.stop().then(resolve, (err: unknown) => {
+            daemonLog.error({ err }, 'stop failed');
+            resolve();
+          });
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+      // Lingering handles (sockets being closed) must not keep a stopped daemon alive.
+      process.exit(EXIT.ok);
+    });
+}
+
+export function enrollCli(program: Command): void {
+  program
+    .command('enroll')
+    .description("trade the one-time token from 'wofleet servers add' for this agent's certificate (writes grpc.caFile, certFile, keyFile)")
+    .requiredOption('--controller <host:port>', 'the controller (ControllerService)')
+    .requiredOption('--token <token>', "one-time enrollment token from 'wofleet servers add'")
+    .requiredOption('--ca-fingerprint <sha256>', "SHA-256 of the fleet CA as 'wofleet ca init' printed it (AB:CD:...): pins the controller")
+    .option('--force', 'enroll again although a certificate is already in place')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { controller: string; token: string; caFingerprint: string; force?: boolean }, cmd: Command) => {
+      const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
+      const { enrollCommand } = await import('../commands/enroll.js');
+      const r = await enrollCommand(await loadAgentConfig(file), o);
+      out(cmd, r, () => [
+        `enrolled as agent ${r.serverId} (${r.uri}) with controller ${r.controller}`,
+        `  certificate: ${r.files.certFile} (SHA256 ${r.fingerprint}, valid until ${r.notAfter})`,
+        `  key:         ${r.files.keyFile}`,
+        `  fleet CA:    ${r.files.caFile} (SHA256 ${r.caFingerprint})`,
+      ]);
+    });
+}

@@ -1,0 +1,124 @@
+import { parseDigestChoice, parseDomain } from '@wofleet/shared';
+import { z } from 'zod';
+import { createFlags } from '../sites/create-flags.js';
+import { baselineSetCommand, baselineShowCommand } from './baseline.js';
+import { ACCESS, defineCommand } from './command.js';
+import { healthCommand } from './health.js';
+import { initCommand } from './init.js';
+import { listCommand } from './list.js';
+import { pruneCommand, releasesCommand } from './releases.js';
+import { rollbackCommand } from './rollback.js';
+import { convertCommand, createCommand, removeAllCommand, removeCommand, revertCommand } from './site-commands.js';
+import { statusCommand } from './status.js';
+import { activateCommand, stageCommand, updateCommand } from './update.js';
+import { upgradeDbCommand } from './upgrade-db.js';
+
+/**
+ * The agent's commands, one row each: name, argument schema, handler, read-only
+ * or mutating. cli/ registers its flags against these rows and daemon/grpc/ maps
+ * its requests onto them; neither runs a command any other way.
+ */
+
+const optionalDomain = z
+  .string()
+  .optional()
+  .transform((d) => (d === undefined ? undefined : parseDomain(d)));
+const digestFields = { sha1: z.string().optional(), sha256: z.string().optional() };
+const none = z.object({});
+
+export const COMMANDS = {
+  init: defineCommand({
+    name: 'init',
+    access: ACCESS.mutating,
+    args: z.object({ release: z.string().optional(), ...digestFields, force: z.boolean().optional() }),
+    run: (engine, a) => initCommand(engine, { release: a.release, digest: parseDigestChoice(a.sha1, a.sha256), force: a.force }),
+  }),
+  create: defineCommand({
+    name: 'create',
+    access: ACCESS.mutating,
+    args: z
+      .object({ domain: z.string(), flags: z.record(z.string(), z.unknown()) })
+      .transform((a) => ({ domain: parseDomain(a.domain), flags: createFlags(a.flags) })),
+    run: (engine, a) => createCommand(engine, a.domain, a.flags),
+  }),
+  convert: defineCommand({
+    name: 'convert',
+    access: ACCESS.mutating,
+    args: z.object({ domain: z.string().transform(parseDomain), dryRun: z.boolean().optional() }),
+    run: (engine, a) => convertCommand(engine, a.domain, { dryRun: a.dryRun }),
+  }),
+  revert: defineCommand({
+    name: 'convert --revert',
+    access: ACCESS.mutating,
+    args: z.object({ domain: z.string().transform(parseDomain) }),
+    run: (engine, a) => revertCommand(engine, a.domain),
+  }),
+  update: defineCommand({
+    name: 'update',
+    access: ACCESS.mutating,
+    args: z
+      .object({ release: z.string(), ...digestFields, canary: z.string().optional(), force: z.boolean().optional() })
+      .transform((a) => ({
+        release: a.release,
+        digest: parseDigestChoice(a.sha1, a.sha256),
+        canary: a.canary === undefined ? undefined : parseDomain(a.canary),
+        force: a.force,
+      })),
+    run: updateCommand,
+  }),
+  stage: defineCommand({
+    name: 'stage',
+    access: ACCESS.mutating,
+    args: z
+      .object({ release: z.string(), ...digestFields })
+      .transform((a) => ({ release: a.release, digest: parseDigestChoice(a.sha1, a.sha256) })),
+    run: stageCommand,
+  }),
+  activate: defineCommand({
+    name: 'activate',
+    access: ACCESS.mutating,
+    args: z.object({ releaseId: z.string(), canary: optionalDomain, force: z.boolean() }),
+    run: (engine, a) => activateCommand(engine, a.releaseId, a),
+  }),
+  rollback: defineCommand({
+    name: 'rollback',
+    access: ACCESS.mutating,
+    args: z.object({ to: z.string().optional(), restoreDb: z.boolean().optional() }),
+    run: rollbackCommand,
+  }),
+  upgradeDb: defineCommand({
+    name: 'upgrade-db',
+    access: ACCESS.mutating,
+    args: z.object({ site: optionalDomain }),
+    run: (engine, a) => upgradeDbCommand(engine, a.site),
+  }),
+  prune: defineCommand({
+    name: 'prune',
+    access: ACCESS.mutating,
+    args: z.object({ keep: z.number().int().positive().optional() }),
+    run: (engine, a) => pruneCommand(engine, a.keep),
+  }),
+  remove: defineCommand({
+    name: 'remove',
+    access: ACCESS.mutating,
+    args: z.object({ domain: z.string().transform(parseDomain) }),
+    run: (engine, a) => removeCommand(engine, a.domain),
+  }),
+  removeAll: defineCommand({ name: 'remove --all', access: ACCESS.mutating, args: none, run: removeAllCommand }),
+  status: defineCommand({ name: 'status', access: ACCESS.readOnly, args: none, run: (engine) => statusCommand(engine) }),
+  list: defineCommand({ name: 'list', access: ACCESS.readOnly, args: none, run: listCommand }),
+  health: defineCommand({ name: 'health', access: ACCESS.readOnly, args: z.object({ site: optionalDomain }), run: healthCommand }),
+  releases: defineCommand({ name: 'releases', access: ACCESS.readOnly, args: none, run: releasesCommand }),
+  baselineShow: defineCommand({ name: 'baseline show', access: ACCESS.readOnly, args: none, run: baselineShowCommand }),
+  baselineSet: defineCommand({
+    name: 'baseline set',
+    access: ACCESS.mutating,
+    args: z.object({
+      plugin: z.array(z.string()).optional(),
+      theme: z.string().optional(),
+      option: z.array(z.string()).optional(),
+      file: z.string().optional(),
+    }),
+    run: baselineSetCommand,
+  }),
+} as const;

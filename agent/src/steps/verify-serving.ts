@@ -1,0 +1,30 @@
+import type { Engine } from '../engine.js';
+import { waitUntilServing } from '../health/serving.js';
+import type { Step } from './runner.js';
+
+/**
+ * verify-serving: a switch is done only when every site serves the target core
+ * and DB schema (health/serving.ts polls each site's health report). Nothing to
+ * undo: the steps before it undo themselves.
+ */
+export const VERIFY_SERVING = { name: 'verify' } as const;
+
+export interface VerifyServingContext {
+  engine: Engine;
+  sites: readonly { domain: string }[];
+  to: { version: string; dbVersion: number };
+}
+
+export function verifyServingStep<C extends VerifyServingContext>(description: string): Step<C> {
+  return {
+    ...VERIFY_SERVING,
+    description,
+    async run({ engine, sites, to }) {
+      await waitUntilServing(
+        engine,
+        sites.map((s) => s.domain),
+        { wpVersion: to.version, dbVersion: to.dbVersion },
+      );
+    },
+  };
+}
