@@ -28,6 +28,7 @@ interface Op {
   state: string;
   error: string;
   resultJson: string;
+  stageRelease?: { release: { id: string; version: string; dbVersion: number; digest: { algorithm: string; hex: string } } };
 }
 
 describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash recovery', () => {
@@ -142,11 +143,13 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
   it('stages, activates and rolls back as operations; a repeated id does the work once', async () => {
     const staged = await finish('StageRelease', { operationId: 'stage-655', source: WP655 });
     expect(staged.state, staged.error).toBe('OPERATION_STATE_SUCCEEDED');
-    const releaseId = (JSON.parse(staged.resultJson) as { id: string }).id;
+    expect(staged.resultJson).toBe('');
+    expect(staged.stageRelease?.release).toMatchObject({ version: '6.5.5', dbVersion: 57155, digest: { algorithm: 'sha1' } });
+    const releaseId = staged.stageRelease?.release.id ?? '';
     release655 = releaseId;
     const releasesAfter = readdirSync(path.join(stack.sharedRoot, 'releases')).sort();
     const again = await mutate('StageRelease', { operationId: 'stage-655', source: WP655 });
-    expect(again).toMatchObject({ id: 'stage-655', state: 'OPERATION_STATE_SUCCEEDED', resultJson: staged.resultJson });
+    expect(again).toMatchObject({ id: 'stage-655', state: 'OPERATION_STATE_SUCCEEDED', stageRelease: staged.stageRelease });
     expect(readdirSync(path.join(stack.sharedRoot, 'releases')).sort()).toEqual(releasesAfter);
     const conflict = (await mutate('StageRelease', { operationId: 'stage-655', source: WP645 }).catch((e: unknown) => e)) as ServiceError;
     expect(conflict.code).toBe(status.ALREADY_EXISTS);
@@ -171,7 +174,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
 
   it('attaches a repeated id to the running operation instead of starting it again', async () => {
     const custom = repackRelease(WP655, (dir) => injectFatal(dir));
-    const request = { operationId: 'stage-custom', source: custom.file, sha256: custom.sha256 };
+    const request = { operationId: 'stage-custom', source: custom.file, digest: { algorithm: 'sha256', hex: custom.sha256 } };
     const [first, second] = await Promise.all([mutate('StageRelease', request), mutate('StageRelease', request)]);
     expect(first.id).toBe(second.id);
     const done = await waitForOperation(client, 'stage-custom');
@@ -225,7 +228,11 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     const target = repackRelease(WP645, (dir) => injectFatal(dir));
     let request: Record<string, unknown> & { operationId: string };
     if (method === 'StageRelease') {
-      request = { operationId: `crash-${point.replace(/:/g, '-')}`, source: target.file, sha256: target.sha256 };
+      request = {
+        operationId: `crash-${point.replace(/:/g, '-')}`,
+        source: target.file,
+        digest: { algorithm: 'sha256', hex: target.sha256 },
+      };
     } else {
       request = { operationId: `crash-${point.replace(/:/g, '-')}`, releaseId: release655, skipCanary: true };
     }
@@ -239,7 +246,11 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     expect(existsSync(path.join(stack.sharedRoot, current, '.wofleet-release.json'))).toBe(true);
     expect(readdirSync(path.join(stack.sharedRoot, 'releases', '.staging')).length).toBe(0);
     for (const domain of ['a.test', 'b.test']) expect((await stack.request(domain, '/')).status).toBe(200);
-    const again = await finish('StageRelease', { operationId: `after-${request.operationId}`, source: target.file, sha256: target.sha256 });
+    const again = await finish('StageRelease', {
+      operationId: `after-${request.operationId}`,
+      source: target.file,
+      digest: { algorithm: 'sha256', hex: target.sha256 },
+    });
     expect(again.state, again.error).toBe('OPERATION_STATE_SUCCEEDED');
   });
 
@@ -249,9 +260,13 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     const upgraded = await finish('UpgradeDb', { operationId: 'upgrade-outage' });
     expect(upgraded.state, upgraded.error).toBe('OPERATION_STATE_SUCCEEDED');
     const harmless = repackRelease(WP655, (dir) => writeFileSync(path.join(dir, 'wofleet-build.txt'), 'rebuilt\n'));
-    const staged = await finish('StageRelease', { operationId: 'stage-outage', source: harmless.file, sha256: harmless.sha256 });
+    const staged = await finish('StageRelease', {
+      operationId: 'stage-outage',
+      source: harmless.file,
+      digest: { algorithm: 'sha256', hex: harmless.sha256 },
+    });
     expect(staged.state, staged.error).toBe('OPERATION_STATE_SUCCEEDED');
-    const releaseId = (JSON.parse(staged.resultJson) as { id: string }).id;
+    const releaseId = staged.stageRelease?.release.id ?? '';
     const activated = await finish('Activate', { operationId: 'activate-outage', releaseId, skipCanary: true });
     expect(activated.state, activated.error).toBe('OPERATION_STATE_SUCCEEDED');
     await nats.restart();

@@ -1,4 +1,4 @@
-import { UsageError } from '@wofleet/shared';
+import { parseDigestChoice, UsageError } from '@wofleet/shared';
 import { describe, expect, it } from 'vitest';
 import { ACCESS, parseArgs } from '../src/commands/command.js';
 import { COMMANDS } from '../src/commands/table.js';
@@ -25,15 +25,22 @@ describe('the command table', () => {
     await expect(parseArgs(COMMANDS.convert, { domain: 'no_underscores.test' })).rejects.toThrow(/invalid domain 'no_underscores.test'/);
   });
 
-  it('turns the digest fields into one digest and refuses both at once', async () => {
+  it('takes one digest, normalised, and refuses an unknown algorithm or malformed hex', async () => {
     const sha1 = 'a'.repeat(40);
-    expect(await parseArgs(COMMANDS.stage, { release: '6.5.5', sha1 })).toEqual({
+    expect(await parseArgs(COMMANDS.stage, { release: '6.5.5', digest: { algorithm: 'SHA1', hex: sha1.toUpperCase() } })).toEqual({
       release: '6.5.5',
       digest: { algorithm: 'sha1', hex: sha1 },
     });
-    await expect(parseArgs(COMMANDS.update, { release: '6.5.5', sha1, sha256: 'b'.repeat(64) })).rejects.toThrow(
-      'give either --sha1 or --sha256, not both',
+    await expect(parseArgs(COMMANDS.update, { release: '6.5.5', digest: { algorithm: 'md5', hex: sha1 } })).rejects.toThrow(
+      "invalid digest algorithm 'md5': expected sha1 or sha256",
     );
+    await expect(parseArgs(COMMANDS.update, { release: '6.5.5', digest: { algorithm: 'sha256', hex: sha1 } })).rejects.toThrow(
+      'expected 64 hex digits',
+    );
+  });
+
+  it('the CLI refuses both digest flags at once', () => {
+    expect(() => parseDigestChoice('a'.repeat(40), 'b'.repeat(64))).toThrow('give either --sha1 or --sha256, not both');
   });
 
   it('checks create flags with the message the CLI always gave', async () => {

@@ -175,7 +175,7 @@ describe('the controller validates what operators send, whatever the client chec
 
   it.each([
     ['without a digest', { version: '6.5.5' }, 'release 6.5.5 needs the archive digest'],
-    ['with a malformed version', { version: '6.x', sha1: 'a'.repeat(40) }, "invalid WordPress version '6.x'"],
+    ['with a malformed version', { version: '6.x', digest: { algorithm: 'sha1', hex: 'a'.repeat(40) } }, "invalid WordPress version '6.x'"],
   ])('AddRelease %s is INVALID_ARGUMENT and writes nothing', async (_what, request, message) => {
     const before = await snapshot();
     const err = await rejection(call((m, cb) => client(alice).AddRelease(request, m, cb)));

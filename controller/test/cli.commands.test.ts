@@ -120,11 +120,14 @@ describe('releases and sites', () => {
     ]);
     expect(added.stdout).toBe(`added release 6.5.5 (sha1:${'b'.repeat(40)})\n`);
 
-    const list = await fleet.wofleetJson<{ version: string; url: string; sha1: string; sha256: string }[]>(['releases', 'list']);
+    const list = await fleet.wofleetJson<{ version: string; url: string; digest: { algorithm: string; hex: string } }[]>([
+      'releases',
+      'list',
+    ]);
 
-    expect(list.map((r) => [r.version, r.url, r.sha1, r.sha256])).toEqual([
-      ['6.5.5', 'https://example.com/wp-6.5.5.tar.gz', 'b'.repeat(40), ''],
-      ['6.10.0', '', '', 'a'.repeat(64)],
+    expect(list.map((r) => [r.version, r.url, r.digest])).toEqual([
+      ['6.5.5', 'https://example.com/wp-6.5.5.tar.gz', { algorithm: 'sha1', hex: 'b'.repeat(40) }],
+      ['6.10.0', '', { algorithm: 'sha256', hex: 'a'.repeat(64) }],
     ]);
   });
 

@@ -22,7 +22,7 @@ async function dbState() {
 beforeAll(async () => {
   fleet = await createTestFleet();
   await fleet.addServer('web-1');
-  await addRelease(fleet.controller.context, { version: '6.5.5', sha1: 'a'.repeat(40) }, 'operator:alice');
+  await addRelease(fleet.controller.context, { version: '6.5.5', digest: { algorithm: 'sha1', hex: 'a'.repeat(40) } }, 'operator:alice');
   before = {
     servers: (await fleet.wofleet(['servers', 'list', '--json'])).stdout,
     releases: (await fleet.wofleet(['releases', 'list', '--json'])).stdout,
@@ -59,6 +59,12 @@ const CASES: [string, string[], number, string][] = [
   ],
   ['removing an unknown server', ['servers', 'remove', 'ghost'], 1, "unknown server 'ghost'"],
   ['a release without digest', ['releases', 'add', '6.6.1'], 2, 'release 6.6.1 needs the archive digest: --sha1 HEX or --sha256 HEX'],
+  [
+    'a release with both digests',
+    ['releases', 'add', '6.6.1', '--sha1', 'b'.repeat(40), '--sha256', 'c'.repeat(64)],
+    2,
+    'give either --sha1 or --sha256, not both',
+  ],
   ['a release with a malformed version', ['releases', 'add', '6.x.1', '--sha1', 'b'.repeat(40)], 2, "invalid WordPress version '6.x.1'"],
   [
     'a release already in the catalog',

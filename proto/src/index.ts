@@ -77,6 +77,11 @@ export type {
   ListReleasesRequest as ListReleasesRequestInput,
 } from './generated/wofleet/v1/ListReleasesRequest.js';
 export type { Release__Output as Release, Release as ReleaseInput } from './generated/wofleet/v1/Release.js';
+export type { Digest__Output as WireDigest, Digest as WireDigestInput } from './generated/wofleet/v1/Digest.js';
+export type {
+  StageReleaseResult__Output as StageReleaseResult,
+  StageReleaseResult as StageReleaseResultInput,
+} from './generated/wofleet/v1/StageReleaseResult.js';
 export type {
   ListReleasesResponse__Output as ListReleasesResponse,
   ListReleasesResponse as ListReleasesResponseInput,

@@ -15,8 +15,15 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status, type Server } from '@grpc/grpc-js';
 import { connect, type NatsConnection } from 'nats';
-import type { AgentServiceHandlers, AgentStatusInput, OperationInput, OperationKind, ReleaseSummaryInput } from '@wofleet/proto';
-import { NotFoundError, silentLogger } from '@wofleet/shared';
+import type {
+  AgentServiceHandlers,
+  AgentStatusInput,
+  OperationInput,
+  OperationKind,
+  ReleaseSummaryInput,
+  StageReleaseRequest,
+} from '@wofleet/proto';
+import { NotFoundError, parseDigestMessage, silentLogger } from '@wofleet/shared';
 import { startAgentServer } from '../../agent/src/daemon/grpc/server.js';
 import { acceptOperation, operationQueries, unary } from '../../agent/src/daemon/grpc/operation-calls.js';
 import { startHeartbeat, type HeartbeatLoop } from '../../agent/src/daemon/nats/heartbeat.js';
@@ -180,8 +187,10 @@ function simHandlers(
       })),
     })),
     GetBaseline: unimplemented,
-    StageRelease: mutation('OPERATION_KIND_STAGE_RELEASE', async (r: { operationId: string; source: string }) => {
+    StageRelease: mutation('OPERATION_KIND_STAGE_RELEASE', async (r: StageReleaseRequest) => {
       const version = versionOfSource(r.source);
+      // The controller always sends the catalog's digest; the release reports it as the real agent does.
+      const digest = parseDigestMessage(r.digest ?? { algorithm: '', hex: '' });
       counters.stages++;
       counters.workMs.stage += options.delays.stageMs;
       const startMs = Date.now();
@@ -189,7 +198,7 @@ function simHandlers(
       state.times.stage ??= { startMs, endMs: Date.now() };
       const release = simRelease(version, new Date(), staged++);
       state.releases.set(release.id, release);
-      return { ...release, files: 3_000, bytes: 70_000_000, newBytes: 70_000_000 };
+      return { ...release, digest, files: 3_000, bytes: 70_000_000 };
     }),
     Activate: mutation('OPERATION_KIND_ACTIVATE', async (r: { operationId: string; releaseId: string }) => {
       const to = state.releases.get(r.releaseId);

@@ -1,3 +1,4 @@
+import { parseDigestChoice } from '@wofleet/shared';
 import type { Command } from 'commander';
 import { COMMANDS } from '../commands/table.js';
 import { positiveInt } from './args.js';
@@ -17,7 +18,7 @@ export function initCli(program: Command): void {
     .option('--force', 'repair a damaged layout (links, managed files, state)')
     .option('--json', 'print the result as JSON')
     .action(async (o: { release?: string; sha1?: string; sha256?: string; force?: boolean }, cmd: Command) => {
-      const r = await run(cmd, COMMANDS.init, o);
+      const r = await run(cmd, COMMANDS.init, { ...o, digest: parseDigestChoice(o.sha1, o.sha256) });
       out(cmd, r, () => [
         r.created ? `initialised shared core on ${r.release} (WordPress ${r.version})` : `shared core already initialised on ${r.release}`,
         ...r.repaired.map((x) => `repaired: ${x}`),
@@ -36,7 +37,7 @@ export function updateCli(program: Command): void {
     .option('--force', 'skip the canary check')
     .option('--json', 'print the result as JSON')
     .action(async (o: { release: string; sha1?: string; sha256?: string; canary?: string; force?: boolean }, cmd: Command) => {
-      const r = await run(cmd, COMMANDS.update, o);
+      const r = await run(cmd, COMMANDS.update, { ...o, digest: parseDigestChoice(o.sha1, o.sha256) });
       out(cmd, r, () =>
         r.changed
           ? [

@@ -1,3 +1,4 @@
+import type { Digest } from '@wofleet/shared';
 import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
 import { listReleases, pruneReleases, type PruneResult } from '../releases/index.js';
@@ -12,7 +13,7 @@ export interface ReleaseRow {
   stagedAt: string;
   files: number;
   bytes: number;
-  digest: string;
+  digest: Digest;
   marks: ('current' | 'canary' | 'previous')[];
 }
 
@@ -27,7 +28,7 @@ export async function releasesCommand(engine: Engine): Promise<ReleaseRow[]> {
     stagedAt: r.stagedAt,
     files: r.files,
     bytes: r.bytes,
-    digest: `${r.digest.algorithm}:${r.digest.hex}`,
+    digest: r.digest,
     marks: [
       ...(r.id === current ? (['current'] as const) : []),
       ...(r.id === canary ? (['canary'] as const) : []),

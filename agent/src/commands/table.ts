@@ -1,4 +1,4 @@
-import { parseDigestChoice, parseDomain } from '@wofleet/shared';
+import { parseDigestMessage, parseDomain } from '@wofleet/shared';
 import { z } from 'zod';
 import { createFlags } from '../sites/create-flags.js';
 import { baselineSetCommand, baselineShowCommand } from './baseline.js';
@@ -23,15 +23,19 @@ const optionalDomain = z
   .string()
   .optional()
   .transform((d) => (d === undefined ? undefined : parseDomain(d)));
-const digestFields = { sha1: z.string().optional(), sha256: z.string().optional() };
+/** The expected archive digest; unset: the one published beside the archive. */
+const digest = z
+  .object({ algorithm: z.string(), hex: z.string() })
+  .optional()
+  .transform((d) => (d === undefined ? undefined : parseDigestMessage(d)));
 const none = z.object({});
 
 export const COMMANDS = {
   init: defineCommand({
     name: 'init',
     access: ACCESS.mutating,
-    args: z.object({ release: z.string().optional(), ...digestFields, force: z.boolean().optional() }),
-    run: (engine, a) => initCommand(engine, { release: a.release, digest: parseDigestChoice(a.sha1, a.sha256), force: a.force }),
+    args: z.object({ release: z.string().optional(), digest, force: z.boolean().optional() }),
+    run: initCommand,
   }),
   create: defineCommand({
     name: 'create',
@@ -56,22 +60,13 @@ export const COMMANDS = {
   update: defineCommand({
     name: 'update',
     access: ACCESS.mutating,
-    args: z
-      .object({ release: z.string(), ...digestFields, canary: z.string().optional(), force: z.boolean().optional() })
-      .transform((a) => ({
-        release: a.release,
-        digest: parseDigestChoice(a.sha1, a.sha256),
-        canary: a.canary === undefined ? undefined : parseDomain(a.canary),
-        force: a.force,
-      })),
+    args: z.object({ release: z.string(), digest, canary: optionalDomain, force: z.boolean().optional() }),
     run: updateCommand,
   }),
   stage: defineCommand({
     name: 'stage',
     access: ACCESS.mutating,
-    args: z
-      .object({ release: z.string(), ...digestFields })
-      .transform((a) => ({ release: a.release, digest: parseDigestChoice(a.sha1, a.sha256) })),
+    args: z.object({ release: z.string(), digest }),
     run: stageCommand,
   }),
   activate: defineCommand({

@@ -29,6 +29,11 @@ const markerSchema = z
 
 export type ReleaseMarker = z.output<typeof markerSchema>;
 
+/** What a staging reports of its release (a StageRelease operation's result, kept in the operation journal). */
+export const stagedReleaseSchema = z.object(
+  markerSchema.pick({ id: true, version: true, dbVersion: true, digest: true, stagedAt: true, files: true, bytes: true }).shape,
+);
+
 /** The marker of `dir`, or undefined when it is absent, unreadable or invalid (an incomplete release). */
 export async function readReleaseMarker(dir: string): Promise<ReleaseMarker | undefined> {
   let text: string;

@@ -61,11 +61,7 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
 
     AddRelease: operatorUnary(ctx, async (request, operator) =>
       toWireRelease(
-        await addRelease(
-          ctx,
-          { version: request.version, url: request.url, sha1: request.sha1, sha256: request.sha256 },
-          operatorActor(operator.name),
-        ),
+        await addRelease(ctx, { version: request.version, url: request.url, digest: request.digest }, operatorActor(operator.name)),
       ),
     ),
 

@@ -48,8 +48,7 @@ export function toWireRelease(row: ReleaseRow): CatalogReleaseInput {
   return {
     version: row.version,
     url: row.url ?? '',
-    sha1: row.digestAlgorithm === 'sha1' ? row.digestHex : '',
-    sha256: row.digestAlgorithm === 'sha256' ? row.digestHex : '',
+    digest: { algorithm: row.digestAlgorithm, hex: row.digestHex },
     addedAt: row.createdAt.toISOString(),
   };
 }

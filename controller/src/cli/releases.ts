@@ -1,3 +1,4 @@
+import { formatDigest, parseDigestChoice } from '@wofleet/shared';
 import type { Command } from 'commander';
 import { parseReleaseInput } from '../releases/input.js';
 import { withController } from './connect.js';
@@ -16,15 +17,15 @@ export function registerReleaseCommands(program: Command): void {
     .option('--sha256 <hex>', 'SHA-256 of the archive')
     .option('--json', 'print the result as JSON')
     .action(async (version: string, o: { url?: string; sha1?: string; sha256?: string }, cmd: Command) => {
-      const input = parseReleaseInput({ version, ...o });
+      const input = parseReleaseInput({ version, url: o.url, digest: parseDigestChoice(o.sha1, o.sha256) });
       const r = await withController(cmd, (api) =>
         api.addRelease({
           version: input.version,
           url: input.url ?? '',
-          [input.digest.algorithm]: input.digest.hex,
+          digest: input.digest,
         }),
       );
-      out(cmd, r, () => [`added release ${r.version} (${r.sha256 ? `sha256:${r.sha256}` : `sha1:${r.sha1}`})`]);
+      out(cmd, r, () => [`added release ${r.version} (${formatDigest(input.digest)})`]);
     });
 
   releases

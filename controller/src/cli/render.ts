@@ -1,4 +1,5 @@
 import type { AgentStatus, CatalogRelease, FleetSite, ReleaseSummary, Server } from '@wofleet/proto';
+import { formatDigest } from '@wofleet/shared';
 import { table } from './output.js';
 
 /** Human renderings of ControllerService answers. */
@@ -58,7 +59,7 @@ export function renderReleases(releases: readonly CatalogRelease[]): string[] {
   if (releases.length === 0) return ['no releases in the catalog'];
   return table(
     ['VERSION', 'DIGEST', 'URL', 'ADDED'],
-    releases.map((r) => [r.version, r.sha256 ? `sha256:${r.sha256}` : `sha1:${r.sha1}`, r.url || '(mirror)', r.addedAt]),
+    releases.map((r) => [r.version, r.digest ? formatDigest(r.digest) : '-', r.url || '(mirror)', r.addedAt]),
   );
 }
 

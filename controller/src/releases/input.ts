@@ -1,4 +1,4 @@
-import { parseDigestChoice, parseWordPressVersion, printable, UsageError, type Digest } from '@wofleet/shared';
+import { parseDigestMessage, parseWordPressVersion, printable, UsageError, type Digest } from '@wofleet/shared';
 
 /** Validation of a catalog release, the same at the CLI and in the controller. */
 export interface ReleaseInput {
@@ -10,15 +10,15 @@ export interface ReleaseInput {
 export interface RawReleaseInput {
   version: string;
   url?: string | undefined;
-  sha1?: string | undefined;
-  sha256?: string | undefined;
+  /** As sent: the CLI builds it from --sha1/--sha256; an empty message is an absent one. */
+  digest?: { algorithm: string; hex: string } | null | undefined;
 }
 
 export function parseReleaseInput(raw: RawReleaseInput): ReleaseInput {
   const version = parseWordPressVersion(raw.version);
-  const digest = parseDigestChoice(raw.sha1 || undefined, raw.sha256 || undefined);
-  if (!digest) throw new UsageError(`release ${version} needs the archive digest: --sha1 HEX or --sha256 HEX`);
-  return { version, url: raw.url ? parseReleaseUrl(raw.url) : undefined, digest };
+  if (!raw.digest || (raw.digest.algorithm === '' && raw.digest.hex === ''))
+    throw new UsageError(`release ${version} needs the archive digest: --sha1 HEX or --sha256 HEX`);
+  return { version, url: raw.url ? parseReleaseUrl(raw.url) : undefined, digest: parseDigestMessage(raw.digest) };
 }
 
 function parseReleaseUrl(input: string): string {

@@ -24,3 +24,17 @@ export function parseDigestChoice(sha1: string | undefined, sha256: string | und
   if (sha256) return parseDigest('sha256', sha256);
   return undefined;
 }
+
+/** A digest as it arrives in a message ({algorithm, hex} as text): a known algorithm and well-formed hex. */
+export function parseDigestMessage(message: { algorithm: string; hex: string }): Digest {
+  const algorithm = message.algorithm.trim().toLowerCase();
+  if (algorithm !== 'sha1' && algorithm !== 'sha256') {
+    throw new UsageError(`invalid digest algorithm '${printable(message.algorithm)}': expected sha1 or sha256`);
+  }
+  return parseDigest(algorithm, message.hex);
+}
+
+/** `sha256:<hex>`: how people read a digest (tables, logs). */
+export function formatDigest(digest: { algorithm: string; hex: string }): string {
+  return `${digest.algorithm}:${digest.hex}`;
+}

@@ -64,7 +64,7 @@ const MUTATIONS: { [M in MutationName]: Mutation<Requests[M]> } = {
     route: (r, engine) => {
       const release = v.source(r.source);
       classifySource(release, engine.config.mirrorUrl);
-      return to(COMMANDS.stage, { release, ...v.digestFields(r.sha1, r.sha256) });
+      return to(COMMANDS.stage, { release, digest: v.digest(r.digest) });
     },
   },
   Activate: {

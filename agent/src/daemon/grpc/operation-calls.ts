@@ -1,6 +1,7 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
-import type { OperationInput, OperationKind, OperationState as WireOperationState } from '@wofleet/proto';
+import { OPERATION_KIND, type OperationInput, type OperationKind, type OperationState as WireOperationState } from '@wofleet/proto';
 import { NotFoundError } from '@wofleet/shared';
+import { stagedReleaseSchema } from '../../releases/index.js';
 import { isTerminal, type OperationRecord, type OperationRegistry, type OperationWork } from '../../operations/index.js';
 import { toServiceError } from './status-codes.js';
 import * as v from './validate.js';
@@ -27,11 +28,22 @@ export function toWireOperation(r: OperationRecord): OperationInput {
     state: `OPERATION_STATE_${r.state}` as WireOperationState,
     error: r.error?.message ?? '',
     errorKind: r.error?.kind ?? '',
-    resultJson: r.result === undefined ? '' : JSON.stringify(r.result),
+    ...wireResult(r),
     progress: r.progress.map((p) => p.message),
     startedAt: r.startedAt,
     finishedAt: r.finishedAt ?? '',
   };
+}
+
+/**
+ * A succeeded operation's result: typed for the kinds that have a message of their
+ * own (what the controller reads), JSON for the rest (shown to people).
+ */
+function wireResult(r: OperationRecord): Pick<OperationInput, 'resultJson' | 'stageRelease'> {
+  if (r.result === undefined) return { resultJson: '' };
+  if (r.kind === OPERATION_KIND.OPERATION_KIND_STAGE_RELEASE)
+    return { resultJson: '', stageRelease: { release: stagedReleaseSchema.parse(r.result) } };
+  return { resultJson: JSON.stringify(r.result) };
 }
 
 /** How long a mutation may take before the RPC returns it still running. */

@@ -1,4 +1,5 @@
 import { NotFoundError, parseDomain, printable, UsageError } from '@wofleet/shared';
+import type { WireDigest } from '@wofleet/proto';
 import type { Layout } from '../../config/paths.js';
 import { readRelease, resolveReleaseRef } from '../../releases/index.js';
 import { validateOperationId } from '../../operations/index.js';
@@ -45,9 +46,10 @@ export function source(value: string): string {
   return field('source', value);
 }
 
-/** The digest fields, bounded; an empty field is an absent one. The command's schema checks the choice. */
-export function digestFields(sha1: string, sha256: string): { sha1?: string; sha256?: string } {
-  return { sha1: field('sha1', sha1, 64) || undefined, sha256: field('sha256', sha256, 128) || undefined };
+/** The expected digest, bounded; unset is absent. The command's schema checks algorithm and hex. */
+export function digest(value: WireDigest | null | undefined): { algorithm: string; hex: string } | undefined {
+  if (!value) return undefined;
+  return { algorithm: field('digest.algorithm', value.algorithm, 16), hex: field('digest.hex', value.hex, 128) };
 }
 
 /** A release that must already be staged here: an unknown one is a malformed request. */
