@@ -4,6 +4,7 @@ import { connectAgent } from '../agents/client.js';
 import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings, StorageSettings } from '../config/controller.js';
+import { createCampaignRepository } from '../db/campaigns/index.js';
 import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../grpc/handlers.js';
 import { natsCampaignPublisher, natsSubscriber } from '../grpc/rollout-events.js';
@@ -75,7 +76,7 @@ export async function startController(options: StartControllerOptions): Promise<
     // Campaigns: driven here, one lease per campaign shared with any other controller.
     if (options.runCampaigns !== false) {
       const runner = startCampaignRunner({
-        db: database.db,
+        repository: createCampaignRepository(database.db),
         connectAgent: (target) => connectAgent(target, tls),
         log,
         clock,
