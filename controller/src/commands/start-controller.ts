@@ -4,7 +4,7 @@ import { connectAgent } from '../agents/client.js';
 import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings, StorageSettings } from '../config/controller.js';
-import { createCampaignRepository } from '../db/campaigns/index.js';
+import { createCampaignRepository } from '../campaign-store/index.js';
 import { describeDatabaseUrl, migrate, openDatabase, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../grpc/handlers.js';
 import { natsCampaignPublisher, natsSubscriber } from '../grpc/rollout-events.js';

@@ -11,7 +11,7 @@ import {
   type CampaignEvent,
 } from '../campaigns/index.js';
 import { operatorActor, type ControllerContext } from '../context/index.js';
-import { createCampaignRepository } from '../db/campaigns/index.js';
+import { createCampaignRepository } from '../campaign-store/index.js';
 import { operatorCaller } from './authorize.js';
 import { logged, operatorUnary } from './handlers.js';
 import type { SubscribeToSubject } from './rollout-events.js';

@@ -1,7 +1,7 @@
-import type { CatalogRelease, FleetServer } from '../../campaigns/repository.js';
-import type { Database } from '../database.js';
-import { listReleases } from '../releases.js';
-import { findServerByName, listServers, type ServerRow } from '../servers.js';
+import type { CatalogRelease, FleetServer } from '../campaigns/repository.js';
+import type { Database } from '../db/database.js';
+import { listReleases } from '../db/releases.js';
+import { findServerByName, listServers, type ServerRow } from '../db/servers.js';
 
 /** What the engine reads of the release catalog and the inventory. */
 

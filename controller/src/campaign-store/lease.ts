@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../database.js';
-import { campaigns } from '../schema/campaigns.js';
+import type { Database } from '../db/database.js';
+import { campaigns } from '../db/schema/campaigns.js';
 
 /**
  * The lease columns of a campaign (campaigns/lease.ts says why a lease): expiry from

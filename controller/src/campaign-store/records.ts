@@ -1,6 +1,6 @@
-import type { CampaignPlan } from '../../campaigns/model.js';
-import type { CampaignRow } from '../../campaigns/repository.js';
-import type { campaigns } from '../schema/campaigns.js';
+import type { CampaignPlan } from '../campaigns/model.js';
+import type { CampaignRow } from '../campaigns/repository.js';
+import type { campaigns } from '../db/schema/campaigns.js';
 
 /** A campaigns row as the engine sees it: the plan is the engine's own JSON, written from a CampaignPlan. */
 export function toCampaignRow(row: typeof campaigns.$inferSelect): CampaignRow {

@@ -1,5 +1,5 @@
-import type { CampaignRepository, CampaignWriter } from '../../campaigns/repository.js';
-import type { Database } from '../database.js';
+import type { CampaignRepository, CampaignWriter } from '../campaigns/repository.js';
+import type { Database } from '../db/database.js';
 import { findCatalogRelease, findFleetServer, listFleetServers } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignState } from './queries.js';

@@ -6,12 +6,12 @@ import {
   WAVE_STATE,
   type CampaignEvent,
   type CampaignPlan,
-} from '../../campaigns/model.js';
-import { ServerInActiveCampaignError, type CampaignChange, type TargetKey, type TargetPatch } from '../../campaigns/repository.js';
-import type { TargetState, WaveState } from '../../campaigns/model.js';
-import { violatedUniqueConstraint } from '../constraint-violation.js';
-import type { Database } from '../database.js';
-import { campaigns, campaignTargets, campaignWaves } from '../schema/campaigns.js';
+} from '../campaigns/model.js';
+import { ServerInActiveCampaignError, type CampaignChange, type TargetKey, type TargetPatch } from '../campaigns/repository.js';
+import type { TargetState, WaveState } from '../campaigns/model.js';
+import { violatedUniqueConstraint } from '../db/constraint-violation.js';
+import type { Database } from '../db/database.js';
+import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
 import { writeCampaignAudit } from './audit-writes.js';
 
 /**

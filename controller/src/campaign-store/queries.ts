@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, inArray, notInArray } from 'drizzle-orm';
-import { CAMPAIGN_STATE, isActiveCampaignState, type CampaignState } from '../../campaigns/model.js';
-import type { CampaignLock, CampaignRecord } from '../../campaigns/repository.js';
-import type { Database } from '../database.js';
-import { campaigns, campaignTargets, campaignWaves } from '../schema/campaigns.js';
+import { CAMPAIGN_STATE, isActiveCampaignState, type CampaignState } from '../campaigns/model.js';
+import type { CampaignLock, CampaignRecord } from '../campaigns/repository.js';
+import type { Database } from '../db/database.js';
+import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
 import { toCampaignRow } from './records.js';
 
 /** The campaign tables' reads. */

@@ -1,7 +1,7 @@
-import { CAMPAIGN_AUDIT_KIND } from '../../campaigns/repository.js';
-import type { CampaignEvent } from '../../campaigns/model.js';
-import { recordAuditEvent } from '../audit-events.js';
-import type { Database } from '../database.js';
+import { CAMPAIGN_AUDIT_KIND } from '../campaigns/repository.js';
+import type { CampaignEvent } from '../campaigns/model.js';
+import { recordAuditEvent } from '../db/audit-events.js';
+import type { Database } from '../db/database.js';
 
 /** Appends the audit row of a campaign transition (in the caller's transaction) and returns the event to publish. */
 export async function writeCampaignAudit(tx: Database, event: Omit<CampaignEvent, 'at'>, actor: string, now: Date): Promise<CampaignEvent> {
