@@ -23,6 +23,7 @@ import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 import { systemClock } from '../controller/src/context/index.js';
+import { createCampaignRepository } from '../controller/src/campaign-store/index.js';
 
 /**
  * Issue 6, the campaign engine end to end: the runner in this process on a fresh
@@ -47,7 +48,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
   const events: CampaignEvent[] = [];
   let offsetMs = 0;
   const clock = { ...systemClock, now: () => new Date(Date.now() + offsetMs) };
-  const ctx = () => ({ db: rf.database.db, clock });
+  const ctx = () => ({ repository: createCampaignRepository(rf.database.db), clock });
 
   const request = (overrides: Partial<CampaignRequestText> = {}) =>
     parseCampaignRequest(
@@ -56,7 +57,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
 
   function runner(holderId: string, calls?: Calls): CampaignRunner {
     return startCampaignRunner({
-      db: rf.database.db,
+      repository: createCampaignRepository(rf.database.db),
       connectAgent: (target: AgentTarget) => {
         calls?.servers.add(target.server);
         return connectAgent(target, rf.tls);
