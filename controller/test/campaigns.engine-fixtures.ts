@@ -6,6 +6,7 @@ import {
   startCampaign,
   startCampaignRunner,
   type CampaignEvent,
+  type CampaignRepository,
   type CampaignRequestText,
   type CampaignRunner,
   type CampaignView,
@@ -34,8 +35,11 @@ export interface EngineWorld {
   request(overrides?: Partial<CampaignRequestText>): ReturnType<typeof parseCampaignRequest>;
   start(overrides?: Partial<CampaignRequestText>): Promise<string>;
   act(id: string, action: Parameters<typeof actOnCampaign>[2]): Promise<CampaignView>;
-  /** A runner as a controller named `holderId` runs it; `connected` collects the servers it opened channels to. */
-  runner(holderId: string, connected?: Set<string>): CampaignRunner;
+  /**
+   * A runner as a controller named `holderId` runs it; `connected` collects the servers
+   * it opened channels to; `through`: the repository as this controller reaches it.
+   */
+  runner(holderId: string, connected?: Set<string>, through?: CampaignRepository): CampaignRunner;
   /** Stops a runner, letting fake time run while it does. */
   stop(runner: CampaignRunner): Promise<void>;
   view(id: string): Promise<CampaignView>;
@@ -73,9 +77,9 @@ export function engineWorld(): EngineWorld {
     request,
     start: async (overrides) => (await startCampaign(ctx, request(overrides), 'operator:test')).id,
     act: (id, action) => actOnCampaign(ctx, id, action, 'operator:test'),
-    runner: (holderId, connected) =>
+    runner: (holderId, connected, through) =>
       startCampaignRunner({
-        repository,
+        repository: through ?? repository,
         connectAgent: (target) => {
           connected?.add(target.server);
           return agents.connect(target);
