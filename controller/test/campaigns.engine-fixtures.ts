@@ -93,7 +93,9 @@ export function engineWorld(): EngineWorld {
       }),
     async stop(runner) {
       let stopped = false;
-      const stopping = runner.stop().then(() => void (stopped = true));
+      const stopping = runner.stop().then(() => {
+        stopped = true;
+      });
       await clock.runUntil(() => stopped, 'runner stopped');
       await stopping;
     },
@@ -101,7 +103,10 @@ export function engineWorld(): EngineWorld {
     async waitFor(id, what, check) {
       let last = await view(id);
       try {
-        await clock.runUntil(async () => check((last = await view(id))), what);
+        await clock.runUntil(async () => {
+          last = await view(id);
+          return check(last);
+        }, what);
       } catch (err) {
         throw new Error(`${err instanceof Error ? err.message : String(err)}: ${summary(last)}`);
       }

@@ -107,7 +107,10 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         (result) => Object.assign(op, { state: 'OPERATION_STATE_SUCCEEDED', resultJson: JSON.stringify(result ?? {}) }),
         (err: unknown) => Object.assign(op, { state: 'OPERATION_STATE_FAILED', error: err instanceof Error ? err.message : String(err) }),
       );
-      agent.operations.set(operationId, { op, done: done.then(() => void (op.finishedAt = options.clock.now().toISOString())) });
+      const finished = done.then(() => {
+        op.finishedAt = options.clock.now().toISOString();
+      });
+      agent.operations.set(operationId, { op, done: finished });
       return { ...op };
     };
     return {
@@ -199,7 +202,9 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         .map((opId) => opId.slice(`c${id}-${server}-`.length))
         .sort(),
     activations: (server) => agentOf(server).activations,
-    setHealthy: (server, healthy) => void (agentOf(server).healthy = healthy),
+    setHealthy(server, healthy) {
+      agentOf(server).healthy = healthy;
+    },
     setDown(server, down) {
       const agent = agentOf(server);
       agent.down = down;

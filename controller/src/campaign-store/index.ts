@@ -34,6 +34,6 @@ function writerIn(tx: Database): CampaignWriter {
   };
 }
 
-export { acquireLease, releaseLease } from './lease.js';
-export { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
-export { loadCampaign, lockCampaign } from './queries.js';
+// The SQL itself, for tests that set a campaign's state or lease directly.
+export { acquireLease } from './lease.js';
+export { writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
