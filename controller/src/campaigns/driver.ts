@@ -4,8 +4,8 @@ import { createAgentPool } from './agent-pool.js';
 import { createEventPublisher } from './event-publisher.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { LeaseLostError, writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
-import { isActiveCampaignState, TARGET_STATE } from './model.js';
-import { applyTransitions, decideFor } from './pass.js';
+import { isActiveCampaignState } from './model.js';
+import { applyTransitions, decideFor, startDecidedSteps } from './pass.js';
 import type { DriverDeps } from './runner-options.js';
 import { createStepLauncher } from './step-launcher.js';
 import { createWakeup } from './wakeup.js';
@@ -53,28 +53,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
       const decision = decideFor(record, busy, deps.clock.now());
       const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
       if (decision.campaign || decision.waves.length > 0) wakeup.kick();
-      if (!ended && decision.start.length > 0) {
-        const addresses = new Map((await deps.repository.listServers()).map((s) => [s.name, s.address]));
-        for (const { server, step } of decision.start) {
-          const target = record.targets.find((t) => t.server === server);
-          const address = addresses.get(server);
-          if (!target) continue;
-          if (address === undefined) {
-            const now = deps.clock.now();
-            await write(async (writer) => [
-              await writer.targetState(
-                target,
-                TARGET_STATE.failed,
-                { failedAt: now, reason: 'server removed from the inventory' },
-                actor,
-                now,
-              ),
-            ]);
-            continue;
-          }
-          steps.start(record.campaign.plan, target, step, address);
-        }
-      }
+      if (!ended) await startDecidedSteps(record, decision, { repository: deps.repository, steps, write, actor, clock: deps.clock });
       agents.closeIdle(steps.inFlight);
       await wakeup.wait();
     }

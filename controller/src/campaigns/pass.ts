@@ -2,7 +2,9 @@ import { isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, ty
 import { KILL_POINT, killPoint } from './killpoints.js';
 import type { LeasedWrite } from './lease.js';
 import { decide, type Decision } from './policy.js';
-import type { CampaignRecord } from './repository.js';
+import type { CampaignRepository, CampaignRecord } from './repository.js';
+import type { StepLauncher } from './step-launcher.js';
+import type { Clock } from '../context/clock.js';
 import { REASON } from './transitions.js';
 import { isWindowOpen } from './window.js';
 
@@ -59,4 +61,36 @@ export async function applyTransitions(
   if (decision.waves.some((w) => w.state === WAVE_STATE.running)) killPoint(KILL_POINT.afterWaveStarted);
   if (decision.waves.some((w) => w.state === WAVE_STATE.succeeded || w.state === WAVE_STATE.failed)) killPoint(KILL_POINT.afterWaveDone);
   return decision.campaign !== undefined && !isActiveCampaignState(decision.campaign.state);
+}
+
+/**
+ * Starts the steps the decision asked for, each on the server's address as the
+ * inventory has it now; a server removed from the inventory since it was planned fails.
+ */
+export async function startDecidedSteps(
+  record: CampaignRecord,
+  decision: Decision,
+  deps: { repository: CampaignRepository; steps: StepLauncher; write: (change: LeasedWrite) => Promise<void>; actor: string; clock: Clock },
+): Promise<void> {
+  if (decision.start.length === 0) return;
+  const addresses = new Map((await deps.repository.listServers()).map((s) => [s.name, s.address]));
+  for (const { server, step } of decision.start) {
+    const target = record.targets.find((t) => t.server === server);
+    const address = addresses.get(server);
+    if (!target) continue;
+    if (address === undefined) {
+      const now = deps.clock.now();
+      await deps.write(async (writer) => [
+        await writer.targetState(
+          target,
+          TARGET_STATE.failed,
+          { failedAt: now, reason: 'server removed from the inventory' },
+          deps.actor,
+          now,
+        ),
+      ]);
+      continue;
+    }
+    deps.steps.start(record.campaign.plan, target, step, address);
+  }
 }
