@@ -186,4 +186,30 @@ describe('campaign engine in fake time', () => {
     const back = await rollBack(id);
     expect(back.targets.find((t) => t.server === 'web-3')?.reason).toBe('already on its prior release: nothing to roll back');
   });
+
+  it('a server removed from the inventory after planning fails without an agent call, within --max-failures', async () => {
+    const id = await w.start({ maxFailures: '1' });
+    w.repository.removeServer('web-4');
+    runner('ctl-a');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-3': 'succeeded', 'web-4': 'failed' });
+    expect(view.targets.find((t) => t.server === 'web-4')?.reason).toBe('server removed from the inventory');
+    expect(view.waves.map((wave) => wave.state)).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect(w.agents.journaled('web-4', id)).toEqual([]);
+    expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.5.5', 'web-3': '6.5.5', 'web-4': '6.4.5' });
+  });
+
+  it('a server reported offline fails its health gate at the healthy deadline', async () => {
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '1', minHealthy: '3s', healthyDeadline: '8s' });
+    await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+    w.repository.setServerStatus('web-2', 'offline');
+    const failed = await w.waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
+    expect(failed.targets.find((t) => t.server === 'web-2')?.reason).toBe(
+      'not healthy for the min healthy time within the healthy deadline (server offline)',
+    );
+    w.repository.setServerStatus('web-2', 'online');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(targetState(view, 'web-2')).toBe('rolled-back');
+  });
 });

@@ -29,6 +29,7 @@ export interface MemoryRepository extends CampaignRepository {
   addRelease(release: CatalogRelease): void;
   addServer(server: FleetServer & { labels?: Record<string, string> }): void;
   setServerStatus(name: string, status: FleetServer['status']): void;
+  removeServer(name: string): void;
   /** The audit rows written, oldest first. */
   audit(): ReadonlyArray<{ actor: string; kind: string; subject: string; event: CampaignEvent }>;
 }
@@ -142,6 +143,12 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
     setServerStatus(name, status) {
       const server = servers.find((s) => s.name === name);
       if (server) server.status = status;
+    },
+    removeServer(name) {
+      servers.splice(
+        servers.findIndex((s) => s.name === name),
+        1,
+      );
     },
     audit: () => data.audit,
 
