@@ -16,6 +16,7 @@ import { CONTROLLER_CLI } from './support/fleet.js';
 import { findFreePort } from './support/net.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 import { systemClock } from '../controller/src/context/index.js';
+import { createCampaignRepository } from '../controller/src/campaign-store/index.js';
 
 /**
  * Issue 6: the controller killed with SIGKILL at every state of a server's lifecycle.
@@ -53,7 +54,7 @@ interface AgentUpdateRecord {
 describe('controller killed with SIGKILL at every campaign state, restarted: campaigns complete, every server switched once', () => {
   let rf: RolloutFleet;
   let listen = '';
-  const ctx = () => ({ db: rf.database.db, clock: systemClock });
+  const ctx = () => ({ repository: createCampaignRepository(rf.database.db), clock: systemClock });
 
   /** `wofleet controller serve` on the fleet's data dir and the test's Postgres; resolves when it exits. */
   function serve(killAt: KillPoint | undefined): {

@@ -7,6 +7,7 @@ import { listCampaigns } from '../src/campaigns/index.js';
 import { channelOptions } from '../src/grpc/channel-options.js';
 import { seedFleet } from './campaigns.fixtures.js';
 import { createTestFleet, rawClientCredentials, readOperatorIdentity, type Identity, type TestFleet } from './cli.fixtures.js';
+import { createCampaignRepository } from '../src/campaign-store/index.js';
 
 /**
  * RolloutService called directly over gRPC, as any client could: only operators are
@@ -76,7 +77,7 @@ describe('who may call RolloutService', () => {
     const watched = await rejection(watchAll(c, '6f1c1d3e-0000-4000-8000-000000000000'));
     expect(watched.code).toBe(status.PERMISSION_DENIED);
     expect(watched.details).toContain(reason);
-    expect(await listCampaigns({ db: fleet.db })).toEqual([]);
+    expect(await listCampaigns({ repository: createCampaignRepository(fleet.db) })).toEqual([]);
   });
 });
 
@@ -90,7 +91,7 @@ describe('what the controller checks itself', () => {
     const err = await rejection(unary<Rollout>((m, cb) => client(alice).StartRollout(request, m, cb)));
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toContain(message);
-    expect(await listCampaigns({ db: fleet.db })).toEqual([]);
+    expect(await listCampaigns({ repository: createCampaignRepository(fleet.db) })).toEqual([]);
   });
 
   it('refuses an action it does not know, and a malformed campaign id', async () => {

@@ -10,7 +10,7 @@ import {
   type CampaignEvent,
   type CampaignView,
 } from '../src/campaigns/index.js';
-import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
+import { createCampaignRepository, writeCampaignState, writeTargetState, writeWaveState } from '../src/campaign-store/index.js';
 import { systemClock } from '../src/context/index.js';
 import { natsCampaignPublisher, natsSubscriber, type CampaignUpdate } from '../src/events/campaign-events.js';
 import { watchCampaign, type WatchCampaignOptions } from '../src/api/rollout-watch.js';
@@ -42,7 +42,11 @@ const NO_POLLING = { withEvents: 60_000, withoutEvents: 60_000 };
 
 async function startTestCampaign(): Promise<CampaignView> {
   await seedFleet(pg.db, [{ name: 'web-1', canary: true }, { name: 'web-2' }, { name: 'web-3' }]);
-  return startCampaign({ db: pg.db, clock: systemClock }, parseCampaignRequest(requestText({ waves: '1,2' })), 'operator:alice');
+  return startCampaign(
+    { repository: createCampaignRepository(pg.db), clock: systemClock },
+    parseCampaignRequest(requestText({ waves: '1,2' })),
+    'operator:alice',
+  );
 }
 
 /** A running watch whose messages the test waits for one by one. */
@@ -52,7 +56,7 @@ function runWatch(id: string, options: Partial<WatchCampaignOptions> = {}) {
   const gone = new AbortController();
   const done = watchCampaign({
     id,
-    read: (campaignId) => getCampaign({ db: pg.db }, campaignId),
+    read: (campaignId) => getCampaign({ repository: createCampaignRepository(pg.db) }, campaignId),
     subscribe: natsSubscriber(nc),
     send: (update) => {
       received.push(update);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { RunnerStoppedError } from '../src/campaigns/agent-calls.js';
 import { createWakeup, KICK_SETTLE_MS } from '../src/campaigns/wakeup.js';
 import { systemClock } from '../src/context/index.js';
+import { T0 } from './db.fixtures.js';
+import { createFakeClock } from './fake-clock.js';
 
 /** The driver's wait between passes: a kick ends it early, the poll period bounds it. */
 const POLL_MS = 10_000;
@@ -56,5 +58,31 @@ describe('driver wakeup', () => {
     const started = performance.now();
     await expect(waited).rejects.toBeInstanceOf(RunnerStoppedError);
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('driver wakeup in fake time (its waits go through the injected clock)', () => {
+  it('without a kick the wait lasts exactly the poll period; a kick ends it after the settle time', async () => {
+    const clock = createFakeClock(T0);
+    const w = createWakeup({ clock, pollMs: POLL_MS, signal: new AbortController().signal });
+    let ended = false;
+    const waited = w.wait().then(() => {
+      ended = true;
+    });
+    await clock.advance(POLL_MS - 1);
+    expect(ended).toBe(false);
+    await clock.advance(1);
+    await waited;
+    expect(ended).toBe(true);
+
+    let kickEnded = false;
+    const kicked = w.wait().then(() => {
+      kickEnded = true;
+    });
+    await clock.advance(50);
+    w.kick();
+    await clock.runUntil(() => kickEnded, 'the wait a kick ended');
+    await kicked;
+    expect(clock.now().getTime() - T0.getTime()).toBe(POLL_MS + 50 + KICK_SETTLE_MS);
   });
 });

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '@wofleet/shared';
 import { listCampaigns, type CampaignEvent } from '../src/campaigns/index.js';
-import { writeCampaignState, writeTargetState, writeWaveState } from '../src/campaigns/store.js';
+import { createCampaignRepository, writeCampaignState, writeTargetState, writeWaveState } from '../src/campaign-store/index.js';
 import { actionRequest } from '../src/campaigns/transitions.js';
 import { listAuditEvents, markOfflineServers, recordHeartbeat } from '../src/db/index.js';
 import { natsCampaignPublisher } from '../src/events/campaign-events.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
 beforeEach(beatOnline);
 // Without agents nothing ends a campaign: end what a test left active, so its servers are free for the next.
 afterEach(async () => {
-  for (const { id } of await listCampaigns({ db: fleet.db }, { active: true })) await endCampaign(id);
+  for (const { id } of await listCampaigns({ repository: createCampaignRepository(fleet.db) }, { active: true })) await endCampaign(id);
 });
 
 /** Everyone beats now but web-6, whose last beat (seeded at T0) counts as missed. */

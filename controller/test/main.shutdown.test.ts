@@ -6,6 +6,7 @@ import { connectRollouts } from '../src/client/rollout-client.js';
 import type { CampaignUpdate } from '../src/events/campaign-events.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+import { createCampaignRepository } from '../src/campaign-store/index.js';
 
 /**
  * A controller that stops while an operator watches a campaign: the watch ends at once
@@ -21,7 +22,11 @@ afterAll(async () => {
 });
 
 it('stopping the controller ends open watches at once with UNAVAILABLE', async () => {
-  const view = await startCampaign(fleet.controller.context, parseCampaignRequest(requestText({ waves: '1' })), 'operator:alice');
+  const view = await startCampaign(
+    { repository: createCampaignRepository(fleet.controller.context.db), clock: fleet.controller.context.clock },
+    parseCampaignRequest(requestText({ waves: '1' })),
+    'operator:alice',
+  );
   const api = await connectRollouts({
     controller: fleet.address,
     caFile: path.join(fleet.operatorDir, 'ca.pem'),

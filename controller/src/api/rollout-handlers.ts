@@ -11,6 +11,7 @@ import {
   type CampaignEvent,
 } from '../campaigns/index.js';
 import { operatorActor, type ControllerContext } from '../context/index.js';
+import { createCampaignRepository } from '../campaign-store/index.js';
 import { operatorCaller } from './authorize.js';
 import { logged, operatorUnary } from './unary.js';
 import type { SubscribeToSubject } from '../events/campaign-events.js';
@@ -35,7 +36,12 @@ const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is sh
 
 /** RolloutService: every method needs an operator certificate; each maps its message to one engine call. */
 export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPorts = {}): RolloutServiceHandlers {
-  const campaigns: CampaignContext = { db: ctx.db, clock: ctx.clock, log: ctx.log, ...(ports.publish ? { publish: ports.publish } : {}) };
+  const campaigns: CampaignContext = {
+    repository: createCampaignRepository(ctx.db),
+    clock: ctx.clock,
+    log: ctx.log,
+    ...(ports.publish ? { publish: ports.publish } : {}),
+  };
   return {
     PlanRollout: operatorUnary(ctx, async (request) =>
       toWirePlan(await planCampaign(campaigns, parseCampaignRequest(toRequestText(request)))),

@@ -2,7 +2,7 @@ import { isTerminalOperationState, type Operation } from '@wofleet/proto';
 import { z } from 'zod';
 import { WofleetError } from '@wofleet/shared';
 import { AgentUnreachableError, type AgentApi } from '../agents/client.js';
-import type { Clock } from '../context/index.js';
+import type { Clock } from '../context/clock.js';
 
 /** How the engine waits on agents: its clock, poll period, and the runner's stop signal. */
 export interface Waiting {
@@ -19,17 +19,10 @@ export class RunnerStoppedError extends Error {
   }
 }
 
+/** Waits `ms` on the engine's clock; throws RunnerStoppedError when the runner stops (at once, not at the end). */
 export async function pause(waiting: Waiting, ms = waiting.pollMs): Promise<void> {
   if (waiting.signal.aborted) throw new RunnerStoppedError();
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      waiting.signal.removeEventListener('abort', done);
-      resolve();
-    }
-    waiting.signal.addEventListener('abort', done, { once: true });
-  });
+  await waiting.clock.sleep(ms, waiting.signal);
   if (waiting.signal.aborted) throw new RunnerStoppedError();
 }
 

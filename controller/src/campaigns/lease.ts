@@ -1,7 +1,6 @@
 import { WofleetError } from '@wofleet/shared';
-import type { Database } from '../db/index.js';
 import type { CampaignEvent } from './model.js';
-import { lockCampaign, type CampaignLock } from './store.js';
+import type { CampaignLock, CampaignRepository, CampaignWriter } from './repository.js';
 
 /**
  * Who drives a campaign. Several controllers may run; each campaign row carries a
@@ -24,21 +23,24 @@ export interface Lease {
 export class LeaseLostError extends WofleetError {}
 
 /** A change written under the lease: returns the events to publish once it is committed. */
-export type LeasedWrite = (tx: Database, row: CampaignLock) => Promise<CampaignEvent[]>;
+export type LeasedWrite = (write: CampaignWriter, row: CampaignLock) => Promise<CampaignEvent[]>;
 
 /**
  * Runs `write` in a transaction fenced by the lease, with the campaign row locked and
  * as it is now (the operator may have changed its state since the pass read it);
  * returns what `write` returns.
  */
-export async function writeUnderLease<T>(db: Database, lease: Lease, write: (tx: Database, row: CampaignLock) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    const row = await lockCampaign(tx, lease.campaignId);
+export async function writeUnderLease<T>(
+  repository: CampaignRepository,
+  lease: Lease,
+  write: (writer: CampaignWriter, row: CampaignLock) => Promise<T>,
+): Promise<T> {
+  return repository.withCampaignLocked(lease.campaignId, async (row, writer) => {
     if (!row || row.leaseHolder !== lease.holder || row.leaseToken !== lease.token) {
       throw new LeaseLostError(
         `lease on campaign ${lease.campaignId} lost (now ${row?.leaseHolder ?? 'nobody'}, token ${row?.leaseToken ?? '-'})`,
       );
     }
-    return write(tx, row);
+    return write(writer, row);
   });
 }

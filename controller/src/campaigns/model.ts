@@ -1,5 +1,5 @@
 /**
- * Rollout campaigns (DESIGN §6): the vocabulary shared by the engine (plan, store,
+ * Rollout campaigns (DESIGN §6): the vocabulary shared by the engine (plan, repository,
  * runner) and the operator surface (RolloutService, `wofleet rollout`). Values here
  * are validated and typed; text from flags or requests is parsed into them by
  * campaigns/input.ts.

@@ -1,12 +1,11 @@
 import { StateError, UsageError } from '@wofleet/shared';
-import { listReleases, listServers, SERVER_STATUS, type Database, type ServerRow } from '../db/index.js';
-import { findActiveCampaignsOf } from './store.js';
 import type { CampaignPlan, CampaignRequest } from './model.js';
+import type { CampaignRepository, FleetServer } from './repository.js';
 import { computeWaves, describeWaves } from './waves.js';
 
-/** What planning reads: the database only (it changes nothing). */
+/** What planning reads: the repository only (it changes nothing). */
 export interface PlanContext {
-  db: Database;
+  repository: CampaignRepository;
 }
 
 /**
@@ -16,24 +15,21 @@ export interface PlanContext {
  * campaign) is a StateError.
  */
 export async function planCampaign(ctx: PlanContext, request: CampaignRequest): Promise<CampaignPlan> {
-  const release = (await listReleases(ctx.db)).find((r) => r.version === request.release);
+  const release = await ctx.repository.findRelease(request.release);
   if (!release) throw new UsageError(`--release ${request.release} is not in the release catalog (add it with 'wofleet releases add')`);
-  const targets = await selectTargets(ctx.db, request);
+  const targets = await selectTargets(ctx.repository, request);
   const canary = chooseCanary(targets, request.canary);
-  if (canary.status === SERVER_STATUS.pending || canary.status === SERVER_STATUS.offline) {
+  if (canary.status === 'pending' || canary.status === 'offline') {
     throw new StateError(`canary server '${canary.name}' is ${canary.status}: it must be online to start a campaign`);
   }
-  const busy = await findActiveCampaignsOf(
-    ctx.db,
-    targets.map((t) => t.name),
-  );
+  const busy = await ctx.repository.findActiveCampaignsOf(targets.map((t) => t.name));
   const [first] = busy;
   if (first) throw new StateError(`server '${first.server}' is already in active campaign ${first.campaignId}`);
   const ordered = [canary.name, ...targets.map((t) => t.name).filter((n) => n !== canary.name)];
   const waves = computeWaves(ordered, request.waves, describeWaves(request.waves));
   return {
     request,
-    release: { version: release.version, url: release.url ?? '', digest: `${release.digestAlgorithm}:${release.digestHex}` },
+    release,
     canary: canary.name,
     waves: waves.map((servers, index) => ({ index, servers })),
   };
@@ -43,21 +39,21 @@ export async function planCampaign(ctx: PlanContext, request: CampaignRequest): 
  * Named servers (each must exist, be enrolled and carry the labels), else every
  * enrolled server carrying the labels. Sorted by name.
  */
-async function selectTargets(db: Database, request: CampaignRequest): Promise<ServerRow[]> {
+async function selectTargets(repository: CampaignRepository, request: CampaignRequest): Promise<FleetServer[]> {
   const { servers: names, labels } = request.selection;
-  const labelled = await listServers(db, { labels });
+  const labelled = await repository.listServers(labels);
   if (names.length === 0) {
-    const enrolled = labelled.filter((s) => s.enrolledAt !== null);
+    const enrolled = labelled.filter((s) => s.enrolled);
     if (enrolled.length === 0)
       throw new UsageError(`no targets: no enrolled server${Object.keys(labels).length > 0 ? ' carries the given labels' : ''}`);
     return enrolled;
   }
-  const all = await listServers(db);
-  const chosen: ServerRow[] = [];
+  const all = await repository.listServers();
+  const chosen: FleetServer[] = [];
   for (const name of names) {
     const server = all.find((s) => s.name === name);
     if (!server) throw new UsageError(`--servers: unknown server '${name}'`);
-    if (server.enrolledAt === null) throw new UsageError(`--servers: server '${name}' has not enrolled its agent yet`);
+    if (!server.enrolled) throw new UsageError(`--servers: server '${name}' has not enrolled its agent yet`);
     if (!labelled.some((s) => s.name === name))
       throw new UsageError(`--servers: server '${name}' does not carry the labels given with --label`);
     chosen.push(server);
@@ -66,7 +62,7 @@ async function selectTargets(db: Database, request: CampaignRequest): Promise<Se
 }
 
 /** The named canary (it must be a target), else the first target flagged canary, else the first by name. */
-function chooseCanary(targets: readonly ServerRow[], named: string | undefined): ServerRow {
+function chooseCanary(targets: readonly FleetServer[], named: string | undefined): FleetServer {
   if (named !== undefined) {
     const canary = targets.find((t) => t.name === named);
     if (!canary) throw new UsageError(`--canary ${named} is not among the campaign's targets`);

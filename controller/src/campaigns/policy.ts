@@ -8,6 +8,7 @@ import {
   type TargetState,
   type WaveState,
 } from './model.js';
+import { REVERT_SUFFIX } from './policy-target.js';
 import { REASON } from './transitions.js';
 
 /**
@@ -71,8 +72,6 @@ const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
   [TARGET_STATE.verifying]: 'verify',
   [TARGET_STATE.rollingBack]: 'rollback',
 };
-/** The suffix of the operation id the campaign-wide rollback sends (policy rollbacks send `-rollback`). */
-export const REVERT_SUFFIX = '-revert';
 
 export function decide(facts: CampaignFacts): Decision {
   const decision: Decision = { waves: [], skip: [], start: [] };

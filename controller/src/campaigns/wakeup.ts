@@ -23,25 +23,17 @@ export const KICK_SETTLE_MS = 20;
 
 export function createWakeup(waiting: Waiting): Wakeup {
   let kicked = false;
-  let wake: (() => void) | undefined;
+  let wake: AbortController | undefined;
   return {
     kick() {
       kicked = true;
-      wake?.();
+      wake?.abort();
     },
     async wait() {
       if (!kicked) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            waiting.signal.removeEventListener('abort', done);
-            wake = undefined;
-            resolve();
-          };
-          const timer = setTimeout(done, waiting.pollMs);
-          waiting.signal.addEventListener('abort', done, { once: true });
-          wake = done;
-        });
+        wake = new AbortController();
+        await waiting.clock.sleep(waiting.pollMs, AbortSignal.any([waiting.signal, wake.signal]));
+        wake = undefined;
       }
       if (waiting.signal.aborted) throw new RunnerStoppedError();
       if (kicked) await pause(waiting, KICK_SETTLE_MS);

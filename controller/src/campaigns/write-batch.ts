@@ -1,6 +1,6 @@
-import type { Database } from '../db/index.js';
 import { writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
 import type { CampaignEvent } from './model.js';
+import type { CampaignRepository } from './repository.js';
 
 /**
  * Group commit for the transitions of a campaign's targets. Every one of them locks
@@ -19,7 +19,7 @@ interface Queued {
   reject(err: unknown): void;
 }
 
-export function createWriteBatch(db: Database, lease: Lease): BatchedWrite {
+export function createWriteBatch(repository: CampaignRepository, lease: Lease): BatchedWrite {
   const queue: Queued[] = [];
   let flushing = false;
 
@@ -28,9 +28,9 @@ export function createWriteBatch(db: Database, lease: Lease): BatchedWrite {
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        const results = await writeUnderLease(db, lease, async (tx, row) => {
+        const results = await writeUnderLease(repository, lease, async (writer, row) => {
           const events: CampaignEvent[][] = [];
-          for (const queued of batch) events.push(await queued.write(tx, row));
+          for (const queued of batch) events.push(await queued.write(writer, row));
           return events;
         });
         for (const [i, queued] of batch.entries()) queued.resolve(results[i] ?? []);

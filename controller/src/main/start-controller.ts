@@ -9,6 +9,7 @@ import { createControllerHandlers } from '../api/controller-handlers.js';
 import { natsCampaignPublisher, natsSubscriber } from '../events/campaign-events.js';
 import { createRolloutHandlers } from '../api/rollout-handlers.js';
 import { startControllerServer } from '../api/server.js';
+import { createCampaignRepository } from '../campaign-store/index.js';
 import { connectControllerNats } from '../presence/connect.js';
 import { startPresence } from '../presence/index.js';
 import type { AgentDialer } from '../servers/live.js';
@@ -75,7 +76,7 @@ export async function startController(options: StartControllerOptions): Promise<
     // Campaigns: driven here, one lease per campaign shared with any other controller.
     if (options.runCampaigns !== false) {
       const runner = startCampaignRunner({
-        db: database.db,
+        repository: createCampaignRepository(database.db),
         connectAgent: (target) => connectAgent(target, tls),
         log,
         clock,

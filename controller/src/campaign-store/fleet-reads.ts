@@ -1,0 +1,24 @@
+import type { CatalogRelease, FleetServer } from '../campaigns/repository.js';
+import type { Database } from '../db/database.js';
+import { listReleases } from '../db/releases.js';
+import { findServerByName, listServers, type ServerRow } from '../db/servers.js';
+
+/** What the engine reads of the release catalog and the inventory. */
+
+export async function findCatalogRelease(db: Database, version: string): Promise<CatalogRelease | undefined> {
+  const release = (await listReleases(db)).find((r) => r.version === version);
+  return release && { version: release.version, url: release.url ?? '', digest: `${release.digestAlgorithm}:${release.digestHex}` };
+}
+
+export async function listFleetServers(db: Database, labels: Readonly<Record<string, string>> = {}): Promise<FleetServer[]> {
+  return (await listServers(db, { labels: { ...labels } })).map(toFleetServer);
+}
+
+export async function findFleetServer(db: Database, name: string): Promise<FleetServer | undefined> {
+  const row = await findServerByName(db, name);
+  return row && toFleetServer(row);
+}
+
+function toFleetServer(row: ServerRow): FleetServer {
+  return { name: row.name, address: row.address, canary: row.canary, enrolled: row.enrolledAt !== null, status: row.status };
+}

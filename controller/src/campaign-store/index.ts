@@ -1,0 +1,39 @@
+import type { CampaignRepository, CampaignWriter } from '../campaigns/repository.js';
+import type { Database } from '../db/database.js';
+import { findCatalogRelease, findFleetServer, listFleetServers } from './fleet-reads.js';
+import { acquireLease, releaseLease } from './lease.js';
+import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignState } from './queries.js';
+import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
+
+/** The campaign engine's repository on the drizzle Database: Postgres or PGlite alike. */
+export function createCampaignRepository(db: Database): CampaignRepository {
+  return {
+    findRelease: (version) => findCatalogRelease(db, version),
+    listServers: (labels) => listFleetServers(db, labels),
+    findServer: (name) => findFleetServer(db, name),
+    insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now),
+    loadCampaign: (id) => loadCampaign(db, id),
+    readCampaignState: (id) => readCampaignState(db, id),
+    listCampaignIds: (filter) => listCampaignIds(db, filter),
+    findActiveCampaignsOf: (servers) => findActiveCampaignsOf(db, servers),
+    withCampaignLocked: (id, work) =>
+      db.transaction(async (tx) => {
+        const lock = await lockCampaign(tx, id);
+        return work(lock, writerIn(tx));
+      }),
+    acquireLease: (id, holder, leaseMs, mode) => acquireLease(db, id, holder, leaseMs, mode),
+    releaseLease: (id, holder, token) => releaseLease(db, id, holder, token),
+  };
+}
+
+function writerIn(tx: Database): CampaignWriter {
+  return {
+    campaignState: (id, change, actor, now) => writeCampaignState(tx, id, change, actor, now),
+    waveState: (campaignId, index, state, actor, now) => writeWaveState(tx, campaignId, index, state, actor, now),
+    targetState: (target, state, patch, actor, now) => writeTargetState(tx, target, state, patch, actor, now),
+  };
+}
+
+// The SQL itself, for tests that set a campaign's state or lease directly.
+export { acquireLease } from './lease.js';
+export { writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';

@@ -1,0 +1,96 @@
+import { isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState } from './model.js';
+import { KILL_POINT, killPoint } from './killpoints.js';
+import type { LeasedWrite } from './lease.js';
+import { decide, type Decision } from './policy.js';
+import type { CampaignRepository, CampaignRecord } from './repository.js';
+import type { StepLauncher } from './step-launcher.js';
+import type { Clock } from '../context/clock.js';
+import { REASON } from './transitions.js';
+import { isWindowOpen } from './window.js';
+
+/** One pass of the driver: the facts policy.decide takes, from the campaign as read; then its transitions written. */
+export function decideFor(record: CampaignRecord, inFlight: ReadonlySet<string>, now: Date): Decision {
+  const { campaign } = record;
+  return decide({
+    state: campaign.state,
+    request: campaign.plan.request,
+    createdAt: campaign.createdAt,
+    waves: record.waves,
+    targets: record.targets.map((t) => ({
+      server: t.server,
+      wave: t.wave,
+      state: t.state,
+      switched: t.switched,
+      failed: t.failedAt !== null,
+      operationId: t.operationId,
+    })),
+    inFlight,
+    now,
+    windowOpen: isWindowOpen(campaign.plan.request.window, now),
+  });
+}
+
+/**
+ * Writes the decision's campaign, wave and skip transitions in one fenced
+ * transaction, unless the operator changed the campaign's state since the pass read
+ * it (then nothing: the next pass decides again). Returns true when the campaign ended.
+ */
+export async function applyTransitions(
+  record: CampaignRecord,
+  decision: Decision,
+  write: (change: LeasedWrite) => Promise<void>,
+  actor: string,
+  now: Date,
+): Promise<boolean> {
+  if (!decision.campaign && decision.waves.length === 0 && decision.skip.length === 0) return false;
+  const readState: CampaignState = record.campaign.state;
+  let applied = false;
+  await write(async (writer, row) => {
+    if (row.state !== readState) return [];
+    applied = true;
+    const events: CampaignEvent[] = [];
+    for (const server of decision.skip) {
+      const target = record.targets.find((t) => t.server === server);
+      if (target) events.push(await writer.targetState(target, TARGET_STATE.skipped, { reason: REASON.notSwitched }, actor, now));
+    }
+    for (const wave of decision.waves) events.push(await writer.waveState(record.campaign.id, wave.index, wave.state, actor, now));
+    if (decision.campaign) events.push(await writer.campaignState(record.campaign.id, decision.campaign, actor, now));
+    return events;
+  });
+  if (!applied) return false;
+  if (decision.waves.some((w) => w.state === WAVE_STATE.running)) killPoint(KILL_POINT.afterWaveStarted);
+  if (decision.waves.some((w) => w.state === WAVE_STATE.succeeded || w.state === WAVE_STATE.failed)) killPoint(KILL_POINT.afterWaveDone);
+  return decision.campaign !== undefined && !isActiveCampaignState(decision.campaign.state);
+}
+
+/**
+ * Starts the steps the decision asked for, each on the server's address as the
+ * inventory has it now; a server removed from the inventory since it was planned fails.
+ */
+export async function startDecidedSteps(
+  record: CampaignRecord,
+  decision: Decision,
+  deps: { repository: CampaignRepository; steps: StepLauncher; write: (change: LeasedWrite) => Promise<void>; actor: string; clock: Clock },
+): Promise<void> {
+  if (decision.start.length === 0) return;
+  const addresses = new Map((await deps.repository.listServers()).map((s) => [s.name, s.address]));
+  for (const { server, step } of decision.start) {
+    const target = record.targets.find((t) => t.server === server);
+    const address = addresses.get(server);
+    if (!target) continue;
+    if (address === undefined) {
+      const now = deps.clock.now();
+      await deps.write(async (writer) => [
+        await writer.targetState(
+          target,
+          TARGET_STATE.failed,
+          { failedAt: now, reason: 'server removed from the inventory' },
+          deps.actor,
+          now,
+        ),
+      ]);
+      continue;
+    }
+    deps.steps.start(record.campaign.plan, target, step, address);
+  }
+}

@@ -1,0 +1,110 @@
+import { CAMPAIGN_STATE, TARGET_STATE, type CampaignState, type TargetState } from './model.js';
+import { REASON } from './transitions.js';
+
+/**
+ * The rules of one target's steps as pure functions (no I/O): the steps in
+ * step-*.ts ask these, then make the agent calls and writes they decide on.
+ * policy.ts decides which step a target takes; this module, how each step judges
+ * what it finds.
+ */
+
+/** The suffix of the operation id the campaign-wide rollback sends (policy rollbacks send `-rollback`). */
+export const REVERT_SUFFIX = '-revert';
+
+export type OperationStep = 'stage' | 'activate' | 'rollback' | 'revert';
+
+/** `c<campaign>-<server>-<step>`: the same id after a restart, so the agent answers with the first outcome. */
+export function operationIdFor(campaignId: string, server: string, step: OperationStep): string {
+  return step === 'revert' ? `c${campaignId}-${server}${REVERT_SUFFIX}` : `c${campaignId}-${server}-${step}`;
+}
+
+/** Agent calls of a step give up (unreachable, no outcome) at the healthy deadline from when the step began. */
+export function stepDeadline(sinceMs: number, healthyDeadlineMs: number): number {
+  return sinceMs + healthyDeadlineMs;
+}
+
+/** A server already running the campaign's release is not staged nor switched: it is skipped. */
+export function skipReason(current: { version: string } | undefined, releaseVersion: string): string | undefined {
+  return current?.version === releaseVersion ? `already on ${current.version}` : undefined;
+}
+
+/**
+ * Whether a target transition may be written given the campaign's state at write time:
+ * a switch starts only while the campaign runs (the operator may have paused it since
+ * the pass that started the step); every other transition records what happened.
+ */
+export function mayRecordTargetState(state: TargetState, campaignState: CampaignState): boolean {
+  return state !== TARGET_STATE.switching || campaignState === CAMPAIGN_STATE.running;
+}
+
+/** Verification stops (the target stays verifying) once the campaign winds down: its rollback takes over. */
+export function stopsVerifying(campaignState: CampaignState): boolean {
+  return campaignState === CAMPAIGN_STATE.aborting || campaignState === CAMPAIGN_STATE.rollingBack;
+}
+
+/** The health hold in progress: when it began (undefined: not healthy now) and the last problem seen. */
+export interface HealthHold {
+  healthySince: number | undefined;
+  lastProblem: string;
+}
+
+export const NEW_HOLD: HealthHold = { healthySince: undefined, lastProblem: REASON.healthyDeadline };
+
+/** The failure reason once the healthy deadline (from `sinceMs`) has passed, else undefined. */
+export function healthyDeadlineFailure(hold: HealthHold, sinceMs: number, nowMs: number, healthyDeadlineMs: number): string | undefined {
+  return nowMs - sinceMs > healthyDeadlineMs ? `${REASON.healthyDeadline} (${hold.lastProblem})` : undefined;
+}
+
+/**
+ * One health check into the hold: a problem starts it again; health held for
+ * `minHealthyMs` since it began completes it (`held`).
+ */
+export function recordHealthCheck(
+  hold: HealthHold,
+  problem: string | undefined,
+  nowMs: number,
+  minHealthyMs: number,
+): { hold: HealthHold; held: boolean } {
+  if (problem !== undefined) return { hold: { healthySince: undefined, lastProblem: problem }, held: false };
+  const healthySince = hold.healthySince ?? nowMs;
+  return { hold: { ...hold, healthySince }, held: nowMs - healthySince >= minHealthyMs };
+}
+
+/** While healthy, the last check falls exactly when the hold is complete, not at the next poll after it. */
+export function nextHealthCheckInMs(hold: HealthHold, nowMs: number, minHealthyMs: number, pollMs: number): number {
+  const holdLeftMs = hold.healthySince === undefined ? Number.POSITIVE_INFINITY : hold.healthySince + minHealthyMs - nowMs;
+  return Math.max(0, Math.min(pollMs, holdLeftMs));
+}
+
+/** What presence says is wrong (heartbeats stopped), undefined when it does not rule the server out. */
+export function presenceProblem(status: string | undefined): string | undefined {
+  return status === 'offline' ? REASON.offline : undefined;
+}
+
+/** What a CheckHealth answer says is wrong, undefined when healthy. */
+export function healthReportProblem(report: {
+  level: string;
+  checks: ReadonlyArray<{ name: string; level: string; detail: string }>;
+}): string | undefined {
+  if (report.level === 'HEALTH_LEVEL_OK') return undefined;
+  const bad = report.checks.find((c) => c.level !== 'HEALTH_LEVEL_OK');
+  return `health ${report.level.replace('HEALTH_LEVEL_', '').toLowerCase()}${bad ? `: ${bad.name}: ${bad.detail}` : ''}`;
+}
+
+/** The campaign-wide rollback sends `-revert`, a policy or abort rollback `-rollback` (policy.ts retries tell them apart). */
+export function rollbackStep(campaignState: CampaignState): 'rollback' | 'revert' {
+  return campaignState === CAMPAIGN_STATE.rollingBack ? 'revert' : 'rollback';
+}
+
+/** The DB snapshots are restored only when the switch changed the schema version. */
+export function restoresDb(target: { fromDbVersion: number | null; toDbVersion: number | null }): boolean {
+  return target.fromDbVersion !== null && target.toDbVersion !== null && target.fromDbVersion !== target.toDbVersion;
+}
+
+/**
+ * A rollback never sent finds the server already on its prior release (the agent
+ * reverted a failed activate itself): rolled back as it is, with this reason.
+ */
+export function alreadyRolledBack(current: { id: string } | undefined, fromRelease: string | null): string | undefined {
+  return current !== undefined && current.id === fromRelease ? REASON.alreadyOnFrom : undefined;
+}

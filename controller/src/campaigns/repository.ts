@@ -1,0 +1,173 @@
+import { StateError } from '@wofleet/shared';
+import type { CampaignEvent, CampaignPlan, CampaignState, TargetState, WaveState } from './model.js';
+
+/**
+ * The engine's one port to storage: everything planning, the operator commands and the
+ * runner read and write. db/campaigns/ implements it on the drizzle Database (Postgres
+ * or PGlite); the unit tests run the engine on an in-memory one. Each state change goes
+ * through a CampaignWriter, which also appends the audit row and returns the
+ * CampaignEvent to publish once the change is committed.
+ */
+export interface CampaignRepository {
+  // ---------------------------------------------------------------- fleet (read only)
+  /** The release of the catalog with this version. */
+  findRelease(version: string): Promise<CatalogRelease | undefined>;
+  /** Servers carrying every given label (none: all), sorted by name. */
+  listServers(labels?: Readonly<Record<string, string>>): Promise<FleetServer[]>;
+  findServer(name: string): Promise<FleetServer | undefined>;
+
+  // ---------------------------------------------------------------- campaigns
+  /**
+   * Records a planned campaign as running, every target pending and active, every
+   * wave pending. ServerInActiveCampaignError when another active campaign holds one.
+   */
+  insertCampaign(plan: CampaignPlan, createdBy: string, now: Date): Promise<{ id: string; event: CampaignEvent }>;
+  loadCampaign(id: string): Promise<CampaignRecord | undefined>;
+  /** Just the campaign's state (what a step polls to notice an abort). */
+  readCampaignState(id: string): Promise<CampaignState | undefined>;
+  /** Campaign ids, newest first; `active`: only those that can still change servers. */
+  listCampaignIds(filter: { active?: boolean }): Promise<string[]>;
+  /** Active campaigns holding any of `servers`. */
+  findActiveCampaignsOf(servers: readonly string[]): Promise<Array<{ server: string; campaignId: string }>>;
+  /**
+   * Runs `work` in one transaction with the campaign row locked: it sees the row as it
+   * is now (undefined: no such campaign), and its writes commit together or not at all.
+   */
+  withCampaignLocked<T>(id: string, work: (lock: CampaignLock | undefined, write: CampaignWriter) => Promise<T>): Promise<T>;
+
+  // ---------------------------------------------------------------- lease (lease.ts)
+  /**
+   * Takes (`start`) or renews the lease on a campaign for `holder`, for `leaseMs` from
+   * the store's clock (one clock for every controller). A free or expired lease is
+   * taken with the next fencing token; one held by another live holder is not. Taking
+   * one's own lease again also moves to the next token: a controller restarted under
+   * the same name resumes at once, and whatever its previous process still had going
+   * is fenced off. Returns the token, or undefined when someone else holds it.
+   */
+  acquireLease(id: string, holder: string, leaseMs: number, mode: 'start' | 'renew'): Promise<number | undefined>;
+  /** Gives the lease up (on stop), so another controller need not wait for it to expire. */
+  releaseLease(id: string, holder: string, token: number): Promise<void>;
+}
+
+/** The state changes, inside withCampaignLocked's transaction; each returns its event. */
+export interface CampaignWriter {
+  /**
+   * Moves the campaign to `change.state`. On leaving the active states its targets stop
+   * holding their servers; on entering one again (rollback of a finished campaign) they
+   * hold them again, refused (ServerInActiveCampaignError) when another campaign took one.
+   */
+  campaignState(id: string, change: CampaignChange, actor: string, now: Date): Promise<CampaignEvent>;
+  waveState(campaignId: string, index: number, state: WaveState, actor: string, now: Date): Promise<CampaignEvent>;
+  targetState(target: TargetKey, state: TargetState, patch: TargetPatch, actor: string, now: Date): Promise<CampaignEvent>;
+}
+
+export interface CampaignChange {
+  state: CampaignState;
+  reason: string | null;
+}
+
+export interface TargetKey {
+  campaignId: string;
+  server: string;
+  wave: number;
+}
+
+/** What a write under the campaign's lock decides on: its state and who holds its lease. */
+export interface CampaignLock {
+  state: CampaignState;
+  leaseHolder: string | null;
+  leaseToken: number;
+}
+
+export interface CampaignRow {
+  id: string;
+  state: CampaignState;
+  releaseVersion: string;
+  /** The plan as `start` computed it (request, release, canary, waves): never recomputed. */
+  plan: CampaignPlan;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  reason: string | null;
+}
+
+export interface WaveRow {
+  campaignId: string;
+  index: number;
+  state: WaveState;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface TargetRow {
+  campaignId: string;
+  server: string;
+  wave: number;
+  state: TargetState;
+  /** True while the campaign may still change this server (a server is in at most one active campaign). */
+  active: boolean;
+  /** Activate was sent: the campaign may have switched this server (rollback goes back). */
+  switched: boolean;
+  /** Set when the target failed; kept through its rollback, for the failure budget. */
+  failedAt: Date | null;
+  /** The agent operation in progress or last done, re-sent as is after a restart. */
+  operationId: string | null;
+  /** Release id, version and DB version the server ran before the campaign. */
+  fromRelease: string | null;
+  fromVersion: string | null;
+  fromDbVersion: number | null;
+  /** The staged release's id and DB version on this server (from the stage result). */
+  toRelease: string | null;
+  toDbVersion: number | null;
+  /** When verification started: the healthy deadline counts from here. */
+  verifyingSince: Date | null;
+  reason: string | null;
+  updatedAt: Date;
+}
+
+/** Target columns a transition may set besides its state. */
+export type TargetPatch = Partial<
+  Pick<
+    TargetRow,
+    | 'switched'
+    | 'failedAt'
+    | 'operationId'
+    | 'fromRelease'
+    | 'fromVersion'
+    | 'fromDbVersion'
+    | 'toRelease'
+    | 'toDbVersion'
+    | 'verifyingSince'
+    | 'reason'
+  >
+>;
+
+/** A campaign with its waves (by index) and targets (by wave, then server), as read in one go. */
+export interface CampaignRecord {
+  campaign: CampaignRow;
+  waves: WaveRow[];
+  targets: TargetRow[];
+}
+
+/** A release of the catalog as a plan records it; digest is `algorithm:hex`. */
+export interface CatalogRelease {
+  version: string;
+  url: string;
+  digest: string;
+}
+
+/** A server of the inventory as planning and the steps see it; `status` is its presence (heartbeats keep it). */
+export interface FleetServer {
+  name: string;
+  address: string;
+  canary: boolean;
+  enrolled: boolean;
+  status: 'pending' | 'online' | 'offline' | 'degraded';
+}
+
+/** The audit kinds of campaign transitions. */
+export const CAMPAIGN_AUDIT_KIND = { campaign: 'campaign.state', wave: 'campaign.wave', target: 'campaign.target' } as const;
+
+/** A server of the campaign is already held by another active campaign. */
+export class ServerInActiveCampaignError extends StateError {}

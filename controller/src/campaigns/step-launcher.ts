@@ -1,0 +1,105 @@
+import { describeError, type Logger } from '@wofleet/shared';
+import { RunnerStoppedError, type Waiting } from './agent-calls.js';
+import type { AgentPool } from './agent-pool.js';
+import type { PublishEvents } from './event-publisher.js';
+import { LeaseLostError, type Lease } from './lease.js';
+import { CAMPAIGN_STATE, type CampaignPlan, type TargetState } from './model.js';
+import type { TargetStep } from './policy.js';
+import { mayRecordTargetState } from './policy-target.js';
+import type { CampaignRepository, TargetPatch, TargetRow } from './repository.js';
+import { rollbackTarget } from './step-rollback.js';
+import { stageTarget } from './step-stage.js';
+import { switchTarget } from './step-switch.js';
+import { verifyTarget } from './step-verify.js';
+import type { TargetStepContext, TargetStepRun } from './target-steps.js';
+import { createWriteBatch } from './write-batch.js';
+
+/**
+ * Starts the target steps a pass decided on and keeps the set in flight: a step runs
+ * on until its next settled state, its transitions written by group commit
+ * (write-batch.ts) under the lease and published once committed.
+ */
+export interface StepLauncher {
+  start(plan: CampaignPlan, target: TargetRow, step: TargetStep, address: string): void;
+  /** Servers with a step in flight. */
+  readonly inFlight: ReadonlyMap<string, Promise<void>>;
+  /** Resolves once every step in flight has ended. */
+  settle(): Promise<void>;
+}
+
+export interface StepLauncherDeps {
+  repository: CampaignRepository;
+  lease: Lease;
+  waiting: Waiting;
+  actor: string;
+  log: Logger;
+  agents: AgentPool;
+  publishAll: PublishEvents;
+  /** A step ended: time for a pass. */
+  onSettled(): void;
+  /** A step found the lease taken: the driver stops. */
+  onLeaseLost(): void;
+}
+
+const STEPS: Record<TargetStep, TargetStepRun> = {
+  stage: stageTarget,
+  switch: switchTarget,
+  verify: verifyTarget,
+  rollback: rollbackTarget,
+};
+
+export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
+  const { repository, lease, waiting, actor } = deps;
+  const inFlight = new Map<string, Promise<void>>();
+  const writeBatched = createWriteBatch(repository, lease);
+
+  function contextFor(plan: CampaignPlan, target: TargetRow, step: TargetStep, address: string): TargetStepContext {
+    let current = target;
+    return {
+      campaignId: lease.campaignId,
+      plan,
+      agent: deps.agents.agentFor({ server: target.server, address }),
+      waiting,
+      log: deps.log.child({ serverId: target.server, step }),
+      async writeTarget(state: TargetState, patch: TargetPatch) {
+        let written = false;
+        deps.publishAll(
+          await writeBatched(async (write, row) => {
+            if (!mayRecordTargetState(state, row.state)) return [];
+            written = true;
+            return [await write.targetState(current, state, patch, actor, waiting.clock.now())];
+          }),
+        );
+        if (written) current = { ...current, ...patch, state };
+        return written;
+      },
+      async campaignState() {
+        return (await repository.readCampaignState(lease.campaignId)) ?? CAMPAIGN_STATE.aborted;
+      },
+      async serverStatus() {
+        return (await repository.findServer(target.server))?.status;
+      },
+    };
+  }
+
+  return {
+    inFlight,
+    start(plan, target, step, address) {
+      const ctx = contextFor(plan, target, step, address);
+      const run = STEPS[step](ctx, target)
+        .catch((err: unknown) => {
+          if (err instanceof LeaseLostError) deps.onLeaseLost();
+          if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError))
+            ctx.log.error({ err: describeError(err) }, 'campaign step broke off');
+        })
+        .finally(() => {
+          inFlight.delete(target.server);
+          deps.onSettled();
+        });
+      inFlight.set(target.server, run);
+    },
+    async settle() {
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}

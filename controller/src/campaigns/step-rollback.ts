@@ -1,0 +1,51 @@
+import { describeError, NotFoundError } from '@wofleet/shared';
+import { awaitOperation, currentRelease, operationFailure, retryUnreachable } from './agent-calls.js';
+import { KILL_POINT, killPoint } from './killpoints.js';
+import { TARGET_STATE } from './model.js';
+import { alreadyRolledBack, operationIdFor, restoresDb, rollbackStep, stepDeadline } from './policy-target.js';
+import { isStopping, type TargetStepRun } from './target-steps.js';
+
+/**
+ * any switched ──► rolled-back | rollback-failed. Back to the release recorded before
+ * the switch, restoring the DB snapshots when the schema version differs. An activate
+ * that failed was reverted by the agent itself: a server already on its prior release
+ * (and never sent this rollback) is rolled back as it is.
+ */
+export const rollbackTarget: TargetStepRun = async (ctx, target) => {
+  let operationId = target.operationId ?? '';
+  let since = target.updatedAt;
+  if (target.state !== TARGET_STATE.rollingBack) {
+    operationId = operationIdFor(ctx.campaignId, target.server, rollbackStep(await ctx.campaignState()));
+    since = ctx.waiting.clock.now();
+    await ctx.writeTarget(TARGET_STATE.rollingBack, { operationId });
+  }
+  killPoint(KILL_POINT.beforeRollback);
+  const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
+  try {
+    const sent = await retryUnreachable(() => ctx.agent.getOperation(operationId).then(() => true, notFoundAsFalse), ctx.waiting, until);
+    if (!sent) {
+      const already = alreadyRolledBack(await retryUnreachable(() => currentRelease(ctx.agent), ctx.waiting, until), target.fromRelease);
+      if (already !== undefined) {
+        await ctx.writeTarget(TARGET_STATE.rolledBack, { reason: already });
+        return;
+      }
+      await retryUnreachable(
+        () => ctx.agent.rollback({ operationId, toRelease: target.fromRelease ?? '', restoreDb: restoresDb(target) }),
+        ctx.waiting,
+        until,
+      );
+    }
+    killPoint(KILL_POINT.afterRollbackAccepted);
+    const op = await awaitOperation(ctx.agent, operationId, ctx.waiting, until);
+    if (op.state === 'OPERATION_STATE_SUCCEEDED') await ctx.writeTarget(TARGET_STATE.rolledBack, { reason: target.reason });
+    else await ctx.writeTarget(TARGET_STATE.rollbackFailed, { reason: operationFailure(op) });
+  } catch (err) {
+    if (isStopping(ctx, err)) throw err;
+    await ctx.writeTarget(TARGET_STATE.rollbackFailed, { reason: `rollback: ${describeError(err)}` });
+  }
+};
+
+function notFoundAsFalse(err: unknown): false {
+  if (err instanceof NotFoundError) return false;
+  throw err;
+}

@@ -1,0 +1,60 @@
+import { describeError } from '@wofleet/shared';
+import { pause } from './agent-calls.js';
+import { KILL_POINT, killPoint } from './killpoints.js';
+import { TARGET_STATE } from './model.js';
+import {
+  healthReportProblem,
+  healthyDeadlineFailure,
+  nextHealthCheckInMs,
+  NEW_HOLD,
+  presenceProblem,
+  recordHealthCheck,
+  stopsVerifying,
+} from './policy-target.js';
+import type { TargetStepContext, TargetStepRun } from './target-steps.js';
+
+/**
+ * verifying ──► succeeded | failed. Health held for --min-healthy within
+ * --healthy-deadline of the switch: the agent's CheckHealth says OK and presence does
+ * not say offline, poll after poll, the last poll at the end of the hold. Any other
+ * answer (or none) starts the hold again. The hold itself is not stored: after a
+ * restart it starts again, which only makes the gate stricter.
+ */
+export const verifyTarget: TargetStepRun = async (ctx, target) => {
+  const since = (target.verifyingSince ?? target.updatedAt).getTime();
+  const { minHealthyMs, healthyDeadlineMs } = ctx.plan.request;
+  let hold = NEW_HOLD;
+  let killPointPassed = false;
+  for (;;) {
+    if (stopsVerifying(await ctx.campaignState())) return;
+    const now = ctx.waiting.clock.now().getTime();
+    const failure = healthyDeadlineFailure(hold, since, now, healthyDeadlineMs);
+    if (failure !== undefined) {
+      await ctx.writeTarget(TARGET_STATE.failed, { failedAt: new Date(now), reason: failure });
+      return;
+    }
+    const check = recordHealthCheck(hold, await checkHealth(ctx), now, minHealthyMs);
+    hold = check.hold;
+    if (check.held) {
+      await ctx.writeTarget(TARGET_STATE.succeeded, { reason: null });
+      killPoint(KILL_POINT.afterSucceededRecorded);
+      return;
+    }
+    if (!killPointPassed) {
+      killPoint(KILL_POINT.duringVerifying);
+      killPointPassed = true;
+    }
+    await pause(ctx.waiting, nextHealthCheckInMs(hold, ctx.waiting.clock.now().getTime(), minHealthyMs, ctx.waiting.pollMs));
+  }
+};
+
+/** Presence first (no agent call for a server known offline), then the agent's own CheckHealth. */
+async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> {
+  const offline = presenceProblem(await ctx.serverStatus());
+  if (offline !== undefined) return offline;
+  try {
+    return healthReportProblem(await ctx.agent.checkHealth());
+  } catch (err) {
+    return describeError(err);
+  }
+}

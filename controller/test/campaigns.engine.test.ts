@@ -1,0 +1,215 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CampaignRunner, CampaignView } from '../src/campaigns/index.js';
+import { allOn, engineWorld, NAMES, statesOf, targetState, type EngineWorld } from './campaigns.engine-fixtures.js';
+
+/**
+ * The scenarios of tests/rollout.engine.test.ts (real agents, Postgres, NATS, real
+ * time) on the engine alone in fake time: same requests, same expectations, seconds
+ * instead of minutes. Each scenario starts from a fresh world (every server on 6.4.5).
+ */
+describe('campaign engine in fake time', () => {
+  let w: EngineWorld;
+  let runners: CampaignRunner[];
+  const runner = (holderId: string, connected?: Set<string>) => {
+    const run = w.runner(holderId, connected);
+    runners.push(run);
+    return run;
+  };
+
+  beforeEach(() => {
+    w = engineWorld();
+    runners = [];
+  });
+  afterEach(async () => {
+    for (const run of runners) await w.stop(run);
+  });
+
+  /** Returns every server the campaign switched to 6.4.5 (`rollout rollback`). */
+  async function rollBack(id: string): Promise<CampaignView> {
+    await w.act(id, 'rollback');
+    const view = await w.waitFor(id, 'rollback', (v) => v.state === 'rolled-back');
+    expect(w.agents.versions()).toEqual(allOn('6.4.5'));
+    return view;
+  }
+
+  /** Fails `server` in its health gate: unhealthy once it is verifying, until the campaign has failed it. */
+  async function failWhileVerifying(id: string, server: string): Promise<void> {
+    await w.waitFor(id, `${server} verifying`, (v) => targetState(v, server) === 'verifying');
+    w.agents.setHealthy(server, false);
+    await w.waitFor(id, `${server} failed`, (v) => targetState(v, server) !== 'verifying');
+    w.agents.setHealthy(server, true);
+  }
+
+  it('a broken release fails on the canary: canary back on 6.4.5, nothing beyond it touched', async () => {
+    runner('ctl-a');
+    const id = await w.start({ release: '6.6.1' });
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(view.reason).toBe('the canary failed');
+    expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(view.waves.map((wave) => wave.state)).toEqual(['failed', 'skipped', 'skipped']);
+    expect(w.agents.versions()).toEqual(allOn('6.4.5'));
+    expect(w.agents.journaled('web-1', id)).toEqual(['activate', 'stage']);
+    for (const server of ['web-2', 'web-3', 'web-4']) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+  });
+
+  it('a closed window holds every wave until it opens; one of two runners drives the whole campaign', async () => {
+    const connectedA = new Set<string>();
+    const connectedB = new Set<string>();
+    const now = w.clock.now();
+    const opens = new Date(now.getTime() + 2 * 3_600_000);
+    const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const window = `Mon-Sun ${hhmm(opens)}-${hhmm(new Date(opens.getTime() + 3_600_000))} UTC`;
+    runner('ctl-a', connectedA);
+    runner('ctl-b', connectedB);
+    const id = await w.start({ window, progressDeadline: '1d' });
+    await w.waitFor(id, 'every server staged', (v) => v.targets.every((t) => t.state === 'staged'));
+    await w.clock.advance(2_000);
+    const held = await w.view(id);
+    expect(held.waves.map((wave) => wave.state)).toEqual(['pending', 'pending', 'pending']);
+    for (const server of NAMES) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+
+    await w.clock.jump(opens.getTime() - now.getTime() + 60_000);
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual(allOn('succeeded'));
+    expect(view.targets.map((t) => t.fromVersion)).toEqual(['6.4.5', '6.4.5', '6.4.5', '6.4.5']);
+    expect(w.agents.versions()).toEqual(allOn('6.5.5'));
+    for (const server of NAMES) expect(w.agents.journaled(server, id)).toEqual(['activate', 'stage']);
+    // Exactly one runner ever opened a connection to an agent.
+    expect([connectedA.size, connectedB.size].sort()).toEqual([0, NAMES.length]);
+
+    const mine = w.events.filter((e) => e.campaignId === id);
+    expect(mine.filter((e) => e.scope === 'campaign').map((e) => e.state)).toEqual(['succeeded']);
+    for (const server of NAMES) {
+      expect(mine.filter((e) => e.server === server).map((e) => e.state)).toEqual([
+        'staging',
+        'staged',
+        'switching',
+        'verifying',
+        'succeeded',
+      ]);
+    }
+    expect(mine.filter((e) => e.scope === 'wave').map((e) => `${e.wave}:${e.state}`)).toEqual([
+      '0:running',
+      '0:succeeded',
+      '1:running',
+      '1:succeeded',
+      '2:running',
+      '2:succeeded',
+    ]);
+
+    const back = await rollBack(id);
+    expect(statesOf(back)).toEqual(allOn('rolled-back'));
+    for (const server of NAMES) expect(w.agents.journaled(server, id)).toEqual(['activate', 'revert', 'stage']);
+  });
+
+  it('pauses after the canary until promoted; pause lets in-flight servers finish and starts no new one until resumed', async () => {
+    runner('ctl-a');
+    const id = await w.start({ pauseAfterCanary: true });
+    const waiting = await w.waitFor(id, 'awaiting promotion', (v) => v.state === 'awaiting-promotion');
+    expect(targetState(waiting, 'web-1')).toBe('succeeded');
+    await w.clock.advance(1_500);
+    expect((await w.view(id)).state).toBe('awaiting-promotion');
+    for (const server of ['web-2', 'web-3', 'web-4']) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+    expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+
+    await w.act(id, 'promote');
+    await w.waitFor(id, 'web-2 switching', (v) => targetState(v, 'web-2') === 'switching' || targetState(v, 'web-2') === 'verifying');
+    await w.act(id, 'pause');
+    await w.waitFor(id, 'web-2 done while paused', (v) => targetState(v, 'web-2') === 'succeeded');
+    await w.clock.advance(1_500);
+    const paused = await w.view(id);
+    expect(paused.state).toBe('paused');
+    expect(paused.waves[2]?.state).toBe('pending');
+    expect([targetState(paused, 'web-3'), targetState(paused, 'web-4')]).toEqual(['staged', 'staged']);
+
+    await w.act(id, 'resume');
+    const done = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(done)).toEqual(allOn('succeeded'));
+    expect(w.agents.versions()).toEqual(allOn('6.5.5'));
+    await rollBack(id);
+  });
+
+  it('abort rolls back every server the campaign switched and skips the others', async () => {
+    runner('ctl-a');
+    const id = await w.start({ minHealthy: '3s' });
+    await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+    await w.act(id, 'abort');
+    const view = await w.waitFor(id, 'campaign aborted', (v) => v.state === 'aborted');
+    expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(w.agents.versions()).toEqual(allOn('6.4.5'));
+    expect(w.agents.journaled('web-2', id)).toEqual(['activate', 'rollback', 'stage']);
+    for (const server of ['web-3', 'web-4']) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+    await w.act(id, 'rollback');
+    expect(await w.waitFor(id, 'nothing left to roll back', (v) => v.state === 'rolled-back')).toMatchObject({ state: 'rolled-back' });
+  });
+
+  it('a failure within --max-failures is rolled back and the campaign goes on', async () => {
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '1', minHealthy: '3s', healthyDeadline: '8s' });
+    await failWhileVerifying(id, 'web-2');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'succeeded', 'web-4': 'succeeded' });
+    expect(view.targets.find((t) => t.server === 'web-2')?.reason).toContain('not healthy for the min healthy time');
+    expect(view.waves.map((wave) => wave.state)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.5.5', 'web-4': '6.5.5' });
+    await rollBack(id);
+  });
+
+  it('a failure over --max-failures halts the campaign: the failed server rolled back, the rest never switched', async () => {
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0', minHealthy: '3s', healthyDeadline: '8s' });
+    await failWhileVerifying(id, 'web-2');
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(view.reason).toBe('failed servers over --max-failures');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+    for (const server of ['web-3', 'web-4']) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+    await rollBack(id);
+  });
+
+  it('an agent down mid-campaign fails its server after the healthy deadline, and the policy goes on within --max-failures', async () => {
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '1', healthyDeadline: '6s' });
+    await w.waitFor(id, 'web-2 switching', (v) => targetState(v, 'web-2') === 'switching' || targetState(v, 'web-2') === 'verifying');
+    w.agents.setDown('web-3', true);
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    const web3 = view.targets.find((t) => t.server === 'web-3');
+    // Never reached to switch, nor to roll back: both said so after the deadline.
+    expect(web3?.state).toBe('rollback-failed');
+    expect(web3?.reason).toMatch(/cannot reach agent web-3|did not answer/);
+    expect(statesOf(view)).toMatchObject({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-4': 'succeeded' });
+    expect(view.waves.map((wave) => wave.state)).toEqual(['succeeded', 'succeeded', 'failed']);
+
+    w.agents.setDown('web-3', false);
+    expect(w.agents.journaled('web-3', id)).toEqual(['stage']);
+    // The campaign rollback finds web-3 still on its prior release and leaves it so.
+    const back = await rollBack(id);
+    expect(back.targets.find((t) => t.server === 'web-3')?.reason).toBe('already on its prior release: nothing to roll back');
+  });
+
+  it('a server removed from the inventory after planning fails without an agent call, within --max-failures', async () => {
+    const id = await w.start({ maxFailures: '1' });
+    w.repository.removeServer('web-4');
+    runner('ctl-a');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-3': 'succeeded', 'web-4': 'failed' });
+    expect(view.targets.find((t) => t.server === 'web-4')?.reason).toBe('server removed from the inventory');
+    expect(view.waves.map((wave) => wave.state)).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect(w.agents.journaled('web-4', id)).toEqual([]);
+    expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.5.5', 'web-3': '6.5.5', 'web-4': '6.4.5' });
+  });
+
+  it('a server reported offline fails its health gate at the healthy deadline', async () => {
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '1', minHealthy: '3s', healthyDeadline: '8s' });
+    await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+    w.repository.setServerStatus('web-2', 'offline');
+    const failed = await w.waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
+    expect(failed.targets.find((t) => t.server === 'web-2')?.reason).toBe(
+      'not healthy for the min healthy time within the healthy deadline (server offline)',
+    );
+    w.repository.setServerStatus('web-2', 'online');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(targetState(view, 'web-2')).toBe('rolled-back');
+  });
+});

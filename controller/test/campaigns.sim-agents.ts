@@ -1,0 +1,226 @@
+import { status } from '@grpc/grpc-js';
+import { isTerminalOperationState, type Operation, type OperationKind } from '@wofleet/proto';
+import { NotFoundError } from '@wofleet/shared';
+import { AgentUnreachableError, type AgentApi, type AgentTarget } from '../src/agents/client.js';
+import type { Clock } from '../src/context/clock.js';
+
+/**
+ * Simulated agents in process, for the engine unit tests: the AgentService calls the
+ * campaign engine makes, answered the way a `wofleet-agent` does (and as
+ * tests/support/sim-agents.ts does over gRPC), with the work taking fake time. Each
+ * server keeps its releases (`current`, `previous`) and an operation registry: a
+ * repeated operation id answers with the first operation, as the agent's journal does.
+ * What a test turns: a broken release (activate fails, the agent reverts itself),
+ * failing health, an agent down (every call unreachable).
+ */
+export interface SimAgents {
+  connect(target: AgentTarget): AgentApi;
+  /** Version of each server's current release. */
+  versions(): Record<string, string>;
+  /** The steps of campaign `id` a server accepted (`c<id>-<server>-<step>`), sorted, as the e2e tests read the journal. */
+  journaled(server: string, id: string): string[];
+  /** Activations a server performed (each changed its current release). */
+  activations(server: string): number;
+  setHealthy(server: string, healthy: boolean): void;
+  /** Down: every call fails as unreachable, watches in progress break off. Up again: answers as before. */
+  setDown(server: string, down: boolean): void;
+  /** Servers connect() was called for (who drove the campaign). */
+  connected: Set<string>;
+}
+
+export interface SimAgentOptions {
+  servers: readonly string[];
+  initialVersion: string;
+  clock: Clock;
+  /** Versions whose activation fails (their sites do not serve): the agent goes back to the release before. */
+  broken?: readonly string[];
+  delays?: { stageMs: number; activateMs: number; rollbackMs: number };
+}
+
+const DB_VERSION: Readonly<Record<string, number>> = { '6.4.5': 56657, '6.5.5': 57155, '6.6.1': 57155 };
+
+interface SimRelease {
+  id: string;
+  version: string;
+  dbVersion: number;
+}
+
+interface SimAgent {
+  releases: Map<string, SimRelease>;
+  current: SimRelease;
+  previous: SimRelease | undefined;
+  operations: Map<string, { op: Operation; done: Promise<void> }>;
+  healthy: boolean;
+  down: boolean;
+  /** Aborted when the agent goes down: its open watches break off. */
+  outage: AbortController;
+  activations: number;
+}
+
+export function createSimAgents(options: SimAgentOptions): SimAgents {
+  const delays = options.delays ?? { stageMs: 2_000, activateMs: 1_000, rollbackMs: 1_000 };
+  const agents = new Map<string, SimAgent>();
+  for (const server of options.servers) {
+    const initial = release(options.initialVersion, 0);
+    agents.set(server, {
+      releases: new Map([[initial.id, initial]]),
+      current: initial,
+      previous: undefined,
+      operations: new Map(),
+      healthy: true,
+      down: false,
+      outage: new AbortController(),
+      activations: 0,
+    });
+  }
+  const connected = new Set<string>();
+  const agentOf = (server: string): SimAgent => {
+    const agent = agents.get(server);
+    if (!agent) throw new Error(`no simulated agent ${server}`);
+    return agent;
+  };
+
+  function connect(target: AgentTarget): AgentApi {
+    connected.add(target.server);
+    const agent = agentOf(target.server);
+    const reachable = () => {
+      if (agent.down)
+        throw new AgentUnreachableError(target.server, status.UNAVAILABLE, `cannot reach agent ${target.server}: connection refused`);
+    };
+    /** Accepts a mutation once per operation id; the work runs on in the background. */
+    const accept = async (operationId: string, kind: OperationKind, work: () => Promise<unknown>): Promise<Operation> => {
+      reachable();
+      const known = agent.operations.get(operationId);
+      if (known) return { ...known.op };
+      const op: Operation = {
+        id: operationId,
+        kind,
+        state: 'OPERATION_STATE_RUNNING',
+        error: '',
+        errorKind: '',
+        resultJson: '',
+        progress: [],
+        startedAt: options.clock.now().toISOString(),
+        finishedAt: '',
+      };
+      const done = work().then(
+        (result) => Object.assign(op, { state: 'OPERATION_STATE_SUCCEEDED', resultJson: JSON.stringify(result ?? {}) }),
+        (err: unknown) => Object.assign(op, { state: 'OPERATION_STATE_FAILED', error: err instanceof Error ? err.message : String(err) }),
+      );
+      const finished = done.then(() => {
+        op.finishedAt = options.clock.now().toISOString();
+      });
+      agent.operations.set(operationId, { op, done: finished });
+      return { ...op };
+    };
+    return {
+      server: target.server,
+      address: target.address,
+      getStatus: () => Promise.reject(new Error('not simulated')),
+      listSites: () => Promise.reject(new Error('not simulated')),
+      async checkHealth() {
+        reachable();
+        return agent.healthy
+          ? { level: 'HEALTH_LEVEL_OK', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_OK', detail: 'serving' }] }
+          : { level: 'HEALTH_LEVEL_UNHEALTHY', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_UNHEALTHY', detail: 'answers 503' }] };
+      },
+      async listReleases() {
+        reachable();
+        return {
+          releases: [...agent.releases.values()].map((r) => ({
+            ...r,
+            stagedAt: '',
+            files: 0,
+            bytes: 0,
+            digest: '',
+            marks:
+              r.id === agent.current.id
+                ? ['RELEASE_MARK_CURRENT' as const]
+                : r.id === agent.previous?.id
+                  ? ['RELEASE_MARK_PREVIOUS' as const]
+                  : [],
+          })),
+        };
+      },
+      stageRelease: (request) =>
+        accept(request.operationId ?? '', 'OPERATION_KIND_STAGE_RELEASE', async () => {
+          await options.clock.sleep(delays.stageMs);
+          const staged = release(versionOf(request.source ?? ''), agent.releases.size);
+          agent.releases.set(staged.id, staged);
+          return { id: staged.id, dbVersion: staged.dbVersion };
+        }),
+      activate: (request) =>
+        accept(request.operationId ?? '', 'OPERATION_KIND_ACTIVATE', async () => {
+          await options.clock.sleep(delays.activateMs);
+          const to = agent.releases.get(request.releaseId ?? '');
+          if (!to) throw new Error(`no release ${request.releaseId}`);
+          if (options.broken?.includes(to.version)) throw new Error(`sites do not serve on ${to.id}: switched back to ${agent.current.id}`);
+          agent.previous = agent.current;
+          agent.current = to;
+          agent.activations++;
+          return {};
+        }),
+      rollback: (request) =>
+        accept(request.operationId ?? '', 'OPERATION_KIND_ROLLBACK', async () => {
+          await options.clock.sleep(delays.rollbackMs);
+          const to = request.toRelease ? agent.releases.get(request.toRelease) : agent.previous;
+          if (!to) throw new Error(`no release ${request.toRelease}`);
+          agent.previous = agent.current;
+          agent.current = to;
+          return {};
+        }),
+      upgradeDb: () => Promise.reject(new Error('not simulated')),
+      async getOperation(operationId) {
+        reachable();
+        const known = agent.operations.get(operationId);
+        if (!known) throw new NotFoundError(`no operation ${operationId}`);
+        return { ...known.op };
+      },
+      async watchOperation(operationId, timeoutMs, watch) {
+        reachable();
+        const known = agent.operations.get(operationId);
+        if (!known) throw new NotFoundError(`no operation ${operationId}`);
+        const stop = AbortSignal.any([agent.outage.signal, ...(watch?.signal ? [watch.signal] : [])]);
+        await Promise.race([known.done, options.clock.sleep(timeoutMs, stop)]);
+        if (watch?.signal?.aborted) throw watch.signal.reason;
+        reachable();
+        if (!isTerminalOperationState(known.op.state))
+          throw new AgentUnreachableError(target.server, status.DEADLINE_EXCEEDED, `agent ${target.server} did not answer`);
+        return { ...known.op };
+      },
+      close() {},
+    };
+  }
+
+  return {
+    connect,
+    connected,
+    versions: () => Object.fromEntries([...agents].map(([name, a]) => [name, a.current.version])),
+    journaled: (server, id) =>
+      [...agentOf(server).operations.keys()]
+        .filter((opId) => opId.startsWith(`c${id}-`))
+        .map((opId) => opId.slice(`c${id}-${server}-`.length))
+        .sort(),
+    activations: (server) => agentOf(server).activations,
+    setHealthy(server, healthy) {
+      agentOf(server).healthy = healthy;
+    },
+    setDown(server, down) {
+      const agent = agentOf(server);
+      agent.down = down;
+      if (down) agent.outage.abort();
+      else agent.outage = new AbortController();
+    },
+  };
+}
+
+function release(version: string, n: number): SimRelease {
+  return { id: `wp-${version}-${n}`, version, dbVersion: DB_VERSION[version] ?? 0 };
+}
+
+/** The version a StageRelease source names: a catalog URL ending in wordpress-<version>.tar.gz, or the version itself. */
+function versionOf(source: string): string {
+  const match = /(?:^|wordpress-)(\d+\.\d+(?:\.\d+)?)(?:\.tar\.gz|\.zip)?$/.exec(source);
+  if (!match?.[1]) throw new Error(`cannot tell the version of source ${source}`);
+  return match[1];
+}
