@@ -39,7 +39,11 @@ describe('planCampaign', () => {
       { index: 1, servers: ['web-1'] },
       { index: 2, servers: ['web-3', 'web-4'] },
     ]);
-    expect(plan.release).toEqual({ version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: `sha256:${'a'.repeat(64)}` });
+    expect(plan.release).toEqual({
+      version: '6.5.5',
+      url: 'file:///fixtures/wordpress-6.5.5.tar.gz',
+      digest: { algorithm: 'sha256', hex: 'a'.repeat(64) },
+    });
   });
 
   it('selects by name and by label', async () => {

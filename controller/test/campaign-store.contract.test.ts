@@ -12,7 +12,7 @@ import { emptyTables, openTestPglite, T0, useTestPostgres, type TestDatabase } f
  */
 const plan = (servers: string[]): CampaignPlan => ({
   request: parseCampaignRequest(requestText({ servers, waves: '1' })),
-  release: { version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: `sha256:${'a'.repeat(64)}` },
+  release: { version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha256', hex: 'a'.repeat(64) } },
   canary: servers[0] ?? '',
   waves: servers.map((server, index) => ({ index, servers: [server] })),
 });

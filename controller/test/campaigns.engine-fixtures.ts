@@ -50,8 +50,16 @@ export interface EngineWorld {
 export function engineWorld(): EngineWorld {
   const clock = createFakeClock(T0);
   const repository = createMemoryRepository(() => clock.now().getTime() - clock.jumpedMs());
-  repository.addRelease({ version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: `sha256:${'a'.repeat(64)}` });
-  repository.addRelease({ version: '6.6.1', url: 'file:///fixtures/wordpress-6.6.1.tar.gz', digest: `sha256:${'b'.repeat(64)}` });
+  repository.addRelease({
+    version: '6.5.5',
+    url: 'file:///fixtures/wordpress-6.5.5.tar.gz',
+    digest: { algorithm: 'sha256', hex: 'a'.repeat(64) },
+  });
+  repository.addRelease({
+    version: '6.6.1',
+    url: 'file:///fixtures/wordpress-6.6.1.tar.gz',
+    digest: { algorithm: 'sha256', hex: 'b'.repeat(64) },
+  });
   for (const [i, name] of NAMES.entries())
     repository.addServer({ name, address: `127.0.0.1:${7000 + i}`, canary: i === 0, enrolled: true, status: 'online' });
   const agents = createSimAgents({

@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { isTerminalOperationState, type Operation, type OperationKind } from '@wofleet/proto';
 import { NotFoundError } from '@wofleet/shared';
+
+const SIM_DIGEST = { algorithm: 'sha256', hex: '0'.repeat(64) };
 import { AgentUnreachableError, type AgentApi, type AgentTarget } from '../src/agents/client.js';
 import type { Clock } from '../src/context/clock.js';
 
@@ -88,7 +90,11 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         throw new AgentUnreachableError(target.server, status.UNAVAILABLE, `cannot reach agent ${target.server}: connection refused`);
     };
     /** Accepts a mutation once per operation id; the work runs on in the background. */
-    const accept = async (operationId: string, kind: OperationKind, work: () => Promise<unknown>): Promise<Operation> => {
+    const accept = async (
+      operationId: string,
+      kind: OperationKind,
+      work: () => Promise<Partial<Pick<Operation, 'resultJson' | 'stageRelease'>>>,
+    ): Promise<Operation> => {
       reachable();
       const known = agent.operations.get(operationId);
       if (known) return { ...known.op };
@@ -104,7 +110,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         finishedAt: '',
       };
       const done = work().then(
-        (result) => Object.assign(op, { state: 'OPERATION_STATE_SUCCEEDED', resultJson: JSON.stringify(result ?? {}) }),
+        (result) => Object.assign(op, { state: 'OPERATION_STATE_SUCCEEDED', ...result }),
         (err: unknown) => Object.assign(op, { state: 'OPERATION_STATE_FAILED', error: err instanceof Error ? err.message : String(err) }),
       );
       const finished = done.then(() => {
@@ -132,7 +138,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
             stagedAt: '',
             files: 0,
             bytes: 0,
-            digest: '',
+            digest: SIM_DIGEST,
             marks:
               r.id === agent.current.id
                 ? ['RELEASE_MARK_CURRENT' as const]
@@ -147,7 +153,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
           await options.clock.sleep(delays.stageMs);
           const staged = release(versionOf(request.source ?? ''), agent.releases.size);
           agent.releases.set(staged.id, staged);
-          return { id: staged.id, dbVersion: staged.dbVersion };
+          return { stageRelease: { release: { ...staged, stagedAt: '', files: 0, bytes: 0, digest: SIM_DIGEST, marks: [] } } };
         }),
       activate: (request) =>
         accept(request.operationId ?? '', 'OPERATION_KIND_ACTIVATE', async () => {
@@ -158,7 +164,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
           agent.previous = agent.current;
           agent.current = to;
           agent.activations++;
-          return {};
+          return { resultJson: '{}' };
         }),
       rollback: (request) =>
         accept(request.operationId ?? '', 'OPERATION_KIND_ROLLBACK', async () => {
@@ -167,7 +173,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
           if (!to) throw new Error(`no release ${request.toRelease}`);
           agent.previous = agent.current;
           agent.current = to;
-          return {};
+          return { resultJson: '{}' };
         }),
       upgradeDb: () => Promise.reject(new Error('not simulated')),
       async getOperation(operationId) {

@@ -22,7 +22,7 @@ export function samplePlan(overrides: Partial<CampaignPlan['request']> = {}): Ca
       autoRollback: true,
       ...overrides,
     },
-    release: { version: '6.5.5', url: 'https://wordpress.org/wordpress-6.5.5.tar.gz', digest: `sha1:${'a'.repeat(40)}` },
+    release: { version: '6.5.5', url: 'https://wordpress.org/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha1', hex: 'a'.repeat(40) } },
     canary: 'web-1',
     waves: [
       { index: 0, servers: ['web-1'] },

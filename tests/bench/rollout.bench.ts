@@ -230,7 +230,11 @@ async function main(): Promise<void> {
     const stats = handle.client;
     const ctx: ControllerContext = { db: handle.db, ca: await readFleetCa(dataDir), clock: systemClock, log };
     const sha1 = (await readFile(path.join(FIXTURES, `wordpress-${TO}.tar.gz.sha1`), 'utf8')).trim().split(/\s+/)[0] ?? '';
-    await addRelease(ctx, { version: TO, url: `https://wordpress.org/wordpress-${TO}.tar.gz`, sha1 }, 'operator:bench');
+    await addRelease(
+      ctx,
+      { version: TO, url: `https://wordpress.org/wordpress-${TO}.tar.gz`, digest: { algorithm: 'sha1', hex: sha1 } },
+      'operator:bench',
+    );
     const specs: SimAgentSpec[] = [];
     const enrollStarted = Date.now();
     await pool(

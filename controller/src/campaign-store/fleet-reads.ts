@@ -7,7 +7,9 @@ import { findServerByName, listServers, type ServerRow } from '../db/servers.js'
 
 export async function findCatalogRelease(db: Database, version: string): Promise<CatalogRelease | undefined> {
   const release = (await listReleases(db)).find((r) => r.version === version);
-  return release && { version: release.version, url: release.url ?? '', digest: `${release.digestAlgorithm}:${release.digestHex}` };
+  return (
+    release && { version: release.version, url: release.url ?? '', digest: { algorithm: release.digestAlgorithm, hex: release.digestHex } }
+  );
 }
 
 export async function listFleetServers(db: Database, labels: Readonly<Record<string, string>> = {}): Promise<FleetServer[]> {

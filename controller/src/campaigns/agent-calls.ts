@@ -80,15 +80,9 @@ export async function currentRelease(agent: AgentApi): Promise<{ id: string; ver
 
 const stagedReleaseSchema = z.object({ id: z.string().min(1).max(256), dbVersion: z.number().int().nonnegative() });
 
-/** The release a StageRelease operation staged, from its result (checked: it comes off the wire). */
+/** The release a StageRelease operation staged, from its typed result (checked: it comes off the wire). */
 export function stagedRelease(op: Operation): { id: string; dbVersion: number } {
-  let json: unknown;
-  try {
-    json = JSON.parse(op.resultJson);
-  } catch {
-    json = undefined;
-  }
-  const parsed = stagedReleaseSchema.safeParse(json);
+  const parsed = stagedReleaseSchema.safeParse(op.stageRelease?.release);
   if (!parsed.success) throw new WofleetError(`${op.id}: the agent's stage result names no release id and DB version`);
   return { id: parsed.data.id, dbVersion: parsed.data.dbVersion };
 }

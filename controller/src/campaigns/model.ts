@@ -1,3 +1,4 @@
+import type { Digest } from '@wofleet/shared';
 /**
  * Rollout campaigns (DESIGN §6): the vocabulary shared by the engine (plan, repository,
  * runner) and the operator surface (RolloutService, `wofleet rollout`). Values here
@@ -131,7 +132,7 @@ export const CAMPAIGN_DEFAULTS = {
 export interface CampaignPlan {
   request: CampaignRequest;
   /** The release as the catalog has it. */
-  release: { version: string; url: string; digest: string };
+  release: { version: string; url: string; digest: Digest };
   canary: string;
   waves: ReadonlyArray<{ index: number; servers: readonly string[] }>;
 }

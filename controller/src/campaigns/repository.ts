@@ -1,4 +1,4 @@
-import { StateError } from '@wofleet/shared';
+import { StateError, type Digest } from '@wofleet/shared';
 import type { CampaignEvent, CampaignPlan, CampaignState, TargetState, WaveState } from './model.js';
 
 /**
@@ -150,11 +150,11 @@ export interface CampaignRecord {
   targets: TargetRow[];
 }
 
-/** A release of the catalog as a plan records it; digest is `algorithm:hex`. */
+/** A release of the catalog as a plan records it. */
 export interface CatalogRelease {
   version: string;
   url: string;
-  digest: string;
+  digest: Digest;
 }
 
 /** A server of the inventory as planning and the steps see it; `status` is its presence (heartbeats keep it). */

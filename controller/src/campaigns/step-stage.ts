@@ -45,11 +45,5 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
 };
 
 function stageRequest(plan: CampaignPlan, operationId: string) {
-  const [algorithm, hex] = plan.release.digest.split(':');
-  return {
-    operationId,
-    source: plan.release.url || plan.release.version,
-    sha1: algorithm === 'sha1' ? hex : '',
-    sha256: algorithm === 'sha256' ? hex : '',
-  };
+  return { operationId, source: plan.release.url || plan.release.version, digest: plan.release.digest };
 }

@@ -1,3 +1,4 @@
+import { formatDigest } from '@wofleet/shared';
 // model.js and waves.js rather than the engine's index: the CLI loads them for every
 // command, and the index brings the database and gRPC with it.
 import {
@@ -81,7 +82,7 @@ function describeSettings(plan: CampaignPlan): string[] {
   const selection = r.selection.servers.length ? r.selection.servers.join(',') : 'every enrolled server';
   const labels = Object.keys(r.selection.labels).length ? ` with labels ${formatLabels(r.selection.labels)}` : '';
   return [
-    `release:       ${plan.release.version} (${plan.release.digest})`,
+    `release:       ${plan.release.version} (${formatDigest(plan.release.digest)})`,
     `targets:       ${selection}${labels}: ${plan.waves.reduce((n, w) => n + w.servers.length, 0)} servers`,
     `canary:        ${plan.canary}`,
     `waves:         ${describeWaves(r.waves)}, at most ${r.maxParallel} at once, ${describeSize(r.maxFailures)} failures tolerated`,

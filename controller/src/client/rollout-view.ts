@@ -1,5 +1,5 @@
 import type { FailureBudget as WireFailureBudget, Rollout, RolloutEvent, RolloutPlan, WaveSize as WireWaveSize } from '@wofleet/proto';
-import { WofleetError } from '@wofleet/shared';
+import { parseDigestMessage, WofleetError } from '@wofleet/shared';
 import {
   CAMPAIGN_STATE,
   TARGET_STATE,
@@ -62,7 +62,11 @@ export function fromWirePlan(wire: RolloutPlan): CampaignPlan {
         : undefined,
       autoRollback: settings.autoRollback,
     },
-    release: { version: wire.releaseVersion, url: wire.releaseUrl, digest: wire.releaseDigest },
+    release: {
+      version: wire.releaseVersion,
+      url: wire.releaseUrl,
+      digest: parseDigestMessage(wire.releaseDigest ?? { algorithm: '', hex: '' }),
+    },
     canary: wire.canary,
     waves: wire.waves.map((w) => ({ index: w.index, servers: w.servers })),
   };
