@@ -144,7 +144,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     const staged = await finish('StageRelease', { operationId: 'stage-655', source: WP655 });
     expect(staged.state, staged.error).toBe('OPERATION_STATE_SUCCEEDED');
     expect(staged.resultJson).toBe('');
-    expect(staged.stageRelease?.release).toMatchObject({ version: '6.5.5', dbVersion: 57155, digest: { algorithm: 'sha1' } });
+    expect(staged.stageRelease?.release).toMatchObject({ version: '6.5.5', dbVersion: 57155, digest: { algorithm: 'sha256' } });
     const releaseId = staged.stageRelease?.release.id ?? '';
     release655 = releaseId;
     const releasesAfter = readdirSync(path.join(stack.sharedRoot, 'releases')).sort();
