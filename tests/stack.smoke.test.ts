@@ -98,8 +98,14 @@ describe('test stack with the wo/wp stand-ins', () => {
     const unknown = await runWo(stack, ['site', 'info', 'nosuch.test']);
 
     expect(list.lines).toEqual([DOMAIN]);
-    const fields = Object.fromEntries(info.lines.filter((l) => l.includes('\t')).map((l) => l.split('\t')));
-    expect(fields).toMatchObject({ 'PHP Version': '8.2', SSL: 'disabled', Webroot: site().root, 'Cache type': 'basic' });
+    // WordOps' layout: "Label<tabs> value"; the cache type is the second word of the nginx configuration.
+    const fields = Object.fromEntries(info.lines.filter((l) => l.includes('\t')).map((l) => l.split(/\t+/).map((f) => f.trim())));
+    expect(fields).toMatchObject({
+      'Nginx configuration': 'wp basic (enabled)',
+      'PHP Version': '8.2',
+      SSL: 'disabled',
+      Webroot: site().root,
+    });
     expect(fields.DB_NAME).toMatch(/^a_test_[a-z0-9]{6}$/);
     expect(unknown.exitCode).toBe(1);
   });

@@ -34,15 +34,17 @@ export function cleanWoOutput(text: string): string[] {
     .filter(Boolean);
 }
 
-const INFO_KEYS: Record<string, keyof Omit<WordOpsSiteInfo, 'domain' | 'ssl'> | 'ssl'> = {
-  'nginx configuration': 'siteType',
-  'site type': 'siteType',
-  'cache type': 'cacheType',
+const INFO_KEYS: Record<string, 'nginx' | 'phpVersion' | 'ssl' | 'webroot'> = {
+  'nginx configuration': 'nginx',
   'php version': 'phpVersion',
   ssl: 'ssl',
   webroot: 'webroot',
 };
 
+/**
+ * `wo site info` as WordOps 3.22 prints it: tab-separated labels, and no line of its
+ * own for the cache type, which is the second word of `Nginx configuration\t wp wpfc (enabled)`.
+ */
 export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo {
   const info: WordOpsSiteInfo = { domain, siteType: 'wp', cacheType: 'basic', phpVersion: '', ssl: false, webroot: '' };
   for (const line of lines) {
@@ -50,9 +52,12 @@ export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo 
     const key = INFO_KEYS[(rawKey ?? '').trim().toLowerCase()];
     const value = rest.join('\t').trim();
     if (!key || value === '') continue;
-    if (key === 'ssl') info.ssl = /^(enabled|yes|true|1)/i.test(value);
-    else if (key === 'siteType') info.siteType = value.split(/\s+/)[0] ?? value;
-    else info[key] = value;
+    if (key === 'ssl') info.ssl = /^enabled/i.test(value);
+    else if (key === 'nginx') {
+      const [siteType, cacheType] = value.split(/\s+/);
+      info.siteType = siteType ?? info.siteType;
+      if (cacheType && !cacheType.startsWith('(')) info.cacheType = cacheType;
+    } else info[key] = value;
   }
   return info;
 }

@@ -1,7 +1,7 @@
-// `wo site list` (one coloured domain per line) and `wo site info D` (a header, then
-// tab-separated label/value lines, coloured).
+// `wo site list` (one coloured domain per line) and `wo site info D` (plain text from
+// WordOps' siteinfo template, matched byte for byte against recorded real runs).
 import path from 'node:path';
-import { COLOR, fail, info } from './output.mjs';
+import { fail, info } from './output.mjs';
 import { parseSiteArgs, usageError } from './site-args.mjs';
 import { findSite, listSites } from './sitedb.mjs';
 
@@ -20,23 +20,36 @@ export function siteInfo(config, argv) {
   if (!domain) throw usageError('the following arguments are required: site_name');
   const site = findSite(config.woDatabase, domain);
   if (!site) throw fail(`site ${domain} does not exist`);
+  process.stdout.write(renderSiteInfo(domain, site));
+}
+
+/**
+ * WordOps 3.22's siteinfo.mustache as its `site info` renders it: plain text, no colours;
+ * the cache type is only the second word of "Nginx configuration"; empty sections leave
+ * blank lines. SSL sites also get "SSL PROVIDER" and, in WordOps, "SSL EXPIRY DATE" read
+ * from the certificate: there is no Let's Encrypt certificate here, so that line is left out.
+ */
+function renderSiteInfo(domain, site) {
   const root = String(site.site_path);
-  const rows = [
-    ['Nginx configuration', `${site.site_type} ${site.cache_type} (${site.is_enabled ? 'enabled' : 'disabled'})`],
-    ['Site type', site.site_type],
-    ['Cache type', site.cache_type],
-    ['PHP Version', site.php_version],
-    ['SSL', site.is_ssl ? 'enabled' : 'disabled'],
-    ['access_log', path.join(root, 'logs', 'access.log')],
-    ['error_log', path.join(root, 'logs', 'error.log')],
-    ['Webroot', root],
-  ];
-  if (site.db_name) {
-    rows.push(['DB_NAME', site.db_name], ['DB_USER', site.db_user], ['DB_HOST', site.db_host], ['DB_PASS', site.db_password]);
-  }
-  info(`${COLOR.bold}Information about ${domain} (domain):${COLOR.end}`);
-  process.stdout.write('\n');
-  for (const [label, value] of rows) {
-    process.stdout.write(`${COLOR.blue}${label}${COLOR.end}\t${value}\n`);
-  }
+  const ssl = site.is_ssl ? 'enabled' : 'disabled';
+  const db = (label, value) => (site.db_name ? `${label}\t\t\t ${value}` : '');
+  return [
+    `Information about ${domain} ():`,
+    '',
+    '',
+    `Nginx configuration\t ${site.site_type} ${site.cache_type} (${site.is_enabled ? 'enabled' : 'disabled'}) `,
+    site.php_version ? `PHP Version\t\t ${site.php_version}` : '',
+    '',
+    `SSL\t\t\t ${ssl}${site.is_ssl ? '\nSSL PROVIDER\t\t Lets Encrypt' : ''}`,
+    '',
+    `access_log\t\t ${path.join(root, 'logs', 'access.log')}`,
+    `error_log\t\t ${path.join(root, 'logs', 'error.log')}`,
+    `Webroot\t\t\t ${root}`,
+    '',
+    db('DB_NAME', site.db_name),
+    db('DB_USER', site.db_user),
+    db('DB_PASS', site.db_password),
+    '',
+    '',
+  ].join('\n');
 }
