@@ -78,6 +78,9 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
     expect(created.code, created.stderr).toBe(0);
     const info = await runWo(stack, ['site', 'info', 'cached.test']);
     expect(info.stdout).toMatch(/wpfc/);
+    // The agent reads the cache type where WordOps prints it (the nginx configuration line).
+    const listed = await runAgentJson<SiteRow[]>(stack, ['list']);
+    expect(listed.find((r) => r.domain === 'cached.test')).toMatchObject({ cache: 'wpfc' });
     const removed = await runAgent(stack, ['remove', 'cached.test']);
     expect(removed.code, removed.stderr).toBe(0);
   });
