@@ -56,7 +56,11 @@ async function replay(args: string[], sites: Record<string, unknown>[]): Promise
   };
   for (const site of sites) insertSite(woDatabase, site);
   const config = path.join(dir, 'standin.json');
-  writeFileSync(config, JSON.stringify({ woDatabase, sitesRoot: '/var/www' }));
+  // Only what the replayed commands read before they answer: none of them reaches nginx, PHP or MariaDB.
+  writeFileSync(
+    config,
+    JSON.stringify({ woDatabase, sitesRoot: '/var/www', php: { defaultVersion: '8.2', socketDir: dir, bin: 'php-fpm8.2' } }),
+  );
   const r = await execa(WO, args, {
     env: { WOFLEET_STANDIN_CONFIG: config },
     stdin: 'ignore',
@@ -67,12 +71,19 @@ async function replay(args: string[], sites: Record<string, unknown>[]): Promise
 }
 
 const exampleTest = () => recordedSites().filter((s) => s.sitename === 'example.test');
+const allSites = () => recordedSites();
+const afterDelete = () => recordedSites().filter((s) => s.sitename !== 'example.test');
 
 describe('the wo stand-in replays recorded real WordOps runs byte for byte', () => {
   it.each([
     ['02-info.txt', exampleTest],
     ['03-list.txt', exampleTest],
     ['05-info-missing.txt', exampleTest],
+    ['04-create-existing.txt', exampleTest],
+    ['09-list-after.txt', allSites],
+    ['13-update-php82-same.txt', exampleTest],
+    ['16-delete-missing.txt', exampleTest],
+    ['17-list-final.txt', afterDelete],
   ])('%s', async (name, sites) => {
     const recorded = readRecording(name);
     const replayed = await replay(recorded.args, sites());

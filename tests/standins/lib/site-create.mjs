@@ -28,10 +28,10 @@ export async function siteCreate(config, argv) {
   const siteRoot = path.join(config.sitesRoot, domain);
   const htdocs = path.join(siteRoot, 'htdocs');
 
-  info('Running pre-update checks, please wait...');
   if (findSite(config.woDatabase, domain) || fs.existsSync(siteRoot)) {
-    throw fail(`site ${domain} already exists`);
+    throw fail(`site ${domain} already exists`); // before any progress line, as WordOps does
   }
+  info('Running pre-update checks, please wait...');
   if (!fs.existsSync(phpSocket(config, phpVersion))) {
     throw fail(`PHP ${phpVersion} is not installed: install it with wo stack install --php${phpVersion.replace('.', '')}`);
   }

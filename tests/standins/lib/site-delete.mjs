@@ -1,6 +1,6 @@
 // `wo site delete D --no-prompt`: vhost, database, webroot (a recursive delete that
-// unlinks symlinks and never follows them), registry row. An unknown site is reported
-// but, like WordOps, still exits 0.
+// unlinks symlinks and never follows them), registry row. An unknown site is an error in
+// red with exit 1, as in the recorded real run (realwo/outputs/16-delete-missing.txt).
 import fs from 'node:fs';
 import { dropSiteDatabase } from './mariadb.mjs';
 import { reloadNginx, removeVhost, waitForVhost } from './nginx.mjs';
@@ -12,10 +12,7 @@ export async function siteDelete(config, argv) {
   const { domain, flags } = parseSiteArgs(argv);
   if (!domain) throw usageError('the following arguments are required: site_name');
   const site = findSite(config.woDatabase, domain);
-  if (!site) {
-    fail(`site ${domain} does not exist`);
-    return;
-  }
+  if (!site) throw fail(`site ${domain} does not exist`); // WordOps' Log.error: exit 1
   if (!flags.has('no-prompt') && !flags.has('force')) {
     // Real wo would wait for an answer on stdin here; the stand-in never reads stdin.
     throw fail(`Are you sure you want to delete ${domain}? (stand-in: refusing to prompt; pass --no-prompt)`);

@@ -16,7 +16,13 @@ export async function siteUpdate(config, argv) {
     fail(`site ${domain} does not exist`);
     return;
   }
-  const phpVersion = phpVersionOf(flags) ?? String(site.php_version);
+  const requestedPhp = phpVersionOf(flags);
+  if (requestedPhp === String(site.php_version)) {
+    // WordOps drops a PHP flag the site already has; with nothing else asked, it stops there.
+    info(`PHP ${requestedPhp} is already enabled for given site`);
+    if (cacheTypeOf(flags) === undefined && !ssl) return;
+  }
+  const phpVersion = requestedPhp ?? String(site.php_version);
   const cacheType = cacheTypeOf(flags) ?? String(site.cache_type);
   if (!fs.existsSync(phpSocket(config, phpVersion))) {
     fail(`PHP ${phpVersion} is not installed`);
