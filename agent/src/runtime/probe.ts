@@ -22,7 +22,16 @@ export type SiteReport = z.infer<typeof siteReportSchema>;
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** nginx's page cache verdict (WordOps' `X-FastCGI-Cache`: HIT, MISS, BYPASS...), when it sent one. */
+  cacheStatus?: string;
 }
+
+/**
+ * A query string nobody else sends: WordOps' page caches (FastCGI, and the static-file
+ * rules of wpsc/wprocket/wpce) never serve or store a request with one, so the health
+ * answer always comes from PHP, never from a page the old core rendered.
+ */
+const cacheBuster = () => `nocache=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 /** Reaches sites through nginx on loopback, telling them apart by Host header. */
 export interface SiteProbe {
@@ -41,7 +50,14 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          const cacheStatus = res.headers['x-fastcgi-cache'];
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              ...(typeof cacheStatus === 'string' ? { cacheStatus } : {}),
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -52,7 +68,10 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
   return {
     get,
     async report(domain) {
-      const answer = await get(domain, HEALTH_PATH, { [HEALTH_TOKEN_HEADER]: await token() });
+      const answer = await get(domain, `${HEALTH_PATH}?${cacheBuster()}`, { [HEALTH_TOKEN_HEADER]: await token() });
+      if (answer.cacheStatus === 'HIT' || answer.cacheStatus === 'STALE') {
+        throw new HealthCheckError(`${domain}: the health answer came from nginx's page cache (${answer.cacheStatus}), not from PHP`);
+      }
       if (answer.status !== 200) {
         const hint = answer.body
           .replace(/<[^>]*>/g, ' ')

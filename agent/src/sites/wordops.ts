@@ -21,7 +21,8 @@ export interface SiteCreateFlags {
 export interface WordOps {
   listSites(): Promise<string[]>;
   siteInfo(domain: string): Promise<WordOpsSiteInfo | undefined>;
-  createSite(domain: string, flags: SiteCreateFlags): Promise<void>;
+  /** `extraEnv` is added to the environment of `wo` (and so of the WP-CLI it runs). */
+  createSite(domain: string, flags: SiteCreateFlags, extraEnv?: Record<string, string>): Promise<void>;
   deleteSite(domain: string): Promise<void>;
 }
 
@@ -63,7 +64,8 @@ export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo 
 }
 
 export function createWordOps(woBin: string, run: CommandRunner, env?: Record<string, string | undefined>): WordOps {
-  const wo = async (args: string[], timeoutMs = 10 * 60_000) => cleanWoOutput((await run(woBin, args, { env, timeoutMs })).stdout);
+  const wo = async (args: string[], timeoutMs = 10 * 60_000, extraEnv?: Record<string, string>) =>
+    cleanWoOutput((await run(woBin, args, { env: extraEnv ? { ...env, ...extraEnv } : env, timeoutMs })).stdout);
   return {
     async listSites() {
       return (await wo(['site', 'list'], 60_000)).filter((line) => /^[a-z0-9.-]+$/.test(line));
@@ -75,13 +77,13 @@ export function createWordOps(woBin: string, run: CommandRunner, env?: Record<st
         return undefined;
       }
     },
-    async createSite(domain, flags) {
+    async createSite(domain, flags, extraEnv) {
       const args = ['site', 'create', domain, '--wp'];
       if (flags.cache) args.push(`--${flags.cache}`);
       if (flags.php) args.push(`--php${flags.php.replace('.', '')}`);
       if (flags.letsEncrypt) args.push('-le');
       if (flags.adminEmail) args.push(`--email=${flags.adminEmail}`);
-      await wo(args);
+      await wo(args, undefined, extraEnv);
     },
     async deleteSite(domain) {
       await wo(['site', 'delete', domain, '--no-prompt']);
