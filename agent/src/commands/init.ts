@@ -35,13 +35,13 @@ const WP_CONTENT_DIRS = ['plugins', 'themes', 'mu-plugins', 'languages'] as cons
  * --force it repairs what is missing or damaged (links, managed files, state).
  */
 export async function initCommand(engine: Engine, options: InitOptions): Promise<InitResult> {
+  // A missing WordOps is refused before anything (even the lock's state dir) is written.
+  if (options.woPlugin?.action === 'install') await checkWoPluginTarget(engine.config.woPlugin);
   return withServerLock(
     engine,
     'init',
     async () => {
       const { layout } = engine;
-      // A missing WordOps is refused before anything is laid out.
-      if (options.woPlugin?.action === 'install') await checkWoPluginTarget(engine.config.woPlugin);
       const repaired: string[] = [];
       let state = await readState(layout).catch((err: unknown) => {
         if (!options.force) throw err;
