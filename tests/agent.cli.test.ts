@@ -160,7 +160,7 @@ describe('--help', () => {
         'baseline',
       ],
     },
-    { command: 'init', options: ['--release', '--sha1', '--sha256', '--force', '--json'] },
+    { command: 'init', options: ['--release', '--sha1', '--sha256', '--force', '--wo-plugin', '--no-wo-plugin', '--json'] },
     { command: 'create', options: ['--admin-email', '--le', '--json', ...PHP_FLAGS, ...CACHE_FLAGS] },
     { command: 'convert', options: ['--dry-run', '--revert', '--json'] },
     { command: 'update', options: ['--release', '--sha1', '--sha256', '--canary', '--force', '--json'] },
