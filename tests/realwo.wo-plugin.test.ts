@@ -10,7 +10,7 @@
  * onto that harness when it lands.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,35 @@ describe('wo multitenancy on real WordOps 3.22', () => {
 
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^wofleet-agent: error: /m);
+  });
+
+  it("waits for the agent's end: SIGTERM to wo reaches the agent, wo exits with the agent's code; an agent that cannot start is one line, exit 1", async () => {
+    // The plugin's own config, pointed at a stand-in agent that reports the signal and exits 7.
+    const conf = server.file(PLUGIN_CONFIG);
+    const installed = await readFile(conf, 'utf8');
+    await writeFile(
+      server.file('/tmp/slow-agent.sh'),
+      'trap \'echo "agent: TERM"; exit 7\' TERM\ntouch /tmp/agent-started\nsleep 60 &\nwait\n',
+    );
+    const pointAt = (node: string, agent: string) =>
+      installed.replace(/^node = .*$/m, `node = ${node}`).replace(/^agent = .*$/m, `agent = ${agent}`);
+    await writeFile(conf, pointAt('/bin/sh', '/tmp/slow-agent.sh'));
+
+    const r = await server.sh(
+      [
+        'wo multitenancy status & pid=$!',
+        'for i in $(seq 100); do [ -e /tmp/agent-started ] && break; sleep 0.1; done',
+        'kill -TERM $pid; wait $pid; echo "exit=$?"',
+        `sed -i 's#^node = .*#node = /nonexistent/node#' ${PLUGIN_CONFIG}`,
+        'wo multitenancy status; echo "exit=$?"',
+      ].join('\n'),
+    );
+    await writeFile(conf, installed);
+
+    expect(r.stdout).toBe('agent: TERM\nexit=7\nexit=1\n');
+    expect(r.stderr).toBe(
+      'wo multitenancy: cannot run wofleet-agent (/nonexistent/node /tmp/slow-agent.sh): No such file or directory; reinstall with wofleet-agent init --wo-plugin\n',
+    );
   });
 
   it('wofleet-agent init --no-wo-plugin removes it: wo no longer knows the command and still works', async () => {

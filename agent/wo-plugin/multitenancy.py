@@ -6,6 +6,7 @@ with multitenancy.conf in its plugin config directory; removed by
 `wofleet-agent COMMAND ARGS`: output and exit code are the agent's own.
 """
 
+import signal
 import subprocess
 import sys
 
@@ -58,14 +59,32 @@ class WOMultitenancyController(CementBaseController):
             argv += ['--config', config.get(SECTION, 'config')]
         argv += [command] + list(self.app.argv)
         try:
-            code = subprocess.call(argv)
+            agent = subprocess.Popen(argv)
         except OSError as err:
             print('wo multitenancy: cannot run wofleet-agent (%s): %s; '
-                  'reinstall with wofleet-agent init --wo-plugin' % (argv[1], err.strerror),
+                  'reinstall with wofleet-agent init --wo-plugin' % (' '.join(argv[:2]), err.strerror),
                   file=sys.stderr)
-            code = 1
+            self.app.exit_code = 1
+            return
+        code = _wait_passing_signals(agent)
         # Killed by a signal: the shell's convention, 128 + the signal.
         self.app.exit_code = code if code >= 0 else 128 - code
+
+
+def _wait_passing_signals(agent):
+    """Wait for the agent, whose exit code is the answer. Cement turns SIGINT and
+    SIGTERM into an exception and exit 0; instead, SIGTERM goes to the agent, and
+    SIGINT (Ctrl-C reaches the whole process group, the agent too) is left to it."""
+    def forward(signum, _frame):
+        if signum == signal.SIGTERM:
+            agent.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return agent.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _subcommand(name, help_text):
