@@ -1,103 +1,20 @@
 /**
- * `wo multitenancy` on the real WordOps 3.22 (../shared/realwo): what an operator who
- * thinks in WordOps sees. `wofleet-agent init --wo-plugin` installs the plugin, the real
+ * `wo multitenancy` on the real WordOps 3.22 (tests/support/realwo.ts): what an operator
+ * who thinks in WordOps sees. `wofleet-agent init --wo-plugin` installs the plugin, the real
  * `wo` loads it, lists its commands, runs the agent with its arguments and hands back the
  * agent's output and exit code; `init --no-wo-plugin` takes it out again and `wo` no
  * longer knows the command (and still works).
- *
- * The server is started by startRealWoServer() below, a stand-in with the API of the
- * shared real-WordOps harness (tests/support/realwo.ts, not on main yet): it should move
- * onto that harness when it lands.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { execa } from 'execa';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_CLI, FIXTURES, REPO_ROOT, WP645 } from './support/agent.js';
+import { AGENT_CLI, WP645 } from './support/agent.js';
 import { cleanEnv, runNodeProgram } from './support/cli.js';
-
-const REALWO_DIR = process.env.REALWO_DIR ?? '/var/tmp/wofleet-realwo';
-const RUN_WO = path.resolve(REPO_ROOT, '../shared/realwo/run-wo.sh');
-const AGENT_CONFIG = '/etc/wofleet/agent.yaml';
-
-interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface RealWoServer {
-  /** The server's / as the host sees it. */
-  root: string;
-  sh(script: string): Promise<ExecResult>;
-  wo(args: readonly string[]): Promise<ExecResult>;
-  agent(args: readonly string[]): Promise<ExecResult>;
-  file(insidePath: string): string;
-  stop(): Promise<void>;
-}
-
-const quote = (arg: string): string => `'${arg.replaceAll("'", `'\\''`)}'`;
-
-/**
- * An overlayfs copy of the built chroot with the host's node, this checkout and the
- * fixtures bind-mounted read-only at their own paths; each call enters it through
- * run-wo.sh (fresh namespaces, WordOps' stack started and stopped: ~8 s a call).
- */
-async function startRealWoServer(options: { name: string }): Promise<RealWoServer> {
-  const base = path.join(REALWO_DIR, 'root');
-  if (!existsSync(path.join(base, 'var/lib/wo/.provisioned'))) {
-    throw new Error(`the real-WordOps chroot is not built in ${REALWO_DIR}: run bash ../shared/realwo/build.sh`);
-  }
-  const dir = path.join(REALWO_DIR, 'servers', `${options.name}-${process.pid}-0`);
-  const root = path.join(dir, 'root');
-  for (const d of ['upper', 'work', 'root']) await mkdir(path.join(dir, d), { recursive: true });
-  const mounts: string[] = [];
-  const stop = async () => {
-    for (const m of [...mounts].reverse()) await execa('umount', [m], { reject: false });
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
-    mounts.push(root);
-    const node = path.join(root, 'usr/local/bin/node');
-    await writeFile(node, '');
-    await execa('mount', ['--bind', process.execPath, node]);
-    mounts.push(node);
-    for (const hostDir of [REPO_ROOT, FIXTURES]) {
-      const inside = path.join(root, hostDir);
-      await mkdir(inside, { recursive: true });
-      await execa('mount', ['--bind', hostDir, inside]);
-      mounts.push(inside);
-      await execa('mount', ['-o', 'remount,bind,ro', inside]);
-    }
-    await mkdir(path.join(root, 'etc/wofleet'), { recursive: true });
-    await writeFile(path.join(root, AGENT_CONFIG), `${JSON.stringify({ serverId: options.name, probe: { address: '127.0.0.2:80' } })}\n`);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  const sh = async (script: string): Promise<ExecResult> => {
-    const r = await execa('bash', [RUN_WO, '--sh', script], {
-      env: { REALWO_DIR: dir },
-      reject: false,
-      stdin: 'ignore',
-      stripFinalNewline: false,
-    });
-    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-  };
-  return {
-    root,
-    sh,
-    wo: (args) => sh(['wo', ...args].map(quote).join(' ')),
-    agent: (args) => sh(['node', AGENT_CLI, '--config', AGENT_CONFIG, ...args].map(quote).join(' ')),
-    file: (insidePath) => path.join(root, insidePath),
-    stop,
-  };
-}
+import { startRealWoServer, type RealWoServer } from './support/realwo.js';
 
 const PLUGIN_MODULE = '/var/lib/wo/plugins/multitenancy.py';
 const PLUGIN_CONFIG = '/etc/wo/plugins.d/multitenancy.conf';
+const SITE = 'mt.test';
 
 describe('wo multitenancy on real WordOps 3.22', () => {
   let server: RealWoServer;
@@ -150,6 +67,18 @@ describe('wo multitenancy on real WordOps 3.22', () => {
     expect(existsSync(server.file('/var/www/inv@lid_domain'))).toBe(false);
   });
 
+  it('wo multitenancy create D --wpfc makes a shared-core site through the real wo, and list --json shows it', async () => {
+    const created = await server.wo(['multitenancy', 'create', SITE, '--wpfc']);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(new RegExp(`^created ${SITE.replace('.', '\\.')} on wp-6\\.4\\.5-\\S+ \\(WordPress 6\\.4\\.5\\)\\n$`));
+
+    const list = await server.wo(['multitenancy', 'list', '--json']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ domain: SITE, cache: 'wpfc', version: '6.4.5', health: 'healthy' }),
+    ]);
+  });
+
   it('a failed operation passes exit code 1 through', async () => {
     const r = await server.wo(['multitenancy', 'rollback']);
 
@@ -163,7 +92,7 @@ describe('wo multitenancy on real WordOps 3.22', () => {
     const installed = await readFile(conf, 'utf8');
     await writeFile(
       server.file('/tmp/slow-agent.sh'),
-      'trap \'echo "agent: TERM"; exit 7\' TERM\ntouch /tmp/agent-started\nsleep 60 &\nwait\n',
+      'trap \'kill $!; echo "agent: TERM"; exit 7\' TERM\ntouch /tmp/agent-started\nsleep 60 &\nwait\n',
     );
     const pointAt = (node: string, agent: string) =>
       installed.replace(/^node = .*$/m, `node = ${node}`).replace(/^agent = .*$/m, `agent = ${agent}`);
@@ -194,7 +123,8 @@ describe('wo multitenancy on real WordOps 3.22', () => {
 
     const r = await server.sh('wo multitenancy status 2>&1; echo "exit=$?"; wo site list 2>&1; echo "exit=$?"');
     expect(r.stdout).toMatch(/unrecognized arguments: multitenancy status\nexit=2\n/);
-    expect(r.stdout).toMatch(/\nexit=0\n$/);
+    // wo site list prints each site in colour: ESC[94m mt.test ESC[0m.
+    expect(r.stdout).toMatch(new RegExp(`\\x1b\\[94m${SITE.replace('.', '\\.')}\\x1b\\[0m\\n+exit=0\\n$`));
     expect(r.stdout).not.toContain('wofleet-agent');
   });
 });
