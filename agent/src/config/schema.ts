@@ -42,6 +42,16 @@ export const agentConfigSchema = z
         testArgs: [],
         fastcgiCacheDir: '/var/run/nginx-cache',
       }),
+    /** WordOps' plugin locations (its wo.conf `plugin_dir`, `plugin_config_dir`), for `init --wo-plugin`. */
+    woPlugin: z
+      .object({
+        /** Where `wo` imports plugin modules from (multitenancy.py). */
+        dir: absolutePath.default('/var/lib/wo/plugins'),
+        /** Where `wo` reads plugin configs; multitenancy.conf there enables the plugin. */
+        configDir: absolutePath.default('/etc/wo/plugins.d'),
+      })
+      .strict()
+      .default({ dir: '/var/lib/wo/plugins', configDir: '/etc/wo/plugins.d' }),
     php: z
       .object({
         /** Directory holding the PHP-FPM pool sockets (phpNN-fpm.sock). */
