@@ -107,7 +107,12 @@ describe('the agent on a real WordOps 3.22 server', () => {
     ] as const) {
       const r = await server.agent(['create', domain, flag]);
       expect(r.exitCode, r.stdout).toBe(1);
-      expect(oneLine(r).split('\n').at(-1)).toMatch(new RegExp(`^wofleet-agent: error: create ${domain} failed: .*; site removed again$`));
+      // WordOps' own red error lines, not its pointer to the log alone.
+      expect(oneLine(r).split('\n').at(-1)).toMatch(
+        new RegExp(
+          `^wofleet-agent: error: create ${domain} failed: wo site create ${domain} --wp ${flag} .*exited with code 1: .+ \\(WordOps' log: /var/log/wo/wordops\\.log\\); site removed again$`,
+        ),
+      );
       expect(await siteTraces(server, domain)).toEqual(nothingLeft);
     }
   });

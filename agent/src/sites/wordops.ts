@@ -1,4 +1,4 @@
-import type { CommandRunner } from '@wofleet/shared';
+import { CommandFailedError, type CommandRunner } from '@wofleet/shared';
 
 /** What `wo site info` tells about a site, normalised. */
 export interface WordOpsSiteInfo {
@@ -35,6 +35,19 @@ export function cleanWoOutput(text: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * WordOps prints its errors in red on stdout (ESC[91m), then a line pointing at its log:
+ * those red lines, without the pointer, are what an operator needs to read.
+ */
+export function woErrorLines(stdout: string): string[] {
+  const lines = stdout
+    .split(/[\r\n]+/)
+    .filter((line) => line.includes('\x1b[91m'))
+    .flatMap((line) => cleanWoOutput(line))
+    .filter((line) => !/^Check the (WordOps )?log/i.test(line));
+  return [...new Set(lines)];
+}
+
 const INFO_KEYS: Record<string, 'nginx' | 'phpVersion' | 'ssl' | 'webroot'> = {
   'nginx configuration': 'nginx',
   'php version': 'phpVersion',
@@ -64,8 +77,16 @@ export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo 
 }
 
 export function createWordOps(woBin: string, run: CommandRunner, env?: Record<string, string | undefined>): WordOps {
-  const wo = async (args: string[], timeoutMs = 10 * 60_000, extraEnv?: Record<string, string>) =>
-    cleanWoOutput((await run(woBin, args, { env: extraEnv ? { ...env, ...extraEnv } : env, timeoutMs })).stdout);
+  const wo = async (args: string[], timeoutMs = 10 * 60_000, extraEnv?: Record<string, string>) => {
+    try {
+      return cleanWoOutput((await run(woBin, args, { env: extraEnv ? { ...env, ...extraEnv } : env, timeoutMs })).stdout);
+    } catch (err) {
+      const said = err instanceof CommandFailedError ? woErrorLines(err.stdout) : [];
+      if (!(err instanceof CommandFailedError) || said.length === 0) throw err;
+      const message = `wo ${args.join(' ')} exited with code ${err.exitCode_}: ${said.join('; ')} (WordOps' log: /var/log/wo/wordops.log)`;
+      throw new CommandFailedError(err.command, err.args, err.exitCode_, err.stdout, err.stderr, message, { cause: err });
+    }
+  };
   return {
     async listSites() {
       return (await wo(['site', 'list'], 60_000)).filter((line) => /^[a-z0-9.-]+$/.test(line));
