@@ -25,7 +25,8 @@ export async function listCommand(engine: Engine): Promise<SiteRow[]> {
       const release = site.link === 'canary' ? snap.canary : snap.current;
       return {
         domain: site.domain,
-        php: h?.ok ? h.report.php_version : (info?.phpVersion ?? ''),
+        // WordOps' own PHP version (the pool the vhost uses), as `wo site info` shows it.
+        php: info?.phpVersion || (h?.ok ? h.report.php_version : ''),
         cache: info?.cacheType ?? '',
         ssl: info?.ssl ?? false,
         link: site.link,
