@@ -32,22 +32,25 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Writes `<dir>/wp` and returns its path. It runs WP-CLI offline and isolated from
- * this machine's home directory: no update check, cache, packages and global config
- * under `stateDir`. It does not allow root by itself: callers pass --allow-root, as
- * the agent and WordOps do.
+ * this machine's home directory: no update check; cache, packages and global config
+ * under `stateDir` unless the caller names its own (the agent names a config file to
+ * pin `core download` for WordOps). It does not allow root by itself: callers pass
+ * --allow-root, as the agent and WordOps do.
  */
 export function writeWpLauncher(dir: string, stateDir: string): string {
   const { php, phar } = verifiedWpCli();
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const env = {
-    WP_CLI_DISABLE_AUTO_CHECK_UPDATE: '1',
+  const defaults = {
     WP_CLI_CACHE_DIR: path.join(stateDir, 'cache'),
     WP_CLI_PACKAGES_DIR: path.join(stateDir, 'packages'),
     WP_CLI_CONFIG_PATH: path.join(stateDir, 'config.yml'),
   };
   const file = path.join(dir, 'wp');
-  const exports = Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`);
+  const exports = [
+    'export WP_CLI_DISABLE_AUTO_CHECK_UPDATE=1',
+    ...Object.entries(defaults).map(([name, value]) => `: \${${name}:=${shellQuote(value)}}; export ${name}`),
+  ];
   fs.writeFileSync(
     file,
     [
