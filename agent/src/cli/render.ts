@@ -29,12 +29,13 @@ export function renderStatus(s: StatusResult): string[] {
 export function renderSites(rows: SiteRow[]): string[] {
   if (rows.length === 0) return ['no shared-core sites'];
   return table(
-    ['DOMAIN', 'PHP', 'CACHE', 'SSL', 'RELEASE', 'HEALTH'],
+    ['DOMAIN', 'PHP', 'CACHE', 'SSL', 'DISK', 'RELEASE', 'HEALTH'],
     rows.map((r) => [
       r.domain,
-      r.php,
-      r.cache,
+      r.php || '-',
+      r.cache || '-',
       r.ssl ? 'yes' : 'no',
+      formatBytes(r.diskBytes),
       `${r.release ?? '?'}${r.link === 'canary' ? ' (canary)' : ''}`,
       r.problem ? `${r.health}: ${r.problem}` : r.health,
     ]),
