@@ -29,7 +29,8 @@ const QUERY = 'SELECT sitename, site_type, cache_type, site_path, is_enabled, is
 const ATTEMPTS = 20;
 const RETRY_MS = 25;
 
-let engine: Promise<SqlJsStatic> | undefined;
+/** SQLite's WebAssembly module, loaded once on first read. */
+let sqlJs: Promise<SqlJsStatic> | undefined;
 
 /**
  * The file's bytes are read and parsed in memory (sql.js: SQLite compiled to WebAssembly):
@@ -41,34 +42,30 @@ let engine: Promise<SqlJsStatic> | undefined;
 export function createWordOpsSiteDb(file: string): WordOpsSiteDb {
   let cached: { key: string; sites: ReadonlyMap<string, WordOpsSiteFacts> } | undefined;
 
-  async function readOnce(): Promise<{ key: string; bytes?: Uint8Array } | 'missing' | 'busy'> {
+  async function readOnce(): Promise<ReadonlyMap<string, WordOpsSiteFacts> | 'busy'> {
     const before = await stat(file).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
-    if (!before) return 'missing';
+    if (!before) return new Map();
     if (await exists(`${file}-journal`)) return 'busy';
     const key = `${before.dev}:${before.ino}:${before.size}:${before.mtimeMs}`;
-    if (cached?.key === key) return { key };
+    if (cached?.key === key) return cached.sites;
     const bytes = new Uint8Array(await readFile(file));
     const after = await stat(file);
     if (`${after.dev}:${after.ino}:${after.size}:${after.mtimeMs}` !== key || (await exists(`${file}-journal`))) return 'busy';
-    return { key, bytes };
+    sqlJs ??= initSqlJs();
+    const sites = parseSites(file, await sqlJs, bytes);
+    cached = { key, sites };
+    return sites;
   }
 
   return {
     async read() {
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const got = await readOnce();
-        if (got === 'missing') return new Map();
-        if (got === 'busy') {
-          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-          continue;
-        }
-        if (got.bytes === undefined && cached) return cached.sites;
-        const sites = parseSites(file, await (engine ??= initSqlJs()), got.bytes ?? new Uint8Array());
-        cached = { key: got.key, sites };
-        return sites;
+        const sites = await readOnce();
+        if (sites !== 'busy') return sites;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
       throw new StateError(`WordOps' site database ${file} stayed busy (a -journal beside it) for ${(ATTEMPTS * RETRY_MS) / 1000} s`);
     },
