@@ -3,7 +3,8 @@ import type { ReleaseSummary } from '../commands/inspect.js';
 import type { SiteRow } from '../commands/list.js';
 import type { ReleaseRow } from '../commands/releases.js';
 import type { StatusResult } from '../commands/status.js';
-import { formatBytes, table } from './output.js';
+import { formatBytes } from '@wofleet/shared';
+import { table } from './output.js';
 
 const rel = (r?: ReleaseSummary) => (r ? `${r.id} (WordPress ${r.version}, db ${r.dbVersion})` : '(none)');
 
