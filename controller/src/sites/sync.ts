@@ -1,4 +1,5 @@
 import { StateError } from '@wofleet/shared';
+import { AgentCallError, AgentUnreachableError } from '../agents/client.js';
 import { listSites, recordAuditEvent, replaceServerSites, type FleetSiteRow } from '../db/index.js';
 import type { Actor, ControllerContext } from '../context/index.js';
 import type { AgentDialer } from '../servers/live.js';
@@ -29,6 +30,12 @@ export async function syncServerSites(ctx: ControllerContext, name: string, dial
   let answer: Awaited<ReturnType<typeof agent.listSites>>;
   try {
     answer = await agent.listSites();
+  } catch (err) {
+    // The sync cannot run while the agent is down: a precondition, said as the agent client words it.
+    if (err instanceof AgentUnreachableError) throw new StateError(err.message);
+    if (err instanceof AgentCallError)
+      throw new StateError(`agent ${server.name} at ${server.address} answered with an error: ${err.message}`);
+    throw err;
   } finally {
     agent.close();
   }
