@@ -1,6 +1,6 @@
 import type { Engine } from '../engine.js';
 import { requireState } from '../state/store.js';
-import { inspect, probeSites, type SiteHealth, type Snapshot } from './inspect.js';
+import { inspect, probeSites, siteDirNames, type SiteHealth, type Snapshot } from './inspect.js';
 import { siteDiskBytes } from './status.js';
 
 export interface SiteRow {
@@ -17,8 +17,13 @@ export interface SiteRow {
   diskBytes: number;
 }
 
-/** Results of earlier checks (the daemon keeps them): sites found there are not probed or measured again. */
+/**
+ * Results of earlier checks (the daemon keeps them, refreshed after each of its mutations
+ * and each health pass): the snapshot is reused while the sites root lists the same
+ * entries, and sites found there are not probed or measured again.
+ */
 export interface KnownSiteChecks {
+  snapshot: Snapshot;
   health: ReadonlyMap<string, SiteHealth>;
   diskBytes: Readonly<Record<string, number>>;
 }
@@ -30,7 +35,8 @@ export interface KnownSiteChecks {
  */
 export async function listCommand(engine: Engine, options: { known?: KnownSiteChecks; only?: string } = {}): Promise<SiteRow[]> {
   await requireState(engine.layout);
-  const full = await inspect(engine);
+  const kept = options.known?.snapshot;
+  const full = kept && sameNames(kept.siteDirs, await siteDirNames(engine)) ? kept : await inspect(engine);
   const snap: Snapshot = { ...full, sites: full.sites.filter((s) => options.only === undefined || s.domain === options.only) };
   const facts = await engine.woSites.read();
   const unknown = { ...snap, sites: snap.sites.filter((s) => !options.known?.health.has(s.domain)) };
@@ -56,5 +62,7 @@ export async function listCommand(engine: Engine, options: { known?: KnownSiteCh
     }),
   );
 }
+
+const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((name, i) => name === b[i]);
 
 const majorMinor = (version: string): string => /^\d+\.\d+/.exec(version)?.[0] ?? version;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createDiskCounter } from '../disk/disk-usage.js';
 import type { Engine } from '../engine.js';
 import { requireState } from '../state/store.js';
-import { inspect, probeSites, summariseRelease, type ReleaseSummary, type SiteHealth } from './inspect.js';
+import { inspect, probeSites, summariseRelease, type ReleaseSummary, type SiteHealth, type Snapshot } from './inspect.js';
 
 export interface StatusResult {
   current?: ReleaseSummary;
@@ -30,11 +30,11 @@ export async function statusCommand(engine: Engine, options: { reuseDisk?: Statu
   return (await statusWithProbes(engine, options)).status;
 }
 
-/** The status and the site probes it was counted from (the daemon keeps both: ListSites answers from them). */
+/** The status with the snapshot and site probes it was counted from (the daemon keeps all three: ListSites answers from them). */
 export async function statusWithProbes(
   engine: Engine,
   options: { reuseDisk?: StatusResult['disk'] } = {},
-): Promise<{ status: StatusResult; probes: SiteHealth[] }> {
+): Promise<{ status: StatusResult; probes: SiteHealth[]; snap: Snapshot }> {
   const state = await requireState(engine.layout);
   const snap = await inspect(engine);
   const previous = snap.releases.find((r) => r.id === state.previous);
@@ -56,7 +56,7 @@ export async function statusWithProbes(
     health,
     lastUpdate: last && { from: last.from, to: last.to, outcome: last.outcome, startedAt: last.startedAt, finishedAt: last.finishedAt },
   };
-  if (options.reuseDisk) return { status: { ...base, disk: options.reuseDisk }, probes };
+  if (options.reuseDisk) return { status: { ...base, disk: options.reuseDisk }, probes, snap };
   // Real allocated sizes; one counter so an inode shared by two releases counts once.
   const shared = createDiskCounter();
   const sharedCoreBytes = (await shared.measure(engine.layout.releasesDir)) + (await shared.measure(engine.layout.wpContent));
@@ -75,7 +75,7 @@ export async function statusWithProbes(
       backupsBytes: await createDiskCounter().measure(path.join(engine.layout.backupsDir)),
     },
   };
-  return { status, probes };
+  return { status, probes, snap };
 }
 
 /** Bytes a site's own directory takes (its `wp` link is not followed: the shared core is not its). */

@@ -6,7 +6,7 @@ import type { Engine } from '../engine.js';
 export interface StatusCache {
   /** The latest status; computed on first use, then refreshed in the background. */
   get(): Promise<StatusResult>;
-  /** Each site's health and disk bytes from the latest status (what ListSites answers with). */
+  /** The sites, their health and disk bytes from the latest status (what ListSites answers with). */
   siteChecks(): Promise<KnownSiteChecks>;
   /** Recompute now (after a mutation); concurrent callers share one run. */
   refresh(): Promise<StatusResult>;
@@ -24,8 +24,11 @@ export function createStatusCache(engine: Engine): StatusCache {
   let running: Promise<StatusResult> | undefined;
   const run = (light: boolean) =>
     (running ??= statusWithProbes(engine, { reuseDisk: light ? latest?.status.disk : undefined })
-      .then(({ status, probes }) => {
-        latest = { status, checks: { health: new Map(probes.map((p) => [p.domain, p])), diskBytes: status.disk.perSiteBytes } };
+      .then(({ status, probes, snap }) => {
+        latest = {
+          status,
+          checks: { snapshot: snap, health: new Map(probes.map((p) => [p.domain, p])), diskBytes: status.disk.perSiteBytes },
+        };
         return status;
       })
       .finally(() => {
