@@ -31,25 +31,7 @@ const WORDOPS_DDL = `CREATE TABLE sites (
 	UNIQUE (sitename)
 );`;
 
-const COLUMNS = [
-  'id',
-  'sitename',
-  'site_type',
-  'cache_type',
-  'site_path',
-  'created_on',
-  'is_enabled',
-  'is_ssl',
-  'storage_fs',
-  'storage_db',
-  'db_name',
-  'db_user',
-  'db_password',
-  'db_host',
-  'is_hhvm',
-  'php_version',
-] as const;
-type Row = Record<(typeof COLUMNS)[number], string | number | null>;
+type Row = Record<string, string | number | null>;
 
 /** The rows real WordOps wrote (disk/dbase-sites.txt: one Python dict per line). */
 function recordedRows(): Row[] {
@@ -60,7 +42,8 @@ function recordedRows(): Row[] {
 }
 
 const literal = (v: string | number | null) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`);
-const insert = (row: Row) => `INSERT INTO sites (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => literal(row[c])).join(', ')});`;
+/** Every column real WordOps filled (the recorded row's keys). */
+const insert = (row: Row) => `INSERT INTO sites (${Object.keys(row).join(', ')}) VALUES (${Object.values(row).map(literal).join(', ')});`;
 
 /** The real SQLite (sqlite3 CLI) writing, as WordOps does through SQLAlchemy. */
 function sqlite(file: string, sql: string): void {
