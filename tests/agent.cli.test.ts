@@ -7,11 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent, writeAgentConfig, WP645, WP655, type AgentHost, type CliResult } from './support/agent.js';
+import { AGENT_CLI, REPO_ROOT, runAgent, writeAgentConfig, WP645, WP655, type AgentHost, type CliResult } from './support/agent.js';
 import { buildTarGz, minimalWordPress, truncate, writeArchive, type BuiltArchive, type TarEntrySpec } from './support/archives.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -160,7 +160,7 @@ describe('--help', () => {
         'baseline',
       ],
     },
-    { command: 'init', options: ['--release', '--sha1', '--sha256', '--force', '--json'] },
+    { command: 'init', options: ['--release', '--sha1', '--sha256', '--force', '--wo-plugin', '--no-wo-plugin', '--json'] },
     { command: 'create', options: ['--admin-email', '--le', '--json', ...PHP_FLAGS, ...CACHE_FLAGS] },
     { command: 'convert', options: ['--dry-run', '--revert', '--json'] },
     { command: 'update', options: ['--release', '--sha1', '--sha256', '--canary', '--force', '--json'] },
@@ -560,5 +560,75 @@ describe('on an initialised server with one site', () => {
       expect(first.code, first.stderr).toBe(0);
       expect(existsSync(path.join(stack.sitesRoot, 'second.test'))).toBe(false);
     });
+  });
+});
+
+describe('init --wo-plugin and --no-wo-plugin', () => {
+  /** A temp host with WordOps' plugin locations inside it; `wordops: false` leaves out WordOps' /etc/wo. */
+  async function woHost(wordops = true): Promise<AgentHost & { pluginDir: string; pluginConfigDir: string }> {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-cli-wo-'));
+    const pluginDir = path.join(root, 'var/lib/wo/plugins');
+    const pluginConfigDir = path.join(root, 'etc/wo/plugins.d');
+    await mkdir(path.dirname(pluginDir), { recursive: true });
+    if (wordops) await mkdir(pluginConfigDir, { recursive: true });
+    const host = {
+      root,
+      agentConfig: {
+        sharedRoot: path.join(root, 'shared'),
+        sitesRoot: path.join(root, 'www'),
+        stateDir: path.join(root, 'state'),
+        woPlugin: { dir: pluginDir, configDir: pluginConfigDir },
+      },
+      env: {},
+    };
+    await writeAgentConfig(host);
+    return { ...host, pluginDir, pluginConfigDir };
+  }
+
+  it('refuses a server without WordOps with one line and exit 1, laying out nothing', async () => {
+    const host = await woHost(false);
+    try {
+      const { result, changes } = await runWatched(host, ['init', '--release', WP645, '--wo-plugin']);
+
+      expect(result.code, result.stderr).toBe(1);
+      expectOneErrorLine(result, /^wofleet-agent: error: WordOps plugin config directory .*\/etc\/wo\/plugins\.d is missing/);
+      expect(changes).toEqual([]);
+    } finally {
+      await rm(host.root, { recursive: true, force: true });
+    }
+  });
+
+  it('installs a plugin that runs this node, this agent and this config; plain init leaves it; --no-wo-plugin removes it', async () => {
+    const host = await woHost();
+    const conf = path.join(host.pluginConfigDir, 'multitenancy.conf');
+    const module = path.join(host.pluginDir, 'multitenancy.py');
+    try {
+      const installed = await runAgent(host, ['init', '--release', WP645, '--wo-plugin']);
+      expect(installed.code, installed.stderr).toBe(0);
+      expect(installed.stdout).toContain(`wo multitenancy: installed (${module}, ${conf})`);
+      const text = await readFile(conf, 'utf8');
+      expect(text).toMatch(/^enable_plugin = true$/m);
+      expect(text).toContain(`\nnode = ${process.execPath}\n`);
+      expect(text).toContain(`\nagent = ${AGENT_CLI}\n`);
+      expect(text).toContain(`\nconfig = ${path.join(host.root, 'agent.yaml')}\n`);
+      expect(await readFile(module, 'utf8')).toBe(await readFile(path.join(REPO_ROOT, 'agent/wo-plugin/multitenancy.py'), 'utf8'));
+
+      const again = await runWatched(host, ['init', '--wo-plugin', '--json']);
+      expect(again.result.code, again.result.stderr).toBe(0);
+      expect(JSON.parse(again.result.stdout)).toMatchObject({ woPlugin: { action: 'unchanged' } });
+      const plain = await runWatched(host, ['init']);
+      expect(plain.result.code, plain.result.stderr).toBe(0);
+      expect(plain.result.stdout).not.toContain('wo multitenancy');
+      for (const changes of [again.changes, plain.changes]) expect(changes.filter((c) => /(etc|var)\/.*multitenancy/.test(c))).toEqual([]);
+
+      const removed = await runAgent(host, ['init', '--no-wo-plugin']);
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(removed.stdout).toContain('wo multitenancy: removed');
+      expect(existsSync(conf) || existsSync(module)).toBe(false);
+      const absent = await runAgent(host, ['init', '--no-wo-plugin']);
+      expect(absent.stdout).toContain('wo multitenancy: absent');
+    } finally {
+      await rm(host.root, { recursive: true, force: true });
+    }
   });
 });

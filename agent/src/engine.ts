@@ -5,6 +5,7 @@ import { createOutbox } from './events/outbox.js';
 import type { EventSink } from './events/types.js';
 import { layoutOf, type Layout } from './config/paths.js';
 import { createFpmControl, type FpmControl } from './runtime/fpm.js';
+import { createPageCache, type PageCache } from './runtime/page-cache.js';
 import { createSiteProbe, type SiteProbe } from './runtime/probe.js';
 import { createWordOpsSiteDb, type WordOpsSiteDb } from './sites/site-db.js';
 import { createWordOps, type WordOps } from './sites/wordops.js';
@@ -25,6 +26,7 @@ export interface Engine {
   wp: WpCli;
   probe: SiteProbe;
   fpm: FpmControl;
+  pageCache: PageCache;
   /** State changes for the fleet: queued on disk, published to NATS by the daemon. */
   events: EventSink;
   now: () => Date;
@@ -56,6 +58,7 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     wp: createWpCli(config.wpBin, run, env),
     probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
     fpm: createFpmControl(layout, config.php.socketDir, config.probe.timeoutMs),
+    pageCache: createPageCache(config.nginx.fastcgiCacheDir),
     events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now),
     now: overrides.now ?? (() => new Date()),
     progress: overrides.progress ?? (() => {}),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cleanWoOutput, parseSiteInfo } from '../src/sites/wordops.js';
+import { cleanWoOutput, parseSiteInfo, woErrorLines } from '../src/sites/wordops.js';
 
 /** `wo site info` as the real WordOps 3.22 printed it (../shared/realwo/outputs/). */
 const OUTPUTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/realwo/outputs');
@@ -28,5 +28,17 @@ describe('wo site info, as real WordOps prints it', () => {
   it('reads SSL as enabled only when WordOps says enabled', () => {
     const lines = ['Nginx configuration\t wp wpredis (enabled)', 'SSL\t\t\t enabled', 'SSL PROVIDER\t\t Lets Encrypt'];
     expect(parseSiteInfo('a.test', lines)).toMatchObject({ cacheType: 'wpredis', ssl: true });
+  });
+});
+
+describe('WordOps errors', () => {
+  it('are its red lines on stdout, without the pointer to its log', () => {
+    const recorded = readFileSync(path.join(OUTPUTS, '08-create-wpredis.txt'), 'utf8').replaceAll('\\e', '\x1b');
+    expect(woErrorLines(recorded)).toEqual([
+      'There was a serious error encountered...',
+      'Cleaning up afterwards...',
+      'service nginx reload failed. check issues with `nginx -t` command.',
+    ]);
+    expect(woErrorLines('\x1b[94mall fine\x1b[0m\n')).toEqual([]);
   });
 });

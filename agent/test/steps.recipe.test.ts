@@ -9,9 +9,18 @@ interface Ctx {
   log: string[];
 }
 
-/** Only the part of the engine a switch uses: opcache reset in every pool. */
+/** Only the part of the engine a switch uses: opcache reset in every pool, the page cache purge (no sites here). */
 function fakeEngine(log: string[]): Engine {
-  return { fpm: { resetAll: async () => log.push('reset opcache') } } as unknown as Engine;
+  return {
+    config: { sitesRoot: '/nonexistent/wofleet-sites' },
+    fpm: { resetAll: async () => log.push('reset opcache') },
+    pageCache: {
+      purgeHosts: async (hosts: ReadonlySet<string>) => {
+        log.push(`purge page cache (${hosts.size} hosts)`);
+        return 0;
+      },
+    },
+  } as unknown as Engine;
 }
 
 const point = switchStep<Ctx>({
@@ -58,7 +67,14 @@ describe('switchStep', () => {
     const ctx: Ctx = { engine: fakeEngine(log), log };
     await point.run(ctx);
     await point.undo?.(ctx);
-    expect(log).toEqual(['point', 'reset opcache', 'point back', 'reset opcache']);
+    expect(log).toEqual([
+      'point',
+      'reset opcache',
+      'purge page cache (0 hosts)',
+      'point back',
+      'reset opcache',
+      'purge page cache (0 hosts)',
+    ]);
   });
 
   it('is named switch unless told otherwise', () => {
@@ -70,14 +86,22 @@ describe('runRecipe', () => {
   it('runs the success steps after every step passed', async () => {
     const log: string[] = [];
     await runRecipe({ engine: fakeEngine(log), log }, recipe([point]));
-    expect(log).toEqual(['point', 'reset opcache', 'succeeded']);
+    expect(log).toEqual(['point', 'reset opcache', 'purge page cache (0 hosts)', 'succeeded']);
   });
 
   it('undoes the steps, then runs the failure step, then rethrows', async () => {
     const log: string[] = [];
     const err = await runRecipe({ engine: fakeEngine(log), log }, recipe([point, breaks])).catch((e: unknown) => e);
     expect((err as Error).message).toBe('check failed: not serving; reverted');
-    expect(log).toEqual(['point', 'reset opcache', 'point back', 'reset opcache', 'failed: check failed: not serving; reverted']);
+    expect(log).toEqual([
+      'point',
+      'reset opcache',
+      'purge page cache (0 hosts)',
+      'point back',
+      'reset opcache',
+      'purge page cache (0 hosts)',
+      'failed: check failed: not serving; reverted',
+    ]);
   });
 
   it('reports each step start and each undo as progress', async () => {

@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash deploy/dev/services.sh
 bash deploy/dev/bootstrap.sh
+bash deploy/dev/realwo.sh
 exec pnpm test

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './agent.js';
+import { cleanStaleServers } from './realwo.js';
 
 /**
  * The e2e project needs nginx, PHP-FPM 8.2, MariaDB and nats-server: install what is
@@ -12,8 +13,9 @@ import { REPO_ROOT } from './agent.js';
  */
 const STARTED_MARKER = '/run/wofleet-dev/started-mariadb';
 
-export function setup(): void {
+export async function setup(): Promise<void> {
   execFileSync('bash', [path.join(REPO_ROOT, 'deploy/dev/services.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  await cleanStaleServers();
 }
 
 export function teardown(): void {

@@ -1,12 +1,12 @@
 /**
  * HTTP load generator for tests and benches: `concurrency` workers send GET requests
- * to 127.0.0.1:port over keep-alive connections, round-robin over the given Host
+ * to 127.0.0.1:port (or a test host's address) over keep-alive connections, round-robin over the given Host
  * headers, and record every answer (status, latency, the WordPress version from the
  * generator meta tag). Callers use the per-host version timeline to see when each site
  * first/last served a version, e.g. how long after a core switch old code was served.
  *
  * Always bounded: it stops by itself after maxSeconds (default 600) or maxRequests.
- * Only the loopback address is ever contacted.
+ * Only the loopback address or a private test host (a real-WordOps server's veth) is contacted.
  *
  * Times are milliseconds since the load started (monotonic, performance.now()); use
  * `handle.now()` to mark events (such as a switch) on the same clock.
@@ -14,8 +14,10 @@
 import http from 'node:http';
 
 export interface LoadOptions {
-  /** nginx port on 127.0.0.1. */
+  /** nginx port. */
   port: number;
+  /** nginx address (default 127.0.0.1): a real-WordOps test server's address. */
+  address?: string;
   /** Host headers, used round-robin. */
   hosts: readonly string[];
   /** Requests in flight at once (default 8). */
@@ -117,7 +119,7 @@ interface Outcome {
   version?: string;
 }
 
-function requestOnce(agent: http.Agent, port: number, host: string, urlPath: string, timeoutMs: number): Promise<Outcome> {
+function requestOnce(agent: http.Agent, address: string, port: number, host: string, urlPath: string, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: Outcome) => {
@@ -126,7 +128,7 @@ function requestOnce(agent: http.Agent, port: number, host: string, urlPath: str
       resolve(outcome);
     };
     const req = http.request(
-      { host: '127.0.0.1', port, path: urlPath, method: 'GET', agent, headers: { host, 'user-agent': 'wofleet-load' } },
+      { host: address, port, path: urlPath, method: 'GET', agent, headers: { host, 'user-agent': 'wofleet-load' } },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -153,6 +155,7 @@ function errorName(err: Error): string {
 
 export function startLoad(options: LoadOptions): LoadHandle {
   const { port } = options;
+  const address = options.address ?? '127.0.0.1';
   const hosts = [...options.hosts];
   const concurrency = options.concurrency ?? 8;
   const urlPath = options.path ?? '/';
@@ -168,6 +171,8 @@ export function startLoad(options: LoadOptions): LoadHandle {
   if (options.maxRequests !== undefined && !(options.maxRequests >= 0))
     throw new RangeError(`maxRequests ${options.maxRequests} must be >= 0`);
   if (!urlPath.startsWith('/')) throw new RangeError(`path ${urlPath} must start with /`);
+  if (!/^(127|10)\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address))
+    throw new RangeError(`address ${address} is not a loopback or private test address`);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const t0 = performance.now();
@@ -226,7 +231,7 @@ export function startLoad(options: LoadOptions): LoadHandle {
       const host = hosts[issued % hosts.length] as string;
       issued++;
       const start = now();
-      const outcome = await requestOnce(agent, port, host, urlPath, timeoutMs);
+      const outcome = await requestOnce(agent, address, port, host, urlPath, timeoutMs);
       const end = now();
       record({ start, end, host, status: outcome.status, error: outcome.error, latencyMs: end - start, version: outcome.version });
       if (outcome.error !== undefined) await new Promise((r) => setTimeout(r, ERROR_BACKOFF_MS));

@@ -32,17 +32,17 @@ export interface HttpResponse {
   body: string;
 }
 
-/** GET (or another method) against 127.0.0.1:port with the given Host header; no redirects followed. */
+/** GET (or another method) against 127.0.0.1:port (or options.address) with the given Host header; no redirects followed. */
 export function httpRequest(
   port: number,
   host: string,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+  options: { method?: string; headers?: Record<string, string>; timeoutMs?: number; address?: string } = {},
 ): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: '127.0.0.1',
+        host: options.address ?? '127.0.0.1',
         port,
         path,
         method: options.method ?? 'GET',

@@ -1,37 +1,11 @@
 #!/usr/bin/env node
 import { describeError, EXIT, isWofleetError } from '@wofleet/shared';
-import { Command, CommanderError } from 'commander';
-import { baselineCli } from './baseline.js';
+import { CommanderError } from 'commander';
 import { log } from './context.js';
-import { enrollCli, serveCli } from './daemon.js';
-import { initCli, pruneCli, releasesCli, rollbackCli, updateCli } from './releases.js';
-import { convertCli, createCli, removeCli } from './sites.js';
-import { healthCli, listCli, statusCli } from './status.js';
+import { createProgram } from './program.js';
 
-/** wofleet-agent: each area registers its commands (in this order, the order of --help); errors end here as exit codes. */
-const program = new Command('wofleet-agent')
-  .description('Run every WordPress site of this WordOps server off one shared, versioned core.')
-  .option('-c, --config <file>', 'agent config (YAML); default $WOFLEET_AGENT_CONFIG or /etc/wofleet/agent.yaml')
-  .exitOverride();
-
-for (const register of [
-  initCli,
-  createCli,
-  convertCli,
-  updateCli,
-  rollbackCli,
-  statusCli,
-  listCli,
-  healthCli,
-  removeCli,
-  releasesCli,
-  pruneCli,
-  baselineCli,
-  serveCli,
-  enrollCli,
-]) {
-  register(program);
-}
+/** wofleet-agent: errors end here as exit codes. */
+const program = createProgram();
 
 async function main(argv: string[]): Promise<number> {
   try {

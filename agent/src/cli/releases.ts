@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseDigestChoice } from '@wofleet/shared';
 import type { Command } from 'commander';
 import { COMMANDS } from '../commands/table.js';
@@ -5,6 +6,8 @@ import { positiveInt } from './args.js';
 import { engineFor, out, run } from './context.js';
 import { renderReleases } from './render.js';
 import { runCommand } from '../commands/command.js';
+import { explicitConfigFile } from '../config/load.js';
+import type { WoPluginRequest } from '../wo-plugin/install.js';
 
 /** The release commands: init, update, rollback, releases, prune. */
 
@@ -16,14 +19,31 @@ export function initCli(program: Command): void {
     .option('--sha1 <hex>', 'expected SHA-1 of the archive')
     .option('--sha256 <hex>', 'expected SHA-256 of the archive')
     .option('--force', 'repair a damaged layout (links, managed files, state)')
+    .option('--wo-plugin', "install 'wo multitenancy', the WordOps plugin that runs this agent")
+    .option('--no-wo-plugin', "remove the 'wo multitenancy' plugin")
     .option('--json', 'print the result as JSON')
-    .action(async (o: { release?: string; sha1?: string; sha256?: string; force?: boolean }, cmd: Command) => {
-      const r = await run(cmd, COMMANDS.init, { ...o, digest: parseDigestChoice(o.sha1, o.sha256) });
+    .action(async (o: { release?: string; sha1?: string; sha256?: string; force?: boolean; woPlugin?: boolean }, cmd: Command) => {
+      const { woPlugin, sha1, sha256, ...rest } = o;
+      const r = await run(cmd, COMMANDS.init, {
+        ...rest,
+        digest: parseDigestChoice(sha1, sha256),
+        woPlugin: woPluginRequest(cmd, woPlugin),
+      });
       out(cmd, r, () => [
         r.created ? `initialised shared core on ${r.release} (WordPress ${r.version})` : `shared core already initialised on ${r.release}`,
         ...r.repaired.map((x) => `repaired: ${x}`),
+        ...(r.woPlugin ? [`wo multitenancy: ${r.woPlugin.action} (${r.woPlugin.module}, ${r.woPlugin.config})`] : []),
       ]);
     });
+}
+
+/** The plugin runs this very agent: this node, this script, this config file. */
+function woPluginRequest(cmd: Command, install: boolean | undefined): WoPluginRequest | undefined {
+  if (install === undefined) return undefined;
+  if (!install) return { action: 'remove' };
+  const config = explicitConfigFile(cmd.optsWithGlobals<{ config?: string }>().config);
+  const script = path.resolve(process.argv[1] ?? '');
+  return { action: 'install', agent: { node: process.execPath, script, ...(config && { config }) } };
 }
 
 export function updateCli(program: Command): void {

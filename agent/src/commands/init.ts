@@ -9,12 +9,15 @@ import type { Engine } from '../engine.js';
 import { listReleases, stageRelease, type ReleaseInfo } from '../releases/index.js';
 import { DEFAULT_BASELINE, readBaseline, writeBaseline } from '../sites/baseline.js';
 import { newState, readState, writeState } from '../state/store.js';
+import { applyWoPlugin, checkWoPluginTarget, type WoPluginRequest, type WoPluginResult } from '../wo-plugin/install.js';
 import { withServerLock } from './mutation.js';
 
 export interface InitOptions {
   release?: string;
   digest?: Digest;
   force?: boolean;
+  /** Install or remove `wo multitenancy`; unset: leave it as it is. */
+  woPlugin?: WoPluginRequest;
 }
 
 export interface InitResult {
@@ -22,6 +25,7 @@ export interface InitResult {
   version: string;
   created: boolean;
   repaired: string[];
+  woPlugin?: WoPluginResult;
 }
 
 const WP_CONTENT_DIRS = ['plugins', 'themes', 'mu-plugins', 'languages'] as const;
@@ -31,6 +35,8 @@ const WP_CONTENT_DIRS = ['plugins', 'themes', 'mu-plugins', 'languages'] as cons
  * --force it repairs what is missing or damaged (links, managed files, state).
  */
 export async function initCommand(engine: Engine, options: InitOptions): Promise<InitResult> {
+  // A missing WordOps is refused before anything (even the lock's state dir) is written.
+  if (options.woPlugin?.action === 'install') await checkWoPluginTarget(engine.config.woPlugin);
   return withServerLock(
     engine,
     'init',
@@ -96,7 +102,8 @@ export async function initCommand(engine: Engine, options: InitOptions): Promise
         state = newState(engine.now());
         await writeState(layout, state);
       }
-      return { release: current.id, version: current.version, created, repaired };
+      const woPlugin = options.woPlugin && (await applyWoPlugin(engine.config.woPlugin, options.woPlugin));
+      return { release: current.id, version: current.version, created, repaired, ...(woPlugin && { woPlugin }) };
     },
     { initialising: true },
   );

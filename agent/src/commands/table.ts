@@ -29,12 +29,25 @@ const digest = z
   .optional()
   .transform((d) => (d === undefined ? undefined : parseDigestMessage(d)));
 const none = z.object({});
+/** A path written into WordOps' plugin config: absolute, one line. */
+const pluginPath = z
+  .string()
+  .refine((p) => p.startsWith('/') && !/[\x00-\x1f\x7f]/.test(p) && p.trim() === p, { message: 'must be an absolute path on one line' });
+const woPlugin = z
+  .discriminatedUnion('action', [
+    z.object({
+      action: z.literal('install'),
+      agent: z.object({ node: pluginPath, script: pluginPath, config: pluginPath.optional() }),
+    }),
+    z.object({ action: z.literal('remove') }),
+  ])
+  .optional();
 
 export const COMMANDS = {
   init: defineCommand({
     name: 'init',
     access: ACCESS.mutating,
-    args: z.object({ release: z.string().optional(), digest, force: z.boolean().optional() }),
+    args: z.object({ release: z.string().optional(), digest, force: z.boolean().optional(), woPlugin }),
     run: initCommand,
   }),
   create: defineCommand({

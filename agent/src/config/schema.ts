@@ -38,9 +38,27 @@ export const agentConfigSchema = z
         sitesEnabled: absolutePath.default('/etc/nginx/sites-enabled'),
         /** Extra args for `nginx -t` (tests point it at their own nginx.conf). */
         testArgs: z.array(z.string()).default([]),
+        /** WordOps' FastCGI page cache (`fastcgi_cache_path`), purged for the sites a switch moved. */
+        fastcgiCacheDir: absolutePath.default('/var/run/nginx-cache'),
       })
       .strict()
-      .default({ bin: 'nginx', sitesAvailable: '/etc/nginx/sites-available', sitesEnabled: '/etc/nginx/sites-enabled', testArgs: [] }),
+      .default({
+        bin: 'nginx',
+        sitesAvailable: '/etc/nginx/sites-available',
+        sitesEnabled: '/etc/nginx/sites-enabled',
+        testArgs: [],
+        fastcgiCacheDir: '/var/run/nginx-cache',
+      }),
+    /** WordOps' plugin locations (its wo.conf `plugin_dir`, `plugin_config_dir`), for `init --wo-plugin`. */
+    woPlugin: z
+      .object({
+        /** Where `wo` imports plugin modules from (multitenancy.py). */
+        dir: absolutePath.default('/var/lib/wo/plugins'),
+        /** Where `wo` reads plugin configs; multitenancy.conf there enables the plugin. */
+        configDir: absolutePath.default('/etc/wo/plugins.d'),
+      })
+      .strict()
+      .default({ dir: '/var/lib/wo/plugins', configDir: '/etc/wo/plugins.d' }),
     php: z
       .object({
         /** Directory holding the PHP-FPM pool sockets (phpNN-fpm.sock). */
@@ -50,14 +68,18 @@ export const agentConfigSchema = z
       .default({ socketDir: '/var/run/php' }),
     probe: z
       .object({
-        /** Where nginx answers on loopback; sites are told apart by the Host header. */
-        address: hostPort.default('127.0.0.1:80'),
+        /**
+         * Where nginx answers on loopback; sites are told apart by the Host header.
+         * Not 127.0.0.1: WordOps binds its stub_status server to 127.0.0.1:80, which
+         * answers 403 for every Host, while site vhosts listen on every address.
+         */
+        address: hostPort.default('127.0.0.2:80'),
         timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
         /** How long a switch may take until every site serves the new core. */
         switchTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
       })
       .strict()
-      .default({ address: '127.0.0.1:80', timeoutMs: 10_000, switchTimeoutMs: 30_000 }),
+      .default({ address: '127.0.0.2:80', timeoutMs: 10_000, switchTimeoutMs: 30_000 }),
     limits: z
       .object({
         maxArchiveBytes: z

@@ -75,7 +75,7 @@ function wofleet_health_answer() {
 	$remote   = isset( $_SERVER['REMOTE_ADDR'] ) ? (string) $_SERVER['REMOTE_ADDR'] : '';
 	$token    = @file_get_contents( ${phpString(`${layout.configDir}/health-token`)} );
 	$given    = isset( $_SERVER['HTTP_X_WOFLEET_TOKEN'] ) ? (string) $_SERVER['HTTP_X_WOFLEET_TOKEN'] : '';
-	$loopback = ( '127.0.0.1' === $remote || '::1' === $remote );
+	$loopback = ( 0 === strpos( $remote, '127.' ) || '::1' === $remote );
 	if ( ! $loopback || ! is_string( $token ) || '' === trim( $token ) || ! hash_equals( trim( $token ), $given ) ) {
 		status_header( 404 );
 		exit;

@@ -13,7 +13,8 @@ export type ContentKind = 'plugins' | 'themes' | 'mu-plugins';
 export interface ContentItem {
   kind: ContentKind;
   name: string;
-  action: 'move-to-shared' | 'already-shared' | 'conflict';
+  /** use-shared: the site's own copy differs and is left in the backup; the shared one serves the site. */
+  action: 'move-to-shared' | 'already-shared' | 'use-shared' | 'conflict';
   reason?: string;
 }
 
@@ -31,6 +32,11 @@ export interface ConvertPlan {
   conflicts: string[];
 }
 
+export interface ConvertOptions {
+  /** A site `create` just made: where the shared tree holds another version of a plugin or theme, use the shared one. */
+  newSite?: boolean;
+}
+
 const exists = (p: string) =>
   lstat(p).then(
     () => true,
@@ -41,7 +47,7 @@ const exists = (p: string) =>
  * Look at a traditional WordOps site (its own core copy) and work out what
  * converting it would do, without changing anything: this is `convert --dry-run`.
  */
-export async function planConvert(engine: Engine, domain: string): Promise<ConvertPlan> {
+export async function planConvert(engine: Engine, domain: string, options: ConvertOptions = {}): Promise<ConvertPlan> {
   const paths = sitePaths(engine.config, domain);
   if (!(await engine.wo.siteInfo(domain))) throw new NotFoundError(`unknown site ${domain}: 'wo site info' does not know it`);
   if (await siteCoreLink(engine.layout, paths)) throw new StateError(`${domain} already runs on the shared core`);
@@ -72,7 +78,11 @@ export async function planConvert(engine: Engine, domain: string): Promise<Conve
     contentDirs.push(kind);
     for (const name of (await readdir(siteDir)).sort()) {
       if (name === 'index.php') continue;
-      content.push(await classifyContent(path.join(siteDir, name), path.join(engine.layout.wpContent, kind, name), kind, name));
+      const item = await classifyContent(path.join(siteDir, name), path.join(engine.layout.wpContent, kind, name), kind, name);
+      const sharedDiffers = item.action === 'conflict' && kind !== 'mu-plugins';
+      content.push(
+        options.newSite && sharedDiffers ? { kind, name, action: 'use-shared', reason: 'the shared tree has another version' } : item,
+      );
     }
   }
   const conflicts = content.filter((c) => c.action === 'conflict').map((c) => `${c.kind}/${c.name}: ${c.reason}`);

@@ -13,7 +13,7 @@ import { waitUntilServing } from '../health/serving.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { backupConfig, backupContent, backupHtdocs, createBackupDir, moveEntry, writeManifest, type BackupManifest } from './backup.js';
 import { patchSiteConfig } from './config-block.js';
-import { planConvert, type ConvertPlan } from './convert-plan.js';
+import { planConvert, type ConvertOptions, type ConvertPlan } from './convert-plan.js';
 
 export interface ConvertResult {
   plan: ConvertPlan;
@@ -161,8 +161,8 @@ const convertRecipe: Recipe<ConvertContext> = {
 };
 
 /** Turn a traditional WordOps site into a shared-core site (the caller holds the lock). */
-export async function convertSite(engine: Engine, domain: string): Promise<ConvertResult> {
-  const plan = await planConvert(engine, domain);
+export async function convertSite(engine: Engine, domain: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+  const plan = await planConvert(engine, domain, options);
   if (plan.conflicts.length > 0) {
     throw new StateError(`cannot convert ${domain}: ${plan.conflicts.join('; ')} (resolve these in the shared tree or the site first)`);
   }

@@ -4,8 +4,11 @@ import { describeError, StateError, WofleetError } from '@wofleet/shared';
 import { sitePaths } from '../config/paths.js';
 import { reassertSharedOwnership } from '../layout/ownership.js';
 import type { Engine } from '../engine.js';
+import { linkedRelease } from '../layout/links.js';
+import { readRelease } from '../releases/index.js';
 import { removeBackups } from './backup.js';
 import { convertSite, type ConvertResult } from './convert.js';
+import { pinCoreDownload } from './core-download-pin.js';
 import type { SiteCreateFlags } from './wordops.js';
 
 const exists = (p: string) =>
@@ -17,23 +20,30 @@ const exists = (p: string) =>
 export class SiteCreateError extends WofleetError {}
 
 /**
- * `wo site create --wp`, then convert onto the shared core. Any failure deletes
- * the site again and checks that nothing of it is left (files, vhost).
+ * `wo site create --wp` with WP-CLI's download pinned to the shared core's version (so
+ * the schema WordOps installs is the shared core's), then convert onto the shared core.
+ * Plugins WordOps installed that the shared tree already holds in another version are
+ * dropped for the shared copy: the site is new, and the fleet's version wins. Any failure
+ * deletes the site again and checks that nothing of it is left (files, vhost).
  */
 export async function createSite(engine: Engine, domain: string, flags: SiteCreateFlags): Promise<ConvertResult> {
   const paths = sitePaths(engine.config, domain);
   if ((await engine.wo.siteInfo(domain)) || (await exists(paths.root))) {
     throw new StateError(`site ${domain} already exists`);
   }
+  const currentId = await linkedRelease(engine.layout, 'current');
+  if (!currentId) throw new StateError(`shared core has no current release: run 'init' first`);
+  const release = await readRelease(engine.layout, currentId);
+  const pin = await pinCoreDownload(engine.layout, release.version);
   try {
-    engine.progress(`${domain}: wo site create`);
-    await engine.wo.createSite(domain, flags);
+    engine.progress(`${domain}: wo site create (WordPress ${release.version})`);
+    await engine.wo.createSite(domain, flags, pin);
     await reassertSharedOwnership(engine.layout);
     // wo exits 0 on many failures (DESIGN §4): check the result, not the code.
     if (!(await exists(path.join(paths.htdocs, 'wp-settings.php')))) {
       throw new SiteCreateError(`wo site create ${domain} did not install WordPress in ${paths.htdocs}`);
     }
-    const result = await convertSite(engine, domain);
+    const result = await convertSite(engine, domain, { newSite: true });
     // A site made a moment ago has nothing worth reverting to: don't keep a core copy for it.
     await removeBackups(engine.layout, domain);
     return result;

@@ -1,4 +1,4 @@
-import type { CommandRunner } from '@wofleet/shared';
+import { CommandFailedError, type CommandRunner } from '@wofleet/shared';
 
 /** What `wo site info` tells about a site, normalised. */
 export interface WordOpsSiteInfo {
@@ -21,7 +21,8 @@ export interface SiteCreateFlags {
 export interface WordOps {
   listSites(): Promise<string[]>;
   siteInfo(domain: string): Promise<WordOpsSiteInfo | undefined>;
-  createSite(domain: string, flags: SiteCreateFlags): Promise<void>;
+  /** `extraEnv` is added to the environment of `wo` (and so of the WP-CLI it runs). */
+  createSite(domain: string, flags: SiteCreateFlags, extraEnv?: Record<string, string>): Promise<void>;
   deleteSite(domain: string): Promise<void>;
 }
 
@@ -32,6 +33,19 @@ export function cleanWoOutput(text: string): string[] {
     .split(/[\r\n]+/)
     .map((line) => line.trim())
     .filter(Boolean);
+}
+
+/**
+ * WordOps prints its errors in red on stdout (ESC[91m), then a line pointing at its log:
+ * those red lines, without the pointer, are what an operator needs to read.
+ */
+export function woErrorLines(stdout: string): string[] {
+  const lines = stdout
+    .split(/[\r\n]+/)
+    .filter((line) => line.includes('\x1b[91m'))
+    .flatMap((line) => cleanWoOutput(line))
+    .filter((line) => !/^Check the (WordOps )?log/i.test(line));
+  return [...new Set(lines)];
 }
 
 const INFO_KEYS: Record<string, 'nginx' | 'phpVersion' | 'ssl' | 'webroot'> = {
@@ -63,7 +77,16 @@ export function parseSiteInfo(domain: string, lines: string[]): WordOpsSiteInfo 
 }
 
 export function createWordOps(woBin: string, run: CommandRunner, env?: Record<string, string | undefined>): WordOps {
-  const wo = async (args: string[], timeoutMs = 10 * 60_000) => cleanWoOutput((await run(woBin, args, { env, timeoutMs })).stdout);
+  const wo = async (args: string[], timeoutMs = 10 * 60_000, extraEnv?: Record<string, string>) => {
+    try {
+      return cleanWoOutput((await run(woBin, args, { env: extraEnv ? { ...env, ...extraEnv } : env, timeoutMs })).stdout);
+    } catch (err) {
+      const said = err instanceof CommandFailedError ? woErrorLines(err.stdout) : [];
+      if (!(err instanceof CommandFailedError) || said.length === 0) throw err;
+      const message = `wo ${args.join(' ')} exited with code ${err.exitCode_}: ${said.join('; ')} (WordOps' log: /var/log/wo/wordops.log)`;
+      throw new CommandFailedError(err.command, err.args, err.exitCode_, err.stdout, err.stderr, message, { cause: err });
+    }
+  };
   return {
     async listSites() {
       return (await wo(['site', 'list'], 60_000)).filter((line) => /^[a-z0-9.-]+$/.test(line));
@@ -75,13 +98,13 @@ export function createWordOps(woBin: string, run: CommandRunner, env?: Record<st
         return undefined;
       }
     },
-    async createSite(domain, flags) {
+    async createSite(domain, flags, extraEnv) {
       const args = ['site', 'create', domain, '--wp'];
       if (flags.cache) args.push(`--${flags.cache}`);
       if (flags.php) args.push(`--php${flags.php.replace('.', '')}`);
       if (flags.letsEncrypt) args.push('-le');
       if (flags.adminEmail) args.push(`--email=${flags.adminEmail}`);
-      await wo(args);
+      await wo(args, undefined, extraEnv);
     },
     async deleteSite(domain) {
       await wo(['site', 'delete', domain, '--no-prompt']);

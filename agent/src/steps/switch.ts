@@ -1,13 +1,15 @@
 import type { Engine } from '../engine.js';
 import { type CoreLink, pointCoreLink } from '../layout/links.js';
+import { scanSharedSites } from '../layout/shared-sites.js';
 import { killPoint } from '../state/killpoints.js';
 import type { Step } from './runner.js';
 
 /**
  * switch: make PHP serve another target. The one switch of the agent: point, then
  * reset opcache in every pool (FPM would otherwise keep serving the files it
- * compiled); its undo points back and resets again. update, rollback and convert
- * differ only in what they point.
+ * compiled) and purge the page cache of the shared-core sites (nginx would otherwise
+ * keep serving pages the old core rendered); its undo points back and does both again.
+ * update, rollback and convert differ only in what they point.
  */
 export const SWITCH_DEFAULTS = {
   name: 'switch',
@@ -40,11 +42,11 @@ export function switchStep<C extends { engine: Engine }>(spec: SwitchSpec<C>): S
     description: spec.description,
     async run(ctx) {
       await spec.point(ctx);
-      await ctx.engine.fpm.resetAll();
+      await afterSwitch(ctx.engine);
     },
     async undo(ctx) {
       await spec.pointBack(ctx);
-      await ctx.engine.fpm.resetAll();
+      await afterSwitch(ctx.engine);
     },
   };
 }
@@ -64,10 +66,18 @@ export async function pointCoreLinks(
   if (kill.after) killPoint(kill.after);
 }
 
-/** Point core links at a release and reset opcache: a whole switch outside a step list (the canary step's). */
+/** What every switch does once the links moved: no worker and no cached page serves the old target. */
+async function afterSwitch(engine: Engine): Promise<void> {
+  await engine.fpm.resetAll();
+  const hosts = new Set((await scanSharedSites(engine)).flatMap((site) => [site.domain, `www.${site.domain}`]));
+  const purged = await engine.pageCache.purgeHosts(hosts);
+  if (purged > 0) engine.log.info({ purged }, 'page cache entries of switched sites purged');
+}
+
+/** Point core links at a release, reset opcache, purge the page cache: a whole switch outside a step list (the canary step's). */
 export async function switchCore(engine: Engine, releaseId: string, links: readonly CoreLink[] = SWITCH_DEFAULTS.links): Promise<void> {
   await pointCoreLinks(engine, releaseId, links);
-  await engine.fpm.resetAll();
+  await afterSwitch(engine);
 }
 
 /** The switch between two releases of the shared core: every core link to `to`, back to `from` on undo. */

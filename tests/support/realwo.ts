@@ -1,0 +1,242 @@
+/**
+ * Real-WordOps test servers: each one is an overlayfs copy of the chroot that
+ * ../shared/realwo/build.sh builds (the real WordOps 3.22 `wo`, WP-CLI 2.10, Debian's
+ * nginx, PHP 8.2 FPM, MariaDB and Redis), running in its own long-lived namespaces with
+ * its stack started by a PID 1 of ours (realwo/init.sh). The host's node binary and this
+ * checkout (and ../shared) are bind-mounted read-only at their own paths, so the built
+ * agent runs inside as it would on a WordOps server. A veth pair reaches the server's
+ * nginx from the host at 10.231.N.2 (the host end is 10.231.N.1).
+ *
+ *   <REALWO_DIR>/servers/<name>-<owner pid>-<n>/{upper,work,root}
+ *
+ * stop() stops the stack, the namespaces go with their last process, the overlay is
+ * unmounted and its directory removed (kept when WOFLEET_KEEP_STACK=1). Servers left by
+ * a run that died are cleaned up by cleanStaleServers().
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { REPO_ROOT } from './agent.js';
+import { httpRequest, type HttpResponse } from './net.js';
+
+export const REALWO_DIR = process.env.REALWO_DIR ?? '/var/tmp/wofleet-realwo';
+export const REALWO_BASE_ROOT = path.join(REALWO_DIR, 'root');
+const SERVERS_DIR = path.join(REALWO_DIR, 'servers');
+const SHARED_DIR = path.resolve(REPO_ROOT, '..', 'shared');
+const SCRIPTS = path.join(REPO_ROOT, 'tests', 'support', 'realwo');
+const AGENT_CLI = path.join(REPO_ROOT, 'agent', 'dist', 'cli', 'main.js');
+/** The agent's config inside every server. */
+export const REALWO_AGENT_CONFIG = '/etc/wofleet/agent.yaml';
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface RealWoServer {
+  name: string;
+  /** The server's / as the host sees it (the overlay mount). */
+  root: string;
+  /** Its nginx, from the host (veth). */
+  address: string;
+  /** The host's end of the veth, as the server sees it. */
+  hostAddress: string;
+  /** A program inside the server (chroot, namespaces, a clean root environment). */
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  sh(script: string, options?: ExecOptions): Promise<ExecResult>;
+  /** The real `wo`. */
+  wo(args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** The built `wofleet-agent` with the server's agent config. */
+  agent(args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** `wofleet-agent ... --json`, parsed; throws with the output when it fails. */
+  agentJson<T>(args: readonly string[]): Promise<T>;
+  /** A file inside the server, by its path there. */
+  file(insidePath: string): string;
+  /** GET through the server's nginx with a Host header, from the host. */
+  http(host: string, urlPath: string, options?: { headers?: Record<string, string>; method?: string }): Promise<HttpResponse>;
+  stop(): Promise<void>;
+}
+
+export interface RealWoServerOptions {
+  name: string;
+  /** Written to the agent's config (YAML is a superset of JSON). */
+  agentConfig?: Record<string, unknown>;
+}
+
+/** Fails loudly when the chroot is not built: the tier never passes without real WordOps. */
+export function requireRealWoBuilt(): void {
+  if (!existsSync(path.join(REALWO_BASE_ROOT, 'var/lib/wo/.provisioned'))) {
+    throw new Error(
+      `the real-WordOps chroot is not built in ${REALWO_DIR}: run bash deploy/dev/realwo.sh (it runs ../shared/realwo/build.sh)`,
+    );
+  }
+}
+
+const exists = (p: string) => existsSync(p);
+
+async function isMounted(dir: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[1] === dir);
+}
+
+/** Unmounts and removes servers whose owning test process is gone. */
+export async function cleanStaleServers(): Promise<void> {
+  const entries = await readdir(SERVERS_DIR).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const owner = Number(/-(\d+)-\d+$/.exec(entry)?.[1]);
+    if (owner && exists(`/proc/${owner}`)) continue;
+    const dir = path.join(SERVERS_DIR, entry);
+    if (await isMounted(path.join(dir, 'root'))) await execa('umount', ['-l', path.join(dir, 'root')], { reject: false });
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+let serial = 0;
+
+/** A veth index free on this host (1..250), checked against the host's links. */
+async function freeVethIndex(): Promise<number> {
+  const links = (await execa('ip', ['-o', 'link', 'show'])).stdout;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const n = 1 + Math.floor(Math.random() * 250);
+    if (!links.includes(`wfh${n}@`) && !links.includes(`wfh${n}:`)) return n;
+  }
+  throw new Error('no free veth index for a real-WordOps server');
+}
+
+async function childPid(pid: number): Promise<number | undefined> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const first = Number(children.trim().split(/\s+/)[0]);
+  return first > 0 ? first : undefined;
+}
+
+export async function startRealWoServer(options: RealWoServerOptions): Promise<RealWoServer> {
+  requireRealWoBuilt();
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(options.name)) throw new RangeError(`invalid server name ${options.name}`);
+  const dir = path.join(SERVERS_DIR, `${options.name}-${process.pid}-${serial++}`);
+  const root = path.join(dir, 'root');
+  await mkdir(path.join(dir, 'upper'), { recursive: true });
+  await mkdir(path.join(dir, 'work'), { recursive: true });
+  await mkdir(root, { recursive: true });
+  await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${REALWO_BASE_ROOT},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
+  await copyFile(path.join(SCRIPTS, 'init.sh'), path.join(root, 'usr/local/sbin/wofleet-realwo-init.sh'));
+  await mkdir(path.join(root, 'etc/wofleet'), { recursive: true });
+  await writeFile(
+    path.join(root, REALWO_AGENT_CONFIG),
+    `${JSON.stringify({ serverId: options.name, probe: { address: '127.0.0.2:80' }, ...options.agentConfig }, null, 2)}\n`,
+  );
+
+  const roDirs = [REPO_ROOT, SHARED_DIR];
+  const unshare: ResultPromise = execa(
+    'unshare',
+    [
+      '--net',
+      '--uts',
+      '--ipc',
+      '--mount',
+      '--pid',
+      '--fork',
+      `--mount-proc=${root}/proc`,
+      'bash',
+      path.join(SCRIPTS, 'enter.sh'),
+      root,
+      options.name,
+      process.execPath,
+      ...roDirs,
+    ],
+    { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+  );
+  let initPid: number | undefined;
+  let vethIndex: number | undefined;
+  const nsenter = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
+    if (!initPid) throw new Error(`server ${options.name} is not running`);
+    const env = Object.entries({ PATH, HOME: '/root', USER: 'root', LANG: 'C.UTF-8', ...opts.env }).map(([k, v]) => `${k}=${v}`);
+    return execa(
+      'nsenter',
+      ['-t', String(initPid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '/usr/bin/env', '-i', '-C', '/', ...env, ...argv],
+      { stdin: 'ignore', reject: false, timeout: opts.timeoutMs ?? 300_000, stripFinalNewline: false },
+    ).then((r) => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }));
+  };
+
+  const stop = async () => {
+    if (initPid) await execa('kill', ['-TERM', String(initPid)], { reject: false });
+    const exited = await Promise.race([unshare.then(() => true), sleep(60_000).then(() => false)]);
+    if (!exited) unshare.kill('SIGKILL');
+    await unshare.catch(() => undefined);
+    initPid = undefined;
+    if (vethIndex !== undefined) await execa('ip', ['link', 'del', `wfh${vethIndex}`], { reject: false });
+    if (await isMounted(root))
+      await execa('umount', [root], { reject: false }).then((r) => (r.exitCode === 0 ? r : execa('umount', ['-l', root])));
+    if (process.env.WOFLEET_KEEP_STACK !== '1') await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!initPid) {
+      if (unshare.exitCode !== null && unshare.exitCode !== undefined) throw new Error(`server ${options.name} did not start`);
+      if (Date.now() > deadline) throw new Error(`server ${options.name}: no init process after 120 s`);
+      initPid = unshare.pid ? await childPid(unshare.pid) : undefined;
+      if (!initPid) await sleep(100);
+    }
+    for (;;) {
+      const ready = await nsenter([
+        'sh',
+        '-c',
+        'test -e /run/wofleet-realwo-ready && cat /run/wofleet-realwo-failed 2>/dev/null; test -e /run/wofleet-realwo-ready',
+      ]);
+      if (ready.exitCode === 0) {
+        if (ready.stdout.trim()) throw new Error(`server ${options.name}: ${ready.stdout.trim()}`);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`server ${options.name}: its stack did not start within 120 s`);
+      await sleep(250);
+    }
+    vethIndex = await freeVethIndex();
+    const host = `wfh${vethIndex}`;
+    const peer = `wfc${vethIndex}`;
+    await execa('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+    await execa('ip', ['link', 'set', peer, 'netns', String(initPid)]);
+    await execa('ip', ['addr', 'add', `10.231.${vethIndex}.1/30`, 'dev', host]);
+    await execa('ip', ['link', 'set', host, 'up']);
+    for (const argv of [
+      ['ip', 'addr', 'add', `10.231.${vethIndex}.2/30`, 'dev', peer],
+      ['ip', 'link', 'set', peer, 'up'],
+    ]) {
+      const r = await nsenter(argv);
+      if (r.exitCode !== 0) throw new Error(`server ${options.name}: ${argv.join(' ')}: ${r.stderr}`);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const address = `10.231.${vethIndex}.2`;
+  const agent = (args: readonly string[], opts?: ExecOptions) =>
+    nsenter(['node', AGENT_CLI, '--config', REALWO_AGENT_CONFIG, ...args], opts);
+  return {
+    name: options.name,
+    root,
+    address,
+    hostAddress: `10.231.${vethIndex}.1`,
+    exec: nsenter,
+    sh: (script, opts) => nsenter(['bash', '-c', script], opts),
+    wo: (args, opts) => nsenter(['wo', ...args], opts),
+    agent,
+    async agentJson<T>(args: readonly string[]): Promise<T> {
+      const r = await agent([...args, '--json']);
+      if (r.exitCode !== 0) throw new Error(`wofleet-agent ${args.join(' ')} --json exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    file: (insidePath) => path.join(root, insidePath),
+    http: (host, urlPath, opts = {}) => httpRequest(80, host, urlPath, { ...opts, address }),
+    stop,
+  };
+}
