@@ -7,6 +7,7 @@ import { layoutOf, type Layout } from './config/paths.js';
 import { createFpmControl, type FpmControl } from './runtime/fpm.js';
 import { createPageCache, type PageCache } from './runtime/page-cache.js';
 import { createSiteProbe, type SiteProbe } from './runtime/probe.js';
+import { createWordOpsSiteDb, type WordOpsSiteDb } from './sites/site-db.js';
 import { createWordOps, type WordOps } from './sites/wordops.js';
 import { createWpCli, type WpCli } from './sites/wpcli.js';
 
@@ -20,6 +21,8 @@ export interface Engine {
   log: Logger;
   run: CommandRunner;
   wo: WordOps;
+  /** WordOps' site database, read-only: site facts without a `wo` process per site. */
+  woSites: WordOpsSiteDb;
   wp: WpCli;
   probe: SiteProbe;
   fpm: FpmControl;
@@ -51,6 +54,7 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     log: overrides.log ?? createLogger('wofleet-agent'),
     run,
     wo: createWordOps(config.woBin, run, env),
+    woSites: createWordOpsSiteDb(config.wordops.siteDb),
     wp: createWpCli(config.wpBin, run, env),
     probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
     fpm: createFpmControl(layout, config.php.socketDir, config.probe.timeoutMs),

@@ -64,6 +64,20 @@ describe('parsing heartbeats', () => {
   });
 });
 
+/** A site as the agent's `Site` message puts it in site-created/converted events. */
+const WIRE_SITE = {
+  domain: 'a.test',
+  php: '8.2',
+  cache: 'wpfc',
+  ssl: true,
+  link: 'SITE_LINK_CURRENT',
+  release: 'r1',
+  version: '6.4.5',
+  health: 'HEALTH_LEVEL_DEGRADED',
+  problem: 'db_version 1, expected 2',
+  diskBytes: 81920,
+};
+
 describe('parsing events', () => {
   it('keeps an event of a type it does not know, as not applicable', () => {
     expect(event('pruned', { removed: ['r1'] })).toMatchObject({ type: 'pruned', known: false, data: { removed: ['r1'] } });
@@ -71,6 +85,26 @@ describe('parsing events', () => {
 
   it.each([
     ['a site event without domain', { id: 'e1', type: 'site-created', serverId: 'web-1', at: T0.toISOString(), data: { release: 'r1' } }],
+    [
+      'a site whose facts lack a field',
+      {
+        id: 'e1',
+        type: 'site-created',
+        serverId: 'web-1',
+        at: T0.toISOString(),
+        data: { domain: 'a.test', release: 'r1', site: { ...WIRE_SITE, diskBytes: undefined } },
+      },
+    ],
+    [
+      'a site whose health is no level',
+      {
+        id: 'e1',
+        type: 'site-created',
+        serverId: 'web-1',
+        at: T0.toISOString(),
+        data: { domain: 'a.test', release: 'r1', site: { ...WIRE_SITE, health: 'fine' } },
+      },
+    ],
     ['a switch without version', { id: 'e1', type: 'switched', serverId: 'web-1', at: T0.toISOString(), data: { to: 'r1' } }],
     ['an event without id', { type: 'staged', serverId: 'web-1', at: T0.toISOString(), data: {} }],
     ['data that is not an object', { id: 'e1', type: 'staged', serverId: 'web-1', at: T0.toISOString(), data: [1] }],
@@ -126,6 +160,28 @@ describe('deciding on an event', () => {
   it.each([
     ['site-created', { domain: 'a.test', release: 'r1' }, 'a.test', [{ kind: 'site-on-release', domain: 'a.test', release: 'r1' }]],
     ['site-converted', { domain: 'a.test', release: 'r1' }, 'a.test', [{ kind: 'site-on-release', domain: 'a.test', release: 'r1' }]],
+    [
+      'site-created',
+      { domain: 'a.test', release: 'r1', site: WIRE_SITE },
+      'a.test',
+      [
+        {
+          kind: 'site-on-release',
+          domain: 'a.test',
+          release: 'r1',
+          facts: {
+            domain: 'a.test',
+            php: '8.2',
+            cache: 'wpfc',
+            ssl: true,
+            release: 'r1',
+            version: '6.4.5',
+            health: 'degraded',
+            diskBytes: 81920,
+          },
+        },
+      ],
+    ],
     ['site-removed', { domain: 'a.test' }, 'a.test', [{ kind: 'site-gone', domain: 'a.test' }]],
     ['site-reverted', { domain: 'a.test' }, 'a.test', [{ kind: 'site-gone', domain: 'a.test' }]],
     ['switched', { from: 'r1', to: 'r2', version: '6.6.2' }, 'r2', [{ kind: 'core-switched', release: 'r2', version: '6.6.2' }]],

@@ -103,6 +103,25 @@ describe('inventory changes from agent events', () => {
     ]);
   });
 
+  it('a site reported with its facts is stored as reported', async () => {
+    const server = await enrolledServer('web-1');
+    await upsertSites(t.db, server.id, [{ domain: 'a.test', php: '7.4', cache: 'basic' }], T0);
+    const facts = {
+      domain: 'a.test',
+      php: '8.2',
+      cache: 'wpfc',
+      ssl: true,
+      release: 'r1',
+      version: '6.4.5',
+      health: 'ok' as const,
+      diskBytes: 8192,
+    };
+    await store.applyInventoryChange(server.id, { kind: 'site-on-release', domain: 'a.test', release: 'r1', facts }, secondsAfter(T0, 1));
+    expect((await listSites(t.db)).map((s) => [s.domain, s.php, s.cache, s.ssl, s.release, s.version, s.health, s.diskBytes])).toEqual([
+      ['a.test', '8.2', 'wpfc', true, 'r1', '6.4.5', 'ok', 8192],
+    ]);
+  });
+
   it('a core switch moves the server and every one of its sites, not other servers', async () => {
     const web1 = await enrolledServer('web-1');
     const web2 = await enrolledServer('web-2');

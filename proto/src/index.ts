@@ -183,6 +183,14 @@ export type {
   RemoveServerResponse as RemoveServerResponseInput,
 } from './generated/wofleet/v1/RemoveServerResponse.js';
 export type {
+  SyncServerRequest__Output as SyncServerRequest,
+  SyncServerRequest as SyncServerRequestInput,
+} from './generated/wofleet/v1/SyncServerRequest.js';
+export type {
+  SyncServerResponse__Output as SyncServerResponse,
+  SyncServerResponse as SyncServerResponseInput,
+} from './generated/wofleet/v1/SyncServerResponse.js';
+export type {
   ListFleetSitesRequest__Output as ListFleetSitesRequest,
   ListFleetSitesRequest as ListFleetSitesRequestInput,
 } from './generated/wofleet/v1/ListFleetSitesRequest.js';

@@ -4,5 +4,6 @@ export * from './logger.js';
 export * from './validate/domain.js';
 export * from './validate/version.js';
 export * from './validate/digest.js';
+export * from './format/bytes.js';
 export * from './config/load.js';
 export * from './tls/index.js';

@@ -201,6 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         stateDir,
         woBin,
         wpBin,
+        wordops: { siteDb: woDatabase },
         webUser: WEB_USER,
         nginx: {
           bin: resolveProgram('nginx'),

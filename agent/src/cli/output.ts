@@ -7,16 +7,6 @@ export function printLines(lines: readonly string[]): void {
   process.stdout.write(lines.map((l) => `${l}\n`).join(''));
 }
 
-export function formatBytes(bytes: number): string {
-  const sign = bytes < 0 ? '-' : '';
-  let value = Math.abs(bytes);
-  for (const unit of ['B', 'KiB', 'MiB', 'GiB']) {
-    if (value < 1024 || unit === 'GiB') return `${sign}${unit === 'B' ? value : value.toFixed(1)} ${unit}`;
-    value /= 1024;
-  }
-  return `${bytes} B`;
-}
-
 /** Fixed-width table for list-like output. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -3,7 +3,8 @@ import type { ReleaseSummary } from '../commands/inspect.js';
 import type { SiteRow } from '../commands/list.js';
 import type { ReleaseRow } from '../commands/releases.js';
 import type { StatusResult } from '../commands/status.js';
-import { formatBytes, table } from './output.js';
+import { formatBytes } from '@wofleet/shared';
+import { table } from './output.js';
 
 const rel = (r?: ReleaseSummary) => (r ? `${r.id} (WordPress ${r.version}, db ${r.dbVersion})` : '(none)');
 
@@ -29,12 +30,13 @@ export function renderStatus(s: StatusResult): string[] {
 export function renderSites(rows: SiteRow[]): string[] {
   if (rows.length === 0) return ['no shared-core sites'];
   return table(
-    ['DOMAIN', 'PHP', 'CACHE', 'SSL', 'RELEASE', 'HEALTH'],
+    ['DOMAIN', 'PHP', 'CACHE', 'SSL', 'DISK', 'RELEASE', 'HEALTH'],
     rows.map((r) => [
       r.domain,
-      r.php,
-      r.cache,
+      r.php || '-',
+      r.cache || '-',
       r.ssl ? 'yes' : 'no',
+      formatBytes(r.diskBytes),
       `${r.release ?? '?'}${r.link === 'canary' ? ' (canary)' : ''}`,
       r.problem ? `${r.health}: ${r.problem}` : r.health,
     ]),

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { describeError } from '@wofleet/shared';
 import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
@@ -19,6 +20,13 @@ export interface Snapshot {
   current?: ReleaseInfo;
   canary?: ReleaseInfo;
   sites: SharedSite[];
+  /** The sites root's entries when the snapshot was taken: a later listing that differs means sites came or went. */
+  siteDirs: string[];
+}
+
+/** The names in the sites root, sorted: one readdir, cheap enough to check a kept snapshot against on every call. */
+export async function siteDirNames(engine: Engine): Promise<string[]> {
+  return (await readdir(engine.config.sitesRoot).catch(() => [] as string[])).sort();
 }
 
 export async function inspect(engine: Engine): Promise<Snapshot> {
@@ -28,7 +36,8 @@ export async function inspect(engine: Engine): Promise<Snapshot> {
     return releases.find((r) => r.id === id);
   };
   // Read commands find sites by their links on disk: no `wo` process per status call.
-  return { releases, current: await byId('current'), canary: await byId('canary'), sites: await scanSharedSites(engine) };
+  const siteDirs = await siteDirNames(engine);
+  return { releases, current: await byId('current'), canary: await byId('canary'), sites: await scanSharedSites(engine), siteDirs };
 }
 
 export type SiteHealth =

@@ -1,4 +1,4 @@
-import { StateError } from '@wofleet/shared';
+import { describeError, StateError } from '@wofleet/shared';
 import type { Engine } from '../engine.js';
 import { listSharedSites } from '../sites/inventory.js';
 import { createSite } from '../sites/create.js';
@@ -12,6 +12,8 @@ import { rm } from 'node:fs/promises';
 import { requireState } from '../state/store.js';
 import { withServerLock } from './mutation.js';
 import { EVENT_TYPE } from '../events/types.js';
+import { listCommand } from './list.js';
+import { toWireSite } from './site-wire.js';
 
 export interface SiteSummary {
   domain: string;
@@ -33,11 +35,23 @@ function summarise(plan: ConvertPlan, backupDir: string): SiteSummary {
   };
 }
 
+/** The site's facts for its event (PHP, cache, SSL, health, disk bytes): the controller stores them as they are. */
+async function siteFacts(engine: Engine, domain: string) {
+  try {
+    const [row] = await listCommand(engine, { only: domain });
+    return row && toWireSite(row);
+  } catch (err) {
+    // The site is made; the event still goes out, and the next sync brings the facts.
+    engine.log.warn({ domain, err: describeError(err) }, 'site facts unavailable for the event');
+    return undefined;
+  }
+}
+
 export async function createCommand(engine: Engine, domain: string, flags: SiteCreateFlags): Promise<SiteSummary> {
   return withServerLock(engine, `create ${domain}`, async () => {
     await requireState(engine.layout);
     const { plan, backupDir } = await createSite(engine, domain, flags);
-    await engine.events.emit(EVENT_TYPE.siteCreated, { domain, release: plan.release.id });
+    await engine.events.emit(EVENT_TYPE.siteCreated, { domain, release: plan.release.id, site: await siteFacts(engine, domain) });
     return summarise(plan, backupDir);
   });
 }
@@ -50,7 +64,7 @@ export async function convertCommand(engine: Engine, domain: string, options: { 
   return withServerLock(engine, `convert ${domain}`, async () => {
     await requireState(engine.layout);
     const { plan, backupDir } = await convertSite(engine, domain);
-    await engine.events.emit(EVENT_TYPE.siteConverted, { domain, release: plan.release.id });
+    await engine.events.emit(EVENT_TYPE.siteConverted, { domain, release: plan.release.id, site: await siteFacts(engine, plan.domain) });
     return summarise(plan, backupDir);
   });
 }

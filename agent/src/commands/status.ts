@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createDiskCounter } from '../disk/disk-usage.js';
 import type { Engine } from '../engine.js';
 import { requireState } from '../state/store.js';
-import { inspect, probeSites, summariseRelease, type ReleaseSummary } from './inspect.js';
+import { inspect, probeSites, summariseRelease, type ReleaseSummary, type SiteHealth, type Snapshot } from './inspect.js';
 
 export interface StatusResult {
   current?: ReleaseSummary;
@@ -27,11 +27,20 @@ export interface StatusResult {
 
 /** `reuseDisk`: disk figures from an earlier status (the walk is the expensive part; sizes only change with mutations). */
 export async function statusCommand(engine: Engine, options: { reuseDisk?: StatusResult['disk'] } = {}): Promise<StatusResult> {
+  return (await statusWithProbes(engine, options)).status;
+}
+
+/** The status with the snapshot and site probes it was counted from (the daemon keeps all three: ListSites answers from them). */
+export async function statusWithProbes(
+  engine: Engine,
+  options: { reuseDisk?: StatusResult['disk'] } = {},
+): Promise<{ status: StatusResult; probes: SiteHealth[]; snap: Snapshot }> {
   const state = await requireState(engine.layout);
   const snap = await inspect(engine);
   const previous = snap.releases.find((r) => r.id === state.previous);
   const health = { healthy: 0, degraded: 0, unhealthy: 0 };
-  for (const site of await probeSites(engine, snap)) {
+  const probes = await probeSites(engine, snap);
+  for (const site of probes) {
     if (!site.ok) health.unhealthy++;
     else if (site.problem) health.degraded++;
     else health.healthy++;
@@ -47,15 +56,15 @@ export async function statusCommand(engine: Engine, options: { reuseDisk?: Statu
     health,
     lastUpdate: last && { from: last.from, to: last.to, outcome: last.outcome, startedAt: last.startedAt, finishedAt: last.finishedAt },
   };
-  if (options.reuseDisk) return { ...base, disk: options.reuseDisk };
+  if (options.reuseDisk) return { status: { ...base, disk: options.reuseDisk }, probes, snap };
   // Real allocated sizes; one counter so an inode shared by two releases counts once.
   const shared = createDiskCounter();
   const sharedCoreBytes = (await shared.measure(engine.layout.releasesDir)) + (await shared.measure(engine.layout.wpContent));
   const currentReleaseBytes = snap.current ? await createDiskCounter().measure(snap.current.path) : 0;
   const perSiteBytes: Record<string, number> = {};
-  for (const site of snap.sites) perSiteBytes[site.domain] = await createDiskCounter().measure(site.paths.root);
+  for (const site of snap.sites) perSiteBytes[site.domain] = await siteDiskBytes(site.paths.root);
   const oneCopyPerSiteBytes = currentReleaseBytes * snap.sites.length;
-  return {
+  const status: StatusResult = {
     ...base,
     disk: {
       sharedCoreBytes,
@@ -66,4 +75,10 @@ export async function statusCommand(engine: Engine, options: { reuseDisk?: Statu
       backupsBytes: await createDiskCounter().measure(path.join(engine.layout.backupsDir)),
     },
   };
+  return { status, probes, snap };
+}
+
+/** Bytes a site's own directory takes (its `wp` link is not followed: the shared core is not its). */
+export function siteDiskBytes(root: string): Promise<number> {
+  return createDiskCounter().measure(root);
 }

@@ -5,7 +5,7 @@ import { baselineSetCommand, baselineShowCommand } from './baseline.js';
 import { ACCESS, defineCommand } from './command.js';
 import { healthCommand } from './health.js';
 import { initCommand } from './init.js';
-import { listCommand } from './list.js';
+import { listCommand, type KnownSiteChecks } from './list.js';
 import { pruneCommand, releasesCommand } from './releases.js';
 import { rollbackCommand } from './rollback.js';
 import { convertCommand, createCommand, removeAllCommand, removeCommand, revertCommand } from './site-commands.js';
@@ -114,7 +114,13 @@ export const COMMANDS = {
   }),
   removeAll: defineCommand({ name: 'remove --all', access: ACCESS.mutating, args: none, run: removeAllCommand }),
   status: defineCommand({ name: 'status', access: ACCESS.readOnly, args: none, run: (engine) => statusCommand(engine) }),
-  list: defineCommand({ name: 'list', access: ACCESS.readOnly, args: none, run: listCommand }),
+  list: defineCommand({
+    name: 'list',
+    access: ACCESS.readOnly,
+    // `known`: the daemon's latest probes and disk walks (not operator input; the CLI passes none).
+    args: z.object({ known: z.custom<KnownSiteChecks>().optional() }),
+    run: (engine, a) => listCommand(engine, { known: a.known }),
+  }),
   health: defineCommand({ name: 'health', access: ACCESS.readOnly, args: z.object({ site: optionalDomain }), run: healthCommand }),
   releases: defineCommand({ name: 'releases', access: ACCESS.readOnly, args: none, run: releasesCommand }),
   baselineShow: defineCommand({ name: 'baseline show', access: ACCESS.readOnly, args: none, run: baselineShowCommand }),

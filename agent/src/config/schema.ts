@@ -19,6 +19,13 @@ export const agentConfigSchema = z
     stateDir: absolutePath.default('/var/lib/wofleet'),
     woBin: z.string().min(1).default('wo'),
     wpBin: z.string().min(1).default('wp'),
+    wordops: z
+      .object({
+        /** WordOps' site registry (SQLite), read-only: the site facts (PHP, cache, SSL) of list/ListSites come from it. */
+        siteDb: absolutePath.default('/var/lib/wo/dbase.db'),
+      })
+      .strict()
+      .default({ siteDb: '/var/lib/wo/dbase.db' }),
     keepReleases: z.number().int().min(2).max(50).default(3),
     /** Base URL that a bare version (`6.5.5`) is resolved against. */
     mirrorUrl: z.string().url().default('https://wordpress.org'),

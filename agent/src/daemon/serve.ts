@@ -58,6 +58,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     agentVersion: version,
     startedAt: Date.now(),
     status: status.get,
+    siteChecks: status.siteChecks,
     afterMutation: () => {
       publisher.wake();
       void monitor.checkNow();

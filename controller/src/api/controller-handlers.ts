@@ -6,6 +6,7 @@ import { addRelease, listReleaseRows } from '../releases/catalog.js';
 import { showServer, type AgentDialer } from '../servers/live.js';
 import { addServer, listServerRows, removeServerRow } from '../servers/registry.js';
 import { listFleetSites } from '../sites/fleet-sites.js';
+import { syncServerSites } from '../sites/sync.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
 import { openUnary, operatorUnary } from './unary.js';
@@ -19,7 +20,7 @@ function tokenTtlMs(metadata: Metadata): number | undefined {
   return Number(text) * 1000;
 }
 
-/** What the handlers reach beyond the context: the agents (for `servers show --live`). */
+/** What the handlers reach beyond the context: the agents (for `servers show --live` and `servers sync`). */
 export interface HandlerPorts {
   dialAgent: AgentDialer;
 }
@@ -53,6 +54,11 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
     RemoveServer: operatorUnary(ctx, async (request, operator) => {
       await removeServerRow(ctx, request.name, operatorActor(operator.name));
       return {};
+    }),
+
+    SyncServer: operatorUnary(ctx, async (request, operator) => {
+      const synced = await syncServerSites(ctx, request.name, ports.dialAgent, operatorActor(operator.name));
+      return { sites: synced.sites.map(toWireSite), removed: synced.removed };
     }),
 
     ListSites: operatorUnary(ctx, async (request) => ({

@@ -70,6 +70,7 @@ export function toWireSite(row: FleetSiteRow): FleetSiteInput {
       release: row.release ?? '',
       version: row.version ?? '',
       health: row.health ? HEALTH_LEVEL[row.health] : 'HEALTH_LEVEL_UNSPECIFIED',
+      diskBytes: row.diskBytes ?? 0,
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { AgentStatus, CatalogRelease, FleetSite, ReleaseSummary, Server } from '@wofleet/proto';
-import { formatDigest } from '@wofleet/shared';
+import { formatBytes, formatDigest } from '@wofleet/shared';
 import { table } from './output.js';
 
 /** Human renderings of ControllerService answers. */
@@ -66,7 +66,7 @@ export function renderReleases(releases: readonly CatalogRelease[]): string[] {
 export function renderSites(sites: readonly FleetSite[]): string[] {
   if (sites.length === 0) return ['no sites'];
   return table(
-    ['SERVER', 'DOMAIN', 'VERSION', 'RELEASE', 'PHP', 'CACHE', 'SSL', 'HEALTH'],
+    ['SERVER', 'DOMAIN', 'VERSION', 'RELEASE', 'PHP', 'CACHE', 'SSL', 'HEALTH', 'DISK'],
     sites.map(({ server, site }) => [
       server,
       site?.domain ?? '?',
@@ -76,6 +76,7 @@ export function renderSites(sites: readonly FleetSite[]): string[] {
       site?.cache || '-',
       site?.ssl ? 'yes' : 'no',
       site && site.health !== 'HEALTH_LEVEL_UNSPECIFIED' ? site.health.replace('HEALTH_LEVEL_', '').toLowerCase() : 'unknown',
+      site?.diskBytes ? formatBytes(site.diskBytes) : '-',
     ]),
   );
 }

@@ -3,11 +3,11 @@ import { EXIT } from '@wofleet/shared';
 import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../servers/input.js';
 import { withController } from './connect.js';
 import { collect, out } from './output.js';
-import { formatLabels, renderAgentStatus, renderServer, renderServers } from './render.js';
+import { formatLabels, renderAgentStatus, renderServer, renderServers, renderSites } from './render.js';
 
-/** `wofleet servers add | list | show | remove`. */
+/** `wofleet servers add | list | show | sync | remove`. */
 export function registerServerCommands(program: Command): void {
-  const servers = program.command('servers').description('the servers of the fleet: register, list, show, remove');
+  const servers = program.command('servers').description('the servers of the fleet: register, list, show, sync, remove');
 
   servers
     .command('add <name>')
@@ -70,6 +70,19 @@ export function registerServerCommands(program: Command): void {
         process.stderr.write(`wofleet: live status unavailable: ${liveError}\n`);
         process.exitCode = EXIT.failure;
       }
+    });
+
+  servers
+    .command('sync <name>')
+    .description("re-read the server's sites from its agent now (PHP, cache, SSL, health, disk) and store them")
+    .option('--json', 'print the result as JSON')
+    .action(async (nameArg: string, _o: unknown, cmd: Command) => {
+      const name = parseServerName(nameArg);
+      const r = await withController(cmd, (api) => api.syncServer(name));
+      out(cmd, { server: name, sites: r.sites, removed: r.removed }, () => [
+        `synced ${name}: ${r.sites.length} site(s)${r.removed.length ? `, forgot ${r.removed.join(', ')}` : ''}`,
+        ...renderSites(r.sites),
+      ]);
     });
 
   servers

@@ -14,6 +14,7 @@ import {
   type ListFleetSitesResponse,
   type ListServersRequestInput,
   type ListServersResponse,
+  type SyncServerResponse,
 } from '@wofleet/proto';
 import type { ClientSettings } from '../config/client.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
@@ -31,6 +32,7 @@ export interface ControllerApi {
   listServers(request: ListServersRequestInput): Promise<ListServersResponse>;
   getServer(request: GetServerRequestInput): Promise<GetServerResponse>;
   removeServer(name: string): Promise<void>;
+  syncServer(name: string): Promise<SyncServerResponse>;
   listSites(request: ListFleetSitesRequestInput): Promise<ListFleetSitesResponse>;
   addRelease(request: AddReleaseRequestInput): Promise<CatalogRelease>;
   listReleases(): Promise<ListFleetReleasesResponse>;
@@ -58,6 +60,7 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
     removeServer: async (name) => {
       await invoke((m, deadline, done) => client.RemoveServer({ name }, m, { deadline }, done));
     },
+    syncServer: (name) => invoke((m, deadline, done) => client.SyncServer({ name }, m, { deadline }, done)),
     listSites: (request) => invoke((m, deadline, done) => client.ListSites(request, m, { deadline }, done)),
     addRelease: (request) => invoke((m, deadline, done) => client.AddRelease(request, m, { deadline }, done)),
     listReleases: () => invoke((m, deadline, done) => client.ListReleases({}, m, { deadline }, done)),

@@ -36,7 +36,7 @@ export {
   type NewServer,
   type HeartbeatReport,
 } from './servers.js';
-export { upsertSites, removeSites, listSites, type SiteRow, type SiteReport, type FleetSiteRow } from './sites.js';
+export { upsertSites, replaceServerSites, removeSites, listSites, type SiteRow, type SiteReport, type FleetSiteRow } from './sites.js';
 export { insertRelease, listReleases, ReleaseExistsError, type ReleaseRow, type NewRelease } from './releases.js';
 export {
   insertEnrollmentToken,

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { servers, type Health } from './schema/servers.js';
 import { sites } from './schema/sites.js';
@@ -16,6 +16,7 @@ export interface SiteReport {
   release?: string | null;
   version?: string | null;
   health?: Health | null;
+  diskBytes?: number | null;
 }
 
 /** A site with the name of the server it runs on. */
@@ -35,6 +36,7 @@ export async function upsertSites(db: Database, serverId: string, reports: reado
     release: site.release ?? null,
     version: site.version ?? null,
     health: site.health ?? null,
+    diskBytes: site.diskBytes ?? null,
     updatedAt: now,
   }));
   const excluded = (column: string): SQL => sql.raw(`excluded.${column}`);
@@ -50,9 +52,30 @@ export async function upsertSites(db: Database, serverId: string, reports: reado
         release: excluded('release'),
         version: excluded('version'),
         health: excluded('health'),
+        diskBytes: excluded('disk_bytes'),
         updatedAt: excluded('updated_at'),
       },
     });
+}
+
+/**
+ * The server's full site list as its agent reported it: the reported sites are stored
+ * (inserted or replaced), every other site of that server is forgotten. Returns the
+ * domains forgotten. Run it in a transaction so readers see the old list or the new one.
+ */
+export async function replaceServerSites(
+  db: Database,
+  serverId: string,
+  reports: readonly SiteReport[],
+  now: Date = new Date(),
+): Promise<string[]> {
+  await upsertSites(db, serverId, reports, now);
+  const reported = reports.map((r) => r.domain);
+  const rows = await db
+    .delete(sites)
+    .where(and(eq(sites.serverId, serverId), reported.length > 0 ? notInArray(sites.domain, reported) : undefined))
+    .returning({ domain: sites.domain });
+  return rows.map((r) => r.domain).sort();
 }
 
 /** Forgets sites a server no longer has; returns the domains that were there. */

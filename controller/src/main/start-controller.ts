@@ -12,6 +12,7 @@ import { startControllerServer } from '../api/server.js';
 import { createCampaignRepository } from '../campaign-store/index.js';
 import { connectControllerNats } from '../presence/connect.js';
 import { startPresence } from '../presence/index.js';
+import { startSiteSyncs } from '../sites/sync-on-return.js';
 import type { AgentDialer } from '../servers/live.js';
 import { systemClock, type Clock, type ControllerContext } from '../context/index.js';
 
@@ -60,9 +61,18 @@ export async function startController(options: StartControllerOptions): Promise<
     const nc = await connectControllerNats(settings.nats, `wofleet-controller/${tls.identity.name}`, log);
     cleanups.push(() => nc.drain().catch(() => nc.close()));
     const clock = context.clock;
-    const presence = await startPresence({ db: database.db, nc, log, heartbeatSeconds: settings.heartbeatSeconds, now: () => clock.now() });
-    cleanups.push(() => presence.stop());
     const dialAgent: AgentDialer = (target) => connectAgent(target, tls, LIVE_STATUS_TIMEOUT_MS);
+    const siteSync = startSiteSyncs(context, (target) => connectAgent(target, tls));
+    cleanups.push(() => siteSync.stop());
+    const presence = await startPresence({
+      db: database.db,
+      nc,
+      log,
+      heartbeatSeconds: settings.heartbeatSeconds,
+      now: () => clock.now(),
+      onServerBack: siteSync.request,
+    });
+    cleanups.push(() => presence.stop());
     const watches = new AbortController();
     const rollout = createRolloutHandlers(context, {
       publish: natsCampaignPublisher(nc, log),

@@ -6,7 +6,9 @@ import {
   type NewAuditEvent,
   type PresenceFacts,
   type ServerStatus,
+  type SiteReport,
 } from '../db/index.js';
+import { siteReportOf } from '../agents/site-report.js';
 import { INVENTORY_EVENT, type AgentEventMessage, type HeartbeatMessage, type KnownAgentEvent } from './messages.js';
 
 /**
@@ -84,7 +86,7 @@ export function decideHeartbeat(beat: HeartbeatMessage, server: PresenceFacts | 
 
 /** What one agent event changes in the inventory, as data (store.ts applies it). */
 export type InventoryChange =
-  | { kind: 'site-on-release'; domain: string; release: string }
+  | { kind: 'site-on-release'; domain: string; release: string; facts?: SiteReport }
   | { kind: 'site-gone'; domain: string }
   | { kind: 'core-switched'; release: string; version: string }
   | {
@@ -119,7 +121,9 @@ function changeOf(event: KnownAgentEvent): InventoryChange {
   switch (event.type) {
     case INVENTORY_EVENT.siteCreated:
     case INVENTORY_EVENT.siteConverted:
-      return { kind: 'site-on-release', domain: event.data.domain, release: event.data.release };
+      return event.data.site?.domain === event.data.domain
+        ? { kind: 'site-on-release', domain: event.data.domain, release: event.data.release, facts: siteReportOf(event.data.site) }
+        : { kind: 'site-on-release', domain: event.data.domain, release: event.data.release };
     // A reverted site left the shared core: it is no longer part of this inventory.
     case INVENTORY_EVENT.siteRemoved:
     case INVENTORY_EVENT.siteReverted:

@@ -29,6 +29,8 @@ export interface HeartbeatCounts {
   recorded: number;
   ignored: number;
   malformed: number;
+  /** Servers this batch brought back (first beat after enrollment, or after being offline). */
+  cameBack: string[];
 }
 
 /** A batch of beats: validated, decided on their locked rows, written with their audit events in one transaction. */
@@ -44,7 +46,7 @@ export async function takeHeartbeats(store: PresenceStore, log: Logger, received
       log.warn({ subject, reason: parsed.reason }, 'malformed heartbeat dropped');
     }
   }
-  if (beats.size === 0) return { recorded: 0, ignored: 0, malformed };
+  if (beats.size === 0) return { recorded: 0, ignored: 0, malformed, cameBack: [] };
 
   const decided = await store.transaction(async (tx) => {
     const facts = new Map((await tx.lockEnrolledServers([...beats.keys()])).map((server) => [server.name, server]));
@@ -62,15 +64,19 @@ export async function takeHeartbeats(store: PresenceStore, log: Logger, received
   });
 
   let recorded = 0;
+  const cameBack: string[] = [];
   for (const { serverId, decision } of decided) {
     if (decision.kind === 'ignore') {
       log.warn({ serverId, reason: decision.reason }, 'heartbeat ignored');
       continue;
     }
     recorded++;
-    if (decision.audit) log.info({ serverId, ...decision.audit.data }, 'server is back');
+    if (decision.audit) {
+      log.info({ serverId, ...decision.audit.data }, 'server is back');
+      cameBack.push(decision.serverName);
+    }
   }
-  return { recorded, ignored: decided.length - recorded, malformed };
+  return { recorded, ignored: decided.length - recorded, malformed, cameBack };
 }
 
 export interface HeartbeatConsumerOptions {
@@ -83,6 +89,8 @@ export interface HeartbeatConsumerOptions {
   batchMs: number;
   /** A batch is written at once when this many beats wait. */
   maxBatch: number;
+  /** Called, after its beat is recorded, for each server that came back (pending or offline before). */
+  onServerBack?: (server: string) => void;
 }
 
 export interface HeartbeatConsumer {
@@ -113,7 +121,9 @@ export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): Heart
       batch.push(beat);
     }
     writing = takeHeartbeats(store, log, batch)
-      .then(() => undefined)
+      .then((counts) => {
+        for (const server of counts.cameBack) options.onServerBack?.(server);
+      })
       .catch((err: unknown) => log.error({ err, beats: batch.length }, 'heartbeats not recorded'))
       .finally(() => {
         writing = undefined;

@@ -63,6 +63,11 @@ export interface PresenceOptions {
   heartbeatBatchMs?: number;
   /** Heartbeats written in one statement at most. Default 500. */
   heartbeatMaxBatch?: number;
+  /**
+   * A server's first heartbeat after enrollment, or after it was offline: the controller
+   * re-reads its sites then (called after the beat is recorded; must not throw).
+   */
+  onServerBack?: (server: string) => void;
   /** Events delivered and not yet acked, per consumer. Default 1,000. */
   maxAckPending?: number;
 }
@@ -105,6 +110,7 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
       queue: options.heartbeatQueue ?? DEFAULT_HEARTBEAT_QUEUE,
       batchMs: options.heartbeatBatchMs ?? DEFAULTS.heartbeatBatchMs,
       maxBatch: options.heartbeatMaxBatch ?? DEFAULTS.heartbeatMaxBatch,
+      onServerBack: options.onServerBack,
     });
     stops.push(() => heartbeats.stop());
     await options.nc.flush();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentSiteSchema } from '../agents/site-report.js';
 import { serverIdOfSubject } from './subjects.js';
 
 /**
@@ -38,7 +39,8 @@ const envelope = z.object({
 });
 export type AgentEventEnvelope = z.infer<typeof envelope>;
 
-const siteOnRelease = z.looseObject({ domain: z.string().min(1), release: z.string().min(1) });
+/** `site`: the site's facts as the agent's `Site` message (agents before it was added send none). */
+const siteOnRelease = z.looseObject({ domain: z.string().min(1), release: z.string().min(1), site: agentSiteSchema.optional() });
 const siteOnly = z.looseObject({ domain: z.string().min(1) });
 const coreSwitch = z.looseObject({ to: z.string().min(1), version: z.string().min(1) });
 /** `sites`: every site's level as the agent's health check saw it (agents before it was added send none). */

@@ -10,6 +10,7 @@ import {
   recordServerRelease,
   recordSiteRelease,
   removeSites,
+  upsertSites,
   type Database,
   type HeartbeatWrite,
   type NewAuditEvent,
@@ -48,6 +49,8 @@ export function createPresenceStore(db: Database): PresenceStore {
     async applyInventoryChange(serverId, change, now) {
       switch (change.kind) {
         case 'site-on-release':
+          // With its facts the site is stored as the agent reported it; without (older agents), only its release.
+          if (change.facts) return upsertSites(db, serverId, [change.facts], now);
           return recordSiteRelease(db, serverId, change.domain, change.release, now);
         case 'site-gone':
           await removeSites(db, serverId, [change.domain]);

@@ -1,7 +1,8 @@
 import { statfs } from 'node:fs/promises';
-import type { AgentServiceHandlers, AgentStatusInput, HealthLevel } from '@wofleet/proto';
+import type { AgentServiceHandlers, AgentStatusInput } from '@wofleet/proto';
 import { runCommand } from '../../commands/command.js';
-import type { Level } from '../../commands/health.js';
+import type { KnownSiteChecks } from '../../commands/list.js';
+import { toWireSite, WIRE_LEVEL } from '../../commands/site-wire.js';
 import type { StatusResult } from '../../commands/status.js';
 import { COMMANDS } from '../../commands/table.js';
 import { mutationHandlers, type MutationDeps } from './mutations.js';
@@ -13,14 +14,9 @@ export interface HandlerDeps extends MutationDeps {
   startedAt: number;
   /** Latest full status (kept by the daemon: a full status is too slow per call). */
   status: () => Promise<StatusResult>;
+  /** Each site's health and disk bytes from that status: ListSites adds WordOps' facts, read per call. */
+  siteChecks: () => Promise<KnownSiteChecks>;
 }
-
-const LEVEL: Record<Level | 'healthy', HealthLevel> = {
-  ok: 'HEALTH_LEVEL_OK',
-  healthy: 'HEALTH_LEVEL_OK',
-  degraded: 'HEALTH_LEVEL_DEGRADED',
-  unhealthy: 'HEALTH_LEVEL_UNHEALTHY',
-};
 
 const MARK = { current: 'RELEASE_MARK_CURRENT', canary: 'RELEASE_MARK_CANARY', previous: 'RELEASE_MARK_PREVIOUS' } as const;
 
@@ -53,21 +49,11 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
       return answer;
     }),
     ListSites: unary(async () => ({
-      sites: (await runCommand(COMMANDS.list, engine, {})).map((s) => ({
-        domain: s.domain,
-        php: s.php,
-        cache: s.cache,
-        ssl: s.ssl,
-        link: s.link === 'canary' ? ('SITE_LINK_CANARY' as const) : ('SITE_LINK_CURRENT' as const),
-        release: s.release ?? '',
-        version: s.version ?? '',
-        health: LEVEL[s.health],
-        problem: s.problem ?? '',
-      })),
+      sites: (await runCommand(COMMANDS.list, engine, { known: await deps.siteChecks() })).map(toWireSite),
     })),
     CheckHealth: unary(async (request) => {
       const h = await runCommand(COMMANDS.health, engine, { site: v.optionalDomain('site', request.site) });
-      return { level: LEVEL[h.level], checks: h.checks.map((c) => ({ name: c.name, level: LEVEL[c.level], detail: c.detail })) };
+      return { level: WIRE_LEVEL[h.level], checks: h.checks.map((c) => ({ name: c.name, level: WIRE_LEVEL[c.level], detail: c.detail })) };
     }),
     ListReleases: unary(async () => ({
       releases: (await runCommand(COMMANDS.releases, engine, {})).map((r) => ({

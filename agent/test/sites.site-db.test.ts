@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWordOpsSiteDb } from '../src/sites/site-db.js';
+import { cleanWoOutput, parseSiteInfo } from '../src/sites/wordops.js';
+
+const OUTPUTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/realwo/outputs');
+
+/** The `sites` table as SQLAlchemy creates it from WordOps 3.22's SiteDB model (wo/cli/plugins/models.py). */
+const WORDOPS_DDL = `CREATE TABLE sites (
+	id INTEGER NOT NULL,
+	sitename VARCHAR,
+	site_type VARCHAR,
+	cache_type VARCHAR,
+	site_path VARCHAR,
+	created_on DATETIME,
+	is_enabled BOOLEAN NOT NULL,
+	is_ssl BOOLEAN,
+	storage_fs VARCHAR,
+	storage_db VARCHAR,
+	db_name VARCHAR,
+	db_user VARCHAR,
+	db_password VARCHAR,
+	db_host VARCHAR,
+	is_hhvm BOOLEAN,
+	php_version VARCHAR,
+	PRIMARY KEY (id),
+	UNIQUE (sitename)
+);`;
+
+type Row = Record<string, string | number | null>;
+
+/** The rows real WordOps wrote (disk/dbase-sites.txt: one Python dict per line). */
+function recordedRows(): Row[] {
+  return readFileSync(path.join(OUTPUTS, 'disk/dbase-sites.txt'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line.replaceAll("'", '"')) as Row);
+}
+
+const literal = (v: string | number | null) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`);
+/** Every column real WordOps filled (the recorded row's keys). */
+const insert = (row: Row) => `INSERT INTO sites (${Object.keys(row).join(', ')}) VALUES (${Object.values(row).map(literal).join(', ')});`;
+
+/** The real SQLite (sqlite3 CLI) writing, as WordOps does through SQLAlchemy. */
+function sqlite(file: string, sql: string): void {
+  execFileSync('sqlite3', [file], { input: sql });
+}
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'wofleet-sitedb-'));
+  file = path.join(dir, 'dbase.db');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("WordOps' site database, read-only", () => {
+  it('reads the facts wo site info shows, for every site with a valid domain', async () => {
+    const rows = recordedRows();
+    sqlite(file, `${WORDOPS_DDL}\n${rows.map(insert).join('\n')}`);
+    const sites = await createWordOpsSiteDb(file).read();
+    // inv@lid_domain: WordOps registered it; the agent refuses such a name everywhere.
+    expect([...sites.keys()]).toEqual(['example.test', 'example-fc.test']);
+    const info = parseSiteInfo('example.test', cleanWoOutput(readFileSync(path.join(OUTPUTS, '02-info.txt'), 'utf8')));
+    expect(sites.get('example.test')).toEqual({ ...info, enabled: true });
+    expect(sites.get('example-fc.test')).toMatchObject({ cacheType: 'wpfc', phpVersion: '8.2', ssl: false, enabled: true });
+  });
+
+  it('sees SSL, a disabled site and a later change of PHP version', async () => {
+    const [first] = recordedRows() as [Row];
+    sqlite(
+      file,
+      `${WORDOPS_DDL}\n${insert(first)}\n${insert({ ...first, id: 2, sitename: 'tls.test', is_ssl: 1, is_enabled: 0, cache_type: 'wpredis', php_version: '8.3' })}`,
+    );
+    const db = createWordOpsSiteDb(file);
+    expect((await db.read()).get('tls.test')).toMatchObject({ ssl: true, enabled: false, cacheType: 'wpredis', phpVersion: '8.3' });
+    sqlite(file, "UPDATE sites SET php_version = '8.1', cache_type = 'wpfc' WHERE sitename = 'example.test';");
+    expect((await db.read()).get('example.test')).toMatchObject({ phpVersion: '8.1', cacheType: 'wpfc' });
+  });
+
+  it('knows no site when the file does not exist (WordOps creates it on its first run)', async () => {
+    expect((await createWordOpsSiteDb(file).read()).size).toBe(0);
+  });
+
+  it('never writes the file, and reads one it may not write', async () => {
+    sqlite(file, `${WORDOPS_DDL}\n${recordedRows().map(insert).join('\n')}`);
+    chmodSync(file, 0o444);
+    const before = statSync(file);
+    const bytes = readFileSync(file);
+    expect((await createWordOpsSiteDb(file).read()).size).toBe(2);
+    expect(readFileSync(file).equals(bytes)).toBe(true);
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it('waits while a write transaction has its journal beside the file, and reads after it', async () => {
+    sqlite(file, `${WORDOPS_DDL}\n${recordedRows().map(insert).join('\n')}`);
+    writeFileSync(`${file}-journal`, 'in the middle of a write');
+    const started = performance.now();
+    setTimeout(() => rmSync(`${file}-journal`), 150);
+    expect((await createWordOpsSiteDb(file).read()).size).toBe(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('says so when the journal never goes away', async () => {
+    sqlite(file, WORDOPS_DDL);
+    writeFileSync(`${file}-journal`, 'a writer that died');
+    await expect(createWordOpsSiteDb(file).read()).rejects.toThrow(/stayed busy/);
+  });
+
+  it('refuses a database in WAL mode (committed rows could sit in -wal)', async () => {
+    sqlite(file, `PRAGMA journal_mode=WAL;\n${WORDOPS_DDL}`);
+    await expect(createWordOpsSiteDb(file).read()).rejects.toThrow(/WAL mode/);
+  });
+});
