@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteRow, StatusResult } from '@wofleet/agent';
@@ -97,26 +97,40 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
     expect(treeListing(stack.root).filter((l) => l.includes('broken.test'))).toEqual(before.filter((l) => l.includes('broken.test')));
   });
 
-  it('a failure while converting a created site removes it again, database included', async () => {
-    // The shared hello.php differs from the one WordOps installs: convert refuses the conflict.
+  it('a plugin WordOps installs in another version than the shared tree holds: the new site uses the shared copy', async () => {
     const shared = path.join(stack.sharedRoot, 'wp-content', 'plugins', 'hello.php');
     const original = readFileSync(shared);
-    writeFileSync(shared, Buffer.concat([original, Buffer.from('\n// newer shared copy\n')]));
+    const fleetCopy = Buffer.concat([original, Buffer.from("\n// the fleet's copy\n")]);
+    writeFileSync(shared, fleetCopy);
+    try {
+      const created = await runAgent(stack, ['create', 'plugin.test']);
+      expect(created.code, created.stderr).toBe(0);
+      const plugins = path.join(stack.sitesRoot, 'plugin.test', 'htdocs', 'wp-content', 'plugins');
+      expect(readlinkSync(plugins)).toBe(path.join(stack.sharedRoot, 'wp-content', 'plugins'));
+      expect(readFileSync(path.join(plugins, 'hello.php'))).toEqual(fleetCopy);
+      expect((await runAgent(stack, ['remove', 'plugin.test'])).code).toBe(0);
+    } finally {
+      writeFileSync(shared, original);
+    }
+  });
+
+  it('a failure while converting a created site removes it again, database included', async () => {
+    // Without its health token no site can prove what it serves: convert's last step fails.
+    const token = path.join(stack.sharedRoot, 'config', 'health-token');
+    renameSync(token, `${token}.away`);
     try {
       // Site DBs are named after the domain; other runs may share this MariaDB, so look at ours only.
       const siteDbs = async () => (await stack.sql('SHOW DATABASES')).split('\n').filter((n) => n.startsWith('conflict_test'));
       expect(await siteDbs()).toEqual([]);
       const failed = await runAgent(stack, ['create', 'conflict.test']);
       expect(failed.code).toBe(1);
-      expect(failed.stderr).toMatch(
-        /create conflict\.test failed: cannot convert conflict\.test: plugins\/hello\.php: .*site removed again/,
-      );
+      expect(failed.stderr).toMatch(/create conflict\.test failed: .*health-token.*site removed again/);
       expect(existsSync(path.join(stack.sitesRoot, 'conflict.test'))).toBe(false);
       expect(existsSync(path.join(stack.sitesAvailable, 'conflict.test'))).toBe(false);
       expect((await runWo(stack, ['site', 'list'])).stdout).not.toContain('conflict.test');
       expect(await siteDbs()).toEqual([]);
     } finally {
-      writeFileSync(shared, original);
+      renameSync(`${token}.away`, token);
     }
   });
 
