@@ -57,6 +57,27 @@ async function waitOnline(plane: ControlPlane): Promise<void> {
   }
 }
 
+type InventoryRow = { server: string; site?: { domain: string; version: string; health: string } };
+
+/**
+ * Until the controller's inventory has every site healthy on 6.5.5: site health comes
+ * from each agent's own health checks (health-changed events), which can lag behind
+ * the campaign's verification of the switch.
+ */
+async function waitInventory(plane: ControlPlane): Promise<void> {
+  const started = Date.now();
+  for (const deadline = started + 120_000; ; ) {
+    const inventory = await plane.wofleetJson<InventoryRow[]>(['sites', 'list']);
+    const notOk = inventory.filter((s) => s.site?.version !== '6.5.5' || s.site.health !== 'HEALTH_LEVEL_OK');
+    if (inventory.length === SERVERS.length * 2 && notOk.length === 0) break;
+    if (Date.now() > deadline)
+      throw new Error(`the controller's inventory is not every site healthy on 6.5.5 after 120 s: ${JSON.stringify(notOk)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const waited = (Date.now() - started) / 1000;
+  if (waited >= 1) say(`\n(waited ${waited.toFixed(0)} s for every site's health report on 6.5.5)`);
+}
+
 /** Every site through its server's nginx (Host header), as a visitor gets it. */
 async function showServing(fleet: RealWoFleet): Promise<string[]> {
   const versions: string[] = [];
@@ -125,17 +146,11 @@ async function demo(teardown: Teardown): Promise<void> {
   await step(plane, 'start it and watch: canary web-1, then 1 server, then 50% per wave', ['rollout', 'start', ...campaign, '--watch']);
 
   await step(plane, 'the fleet after the campaign', ['servers', 'list']);
+  await waitInventory(plane);
   await step(plane, 'every site', ['sites', 'list']);
   say('\n=== what the agent on each server reads from WordOps (PHP, cache, SSL)');
   await showAgentLists(fleet);
   await step(plane, 'campaigns', ['rollout', 'list']);
-  const inventory = await plane.wofleetJson<{ server: string; site?: { domain: string; version: string; health: string } }[]>([
-    'sites',
-    'list',
-  ]);
-  const notOk = inventory.filter((s) => s.site?.version !== '6.5.5' || s.site.health !== 'HEALTH_LEVEL_OK');
-  if (inventory.length !== SERVERS.length * 2 || notOk.length > 0)
-    throw new Error(`the controller's inventory is not every site healthy on 6.5.5: ${JSON.stringify(notOk)}`);
   say('\n=== what the sites really serve, through WordOps nginx');
   const versions = await showServing(fleet);
   if (versions.length !== SERVERS.length * 2 || versions.some((v) => v !== '6.5.5'))
@@ -169,5 +184,9 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  if (!interrupted) await teardown.run();
+  if (!interrupted) {
+    const stopping = Date.now();
+    await teardown.run();
+    say(`stopped the servers, agents, controller and NATS in ${((Date.now() - stopping) / 1000).toFixed(0)} s`);
+  }
 }
