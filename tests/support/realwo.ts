@@ -252,7 +252,8 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
   const stop = async () => {
     await Promise.all([...daemons].map((d) => d.stop()));
     if (initPid) await execa('kill', ['-TERM', String(initPid)], { reject: false });
-    const exited = await Promise.race([unshare.then(() => true), sleep(60_000).then(() => false)]);
+    // Not ref'd: once the server is gone, this timer must not keep the process alive for a minute.
+    const exited = await Promise.race([unshare.then(() => true), sleep(60_000, false, { ref: false })]);
     if (!exited) unshare.kill('SIGKILL');
     await unshare.catch(() => undefined);
     initPid = undefined;
