@@ -78,12 +78,13 @@ async function waitInventory(plane: ControlPlane): Promise<void> {
   if (waited >= 1) say(`\n(waited ${waited.toFixed(0)} s for every site's health report on 6.5.5)`);
 }
 
-/** Every site through its server's nginx (Host header), as a visitor gets it. */
-async function showServing(fleet: RealWoFleet): Promise<string[]> {
+/** Every site through its server's nginx (Host header), as a visitor gets it; `times` GETs each, the last one shown. */
+async function showServing(fleet: RealWoFleet, times = 1): Promise<string[]> {
   const versions: string[] = [];
   for (const { name, server, sites } of fleet.servers) {
     for (const site of sites) {
-      const page = await server.http(site, '/');
+      let page = await server.http(site, '/');
+      for (let i = 1; i < times; i++) page = await server.http(site, '/');
       const version = generatorVersion(page.body) ?? '?';
       const cache = page.headers['x-fastcgi-cache'];
       versions.push(version);
@@ -128,8 +129,8 @@ async function demo(teardown: Teardown): Promise<void> {
   );
 
   await step(plane, 'the fleet', ['servers', 'list']);
-  say('\n=== every site serves WordPress 6.4.5');
-  await showServing(fleet);
+  say("\n=== every site serves WordPress 6.4.5 (each fetched twice: the --wpfc sites' second answer comes from WordOps' page cache)");
+  await showServing(fleet, 2);
 
   const sha1 = (await readFile(`${WP655}.sha1`, 'utf8')).trim().split(/\s+/)[0] ?? '';
   await step(plane, 'add WordPress 6.5.5 to the release catalog', [
@@ -151,7 +152,7 @@ async function demo(teardown: Teardown): Promise<void> {
   say('\n=== what the agent on each server reads from WordOps (PHP, cache, SSL)');
   await showAgentLists(fleet);
   await step(plane, 'campaigns', ['rollout', 'list']);
-  say('\n=== what the sites really serve, through WordOps nginx');
+  say("\n=== what the sites really serve, through WordOps' nginx (the agent purged the --wpfc sites' page cache at the switch)");
   const versions = await showServing(fleet);
   if (versions.length !== SERVERS.length * 2 || versions.some((v) => v !== '6.5.5'))
     throw new Error(`not every site serves 6.5.5: ${versions.join(', ')}`);
