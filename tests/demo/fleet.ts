@@ -8,8 +8,9 @@
  * through their veth, the controller reaches each agent on the server's address.
  * One campaign takes the fleet from 6.4.5 to 6.5.5: canary web-1 first, then waves of 1
  * and 50%, with health gates, followed live with `wofleet rollout watch`; `servers list`
- * and `sites list` show the result, and every site is fetched through its server's nginx
- * to show the core it really serves.
+ * and `sites list` show the result (the controller's PHP, cache and SSL of each site are
+ * checked against `wofleet-agent list` on its server), and every site is fetched through
+ * its server's nginx to show the core it really serves.
  *
  * Leaves nothing running or mounted, also on Ctrl-C. --keep keeps the fleet running
  * after the demo, for a look around, until Ctrl-C.
@@ -17,6 +18,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import type { SiteRow } from '@wofleet/agent';
 import { WP655 } from '../support/agent.js';
 import { CONTROLLER_CLI, type ControlPlane } from '../support/fleet.js';
 import { startRealWoFleet, type RealWoFleet } from '../support/realwo-fleet.js';
@@ -57,7 +59,10 @@ async function waitOnline(plane: ControlPlane): Promise<void> {
   }
 }
 
-type InventoryRow = { server: string; site?: { domain: string; version: string; health: string } };
+type InventoryRow = {
+  server: string;
+  site?: { domain: string; version: string; health: string; php: string; cache: string; ssl: boolean };
+};
 
 /**
  * Until the controller's inventory has every site healthy on 6.5.5: site health comes
@@ -96,14 +101,24 @@ async function showServing(fleet: RealWoFleet, times = 1): Promise<string[]> {
   return versions;
 }
 
-/** `wofleet-agent list` on each server: what the agent reads from WordOps there. */
-async function showAgentLists(fleet: RealWoFleet): Promise<void> {
+/**
+ * The controller's PHP, cache and SSL of every site must be what the agent on its server
+ * reads from WordOps there (`wofleet-agent list`).
+ */
+async function checkFacts(plane: ControlPlane, fleet: RealWoFleet): Promise<void> {
+  const inventory = await plane.wofleetJson<InventoryRow[]>(['sites', 'list']);
+  const wrong: string[] = [];
   for (const { name, server } of fleet.servers) {
-    say(`\n$ wofleet-agent list   # on ${name}`);
-    const r = await server.agent(['list']);
-    if (r.exitCode !== 0) throw new Error(`${name}: wofleet-agent list exited ${r.exitCode}: ${r.stderr}`);
-    process.stdout.write(r.stdout);
+    for (const row of await server.agentJson<SiteRow[]>(['list'])) {
+      const site = inventory.find((s) => s.server === name && s.site?.domain === row.domain)?.site;
+      const onServer = { php: row.php, cache: row.cache, ssl: row.ssl };
+      const inController = { php: site?.php, cache: site?.cache, ssl: site?.ssl };
+      if (JSON.stringify(onServer) !== JSON.stringify(inController))
+        wrong.push(`${name} ${row.domain}: controller ${JSON.stringify(inController)}, wofleet-agent list ${JSON.stringify(onServer)}`);
+    }
   }
+  if (wrong.length > 0) throw new Error(`the controller's site facts differ from the servers':\n  ${wrong.join('\n  ')}`);
+  say(`\n(checked: PHP, cache and SSL of all ${inventory.length} sites are what wofleet-agent list reads from WordOps on each server)`);
 }
 
 async function demo(teardown: Teardown): Promise<void> {
@@ -149,8 +164,7 @@ async function demo(teardown: Teardown): Promise<void> {
   await step(plane, 'the fleet after the campaign', ['servers', 'list']);
   await waitInventory(plane);
   await step(plane, 'every site', ['sites', 'list']);
-  say('\n=== what the agent on each server reads from WordOps (PHP, cache, SSL)');
-  await showAgentLists(fleet);
+  await checkFacts(plane, fleet);
   await step(plane, 'campaigns', ['rollout', 'list']);
   say("\n=== what the sites really serve, through WordOps' nginx (the agent purged the --wpfc sites' page cache at the switch)");
   const versions = await showServing(fleet);
