@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthResult, SiteRow } from '@wofleet/agent';
+import type { HealthResult, SiteRow, StatusResult } from '@wofleet/agent';
 import { WP645, WP655 } from './support/agent.js';
 import { convergence, startLoad, type LoadReport } from './support/load.js';
 import { startRealWoServer, type ExecResult, type RealWoServer } from './support/realwo.js';
@@ -82,7 +82,7 @@ describe('the agent on a real WordOps 3.22 server', () => {
     }
   });
 
-  it('list --json reports the cache type, PHP version and SSL that wo site info shows', async () => {
+  it('list, status and health --json report the cache type, PHP version and SSL that wo site info shows', async () => {
     const rows = await server.agentJson<SiteRow[]>(['list']);
     expect(rows.map((r) => r.domain)).toEqual(['a.test', 'b.test', 'fc.test']);
     for (const row of rows) {
@@ -91,6 +91,10 @@ describe('the agent on a real WordOps 3.22 server', () => {
       expect({ cache: row.cache, php: row.php, ssl: row.ssl }).toEqual({ cache: info.cache, php: info.php, ssl: info.ssl });
     }
     expect(rows.find((r) => r.domain === 'fc.test')?.cache).toBe('wpfc');
+    // status --json and health --json carry the same facts.
+    const fromList = rows.map((r) => ({ domain: r.domain, php: r.php, cache: r.cache, ssl: r.ssl }));
+    expect((await server.agentJson<StatusResult>(['status'])).siteFacts).toEqual(fromList);
+    expect((await server.agentJson<HealthResult>(['health'])).siteFacts).toEqual(fromList);
   });
 
   it('refuses inv@lid_domain, which wo site create accepts', async () => {

@@ -8,6 +8,7 @@ import { verifyCoreFiles } from '../releases/index.js';
 import { requireState } from '../state/store.js';
 import { access } from 'node:fs/promises';
 import { inspect, probeSites } from './inspect.js';
+import { probedSiteFacts, type SiteFacts } from './site-facts.js';
 
 export type Level = 'ok' | 'degraded' | 'unhealthy';
 export interface Check {
@@ -18,6 +19,8 @@ export interface Check {
 export interface HealthResult {
   level: Level;
   checks: Check[];
+  /** PHP, cache and SSL of each site checked, as WordOps records them. */
+  siteFacts: SiteFacts[];
 }
 
 const RANK: Record<Level, number> = { ok: 0, degraded: 1, unhealthy: 2 };
@@ -111,7 +114,7 @@ export async function healthCommand(engine: Engine, options: { site?: string }):
   add('disk free', low ? 'degraded' : 'ok', `${(free / 1024 ** 3).toFixed(1)} GiB free on ${engine.layout.sharedRoot}`);
 
   const level = checks.reduce<Level>((worst, c) => (RANK[c.level] > RANK[worst] ? c.level : worst), 'ok');
-  return { level, checks };
+  return { level, checks, siteFacts: await probedSiteFacts(engine, sites) };
 }
 
 function canConnect(socket: string, timeoutMs: number): Promise<boolean> {

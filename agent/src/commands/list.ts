@@ -1,6 +1,7 @@
 import type { Engine } from '../engine.js';
 import { requireState } from '../state/store.js';
 import { inspect, probeSites, siteDirNames, type SiteHealth, type Snapshot } from './inspect.js';
+import { siteFacts } from './site-facts.js';
 import { siteDiskBytes } from './status.js';
 
 export interface SiteRow {
@@ -47,11 +48,7 @@ export async function listCommand(engine: Engine, options: { known?: KnownSiteCh
       const h = options.known?.health.get(site.domain) ?? probed.get(site.domain);
       const release = site.link === 'canary' ? snap.canary : snap.current;
       return {
-        domain: site.domain,
-        // A site WordOps does not know (made by hand) still tells its PHP through the probe.
-        php: wo?.phpVersion || (h?.ok ? majorMinor(h.report.php_version) : ''),
-        cache: wo?.cacheType ?? '',
-        ssl: wo?.ssl ?? false,
+        ...siteFacts(site.domain, wo, h),
         link: site.link,
         release: release?.id,
         version: release?.version,
@@ -64,5 +61,3 @@ export async function listCommand(engine: Engine, options: { known?: KnownSiteCh
 }
 
 const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((name, i) => name === b[i]);
-
-const majorMinor = (version: string): string => /^\d+\.\d+/.exec(version)?.[0] ?? version;

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createDiskCounter } from '../disk/disk-usage.js';
 import type { Engine } from '../engine.js';
 import { requireState } from '../state/store.js';
+import { probedSiteFacts, type SiteFacts } from './site-facts.js';
 import { inspect, probeSites, summariseRelease, type ReleaseSummary, type SiteHealth, type Snapshot } from './inspect.js';
 
 export interface StatusResult {
@@ -12,6 +13,8 @@ export interface StatusResult {
   releases: number;
   sites: number;
   health: { healthy: number; degraded: number; unhealthy: number };
+  /** PHP, cache and SSL of each shared-core site, as WordOps records them. */
+  siteFacts: SiteFacts[];
   lastUpdate?: { from: string; to: string; outcome: string; startedAt: string; finishedAt?: string };
   disk: {
     /** Releases + shared wp-content, hard links counted once. */
@@ -54,6 +57,7 @@ export async function statusWithProbes(
     releases: snap.releases.length,
     sites: snap.sites.length,
     health,
+    siteFacts: await probedSiteFacts(engine, probes),
     lastUpdate: last && { from: last.from, to: last.to, outcome: last.outcome, startedAt: last.startedAt, finishedAt: last.finishedAt },
   };
   if (options.reuseDisk) return { status: { ...base, disk: options.reuseDisk }, probes, snap };
