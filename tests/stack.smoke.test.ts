@@ -5,7 +5,7 @@ import { startStack, type Stack } from './support/stack.js';
 import { runWo, runWp } from './support/standins.js';
 import { runCommand } from '@wofleet/shared';
 
-// The real test stack and the wo/wp stand-ins, driven through one site's life:
+// The real test stack, the wo stand-in and the real WP-CLI, driven through one site's life:
 // create -> serve -> query -> update -> delete -> stop. Steps run in order.
 
 const DOMAIN = 'a.test';
@@ -39,7 +39,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('test stack with the wo/wp stand-ins', () => {
+describe('test stack with the wo stand-in and the real WP-CLI', () => {
   const site = () => {
     const root = path.join(stack.sitesRoot, DOMAIN);
     return { root, htdocs: path.join(root, 'htdocs'), config: path.join(root, 'wp-config.php') };
@@ -85,7 +85,7 @@ describe('test stack with the wo/wp stand-ins', () => {
     expect(siteUrl.stdout).toBe(`http://${DOMAIN}\n`);
   });
 
-  it('wp refuses to run as root without --allow-root, like WP-CLI', async () => {
+  it('wp refuses to run as root without --allow-root', async () => {
     const result = await runWp(stack, [`--path=${site().htdocs}`, 'option', 'get', 'db_version']);
 
     expect(result.exitCode).toBe(1);

@@ -1,6 +1,7 @@
 /**
  * The real test stack: a private nginx + PHP-FPM 8.2 on a temp root, sharing the
- * machine's MariaDB, with the `wo`/`wp` stand-ins configured to manage sites in it.
+ * machine's MariaDB, with the `wo` stand-in configured to manage sites in it and the
+ * real WP-CLI (tests/support/wp-cli.ts) on PATH.
  *
  *   <root>/www/                sitesRoot (WordOps' /var/www); sharedRoot = www/shared
  *   <root>/nginx/              nginx.conf, sites-available/, sites-enabled/, logs/, tmp/
@@ -9,9 +10,10 @@
  *   <root>/state/              the agent's stateDir
  *   <root>/tmp/                PHP's temp dir (open_basedir allows www/ and this only)
  *   <root>/standin.json        $WOFLEET_STANDIN_CONFIG
+ *   <root>/bin/wp              the real WP-CLI's launcher; its cache and config in <root>/wp-cli/
  *
  * stop() stops both daemons (whole process groups), drops every database and user the
- * stand-ins created, and removes the root (kept when WOFLEET_KEEP_STACK=1).
+ * wo stand-in created, and removes the root (kept when WOFLEET_KEEP_STACK=1).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import { createdDatabases, dropDatabases, LOCAL_MARIADB, runAdminSql, type Creat
 import { httpRequest, type HttpResponse } from './net.js';
 import { nginxLayout, nginxReloadArgv, startNginxOnFreePort } from './nginx.js';
 import { fpmLayout, startFpm, writeFpmConfig } from './php-fpm.js';
+import { writeWpLauncher } from './wp-cli.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STANDINS_DIR = path.join(REPO_ROOT, 'tests', 'standins');
@@ -60,7 +63,7 @@ export interface Stack {
   port: number;
   probeAddress: string;
   wordpressArchive: string;
-  /** Environment for running the stand-ins: merge into process.env. */
+  /** Environment for running `wo` and `wp`: merge into process.env. */
   env: { WOFLEET_STANDIN_CONFIG: string; PATH: string };
   woBin: string;
   wpBin: string;
@@ -78,11 +81,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** What the stand-ins read from $WOFLEET_STANDIN_CONFIG (tests/standins/lib/config.mjs). */
+/** What the wo stand-in reads from $WOFLEET_STANDIN_CONFIG (tests/standins/lib/config.mjs). */
 interface StandinConfig {
   sitesRoot: string;
   nginx: { sitesAvailable: string; sitesEnabled: string; reload: string[]; test: string[]; pidFile: string; listen: string; port: number };
-  php: { socketDir: string; bin: string; defaultVersion: string };
+  php: { socketDir: string; defaultVersion: string };
   mysql: MariaDbAdmin;
   wordpressArchive: string;
   woDatabase: string;
@@ -118,7 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dbLedger = path.join(woDir, 'created-databases.jsonl');
   const wordpressArchive = options.wordpressArchive ?? path.join(WORDPRESS_FIXTURES_DIR, 'wordpress-6.4.5.tar.gz');
   const woBin = path.join(STANDINS_DIR, 'wo');
-  const wpBin = path.join(STANDINS_DIR, 'wp');
+  const binDir = path.join(root, 'bin');
   const standinConfigFile = path.join(root, 'standin.json');
   const keepRoot = options.keepRoot ?? process.env.WOFLEET_KEEP_STACK === '1';
   const daemons: Daemon[] = [];
@@ -137,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
+    const wpBin = writeWpLauncher(binDir, path.join(root, 'wp-cli'));
     writeFpmConfig(fpm, {
       webUser: WEB_USER,
       children: options.fpmChildren ?? 4,
@@ -161,7 +165,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         listen: `127.0.0.1:${port}`,
         port,
       },
-      php: { socketDir: fpm.socketDir, bin: resolveProgram('php8.2'), defaultVersion: '8.2' },
+      php: { socketDir: fpm.socketDir, defaultVersion: '8.2' },
       mysql: LOCAL_MARIADB,
       wordpressArchive,
       woDatabase,
@@ -188,7 +192,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       wordpressArchive,
       env: {
         WOFLEET_STANDIN_CONFIG: standinConfigFile,
-        PATH: [STANDINS_DIR, process.env.PATH ?? '/usr/bin:/bin', '/usr/sbin', '/sbin'].join(':'),
+        PATH: [binDir, STANDINS_DIR, process.env.PATH ?? '/usr/bin:/bin', '/usr/sbin', '/sbin'].join(':'),
       },
       woBin,
       wpBin,

@@ -19,9 +19,9 @@ export function outputLines(text: string): string[] {
     .filter(Boolean);
 }
 
-async function runStandin(stack: Stack, bin: string, args: readonly string[]): Promise<StandinResult> {
+async function runProgram(stack: Stack, bin: string, args: readonly string[], env: Record<string, string> = {}): Promise<StandinResult> {
   const result = await execa(bin, [...args], {
-    env: stack.env,
+    env: { ...stack.env, ...env },
     stdin: 'ignore',
     reject: false,
     timeout: 120_000,
@@ -33,10 +33,10 @@ async function runStandin(stack: Stack, bin: string, args: readonly string[]): P
 
 /** Runs the `wo` stand-in against the stack; never throws on a non-zero exit. */
 export function runWo(stack: Stack, args: readonly string[]): Promise<StandinResult> {
-  return runStandin(stack, stack.woBin, args);
+  return runProgram(stack, stack.woBin, args);
 }
 
-/** Runs the `wp` stand-in (add `--allow-root`: we are root, as WP-CLI insists). */
-export function runWp(stack: Stack, args: readonly string[]): Promise<StandinResult> {
-  return runStandin(stack, stack.wpBin, args);
+/** Runs the real WP-CLI of the stack (add `--allow-root`: we are root, as WP-CLI insists). */
+export function runWp(stack: Stack, args: readonly string[], env: Record<string, string> = {}): Promise<StandinResult> {
+  return runProgram(stack, stack.wpBin, args, env);
 }

@@ -1,18 +1,18 @@
-// Settings of the `wo`/`wp` stand-ins (tests only). The stack harness
+// Settings of the `wo` stand-in (tests only). The stack harness
 // (tests/support/stack.ts) writes them to a JSON file and names it in
-// $WOFLEET_STANDIN_CONFIG; every path the stand-ins touch comes from there.
+// $WOFLEET_STANDIN_CONFIG; every path the stand-in touches comes from there.
 import fs from 'node:fs';
 
 /**
  * @typedef {object} StandinConfig
  * @property {string} sitesRoot            like /var/www
  * @property {{ sitesAvailable: string, sitesEnabled: string, reload: string[], test: string[], pidFile: string, listen: string, port: number }} nginx
- * @property {{ socketDir: string, bin: string, defaultVersion: string }} php
+ * @property {{ socketDir: string, defaultVersion: string }} php
  * @property {{ host: string, port: number, user: string, password: string }} mysql
  * @property {string} wordpressArchive     wordpress-X.Y.Z.tar.gz (top directory `wordpress/`)
  * @property {string} woDatabase           WordOps' SQLite file (dbase.db)
  * @property {string} dbLedger             one JSON line per database/user created, for cleanup
- * @property {string} wpBin                the `wp` stand-in
+ * @property {string} wpBin                the real WP-CLI (the stack's launcher of the pinned phar)
  * @property {string} webUser              owner of site files (www-data)
  * @property {{ adminPassword?: string, dbNameSuffix?: string, dbUserSuffix?: string, dbPassword?: string, backupTime?: string }} [fixedRandom]
  *           test-only: values WordOps makes up at random, fixed so a replay can match a recording
