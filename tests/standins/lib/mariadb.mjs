@@ -37,8 +37,16 @@ export function mysqlAdmin(mysql, sql) {
   return run('mariadb', args, { input: sql, env: mysql.password ? { MYSQL_PWD: mysql.password } : {} }).stdout;
 }
 
-/** Records the names first (so the stack can drop them even if we die half-way), then creates. */
-export function createSiteDatabase(config, { dbName, dbUser, dbPassword }) {
+/**
+ * Records the names first (so the stack can drop them even if we die half-way), then creates.
+ * A database of that name already there gets new names, as in WordOps (never touched).
+ * Returns the names used.
+ */
+export function createSiteDatabase(config, names) {
+  const taken = mysqlAdmin(config.mysql, `SHOW DATABASES LIKE ${quote(names.dbName.replace(/[\\_%]/g, '\\$&'))};`).trim() !== '';
+  const dbName = taken ? `${names.dbName.slice(0, 32)}_${madeUp(config, 'dbNameSuffix')}` : names.dbName;
+  const dbUser = taken ? `${dbName.slice(0, 12)}${madeUp(config, 'dbUserSuffix')}` : names.dbUser;
+  const { dbPassword } = names;
   fs.appendFileSync(config.dbLedger, `${JSON.stringify({ database: dbName, user: dbUser })}\n`);
   const db = identifier(dbName);
   const user = identifier(dbUser);
@@ -48,6 +56,7 @@ export function createSiteDatabase(config, { dbName, dbUser, dbPassword }) {
     statements.push(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO ${quote(user)}@${quote(host)};`);
   }
   mysqlAdmin(config.mysql, statements.join('\n'));
+  return { dbName, dbUser, dbPassword };
 }
 
 export function dropSiteDatabase(config, dbName, dbUser) {

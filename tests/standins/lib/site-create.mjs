@@ -63,7 +63,7 @@ export async function siteCreate(config, argv) {
       doneStep('Downloading WordPress \t\t', () =>
         run('tar', ['-xzf', config.wordpressArchive, '-C', htdocs, '--strip-components=1', '--no-same-owner']),
       );
-      doneStep('Setting up database\t\t', () => createSiteDatabase(config, db));
+      doneStep('Setting up database\t\t', () => Object.assign(db, createSiteDatabase(config, db)));
       waitStep('Configuring WordPress', () => fs.writeFileSync(path.join(siteRoot, 'wp-config.php'), wpConfigText(db), { mode: 0o644 }));
       waitStep('Installing WordPress', () =>
         run(config.wpBin, [
