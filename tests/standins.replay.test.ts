@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,9 +18,10 @@ import { startStack, type Stack } from './support/stack.js';
  *   test-only `fixedRandom` setting, taken from the recording and `outputs/disk/dbase-sites.txt`;
  * - the stack's sites root stands where the recording has `/var/www`.
  *
- * Not replayed: 10-http-check (curl output, not `wo`), 00-create-wp-offline-no-wpcli-config
- * and 00b-delete-after-failed-create (a WordOps crash on a chroot without WP-CLI's config,
- * from an earlier build; see the report of branch `replay`).
+ * - 00 and 00b come from an earlier build of that machine (WP-CLI not pointed at its cached
+ *   WordPress archive, no acme.sh): they run with the stand-in set up the same way.
+ *
+ * Not replayed: 10-http-check (curl output, not `wo`).
  */
 const OUTPUTS = path.resolve(REPO_ROOT, '../shared/realwo/outputs');
 
@@ -91,31 +92,58 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Runs the recorded command through the stand-in on the stack, with `fixedRandom` set. */
+/**
+ * Runs the recorded command through the stand-in on the stack, with `fixedRandom` and any
+ * `environment` settings (how the recorded machine differed) added to its settings. The
+ * recordings hold what the terminal showed: stdout and stderr as they interleaved.
+ */
 async function replay(
   name: string,
-  fixedRandom: Record<string, string> = {},
-): Promise<{ recorded: Recorded; stdout: string; exitCode: number }> {
+  fixedRandom: Record<string, string>,
+  environment: Record<string, unknown>,
+): Promise<{ recorded: Recorded; output: string; exitCode: number }> {
   const recorded = readRecording(name);
   const config = JSON.parse(readFileSync(stack.env.WOFLEET_STANDIN_CONFIG, 'utf8')) as Record<string, unknown>;
   const configFile = path.join(stack.root, 'standin-replay.json');
-  writeFileSync(configFile, JSON.stringify({ ...config, fixedRandom }));
+  writeFileSync(configFile, JSON.stringify({ ...config, ...environment, fixedRandom }));
   const r = await execa(stack.woBin, recorded.args, {
     env: { ...stack.env, WOFLEET_STANDIN_CONFIG: configFile },
     stdin: 'ignore',
     reject: false,
+    all: true,
     stripFinalNewline: false,
   });
-  return { recorded, stdout: String(r.stdout).replaceAll(stack.sitesRoot, '/var/www'), exitCode: r.exitCode ?? -1 };
+  return { recorded, output: String(r.all).replaceAll(stack.sitesRoot, '/var/www'), exitCode: r.exitCode ?? -1 };
 }
 
-async function expectReplayed(name: string, fixedRandom: Record<string, string> = {}): Promise<void> {
-  const { recorded, stdout, exitCode } = await replay(name, fixedRandom);
-  expect(stdout).toBe(recorded.stdout);
+async function expectReplayed(
+  name: string,
+  fixedRandom: Record<string, string> = {},
+  environment: Record<string, unknown> = {},
+): Promise<void> {
+  const { recorded, output, exitCode } = await replay(name, fixedRandom, environment);
+  expect(output).toBe(recorded.stdout);
   expect(exitCode).toBe(recorded.exitCode);
 }
 
 describe('the wo stand-in replays the recorded real WordOps session byte for byte', () => {
+  it('00-create-wp-offline-no-wpcli-config.txt (no WordPress archive to unpack: WordOps crashes in its cleanup)', async () => {
+    await expectReplayed(
+      '00-create-wp-offline-no-wpcli-config.txt',
+      {},
+      { wordpressArchive: path.join(stack.root, 'no-such-wordpress.tar.gz') },
+    );
+    // The crash leaves the site behind, without a database, as WordOps does.
+    expect(existsSync(path.join(stack.sitesEnabled, 'example.test'))).toBe(true);
+    expect(existsSync(path.join(stack.sitesRoot, 'example.test', 'htdocs'))).toBe(true);
+  });
+
+  it('00b-delete-after-failed-create.txt (no acme.sh on that build: the site goes, yet exit 1)', async () => {
+    await expectReplayed('00b-delete-after-failed-create.txt', {}, { acmeInstalled: false });
+    expect(existsSync(path.join(stack.sitesEnabled, 'example.test'))).toBe(false);
+    expect(existsSync(path.join(stack.sitesRoot, 'example.test'))).toBe(false);
+  });
+
   it('01-create-wp.txt', async () => {
     await expectReplayed('01-create-wp.txt', { ...recordedDatabase('example.test'), adminPassword: adminPassword('01-create-wp.txt') });
   });

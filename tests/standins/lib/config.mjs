@@ -16,6 +16,7 @@ import fs from 'node:fs';
  * @property {string} webUser              owner of site files (www-data)
  * @property {{ adminPassword?: string, dbNameSuffix?: string, dbUserSuffix?: string, dbPassword?: string, backupTime?: string }} [fixedRandom]
  *           test-only: values WordOps makes up at random, fixed so a replay can match a recording
+ * @property {boolean} [acmeInstalled]     false: like a WordOps host without acme.sh, offline (default true)
  */
 
 /** @returns {StandinConfig} */

@@ -6,12 +6,13 @@ import { madeUp } from './made-up.mjs';
 import { createSiteDatabase, dropSiteDatabase, siteDatabaseNames } from './mariadb.mjs';
 import { NginxTestFailed, preRunChecks, testAndReloadNginx } from './nginx-reload.mjs';
 import { phpSocket, removeVhost, vhostText, waitForVhost, writeVhost } from './nginx.mjs';
+import { crashOnDownloadCleanup, DownloadFailed } from './download-crash.mjs';
 import { COLOR, doneStep, fail, info, infoFailure, waitStep } from './output.mjs';
 import { fixSitePermissions } from './permissions.mjs';
 import { failPhpInstall } from './php-install.mjs';
 import { run } from './run.mjs';
 import { cacheTypeOf, parseSiteArgs, phpVersionOf, usageError } from './site-args.mjs';
-import { findSite, insertSite } from './sitedb.mjs';
+import { deleteSite, findSite, insertSite, updateSite } from './sitedb.mjs';
 import { wpConfigText } from './wpconfig.mjs';
 
 /**
@@ -59,10 +60,28 @@ export async function siteCreate(config, argv) {
       writeVhost(config, domain, vhostText(config, domain, siteRoot, phpVersion, cacheType)),
     );
     doneStep('Setting up webroot \t\t', () => mkdirs(htdocs, path.join(siteRoot, 'logs'), path.join(siteRoot, 'conf', 'nginx')));
+    // WordOps' addNewSite: the row comes before WordPress, its database fields after.
+    insertSite(config.woDatabase, {
+      sitename: domain,
+      site_type: 'wp',
+      cache_type: cacheType,
+      site_path: siteRoot,
+      created_on: timestamp(),
+      is_enabled: true,
+      is_ssl: ssl,
+      storage_fs: 'ext4',
+      storage_db: 'mysql',
+      is_hhvm: false,
+      php_version: phpVersion,
+    });
     if (db) {
-      doneStep('Downloading WordPress \t\t', () =>
-        run('tar', ['-xzf', config.wordpressArchive, '-C', htdocs, '--strip-components=1', '--no-same-owner']),
-      );
+      doneStep('Downloading WordPress \t\t', () => {
+        try {
+          run('tar', ['-xzf', config.wordpressArchive, '-C', htdocs, '--strip-components=1', '--no-same-owner']);
+        } catch (err) {
+          throw new DownloadFailed(err.message);
+        }
+      });
       doneStep('Setting up database\t\t', () => Object.assign(db, createSiteDatabase(config, db)));
       waitStep('Configuring WordPress', () => fs.writeFileSync(path.join(siteRoot, 'wp-config.php'), wpConfigText(db), { mode: 0o644 }));
       waitStep('Installing WordPress', () =>
@@ -84,31 +103,17 @@ export async function siteCreate(config, argv) {
       waitStep('Installing plugin nginx-helper');
       if (cacheType === 'wpfc' || cacheType === 'wpredis') waitStep('Setting plugin nginx-helper');
       if (cacheType === 'wpredis') waitStep('Installing plugin redis-cache');
+      updateSite(config.woDatabase, domain, { db_name: db.dbName, db_user: db.dbUser, db_password: db.dbPassword, db_host: db.dbHost });
     }
     fixSitePermissions(siteRoot, config.webUser);
     await testAndReloadNginx(config);
     await waitForVhost(config, domain, true);
-    insertSite(config.woDatabase, {
-      sitename: domain,
-      site_type: 'wp',
-      cache_type: cacheType,
-      site_path: siteRoot,
-      created_on: timestamp(),
-      is_enabled: true,
-      is_ssl: ssl,
-      storage_fs: 'ext4',
-      storage_db: 'mysql',
-      db_name: db?.dbName ?? null,
-      db_user: db?.dbUser ?? null,
-      db_password: db?.dbPassword ?? null,
-      db_host: db?.dbHost ?? null,
-      is_hhvm: false,
-      php_version: phpVersion,
-    });
   } catch (err) {
-    // WordOps' doCleanupAction: leave nothing half-made behind, then test and reload nginx.
     infoFailure('There was a serious error encountered...');
     infoFailure('Cleaning up afterwards...');
+    if (err instanceof DownloadFailed) throw crashOnDownloadCleanup();
+    // WordOps' doCleanupAction: leave nothing half-made behind, then test and reload nginx.
+    deleteSite(config.woDatabase, domain);
     removeVhost(config, domain);
     fs.rmSync(siteRoot, { recursive: true, force: true });
     if (db) dropSiteDatabase(config, db.dbName, db.dbUser);

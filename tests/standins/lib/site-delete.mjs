@@ -20,8 +20,17 @@ export async function siteDelete(config, argv) {
     throw fail(`Are you sure you want to delete ${domain}? (stand-in: refusing to prompt; pass --no-prompt)`);
   }
   const siteRoot = String(site.site_path);
-  info(`Deleting Database, ${site.db_name}, user ${site.db_user}`);
-  dropSiteDatabase(config, site.db_name, site.db_user);
+  // Python's None where a failed create left no database (realwo/outputs/00b).
+  const dbName = site.db_name ?? 'None';
+  const dbUser = site.db_user ?? 'None';
+  info(`Deleting Database, ${dbName}, user ${dbUser}`);
+  if (site.db_name) {
+    dropSiteDatabase(config, site.db_name, site.db_user);
+  } else {
+    // WordOps drops user `None` and flushes privileges; both fail and are printed.
+    info(`Database ${dbUser} not dropped`);
+    info(`Database ${dbName} not dropped`);
+  }
   info('Deleted Database successfully.');
   info(`Deleting Webroot, ${siteRoot}`);
   fs.rmSync(siteRoot, { recursive: true, force: true });
@@ -30,5 +39,8 @@ export async function siteDelete(config, argv) {
   await testAndReloadNginx(config);
   await waitForVhost(config, domain, false);
   deleteSite(config.woDatabase, domain);
+  // WordOps then removes the site's certificates with acme.sh; where acme.sh is missing it
+  // tries to git-clone it, which fails offline: the site is gone, yet wo exits 1.
+  if (config.acmeInstalled === false) throw fail('Unable to git clone at /opt/acme.sh ');
   info(`Deleted site ${domain}`);
 }
