@@ -23,13 +23,27 @@ import type { Stack } from './stack.js';
  */
 export const CONTROLLER_CLI = path.join(REPO_ROOT, 'controller/dist/cli/main.js');
 
-export interface FleetOptions {
-  /** Agent (server) names; `servers add` registers each with its gRPC address. */
-  agents: readonly string[];
+export interface ControlPlaneOptions {
   /** Heartbeat period on both sides (agents publish, the controller times out after 3). Default 10. */
   heartbeatSeconds?: number;
   /** Postgres URL for the controller; undefined: PGlite in its data dir. */
   databaseUrl?: string;
+  /** Extra environment for the controller process. */
+  controllerEnv?: Record<string, string>;
+  /**
+   * Where the controller and nats-server listen. Default 127.0.0.1; '0.0.0.0' for agents
+   * in other network namespaces, which then dial one of `agentFacingIps`.
+   */
+  listenHost?: string;
+  /** Addresses agents dial the controller by besides 127.0.0.1 (IP SANs of its certificate). */
+  agentFacingIps?: readonly string[];
+  /** NATS user and password, required by nats-server from the controller and every agent. */
+  natsAuth?: { user: string; pass: string };
+}
+
+export interface FleetOptions extends ControlPlaneOptions {
+  /** Agent (server) names; `servers add` registers each with its gRPC address. */
+  agents: readonly string[];
   /** Release every agent starts on (`wofleet-agent init --release`). Default the 6.4.5 fixture. */
   release?: string;
   /** Labels per agent name, passed to `servers add --label`. */
@@ -39,8 +53,6 @@ export interface FleetOptions {
   /** A running private stack the agents' sites live on (required when sitesPerAgent > 0). */
   stack?: Stack;
   sitesPerAgent?: number;
-  /** Extra environment for the controller process. */
-  controllerEnv?: Record<string, string>;
 }
 
 export interface FleetProcess {
@@ -64,7 +76,8 @@ export interface FleetAgent extends FleetProcess {
   sites: string[];
 }
 
-export interface Fleet {
+/** The controller side of a fleet: CA, operator credentials, nats-server, `controller serve`. */
+export interface ControlPlane {
   root: string;
   dataDir: string;
   operatorDir: string;
@@ -73,14 +86,21 @@ export interface Fleet {
   caFingerprint: string;
   nats: NatsServer;
   controller: FleetProcess & { address: string; port: number };
-  agents: FleetAgent[];
-  agent(name: string): FleetAgent;
   /** `wofleet ARGS` as the operator. */
   wofleet(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
   /** `wofleet ARGS --json`, parsed; throws on a non-zero exit. */
   wofleetJson<T>(args: readonly string[]): Promise<T>;
-  /** Stops every process, then removes the temp files. */
+  /** `wofleet servers add NAME --address ADDRESS`: the one-time enrollment token. */
+  addServer(name: string, address: string, options?: { labels?: Readonly<Record<string, string>>; canary?: boolean }): Promise<string>;
+  /** Stops the controller and nats-server (and every process `track`ed), then removes the temp files. */
   destroy(): Promise<void>;
+  /** A process destroy() stops too. */
+  track(process: FleetProcess): void;
+}
+
+export interface Fleet extends ControlPlane {
+  agents: FleetAgent[];
+  agent(name: string): FleetAgent;
 }
 
 /** Runs a built CLI with no stdin and only the given WOFLEET_* settings. */
@@ -88,40 +108,47 @@ export function runNodeCli(cli: string, args: readonly string[], env: Record<str
   return runNodeProgram(cli, args, cleanEnv(env));
 }
 
-async function expectOk(what: string, run: Promise<CliResult>): Promise<CliResult> {
+/** A CLI run that must succeed: its result, or an error with everything it printed. */
+export async function expectOk(what: string, run: Promise<CliResult>): Promise<CliResult> {
   const r = await run;
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.stderr}${r.stdout}`);
   return r;
 }
 
-export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  if ((options.sitesPerAgent ?? 0) > 0 && options.stack === undefined) throw new Error('sites need a stack (the wo stand-in runs on it)');
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-fleet-'));
   const dataDir = path.join(root, 'controller');
   const operatorDir = path.join(root, 'alice');
   const home = path.join(root, 'home');
   const heartbeatSeconds = options.heartbeatSeconds ?? 10;
+  const listenHost = options.listenHost ?? '127.0.0.1';
   const processes: FleetProcess[] = [];
   let nats: NatsServer | undefined;
-  const teardown = async () => {
+  const destroy = async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await nats?.dispose();
     await rm(root, { recursive: true, force: true });
   };
   try {
+    const ips = ['127.0.0.1', ...(options.agentFacingIps ?? [])].flatMap((ip) => ['--ip', ip]);
     const init = await expectOk(
       'wofleet ca init',
-      runNodeCli(CONTROLLER_CLI, ['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-1', '--ip', '127.0.0.1', '--json']),
+      runNodeCli(CONTROLLER_CLI, ['ca', 'init', '--data-dir', dataDir, '--name', 'ctl-1', ...ips, '--json']),
     );
     const caFingerprint = (JSON.parse(init.stdout) as { caFingerprint: string }).caFingerprint;
     await expectOk(
       'wofleet ca issue-operator',
       runNodeCli(CONTROLLER_CLI, ['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'alice', '--out', operatorDir]),
     );
-    nats = await startNatsServer();
+    const auth = options.natsAuth;
+    nats = await startNatsServer({ host: listenHost, args: auth ? ['--user', auth.user, '--pass', auth.pass] : [] });
     const port = await findFreePort();
     const address = `127.0.0.1:${port}`;
-    const controllerEnv: Record<string, string> = { WOFLEET_LOG_LEVEL: 'info', ...options.controllerEnv };
+    const controllerEnv: Record<string, string> = {
+      WOFLEET_LOG_LEVEL: 'info',
+      ...(auth ? { WOFLEET_NATS_USER: auth.user, WOFLEET_NATS_PASS: auth.pass } : {}),
+      ...options.controllerEnv,
+    };
     if (options.databaseUrl !== undefined) controllerEnv.DATABASE_URL = options.databaseUrl;
     const serveArgs = [
       'controller',
@@ -129,7 +156,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       '--data-dir',
       dataDir,
       '--listen',
-      address,
+      `${listenHost}:${port}`,
       '--nats',
       nats.url,
       '--heartbeat-seconds',
@@ -145,27 +172,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       `controller: ${address}\nca: ${operatorDir}/ca.pem\ncert: ${operatorDir}/alice.pem\nkey: ${operatorDir}/alice.key\n`,
     );
     const wofleet = (args: readonly string[], env: Record<string, string> = {}) => runNodeCli(CONTROLLER_CLI, args, { HOME: home, ...env });
-
-    const agents: FleetAgent[] = [];
-    for (const name of options.agents) {
-      const agent = await makeAgent(root, name, { ...options, heartbeatSeconds, natsUrl: nats.url });
-      const labels = Object.entries(options.labels?.[name] ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-      const canary = options.canaries?.includes(name) ? ['--canary'] : [];
-      const added = await expectOk(
-        `wofleet servers add ${name}`,
-        wofleet(['servers', 'add', name, '--address', agent.address, ...labels, ...canary, '--json']),
-      );
-      const { enrollmentToken } = JSON.parse(added.stdout) as { enrollmentToken: string };
-      await expectOk(
-        `wofleet-agent enroll (${name})`,
-        agent.cli(['enroll', '--controller', address, '--token', enrollmentToken, '--ca-fingerprint', caFingerprint]),
-      );
-      processes.push(agent);
-      await agent.start();
-      agents.push(agent);
-    }
-
-    const fleet: Fleet = {
+    return {
       root,
       dataDir,
       operatorDir,
@@ -173,22 +180,67 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       caFingerprint,
       nats,
       controller,
+      wofleet,
+      async wofleetJson<T>(args: readonly string[]): Promise<T> {
+        const r = await expectOk(`wofleet ${args.join(' ')}`, wofleet([...args, '--json']));
+        return JSON.parse(r.stdout) as T;
+      },
+      async addServer(name, serverAddress, opts = {}) {
+        const labels = Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+        const added = await expectOk(
+          `wofleet servers add ${name}`,
+          wofleet(['servers', 'add', name, '--address', serverAddress, ...labels, ...(opts.canary ? ['--canary'] : []), '--json']),
+        );
+        return (JSON.parse(added.stdout) as { enrollmentToken: string }).enrollmentToken;
+      },
+      destroy,
+      track: (p) => processes.push(p),
+    };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+}
+
+export async function startFleet(options: FleetOptions): Promise<Fleet> {
+  if ((options.sitesPerAgent ?? 0) > 0 && options.stack === undefined) throw new Error('sites need a stack (the wo stand-in runs on it)');
+  const plane = await startControlPlane(options);
+  const heartbeatSeconds = options.heartbeatSeconds ?? 10;
+  try {
+    const agents: FleetAgent[] = [];
+    for (const name of options.agents) {
+      const agent = await makeAgent(plane.root, name, { ...options, heartbeatSeconds, natsUrl: plane.nats.url });
+      const enrollmentToken = await plane.addServer(name, agent.address, {
+        labels: options.labels?.[name],
+        canary: options.canaries?.includes(name),
+      });
+      await expectOk(
+        `wofleet-agent enroll (${name})`,
+        agent.cli([
+          'enroll',
+          '--controller',
+          plane.controller.address,
+          '--token',
+          enrollmentToken,
+          '--ca-fingerprint',
+          plane.caFingerprint,
+        ]),
+      );
+      plane.track(agent);
+      await agent.start();
+      agents.push(agent);
+    }
+    return {
+      ...plane,
       agents,
       agent(name) {
         const found = agents.find((a) => a.name === name);
         if (!found) throw new Error(`no agent ${name} in this fleet`);
         return found;
       },
-      wofleet,
-      async wofleetJson<T>(args: readonly string[]): Promise<T> {
-        const r = await expectOk(`wofleet ${args.join(' ')}`, wofleet([...args, '--json']));
-        return JSON.parse(r.stdout) as T;
-      },
-      destroy: teardown,
     };
-    return fleet;
   } catch (err) {
-    await teardown();
+    await plane.destroy();
     throw err;
   }
 }

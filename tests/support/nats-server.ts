@@ -66,6 +66,7 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 
 /** Spawns the server and waits until it accepts clients with JetStream up ("Server is ready" follows JetStream start). */
 async function spawnServer(
+  host: string,
   port: number,
   storeDir: string,
   logFile: string,
@@ -75,7 +76,7 @@ async function spawnServer(
   installExitHook();
   fs.writeFileSync(logFile, '');
   const out = fs.openSync(logFile, 'a');
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '--server_name', `test-${port}`, ...extraArgs];
+  const args = ['-a', host, '-p', String(port), '-js', '-sd', storeDir, '--server_name', `test-${port}`, ...extraArgs];
   const child = spawn(resolveProgram('nats-server'), args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   let spawnError: Error | undefined;
@@ -103,6 +104,8 @@ async function spawnServer(
 }
 
 export interface NatsServerOptions {
+  /** Address to listen on (default 127.0.0.1; url always dials 127.0.0.1). */
+  host?: string;
   /** More nats-server flags, e.g. ['--user', 'a', '--pass', 'b']. */
   args?: readonly string[];
   timeoutMs?: number;
@@ -115,7 +118,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const port = await findFreePort();
   const timeoutMs = options.timeoutMs ?? 15_000;
   const args = options.args ?? [];
-  let child: ChildProcess | undefined = await spawnServer(port, storeDir, logFile, args, timeoutMs);
+  const host = options.host ?? '127.0.0.1';
+  let child: ChildProcess | undefined = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
 
   const server: NatsServer = {
     url: `nats://127.0.0.1:${port}`,
@@ -129,7 +133,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async restart() {
       await server.stop();
-      child = await spawnServer(port, storeDir, logFile, args, timeoutMs);
+      child = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
     },
     async dispose() {
       await server.stop();

@@ -13,6 +13,7 @@
  * unmounted and its directory removed (kept when WOFLEET_KEEP_STACK=1). Servers left by
  * a run that died are cleaned up by cleanStaleServers().
  */
+import { spawn as spawnChild } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,6 +43,17 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
+/** A long-lived process inside a server (a daemon), started by RealWoServer.spawn. */
+export interface ServerProcess {
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  output(): string;
+  running(): boolean;
+  /** Resolves with its exit code (null when a signal ended it) once it has exited. */
+  readonly exited: Promise<number | null>;
+  /** The signal (SIGTERM by default), SIGKILL after graceMs; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
+}
+
 export interface RealWoServer {
   name: string;
   /** The server's / as the host sees it (the overlay mount). */
@@ -53,6 +65,8 @@ export interface RealWoServer {
   /** A program inside the server (chroot, namespaces, a clean root environment). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   sh(script: string, options?: ExecOptions): Promise<ExecResult>;
+  /** A long-lived program inside the server; stop() of the server stops it first. */
+  spawn(argv: readonly string[], options?: Pick<ExecOptions, 'env'>): ServerProcess;
   /** The real `wo`. */
   wo(args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** The built `wofleet-agent` with the server's agent config. */
@@ -118,6 +132,15 @@ async function childPid(pid: number): Promise<number | undefined> {
   return first > 0 ? first : undefined;
 }
 
+/** kill(2) that accepts a process that has just exited. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 export async function startRealWoServer(options: RealWoServerOptions): Promise<RealWoServer> {
   requireRealWoBuilt();
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(options.name)) throw new RangeError(`invalid server name ${options.name}`);
@@ -156,19 +179,81 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
   );
   let initPid: number | undefined;
   let vethIndex: number | undefined;
-  const nsenter = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> => {
+  const nsenterArgs = (argv: readonly string[], env: Record<string, string> = {}): string[] => {
     if (!initPid) throw new Error(`server ${options.name} is not running`);
-    const env = Object.entries({ PATH, HOME: '/root', USER: 'root', LANG: 'C.UTF-8', ...opts.env }).map(([k, v]) => `${k}=${v}`);
-    return execa(
-      'nsenter',
-      ['-t', String(initPid), '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '/usr/bin/env', '-i', '-C', '/', ...env, ...argv],
-      { stdin: 'ignore', reject: false, timeout: opts.timeoutMs ?? 300_000, stripFinalNewline: false },
-    ).then((r) => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }));
+    const vars = Object.entries({ PATH, HOME: '/root', USER: 'root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    return [
+      '-t',
+      String(initPid),
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--net',
+      '--pid',
+      '--root',
+      '/usr/bin/env',
+      '-i',
+      '-C',
+      '/',
+      ...vars,
+      ...argv,
+    ];
+  };
+  const nsenter = (argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> =>
+    execa('nsenter', nsenterArgs(argv, opts.env), {
+      stdin: 'ignore',
+      reject: false,
+      timeout: opts.timeoutMs ?? 300_000,
+      stripFinalNewline: false,
+    }).then((r) => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }));
+
+  const daemons = new Set<ServerProcess>();
+  const spawn = (argv: readonly string[], opts: Pick<ExecOptions, 'env'> = {}): ServerProcess => {
+    const child = spawnChild('nsenter', nsenterArgs(argv, opts.env), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => {
+      child.once('error', (err) => {
+        output += `${err.message}\n`;
+        resolve(null);
+      });
+      child.once('close', (code) => resolve(code));
+    });
+    let done = false;
+    const running = () => !done;
+    const daemon: ServerProcess = {
+      output: () => output,
+      running,
+      exited,
+      async stop(signal = 'SIGTERM', graceMs = 15_000) {
+        if (!running()) return exited;
+        // nsenter forks the program into the server's PID namespace and does not pass
+        // signals on: the program is nsenter's only child.
+        const pid = child.pid ? await childPid(child.pid) : undefined;
+        const send = (sig: NodeJS.Signals) => (pid ? signalIfAlive(pid, sig) : child.kill(sig));
+        send(signal);
+        const killer = setTimeout(() => send('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(killer);
+        }
+      },
+    };
+    daemons.add(daemon);
+    void exited.then(() => {
+      done = true;
+      daemons.delete(daemon);
+    });
+    return daemon;
   };
 
   const stop = async () => {
+    await Promise.all([...daemons].map((d) => d.stop()));
     if (initPid) await execa('kill', ['-TERM', String(initPid)], { reject: false });
-    const exited = await Promise.race([unshare.then(() => true), sleep(60_000).then(() => false)]);
+    // Not ref'd: once the server is gone, this timer must not keep the process alive for a minute.
+    const exited = await Promise.race([unshare.then(() => true), sleep(60_000, false, { ref: false })]);
     if (!exited) unshare.kill('SIGKILL');
     await unshare.catch(() => undefined);
     initPid = undefined;
@@ -228,6 +313,7 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
     hostAddress: `10.231.${vethIndex}.1`,
     exec: nsenter,
     sh: (script, opts) => nsenter(['bash', '-c', script], opts),
+    spawn,
     wo: (args, opts) => nsenter(['wo', ...args], opts),
     agent,
     async agentJson<T>(args: readonly string[]): Promise<T> {
