@@ -59,7 +59,7 @@ describe('the agent against the real WP-CLI', () => {
 
   it('dumps a site DB while a write transaction stays open (plain WP-CLI db export would wait for it: it locks every table)', async () => {
     // From the site's own config: other stacks on this MariaDB have a.test databases too.
-    const dbName = /define\( 'DB_NAME', '([a-z0-9_]+)' \);/.exec(readFileSync(site().config, 'utf8'))?.[1];
+    const dbName = /define\( 'DB_NAME', '([A-Za-z0-9_]+)' \);/.exec(readFileSync(site().config, 'utf8'))?.[1];
     expect(dbName).toBeDefined();
     const holder = stack
       .sql(

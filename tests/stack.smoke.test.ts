@@ -63,7 +63,7 @@ describe('test stack with the wo stand-in and the real WP-CLI', () => {
     expect(fs.existsSync(path.join(site().htdocs, 'wp-includes', 'version.php'))).toBe(true);
     expect(fs.existsSync(path.join(site().htdocs, 'wp-config.php'))).toBe(false);
     const config = fs.readFileSync(site().config, 'utf8');
-    expect(config).toMatch(/define\( 'DB_NAME', '[a-z0-9_]+' \);/);
+    expect(config).toMatch(/define\( 'DB_NAME', 'a_test_[A-Za-z0-9]{8}' \);/);
     expect(config.trimEnd().split('\n').at(-1)).toBe("require_once ABSPATH . 'wp-settings.php';");
     expect(fs.readlinkSync(path.join(stack.sitesEnabled, DOMAIN))).toBe(path.join(stack.sitesAvailable, DOMAIN));
   });
@@ -106,7 +106,7 @@ describe('test stack with the wo stand-in and the real WP-CLI', () => {
       SSL: 'disabled',
       Webroot: site().root,
     });
-    expect(fields.DB_NAME).toMatch(/^a_test_[a-z0-9]{6}$/);
+    expect(fields.DB_NAME).toMatch(/^a_test_[A-Za-z0-9]{8}$/);
     expect(unknown.exitCode).toBe(1);
   });
 

@@ -1,17 +1,29 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/agent.js';
+import { startStack, type Stack } from './support/stack.js';
 
 /**
- * The `wo` stand-in against recorded runs of the real WordOps 3.22 (`../shared/realwo/outputs/`):
- * for the same site registry, the stand-in must print the same bytes and exit with the
- * same code. Where they differ, the stand-in is wrong.
+ * The `wo` stand-in against the recorded session of the real WordOps 3.22
+ * (`../shared/realwo/outputs/`): every recorded `wo` run, replayed in the recorded order on a
+ * private stack, must print the same bytes and exit with the same code. Where they differ,
+ * the stand-in is wrong. Creates, updates and deletes run for real (vhosts, databases,
+ * WordPress installs, dbase.db).
+ *
+ * Two adjustments, both to things a fresh run cannot share with the recording:
+ * - values WordOps makes up at random (admin password, database name and user suffixes,
+ *   database password, the backup directory's time stamp) are fed in through the stand-in's
+ *   test-only `fixedRandom` setting, taken from the recording and `outputs/disk/dbase-sites.txt`;
+ * - the stack's sites root stands where the recording has `/var/www`.
+ *
+ * - 00 and 00b come from an earlier build of that machine (WP-CLI not pointed at its cached
+ *   WordPress archive, no acme.sh): they run with the stand-in set up the same way.
+ *
+ * Not replayed: 10-http-check (curl output, not `wo`).
  */
 const OUTPUTS = path.resolve(REPO_ROOT, '../shared/realwo/outputs');
-const WO = path.join(REPO_ROOT, 'tests/standins/wo');
 
 interface Recorded {
   args: string[];
@@ -33,76 +45,171 @@ function readRecording(name: string): Recorded {
   };
 }
 
-/** The rows of WordOps' `sites` table as recorded (`outputs/disk/dbase-sites.txt`, Python dicts). */
-function recordedSites(): Record<string, unknown>[] {
-  return readFileSync(path.join(OUTPUTS, 'disk/dbase-sites.txt'), 'utf8')
+/** What WordOps made up for a site, as its row in `outputs/disk/dbase-sites.txt` kept it. */
+function recordedDatabase(domain: string): { dbNameSuffix: string; dbUserSuffix: string; dbPassword: string } {
+  const row = readFileSync(path.join(OUTPUTS, 'disk/dbase-sites.txt'), 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line.replaceAll("'", '"')) as Record<string, unknown>);
+    .map((line) => JSON.parse(line.replaceAll("'", '"')) as Record<string, string>)
+    .find((r) => r.sitename === domain);
+  if (!row) throw new Error(`no recorded row for ${domain}`);
+  return databaseOf(row.db_name ?? '', row.db_user ?? '', row.db_password ?? '');
 }
 
-let dir: string | undefined;
-afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+/** The made-up parts of WordOps' names: the last 8 characters of the database, the last 4 of the user. */
+function databaseOf(dbName: string, dbUser: string, dbPassword: string) {
+  return { dbNameSuffix: dbName.slice(-8), dbUserSuffix: dbUser.slice(-4), dbPassword };
+}
+
+/** The database a recorded `site info` shows (for sites the disk dump does not hold). */
+function infoDatabase(name: string) {
+  const { stdout } = readRecording(name);
+  const field = (label: string) => new RegExp(`^${label}\\t+ (.*)$`, 'm').exec(stdout)?.[1] ?? '';
+  return databaseOf(field('DB_NAME'), field('DB_USER'), field('DB_PASS'));
+}
+
+/** The admin password a recorded create printed. */
+function adminPassword(name: string): string {
+  const password = /WordPress admin password : (\S+?)\x1b/.exec(readRecording(name).stdout)?.[1];
+  if (!password) throw new Error(`${name} prints no admin password`);
+  return password;
+}
+
+/** The backup directory's stamp a recorded update printed. */
+function backupTime(name: string): string {
+  const stamp = /Backup location : \S+\/backup\/(\S+?)\x1b/.exec(readRecording(name).stdout)?.[1];
+  if (!stamp) throw new Error(`${name} prints no backup location`);
+  return stamp;
+}
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
 });
 
-/** Runs the stand-in over a registry holding exactly `sites`. */
-async function replay(args: string[], sites: Record<string, unknown>[]): Promise<{ stdout: string; exitCode: number }> {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'wofleet-replay-'));
-  const woDatabase = path.join(dir, 'dbase.db');
-  const { insertSite } = (await import(path.join(REPO_ROOT, 'tests/standins/lib/sitedb.mjs'))) as {
-    insertSite(file: string, row: Record<string, unknown>): void;
-  };
-  for (const site of sites) insertSite(woDatabase, site);
-  const config = path.join(dir, 'standin.json');
-  // Only what the replayed commands read before they answer: none of them reaches nginx, PHP or MariaDB.
-  writeFileSync(
-    config,
-    JSON.stringify({ woDatabase, sitesRoot: '/var/www', php: { defaultVersion: '8.2', socketDir: dir, bin: 'php-fpm8.2' } }),
-  );
-  const r = await execa(WO, args, {
-    env: { WOFLEET_STANDIN_CONFIG: config },
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/**
+ * Runs the recorded command through the stand-in on the stack, with `fixedRandom` and any
+ * `environment` settings (how the recorded machine differed) added to its settings. The
+ * recordings hold what the terminal showed: stdout and stderr as they interleaved.
+ */
+async function replay(
+  name: string,
+  fixedRandom: Record<string, string>,
+  environment: Record<string, unknown>,
+): Promise<{ recorded: Recorded; output: string; exitCode: number }> {
+  const recorded = readRecording(name);
+  const config = JSON.parse(readFileSync(stack.env.WOFLEET_STANDIN_CONFIG, 'utf8')) as Record<string, unknown>;
+  const configFile = path.join(stack.root, 'standin-replay.json');
+  writeFileSync(configFile, JSON.stringify({ ...config, ...environment, fixedRandom }));
+  const r = await execa(stack.woBin, recorded.args, {
+    env: { ...stack.env, WOFLEET_STANDIN_CONFIG: configFile },
     stdin: 'ignore',
     reject: false,
+    all: true,
     stripFinalNewline: false,
   });
-  return { stdout: String(r.stdout), exitCode: r.exitCode ?? -1 };
+  return { recorded, output: String(r.all).replaceAll(stack.sitesRoot, '/var/www'), exitCode: r.exitCode ?? -1 };
 }
 
-const exampleTest = () => recordedSites().filter((s) => s.sitename === 'example.test');
-const allSites = () => recordedSites();
-const afterDelete = () => recordedSites().filter((s) => s.sitename !== 'example.test');
+async function expectReplayed(
+  name: string,
+  fixedRandom: Record<string, string> = {},
+  environment: Record<string, unknown> = {},
+): Promise<void> {
+  const { recorded, output, exitCode } = await replay(name, fixedRandom, environment);
+  expect(output).toBe(recorded.stdout);
+  expect(exitCode).toBe(recorded.exitCode);
+}
 
-describe('the wo stand-in replays recorded real WordOps runs byte for byte', () => {
-  it.each([
-    ['02-info.txt', exampleTest],
-    ['03-list.txt', exampleTest],
-    ['05-info-missing.txt', exampleTest],
-    ['04-create-existing.txt', exampleTest],
-    ['09-list-after.txt', allSites],
-    ['13-update-php82-same.txt', exampleTest],
-    ['16-delete-missing.txt', exampleTest],
-    ['17-list-final.txt', afterDelete],
-  ])('%s', async (name, sites) => {
-    const recorded = readRecording(name);
-    const replayed = await replay(recorded.args, sites());
-    expect(replayed.stdout).toBe(recorded.stdout);
-    expect(replayed.exitCode).toBe(recorded.exitCode);
+describe('the wo stand-in replays the recorded real WordOps session byte for byte', () => {
+  it('00-create-wp-offline-no-wpcli-config.txt (no WordPress archive to unpack: WordOps crashes in its cleanup)', async () => {
+    await expectReplayed(
+      '00-create-wp-offline-no-wpcli-config.txt',
+      {},
+      { wordpressArchive: path.join(stack.root, 'no-such-wordpress.tar.gz') },
+    );
+    // The crash leaves the site behind, without a database, as WordOps does.
+    expect(existsSync(path.join(stack.sitesEnabled, 'example.test'))).toBe(true);
+    expect(existsSync(path.join(stack.sitesRoot, 'example.test', 'htdocs'))).toBe(true);
   });
 
-  it('19-fresh-info.txt (a --wpfc site: the cache type only in the nginx configuration line)', async () => {
-    const recorded = readRecording('19-fresh-info.txt');
-    const field = (label: string) => new RegExp(`^${label}\\t+ (.*)$`, 'm').exec(recorded.stdout)?.[1] ?? '';
-    const site = {
-      ...exampleTest()[0],
-      cache_type: 'wpfc',
-      db_name: field('DB_NAME'),
-      db_user: field('DB_USER'),
-      db_password: field('DB_PASS'),
-    };
-    const replayed = await replay(recorded.args, [site]);
-    expect(replayed.stdout).toBe(recorded.stdout);
-    expect(replayed.exitCode).toBe(recorded.exitCode);
+  it('00b-delete-after-failed-create.txt (no acme.sh on that build: the site goes, yet exit 1)', async () => {
+    await expectReplayed('00b-delete-after-failed-create.txt', {}, { acmeInstalled: false });
+    expect(existsSync(path.join(stack.sitesEnabled, 'example.test'))).toBe(false);
+    expect(existsSync(path.join(stack.sitesRoot, 'example.test'))).toBe(false);
+  });
+
+  it('01-create-wp.txt', async () => {
+    await expectReplayed('01-create-wp.txt', { ...recordedDatabase('example.test'), adminPassword: adminPassword('01-create-wp.txt') });
+  });
+
+  it.each(['02-info.txt', '03-list.txt', '04-create-existing.txt', '05-info-missing.txt'])('%s', async (name) => {
+    await expectReplayed(name);
+  });
+
+  it('06-create-invalid-domain.txt', async () => {
+    await expectReplayed('06-create-invalid-domain.txt', {
+      ...recordedDatabase('inv@lid_domain'),
+      adminPassword: adminPassword('06-create-invalid-domain.txt'),
+    });
+  });
+
+  it('07-create-wpfc.txt', async () => {
+    await expectReplayed('07-create-wpfc.txt', {
+      ...recordedDatabase('example-fc.test'),
+      adminPassword: adminPassword('07-create-wpfc.txt'),
+    });
+  });
+
+  it('08-create-wpredis.txt (nginx -t refuses the redis2 directives: no such module, here as there)', async () => {
+    await expectReplayed('08-create-wpredis.txt');
+    expect(await stack.sql("SHOW DATABASES LIKE 'example_redis_test%'")).toBe('');
+  });
+
+  it('09-list-after.txt', async () => {
+    await expectReplayed('09-list-after.txt');
+  });
+
+  it('11-update-wpfc.txt (the recorded database dump failed: replayed with the database gone)', async () => {
+    // The recording shows the dump failing without saying why (the same dump succeeds in
+    // 20-fresh-update-wpredis); dropping the database makes mysqldump fail the same way.
+    await stack.sql('DROP DATABASE `example_test_K9jfr3TC`');
+    await expectReplayed('11-update-wpfc.txt', { backupTime: backupTime('11-update-wpfc.txt') });
+  });
+
+  it.each([
+    '12-update-php83.txt',
+    '13-update-php82-same.txt',
+    '14-info-after-update.txt',
+    '15-delete.txt',
+    '16-delete-missing.txt',
+    '17-list-final.txt',
+  ])('%s', async (name) => {
+    await expectReplayed(name);
+  });
+
+  it('18-fresh-create-wpfc.txt', async () => {
+    await expectReplayed('18-fresh-create-wpfc.txt', {
+      ...infoDatabase('19-fresh-info.txt'),
+      adminPassword: adminPassword('18-fresh-create-wpfc.txt'),
+    });
+  });
+
+  it('19-fresh-info.txt', async () => {
+    await expectReplayed('19-fresh-info.txt');
+  });
+
+  it('20-fresh-update-wpredis.txt (the backup succeeds; nginx -t refuses the new vhost, exit 0)', async () => {
+    await expectReplayed('20-fresh-update-wpredis.txt', { backupTime: backupTime('20-fresh-update-wpredis.txt') });
+  });
+
+  it('21-fresh-delete.txt', async () => {
+    await expectReplayed('21-fresh-delete.txt');
+    expect(await stack.sql("SHOW DATABASES LIKE 'example_test%'")).toBe('');
   });
 });

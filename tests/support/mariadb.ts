@@ -56,7 +56,8 @@ export async function createdDatabases(ledgerFile: string, woDatabase: string): 
   return { databases: [...databases], users: [...users] };
 }
 
-const SAFE_NAME = /^[A-Za-z0-9_]{1,64}$/;
+/** Any name WordOps may give (it takes `inv@lid_domain`), short of what would break the quoting below. */
+const SAFE_NAME = /^[^`'\\\0]{1,64}$/;
 
 export async function dropDatabases(admin: MariaDbAdmin, created: CreatedDatabases): Promise<void> {
   const statements: string[] = [];

@@ -84,7 +84,7 @@ export interface Stack {
 /** What the wo stand-in reads from $WOFLEET_STANDIN_CONFIG (tests/standins/lib/config.mjs). */
 interface StandinConfig {
   sitesRoot: string;
-  nginx: { sitesAvailable: string; sitesEnabled: string; reload: string[]; pidFile: string; listen: string; port: number };
+  nginx: { sitesAvailable: string; sitesEnabled: string; reload: string[]; test: string[]; pidFile: string; listen: string; port: number };
   php: { socketDir: string; defaultVersion: string };
   mysql: MariaDbAdmin;
   wordpressArchive: string;
@@ -160,6 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         sitesAvailable: nginx.sitesAvailable,
         sitesEnabled: nginx.sitesEnabled,
         reload: nginxReloadArgv(nginx),
+        test: [resolveProgram('nginx'), '-c', nginx.conf, '-t'],
         pidFile: nginx.pidFile,
         listen: `127.0.0.1:${port}`,
         port,

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 /**
  * @typedef {object} StandinConfig
  * @property {string} sitesRoot            like /var/www
- * @property {{ sitesAvailable: string, sitesEnabled: string, reload: string[], pidFile: string, listen: string, port: number }} nginx
+ * @property {{ sitesAvailable: string, sitesEnabled: string, reload: string[], test: string[], pidFile: string, listen: string, port: number }} nginx
  * @property {{ socketDir: string, defaultVersion: string }} php
  * @property {{ host: string, port: number, user: string, password: string }} mysql
  * @property {string} wordpressArchive     wordpress-X.Y.Z.tar.gz (top directory `wordpress/`)
@@ -14,6 +14,9 @@ import fs from 'node:fs';
  * @property {string} dbLedger             one JSON line per database/user created, for cleanup
  * @property {string} wpBin                the real WP-CLI (the stack's launcher of the pinned phar)
  * @property {string} webUser              owner of site files (www-data)
+ * @property {{ adminPassword?: string, dbNameSuffix?: string, dbUserSuffix?: string, dbPassword?: string, backupTime?: string }} [fixedRandom]
+ *           test-only: values WordOps makes up at random, fixed so a replay can match a recording
+ * @property {boolean} [acmeInstalled]     false: like a WordOps host without acme.sh, offline (default true)
  */
 
 /** @returns {StandinConfig} */

@@ -1,32 +1,29 @@
 // Site databases in MariaDB, as WordOps makes them: one database and one user per
 // site, names derived from the domain plus a random suffix. SQL goes to the mariadb
 // client on stdin; the password through MYSQL_PWD, never argv.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { madeUp } from './made-up.mjs';
 import { run } from './run.mjs';
 
 /** Hosts every site user is created for: TCP from loopback (skip-name-resolve) and the socket. */
 export const GRANT_HOSTS = ['localhost', '127.0.0.1'];
 
-export function randomToken(length, alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789') {
-  const bytes = crypto.randomBytes(length);
-  let out = '';
-  for (const b of bytes) out += alphabet[b % alphabet.length];
-  return out;
-}
-
-/** `a.test` -> db `a_test_k3j9x2`, user `a_test_q8v1z0`: unique per site, safe as identifiers. */
-export function siteDatabaseNames(domain) {
-  const base = domain.replace(/[^a-z0-9]/g, '_').slice(0, 16);
+/**
+ * WordOps' names (site_functions.setupdatabase): database = the domain with dots and dashes
+ * as underscores, cut at 32, + '_' + 8 made-up characters; user = the domain without dots,
+ * dashes and underscores, cut at 12, + 4 made-up characters; password 24 made-up characters.
+ */
+export function siteDatabaseNames(config, domain) {
   return {
-    dbName: `${base}_${randomToken(6)}`,
-    dbUser: `${base.slice(0, 12)}_${randomToken(6)}`,
-    dbPassword: randomToken(24, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
+    dbName: `${domain.replace(/[.-]/g, '_').slice(0, 32)}_${madeUp(config, 'dbNameSuffix')}`,
+    dbUser: `${domain.replace(/[._-]/g, '').slice(0, 12)}${madeUp(config, 'dbUserSuffix')}`,
+    dbPassword: madeUp(config, 'dbPassword'),
   };
 }
 
+/** A backquoted MariaDB name: WordOps accepts any domain (`inv@lid_domain`), so only backquotes and NUL are refused. */
 function identifier(name) {
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw new Error(`unsafe MariaDB name: ${name}`);
+  if (!/^[^`\0]{1,64}$/.test(name)) throw new Error(`unsafe MariaDB name: ${name}`);
   return name;
 }
 
@@ -40,8 +37,16 @@ export function mysqlAdmin(mysql, sql) {
   return run('mariadb', args, { input: sql, env: mysql.password ? { MYSQL_PWD: mysql.password } : {} }).stdout;
 }
 
-/** Records the names first (so the stack can drop them even if we die half-way), then creates. */
-export function createSiteDatabase(config, { dbName, dbUser, dbPassword }) {
+/**
+ * Records the names first (so the stack can drop them even if we die half-way), then creates.
+ * A database of that name already there gets new names, as in WordOps (never touched).
+ * Returns the names used.
+ */
+export function createSiteDatabase(config, names) {
+  const taken = mysqlAdmin(config.mysql, `SHOW DATABASES LIKE ${quote(names.dbName.replace(/[\\_%]/g, '\\$&'))};`).trim() !== '';
+  const dbName = taken ? `${names.dbName.slice(0, 32)}_${madeUp(config, 'dbNameSuffix')}` : names.dbName;
+  const dbUser = taken ? `${dbName.slice(0, 12)}${madeUp(config, 'dbUserSuffix')}` : names.dbUser;
+  const { dbPassword } = names;
   fs.appendFileSync(config.dbLedger, `${JSON.stringify({ database: dbName, user: dbUser })}\n`);
   const db = identifier(dbName);
   const user = identifier(dbUser);
@@ -51,6 +56,7 @@ export function createSiteDatabase(config, { dbName, dbUser, dbPassword }) {
     statements.push(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO ${quote(user)}@${quote(host)};`);
   }
   mysqlAdmin(config.mysql, statements.join('\n'));
+  return { dbName, dbUser, dbPassword };
 }
 
 export function dropSiteDatabase(config, dbName, dbUser) {
@@ -60,4 +66,21 @@ export function dropSiteDatabase(config, dbName, dbUser) {
     for (const host of GRANT_HOSTS) statements.push(`DROP USER IF EXISTS ${quote(identifier(dbUser))}@${quote(host)};`);
   }
   if (statements.length > 0) mysqlAdmin(config.mysql, statements.join('\n'));
+}
+
+/** `mysqldump --single-transaction --hex-blob DB` as the admin user: the dump's text. */
+export function mysqlDump(mysql, dbName) {
+  const args = [
+    '--protocol=TCP',
+    '-h',
+    mysql.host,
+    '-P',
+    String(mysql.port),
+    '-u',
+    mysql.user,
+    '--single-transaction',
+    '--hex-blob',
+    dbName,
+  ];
+  return run('mysqldump', args, { env: mysql.password ? { MYSQL_PWD: mysql.password } : {} }).stdout;
 }

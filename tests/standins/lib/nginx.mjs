@@ -14,6 +14,18 @@ export function phpSocket(config, version) {
   return path.join(config.php.socketDir, `php${version.replace('.', '')}-fpm.sock`);
 }
 
+/**
+ * WordOps' wpredis rules fetch pages through the redis2 module. Debian's nginx (here and in
+ * the recorded real runs) has no such module, so `nginx -t` fails on such a vhost.
+ */
+const REDIS_LOCATION = `
+    location = /redis-fetch {
+        internal;
+        redis2_query get $arg_key;
+        redis2_pass 127.0.0.1:6379;
+    }
+`;
+
 export function vhostText(config, domain, siteRoot, version, cacheType) {
   const header = cacheType === 'basic' ? 'WORDPRESS' : cacheType.toUpperCase();
   return `# ${header} NGINX CONFIGURATION
@@ -45,6 +57,7 @@ server {
         deny all;
     }
 
+${cacheType === 'wpredis' ? REDIS_LOCATION : ''}
     include ${siteRoot}/conf/nginx/*.conf;
 }
 `;
@@ -68,6 +81,17 @@ export function removeVhost(config, domain) {
   const { available, enabled } = vhostPaths(config, domain);
   fs.rmSync(enabled, { force: true });
   fs.rmSync(available, { force: true });
+}
+
+/** `nginx -t` on the whole configuration: true when it passes. */
+export function nginxConfigOk(config) {
+  const [command, ...args] = config.nginx.test;
+  try {
+    run(command, args);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Children of the nginx master (its workers), read from /proc. */

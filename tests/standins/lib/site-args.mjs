@@ -7,7 +7,11 @@ const SSL_FLAGS = ['-le', '--le', '--letsencrypt'];
 const VALUE_OPTIONS = ['user', 'pass', 'email'];
 const SWITCHES = ['wp', 'vhostonly', 'no-prompt', 'force', ...CACHE_FLAGS, ...PHP_FLAGS];
 
-const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+/**
+ * WordOps takes any site name (`inv@lid_domain` is created, realwo/outputs/06); the stand-in
+ * only refuses names that would leave the sites root as a path.
+ */
+const DOMAIN = /^(?!\.\.?$)[^/\s\0]{1,253}$/;
 
 /** argparse's complaint, exit 2 like WordOps' cement/argparse front end. */
 export function usageError(message) {
@@ -48,7 +52,7 @@ export function parseSiteArgs(argv) {
   }
   if (positional.length > 1) throw usageError(`unrecognized arguments: ${positional.slice(1).join(' ')}`);
   const domain = positional[0]?.toLowerCase();
-  if (domain !== undefined && !DOMAIN.test(domain)) throw usageError(`invalid domain name: ${positional[0]}`);
+  if (domain !== undefined && !DOMAIN.test(domain)) throw usageError(`invalid site name: ${positional[0]}`);
   const caches = CACHE_FLAGS.filter((c) => flags.has(c));
   const phps = PHP_FLAGS.filter((p) => flags.has(p));
   if (caches.length > 1) throw usageError(`choose at most one cache type (${caches.join(', ')})`);

@@ -1,10 +1,12 @@
-// `wo site delete D --no-prompt`: vhost, database, webroot (a recursive delete that
-// unlinks symlinks and never follows them), registry row. An unknown site is an error in
-// red with exit 1, as in the recorded real run (realwo/outputs/16-delete-missing.txt).
+// `wo site delete D --no-prompt`: database, webroot (a recursive delete that unlinks
+// symlinks and never follows them), vhost + nginx test and reload, registry row, printed
+// as WordOps 3.22 prints them (realwo/outputs/15, 16, 21). An unknown site is an error in
+// red with exit 1.
 import fs from 'node:fs';
 import { dropSiteDatabase } from './mariadb.mjs';
-import { reloadNginx, removeVhost, waitForVhost } from './nginx.mjs';
-import { COLOR, fail, info, step } from './output.mjs';
+import { removeVhost, waitForVhost } from './nginx.mjs';
+import { fail, info } from './output.mjs';
+import { testAndReloadNginx } from './nginx-reload.mjs';
 import { parseSiteArgs, usageError } from './site-args.mjs';
 import { deleteSite, findSite } from './sitedb.mjs';
 
@@ -18,11 +20,27 @@ export async function siteDelete(config, argv) {
     throw fail(`Are you sure you want to delete ${domain}? (stand-in: refusing to prompt; pass --no-prompt)`);
   }
   const siteRoot = String(site.site_path);
-  step('Removing NGINX configuration', () => removeVhost(config, domain));
-  await reloadNginx(config);
+  // Python's None where a failed create left no database (realwo/outputs/00b).
+  const dbName = site.db_name ?? 'None';
+  const dbUser = site.db_user ?? 'None';
+  info(`Deleting Database, ${dbName}, user ${dbUser}`);
+  if (site.db_name) {
+    dropSiteDatabase(config, site.db_name, site.db_user);
+  } else {
+    // WordOps drops user `None` and flushes privileges; both fail and are printed.
+    info(`Database ${dbUser} not dropped`);
+    info(`Database ${dbName} not dropped`);
+  }
+  info('Deleted Database successfully.');
+  info(`Deleting Webroot, ${siteRoot}`);
+  fs.rmSync(siteRoot, { recursive: true, force: true });
+  info('Deleted webroot successfully');
+  removeVhost(config, domain);
+  await testAndReloadNginx(config);
   await waitForVhost(config, domain, false);
-  step('Deleting database', () => dropSiteDatabase(config, site.db_name, site.db_user));
-  step('Deleting webroot', () => fs.rmSync(siteRoot, { recursive: true, force: true }));
   deleteSite(config.woDatabase, domain);
-  info(`${COLOR.green}Deleted site ${domain}`);
+  // WordOps then removes the site's certificates with acme.sh; where acme.sh is missing it
+  // tries to git-clone it, which fails offline: the site is gone, yet wo exits 1.
+  if (config.acmeInstalled === false) throw fail('Unable to git clone at /opt/acme.sh ');
+  info(`Deleted site ${domain}`);
 }

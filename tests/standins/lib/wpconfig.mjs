@@ -1,8 +1,14 @@
 // The wp-config.php WordOps leaves one level above htdocs: WordPress' stock shape,
 // values written as PHP single-quoted literals.
-import { randomToken } from './mariadb.mjs';
+import crypto from 'node:crypto';
 
 const SALT_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~';
+function salt() {
+  let out = '';
+  for (let i = 0; i < 64; i++) out += SALT_ALPHABET[crypto.randomInt(SALT_ALPHABET.length)];
+  return out;
+}
+
 const SALT_NAMES = [
   'AUTH_KEY',
   'SECURE_AUTH_KEY',
@@ -20,7 +26,7 @@ export function phpLiteral(value) {
 
 export function wpConfigText({ dbName, dbUser, dbPassword, dbHost }) {
   const define = (name, value) => `define( '${name}', ${value} );`;
-  const salts = SALT_NAMES.map((name) => define(name, phpLiteral(randomToken(64, SALT_ALPHABET))));
+  const salts = SALT_NAMES.map((name) => define(name, phpLiteral(salt())));
   return [
     '<?php',
     '/**',
