@@ -57,7 +57,9 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     woSites: createWordOpsSiteDb(config.wordops.siteDb),
     wp: createWpCli(config.wpBin, run, env),
     probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
-    fpm: createFpmControl(layout, config.php.socketDir, config.probe.timeoutMs),
+    // The reset is part of a switch: on a busy server it may queue behind the pool's requests,
+    // and waiting is better than rolling back (a real-WordOps run under load needed over 10 s).
+    fpm: createFpmControl(layout, config.php.socketDir, config.probe.switchTimeoutMs),
     pageCache: createPageCache(config.nginx.fastcgiCacheDir),
     events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now),
     now: overrides.now ?? (() => new Date()),
