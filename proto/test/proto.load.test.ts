@@ -112,6 +112,7 @@ describe('loadControllerService', () => {
       'ListServers',
       'ListSites',
       'RemoveServer',
+      'SyncServer',
     ]);
     expect(service.Enroll.path).toBe('/wofleet.v1.ControllerService/Enroll');
   });
