@@ -65,7 +65,14 @@ describe('the agent against the real WP-CLI', () => {
       .sql(
         `USE \`${dbName}\`; BEGIN; UPDATE wp_options SET option_value = 'held' WHERE option_name = 'blogdescription'; SELECT SLEEP(${HOLD_SECONDS}); COMMIT;`,
       )
-      .catch(() => 'killed');
+      .then(
+        () => 'committed',
+        (err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    let holderEnded: string | undefined;
+    void holder.then((end) => {
+      holderEnded = end;
+    });
     // Only this site's transactions: other stacks share the machine's MariaDB.
     const openTransactions = async () =>
       (
@@ -78,7 +85,9 @@ describe('the agent against the real WP-CLI', () => {
         .filter(Boolean);
     try {
       for (const until = Date.now() + 30_000; (await openTransactions()).length === 0; ) {
-        if (Date.now() > until) throw new Error('the competing transaction never started');
+        if (holderEnded !== undefined || Date.now() > until) {
+          throw new Error(`the competing transaction never started (its session ${holderEnded ?? 'still runs'})`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       const file = path.join(stack.root, 'tmp', 'dump.sql');

@@ -22,15 +22,17 @@ export function createFpmControl(layout: Layout, socketDir: string, timeoutMs: n
     async resetAll() {
       const found = await sockets();
       const failures: string[] = [];
-      await Promise.all(
-        found.map(async (socket) => {
-          try {
-            await resetOpcache(socket, layout.opcacheResetScript, timeoutMs);
-          } catch (err) {
-            failures.push(`${socket}: ${(err as Error).message}`);
-          }
-        }),
-      );
+      // One pool at a time, each tried twice: on a real WordOps server (two pools in one FPM
+      // master, resets sent at once) a pool's reset request sometimes went unanswered, cause
+      // not found; a second request reaches another worker.
+      for (const socket of found) {
+        const attempt = () => resetOpcache(socket, layout.opcacheResetScript, Math.ceil(timeoutMs / 2));
+        try {
+          await attempt().catch(attempt);
+        } catch (err) {
+          failures.push(`${socket}: ${(err as Error).message}`);
+        }
+      }
       if (failures.length > 0) throw new HealthCheckError(`opcache reset failed: ${failures.join('; ')}`);
       return found;
     },
