@@ -32,6 +32,13 @@ export interface ConvertPlan {
   conflicts: string[];
 }
 
+/** The release `current` points at; a server without one has not run `init`. */
+export async function requireCurrentRelease(engine: Engine): Promise<ReleaseInfo> {
+  const currentId = await linkedRelease(engine.layout, 'current');
+  if (!currentId) throw new StateError(`shared core has no current release: run 'init' first`);
+  return readRelease(engine.layout, currentId);
+}
+
 export interface ConvertOptions {
   /** A site `create` just made: where the shared tree holds another version of a plugin or theme, use the shared one. */
   newSite?: boolean;
@@ -53,9 +60,7 @@ export async function planConvert(engine: Engine, domain: string, options: Conve
   if (await siteCoreLink(engine.layout, paths)) throw new StateError(`${domain} already runs on the shared core`);
   const versionFile = path.join(paths.htdocs, 'wp-includes', 'version.php');
   if (!(await exists(versionFile))) throw new StateError(`${domain} is not a WordPress site with its own core (no ${versionFile})`);
-  const currentId = await linkedRelease(engine.layout, 'current');
-  if (!currentId) throw new StateError(`shared core has no current release: run 'init' first`);
-  const release = await readRelease(engine.layout, currentId);
+  const release = await requireCurrentRelease(engine);
   const site = await readVersionFile(versionFile);
   if (compareVersions(site.version, release.version) > 0) {
     throw new StateError(

@@ -4,10 +4,9 @@ import { describeError, StateError, WofleetError } from '@wofleet/shared';
 import { sitePaths } from '../config/paths.js';
 import { reassertSharedOwnership } from '../layout/ownership.js';
 import type { Engine } from '../engine.js';
-import { linkedRelease } from '../layout/links.js';
-import { readRelease } from '../releases/index.js';
 import { removeBackups } from './backup.js';
 import { convertSite, type ConvertResult } from './convert.js';
+import { requireCurrentRelease } from './convert-plan.js';
 import { pinCoreDownload } from './core-download-pin.js';
 import type { SiteCreateFlags } from './wordops.js';
 
@@ -31,9 +30,7 @@ export async function createSite(engine: Engine, domain: string, flags: SiteCrea
   if ((await engine.wo.siteInfo(domain)) || (await exists(paths.root))) {
     throw new StateError(`site ${domain} already exists`);
   }
-  const currentId = await linkedRelease(engine.layout, 'current');
-  if (!currentId) throw new StateError(`shared core has no current release: run 'init' first`);
-  const release = await readRelease(engine.layout, currentId);
+  const release = await requireCurrentRelease(engine);
   const pin = await pinCoreDownload(engine.layout, release.version);
   try {
     engine.progress(`${domain}: wo site create (WordPress ${release.version})`);
