@@ -54,7 +54,7 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     log: overrides.log ?? createLogger('wofleet-agent'),
     run,
     wo: createWordOps(config.woBin, run, env),
-    woSites: createWordOpsSiteDb(config.wordops.siteDb),
+    woSites: createWordOpsSiteDb(config.wordops.siteDb, { sqlite3: config.wordops.sqlite3, run }),
     wp: createWpCli(config.wpBin, run, env),
     probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
     // The reset is part of a switch: on a busy server it may queue behind the pool's requests,

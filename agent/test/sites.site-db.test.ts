@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '@wofleet/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWordOpsSiteDb } from '../src/sites/site-db.js';
 import { cleanWoOutput, parseSiteInfo } from '../src/sites/wordops.js';
@@ -50,6 +51,28 @@ function sqlite(file: string, sql: string): void {
   execFileSync('sqlite3', [file], { input: sql });
 }
 
+const siteDb = (file: string, busyTimeoutMs?: number) => createWordOpsSiteDb(file, { sqlite3: 'sqlite3', run: runCommand, busyTimeoutMs });
+
+/**
+ * A WordOps write in progress: a sqlite3 shell that has run `sql` and holds its lock until
+ * commit() (in a transaction, or, with transaction false, committed in autocommit and the
+ * connection left open).
+ */
+function holdWriteLock(file: string, sql: string, transaction = true) {
+  const shell = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const done = new Promise<void>((resolve, reject) => {
+    shell.on('error', reject);
+    shell.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sqlite3 exited ${code}`))));
+  });
+  const locked = new Promise<void>((resolve) => shell.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
+  shell.stdin.write(`${transaction ? 'BEGIN EXCLUSIVE;\n' : ''}${sql}\nSELECT 'locked';\n`);
+  return {
+    locked,
+    done,
+    commit: () => shell.stdin.end(transaction ? 'COMMIT;\n' : ''),
+  };
+}
+
 let dir: string;
 let file: string;
 beforeEach(() => {
@@ -62,7 +85,7 @@ describe("WordOps' site database, read-only", () => {
   it('reads the facts wo site info shows, for every site with a valid domain', async () => {
     const rows = recordedRows();
     sqlite(file, `${WORDOPS_DDL}\n${rows.map(insert).join('\n')}`);
-    const sites = await createWordOpsSiteDb(file).read();
+    const sites = await siteDb(file).read();
     // inv@lid_domain: WordOps registered it; the agent refuses such a name everywhere.
     expect([...sites.keys()]).toEqual(['example.test', 'example-fc.test']);
     const info = parseSiteInfo('example.test', cleanWoOutput(readFileSync(path.join(OUTPUTS, '02-info.txt'), 'utf8')));
@@ -76,14 +99,14 @@ describe("WordOps' site database, read-only", () => {
       file,
       `${WORDOPS_DDL}\n${insert(first)}\n${insert({ ...first, id: 2, sitename: 'tls.test', is_ssl: 1, is_enabled: 0, cache_type: 'wpredis', php_version: '8.3' })}`,
     );
-    const db = createWordOpsSiteDb(file);
+    const db = siteDb(file);
     expect((await db.read()).get('tls.test')).toMatchObject({ ssl: true, enabled: false, cacheType: 'wpredis', phpVersion: '8.3' });
     sqlite(file, "UPDATE sites SET php_version = '8.1', cache_type = 'wpfc' WHERE sitename = 'example.test';");
     expect((await db.read()).get('example.test')).toMatchObject({ phpVersion: '8.1', cacheType: 'wpfc' });
   });
 
   it('knows no site when the file does not exist (WordOps creates it on its first run)', async () => {
-    expect((await createWordOpsSiteDb(file).read()).size).toBe(0);
+    expect((await siteDb(file).read()).size).toBe(0);
   });
 
   it('never writes the file, and reads one it may not write', async () => {
@@ -91,28 +114,74 @@ describe("WordOps' site database, read-only", () => {
     chmodSync(file, 0o444);
     const before = statSync(file);
     const bytes = readFileSync(file);
-    expect((await createWordOpsSiteDb(file).read()).size).toBe(2);
+    expect((await siteDb(file).read()).size).toBe(2);
     expect(readFileSync(file).equals(bytes)).toBe(true);
     expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
   });
 
-  it('waits while a write transaction has its journal beside the file, and reads after it', async () => {
+  it('waits while WordOps holds a write lock, then reads what it committed', async () => {
     sqlite(file, `${WORDOPS_DDL}\n${recordedRows().map(insert).join('\n')}`);
-    writeFileSync(`${file}-journal`, 'in the middle of a write');
+    const writer = holdWriteLock(file, "UPDATE sites SET php_version = '8.3' WHERE sitename = 'example.test';");
+    await writer.locked;
     const started = performance.now();
-    setTimeout(() => rmSync(`${file}-journal`), 150);
-    expect((await createWordOpsSiteDb(file).read()).size).toBe(2);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    setTimeout(() => writer.commit(), 300);
+    const sites = await siteDb(file).read();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(280);
+    expect(sites.get('example.test')?.phpVersion).toBe('8.3');
+    await writer.done;
   });
 
-  it('says so when the journal never goes away', async () => {
+  it('says the database stayed busy when a write lock outlasts the busy timeout', async () => {
     sqlite(file, WORDOPS_DDL);
-    writeFileSync(`${file}-journal`, 'a writer that died');
-    await expect(createWordOpsSiteDb(file).read()).rejects.toThrow(/stayed busy/);
+    const writer = holdWriteLock(file, 'DELETE FROM sites;');
+    await writer.locked;
+    try {
+      await expect(siteDb(file, 200).read()).rejects.toThrow(/cannot read WordOps' site database .*database is locked/);
+    } finally {
+      writer.commit();
+      await writer.done;
+    }
   });
 
-  it('refuses a database in WAL mode (committed rows could sit in -wal)', async () => {
-    sqlite(file, `PRAGMA journal_mode=WAL;\n${WORDOPS_DDL}`);
-    await expect(createWordOpsSiteDb(file).read()).rejects.toThrow(/WAL mode/);
+  it('reads a database in WAL mode, rows still in the -wal file included', async () => {
+    sqlite(file, `PRAGMA journal_mode=WAL;\n${WORDOPS_DDL}\n${recordedRows().map(insert).join('\n')}`);
+    const writer = holdWriteLock(file, "UPDATE sites SET cache_type = 'wpredis' WHERE sitename = 'example.test';", false);
+    await writer.locked;
+    try {
+      // The open connection keeps the committed row in -wal (no checkpoint until it closes).
+      expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+      expect((await siteDb(file).read()).get('example.test')?.cacheType).toBe('wpredis');
+    } finally {
+      writer.commit();
+      await writer.done;
+    }
+  });
+
+  it('runs the shell only when the file changed', async () => {
+    sqlite(file, `${WORDOPS_DDL}\n${recordedRows().map(insert).join('\n')}`);
+    let spawns = 0;
+    const db = createWordOpsSiteDb(file, {
+      sqlite3: 'sqlite3',
+      run: (cmd, args, options) => {
+        spawns++;
+        return runCommand(cmd, args, options);
+      },
+    });
+    await db.read();
+    await db.read();
+    expect(spawns).toBe(1);
+    sqlite(file, "UPDATE sites SET php_version = '8.1' WHERE sitename = 'example.test';");
+    expect((await db.read()).get('example.test')?.phpVersion).toBe('8.1');
+    expect(spawns).toBe(2);
+  });
+
+  it("says what is wrong when the shell is missing or the table is not WordOps'", async () => {
+    sqlite(file, WORDOPS_DDL);
+    await expect(createWordOpsSiteDb(file, { sqlite3: '/nonexistent/sqlite3', run: runCommand }).read()).rejects.toThrow(
+      /\/nonexistent\/sqlite3 could not be started \(WordOps installs the sqlite3 package\)/,
+    );
+    const other = path.join(dir, 'other.db');
+    sqlite(other, 'CREATE TABLE sites (id INTEGER PRIMARY KEY, sitename VARCHAR);');
+    await expect(siteDb(other).read()).rejects.toThrow(/no such column/);
   });
 });

@@ -23,9 +23,11 @@ export const agentConfigSchema = z
       .object({
         /** WordOps' site registry (SQLite), read-only: the site facts (PHP, cache, SSL) of list/ListSites come from it. */
         siteDb: absolutePath.default('/var/lib/wo/dbase.db'),
+        /** The sqlite3 shell that reads it (WordOps' installer installs the sqlite3 package). */
+        sqlite3: z.string().min(1).default('sqlite3'),
       })
       .strict()
-      .default({ siteDb: '/var/lib/wo/dbase.db' }),
+      .default({ siteDb: '/var/lib/wo/dbase.db', sqlite3: 'sqlite3' }),
     keepReleases: z.number().int().min(2).max(50).default(3),
     /** Base URL that a bare version (`6.5.5`) is resolved against. */
     mirrorUrl: z.string().url().default('https://wordpress.org'),

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
-import { parseDomain, StateError } from '@wofleet/shared';
-import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { stat } from 'node:fs/promises';
+import { CommandFailedError, parseDomain, StateError, type CommandRunner } from '@wofleet/shared';
+import { z } from 'zod';
 
 /** One row of WordOps' `sites` table (wo/cli/plugins/models.py, SiteDB), the columns the agent uses. */
 export interface WordOpsSiteFacts {
@@ -24,81 +24,93 @@ export interface WordOpsSiteDb {
   read(): Promise<ReadonlyMap<string, WordOpsSiteFacts>>;
 }
 
-const QUERY = 'SELECT sitename, site_type, cache_type, site_path, is_enabled, is_ssl, php_version FROM sites ORDER BY id';
-/** A write transaction of WordOps lasts milliseconds; a journal still there after this is a crashed writer. */
-const ATTEMPTS = 20;
-const RETRY_MS = 25;
+export interface WordOpsSiteDbOptions {
+  /** The sqlite3 shell (WordOps' installer installs it and creates this database with it). */
+  sqlite3: string;
+  run: CommandRunner;
+  /** How long a read waits for a WordOps write transaction to end (SQLite's busy timeout). */
+  busyTimeoutMs?: number;
+}
 
-/** SQLite's WebAssembly module, loaded once on first read. */
-let sqlJs: Promise<SqlJsStatic> | undefined;
+const QUERY = 'SELECT sitename, site_type, cache_type, site_path, is_enabled, is_ssl, php_version FROM sites ORDER BY id';
+const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
+
+const cell = z.union([z.string(), z.number(), z.null()]).optional();
+const rowsSchema = z.array(
+  z.object({
+    sitename: cell,
+    site_type: cell,
+    cache_type: cell,
+    site_path: cell,
+    is_enabled: cell,
+    is_ssl: cell,
+    php_version: cell,
+  }),
+);
 
 /**
- * The file's bytes are read and parsed in memory (sql.js: SQLite compiled to WebAssembly):
- * the agent never opens the database through SQLite's locking, so it can neither block
- * WordOps' writes nor change the file. What SQLite's locks would guard, a read in the
- * middle of a write, is refused instead: a rollback journal beside the file, or a file
- * that changed while it was read, means "read again shortly".
+ * Read through the sqlite3 shell, in its own short-lived process, opened read-only:
+ * SQLite's own locking keeps a read from seeing half a WordOps write (it waits up to the
+ * busy timeout), the file is never written, and the daemon's memory never holds an SQLite
+ * engine. The shell runs only when the file changed since the last read (device, inode,
+ * size, mtime), so a quiet server spawns nothing.
  */
-export function createWordOpsSiteDb(file: string): WordOpsSiteDb {
+export function createWordOpsSiteDb(file: string, options: WordOpsSiteDbOptions): WordOpsSiteDb {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   let cached: { key: string; sites: ReadonlyMap<string, WordOpsSiteFacts> } | undefined;
 
-  async function readOnce(): Promise<ReadonlyMap<string, WordOpsSiteFacts> | 'busy'> {
-    const before = await stat(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
+  async function query(): Promise<unknown> {
+    // -readonly: SQLITE_OPEN_READONLY; -bail: stop at the first error; .timeout: wait on a writer's lock.
+    const args = ['-readonly', '-bail', '-json', '-cmd', `.timeout ${busyTimeoutMs}`, file, QUERY];
+    const { stdout } = await options.run(options.sqlite3, args, { timeoutMs: busyTimeoutMs + 10_000 }).catch((err: unknown) => {
+      if (!(err instanceof CommandFailedError)) throw err;
+      // The shell's first stderr line is the error; the next ones echo the query with a caret.
+      const why =
+        err.exitCode_ === undefined
+          ? `${options.sqlite3} could not be started (WordOps installs the sqlite3 package)`
+          : (err.stderr.split('\n').find((line) => line.trim() !== '') ?? err.message);
+      throw new StateError(`cannot read WordOps' site database ${file}: ${why}`);
     });
-    if (!before) return new Map();
-    if (await exists(`${file}-journal`)) return 'busy';
-    const key = `${before.dev}:${before.ino}:${before.size}:${before.mtimeMs}`;
-    if (cached?.key === key) return cached.sites;
-    const bytes = new Uint8Array(await readFile(file));
-    const after = await stat(file);
-    if (`${after.dev}:${after.ino}:${after.size}:${after.mtimeMs}` !== key || (await exists(`${file}-journal`))) return 'busy';
-    sqlJs ??= initSqlJs();
-    const sites = parseSites(file, await sqlJs, bytes);
-    cached = { key, sites };
-    return sites;
+    // The shell prints nothing at all for a query without rows.
+    if (stdout.trim() === '') return [];
+    try {
+      return JSON.parse(stdout) as unknown;
+    } catch {
+      throw new StateError(`cannot read WordOps' site database ${file}: ${options.sqlite3} printed no JSON`);
+    }
   }
 
   return {
     async read() {
-      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const sites = await readOnce();
-        if (sites !== 'busy') return sites;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      const before = await stat(file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (!before) return new Map();
+      const key = `${before.dev}:${before.ino}:${before.size}:${before.mtimeMs}`;
+      if (cached?.key === key) return cached.sites;
+      const rows = rowsSchema.safeParse(await query());
+      if (!rows.success)
+        throw new StateError(`cannot read WordOps' site database ${file}: the sites table has unexpected columns or types`);
+      const sites = new Map<string, WordOpsSiteFacts>();
+      for (const row of rows.data) {
+        const domain = validDomain(row.sitename);
+        if (domain === undefined) continue;
+        sites.set(domain, {
+          domain,
+          siteType: text(row.site_type),
+          cacheType: text(row.cache_type),
+          phpVersion: text(row.php_version),
+          ssl: row.is_ssl === 1,
+          enabled: row.is_enabled === 1,
+          webroot: text(row.site_path),
+        });
       }
-      throw new StateError(`WordOps' site database ${file} stayed busy (a -journal beside it) for ${(ATTEMPTS * RETRY_MS) / 1000} s`);
+      // Keyed on the file as it was before the query: a write that landed during it changes the key, so the next read runs again.
+      cached = { key, sites };
+      return sites;
     },
   };
-}
-
-function parseSites(file: string, sql: SqlJsStatic, bytes: Uint8Array): ReadonlyMap<string, WordOpsSiteFacts> {
-  // SQLite header bytes 18-19 are 2 in WAL mode: committed rows may then sit in -wal, which this reader cannot see.
-  if (bytes[18] === 2 || bytes[19] === 2)
-    throw new StateError(`WordOps' site database ${file} is in WAL mode; wofleet reads rollback-journal databases only`);
-  const db = new sql.Database(bytes);
-  try {
-    const sites = new Map<string, WordOpsSiteFacts>();
-    for (const row of db.exec(QUERY)[0]?.values ?? []) {
-      const [name, siteType, cacheType, sitePath, enabled, ssl, php] = row;
-      const domain = validDomain(name);
-      if (domain === undefined) continue;
-      sites.set(domain, {
-        domain,
-        siteType: text(siteType),
-        cacheType: text(cacheType),
-        phpVersion: text(php),
-        ssl: ssl === 1,
-        enabled: enabled === 1,
-        webroot: text(sitePath),
-      });
-    }
-    return sites;
-  } catch (err) {
-    throw new StateError(`cannot read WordOps' site database ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    db.close();
-  }
 }
 
 /** WordOps registers names it should have refused (`inv@lid_domain`); the agent knows none of them. */
@@ -112,10 +124,3 @@ function validDomain(value: unknown): string | undefined {
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
