@@ -127,8 +127,12 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       async checkHealth() {
         reachable();
         return agent.healthy
-          ? { level: 'HEALTH_LEVEL_OK', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_OK', detail: 'serving' }] }
-          : { level: 'HEALTH_LEVEL_UNHEALTHY', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_UNHEALTHY', detail: 'answers 503' }] };
+          ? { level: 'HEALTH_LEVEL_OK', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_OK', detail: 'serving' }], proofs: [] }
+          : {
+              level: 'HEALTH_LEVEL_UNHEALTHY',
+              checks: [{ name: 'sites', level: 'HEALTH_LEVEL_UNHEALTHY', detail: 'answers 503' }],
+              proofs: [],
+            };
       },
       async listReleases() {
         reachable();
