@@ -1,30 +1,13 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineFor, runAgent, writeAgentConfig, WP645, WP655, type CliResult } from './support/agent.js';
-import { firstSeen, startLoad, type LoadHandle, type LoadReport } from './support/load.js';
+import { engineFor, initSites, runAgent, WP655 } from './support/agent.js';
+import { watchCurrent } from './support/current-watch.js';
+import { firstSeen, startLoad, type LoadReport } from './support/load.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { startStack, type Stack } from './support/stack.js';
 
 const SITES = ['a.test', 'b.test', 'c.test'];
-
-/** Polls where `current` points, on the load's clock, while `work` runs. */
-async function watchCurrent(stack: Stack, load: LoadHandle, work: () => Promise<CliResult>) {
-  const link = path.join(stack.sharedRoot, 'current');
-  const moves: { at: number; target: string }[] = [{ at: load.now(), target: readlinkSync(link) }];
-  let running = true;
-  const watcher = (async () => {
-    while (running) {
-      const target = readlinkSync(link);
-      if (target !== moves.at(-1)?.target) moves.push({ at: load.now(), target });
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  })();
-  const result = await work();
-  running = false;
-  await watcher;
-  return { result, moves };
-}
 
 function printLoad(label: string, report: LoadReport): void {
   const errors = [
@@ -49,12 +32,7 @@ describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', (
 
   beforeAll(async () => {
     stack = await startStack();
-    await writeAgentConfig(stack);
-    expect((await runAgent(stack, ['init', '--release', WP645])).code).toBe(0);
-    for (const domain of SITES) {
-      const created = await runAgent(stack, ['create', domain]);
-      expect(created.code, created.stderr).toBe(0);
-    }
+    await initSites(stack, SITES);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -62,7 +40,9 @@ describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', (
 
   it('update switches the canary first, then every site, with zero failed requests, and upgrades each DB', async () => {
     const load = startLoad({ port: stack.port, hosts: SITES, ...LOAD });
-    const { result, moves } = await watchCurrent(stack, load, () => runAgent(stack, ['update', '--release', WP655, '--canary', 'a.test']));
+    const { result, moves } = await watchCurrent(stack.sharedRoot, load, () =>
+      runAgent(stack, ['update', '--release', WP655, '--canary', 'a.test']),
+    );
     const report = await load.stop();
     printLoad('load during update', report);
     expect(result.code, result.stderr).toBe(0);
@@ -113,7 +93,7 @@ describe('core update and rollback on a real nginx + PHP-FPM + MariaDB stack', (
   it('a broken release fails the canary check: current never moves and no other site ever serves it', async () => {
     const broken = repackRelease(WP655, injectFatal);
     const load = startLoad({ port: stack.port, hosts: ['b.test', 'c.test'], ...LOAD, concurrency: 4 });
-    const { result, moves } = await watchCurrent(stack, load, () =>
+    const { result, moves } = await watchCurrent(stack.sharedRoot, load, () =>
       runAgent(stack, ['update', '--release', broken.file, '--sha256', broken.sha256, '--canary', 'a.test']),
     );
     const report = await load.stop();

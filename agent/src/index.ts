@@ -24,3 +24,5 @@ export { ACCESS, defineCommand, parseArgs, runCommand, type Access, type AgentCo
 export { COMMANDS } from './commands/table.js';
 export { EVENT_TYPE, noEvents, type AgentEvent, type EventSink, type EventType } from './events/types.js';
 export { createOutbox, type Outbox } from './events/outbox.js';
+export { proveSite, proveSites, type ProofExpectation, type SiteProof } from './health/proof.js';
+export { newProofNonce, proofRequest, type ProofRequest } from './runtime/proof-request.js';

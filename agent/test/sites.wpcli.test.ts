@@ -43,6 +43,7 @@ describe('the WP-CLI adapter', () => {
       coreLink: path.join(htdocs, 'wp'),
       wpContent: path.join(htdocs, 'wp-content'),
       index: path.join(htdocs, 'index.php'),
+      errorLog: path.join(siteRoot, 'logs', 'error.log'),
     };
   });
   afterEach(async () => {

@@ -41,3 +41,12 @@ export async function runAgentJson<T>(host: AgentHost, args: string[]): Promise<
 export function engineFor(host: AgentHost): Engine {
   return createEngine(makeAgentConfig(host.agentConfig), { log: silentLogger(), env: { ...process.env, ...host.env } });
 }
+
+/** Writes the agent's config, runs `init` on WordPress 6.4.5 and creates these shared-core sites. */
+export async function initSites(host: AgentHost, sites: readonly string[]): Promise<void> {
+  await writeAgentConfig(host);
+  for (const args of [['init', '--release', WP645], ...sites.map((domain) => ['create', domain])]) {
+    const r = await runAgent(host, args);
+    if (r.code !== 0) throw new Error(`wofleet-agent ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  }
+}

@@ -53,8 +53,11 @@ export function updateCli(program: Command): void {
     .requiredOption('--release <src>', 'path, file:// or http(s):// URL, or version like 6.5.5')
     .option('--sha1 <hex>', 'expected SHA-1 of the archive')
     .option('--sha256 <hex>', 'expected SHA-256 of the archive')
-    .option('--canary <domain>', 'site to try the new core on first (default: the last canary, else the first site)')
-    .option('--force', 'skip the canary check')
+    .option(
+      '--canary <domain|auto>',
+      'site switched and proven first (default: the configured canarySite, else auto: the site with the most active plugins)',
+    )
+    .option('--force', 'skip the canary step')
     .option('--json', 'print the result as JSON')
     .action(async (o: { release: string; sha1?: string; sha256?: string; canary?: string; force?: boolean }, cmd: Command) => {
       const r = await run(cmd, COMMANDS.update, { ...o, digest: parseDigestChoice(o.sha1, o.sha256) });

@@ -33,9 +33,10 @@ export function healthCli(program: Command): void {
     .command('health')
     .description('check links, releases, sites, PHP-FPM, nginx, DBs and disk (exit 0 healthy, 2 degraded, 1 unhealthy)')
     .option('--site <domain>', 'check only this site (plus the shared core)')
+    .option('--deep', "also run each site's serving proof: its pages rendered through nginx with its theme and plugins")
     .option('--json', 'print as JSON')
-    .action(async (o: { site?: string }, cmd: Command) => {
-      const r = await run(cmd, COMMANDS.health, { site: o.site });
+    .action(async (o: { site?: string; deep?: boolean }, cmd: Command) => {
+      const r = await run(cmd, COMMANDS.health, { site: o.site, deep: o.deep });
       out(cmd, r, () => renderHealth(r));
       process.exitCode = r.level === 'ok' ? EXIT.ok : r.level === 'degraded' ? 2 : EXIT.failure;
     });

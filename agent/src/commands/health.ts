@@ -7,7 +7,8 @@ import type { Engine } from '../engine.js';
 import { verifyCoreFiles } from '../releases/index.js';
 import { requireState } from '../state/store.js';
 import { access } from 'node:fs/promises';
-import { inspect, probeSites } from './inspect.js';
+import { proveSites, type SiteProof } from '../health/proof.js';
+import { inspect, probeSites, type SiteHealth } from './inspect.js';
 import { probedSiteFacts, type SiteFacts } from './site-facts.js';
 
 export type Level = 'ok' | 'degraded' | 'unhealthy';
@@ -21,6 +22,8 @@ export interface HealthResult {
   checks: Check[];
   /** PHP, cache and SSL of each site checked, as WordOps records them. */
   siteFacts: SiteFacts[];
+  /** With `deep`: the serving proof of each site checked (health/proof.ts). */
+  proofs?: SiteProof[];
 }
 
 const RANK: Record<Level, number> = { ok: 0, degraded: 1, unhealthy: 2 };
@@ -29,7 +32,7 @@ const RANK: Record<Level, number> = { ok: 0, degraded: 1, unhealthy: 2 };
  * Everything that must hold for the sites to be served off the shared core.
  * Exit status follows the worst check: 0 healthy, 2 degraded, 1 unhealthy.
  */
-export async function healthCommand(engine: Engine, options: { site?: string }): Promise<HealthResult> {
+export async function healthCommand(engine: Engine, options: { site?: string; deep?: boolean }): Promise<HealthResult> {
   await requireState(engine.layout);
   const checks: Check[] = [];
   const add = (name: string, level: Level, detail: string) => checks.push({ name, level, detail });
@@ -101,6 +104,14 @@ export async function healthCommand(engine: Engine, options: { site?: string }):
         site.problem ?? `WordPress ${site.report.wp_version}, db ${site.report.db_version}, PHP ${site.report.php_version}`,
       );
   }
+  const proofs = options.deep ? await proveEach(engine, sites) : undefined;
+  for (const proof of proofs ?? []) {
+    add(
+      `proof ${proof.site}`,
+      proof.ok ? 'ok' : 'unhealthy',
+      proof.ok ? `rendered on ${proof.release} (db ${proof.dbVersion}) in ${proof.renderMs.toFixed(0)} ms` : (proof.error ?? 'failed'),
+    );
+  }
   const dbDown = sites.filter((s) => !s.ok).length;
   add(
     'databases',
@@ -114,7 +125,28 @@ export async function healthCommand(engine: Engine, options: { site?: string }):
   add('disk free', low ? 'degraded' : 'ok', `${(free / 1024 ** 3).toFixed(1)} GiB free on ${engine.layout.sharedRoot}`);
 
   const level = checks.reduce<Level>((worst, c) => (RANK[c.level] > RANK[worst] ? c.level : worst), 'ok');
-  return { level, checks, siteFacts: await probedSiteFacts(engine, sites) };
+  return { level, checks, siteFacts: await probedSiteFacts(engine, sites), ...(proofs ? { proofs } : {}) };
+}
+
+/** The serving proof of each site, against the release its link points at. */
+async function proveEach(engine: Engine, sites: readonly SiteHealth[]): Promise<SiteProof[]> {
+  const provable = sites.flatMap((s) =>
+    s.expected
+      ? [{ domain: s.domain, expected: { wpVersion: s.expected.version, dbVersion: s.expected.dbVersion, release: s.expected.id } }]
+      : [],
+  );
+  const proven = new Map((await proveSites(engine, provable)).map((p) => [p.site, p]));
+  return sites.map(
+    (s) =>
+      proven.get(s.domain) ?? {
+        site: s.domain,
+        ok: false,
+        release: '',
+        dbVersion: 0,
+        renderMs: 0,
+        error: `${s.domain}: no complete release behind its link`,
+      },
+  );
 }
 
 function canConnect(socket: string, timeoutMs: number): Promise<boolean> {

@@ -2,6 +2,7 @@ import { parseDigestMessage, parseDomain } from '@wofleet/shared';
 import { z } from 'zod';
 import { createFlags } from '../sites/create-flags.js';
 import { baselineSetCommand, baselineShowCommand } from './baseline.js';
+import { CANARY_AUTO } from './canary-site.js';
 import { ACCESS, defineCommand } from './command.js';
 import { healthCommand } from './health.js';
 import { initCommand } from './init.js';
@@ -28,6 +29,11 @@ const digest = z
   .object({ algorithm: z.string(), hex: z.string() })
   .optional()
   .transform((d) => (d === undefined ? undefined : parseDigestMessage(d)));
+/** --canary: a site's domain or "auto" (commands/canary-site.ts). */
+const canarySite = z
+  .string()
+  .optional()
+  .transform((c) => (c === undefined || c === CANARY_AUTO ? c : parseDomain(c)));
 const none = z.object({});
 /** A path written into WordOps' plugin config: absolute, one line. */
 const pluginPath = z
@@ -73,7 +79,7 @@ export const COMMANDS = {
   update: defineCommand({
     name: 'update',
     access: ACCESS.mutating,
-    args: z.object({ release: z.string(), digest, canary: optionalDomain, force: z.boolean().optional() }),
+    args: z.object({ release: z.string(), digest, canary: canarySite, force: z.boolean().optional() }),
     run: updateCommand,
   }),
   stage: defineCommand({
@@ -85,7 +91,7 @@ export const COMMANDS = {
   activate: defineCommand({
     name: 'activate',
     access: ACCESS.mutating,
-    args: z.object({ releaseId: z.string(), canary: optionalDomain, force: z.boolean() }),
+    args: z.object({ releaseId: z.string(), canary: canarySite, force: z.boolean() }),
     run: (engine, a) => activateCommand(engine, a.releaseId, a),
   }),
   rollback: defineCommand({
@@ -121,7 +127,12 @@ export const COMMANDS = {
     args: z.object({ known: z.custom<KnownSiteChecks>().optional() }),
     run: (engine, a) => listCommand(engine, { known: a.known }),
   }),
-  health: defineCommand({ name: 'health', access: ACCESS.readOnly, args: z.object({ site: optionalDomain }), run: healthCommand }),
+  health: defineCommand({
+    name: 'health',
+    access: ACCESS.readOnly,
+    args: z.object({ site: optionalDomain, deep: z.boolean().optional() }),
+    run: healthCommand,
+  }),
   releases: defineCommand({ name: 'releases', access: ACCESS.readOnly, args: none, run: releasesCommand }),
   baselineShow: defineCommand({ name: 'baseline show', access: ACCESS.readOnly, args: none, run: baselineShowCommand }),
   baselineSet: defineCommand({

@@ -1,4 +1,4 @@
-import { type Digest, describeError, StateError, UsageError } from '@wofleet/shared';
+import { type Digest, describeError, StateError } from '@wofleet/shared';
 import { dropSnapshotCopy } from '../db/snapshot.js';
 import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
@@ -12,6 +12,7 @@ import { type StageOptions, stage } from '../steps/stage.js';
 import { releaseSwitchStep } from '../steps/switch.js';
 import { upgradeDbStep } from '../steps/upgrade-db.js';
 import { verifyServingStep } from '../steps/verify-serving.js';
+import { chooseCanary } from './canary-site.js';
 import { withServerLock } from './mutation.js';
 
 export type { StageOptions } from '../steps/stage.js';
@@ -19,6 +20,7 @@ export type { StageOptions } from '../steps/stage.js';
 export interface UpdateOptions {
   release: string;
   digest?: Digest;
+  /** A site's domain, or "auto" (commands/canary-site.ts); unset: the configured canary site, else "auto". */
   canary?: string;
   force?: boolean;
 }
@@ -134,7 +136,7 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
       `${to.id} has an older DB schema (${to.dbVersion}) than the current core (${from.dbVersion}): use rollback --restore-db to go back`,
     );
   }
-  const canary = options.force ? undefined : chooseCanary(options.canary, state, sites);
+  const canary = options.force ? undefined : await chooseCanary(engine, options.canary, sites);
   if (canary && state.canarySite !== canary) {
     state.canarySite = canary;
     await writeState(engine.layout, state);
@@ -213,16 +215,4 @@ async function dropOlderSnapshotCopies(engine: Engine, state: AgentState, latest
       }
     }
   }
-}
-
-function chooseCanary(requested: string | undefined, state: AgentState, sites: SharedSite[]): string | undefined {
-  const names = sites.map((s) => s.domain);
-  if (requested !== undefined) {
-    if (!names.includes(requested)) {
-      throw new UsageError(`--canary ${requested} is not a shared-core site on this server (sites: ${names.join(', ') || 'none'})`);
-    }
-    return requested;
-  }
-  if (state.canarySite && names.includes(state.canarySite)) return state.canarySite;
-  return names[0];
 }

@@ -63,6 +63,8 @@ export interface SitePaths {
   coreLink: string;
   wpContent: string;
   index: string;
+  /** nginx's error log of the site (WordOps' vhost `error_log`), where PHP-FPM's messages land. */
+  errorLog: string;
 }
 
 export function sitePaths(config: AgentConfig, domain: string): SitePaths {
@@ -76,5 +78,6 @@ export function sitePaths(config: AgentConfig, domain: string): SitePaths {
     coreLink: path.join(htdocs, 'wp'),
     wpContent: path.join(htdocs, 'wp-content'),
     index: path.join(htdocs, 'index.php'),
+    errorLog: path.join(root, 'logs', 'error.log'),
   };
 }

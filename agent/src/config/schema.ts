@@ -1,3 +1,4 @@
+import { parseDomain } from '@wofleet/shared';
 import { z } from 'zod';
 
 const absolutePath = z
@@ -5,6 +6,27 @@ const absolutePath = z
   .min(1)
   .refine((p) => p.startsWith('/'), { message: 'must be an absolute path' })
   .transform((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
+
+/** A path the serving proof requests: absolute, no fragment, no spaces or control characters. */
+const proofPath = z.string().regex(/^\/[^\s#\x00-\x1f\x7f]*$/, { message: 'must be a URL path starting with /' });
+
+/** A site domain as WordOps accepts it (parseDomain), lower-cased. */
+const domain = z.string().transform((d, ctx) => {
+  try {
+    return parseDomain(d);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+function isDomain(name: string): boolean {
+  try {
+    return parseDomain(name) === name;
+  } catch {
+    return false;
+  }
+}
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
 
@@ -82,6 +104,45 @@ export const agentConfigSchema = z
       })
       .strict()
       .default({ address: '127.0.0.2:80', timeoutMs: 10_000, switchTimeoutMs: 30_000 }),
+    /**
+     * The serving proof (health/proof.ts): which paths of a site must render, through nginx with
+     * the theme and every active plugin, before the site counts as healthy on a release.
+     */
+    proof: z
+      .object({
+        /**
+         * Paths checked per site: `default` for every site without its own entry, else the site's
+         * domain. The front page `/` is always checked (and must reach wp_footer).
+         */
+        paths: z
+          .record(
+            z.string().refine((k) => k === 'default' || isDomain(k), { message: "must be 'default' or a site's domain (lower case)" }),
+            z.array(proofPath).max(20),
+          )
+          .default({ default: ['/'] }),
+        /** PHP warnings a checked request may raise (counted by the MU-plugin and in the site's error log). */
+        maxWarnings: z.number().int().min(0).max(10_000).default(10),
+        /** Bytes read of each checked page; a longer page fails the proof. */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(64 * 1024 * 1024)
+          .default(2 * 1024 * 1024),
+        /** Bytes read of what the site's error log grew by during one proof. */
+        maxLogBytes: z
+          .number()
+          .int()
+          .min(4096)
+          .max(16 * 1024 * 1024)
+          .default(256 * 1024),
+        /** Proofs run at once: each renders full pages, so 20+ sites at once would queue on PHP-FPM. */
+        parallel: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .default({ paths: { default: ['/'] }, maxWarnings: 10, maxBodyBytes: 2 * 1024 * 1024, maxLogBytes: 256 * 1024, parallel: 4 }),
+    /** The site switched and proven first on a new core; unset: the shared-core site with the most active plugins. */
+    canarySite: domain.optional(),
     limits: z
       .object({
         maxArchiveBytes: z

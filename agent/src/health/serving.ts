@@ -1,25 +1,32 @@
 import { describeError, HealthCheckError } from '@wofleet/shared';
 import type { Engine } from '../engine.js';
-import type { SiteReport } from '../runtime/probe.js';
+import { type ProofExpectation, proveSites, type SiteProof } from './proof.js';
 
-export interface ServingExpectation {
-  wpVersion: string;
-  /** When set, the site's DB must be at this schema too. */
-  dbVersion?: number;
-}
+export type ServingExpectation = ProofExpectation;
 
 /**
- * A switch is complete only when every site SERVES the expected core (DESIGN
- * §5.2): poll each site's health report until it matches or the switch timeout
- * passes, then name every site that did not get there.
+ * A switch is complete only when every site SERVES the expected core (DESIGN §5.2) and
+ * renders on it (issue 12): poll each site's cheap health report until it names the
+ * expected core and DB schema, within the switch timeout, then require one passing
+ * serving proof per site (health/proof.ts, a bounded number at once). A failed proof
+ * is not retried: a plugin that fatals on the new core fails the same way every time.
  */
-export async function waitUntilServing(
-  engine: Engine,
-  domains: readonly string[],
-  expected: ServingExpectation,
-): Promise<Map<string, SiteReport>> {
+export async function waitUntilServing(engine: Engine, domains: readonly string[], expected: ServingExpectation): Promise<SiteProof[]> {
+  await waitForReports(engine, domains, expected);
+  const proofs = await proveSites(
+    engine,
+    domains.map((domain) => ({ domain, expected })),
+  );
+  const failed = proofs.filter((p) => !p.ok);
+  if (failed.length > 0) {
+    const head = failed.length === 1 ? '' : `${failed.length} of ${domains.length} site(s) failed the serving proof: `;
+    throw new HealthCheckError(`${head}${failed.map((p) => p.error).join('; ')}`);
+  }
+  return proofs;
+}
+
+async function waitForReports(engine: Engine, domains: readonly string[], expected: ServingExpectation): Promise<void> {
   const deadline = Date.now() + engine.config.probe.switchTimeoutMs;
-  const reports = new Map<string, SiteReport>();
   const lastProblem = new Map<string, string>();
   let pending = [...domains];
   for (;;) {
@@ -33,7 +40,6 @@ export async function waitUntilServing(
           if (expected.dbVersion !== undefined && report.db_version !== expected.dbVersion) {
             return { domain, problem: `db_version ${report.db_version}, expected ${expected.dbVersion}` };
           }
-          reports.set(domain, report);
           return { domain, problem: undefined };
         } catch (err) {
           return { domain, problem: describeError(err) };
@@ -47,7 +53,7 @@ export async function waitUntilServing(
         lastProblem.set(r.domain, r.problem);
       }
     }
-    if (pending.length === 0) return reports;
+    if (pending.length === 0) return;
     if (Date.now() >= deadline) {
       const detail = pending.map((d) => `${d}: ${lastProblem.get(d)}`).join('; ');
       throw new HealthCheckError(

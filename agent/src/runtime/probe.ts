@@ -6,6 +6,11 @@ import { HealthCheckError } from '@wofleet/shared';
 /** The endpoint the MU-plugin (health/mu-plugin.ts) answers the probe on, and the header carrying its token. */
 export const HEALTH_PATH = '/wofleet-health';
 export const HEALTH_TOKEN_HEADER = 'X-Wofleet-Token';
+/** The serving proof's nonce travels twice, in this header and this query parameter (health/proof-request.ts). */
+export const PROOF_NONCE_HEADER = 'X-Wofleet-Proof';
+export const PROOF_QUERY_PARAM = 'wofleet-proof';
+/** Bytes read of a health report (a few hundred in practice). */
+const MAX_REPORT_BYTES = 1024 * 1024;
 
 /** What a site's worker reports it runs (see health/mu-plugin.ts). */
 export const siteReportSchema = z.object({
@@ -23,6 +28,8 @@ export type SiteReport = z.infer<typeof siteReportSchema>;
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** From sending the request to the last byte, over the redirect too. */
+  ms: number;
   /** nginx's page cache verdict (WordOps' `X-FastCGI-Cache`: HIT, MISS, BYPASS...), when it sent one. */
   cacheStatus?: string;
 }
@@ -34,10 +41,18 @@ export interface HttpAnswer {
  */
 const cacheBuster = () => `nocache=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
+export interface GetOptions {
+  headers?: Record<string, string>;
+  /** A longer body fails the request (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
 /** Reaches sites through nginx on loopback, telling them apart by Host header. */
 export interface SiteProbe {
   report(domain: string): Promise<SiteReport>;
-  get(domain: string, path: string): Promise<HttpAnswer>;
+  get(domain: string, path: string, options?: GetOptions): Promise<HttpAnswer>;
+  /** The health token, for requests the MU-plugin must trust (the serving proof). */
+  token(): Promise<string>;
 }
 
 const REDIRECTS = new Set([301, 302, 307, 308]);
@@ -59,23 +74,34 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
   const sep = address.lastIndexOf(':');
   const host = address.slice(0, sep).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(sep + 1));
-  const once = (scheme: 'http' | 'https', to: number, domain: string, path: string, headers: Record<string, string>) =>
-    new Promise<HttpAnswer & { location?: string }>((resolve, reject) => {
+  const once = (scheme: 'http' | 'https', to: number, domain: string, path: string, headers: Record<string, string>, maxBytes: number) =>
+    new Promise<Omit<HttpAnswer, 'ms'> & { location?: string }>((resolve, reject) => {
       const options = { host, port: to, path, method: 'GET', headers: { Host: domain, ...headers }, timeout: timeoutMs, agent: false };
+      // The timeout above is per socket inactivity: a page trickling bytes must not hold a check for ever.
+      const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
       const onAnswer = (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) req.destroy(new Error(`answer larger than ${maxBytes} bytes`));
+          else chunks.push(c);
+        });
         const cacheStatus = res.headers['x-fastcgi-cache'];
         const location = res.headers.location;
-        res.on('end', () =>
+        res.on('end', () => {
+          clearTimeout(deadline);
           resolve({
             status: res.statusCode ?? 0,
             body: Buffer.concat(chunks).toString('utf8'),
             ...(typeof cacheStatus === 'string' ? { cacheStatus } : {}),
             ...(location ? { location } : {}),
-          }),
-        );
-        res.on('error', reject);
+          });
+        });
+        res.on('error', (err) => {
+          clearTimeout(deadline);
+          reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
+        });
       };
       // The probe talks to this server's own nginx on loopback: it checks what PHP serves, not
       // the certificate (a site's certificate names the site, never the loopback address).
@@ -84,24 +110,31 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
           ? https.request({ ...options, servername: domain, rejectUnauthorized: false }, onAnswer)
           : http.request(options, onAnswer);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (err) => reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err })));
+      req.on('error', (err) => {
+        clearTimeout(deadline);
+        reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
+      });
       req.end();
     });
   /**
    * A site with SSL on WordOps answers plain HTTP with a redirect to https://<host><uri>
    * (its force-ssl vhost): follow that one redirect, to the same nginx over TLS.
    */
-  const get = async (domain: string, path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> => {
-    const { location, ...answer } = await once('http', port, domain, path, headers);
+  const get = async (domain: string, path: string, options: GetOptions = {}): Promise<HttpAnswer> => {
+    const headers = options.headers ?? {};
+    const maxBytes = options.maxBodyBytes ?? MAX_REPORT_BYTES;
+    const started = performance.now();
+    const { location, ...answer } = await once('http', port, domain, path, headers, maxBytes);
     const toHttps = location && REDIRECTS.has(answer.status) ? httpsRedirect(location, domain) : undefined;
-    if (!toHttps) return answer;
-    const { location: _ignored, ...secure } = await once('https', toHttps.port, domain, toHttps.path, headers);
-    return secure;
+    if (!toHttps) return { ...answer, ms: performance.now() - started };
+    const { location: _ignored, ...secure } = await once('https', toHttps.port, domain, toHttps.path, headers, maxBytes);
+    return { ...secure, ms: performance.now() - started };
   };
   return {
     get,
+    token,
     async report(domain) {
-      const answer = await get(domain, `${HEALTH_PATH}?${cacheBuster()}`, { [HEALTH_TOKEN_HEADER]: await token() });
+      const answer = await get(domain, `${HEALTH_PATH}?${cacheBuster()}`, { headers: { [HEALTH_TOKEN_HEADER]: await token() } });
       if (answer.cacheStatus === 'HIT' || answer.cacheStatus === 'STALE') {
         throw new HealthCheckError(`${domain}: the health answer came from nginx's page cache (${answer.cacheStatus}), not from PHP`);
       }

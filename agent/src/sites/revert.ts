@@ -36,7 +36,7 @@ export async function revertSite(engine: Engine, domain: string): Promise<Revert
   manifest.status = 'reverted';
   await writeManifest(dir, manifest);
   await engine.fpm.resetAll();
-  const answer = await engine.probe.get(domain, '/');
+  const answer = await engine.probe.get(domain, '/', { maxBodyBytes: engine.config.proof.maxBodyBytes });
   if (answer.status !== 200) throw new HealthCheckError(`${domain}: reverted, but the site answers ${answer.status}`);
   return { domain, backupDir: dir, restoredDb: manifest.dbSnapshot !== undefined, keptInShared: manifest.sharedAdded };
 }

@@ -4,7 +4,7 @@ import type { Step } from './runner.js';
 
 /**
  * verify-serving: a switch is done only when every site serves the target core
- * and DB schema (health/serving.ts polls each site's health report). Nothing to
+ * and DB schema and passes the serving proof on it (health/serving.ts). Nothing to
  * undo: the steps before it undo themselves.
  */
 export const VERIFY_SERVING = { name: 'verify' } as const;
@@ -12,7 +12,7 @@ export const VERIFY_SERVING = { name: 'verify' } as const;
 export interface VerifyServingContext {
   engine: Engine;
   sites: readonly { domain: string }[];
-  to: { version: string; dbVersion: number };
+  to: { id: string; version: string; dbVersion: number };
 }
 
 export function verifyServingStep<C extends VerifyServingContext>(description: string): Step<C> {
@@ -23,7 +23,7 @@ export function verifyServingStep<C extends VerifyServingContext>(description: s
       await waitUntilServing(
         engine,
         sites.map((s) => s.domain),
-        { wpVersion: to.version, dbVersion: to.dbVersion },
+        { wpVersion: to.version, dbVersion: to.dbVersion, release: to.id },
       );
     },
   };

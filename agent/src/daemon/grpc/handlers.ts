@@ -52,8 +52,12 @@ export function createAgentHandlers(deps: HandlerDeps): AgentServiceHandlers {
       sites: (await runCommand(COMMANDS.list, engine, { known: await deps.siteChecks() })).map(toWireSite),
     })),
     CheckHealth: unary(async (request) => {
-      const h = await runCommand(COMMANDS.health, engine, { site: v.optionalDomain('site', request.site) });
-      return { level: WIRE_LEVEL[h.level], checks: h.checks.map((c) => ({ name: c.name, level: WIRE_LEVEL[c.level], detail: c.detail })) };
+      const h = await runCommand(COMMANDS.health, engine, { site: v.optionalDomain('site', request.site), deep: request.deep });
+      return {
+        level: WIRE_LEVEL[h.level],
+        checks: h.checks.map((c) => ({ name: c.name, level: WIRE_LEVEL[c.level], detail: c.detail })),
+        proofs: (h.proofs ?? []).map((p) => ({ ...p, culprit: p.culprit ?? '', error: p.error ?? '' })),
+      };
     }),
     ListReleases: unary(async () => ({
       releases: (await runCommand(COMMANDS.releases, engine, {})).map((r) => ({

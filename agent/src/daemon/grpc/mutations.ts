@@ -20,6 +20,7 @@ import type { OperationRegistry } from '../../operations/index.js';
 import { classifySource } from '../../releases/index.js';
 import { acceptOperation, unary } from './operation-calls.js';
 import * as v from './validate.js';
+import { CANARY_AUTO } from '../../commands/canary-site.js';
 
 /**
  * The mutating RPCs, one row each: the operation kind, and how the request's wire
@@ -72,7 +73,7 @@ const MUTATIONS: { [M in MutationName]: Mutation<Requests[M]> } = {
     route: async (r, engine) =>
       to(COMMANDS.activate, {
         releaseId: await v.knownRelease(engine.layout, 'release_id', r.releaseId),
-        canary: v.optionalDomain('canary_site', r.canarySite),
+        canary: r.canarySite === CANARY_AUTO ? CANARY_AUTO : v.optionalDomain('canary_site', r.canarySite),
         force: r.skipCanary,
       }),
   },
