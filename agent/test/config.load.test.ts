@@ -22,6 +22,15 @@ describe('agent config', () => {
       keepReleases: 3,
     });
   });
+  it('takes the serving proof paths per site and a canary site', async () => {
+    const c = await loadAgentConfig(
+      await configFile(
+        "canarySite: Shop.Example.com\nproof:\n  paths:\n    default: ['/']\n    shop.example.com: ['/', '/cart/?step=1']\n",
+      ),
+    );
+    expect(c.canarySite).toBe('shop.example.com');
+    expect(c.proof).toMatchObject({ paths: { default: ['/'], 'shop.example.com': ['/', '/cart/?step=1'] }, maxWarnings: 10, parallel: 4 });
+  });
   it('takes the file from WOFLEET_AGENT_CONFIG when --config is absent', async () => {
     const f = await configFile('sharedRoot: /srv/www/shared\n');
     expect((await loadAgentConfig(undefined, { WOFLEET_AGENT_CONFIG: f })).sharedRoot).toBe('/srv/www/shared');
@@ -32,6 +41,10 @@ describe('agent config', () => {
     ['keepReleases: three\n', 'keepReleases:'],
     ['probe:\n  address: localhost\n', 'probe.address: must be HOST:PORT'],
     ['nginx:\n  sitesAvailble: /x\n', 'unknown key: sitesAvailble'],
+    ['proof:\n  paths:\n    default: [cart]\n', 'proof.paths.default.0: must be a URL path starting with /'],
+    ['proof:\n  paths:\n    Shop.Example.com: [/]\n', "must be 'default' or a site's domain (lower case)"],
+    ['proof:\n  maxWarnings: -1\n', 'proof.maxWarnings:'],
+    ['canarySite: not_a_domain\n', 'canarySite: invalid domain'],
   ])('refuses %j naming the key', async (text, fragment) => {
     await expect(loadAgentConfig(await configFile(text))).rejects.toThrow(fragment);
   });

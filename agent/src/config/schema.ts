@@ -115,10 +115,14 @@ export const agentConfigSchema = z
          * domain. The front page `/` is always checked (and must reach wp_footer).
          */
         paths: z
-          .record(
-            z.string().refine((k) => k === 'default' || isDomain(k), { message: "must be 'default' or a site's domain (lower case)" }),
-            z.array(proofPath).max(20),
-          )
+          .record(z.string(), z.array(proofPath).max(20))
+          .superRefine((paths, ctx) => {
+            for (const key of Object.keys(paths)) {
+              if (key !== 'default' && !isDomain(key)) {
+                ctx.addIssue({ code: 'custom', path: [key], message: "must be 'default' or a site's domain (lower case)" });
+              }
+            }
+          })
           .default({ default: ['/'] }),
         /** PHP warnings a checked request may raise (counted by the MU-plugin and in the site's error log). */
         maxWarnings: z.number().int().min(0).max(10_000).default(10),
