@@ -84,8 +84,17 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
       ['a.test', 'HEALTH_LEVEL_OK'],
       ['b.test', 'HEALTH_LEVEL_OK'],
     ]);
-    const health = await call<object, { level: string; checks: unknown[] }>(client, 'CheckHealth', { site: 'a.test' });
+    const health = await call<object, { level: string; checks: unknown[]; proofs: unknown[] }>(client, 'CheckHealth', { site: 'a.test' });
     expect(health.level).toBe('HEALTH_LEVEL_OK');
+    expect(health.proofs).toEqual([]);
+    const deep = await call<
+      object,
+      { level: string; proofs: { site: string; ok: boolean; release: string; dbVersion: number; culprit: string }[] }
+    >(client, 'CheckHealth', { site: 'a.test', deep: true });
+    expect(deep.level).toBe('HEALTH_LEVEL_OK');
+    expect(deep.proofs).toHaveLength(1);
+    expect(deep.proofs[0]).toMatchObject({ site: 'a.test', ok: true, dbVersion: 56657, culprit: '' });
+    expect(deep.proofs[0]?.release).toMatch(/^wp-6\.4\.5-/);
     const releases = await call<object, { releases: { version: string; marks: string[] }[] }>(client, 'ListReleases', {});
     expect(releases.releases).toHaveLength(1);
     expect(releases.releases[0]?.marks).toContain('RELEASE_MARK_CURRENT');
