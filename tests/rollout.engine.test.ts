@@ -24,6 +24,7 @@ import { generatorVersion, injectFatal, repackRelease } from './support/releases
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 import { systemClock } from '../controller/src/context/index.js';
 import { createCampaignRepository } from '../controller/src/campaign-store/index.js';
+import { createGateCheckRunner } from '../controller/src/gate-checks/index.js';
 
 /**
  * Issue 6, the campaign engine end to end: the runner in this process on a fresh
@@ -69,6 +70,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
         calls?.servers.add(target.server);
         return connectAgent(target, rf.tls);
       },
+      gateChecks: createGateCheckRunner(),
       log: silentLogger(),
       clock,
       publish: (event) => nc.publish(`wofleet.campaign.${event.campaignId}.event`, JSON.stringify(event)),

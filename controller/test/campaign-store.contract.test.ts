@@ -14,6 +14,7 @@ const plan = (servers: string[]): CampaignPlan => ({
   request: parseCampaignRequest(requestText({ servers, waves: '1' })),
   release: { version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha256', hex: 'a'.repeat(64) } },
   canary: servers[0] ?? '',
+  canarySiteServers: [],
   waves: servers.map((server, index) => ({ index, servers: [server] })),
 });
 

@@ -20,10 +20,13 @@ export function samplePlan(overrides: Partial<CampaignPlan['request']> = {}): Ca
       pauseAfterCanary: true,
       window: { text: 'Mon-Fri 01:00-05:00 UTC', days: [1, 2, 3, 4, 5], startMinute: 60, endMinute: 300, timeZone: 'UTC' },
       autoRollback: true,
+      canarySite: 'auto',
+      checks: { http: [], commands: [] },
       ...overrides,
     },
     release: { version: '6.5.5', url: 'https://wordpress.org/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha1', hex: 'a'.repeat(40) } },
     canary: 'web-1',
+    canarySiteServers: [],
     waves: [
       { index: 0, servers: ['web-1'] },
       { index: 1, servers: ['web-2'] },

@@ -84,7 +84,7 @@ export async function startDecidedSteps(
         await writer.targetState(
           target,
           TARGET_STATE.failed,
-          { failedAt: now, reason: 'server removed from the inventory' },
+          { failedAt: now, reason: REASON.removedServer },
           deps.actor,
           now,
         ),
