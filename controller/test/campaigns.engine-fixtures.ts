@@ -84,7 +84,14 @@ export function engineWorld(): EngineWorld {
     digest: { algorithm: 'sha256', hex: 'b'.repeat(64) },
   });
   for (const [i, name] of NAMES.entries()) {
-    repository.addServer({ name, address: `127.0.0.1:${7000 + i}`, canary: i === 0, enrolled: true, status: 'online', labels: { n: `${i}` } });
+    repository.addServer({
+      name,
+      address: `127.0.0.1:${7000 + i}`,
+      canary: i === 0,
+      enrolled: true,
+      status: 'online',
+      labels: { n: `${i}` },
+    });
     for (const site of ['a', 'b']) repository.addSite({ server: name, domain: `${site}.${name}.test`, ssl: site === 'a' });
   }
   const gate = scriptedGate();

@@ -54,7 +54,8 @@ export function parseHttpCheck(spec: string): HttpCheck {
 export function parseCommandCheck(spec: string, timeoutMs: number): CommandCheck {
   const argv = spec.trim().split(/\s+/).filter(Boolean);
   if (argv.length === 0) throw new UsageError('invalid --check-command: empty (expected a program and its arguments)');
-  if (argv.length > MAX_ARGS) throw new UsageError(`invalid --check-command '${printable(spec)}': ${argv.length} words (${MAX_ARGS} at most)`);
+  if (argv.length > MAX_ARGS)
+    throw new UsageError(`invalid --check-command '${printable(spec)}': ${argv.length} words (${MAX_ARGS} at most)`);
   if (argv.some((a) => /[\x00-\x1f\x7f]/.test(a)))
     throw new UsageError(`invalid --check-command '${printable(spec)}': control characters are not allowed`);
   return { text: argv.join(' '), argv, timeoutMs };

@@ -2,7 +2,14 @@ import { parseDomain, parseWordPressVersion, printable, UsageError } from '@wofl
 import { parseDuration } from '../config/duration.js';
 import { checkLabels, parseServerName } from '../servers/input.js';
 import { parseGateChecks } from './gate-input.js';
-import { AUTO_CANARY_SITE, CAMPAIGN_DEFAULTS, type CampaignRequest, type CampaignRequestText, type FailureBudget, type WaveSize } from './model.js';
+import {
+  AUTO_CANARY_SITE,
+  CAMPAIGN_DEFAULTS,
+  type CampaignRequest,
+  type CampaignRequestText,
+  type FailureBudget,
+  type WaveSize,
+} from './model.js';
 import { parseWindow } from './window.js';
 
 /**

@@ -109,7 +109,7 @@ function describeChecks(checks: GateChecks): string[] {
     ...checks.http.map((c) => `http ${c.text || 'path=/'} (status ${c.status}, at most ${c.maxMs} ms)`),
     ...checks.commands.map((c) => `command ${c.text} (timeout ${formatDuration(c.timeoutMs)})`),
   ];
-  if (lines.length === 0) return ['checks:        none besides the agent\'s own health'];
+  if (lines.length === 0) return ["checks:        none besides the agent's own health"];
   return lines.map((line, i) => `${i === 0 ? 'checks:' : ''}`.padEnd(15) + line);
 }
 

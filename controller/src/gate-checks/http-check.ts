@@ -30,7 +30,12 @@ export function hostOfAddress(address: string): string {
 }
 
 /** Undefined when the site passes, else why not (one line). */
-export async function runHttpCheck(check: HttpCheck, site: CheckedSite, serverAddress: string, signal: AbortSignal): Promise<string | undefined> {
+export async function runHttpCheck(
+  check: HttpCheck,
+  site: CheckedSite,
+  serverAddress: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const url = new URL(siteUrl(site, check.path));
   const via = check.connect && { host: hostOfAddress(serverAddress), port: check.connect.port };
   const what = `GET ${url.href}${via ? ` via ${via.host}${via.port ? `:${via.port}` : ''}` : ''}`;
@@ -50,7 +55,11 @@ export async function runHttpCheck(check: HttpCheck, site: CheckedSite, serverAd
   return undefined;
 }
 
-function get(url: URL, via: { host: string; port: number | undefined } | undefined, signal: AbortSignal): Promise<{ status: number; body: string }> {
+function get(
+  url: URL,
+  via: { host: string; port: number | undefined } | undefined,
+  signal: AbortSignal,
+): Promise<{ status: number; body: string }> {
   const tls = url.protocol === 'https:';
   const options: https.RequestOptions = {
     host: via?.host ?? url.hostname,
