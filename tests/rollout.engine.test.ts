@@ -1,4 +1,8 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connect, type NatsConnection } from 'nats';
@@ -17,13 +21,14 @@ import {
   type CampaignRunner,
   type CampaignView,
 } from '../controller/src/campaigns/index.js';
-import { insertRelease } from '../controller/src/db/index.js';
+import { insertRelease, listSites } from '../controller/src/db/index.js';
 import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 import { systemClock } from '../controller/src/context/index.js';
 import { createCampaignRepository } from '../controller/src/campaign-store/index.js';
+import { createGateCheckRunner } from '../controller/src/gate-checks/index.js';
 
 /**
  * Issue 6, the campaign engine end to end: the runner in this process on a fresh
@@ -69,6 +74,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
         calls?.servers.add(target.server);
         return connectAgent(target, rf.tls);
       },
+      gateChecks: createGateCheckRunner(),
       log: silentLogger(),
       clock,
       publish: (event) => nc.publish(`wofleet.campaign.${event.campaignId}.event`, JSON.stringify(event)),
@@ -283,6 +289,71 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
     } finally {
       if (!victim.running()) await victim.start();
       await run.stop();
+    }
+  });
+
+  it('external checks: an HTTP check failing on one server halts the campaign and rolls it back; a command check gets the server and its sites on stdin', async () => {
+    // The public side as a load balancer's backend would see it: web-2's sites answer 503.
+    const broken = new Set(rf.fleet.agent('web-2').sites);
+    const front = createServer((req, res) => {
+      const down = broken.has(req.headers.host ?? '');
+      res.writeHead(down ? 503 : 200).end(down ? 'maintenance' : 'ok');
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const frontPort = (front.address() as AddressInfo).port;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wofleet-check-'));
+    const script = path.join(dir, 'record.mjs');
+    writeFileSync(
+      script,
+      "import { readFileSync, writeFileSync } from 'node:fs';\n" +
+        'const input = JSON.parse(readFileSync(0, "utf8"));\n' +
+        "writeFileSync(process.argv[2] + '/' + input.server.name + '.json', JSON.stringify(input));\n",
+    );
+    const run = runner('ctl-a');
+    try {
+      for (const server of ['web-1', 'web-2'])
+        expect((await listSites(rf.database.db, { server })).map((s) => s.domain)).toEqual(rf.fleet.agent(server).sites);
+      const { id } = await startCampaign(
+        ctx(),
+        request({
+          maxFailures: '0',
+          minHealthy: '2s',
+          healthyDeadline: '10s',
+          checkHttp: [
+            `path=/,connect=server:${frontPort}`,
+            // Through the real nginx: each site's front page shows the new core.
+            `path=/,connect=server:${rf.stack.port},body=content="WordPress 6\\.5\\.5"`,
+          ],
+          checkCommand: [`${process.execPath} ${script} ${dir}`],
+          checkTimeout: '5s',
+        }),
+        'operator:test',
+      );
+      const view = await waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+      expect(view.reason).toBe('failed servers over --max-failures');
+      expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
+      const [first] = rf.fleet.agent('web-2').sites;
+      expect(view.targets.find((t) => t.server === 'web-2')?.reason).toBe(
+        'not healthy for the min healthy time within the healthy deadline ' +
+          `(--check-http GET http://${first}/ via 127.0.0.1:${frontPort}: status 503, expected 200 (and 1 more sites))`,
+      );
+      expect(await versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+
+      const web1 = rf.fleet.agent('web-1');
+      expect(JSON.parse(readFileSync(path.join(dir, 'web-1.json'), 'utf8'))).toEqual({
+        campaign: id,
+        release: '6.5.5',
+        server: { name: 'web-1', address: web1.address, labels: {} },
+        sites: web1.sites.map((domain) => ({ domain, url: `http://${domain}/` })),
+      });
+      // web-2 never passed its HTTP checks, so its command never ran.
+      expect(existsSync(path.join(dir, 'web-2.json'))).toBe(false);
+      await rollBack(id);
+    } finally {
+      await run.stop();
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignRepository } from '../src/campaign-store/index.js';
+import { campaigns } from '../src/db/schema/campaigns.js';
 import { parseCampaignRequest, ServerInActiveCampaignError, type CampaignPlan, type CampaignRepository } from '../src/campaigns/index.js';
 import { requestText } from './campaigns.fixtures.js';
 import { createMemoryRepository } from './campaigns.memory-repository.js';
@@ -14,6 +16,7 @@ const plan = (servers: string[]): CampaignPlan => ({
   request: parseCampaignRequest(requestText({ servers, waves: '1' })),
   release: { version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha256', hex: 'a'.repeat(64) } },
   canary: servers[0] ?? '',
+  canarySiteServers: [],
   waves: servers.map((server, index) => ({ index, servers: [server] })),
 });
 
@@ -98,6 +101,17 @@ function contract(repository: () => CampaignRepository): void {
 describe('CampaignRepository on Postgres', () => {
   const pg = useTestPostgres();
   contract(() => createCampaignRepository(pg.db));
+
+  it('reads a plan recorded before canary sites and external checks as --canary-site auto and no checks', async () => {
+    const repo = createCampaignRepository(pg.db);
+    const { id } = await repo.insertCampaign(plan(['web-1']), 'operator:alice', T0);
+    await pg.db.execute(
+      sql`update campaigns set plan = plan #- '{request,checks}' #- '{request,canarySite}' #- '{canarySiteServers}' where id = ${id}`,
+    );
+    const [stored] = await pg.db.select({ plan: campaigns.plan }).from(campaigns);
+    expect(Object.keys(stored?.plan as object)).not.toContain('canarySiteServers');
+    expect((await repo.loadCampaign(id))?.campaign.plan).toEqual(plan(['web-1']));
+  });
 });
 
 describe('CampaignRepository on PGlite', () => {

@@ -10,6 +10,8 @@ import {
   type CampaignRequestText,
   type CampaignRunner,
   type CampaignView,
+  type GateCheckRunner,
+  type GateCheckTarget,
 } from '../src/campaigns/index.js';
 import { requestText } from './campaigns.fixtures.js';
 import { createMemoryRepository, type MemoryRepository } from './campaigns.memory-repository.js';
@@ -30,6 +32,8 @@ export interface EngineWorld {
   clock: FakeClock;
   repository: MemoryRepository;
   agents: SimAgents;
+  /** The external checks, scripted: what they were asked and which servers fail them. */
+  gate: ScriptedGate;
   /** Events the runners published. */
   events: CampaignEvent[];
   request(overrides?: Partial<CampaignRequestText>): ReturnType<typeof parseCampaignRequest>;
@@ -47,6 +51,25 @@ export interface EngineWorld {
   waitFor(id: string, what: string, check: (view: CampaignView) => boolean): Promise<CampaignView>;
 }
 
+/** The GateCheckRunner of the engine tests: fails the servers in `failing` with their reason, records every run. */
+export interface ScriptedGate extends GateCheckRunner {
+  failing: Map<string, string>;
+  runs: GateCheckTarget[];
+}
+
+function scriptedGate(): ScriptedGate {
+  const failing = new Map<string, string>();
+  const runs: GateCheckTarget[] = [];
+  return {
+    failing,
+    runs,
+    async run(_checks, target) {
+      runs.push(target);
+      return failing.get(target.server.name);
+    },
+  };
+}
+
 export function engineWorld(): EngineWorld {
   const clock = createFakeClock(T0);
   const repository = createMemoryRepository(() => clock.now().getTime() - clock.jumpedMs());
@@ -60,8 +83,18 @@ export function engineWorld(): EngineWorld {
     url: 'file:///fixtures/wordpress-6.6.1.tar.gz',
     digest: { algorithm: 'sha256', hex: 'b'.repeat(64) },
   });
-  for (const [i, name] of NAMES.entries())
-    repository.addServer({ name, address: `127.0.0.1:${7000 + i}`, canary: i === 0, enrolled: true, status: 'online' });
+  for (const [i, name] of NAMES.entries()) {
+    repository.addServer({
+      name,
+      address: `127.0.0.1:${7000 + i}`,
+      canary: i === 0,
+      enrolled: true,
+      status: 'online',
+      labels: { n: `${i}` },
+    });
+    for (const site of ['a', 'b']) repository.addSite({ server: name, domain: `${site}.${name}.test`, ssl: site === 'a' });
+  }
+  const gate = scriptedGate();
   const agents = createSimAgents({
     servers: NAMES,
     initialVersion: '6.4.5',
@@ -81,6 +114,7 @@ export function engineWorld(): EngineWorld {
     clock,
     repository,
     agents,
+    gate,
     events,
     request,
     start: async (overrides) => (await startCampaign(ctx, request(overrides), 'operator:test')).id,
@@ -92,6 +126,7 @@ export function engineWorld(): EngineWorld {
           connected?.add(target.server);
           return agents.connect(target);
         },
+        gateChecks: gate,
         log: silentLogger(),
         clock,
         publish: (event) => void events.push(event),

@@ -116,6 +116,7 @@ function stallable(inner: CampaignRepository): { repository: CampaignRepository;
     findRelease: held(inner.findRelease),
     listServers: held(inner.listServers),
     findServer: held(inner.findServer),
+    listSites: held(inner.listSites),
     insertCampaign: held(inner.insertCampaign),
     loadCampaign: held(inner.loadCampaign),
     readCampaignState: held(inner.readCampaignState),

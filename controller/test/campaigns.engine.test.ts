@@ -212,4 +212,88 @@ describe('campaign engine in fake time', () => {
     const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
     expect(targetState(view, 'web-2')).toBe('rolled-back');
   });
+
+  it("the canary's health gate runs the serving proof: a site that fails it fails the canary, named with its plugin", async () => {
+    w.agents.setFailingProof('web-1', {
+      site: 'a.web-1.test',
+      culprit: 'plugin shop-kit',
+      error: 'GET / answered 500: PHP Fatal error: Uncaught Error: Call to undefined function wp_old_api() in shop-kit.php:12',
+    });
+    runner('ctl-a');
+    const id = await w.start({ minHealthy: '3s', healthyDeadline: '8s' });
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(view.reason).toBe('the canary failed');
+    expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(view.targets.find((t) => t.server === 'web-1')?.reason).toBe(
+      'not healthy for the min healthy time within the healthy deadline (site a.web-1.test does not serve [plugin shop-kit]: ' +
+        'GET / answered 500: PHP Fatal error: Uncaught Error: Call to undefined function wp_old_api() in shop-kit.php:12)',
+    );
+    expect(w.agents.versions()).toEqual(allOn('6.4.5'));
+    for (const server of ['web-2', 'web-3', 'web-4']) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+  });
+
+  it('--canary-site sends the domain to the server holding it and lets every other agent pick', async () => {
+    runner('ctl-a');
+    const id = await w.start({ canarySite: 'b.web-3.test' });
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(view.plan.request.canarySite).toBe('b.web-3.test');
+    expect(view.plan.canarySiteServers).toEqual(['web-3']);
+    expect(Object.fromEntries(NAMES.map((n) => [n, w.agents.canarySites(n)]))).toEqual({
+      'web-1': [''],
+      'web-2': [''],
+      'web-3': ['b.web-3.test'],
+      'web-4': [''],
+    });
+  });
+
+  it('--canary-site must be a site of a target: refused before anything is recorded', async () => {
+    await expect(w.start({ canarySite: 'unknown.test' })).rejects.toThrow(
+      "--canary-site unknown.test is not a site of the inventory (see 'wofleet sites list')",
+    );
+    await expect(w.start({ servers: ['web-1', 'web-2'], waves: '1,1', canarySite: 'a.web-3.test' })).rejects.toThrow(
+      '--canary-site a.web-3.test is on web-3, none of them a target of this campaign',
+    );
+    expect(await w.repository.listCampaignIds({})).toEqual([]);
+  });
+
+  it('an external check failing on one server fails it like an unhealthy agent: over --max-failures the campaign halts and rolls it back', async () => {
+    const failure = '--check-http GET http://b.web-2.test/ via 127.0.0.1:8080: status 500, expected 200';
+    w.gate.failing.set('web-2', failure);
+    runner('ctl-a');
+    const id = await w.start({ checkHttp: ['path=/,connect=server:8080'], maxFailures: '0', minHealthy: '3s', healthyDeadline: '8s' });
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(view.reason).toBe('failed servers over --max-failures');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'rolled-back', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(view.targets.find((t) => t.server === 'web-2')?.reason).toBe(
+      `not healthy for the min healthy time within the healthy deadline (${failure})`,
+    );
+    expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+    for (const server of ['web-3', 'web-4']) expect(w.agents.journaled(server, id)).toEqual(['stage']);
+    // The checks saw the server as the inventory has it: address, labels, sites (SSL or not).
+    expect(w.gate.runs.find((r) => r.server.name === 'web-1')).toEqual({
+      campaignId: id,
+      release: '6.5.5',
+      server: { name: 'web-1', address: '127.0.0.1:7000', canary: true, enrolled: true, status: 'online', labels: { n: '0' } },
+      sites: [
+        { server: 'web-1', domain: 'a.web-1.test', ssl: true },
+        { server: 'web-1', domain: 'b.web-1.test', ssl: false },
+      ],
+    });
+    expect(new Set(w.gate.runs.map((r) => r.server.name))).toEqual(new Set(['web-1', 'web-2']));
+  });
+
+  it('external checks that pass hold every server through its gate; a campaign without checks never runs them', async () => {
+    runner('ctl-a');
+    const id = await w.start({ checkCommand: ['/usr/local/bin/smoke'], checkTimeout: '5s', minHealthy: '3s' });
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual(allOn('succeeded'));
+    // Every poll of each hold ran them, the last at its end: more than one run per server.
+    for (const server of NAMES) expect(w.gate.runs.filter((r) => r.server.name === server).length).toBeGreaterThan(1);
+    await rollBack(id);
+
+    const runs = w.gate.runs.length;
+    const plain = await w.start({});
+    expect((await w.waitFor(plain, 'campaign succeeded', (v) => v.state === 'succeeded')).state).toBe('succeeded');
+    expect(w.gate.runs.length).toBe(runs);
+  });
 });

@@ -18,6 +18,10 @@ export function requestText(overrides: Partial<CampaignRequestText> = {}): Campa
     pauseAfterCanary: false,
     window: '',
     noAutoRollback: false,
+    canarySite: '',
+    checkHttp: [],
+    checkCommand: [],
+    checkTimeout: '',
     ...overrides,
   };
 }

@@ -21,6 +21,8 @@ describe('parseCampaignRequest', () => {
       pauseAfterCanary: false,
       window: undefined,
       autoRollback: true,
+      canarySite: 'auto',
+      checks: { http: [], commands: [] },
     });
   });
 
@@ -79,8 +81,70 @@ describe('parseCampaignRequest', () => {
     [{ canary: 'a b' }, "--canary: invalid server name 'a b'"],
     [{ labels: { 'bad key': 'x' } }, "--label: invalid label 'bad key=x'"],
     [{ window: 'Mon-Fri 01:00-05:00' }, "invalid --window 'Mon-Fri 01:00-05:00': expected DAYS"],
+    [{ canarySite: 'not a domain' }, "--canary-site: invalid domain 'not a domain'"],
+    [{ canarySite: 'localhost' }, '--canary-site: invalid domain'],
+    [{ checkTimeout: '10s' }, '--check-timeout bounds --check-command: give a command check or leave it out'],
+    [{ checkCommand: ['/bin/true'], checkTimeout: '10' }, "invalid --check-timeout '10'"],
+    [{ checkCommand: ['/bin/true'], checkTimeout: '5m' }, '--check-timeout (5m) must be shorter than --healthy-deadline (5m)'],
+    [{ checkCommand: ['/bin/true'], healthyDeadline: '1m' }, '--check-timeout (60s) must be shorter than --healthy-deadline (1m)'],
+    [{ checkCommand: ['   '] }, 'invalid --check-command: empty'],
+    [{ checkCommand: ['a\tb c\u0007'] }, 'control characters are not allowed'],
+    [{ checkHttp: ['path=/', 'status=200', 'x'] }, "invalid --check-http 'x': expected key=value pairs"],
   ])('refuses %j', (overrides, message) => {
     expect(refusal(() => parseCampaignRequest(requestText(overrides)))).toContain(message);
+  });
+
+  it('takes the canary site, HTTP checks and command checks', () => {
+    const request = parseCampaignRequest(
+      requestText({
+        canarySite: 'Shop.Example.com',
+        checkHttp: ['', 'path=/shop/?x=1, status=301, max-ms=1500, connect=server:8080, body=<title>(Shop|Store), now</title>'],
+        checkCommand: ['/usr/local/bin/smoke --fast  eu'],
+        checkTimeout: '20s',
+      }),
+    );
+    expect(request.canarySite).toBe('shop.example.com');
+    expect(request.checks).toEqual({
+      http: [
+        { text: '', path: '/', status: 200, body: undefined, maxMs: 5_000, connect: undefined },
+        {
+          text: 'path=/shop/?x=1, status=301, max-ms=1500, connect=server:8080, body=<title>(Shop|Store), now</title>',
+          path: '/shop/?x=1',
+          status: 301,
+          body: '<title>(Shop|Store), now</title>',
+          maxMs: 1_500,
+          connect: { port: 8080 },
+        },
+      ],
+      commands: [{ text: '/usr/local/bin/smoke --fast eu', argv: ['/usr/local/bin/smoke', '--fast', 'eu'], timeoutMs: 20_000 }],
+    });
+    expect(parseCampaignRequest(requestText({ canarySite: 'auto' })).canarySite).toBe('auto');
+    expect(parseCampaignRequest(requestText({ checkHttp: ['connect=server'] })).checks.http[0]?.connect).toEqual({ port: undefined });
+    expect(parseCampaignRequest(requestText({ checkHttp: ['connect=dns'] })).checks.http[0]?.connect).toBeUndefined();
+  });
+});
+
+describe('--check-http', () => {
+  it.each([
+    ['path=/a,path=/b', "'path' given twice"],
+    ['url=/', "unknown key 'url' (keys: path, status, max-ms, connect, body)"],
+    ['path=shop', "path 'shop' must start with '/'"],
+    ['path=/a b', "path '/a b' must start with '/'"],
+    ['status=2000', "status '2000' must be an HTTP status"],
+    ['status=099', "status '099' must be an HTTP status"],
+    ['max-ms=0', "max-ms '0' must be milliseconds, 1 to 600000"],
+    ['max-ms=5s', "max-ms '5s' must be milliseconds"],
+    ['connect=lb', "connect 'lb' must be dns, server or server:PORT"],
+    ['connect=server:70000', "connect 'server:70000' must be dns, server or server:PORT"],
+    ['body=', 'body pattern must be 1 to 500 characters'],
+    ['body=(unclosed', 'body pattern is not a regular expression'],
+  ])('refuses %s', (spec, message) => {
+    expect(refusal(() => parseCampaignRequest(requestText({ checkHttp: [spec] })))).toContain(`invalid --check-http '${spec}': ${message}`);
+  });
+
+  it('refuses more than 16 of one kind', () => {
+    const many = Array.from({ length: 17 }, () => 'path=/');
+    expect(refusal(() => parseCampaignRequest(requestText({ checkHttp: many })))).toBe('--check-http given 17 times (16 at most)');
   });
 });
 

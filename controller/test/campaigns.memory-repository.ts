@@ -15,6 +15,7 @@ import {
   type CampaignWriter,
   type CatalogRelease,
   type FleetServer,
+  type FleetSite,
   type TargetRow,
   type WaveRow,
 } from '../src/campaigns/repository.js';
@@ -27,7 +28,8 @@ import {
  */
 export interface MemoryRepository extends CampaignRepository {
   addRelease(release: CatalogRelease): void;
-  addServer(server: FleetServer & { labels?: Record<string, string> }): void;
+  addServer(server: Omit<FleetServer, 'labels'> & { labels?: Record<string, string> }): void;
+  addSite(site: FleetSite): void;
   setServerStatus(name: string, status: FleetServer['status']): void;
   removeServer(name: string): void;
   /** The audit rows written, oldest first. */
@@ -52,6 +54,7 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
   let data: Data = { campaigns: new Map(), waves: [], targets: [], audit: [] };
   const releases: CatalogRelease[] = [];
   const servers: Array<FleetServer & { labels: Record<string, string> }> = [];
+  const sites: FleetSite[] = [];
   let lock: Promise<void> = Promise.resolve();
 
   /** Runs `work` on a copy of the data, committed when it succeeds, one transaction at a time. */
@@ -129,17 +132,19 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
     });
   }
 
-  const toFleetServer = ({ name, address, canary, enrolled, status }: FleetServer): FleetServer => ({
+  const toFleetServer = ({ name, address, canary, enrolled, status, labels }: FleetServer): FleetServer => ({
     name,
     address,
     canary,
     enrolled,
     status,
+    labels: { ...labels },
   });
 
   return {
     addRelease: (release) => void releases.push(release),
-    addServer: (server) => void servers.push({ labels: {}, ...server }),
+    addServer: (server) => void servers.push({ ...server, labels: server.labels ?? {} }),
+    addSite: (site) => void sites.push(site),
     setServerStatus(name, status) {
       const server = servers.find((s) => s.name === name);
       if (server) server.status = status;
@@ -162,6 +167,12 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
     async findServer(name) {
       const server = servers.find((s) => s.name === name);
       return server && toFleetServer(server);
+    },
+    async listSites({ server, domain }) {
+      return sites
+        .filter((s) => (server === undefined || s.server === server) && (domain === undefined || s.domain === domain))
+        .sort((a, b) => a.server.localeCompare(b.server) || a.domain.localeCompare(b.domain))
+        .map((s) => ({ ...s }));
     },
 
     insertCampaign: (plan, createdBy, now) =>

@@ -117,12 +117,16 @@ describe('per-target policy', () => {
   });
 
   it.each([
-    [{ level: 'HEALTH_LEVEL_OK', checks: [] }, undefined],
+    [{ level: 'HEALTH_LEVEL_OK', checks: [], proofs: [] }, undefined],
     [
-      { level: 'HEALTH_LEVEL_UNHEALTHY', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_UNHEALTHY', detail: 'answers 503' }] },
+      {
+        level: 'HEALTH_LEVEL_UNHEALTHY',
+        checks: [{ name: 'sites', level: 'HEALTH_LEVEL_UNHEALTHY', detail: 'answers 503' }],
+        proofs: [],
+      },
       'health unhealthy: sites: answers 503',
     ],
-    [{ level: 'HEALTH_LEVEL_DEGRADED', checks: [] }, 'health degraded'],
+    [{ level: 'HEALTH_LEVEL_DEGRADED', checks: [], proofs: [] }, 'health degraded'],
   ])('health report %j -> %s', (report, problem) => {
     expect(healthReportProblem(report)).toBe(problem);
   });

@@ -24,6 +24,10 @@ export interface SimAgents {
   /** Activations a server performed (each changed its current release). */
   activations(server: string): number;
   setHealthy(server: string, healthy: boolean): void;
+  /** A failing serving proof of one site, reported to deep health checks only (as the agent runs proofs only then); undefined: proofs pass. */
+  setFailingProof(server: string, proof: { site: string; culprit: string; error: string } | undefined): void;
+  /** The canary_site of each Activate a server accepted, in order. */
+  canarySites(server: string): string[];
   /** Down: every call fails as unreachable, watches in progress break off. Up again: answers as before. */
   setDown(server: string, down: boolean): void;
   /** Servers connect() was called for (who drove the campaign). */
@@ -53,6 +57,8 @@ interface SimAgent {
   previous: SimRelease | undefined;
   operations: Map<string, { op: Operation; done: Promise<void> }>;
   healthy: boolean;
+  failingProof: { site: string; culprit: string; error: string } | undefined;
+  canarySites: string[];
   down: boolean;
   /** Aborted when the agent goes down: its open watches break off. */
   outage: AbortController;
@@ -70,6 +76,8 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       previous: undefined,
       operations: new Map(),
       healthy: true,
+      failingProof: undefined,
+      canarySites: [],
       down: false,
       outage: new AbortController(),
       activations: 0,
@@ -124,8 +132,16 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       address: target.address,
       getStatus: () => Promise.reject(new Error('not simulated')),
       listSites: () => Promise.reject(new Error('not simulated')),
-      async checkHealth() {
+      async checkHealth(request = {}) {
         reachable();
+        const proof = agent.failingProof;
+        if (request.deep && proof) {
+          return {
+            level: 'HEALTH_LEVEL_UNHEALTHY',
+            checks: [{ name: `site ${proof.site}`, level: 'HEALTH_LEVEL_UNHEALTHY', detail: 'serving proof failed' }],
+            proofs: [{ ...proof, ok: false, release: agent.current.id, dbVersion: agent.current.dbVersion, renderMs: 80 }],
+          };
+        }
         return agent.healthy
           ? { level: 'HEALTH_LEVEL_OK', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_OK', detail: 'serving' }], proofs: [] }
           : {
@@ -161,6 +177,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         }),
       activate: (request) =>
         accept(request.operationId ?? '', 'OPERATION_KIND_ACTIVATE', async () => {
+          agent.canarySites.push(request.canarySite ?? '');
           await options.clock.sleep(delays.activateMs);
           const to = agent.releases.get(request.releaseId ?? '');
           if (!to) throw new Error(`no release ${request.releaseId}`);
@@ -215,6 +232,10 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
     setHealthy(server, healthy) {
       agentOf(server).healthy = healthy;
     },
+    setFailingProof(server, proof) {
+      agentOf(server).failingProof = proof;
+    },
+    canarySites: (server) => [...agentOf(server).canarySites],
     setDown(server, down) {
       const agent = agentOf(server);
       agent.down = down;

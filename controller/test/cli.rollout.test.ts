@@ -5,7 +5,7 @@ import { silentLogger } from '@wofleet/shared';
 import { listCampaigns, type CampaignEvent } from '../src/campaigns/index.js';
 import { createCampaignRepository, writeCampaignState, writeTargetState, writeWaveState } from '../src/campaign-store/index.js';
 import { actionRequest } from '../src/campaigns/transitions.js';
-import { listAuditEvents, markOfflineServers, recordHeartbeat } from '../src/db/index.js';
+import { findServerByName, listAuditEvents, markOfflineServers, recordHeartbeat, upsertSites } from '../src/db/index.js';
 import { natsCampaignPublisher } from '../src/events/campaign-events.js';
 import { seedFleet } from './campaigns.fixtures.js';
 import { CONTROLLER_CLI, createTestFleet, type TestFleet } from './cli.fixtures.js';
@@ -38,6 +38,8 @@ beforeAll(async () => {
     { name: 'web-6', labels: { region: 'us' } },
   ]);
   await beatOnline();
+  const web3 = await findServerByName(fleet.db, 'web-3');
+  await upsertSites(fleet.db, web3!.id, [{ domain: 'shop.example.com', ssl: true }, { domain: 'blog.example.com' }]);
   expect(await markOfflineServers(fleet.db, secondsAfter(T0, 1))).toEqual(['web-6']);
 }, 60_000);
 // The controller's presence sweeper would take them offline after 30 s without a beat.
@@ -206,6 +208,44 @@ describe('rollout start, status, list and actions', () => {
     }
   });
 
+  it('start takes the canary site and the external checks; status shows them, and --json carries them', async () => {
+    const flags = ['--servers', 'web-1,web-3', '--canary', 'web-1', '--waves', '1,1', '--canary-site', 'shop.example.com'];
+    const checks = ['--check-http', 'path=/cart/,connect=server:8080,body=Cart, now', '--check-http', 'status=301'];
+    const command = ['--check-command', '/usr/local/bin/smoke --fast', '--check-timeout', '20s'];
+    const { id } = await startJson([...flags, ...checks, ...command]);
+    const status = await fleet.wofleet(['rollout', 'status', id]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(
+      [
+        'canary site:   shop.example.com on web-3; auto on the others',
+        'checks:        http path=/cart/,connect=server:8080,body=Cart, now (status 200, at most 5000 ms)',
+        '               http status=301 (status 301, at most 5000 ms)',
+        '               command /usr/local/bin/smoke --fast (timeout 20s)',
+      ].join('\n'),
+    );
+    const json = await fleet.wofleetJson<{ plan: { canarySiteServers: string[]; request: { canarySite: string; checks: unknown } } }>([
+      'rollout',
+      'status',
+      id,
+    ]);
+    expect(json.plan.canarySiteServers).toEqual(['web-3']);
+    expect(json.plan.request.canarySite).toBe('shop.example.com');
+    expect(json.plan.request.checks).toEqual({
+      http: [
+        {
+          text: 'path=/cart/,connect=server:8080,body=Cart, now',
+          path: '/cart/',
+          status: 200,
+          body: 'Cart, now',
+          maxMs: 5000,
+          connect: { port: 8080 },
+        },
+        { text: 'status=301', path: '/', status: 301, maxMs: 5000 },
+      ],
+      commands: [{ text: '/usr/local/bin/smoke --fast', argv: ['/usr/local/bin/smoke', '--fast'], timeoutMs: 20_000 }],
+    });
+  });
+
   it('status of an unknown campaign is refused (exit 1), a malformed id is a usage error (exit 2)', async () => {
     const unknown = await fleet.wofleet(['rollout', 'status', '6f1c1d3e-0000-4000-8000-000000000000']);
     expect(unknown.code).toBe(1);
@@ -240,6 +280,20 @@ const REFUSED: Array<[string, string[], number, string]> = [
   ['bad max parallel', ['--release', '6.5.5', '--max-parallel', '0'], 2, "invalid --max-parallel '0'"],
   ['unknown server', ['--release', '6.5.5', '--servers', 'web-1,ghost'], 2, "--servers: unknown server 'ghost'"],
   ['unknown release', ['--release', '6.9.9'], 2, '--release 6.9.9 is not in the release catalog'],
+  ['bad HTTP check', ['--release', '6.5.5', '--check-http', 'status=ok'], 2, "invalid --check-http 'status=ok': status 'ok' must be"],
+  ['check timeout without a command', ['--release', '6.5.5', '--check-timeout', '5s'], 2, '--check-timeout bounds --check-command'],
+  [
+    'canary site not in the inventory',
+    ['--release', '6.5.5', '--canary-site', 'nope.example.com'],
+    2,
+    '--canary-site nope.example.com is not a site',
+  ],
+  [
+    'canary site on no target',
+    ['--release', '6.5.5', '--servers', 'web-1,web-2', '--waves', '1,1', '--canary-site', 'shop.example.com'],
+    2,
+    '--canary-site shop.example.com is on web-3, none of them a target of this campaign',
+  ],
   ['offline canary', ['--release', '6.5.5', '--servers', 'web-6,web-1', '--canary', 'web-6'], 1, "canary server 'web-6' is offline"],
 ];
 
@@ -366,6 +420,10 @@ describe('rollout --help', () => {
       '--pause-after-canary',
       '--window',
       '--no-auto-rollback',
+      '--canary-site',
+      '--check-http',
+      '--check-command',
+      '--check-timeout',
       '--json',
       '--watch',
     ]) {

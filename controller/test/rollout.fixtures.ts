@@ -20,10 +20,13 @@ export function samplePlan(overrides: Partial<CampaignPlan['request']> = {}): Ca
       pauseAfterCanary: true,
       window: { text: 'Mon-Fri 01:00-05:00 UTC', days: [1, 2, 3, 4, 5], startMinute: 60, endMinute: 300, timeZone: 'UTC' },
       autoRollback: true,
+      canarySite: 'auto',
+      checks: { http: [], commands: [] },
       ...overrides,
     },
     release: { version: '6.5.5', url: 'https://wordpress.org/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha1', hex: 'a'.repeat(40) } },
     canary: 'web-1',
+    canarySiteServers: [],
     waves: [
       { index: 0, servers: ['web-1'] },
       { index: 1, servers: ['web-2'] },
@@ -33,6 +36,31 @@ export function samplePlan(overrides: Partial<CampaignPlan['request']> = {}): Ca
 }
 
 const at = (seconds: number) => new Date(STARTED.getTime() + seconds * 1000);
+
+/** A plan with a --canary-site held by web-2 and external checks of every kind. */
+export function gatedPlan(): CampaignPlan {
+  return {
+    ...samplePlan({
+      canarySite: 'shop.example.com',
+      checks: {
+        http: [
+          { text: '', path: '/', status: 200, body: undefined, maxMs: 5_000, connect: undefined },
+          {
+            text: 'path=/cart/,connect=server:8080,body=Cart',
+            path: '/cart/',
+            status: 200,
+            body: 'Cart',
+            maxMs: 3_000,
+            connect: { port: 8080 },
+          },
+          { text: 'connect=server', path: '/', status: 200, body: undefined, maxMs: 5_000, connect: { port: undefined } },
+        ],
+        commands: [{ text: '/usr/local/bin/smoke --fast', argv: ['/usr/local/bin/smoke', '--fast'], timeoutMs: 20_000 }],
+      },
+    }),
+    canarySiteServers: ['web-2'],
+  };
+}
 
 /**
  * A campaign 3m12s in: canary wave done, wave 1 failed its one server (rolled back),

@@ -10,7 +10,7 @@ import {
   renderProgressLine,
   renderUpdateLine,
 } from '../src/cli/rollout-render.js';
-import { CAMPAIGN_ID, sampleView, samplePlan, STARTED } from './rollout.fixtures.js';
+import { CAMPAIGN_ID, gatedPlan, sampleView, samplePlan, STARTED } from './rollout.fixtures.js';
 
 /** What `wofleet rollout` prints, from campaign views and events alone. */
 const NOW = new Date(STARTED.getTime() + 192_000);
@@ -72,6 +72,40 @@ describe('status', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^wave 2\s+running\s+0\/2\s+0\s+2025-01-31T12:02:00.000Z$/));
     expect(lines).toContainEqual(expect.stringMatching(/^web-2\s+1\s+rolled-back\s+6\.4\.5\s+not healthy within 5m$/));
     expect(lines).toContainEqual(expect.stringMatching(/^web-4\s+2\s+pending\s+-$/));
+  });
+
+  it('shows the canary site, the external checks, and why each server failed on one line', () => {
+    const view = sampleView('failed', 200);
+    const proof =
+      'not healthy for the min healthy time within the healthy deadline (site shop.example.com does not serve [plugin shop-kit]: GET / answered 500: PHP Fatal error)';
+    const check =
+      'not healthy for the min healthy time within the healthy deadline (--check-command /usr/local/bin/smoke --fast exited with code 3: cart 502)';
+    const lines = renderCampaign(
+      {
+        ...view,
+        plan: gatedPlan(),
+        targets: view.targets.map((t) =>
+          t.server === 'web-1' ? { ...t, reason: proof } : t.server === 'web-2' ? { ...t, reason: check } : t,
+        ),
+      },
+      NOW,
+    );
+    expect(lines).toContain('canary site:   shop.example.com on web-2; auto on the others');
+    expect(lines.slice(lines.indexOf('canary site:   shop.example.com on web-2; auto on the others') + 1).slice(0, 4)).toEqual([
+      'checks:        http path=/ (status 200, at most 5000 ms)',
+      '               http path=/cart/,connect=server:8080,body=Cart (status 200, at most 3000 ms)',
+      '               http connect=server (status 200, at most 5000 ms)',
+      '               command /usr/local/bin/smoke --fast (timeout 20s)',
+    ]);
+    const row = (server: string) => lines.filter((l) => l.startsWith(`${server} `));
+    expect(row('web-1')).toEqual([expect.stringMatching(/^web-1\s+0\s+succeeded\s+6\.4\.5\s+not healthy/)]);
+    expect(row('web-1')[0]?.endsWith(proof)).toBe(true);
+    expect(row('web-2')).toEqual([expect.stringMatching(/^web-2\s+1\s+rolled-back\s+6\.4\.5\s+not healthy/)]);
+    expect(row('web-2')[0]?.endsWith(check)).toBe(true);
+    expect(renderPlan(samplePlan())).toContain(
+      'canary site:   auto (each server its configured canary site, else its site with the most active plugins)',
+    );
+    expect(renderPlan(samplePlan())).toContain("checks:        none besides the agent's own health");
   });
 
   it('a final campaign shows why it ended and when', () => {

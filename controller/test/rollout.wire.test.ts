@@ -22,7 +22,7 @@ import { parseCampaignId } from '../src/grpc/rollout-id.js';
 import { ControllerAnswerError, fromWireEvent, fromWireRollout } from '../src/client/rollout-view.js';
 import { toCampaignAction, toWireEvent, toWireRollout } from '../src/api/rollout-wire.js';
 import { toWireName, WIRE_PREFIX } from '../src/grpc/wire-names.js';
-import { CAMPAIGN_ID, sampleView, samplePlan } from './rollout.fixtures.js';
+import { CAMPAIGN_ID, gatedPlan, sampleView, samplePlan } from './rollout.fixtures.js';
 
 /** Campaigns through RolloutService's encoding (the real protobuf serializers) and back. */
 const { service } = loadRolloutService();
@@ -75,6 +75,11 @@ describe('views', () => {
       ...sampleView(),
       plan: samplePlan({ window: undefined, maxFailures: { count: 0 }, selection: { servers: ['web-1'], labels: {} }, canary: 'web-1' }),
     };
+    expect(throughTheWire(view)).toEqual(view);
+  });
+
+  it('a plan with a canary site and external checks comes back as it was sent', () => {
+    const view = { ...sampleView(), plan: gatedPlan() };
     expect(throughTheWire(view)).toEqual(view);
   });
 

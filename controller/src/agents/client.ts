@@ -60,6 +60,8 @@ export interface AgentTarget {
 }
 
 export const DEFAULT_AGENT_CALL_TIMEOUT_MS = 10_000;
+/** A deep CheckHealth renders every site's front page: it may take longer than a plain call. */
+export const DEEP_HEALTH_TIMEOUT_MS = 60_000;
 
 /** The agent could not be reached (down, refused, unresolvable, or silent past the deadline). */
 export class AgentUnreachableError extends WofleetError {
@@ -125,7 +127,11 @@ export function connectAgent(
     address: target.address,
     getStatus: () => unary((deadline, done) => client.GetStatus({}, { deadline }, done)),
     listSites: () => unary((deadline, done) => client.ListSites({}, { deadline }, done)),
-    checkHealth: (request = {}) => unary((deadline, done) => client.CheckHealth(request, { deadline }, done)),
+    checkHealth: (request = {}) =>
+      unary(
+        (deadline, done) => client.CheckHealth(request, { deadline }, done),
+        request.deep ? Math.max(timeoutMs, DEEP_HEALTH_TIMEOUT_MS) : timeoutMs,
+      ),
     listReleases: () => unary((deadline, done) => client.ListReleases({}, { deadline }, done)),
     stageRelease: (request) => unary((deadline, done) => client.StageRelease(request, { deadline }, done)),
     activate: (request) => unary((deadline, done) => client.Activate(request, { deadline }, done)),

@@ -47,6 +47,10 @@ export function toRequestText(request: RolloutRequest): CampaignRequestText {
     pauseAfterCanary: request.pauseAfterCanary,
     window: request.window,
     noAutoRollback: request.noAutoRollback,
+    canarySite: request.canarySite,
+    checkHttp: request.checkHttp,
+    checkCommand: request.checkCommand,
+    checkTimeout: request.checkTimeout,
   };
 }
 
@@ -85,6 +89,17 @@ function toWireSettings(request: CampaignRequest): RolloutSettingsInput {
         }
       : null,
     autoRollback: request.autoRollback,
+    canarySite: request.canarySite,
+    httpChecks: request.checks.http.map((check) => ({
+      text: check.text,
+      path: check.path,
+      status: check.status,
+      body: check.body ?? '',
+      maxMs: check.maxMs,
+      connectServer: check.connect !== undefined,
+      connectPort: check.connect?.port ?? 0,
+    })),
+    commandChecks: request.checks.commands.map((check) => ({ text: check.text, argv: [...check.argv], timeoutMs: check.timeoutMs })),
   };
 }
 
@@ -95,6 +110,7 @@ export function toWirePlan(plan: CampaignPlan): RolloutPlanInput {
     releaseUrl: plan.release.url,
     releaseDigest: plan.release.digest,
     canary: plan.canary,
+    canarySiteServers: [...plan.canarySiteServers],
     waves: plan.waves.map((wave) => ({ index: wave.index, servers: [...wave.servers] })),
   };
 }

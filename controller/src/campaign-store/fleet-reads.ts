@@ -1,7 +1,8 @@
-import type { CatalogRelease, FleetServer } from '../campaigns/repository.js';
+import type { CatalogRelease, FleetServer, FleetSite } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
 import { listReleases } from '../db/releases.js';
 import { findServerByName, listServers, type ServerRow } from '../db/servers.js';
+import { listSites } from '../db/sites.js';
 
 /** What the engine reads of the release catalog and the inventory. */
 
@@ -21,6 +22,17 @@ export async function findFleetServer(db: Database, name: string): Promise<Fleet
   return row && toFleetServer(row);
 }
 
+export async function listFleetSites(db: Database, filter: { server?: string; domain?: string }): Promise<FleetSite[]> {
+  return (await listSites(db, filter)).map((row) => ({ server: row.server, domain: row.domain, ssl: row.ssl }));
+}
+
 function toFleetServer(row: ServerRow): FleetServer {
-  return { name: row.name, address: row.address, canary: row.canary, enrolled: row.enrolledAt !== null, status: row.status };
+  return {
+    name: row.name,
+    address: row.address,
+    canary: row.canary,
+    enrolled: row.enrolledAt !== null,
+    status: row.status,
+    labels: row.labels,
+  };
 }

@@ -1,6 +1,6 @@
 import type { CampaignRepository, CampaignWriter } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
-import { findCatalogRelease, findFleetServer, listFleetServers } from './fleet-reads.js';
+import { findCatalogRelease, findFleetServer, listFleetServers, listFleetSites } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignState } from './queries.js';
 import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
@@ -11,6 +11,7 @@ export function createCampaignRepository(db: Database): CampaignRepository {
     findRelease: (version) => findCatalogRelease(db, version),
     listServers: (labels) => listFleetServers(db, labels),
     findServer: (name) => findFleetServer(db, name),
+    listSites: (filter) => listFleetSites(db, filter),
     insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now),
     loadCampaign: (id) => loadCampaign(db, id),
     readCampaignState: (id) => readCampaignState(db, id),

@@ -1,4 +1,4 @@
-import type { CampaignPlan } from '../campaigns/model.js';
+import { AUTO_CANARY_SITE, type CampaignPlan, type CampaignRequest } from '../campaigns/model.js';
 import type { CampaignRow } from '../campaigns/repository.js';
 import type { campaigns } from '../db/schema/campaigns.js';
 
@@ -8,7 +8,7 @@ export function toCampaignRow(row: typeof campaigns.$inferSelect): CampaignRow {
     id: row.id,
     state: row.state,
     releaseVersion: row.releaseVersion,
-    plan: row.plan as CampaignPlan,
+    plan: withGateDefaults(row.plan as RecordedPlan),
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -16,3 +16,20 @@ export function toCampaignRow(row: typeof campaigns.$inferSelect): CampaignRow {
     reason: row.reason,
   };
 }
+
+/** A plan as recorded: those from before campaigns had a canary site and external checks lack them. */
+type RecordedPlan = Omit<CampaignPlan, 'request' | 'canarySiteServers'> & {
+  request: Omit<CampaignRequest, 'canarySite' | 'checks'> & Partial<Pick<CampaignRequest, 'canarySite' | 'checks'>>;
+  canarySiteServers?: readonly string[];
+};
+
+/** Such a plan reads as `--canary-site auto` and no external checks. */
+function withGateDefaults(plan: RecordedPlan): CampaignPlan {
+  return {
+    ...plan,
+    request: { ...plan.request, canarySite: plan.request.canarySite ?? AUTO_CANARY_SITE, checks: plan.request.checks ?? NO_CHECKS },
+    canarySiteServers: plan.canarySiteServers ?? [],
+  };
+}
+
+const NO_CHECKS = { http: [], commands: [] };

@@ -38,6 +38,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     actor,
     log,
     agents,
+    gate: deps.gateChecks,
     publishAll,
     onSettled: () => wakeup.kick(),
     onLeaseLost: () => stopping.abort(),

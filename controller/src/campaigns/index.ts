@@ -6,3 +6,4 @@ export { startCampaign, getCampaign, listCampaigns, actOnCampaign, type Campaign
 export { startCampaignRunner, type CampaignRunner } from './runner.js';
 export type { CampaignRunnerOptions } from './runner-options.js';
 export { ServerInActiveCampaignError, type CampaignRepository } from './repository.js';
+export type { GateCheckRunner, GateCheckTarget } from './gate-checks.js';

@@ -1,7 +1,15 @@
-import { parseWordPressVersion, printable, UsageError } from '@wofleet/shared';
+import { parseDomain, parseWordPressVersion, printable, UsageError } from '@wofleet/shared';
 import { parseDuration } from '../config/duration.js';
 import { checkLabels, parseServerName } from '../servers/input.js';
-import { CAMPAIGN_DEFAULTS, type CampaignRequest, type CampaignRequestText, type FailureBudget, type WaveSize } from './model.js';
+import { parseGateChecks } from './gate-input.js';
+import {
+  AUTO_CANARY_SITE,
+  CAMPAIGN_DEFAULTS,
+  type CampaignRequest,
+  type CampaignRequestText,
+  type FailureBudget,
+  type WaveSize,
+} from './model.js';
 import { parseWindow } from './window.js';
 
 /**
@@ -15,6 +23,7 @@ export function parseCampaignRequest(text: CampaignRequestText): CampaignRequest
   const servers = withFlag('--servers', () => text.servers.map((s) => parseServerName(s.trim())));
   const duplicate = servers.find((s, i) => servers.indexOf(s) !== i);
   if (duplicate !== undefined) throw new UsageError(`--servers names '${duplicate}' twice`);
+  const checkTimeoutMs = parseCheckTimeout(text);
   const request: CampaignRequest = {
     release: withFlag('--release', () => parseWordPressVersion(release)),
     selection: { servers, labels: withFlag('--label', () => checkLabels(text.labels)) },
@@ -28,13 +37,33 @@ export function parseCampaignRequest(text: CampaignRequestText): CampaignRequest
     pauseAfterCanary: text.pauseAfterCanary,
     window: text.window.trim() === '' ? undefined : parseWindow(text.window),
     autoRollback: !text.noAutoRollback,
+    canarySite: parseCanarySite(text.canarySite),
+    checks: parseGateChecks(text.checkHttp, text.checkCommand, checkTimeoutMs),
   };
   if (request.minHealthyMs >= request.healthyDeadlineMs) {
     throw new UsageError(
       `--min-healthy (${text.minHealthy || CAMPAIGN_DEFAULTS.minHealthy}) must be shorter than --healthy-deadline (${text.healthyDeadline || CAMPAIGN_DEFAULTS.healthyDeadline})`,
     );
   }
+  if (request.checks.commands.length > 0 && checkTimeoutMs >= request.healthyDeadlineMs) {
+    throw new UsageError(
+      `--check-timeout (${text.checkTimeout || CAMPAIGN_DEFAULTS.checkTimeout}) must be shorter than --healthy-deadline (${text.healthyDeadline || CAMPAIGN_DEFAULTS.healthyDeadline})`,
+    );
+  }
   return request;
+}
+
+/** `auto` (or empty): each agent picks; else a domain (planning checks a target holds it). */
+function parseCanarySite(text: string): string {
+  const site = text.trim();
+  return site === '' || site === AUTO_CANARY_SITE ? AUTO_CANARY_SITE : withFlag('--canary-site', () => parseDomain(site));
+}
+
+/** The command checks' timeout; refused without a command check, which is the only thing it bounds. */
+function parseCheckTimeout(text: CampaignRequestText): number {
+  if (text.checkTimeout.trim() !== '' && text.checkCommand.length === 0)
+    throw new UsageError('--check-timeout bounds --check-command: give a command check or leave it out');
+  return parseDuration('--check-timeout', orDefault(text.checkTimeout, CAMPAIGN_DEFAULTS.checkTimeout));
 }
 
 /** `1,5,20%`: counts >= 1 and percents 1-100, comma separated, at least one. */

@@ -80,6 +80,47 @@ export interface TargetSelection {
   labels: Readonly<Record<string, string>>;
 }
 
+/** `--canary-site`: the site each server switches and proves first. */
+export const AUTO_CANARY_SITE = 'auto';
+
+/**
+ * `--check-http`: the controller requests every site of a switched server at its
+ * public URL (https when the inventory says the site has SSL) during the verify hold.
+ */
+export interface HttpCheck {
+  /** The spec as the operator gave it, for display. */
+  text: string;
+  /** Absolute path, e.g. `/` or `/shop/`. */
+  path: string;
+  /** The HTTP status expected (redirects are not followed). */
+  status: number;
+  /** A regular expression (JavaScript syntax) the body must match; undefined: any body. */
+  body: string | undefined;
+  /** The answer, body included, must arrive within this. */
+  maxMs: number;
+  /**
+   * Connect to the server's own host (the host of its inventory address) instead of
+   * resolving the site's domain, as `curl --connect-to` does (behind a load balancer,
+   * or in tests); `port` undefined: the scheme's port. Undefined: resolve the domain.
+   */
+  connect: { port: number | undefined } | undefined;
+}
+
+/** `--check-command`: an operator program the controller runs per switched server during the verify hold. */
+export interface CommandCheck {
+  /** The spec as the operator gave it, for display. */
+  text: string;
+  /** Program and arguments, run without a shell. */
+  argv: readonly string[];
+  timeoutMs: number;
+}
+
+/** The external gate: checks the controller itself runs against each switched server. */
+export interface GateChecks {
+  http: readonly HttpCheck[];
+  commands: readonly CommandCheck[];
+}
+
 /** `rollout plan|start`, parsed and validated. */
 export interface CampaignRequest {
   /** A WordPress version in the release catalog (`wofleet releases add`). */
@@ -96,6 +137,9 @@ export interface CampaignRequest {
   pauseAfterCanary: boolean;
   window: MaintenanceWindow | undefined;
   autoRollback: boolean;
+  /** `auto` (each agent's configured canary site, else its site with the most active plugins) or a domain. */
+  canarySite: string;
+  checks: GateChecks;
 }
 
 /**
@@ -117,6 +161,14 @@ export interface CampaignRequestText {
   pauseAfterCanary: boolean;
   window: string;
   noAutoRollback: boolean;
+  /** Empty: auto. */
+  canarySite: string;
+  /** `--check-http` specs, one per flag. */
+  checkHttp: readonly string[];
+  /** `--check-command` specs, one per flag. */
+  checkCommand: readonly string[];
+  /** Timeout of each command check. */
+  checkTimeout: string;
 }
 
 export const CAMPAIGN_DEFAULTS = {
@@ -126,6 +178,9 @@ export const CAMPAIGN_DEFAULTS = {
   minHealthy: '30s',
   healthyDeadline: '5m',
   progressDeadline: '30m',
+  checkTimeout: '60s',
+  httpStatus: 200,
+  httpMaxMs: 5_000,
 } as const;
 
 /** What `plan` prints and `start` records: the exact waves and servers. Wave 0 is the canary wave. */
@@ -134,6 +189,8 @@ export interface CampaignPlan {
   /** The release as the catalog has it. */
   release: { version: string; url: string; digest: Digest };
   canary: string;
+  /** The servers holding the `--canary-site` domain (each is sent it); empty: `auto` everywhere. */
+  canarySiteServers: readonly string[];
   waves: ReadonlyArray<{ index: number; servers: readonly string[] }>;
 }
 

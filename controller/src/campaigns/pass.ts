@@ -81,13 +81,7 @@ export async function startDecidedSteps(
     if (address === undefined) {
       const now = deps.clock.now();
       await deps.write(async (writer) => [
-        await writer.targetState(
-          target,
-          TARGET_STATE.failed,
-          { failedAt: now, reason: 'server removed from the inventory' },
-          deps.actor,
-          now,
-        ),
+        await writer.targetState(target, TARGET_STATE.failed, { failedAt: now, reason: REASON.removedServer }, deps.actor, now),
       ]);
       continue;
     }

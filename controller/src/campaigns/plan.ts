@@ -1,5 +1,5 @@
 import { StateError, UsageError } from '@wofleet/shared';
-import type { CampaignPlan, CampaignRequest } from './model.js';
+import { AUTO_CANARY_SITE, type CampaignPlan, type CampaignRequest } from './model.js';
 import type { CampaignRepository, FleetServer } from './repository.js';
 import { computeWaves, describeWaves } from './waves.js';
 
@@ -31,6 +31,7 @@ export async function planCampaign(ctx: PlanContext, request: CampaignRequest): 
     request,
     release,
     canary: canary.name,
+    canarySiteServers: await canarySiteServers(ctx.repository, request.canarySite, ordered),
     waves: waves.map((servers, index) => ({ index, servers })),
   };
 }
@@ -59,6 +60,19 @@ async function selectTargets(repository: CampaignRepository, request: CampaignRe
     chosen.push(server);
   }
   return chosen.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The targets holding the `--canary-site` domain (at least one, else a UsageError); none for `auto`. */
+async function canarySiteServers(repository: CampaignRepository, canarySite: string, targets: readonly string[]): Promise<string[]> {
+  if (canarySite === AUTO_CANARY_SITE) return [];
+  const holders = (await repository.listSites({ domain: canarySite })).map((s) => s.server);
+  const targeted = holders.filter((server) => targets.includes(server)).sort();
+  if (targeted.length > 0) return targeted;
+  throw new UsageError(
+    holders.length === 0
+      ? `--canary-site ${canarySite} is not a site of the inventory (see 'wofleet sites list')`
+      : `--canary-site ${canarySite} is on ${holders.join(', ')}, none of them a target of this campaign`,
+  );
 }
 
 /** The named canary (it must be a target), else the first target flagged canary, else the first by name. */

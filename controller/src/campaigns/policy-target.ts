@@ -1,4 +1,4 @@
-import { CAMPAIGN_STATE, TARGET_STATE, type CampaignState, type TargetState } from './model.js';
+import { AUTO_CANARY_SITE, CAMPAIGN_STATE, TARGET_STATE, type CampaignPlan, type CampaignState, type TargetState } from './model.js';
 import { REASON } from './transitions.js';
 
 /**
@@ -21,6 +21,15 @@ export function operationIdFor(campaignId: string, server: string, step: Operati
 /** Agent calls of a step give up (unreachable, no outcome) at the healthy deadline from when the step began. */
 export function stepDeadline(sinceMs: number, healthyDeadlineMs: number): number {
   return sinceMs + healthyDeadlineMs;
+}
+
+/**
+ * Activate's canary_site for one server: the `--canary-site` domain on the servers
+ * holding it; empty (the agent picks, as for `auto`) on every other server. Empty
+ * rather than "auto": agents from before canary-site selection accept only empty or a domain.
+ */
+export function canarySiteFor(plan: Pick<CampaignPlan, 'request' | 'canarySiteServers'>, server: string): string {
+  return plan.request.canarySite !== AUTO_CANARY_SITE && plan.canarySiteServers.includes(server) ? plan.request.canarySite : '';
 }
 
 /** A server already running the campaign's release is not staged nor switched: it is skipped. */
@@ -81,14 +90,38 @@ export function presenceProblem(status: string | undefined): string | undefined 
   return status === 'offline' ? REASON.offline : undefined;
 }
 
-/** What a CheckHealth answer says is wrong, undefined when healthy. */
+/** A target's reason is one line of at most this many characters. */
+export const MAX_REASON_CHARS = 300;
+
+/** Text from an agent or a check as one bounded line: white space runs collapsed, control characters shown as '?'. */
+export function oneLineReason(text: string): string {
+  const line = text
+    .replace(/\s+/g, ' ')
+    .replace(/[\x00-\x1f\x7f]/g, '?')
+    .trim();
+  return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS - 3)}...` : line;
+}
+
+/**
+ * What a deep CheckHealth answer says is wrong, undefined when healthy. A failed
+ * serving proof comes first, naming its site and, when the agent could tell, the
+ * plugin or theme to blame.
+ */
 export function healthReportProblem(report: {
   level: string;
   checks: ReadonlyArray<{ name: string; level: string; detail: string }>;
+  proofs: ReadonlyArray<{ site: string; ok: boolean; culprit: string; error: string }>;
 }): string | undefined {
+  const failed = report.proofs.filter((p) => !p.ok);
+  const [first] = failed;
+  if (first) {
+    const others = failed.length > 1 ? ` (and ${failed.length - 1} more site${failed.length > 2 ? 's' : ''})` : '';
+    const culprit = first.culprit ? ` [${first.culprit}]` : '';
+    return oneLineReason(`site ${first.site} does not serve${culprit}${others}: ${first.error || 'serving proof failed'}`);
+  }
   if (report.level === 'HEALTH_LEVEL_OK') return undefined;
   const bad = report.checks.find((c) => c.level !== 'HEALTH_LEVEL_OK');
-  return `health ${report.level.replace('HEALTH_LEVEL_', '').toLowerCase()}${bad ? `: ${bad.name}: ${bad.detail}` : ''}`;
+  return oneLineReason(`health ${report.level.replace('HEALTH_LEVEL_', '').toLowerCase()}${bad ? `: ${bad.name}: ${bad.detail}` : ''}`);
 }
 
 /** The campaign-wide rollback sends `-revert`, a policy or abort rollback `-rollback` (policy.ts retries tell them apart). */

@@ -15,6 +15,8 @@ export interface CampaignRepository {
   /** Servers carrying every given label (none: all), sorted by name. */
   listServers(labels?: Readonly<Record<string, string>>): Promise<FleetServer[]>;
   findServer(name: string): Promise<FleetServer | undefined>;
+  /** Sites of the inventory (as agents reported them), by server name then domain; filtered by server and/or domain. */
+  listSites(filter: { server?: string; domain?: string }): Promise<FleetSite[]>;
 
   // ---------------------------------------------------------------- campaigns
   /**
@@ -164,6 +166,14 @@ export interface FleetServer {
   canary: boolean;
   enrolled: boolean;
   status: 'pending' | 'online' | 'offline' | 'degraded';
+  labels: Readonly<Record<string, string>>;
+}
+
+/** A site of the inventory: the server it runs on, its domain, and whether it has SSL (its public URL is https). */
+export interface FleetSite {
+  server: string;
+  domain: string;
+  ssl: boolean;
 }
 
 /** The audit kinds of campaign transitions. */

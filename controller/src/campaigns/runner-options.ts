@@ -1,6 +1,7 @@
 import type { Logger } from '@wofleet/shared';
 import type { AgentApi, AgentTarget } from '../agents/client.js';
 import type { Clock } from '../context/clock.js';
+import type { GateCheckRunner } from './gate-checks.js';
 import type { CampaignEvent } from './model.js';
 import type { CampaignRepository } from './repository.js';
 
@@ -8,6 +9,8 @@ export interface CampaignRunnerOptions {
   repository: CampaignRepository;
   /** Opens a client to one agent (connectAgent with the controller's TLS, in production). */
   connectAgent: (target: AgentTarget) => AgentApi;
+  /** Runs a campaign's external checks during the verify hold (createGateCheckRunner, in production). */
+  gateChecks: GateCheckRunner;
   log: Logger;
   /** Every wait of the engine (polls, pauses, retries) goes through it. */
   clock: Clock;

@@ -2,6 +2,7 @@ import { describeError, type Logger } from '@wofleet/shared';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import type { AgentPool } from './agent-pool.js';
 import type { PublishEvents } from './event-publisher.js';
+import type { GateCheckRunner } from './gate-checks.js';
 import { LeaseLostError, type Lease } from './lease.js';
 import { CAMPAIGN_STATE, type CampaignPlan, type TargetState } from './model.js';
 import type { TargetStep } from './policy.js';
@@ -34,6 +35,7 @@ export interface StepLauncherDeps {
   actor: string;
   log: Logger;
   agents: AgentPool;
+  gate: GateCheckRunner;
   publishAll: PublishEvents;
   /** A step ended: time for a pass. */
   onSettled(): void;
@@ -59,6 +61,7 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
       campaignId: lease.campaignId,
       plan,
       agent: deps.agents.agentFor({ server: target.server, address }),
+      gate: deps.gate,
       waiting,
       log: deps.log.child({ serverId: target.server, step }),
       async writeTarget(state: TargetState, patch: TargetPatch) {
@@ -76,9 +79,8 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
       async campaignState() {
         return (await repository.readCampaignState(lease.campaignId)) ?? CAMPAIGN_STATE.aborted;
       },
-      async serverStatus() {
-        return (await repository.findServer(target.server))?.status;
-      },
+      server: () => repository.findServer(target.server),
+      sites: () => repository.listSites({ server: target.server }),
     };
   }
 

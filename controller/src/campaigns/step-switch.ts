@@ -2,7 +2,7 @@ import { describeError } from '@wofleet/shared';
 import { awaitOperation, operationFailure, retryUnreachable } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { TARGET_STATE } from './model.js';
-import { operationIdFor, stepDeadline } from './policy-target.js';
+import { canarySiteFor, operationIdFor, stepDeadline } from './policy-target.js';
 import { isStopping, type TargetStepRun } from './target-steps.js';
 
 /** staged|switching ──► verifying | failed: points the server at the staged release. */
@@ -17,7 +17,8 @@ export const switchTarget: TargetStepRun = async (ctx, target) => {
   killPoint(KILL_POINT.beforeActivate);
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   try {
-    await retryUnreachable(() => ctx.agent.activate({ operationId, releaseId: target.toRelease ?? '' }), ctx.waiting, until);
+    const request = { operationId, releaseId: target.toRelease ?? '', canarySite: canarySiteFor(ctx.plan, target.server) };
+    await retryUnreachable(() => ctx.agent.activate(request), ctx.waiting, until);
     killPoint(KILL_POINT.afterActivateAccepted);
     const op = await awaitOperation(ctx.agent, operationId, ctx.waiting, until);
     if (op.state !== 'OPERATION_STATE_SUCCEEDED') {

@@ -1,5 +1,6 @@
 import { describeError } from '@wofleet/shared';
 import { pause } from './agent-calls.js';
+import { hasGateChecks } from './gate-checks.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { TARGET_STATE } from './model.js';
 import {
@@ -7,17 +8,21 @@ import {
   healthyDeadlineFailure,
   nextHealthCheckInMs,
   NEW_HOLD,
+  oneLineReason,
   presenceProblem,
   recordHealthCheck,
   stopsVerifying,
 } from './policy-target.js';
+import { REASON } from './transitions.js';
 import type { TargetStepContext, TargetStepRun } from './target-steps.js';
 
 /**
  * verifying ──► succeeded | failed. Health held for --min-healthy within
- * --healthy-deadline of the switch: the agent's CheckHealth says OK and presence does
- * not say offline, poll after poll, the last poll at the end of the hold. Any other
- * answer (or none) starts the hold again. The hold itself is not stored: after a
+ * --healthy-deadline of the switch: presence does not say offline, the agent's deep
+ * CheckHealth says OK (every site's serving proof passed: its front page rendered with
+ * theme and plugins on the new release) and every external check of the campaign
+ * passes, poll after poll, the last poll at the end of the hold. Any other answer (or
+ * none) starts the hold again. The hold itself is not stored: after a
  * restart it starts again, which only makes the gate stricter.
  */
 export const verifyTarget: TargetStepRun = async (ctx, target) => {
@@ -48,13 +53,21 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
   }
 };
 
-/** Presence first (no agent call for a server known offline), then the agent's own CheckHealth. */
+/** Presence first (no agent call for a server known offline), then the agent's deep CheckHealth, then the external checks. */
 async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> {
-  const offline = presenceProblem(await ctx.serverStatus());
+  const server = await ctx.server();
+  const offline = presenceProblem(server?.status);
   if (offline !== undefined) return offline;
   try {
-    return healthReportProblem(await ctx.agent.checkHealth());
+    const problem = healthReportProblem(await ctx.agent.checkHealth({ deep: true }));
+    if (problem !== undefined) return problem;
   } catch (err) {
     return describeError(err);
   }
+  const { checks } = ctx.plan.request;
+  if (!hasGateChecks(checks)) return undefined;
+  if (!server) return REASON.removedServer;
+  const target = { campaignId: ctx.campaignId, release: ctx.plan.release.version, server, sites: await ctx.sites() };
+  const failure = await ctx.gate.run(checks, target, ctx.waiting.signal);
+  return failure === undefined ? undefined : oneLineReason(failure);
 }

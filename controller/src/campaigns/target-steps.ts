@@ -3,7 +3,8 @@ import type { AgentApi } from '../agents/client.js';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { LeaseLostError } from './lease.js';
 import type { CampaignPlan, CampaignState, TargetState } from './model.js';
-import type { FleetServer, TargetPatch, TargetRow } from './repository.js';
+import type { GateCheckRunner } from './gate-checks.js';
+import type { FleetServer, FleetSite, TargetPatch, TargetRow } from './repository.js';
 
 /**
  * The four steps a campaign takes on one server (step-*.ts), each from the state it
@@ -22,6 +23,8 @@ export interface TargetStepContext {
   campaignId: string;
   plan: CampaignPlan;
   agent: AgentApi;
+  /** The campaign's external checks (`--check-http`, `--check-command`), run by the controller. */
+  gate: GateCheckRunner;
   waiting: Waiting;
   /**
    * Writes a transition of this target under the campaign's lease, then publishes it.
@@ -29,8 +32,10 @@ export interface TargetStepContext {
    */
   writeTarget(state: TargetState, patch: TargetPatch): Promise<boolean>;
   campaignState(): Promise<CampaignState>;
-  /** The server's presence as the inventory has it (heartbeats keep it). */
-  serverStatus(): Promise<FleetServer['status'] | undefined>;
+  /** The server as the inventory has it; its status is its presence (heartbeats keep it). */
+  server(): Promise<FleetServer | undefined>;
+  /** The server's sites as the inventory has them. */
+  sites(): Promise<FleetSite[]>;
   log: Logger;
 }
 

@@ -32,6 +32,7 @@ export const REASON = {
   notSwitched: 'the campaign ended before this server was switched',
   alreadyOnFrom: 'already on its prior release: nothing to roll back',
   offline: 'server offline',
+  removedServer: 'server removed from the inventory',
   healthyDeadline: 'not healthy for the min healthy time within the healthy deadline',
 } as const;
 

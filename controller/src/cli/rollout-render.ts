@@ -2,9 +2,11 @@ import { formatDigest } from '@wofleet/shared';
 // model.js and waves.js rather than the engine's index: the CLI loads them for every
 // command, and the index brings the database and gRPC with it.
 import {
+  AUTO_CANARY_SITE,
   CAMPAIGN_STATE,
   TARGET_STATE,
   type CampaignEvent,
+  type GateChecks,
   type CampaignPlan,
   type CampaignView,
   type TargetState,
@@ -85,11 +87,30 @@ function describeSettings(plan: CampaignPlan): string[] {
     `release:       ${plan.release.version} (${formatDigest(plan.release.digest)})`,
     `targets:       ${selection}${labels}: ${plan.waves.reduce((n, w) => n + w.servers.length, 0)} servers`,
     `canary:        ${plan.canary}`,
+    `canary site:   ${describeCanarySite(plan)}`,
+    ...describeChecks(r.checks),
     `waves:         ${describeWaves(r.waves)}, at most ${r.maxParallel} at once, ${describeSize(r.maxFailures)} failures tolerated`,
     `health:        healthy for ${formatDuration(r.minHealthyMs)}, within ${formatDuration(r.healthyDeadlineMs)}; progress deadline ${formatDuration(r.progressDeadlineMs)}`,
     `window:        ${r.window ? r.window.text : 'any time'}`,
     `options:       ${r.pauseAfterCanary ? 'pause after canary' : 'no pause after canary'}, ${r.autoRollback ? 'auto rollback' : 'no auto rollback'}`,
   ];
+}
+
+function describeCanarySite(plan: CampaignPlan): string {
+  const site = plan.request.canarySite;
+  return site === AUTO_CANARY_SITE
+    ? 'auto (each server its configured canary site, else its site with the most active plugins)'
+    : `${site} on ${plan.canarySiteServers.join(',')}; auto on the others`;
+}
+
+/** One line per external check, or one saying there is none. */
+function describeChecks(checks: GateChecks): string[] {
+  const lines = [
+    ...checks.http.map((c) => `http ${c.text || 'path=/'} (status ${c.status}, at most ${c.maxMs} ms)`),
+    ...checks.commands.map((c) => `command ${c.text} (timeout ${formatDuration(c.timeoutMs)})`),
+  ];
+  if (lines.length === 0) return ["checks:        none besides the agent's own health"];
+  return lines.map((line, i) => `${i === 0 ? 'checks:' : ''}`.padEnd(15) + line);
 }
 
 /** `rollout plan`: the settings, then each wave with its servers in order. */

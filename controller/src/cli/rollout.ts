@@ -52,6 +52,10 @@ interface RequestFlags {
   pauseAfterCanary?: boolean;
   window?: string;
   autoRollback: boolean;
+  canarySite?: string;
+  checkHttp: string[];
+  checkCommand: string[];
+  checkTimeout?: string;
 }
 
 function withRequestOptions(command: Command): Command {
@@ -68,7 +72,25 @@ function withRequestOptions(command: Command): Command {
     .option('--progress-deadline <duration>', 'the campaign fails when nothing progresses for this long (default 30m)')
     .option('--pause-after-canary', 'wait for `rollout promote` after the canary wave')
     .option('--window <spec>', 'maintenance window, waves start only inside it: "Mon-Fri 01:00-05:00 UTC"')
-    .option('--no-auto-rollback', 'leave failed servers as they are instead of rolling them back');
+    .option('--no-auto-rollback', 'leave failed servers as they are instead of rolling them back')
+    .option(
+      '--canary-site <auto|domain>',
+      'site each server switches and proves first; a domain goes to the target holding it, auto to the others (default auto)',
+    )
+    .option(
+      '--check-http <spec>',
+      "check every site's public URL of each switched server during its health hold (repeatable): " +
+        "'path=/,status=200,max-ms=5000,connect=server[:PORT],body=REGEX' (every key optional; body last)",
+      collect,
+      [],
+    )
+    .option(
+      '--check-command <program args...>',
+      'run a program on this host per switched server during its health hold, the server and its sites as JSON on stdin; exit 0 passes (repeatable)',
+      collect,
+      [],
+    )
+    .option('--check-timeout <duration>', 'time limit of each --check-command run (default 60s)');
 }
 
 /** The flags as the engine's request text; parsed by the engine here (for an early answer) and again by the controller. */
@@ -87,6 +109,10 @@ function requestText(o: RequestFlags): CampaignRequestText {
     pauseAfterCanary: o.pauseAfterCanary === true,
     window: o.window ?? '',
     noAutoRollback: !o.autoRollback,
+    canarySite: o.canarySite ?? '',
+    checkHttp: o.checkHttp,
+    checkCommand: o.checkCommand,
+    checkTimeout: o.checkTimeout ?? '',
   };
 }
 

@@ -30,7 +30,13 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
   const client: RolloutServiceClient = new Client(channel.address, channel.credentials, channel.options);
   const address = channel.address;
   const invoke = unaryInvoker(address, timeoutMs);
-  const wireRequest = (text: CampaignRequestText) => ({ ...text, servers: [...text.servers], labels: { ...text.labels } });
+  const wireRequest = (text: CampaignRequestText) => ({
+    ...text,
+    servers: [...text.servers],
+    labels: { ...text.labels },
+    checkHttp: [...text.checkHttp],
+    checkCommand: [...text.checkCommand],
+  });
 
   async function* watch(id: string): AsyncGenerator<CampaignUpdate> {
     // No deadline: a watch lasts as long as the campaign.

@@ -61,6 +61,18 @@ export function fromWirePlan(wire: RolloutPlan): CampaignPlan {
         ? { text: window.text, days: window.days, startMinute: window.startMinute, endMinute: window.endMinute, timeZone: window.timeZone }
         : undefined,
       autoRollback: settings.autoRollback,
+      canarySite: settings.canarySite,
+      checks: {
+        http: settings.httpChecks.map((check) => ({
+          text: check.text,
+          path: check.path,
+          status: check.status,
+          body: optionalText(check.body) ?? undefined,
+          maxMs: check.maxMs,
+          connect: check.connectServer ? { port: check.connectPort === 0 ? undefined : check.connectPort } : undefined,
+        })),
+        commands: settings.commandChecks.map((check) => ({ text: check.text, argv: check.argv, timeoutMs: check.timeoutMs })),
+      },
     },
     release: {
       version: wire.releaseVersion,
@@ -68,6 +80,7 @@ export function fromWirePlan(wire: RolloutPlan): CampaignPlan {
       digest: parseDigestMessage(wire.releaseDigest ?? { algorithm: '', hex: '' }),
     },
     canary: wire.canary,
+    canarySiteServers: wire.canarySiteServers,
     waves: wire.waves.map((w) => ({ index: w.index, servers: w.servers })),
   };
 }

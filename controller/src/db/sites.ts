@@ -88,10 +88,14 @@ export async function removeSites(db: Database, serverId: string, domains: reado
   return rows.map((r) => r.domain).sort();
 }
 
-/** Sites across the fleet by server name and domain; filtered by server name and/or WordPress version. */
-export async function listSites(db: Database, filter: { server?: string; version?: string } = {}): Promise<FleetSiteRow[]> {
+/** Sites across the fleet by server name and domain; filtered by server name, domain and/or WordPress version. */
+export async function listSites(
+  db: Database,
+  filter: { server?: string; domain?: string; version?: string } = {},
+): Promise<FleetSiteRow[]> {
   const conditions: SQL[] = [];
   if (filter.server !== undefined) conditions.push(eq(servers.name, filter.server));
+  if (filter.domain !== undefined) conditions.push(eq(sites.domain, filter.domain));
   if (filter.version !== undefined) conditions.push(eq(sites.version, filter.version));
   const rows = await db
     .select({ site: sites, server: servers.name })

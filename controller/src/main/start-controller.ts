@@ -15,6 +15,7 @@ import { startPresence } from '../presence/index.js';
 import { startSiteSyncs } from '../sites/sync-on-return.js';
 import type { AgentDialer } from '../servers/live.js';
 import { systemClock, type Clock, type ControllerContext } from '../context/index.js';
+import { createGateCheckRunner } from '../gate-checks/index.js';
 
 export interface StartControllerOptions {
   settings: ControllerSettings;
@@ -88,6 +89,7 @@ export async function startController(options: StartControllerOptions): Promise<
       const runner = startCampaignRunner({
         repository: createCampaignRepository(database.db),
         connectAgent: (target) => connectAgent(target, tls),
+        gateChecks: createGateCheckRunner(),
         log,
         clock,
         publish: natsCampaignPublisher(nc, log),
