@@ -2,7 +2,8 @@
  * Health through the real vhost on a real WordOps 3.22 server: an SSL site (WordOps'
  * own ssl.conf and HTTPS redirect, a self-signed certificate since Let's Encrypt is not
  * reachable), a cached (--wpfc) site whose page cache must never count as proof of a
- * version, and a site an operator changed by hand with `wo site update --wpfc`.
+ * version (nor be purged by the serving proof), and a site an operator changed by hand with
+ * `wo site update --wpfc`.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +60,20 @@ describe('health through the real vhosts of a WordOps server', () => {
     const page = await server.exec(['curl', '-sk', '--resolve', 'ssl.test:443:127.0.0.2', 'https://ssl.test/']);
     expect(generatorVersion(page.stdout)).toBe('6.5.5');
     expect(generatorVersion((await server.http('fc.test', '/')).body)).toBe('6.5.5');
+  });
+
+  it('health --deep proves the SSL site and the cached site through the real vhosts, and visitors keep their cached page', async () => {
+    await server.http('fc.test', '/');
+    expect((await server.http('fc.test', '/')).headers['x-fastcgi-cache']).toBe('HIT');
+    const deep = await server.agentJson<HealthResult>(['health', '--deep']);
+    expect(deep.level, JSON.stringify(deep.checks)).toBe('ok');
+    for (const domain of ['ssl.test', 'fc.test']) {
+      const proof = deep.proofs?.find((p) => p.site === domain);
+      expect(proof, domain).toMatchObject({ ok: true, dbVersion: 57155 });
+      expect(proof?.release).toMatch(/^wp-6\.5\.5-/);
+    }
+    // The proof bypassed the FastCGI cache without purging or replacing the visitors' page.
+    expect((await server.http('fc.test', '/')).headers['x-fastcgi-cache']).toBe('HIT');
   });
 
   it('wo site update --wpfc by hand: the site stays on the shared core; health names the ownership WordOps changed, init --force repairs it', async () => {
