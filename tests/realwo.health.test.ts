@@ -8,8 +8,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthResult, SiteRow } from '@wofleet/agent';
-import { REPO_ROOT, WP645, WP655 } from './support/agent.js';
-import { startRealWoServer, type RealWoServer } from './support/realwo.js';
+import { REPO_ROOT, WP655 } from './support/agent.js';
+import { type RealWoServer, startRealWoServerWithSites } from './support/realwo.js';
 import { generatorVersion } from './support/releases.js';
 
 const SELF_SIGNED_SSL = path.join(REPO_ROOT, 'tests/support/realwo/ssl-self-signed.py');
@@ -19,16 +19,10 @@ describe('health through the real vhosts of a WordOps server', () => {
   const siteCheck = (health: HealthResult, domain: string) => health.checks.find((c) => c.name === `site ${domain}`);
 
   beforeAll(async () => {
-    server = await startRealWoServer({ name: 'wo-health' });
-    const init = await server.agent(['init', '--release', WP645]);
-    expect(init.exitCode, init.stderr).toBe(0);
-    for (const [domain, flags] of [
+    server = await startRealWoServerWithSites('wo-health', [
       ['ssl.test', []],
       ['fc.test', ['--wpfc']],
-    ] as const) {
-      const created = await server.agent(['create', domain, ...flags]);
-      expect(created.exitCode, created.stderr).toBe(0);
-    }
+    ]);
   });
   afterAll(async () => {
     await server?.stop();

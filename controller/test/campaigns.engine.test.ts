@@ -46,6 +46,10 @@ describe('campaign engine in fake time', () => {
     const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
     expect(view.reason).toBe('the canary failed');
     expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
+    // Why the canary failed stays in its reason after the campaign found it already back.
+    expect(view.targets.find((t) => t.server === 'web-1')?.reason).toMatch(
+      /^c\S+-web-1-activate failed: sites do not serve on wp-6\.6\.1-\d+: switched back to wp-6\.4\.5-\d+; already on its prior release: nothing to roll back$/,
+    );
     expect(view.waves.map((wave) => wave.state)).toEqual(['failed', 'skipped', 'skipped']);
     expect(w.agents.versions()).toEqual(allOn('6.4.5'));
     expect(w.agents.journaled('web-1', id)).toEqual(['activate', 'stage']);

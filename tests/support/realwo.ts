@@ -19,7 +19,7 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import { REPO_ROOT } from './agent.js';
+import { REPO_ROOT, WP645 } from './agent.js';
 import { httpRequest, type HttpResponse } from './net.js';
 
 export const REALWO_DIR = process.env.REALWO_DIR ?? '/var/tmp/wofleet-realwo';
@@ -325,4 +325,26 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
     http: (host, urlPath, opts = {}) => httpRequest(80, host, urlPath, { ...opts, address }),
     stop,
   };
+}
+
+/**
+ * A real-WordOps server with the shared core on 6.4.5 and these sites made by
+ * `wofleet-agent create` through the real `wo`, one after the other; throws with the
+ * agent's stderr when a step fails.
+ */
+export async function startRealWoServerWithSites(
+  name: string,
+  sites: ReadonlyArray<readonly [domain: string, flags: readonly string[]]>,
+): Promise<RealWoServer> {
+  const server = await startRealWoServer({ name });
+  try {
+    for (const args of [['init', '--release', WP645], ...sites.map(([domain, flags]) => ['create', domain, ...flags])]) {
+      const r = await server.agent(args);
+      if (r.exitCode !== 0) throw new Error(`wofleet-agent ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
+    }
+    return server;
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }

@@ -26,7 +26,9 @@ export const rollbackTarget: TargetStepRun = async (ctx, target) => {
     if (!sent) {
       const already = alreadyRolledBack(await retryUnreachable(() => currentRelease(ctx.agent), ctx.waiting, until), target.fromRelease);
       if (already !== undefined) {
-        await ctx.writeTarget(TARGET_STATE.rolledBack, { reason: already });
+        // Keep why the target failed (not why an earlier rollback did): `rollout status` shows this one line.
+        const why = target.state === TARGET_STATE.rollbackFailed ? undefined : target.reason;
+        await ctx.writeTarget(TARGET_STATE.rolledBack, { reason: why ? `${why}; ${already}` : already });
         return;
       }
       await retryUnreachable(
