@@ -69,9 +69,14 @@ export async function pointCoreLinks(
 /** What every switch does once the links moved: no worker and no cached page serves the old target. */
 async function afterSwitch(engine: Engine): Promise<void> {
   await engine.fpm.resetAll();
+  await purgeSharedSitesPageCache(engine, 'switched');
+}
+
+/** Deletes the page cache entries of every shared-core site (and its www. name). */
+export async function purgeSharedSitesPageCache(engine: Engine, why: string): Promise<void> {
   const hosts = new Set((await scanSharedSites(engine)).flatMap((site) => [site.domain, `www.${site.domain}`]));
   const purged = await engine.pageCache.purgeHosts(hosts);
-  if (purged > 0) engine.log.info({ purged }, 'page cache entries of switched sites purged');
+  if (purged > 0) engine.log.info({ purged, why }, 'page cache entries of shared-core sites purged');
 }
 
 /** Point core links at a release, reset opcache, purge the page cache: a whole switch outside a step list (the canary step's). */
