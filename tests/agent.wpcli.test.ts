@@ -1,15 +1,14 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sitePaths, type Engine } from '@wofleet/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineFor, runAgent, writeAgentConfig, WP645 } from './support/agent.js';
+import { LOCAL_MARIADB, runAdminSql } from './support/mariadb.js';
 import { runWp } from './support/standins.js';
 import { startStack, type Stack } from './support/stack.js';
 
 const DOMAIN = 'a.test';
-/** How long the competing transaction would stay open: far longer than a dump of a fresh site takes. */
-const HOLD_SECONDS = 60;
-
 /** The WP-CLI the agent calls is the real 2.10.0 phar: what it does not infer, the agent must pass. */
 describe('the agent against the real WP-CLI', () => {
   let stack: Stack;
@@ -61,45 +60,89 @@ describe('the agent against the real WP-CLI', () => {
     // From the site's own config: other stacks on this MariaDB have a.test databases too.
     const dbName = /define\( 'DB_NAME', '([A-Za-z0-9_]+)' \);/.exec(readFileSync(site().config, 'utf8'))?.[1];
     expect(dbName).toBeDefined();
-    const holder = stack
-      .sql(
-        `USE \`${dbName}\`; BEGIN; UPDATE wp_options SET option_value = 'held' WHERE option_name = 'blogdescription'; SELECT SLEEP(${HOLD_SECONDS}); COMMIT;`,
-      )
-      .then(
-        () => 'committed',
-        (err: unknown) => `failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    let holderEnded: string | undefined;
-    void holder.then((end) => {
-      holderEnded = end;
-    });
-    // Only this site's transactions: other stacks share the machine's MariaDB.
-    const openTransactions = async () =>
-      (
-        await stack.sql(
-          `SELECT t.trx_mysql_thread_id FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE p.db = '${dbName}';`,
-        )
-      )
-        .trim()
-        .split('\n')
-        .filter(Boolean);
+    const holder = holdWriteTransaction(
+      `USE \`${dbName}\`; BEGIN; UPDATE wp_options SET option_value = 'held' WHERE option_name = 'blogdescription';`,
+    );
     try {
-      for (const until = Date.now() + 30_000; (await openTransactions()).length === 0; ) {
-        if (holderEnded !== undefined || Date.now() > until) {
-          throw new Error(`the competing transaction never started (its session ${holderEnded ?? 'still runs'})`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const thread = await holder.holding;
       const file = path.join(stack.root, 'tmp', 'dump.sql');
 
-      await engine.wp.exportDb(site(), file);
+      const dump = engine.wp.exportDb(site(), file).then(() => 'dumped');
+      const waited = new Promise((r) => setTimeout(() => r('still waiting for the open transaction after 30 s'), 30_000));
+      expect(await Promise.race([dump, waited])).toBe('dumped');
 
-      expect(await openTransactions()).toHaveLength(1);
+      expect(holder.ended(), 'the competing transaction is still open').toBe(false);
+      expect((await stack.sql(`SELECT trx_state FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = ${thread};`)).trim()).toBe(
+        'RUNNING',
+      );
       expect(statSync(file).size).toBeGreaterThan(0);
       expect(readFileSync(file, 'utf8')).toMatch(/CREATE TABLE `wp_options`/);
     } finally {
-      for (const thread of await openTransactions()) await stack.sql(`KILL ${Number(thread)};`);
-      await holder;
+      await holder.end();
     }
   });
 });
+
+/**
+ * A MariaDB session (the CLI, unbuffered) that runs `sql`, then says its connection id
+ * and keeps its transaction open until end(). `holding` resolves with the id once the
+ * statements ran; if they have not within 30 s, it rejects with what MariaDB says the
+ * session is doing (a lock it waits for, say).
+ */
+function holdWriteTransaction(sql: string) {
+  const session = spawn(
+    'mariadb',
+    [
+      '--protocol=TCP',
+      '-h',
+      LOCAL_MARIADB.host,
+      '-P',
+      String(LOCAL_MARIADB.port),
+      '-u',
+      LOCAL_MARIADB.user,
+      '-n',
+      '--batch',
+      '--skip-column-names',
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  let exited: string | undefined;
+  session.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  session.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const closed = new Promise<void>((resolve) =>
+    session.on('close', (code, signal) => {
+      exited = `exited ${code ?? signal}`;
+      resolve();
+    }),
+  );
+  session.stdin.write(`${sql}\nSELECT CONNECTION_ID();\n`);
+  const holding = (async () => {
+    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+      const id = /^(\d+)$/m.exec(output)?.[1];
+      if (id) return Number(id);
+      if (exited) throw new Error(`the competing session ${exited}: ${output.trim()}`);
+    }
+    const doing = await runAdminSql(
+      LOCAL_MARIADB,
+      "SELECT id, command, time, state, info FROM information_schema.processlist WHERE info LIKE 'UPDATE wp_options%';",
+    );
+    throw new Error(`the competing transaction did not start within 30 s; MariaDB shows it as: ${doing.trim() || 'no such statement'}`);
+  })();
+  return {
+    holding,
+    ended: () => exited !== undefined,
+    /** Closes the session without COMMIT: MariaDB rolls the transaction back. */
+    async end() {
+      session.stdin.end();
+      session.kill('SIGTERM');
+      await closed;
+    },
+  };
+}
