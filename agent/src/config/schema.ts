@@ -1,4 +1,4 @@
-import { parseDomain } from '@wofleet/shared';
+import { domainOrUndefined, parseDomain } from '@wofleet/shared';
 import { z } from 'zod';
 
 const absolutePath = z
@@ -19,14 +19,6 @@ const domain = z.string().transform((d, ctx) => {
     return z.NEVER;
   }
 });
-
-function isDomain(name: string): boolean {
-  try {
-    return parseDomain(name) === name;
-  } catch {
-    return false;
-  }
-}
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
 
@@ -118,7 +110,7 @@ export const agentConfigSchema = z
           .record(z.string(), z.array(proofPath).max(20))
           .superRefine((paths, ctx) => {
             for (const key of Object.keys(paths)) {
-              if (key !== 'default' && !isDomain(key)) {
+              if (key !== 'default' && domainOrUndefined(key) !== key) {
                 ctx.addIssue({ code: 'custom', path: [key], message: "must be 'default' or a site's domain (lower case)" });
               }
             }

@@ -11,6 +11,6 @@ export function culpritIn(text: string): string | undefined {
 }
 
 /** The culprit of an error at `file`: the file itself, else the first extension frame in its message (a stack trace). */
-export function culpritOf(error: { file: string; message: string }): string | undefined {
-  return culpritIn(error.file) ?? culpritIn(error.message);
+export function culpritOf(error: { file?: string; message: string }): string | undefined {
+  return culpritIn(error.file ?? '') ?? culpritIn(error.message);
 }

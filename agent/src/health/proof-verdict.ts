@@ -1,5 +1,5 @@
-import { culpritIn, culpritOf } from './culprit.js';
-import type { PhpLogMessage, PhpLogSummary } from './php-log.js';
+import { culpritOf } from './culprit.js';
+import type { PhpLogSummary } from './php-log.js';
 import { findProofMarker, type PhpErrorAt, type ProofMarker } from './proof-marker.js';
 
 /** What a site must run for its proof to pass. */
@@ -84,16 +84,14 @@ function warningFlood(head: string, count: number, max: number, first: PhpErrorA
   return { error: withCulprit(head, culprit, detail), culprit };
 }
 
-const logCulprit = (m: PhpLogMessage) => culpritIn(m.file ?? '') ?? culpritIn(m.message);
-
 /** Judges what the site's error log grew by during the proof: no fatal, at most `maxWarnings` PHP messages. */
 export function judgeLog(summary: PhpLogSummary, maxWarnings: number): ProofFailure | undefined {
   if (summary.fatal) {
-    const culprit = logCulprit(summary.fatal);
+    const culprit = culpritOf(summary.fatal);
     return { error: withCulprit('error log', culprit, phpErrorLine(summary.fatal.kind, summary.fatal)), culprit };
   }
   if (summary.messages > maxWarnings && summary.first) {
-    const culprit = logCulprit(summary.first);
+    const culprit = culpritOf(summary.first);
     const detail = `${summary.messages} PHP messages (at most ${maxWarnings}), first: ${phpErrorLine(summary.first.kind, summary.first)}`;
     return { error: withCulprit('error log', culprit, detail), culprit };
   }
@@ -106,6 +104,6 @@ export function judgeLog(summary: PhpLogSummary, maxWarnings: number): ProofFail
  */
 export function explainFromLog(failure: ProofFailure, summary: PhpLogSummary): ProofFailure {
   if (failure.culprit || !summary.fatal) return failure;
-  const culprit = logCulprit(summary.fatal);
+  const culprit = culpritOf(summary.fatal);
   return { error: withCulprit(failure.error, culprit, phpErrorLine(summary.fatal.kind, summary.fatal)), culprit };
 }

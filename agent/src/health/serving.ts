@@ -2,8 +2,6 @@ import { describeError, HealthCheckError } from '@wofleet/shared';
 import type { Engine } from '../engine.js';
 import { type ProofExpectation, proveSites, type SiteProof } from './proof.js';
 
-export type ServingExpectation = ProofExpectation;
-
 /**
  * A switch is complete only when every site SERVES the expected core (DESIGN §5.2) and
  * renders on it (issue 12): poll each site's cheap health report until it names the
@@ -11,7 +9,7 @@ export type ServingExpectation = ProofExpectation;
  * serving proof per site (health/proof.ts, a bounded number at once). A failed proof
  * is not retried: a plugin that fatals on the new core fails the same way every time.
  */
-export async function waitUntilServing(engine: Engine, domains: readonly string[], expected: ServingExpectation): Promise<SiteProof[]> {
+export async function waitUntilServing(engine: Engine, domains: readonly string[], expected: ProofExpectation): Promise<SiteProof[]> {
   await waitForReports(engine, domains, expected);
   const proofs = await proveSites(
     engine,
@@ -25,7 +23,7 @@ export async function waitUntilServing(engine: Engine, domains: readonly string[
   return proofs;
 }
 
-async function waitForReports(engine: Engine, domains: readonly string[], expected: ServingExpectation): Promise<void> {
+async function waitForReports(engine: Engine, domains: readonly string[], expected: ProofExpectation): Promise<void> {
   const deadline = Date.now() + engine.config.probe.switchTimeoutMs;
   const lastProblem = new Map<string, string>();
   let pending = [...domains];

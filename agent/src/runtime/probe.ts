@@ -79,6 +79,10 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
       const options = { host, port: to, path, method: 'GET', headers: { Host: domain, ...headers }, timeout: timeoutMs, agent: false };
       // The timeout above is per socket inactivity: a page trickling bytes must not hold a check for ever.
       const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(deadline);
+        reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
+      };
       const onAnswer = (res: http.IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -98,10 +102,7 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
             ...(location ? { location } : {}),
           });
         });
-        res.on('error', (err) => {
-          clearTimeout(deadline);
-          reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
-        });
+        res.on('error', fail);
       };
       // The probe talks to this server's own nginx on loopback: it checks what PHP serves, not
       // the certificate (a site's certificate names the site, never the loopback address).
@@ -110,10 +111,7 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
           ? https.request({ ...options, servername: domain, rejectUnauthorized: false }, onAnswer)
           : http.request(options, onAnswer);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (err) => {
-        clearTimeout(deadline);
-        reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
-      });
+      req.on('error', fail);
       req.end();
     });
   /**

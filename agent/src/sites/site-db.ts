@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { CommandFailedError, parseDomain, StateError, type CommandRunner } from '@wofleet/shared';
+import { CommandFailedError, domainOrUndefined, StateError, type CommandRunner } from '@wofleet/shared';
 import { z } from 'zod';
 
 /** One row of WordOps' `sites` table (wo/cli/plugins/models.py, SiteDB), the columns the agent uses. */
@@ -94,7 +94,8 @@ export function createWordOpsSiteDb(file: string, options: WordOpsSiteDbOptions)
         throw new StateError(`cannot read WordOps' site database ${file}: the sites table has unexpected columns or types`);
       const sites = new Map<string, WordOpsSiteFacts>();
       for (const row of rows.data) {
-        const domain = validDomain(row.sitename);
+        // WordOps registers names it should have refused (`inv@lid_domain`); the agent knows none of them.
+        const domain = typeof row.sitename === 'string' ? domainOrUndefined(row.sitename) : undefined;
         if (domain === undefined) continue;
         sites.set(domain, {
           domain,
@@ -111,16 +112,6 @@ export function createWordOpsSiteDb(file: string, options: WordOpsSiteDbOptions)
       return sites;
     },
   };
-}
-
-/** WordOps registers names it should have refused (`inv@lid_domain`); the agent knows none of them. */
-function validDomain(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    return parseDomain(value);
-  } catch {
-    return undefined;
-  }
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');

@@ -28,6 +28,15 @@ export function parseDomain(input: string): string {
   return domain;
 }
 
+/** The normalised domain, or undefined where parseDomain would refuse the name. */
+export function domainOrUndefined(input: string): string | undefined {
+  try {
+    return parseDomain(input);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Quote-safe rendering of operator input inside an error line. */
 export function printable(input: string, max = 80): string {
   const flat = input.replace(/[\x00-\x1f\x7f]/g, '?');
