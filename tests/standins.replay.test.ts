@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/agent.js';
+import { dropDatabases, LOCAL_MARIADB } from './support/mariadb.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /**
@@ -45,13 +46,17 @@ function readRecording(name: string): Recorded {
   };
 }
 
-/** What WordOps made up for a site, as its row in `outputs/disk/dbase-sites.txt` kept it. */
-function recordedDatabase(domain: string): { dbNameSuffix: string; dbUserSuffix: string; dbPassword: string } {
-  const row = readFileSync(path.join(OUTPUTS, 'disk/dbase-sites.txt'), 'utf8')
+/** WordOps' `sites` rows as `outputs/disk/dbase-sites.txt` kept them. */
+function recordedRows(): Record<string, string>[] {
+  return readFileSync(path.join(OUTPUTS, 'disk/dbase-sites.txt'), 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line.replaceAll("'", '"')) as Record<string, string>)
-    .find((r) => r.sitename === domain);
+    .map((line) => JSON.parse(line.replaceAll("'", '"')) as Record<string, string>);
+}
+
+/** What WordOps made up for a site, as its row in `outputs/disk/dbase-sites.txt` kept it. */
+function recordedDatabase(domain: string): { dbNameSuffix: string; dbUserSuffix: string; dbPassword: string } {
+  const row = recordedRows().find((r) => r.sitename === domain);
   if (!row) throw new Error(`no recorded row for ${domain}`);
   return databaseOf(row.db_name ?? '', row.db_user ?? '', row.db_password ?? '');
 }
@@ -63,9 +68,29 @@ function databaseOf(dbName: string, dbUser: string, dbPassword: string) {
 
 /** The database a recorded `site info` shows (for sites the disk dump does not hold). */
 function infoDatabase(name: string) {
+  const { dbName, dbUser, dbPassword } = infoDatabaseNames(name);
+  return databaseOf(dbName, dbUser, dbPassword);
+}
+
+/** DB_NAME, DB_USER and DB_PASS as a recorded `site info` printed them. */
+function infoDatabaseNames(name: string): { dbName: string; dbUser: string; dbPassword: string } {
   const { stdout } = readRecording(name);
   const field = (label: string) => new RegExp(`^${label}\\t+ (.*)$`, 'm').exec(stdout)?.[1] ?? '';
-  return databaseOf(field('DB_NAME'), field('DB_USER'), field('DB_PASS'));
+  return { dbName: field('DB_NAME'), dbUser: field('DB_USER'), dbPassword: field('DB_PASS') };
+}
+
+/**
+ * Every database and user the replay creates under the recording's fixed names. A run killed
+ * before its stack stopped leaves them in the shared MariaDB, and the next replay's CREATE USER
+ * would then fail where the recording's succeeded.
+ */
+function recordedNames(): { databases: string[]; users: string[] } {
+  const rows = recordedRows();
+  const fresh = infoDatabaseNames('19-fresh-info.txt');
+  return {
+    databases: [...rows.map((r) => r.db_name ?? ''), fresh.dbName].filter(Boolean),
+    users: [...rows.map((r) => r.db_user ?? ''), fresh.dbUser].filter(Boolean),
+  };
 }
 
 /** The admin password a recorded create printed. */
@@ -85,6 +110,7 @@ function backupTime(name: string): string {
 let stack: Stack;
 
 beforeAll(async () => {
+  await dropDatabases(LOCAL_MARIADB, recordedNames());
   stack = await startStack();
 });
 
