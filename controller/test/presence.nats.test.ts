@@ -467,6 +467,7 @@ describe('poison messages from one agent', () => {
       { type: 'staged', data: { release: '\u001b[2J\u001b[31mr-evil', version: '6.5.5', newBytes: 1 } }, // terminal escapes
       { type: 'pruned', data: { removed: ['r\u0000'], freedBytes: 1 } }, // NUL in free-form data: jsonb refuses it
       { type: 'switched', at: '0000-01-01T00:00:00Z', data: { to: R2.release, version: R2.version } }, // a year Postgres cannot store
+      { type: 'health-changed', data: { to: 'ok', sites: { 'a\ud800.test': 'ok' } } }, // an unpaired surrogate: jsonb refuses it
     ];
     const js = controllerNc.jetstream();
     for (const [i, { type, at, data }] of poisons.entries()) {
@@ -476,19 +477,17 @@ describe('poison messages from one agent', () => {
       await c?.emit('site-created', { domain: `c${i}.test`, release: R1.release });
     }
     await b?.emit('site-removed', { domain: 'b0.test' });
-    await c?.emit('switched', { from: R1.release, to: R2.release, version: R2.version, sites: 5, canary: 'c0.test' });
+    await c?.emit('switched', { from: R1.release, to: R2.release, version: R2.version, sites: poisons.length, canary: 'c0.test' });
     await allEventsConsumed();
 
     const agentAudit = async (name: string) =>
       (await listAuditEvents(t.db, { server: name, limit: 50 })).reverse().filter((e) => e.actor === `agent:${name}`);
-    const created = (prefix: string) => [0, 1, 2, 3, 4].map((i) => ['site-created', `${prefix}${i}.test`]);
+    const created = (prefix: string) => poisons.map((_, i) => ['site-created', `${prefix}${i}.test`]);
     expect((await agentAudit('web-b')).map((e) => [e.kind, e.subject])).toEqual([...created('b'), ['site-removed', 'b0.test']]);
     expect((await agentAudit('web-c')).map((e) => [e.kind, e.subject])).toEqual([...created('c'), ['switched', R2.release]]);
-    expect((await listSites(t.db)).map((s) => s.domain)).toEqual([
-      ...[1, 2, 3, 4].map((i) => `b${i}.test`),
-      ...[0, 1, 2, 3, 4].map((i) => `c${i}.test`),
-    ]);
-    expect((await listSites(t.db)).filter((s) => s.domain.startsWith('c')).map((s) => s.version)).toEqual(Array(5).fill(R2.version));
+    const domains = (prefix: string) => poisons.map((_, i) => `${prefix}${i}.test`);
+    expect((await listSites(t.db)).map((s) => s.domain)).toEqual([...domains('b').slice(1), ...domains('c')]);
+    expect((await listSites(t.db)).filter((s) => s.domain.startsWith('c')).map((s) => s.version)).toEqual(poisons.map(() => R2.version));
     const rejected = await agentAudit('web-a');
     expect(rejected.map((e) => [e.kind, e.subject])).toEqual(poisons.map(() => [PRESENCE_AUDIT.eventRejected, 'web-a']));
     expect(rejected.map((e) => String(e.data.reason))).toEqual([
@@ -497,6 +496,7 @@ describe('poison messages from one agent', () => {
       expect.stringMatching(/^malformed: data\.release: control characters/),
       expect.stringMatching(/^malformed: data\.removed\.0: control characters/),
       expect.stringMatching(/^malformed: at: before the year 1/),
+      expect.stringMatching(/^malformed: data\.sites: a key: unpaired UTF-16 surrogate$/),
     ]);
     expect(await serverRow('web-a')).toMatchObject({ currentRelease: null, status: 'pending' });
 

@@ -31,8 +31,8 @@ interface RefusingStore {
   heartbeatWrites: string[][];
 }
 
-/** The real store, except that whatever `server` writes is followed by `refusal` in the same transaction. */
-function storeRefusing(db: Database, server: { id: string; name: string }, refusal: SQL[]): RefusingStore {
+/** The real store, except that whatever `server` writes (with `audits`, its audit events too) is followed by `refusal` in the same transaction. */
+function storeRefusing(db: Database, server: { id: string; name: string }, refusal: SQL[], audits = false): RefusingStore {
   const heartbeatWrites: string[][] = [];
   const refuse = async (tx: Database) => {
     for (const statement of refusal) await tx.execute(statement);
@@ -45,6 +45,11 @@ function storeRefusing(db: Database, server: { id: string; name: string }, refus
       async applyInventoryChange(serverId, change, now) {
         await real.applyInventoryChange(serverId, change, now);
         if (serverId === server.id) await refuse(tx);
+      },
+      async recordAuditEvent(event) {
+        const recorded = await real.recordAuditEvent(event);
+        if (audits && event.serverId === server.id) await refuse(tx);
+        return recorded;
       },
       async recordHeartbeats(beats) {
         heartbeatWrites.push(beats.map((b) => b.serverName));
@@ -108,6 +113,14 @@ describe('events the database refuses', () => {
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).cause).toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' });
     expect(await listAuditEvents(t.db, { limit: 10 })).toEqual([]);
+  });
+
+  it('a rejected event whose audit is refused too is still rejected (terminated), not retried', async () => {
+    const [a] = await enrolledServers('web-a');
+    const { store } = storeRefusing(t.db, a ?? { id: '', name: '' }, [REFUSED_AS_DATA], true);
+    expect(await takeEvent(store, log, { ...siteCreated('web-a', 'evt-a', 'a.test'), streamSeq: 3 }, T0)).toBe('rejected');
+    expect(await listAuditEvents(t.db, { limit: 10 })).toEqual([]);
+    expect(await listSites(t.db)).toEqual([]);
   });
 });
 

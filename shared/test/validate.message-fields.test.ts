@@ -6,6 +6,7 @@ import {
   instantField,
   MESSAGE_LIMITS,
   messageText,
+  printable,
   sizeField,
   textField,
 } from '../src/index.js';
@@ -94,5 +95,12 @@ describe('free-form event data', () => {
     expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
       ['sites.1.domain', 'control characters other than tab and line breaks are not allowed'],
     ]);
+  });
+});
+
+describe('printable', () => {
+  it('what is echoed of a rejected value holds no control and no unpaired surrogate (Postgres stores it)', () => {
+    expect(printable('a\u0000b\u001b[31mc\ud800d\ud83d\ude00', 80)).toBe('a?b?[31mc?d\ud83d\ude00');
+    expect(printable(`${'x'.repeat(9)}\ud83d\ude00`, 10)).toBe(`${'x'.repeat(9)}?...`);
   });
 });

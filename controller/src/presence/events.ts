@@ -77,16 +77,29 @@ async function rejectEvent(store: PresenceStore, log: Logger, received: Received
     streamSeq: received.streamSeq,
     bytes: received.payload.byteLength,
   };
-  // A subject token no server could be named is not even looked up: it could be refused itself.
-  const named = isServerName(serverId);
-  const audited = named
-    ? await store.transaction(async (tx) => {
-        const decision = decideRejectedEvent(rejected, await tx.lockEnrolledServer(serverId), now);
-        return decision.kind === 'apply' && (await tx.recordAuditEvent(decision.audit));
-      })
-    : false;
+  const audited = await auditRejection(store, log, rejected, now);
   log.warn({ serverId: printable(serverId), streamSeq: received.streamSeq, reason, audited }, 'event rejected');
   return 'rejected';
+}
+
+/** True when this call recorded the rejection (false: recorded at an earlier delivery, a server not enrolled, or refused). */
+async function auditRejection(store: PresenceStore, log: Logger, rejected: RejectedEvent, now: Date): Promise<boolean> {
+  // A subject token no server could be named is not even looked up: it could be refused itself.
+  if (!isServerName(rejected.serverId)) return false;
+  try {
+    return await store.transaction(async (tx) => {
+      const decision = decideRejectedEvent(rejected, await tx.lockEnrolledServer(rejected.serverId), now);
+      return decision.kind === 'apply' && (await tx.recordAuditEvent(decision.audit));
+    });
+  } catch (err) {
+    // Retried in place, an audit refused as data would be refused forever, and hold up every agent's events.
+    if (refusedAsData(err) === undefined) throw err;
+    log.error(
+      { err, serverId: rejected.serverId, streamSeq: rejected.streamSeq },
+      'rejected event not audited: the database refused the audit',
+    );
+    return false;
+  }
 }
 
 export interface EventConsumerOptions {

@@ -6,8 +6,8 @@ import { serverIdOfSubject } from './subjects.js';
 
 /**
  * The boundary: what agents send, checked before anything is decided on it. A message
- * that fails here is reported as `{ ok: false, reason }` (logged and dropped by the
- * consumers), never thrown. Unknown fields are tolerated so a newer agent does not
+ * that fails here is reported as `{ ok: false, reason }`, never thrown: a heartbeat is
+ * logged and dropped, an event rejected (terminated and audited, events.ts). Unknown fields are tolerated so a newer agent does not
  * break an older controller; an unknown event type is recorded but changes nothing.
  *
  * Nothing past this point reaches the database unchecked: a payload over its byte cap
@@ -15,7 +15,7 @@ import { serverIdOfSubject } from './subjects.js';
  * field rules of @wofleet/shared's message-fields.ts), every number fits its column.
  */
 
-/** A heartbeat is a few hundred bytes; room for its error text (4,096 characters of up to 4 bytes) and more. */
+/** A heartbeat is a few hundred bytes; room for its error text (4,096 UTF-16 units, 3 bytes each at most in UTF-8) and more. */
 export const HEARTBEAT_MAX_BYTES = 32 * 1024;
 /** An event with the facts of thousands of sites; JetStream's own limit is 1 MiB. */
 export const EVENT_MAX_BYTES = 512 * 1024;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTROL_CHAR, TEXT_CONTROL_CHAR } from './text.js';
+import { CONTROL_CHAR, LONE_SURROGATE, TEXT_CONTROL_CHAR } from './text.js';
 
 /**
  * The field rules of every message an agent sends the controller over NATS, as zod
@@ -19,8 +19,6 @@ export const MESSAGE_LIMITS = {
   depth: 8,
 } as const;
 
-/** A UTF-16 surrogate without its pair: JSON.parse lets it through, Postgres refuses it in jsonb. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const LONE_SURROGATE_G = new RegExp(LONE_SURROGATE.source, 'g');
 const TEXT_CONTROL_CHAR_G = new RegExp(TEXT_CONTROL_CHAR.source, 'g');
 
