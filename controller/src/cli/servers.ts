@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '@wofleet/shared';
 import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../servers/input.js';
 import { withController } from './connect.js';
-import { collect, out } from './output.js';
+import { collect, out, printErrorLine } from './output.js';
 import { formatLabels, renderAgentStatus, renderServer, renderServers, renderSites } from './render.js';
 
 /** `wofleet servers add | list | show | sync | remove`. */
@@ -67,7 +67,7 @@ export function registerServerCommands(program: Command): void {
       ]);
       // The stored record is still shown; the exit code tells scripts the live part is missing.
       if (liveError !== undefined) {
-        process.stderr.write(`wofleet: live status unavailable: ${liveError}\n`);
+        printErrorLine(`live status unavailable: ${liveError}`);
         process.exitCode = EXIT.failure;
       }
     });

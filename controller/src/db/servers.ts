@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { NotFoundError, StateError } from '@wofleet/shared';
-import { violatedUniqueConstraint } from './constraint-violation.js';
+import { violatedUniqueConstraint } from './sql-error.js';
 import type { Database } from './database.js';
 import { HEALTH, SERVER_STATUS, servers, type Health, type ServerStatus } from './schema/servers.js';
 
