@@ -92,7 +92,7 @@ export async function initCommand(engine: Engine, options: InitOptions): Promise
       }
       const written = await writeManagedFiles(layout);
       if (written.length > 0 && !created) repaired.push(...written.map((f) => path.relative(layout.sharedRoot, f)));
-      if ((await ensureHealthToken(layout)) && !created) repaired.push('health token');
+      if ((await ensureHealthToken(layout, await engine.webUser())) && !created) repaired.push('health token');
       if ((await readBaseline(layout).catch(() => undefined)) === undefined) {
         await writeBaseline(layout, DEFAULT_BASELINE);
         if (!created) repaired.push('baseline.json');
