@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -113,11 +114,25 @@ describe("the agent runs a site's PHP as the web user, never as root", () => {
     const site = sitePaths(engine.config, SHARED_SITE);
     const config = readFileSync(site.config, 'utf8');
     writeFileSync(site.config, config.replace(/^<\?php\n/, `<?php\n${recordRun(record)}\n`));
+    /** Who ran each WP-CLI command so far, by command (`db export`, `option get`, ...). */
+    const ranAs = () =>
+      recordedRuns(record).map(
+        (r) =>
+          `${r.argv
+            .filter((a) => !a.startsWith('--'))
+            .slice(1, 3)
+            .join(' ')} as ${r.euid}`,
+      );
     try {
       // A DB behind its core: upgrade-db snapshots it (db export), upgrades it and reads it back.
       await engine.wp.query(site, "UPDATE wp_options SET option_value = '56000' WHERE option_name = 'db_version'");
       const upgraded = await runCommand(COMMANDS.upgradeDb, engine, { site: SHARED_SITE });
       expect(upgraded.upgraded).toEqual([SHARED_SITE]);
+      expect(ranAs()).toEqual(
+        expect.arrayContaining(['db query', 'option get', 'db export', 'core update-db'].map((c) => `${c} as ${webUid}`)),
+      );
+      expect(ranAs().filter((r) => !r.endsWith(` as ${webUid}`))).toEqual([]);
+
       const dump = await open(upgraded.snapshots[0] ?? '', 'r');
       try {
         await engine.wp.importDb(site, dump);
@@ -129,15 +144,8 @@ describe("the agent runs a site's PHP as the web user, never as root", () => {
       writeFileSync(site.config, config);
     }
 
-    const runs = recordedRuns(record);
-    const commands = runs.map((r) =>
-      r.argv
-        .filter((a) => !a.startsWith('--'))
-        .slice(1, 3)
-        .join(' '),
-    );
-    expect(commands).toEqual(expect.arrayContaining(['db query', 'option get', 'db export', 'core update-db', 'db import']));
-    expect(runs.map((r) => r.euid)).toEqual(runs.map(() => webUid));
+    expect(ranAs()).toContain(`db import as ${webUid}`);
+    expect(ranAs().filter((r) => !r.endsWith(` as ${webUid}`))).toEqual([]);
   });
 
   it("writes a DB snapshot as root's own 0600 file, and never hands WP-CLI a path in the agent's state", async () => {
@@ -168,5 +176,22 @@ describe("the agent runs a site's PHP as the web user, never as root", () => {
 
     expect({ uid: config.uid, mode: (config.mode & 0o777).toString(8) }).toEqual({ uid: webUid, mode: '600' });
     expect({ uid: token.uid, gid: token.gid, mode: (token.mode & 0o777).toString(8) }).toEqual({ uid: 0, gid: webGid, mode: '640' });
+  });
+
+  it("init --force gives a site's wp-config.php and the health token their owner and mode back (a site converted before, or changed by hand)", async () => {
+    const config = sitePaths(engine.config, SHARED_SITE).config;
+    const token = path.join(stack.sharedRoot, 'config', 'health-token');
+    chownSync(config, 0, 0);
+    chmodSync(config, 0o644);
+    chmodSync(token, 0o644);
+
+    const repaired = await runAgent(stack, ['init', '--force']);
+
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain(`owner and mode of ${config}`);
+    const st = statSync(config);
+    expect({ uid: st.uid, mode: (st.mode & 0o777).toString(8) }).toEqual({ uid: webUid, mode: '600' });
+    expect((statSync(token).mode & 0o777).toString(8)).toBe('640');
+    expect((await stack.request(SHARED_SITE, '/')).status).toBe(200);
   });
 });

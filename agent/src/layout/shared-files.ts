@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Layout } from '../config/paths.js';
+import { restrictFileAccess } from '../disk/file-access.js';
 import { MU_PLUGIN_FILE, muPluginSource } from '../health/mu-plugin.js';
 import { opcacheResetScript } from '../runtime/opcache.js';
 import type { WebUser } from '../runtime/web-user.js';
@@ -51,8 +52,6 @@ export async function ensureHealthToken(layout: Layout, webUser: WebUser): Promi
     await writeFileAtomic(file, `${randomBytes(32).toString('hex')}\n`, HEALTH_TOKEN_MODE, owner);
     return true;
   }
-  const st = await stat(file);
-  if (st.uid !== owner.uid || st.gid !== owner.gid) await chown(file, owner.uid, owner.gid);
-  if ((st.mode & 0o7777) !== HEALTH_TOKEN_MODE) await chmod(file, HEALTH_TOKEN_MODE);
+  await restrictFileAccess(file, owner, HEALTH_TOKEN_MODE);
   return false;
 }
