@@ -45,7 +45,10 @@ export const agentConfigSchema = z
     keepReleases: z.number().int().min(2).max(50).default(3),
     /** Base URL that a bare version (`6.5.5`) is resolved against. */
     mirrorUrl: z.string().url().default('https://wordpress.org'),
-    /** Owner given to shared files PHP must read (uploads stay the site's). */
+    /**
+     * The user PHP-FPM runs sites as: owner of each site's wp-config.php (0600), group of the
+     * health token (0640), and the user every WP-CLI call runs as (never root). Must not be root.
+     */
     webUser: z.string().min(1).default('www-data'),
     nginx: z
       .object({
