@@ -105,7 +105,7 @@ describe('safe extraction refuses', () => {
     const archive = await writeArchive(ctx.root, 'wordpress.tar.gz', wp);
     const stageLog = silentLogger();
     const logged = vi.spyOn(stageLog, 'info');
-    vi.spyOn(ctx.log, 'child').mockReturnValue(stageLog);
+    vi.spyOn(ctx.log, 'child').mockReturnValue(stageLog as never);
     const attempt = stageRelease(ctx, { source: archive.file, digest: parseDigest('sha256', 'b'.repeat(64)) });
     await expect(attempt).rejects.toThrow(IntegrityError);
     await expect(attempt).rejects.not.toThrow(archive.sha256);
