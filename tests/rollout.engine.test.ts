@@ -128,11 +128,15 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
 
   beforeAll(async () => {
     rf = await startRolloutFleet(NAMES);
-    const broken = repackRelease(WP655, (dir) => {
-      injectFatal(dir);
-      const version = path.join(dir, 'wp-includes/version.php');
-      writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
-    });
+    const broken = repackRelease(
+      WP655,
+      (dir) => {
+        injectFatal(dir);
+        const version = path.join(dir, 'wp-includes/version.php');
+        writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
+      },
+      { into: rf.mirrorDir },
+    );
     await insertRelease(rf.database.db, {
       version: '6.6.1',
       url: pathToFileURL(broken.file).href,

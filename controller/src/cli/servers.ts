@@ -32,8 +32,8 @@ export function registerServerCommands(program: Command): void {
         `added server ${name} (${address})${server?.canary ? ', canary' : ''}, labels ${formatLabels(labels)}`,
         `enrollment token (single use, expires ${r.expiresAt}):`,
         `  ${r.enrollmentToken}`,
-        `on ${name} (agent config serverId: ${name}), as root:`,
-        `  wofleet-agent enroll --controller ${r.controller} --token ${r.enrollmentToken} --ca-fingerprint ${caFingerprint}`,
+        `on ${name} (agent config serverId: ${name}), as root, then paste the token:`,
+        `  wofleet-agent enroll --controller ${r.controller} --ca-fingerprint ${caFingerprint} --token-file -`,
       ]);
     });
 
