@@ -248,6 +248,19 @@ describe('agent certificate renewal', () => {
     daemon.kill('SIGTERM');
   }, 60_000);
 
+  it('an agent whose certificate has expired refuses to start and says how to re-enroll', async () => {
+    const agent = await registerAgent('web-expired');
+    await enrolledLongAgo(agent, 400);
+
+    const started = await serve(agent).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
+
+    expect(started).toContain('certificate expired on');
+    expect(started).toContain("re-enroll: 'wofleet servers token web-expired' on the controller, then 'wofleet-agent enroll --force' here");
+  }, 30_000);
+
   it('a certificate the controller did not pin for the server cannot renew', async () => {
     const agent = await registerAgent('web-unpinned');
     await enrolledLongAgo(agent, 300);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describeError, loadTlsMaterial, UsageError, type Logger } from '@wofleet/shared';
+import { describeError, loadTlsMaterial, TlsError, UsageError, type Logger } from '@wofleet/shared';
 import { settleCredentialFiles } from '../certificates/credential-files.js';
 import { openRevocationList } from '../certificates/revocation-list.js';
 import { startCertificateUpkeep } from '../certificates/upkeep.js';
@@ -38,7 +38,16 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     throw new UsageError('serve needs grpc.caFile, grpc.certFile and grpc.keyFile in the config (see wofleet-agent enroll)');
   }
   await settleCredentialFiles({ certFile, keyFile });
-  const tls = await loadTlsMaterial({ caFile, certFile, keyFile }, { expectRole: 'agent' });
+  const tls = await loadTlsMaterial({ caFile, certFile, keyFile }, { expectRole: 'agent' }).catch((err: unknown) => {
+    // Renewal needs the current certificate: once it has expired, only a new enrollment helps.
+    if (err instanceof TlsError && err.message.includes('certificate expired')) {
+      throw new TlsError(
+        `${err.message}: it can no longer renew itself; re-enroll: 'wofleet servers token ${config.serverId}' on the controller, then 'wofleet-agent enroll --force' here`,
+        { cause: err },
+      );
+    }
+    throw err;
+  });
   const revocations = await openRevocationList(config.stateDir);
   const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId);
   const engine = createEngine(config, { log, events: outbox });
