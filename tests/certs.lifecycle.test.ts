@@ -23,6 +23,7 @@ import { addServer } from '../controller/src/servers/registry.js';
 import {
   AGENT_CLI,
   createTestAgent,
+  runCli,
   createTestFleet,
   rawClientCredentials,
   type Identity,
@@ -304,6 +305,32 @@ describe('re-enrollment', () => {
       'enrollment-token-issued',
       'server-enrolled',
     ]);
+  }, 60_000);
+
+  it('a running daemon serves the certificate `enroll --force` wrote, and the controller reaches it', async () => {
+    const agent = await registerAgent('web-6', { checkSeconds: 10 });
+    await enrolledLongAgo(agent, 10);
+    await serve(agent);
+    const { enrollmentToken } = await fleet.wofleetJson<{ enrollmentToken: string }>(['servers', 'token', 'web-6']);
+
+    const r = await runCli(AGENT_CLI, [
+      '--config',
+      agent.configFile,
+      'enroll',
+      '--force',
+      '--controller',
+      fleet.address,
+      '--token',
+      enrollmentToken,
+      '--ca-fingerprint',
+      fleet.caFingerprint,
+    ]);
+
+    expect(r.code, r.stderr).toBe(0);
+    const enrolled = hex(await readFile(agent.files.certFile, 'utf8'));
+    expect((await findServerByName(fleet.db, 'web-6'))?.certFingerprint).toBe(enrolled);
+    await waitFor('re-enrolled certificate served', async () => (await servedFingerprint(agent.port)) === enrolled, 30_000);
+    expect(await answers('web-6')).toBe(true);
   }, 60_000);
 });
 

@@ -10,7 +10,8 @@ import { needsRenewal } from './renewal-window.js';
  * revocation list, and renew the certificate once it is in its renewal window
  * (renewal-window.ts). Renewal makes a new key here, sends only a CSR over mutual TLS
  * with the current certificate, checks what comes back, replaces key and certificate
- * as a pair (credential-files.ts), then hands the new material to the gRPC server.
+ * as a pair (credential-files.ts), then hands the new material to the gRPC server
+ * (as it does with a certificate `enroll --force` replaced on disk).
  * A failed check is logged and tried again at the next one; the current certificate
  * keeps serving meanwhile.
  */
@@ -22,7 +23,9 @@ export interface CertificateUpkeepOptions {
   controllerAddress: string | undefined;
   intervalMs: number;
   revocations: RevocationList;
-  /** The renewed certificate is on disk: serve it. */
+  /** SHA-256 (AB:CD:...) of the certificate the gRPC server started with. */
+  servedFingerprint: string;
+  /** The renewed (or re-enrolled) certificate is on disk: serve it. */
   onRenewed(tls: TlsMaterial): void;
   log: Logger;
 }
@@ -38,8 +41,16 @@ export function startCertificateUpkeep(options: CertificateUpkeepOptions): Certi
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let served = options.servedFingerprint;
+  const serve = (material: TlsMaterial) => {
+    options.onRenewed(material);
+    served = material.identity.fingerprint;
+  };
 
   const check = async () => {
+    const current = await loadTlsMaterial(options.files, { expectRole: FLEET_ROLE.agent });
+    // `enroll --force` while the daemon runs: serve what is on disk (the controller pins it now).
+    if (current.identity.fingerprint !== served) serve(current);
     const controller = options.controllerAddress ?? (await readEnrollmentRecord(options.stateDir))?.controller;
     if (!controller) {
       log.warn(
@@ -47,7 +58,6 @@ export function startCertificateUpkeep(options: CertificateUpkeepOptions): Certi
       );
       return;
     }
-    const current = await loadTlsMaterial(options.files, { expectRole: FLEET_ROLE.agent });
     const calls = connectToController(controller, current, options.revocations.isRevoked);
     try {
       await options.revocations.replace(await calls.listRevocations());
@@ -58,7 +68,7 @@ export function startCertificateUpkeep(options: CertificateUpkeepOptions): Certi
       checkIssuedCertificate(renewed, { caPem: current.caPem, keyPem, serverId: options.serverId });
       await replaceCredentials(options.files, { certPem: renewed.certificatePem, keyPem });
       const material = await loadTlsMaterial(options.files, { expectRole: FLEET_ROLE.agent });
-      options.onRenewed(material);
+      serve(material);
       await options.revocations.replace(renewed.revokedSerials);
       log.info(
         { notAfter: material.identity.notAfter.toISOString(), fingerprint: material.identity.fingerprint },

@@ -89,6 +89,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     controllerAddress: config.controller.address,
     intervalMs: config.controller.certificateCheckSeconds * 1000,
     revocations,
+    servedFingerprint: tls.identity.fingerprint,
     onRenewed: reloadTls,
     log,
   });
