@@ -5,7 +5,7 @@ import { operatorActor, type ControllerContext } from '../context/index.js';
 import { addRelease, listReleaseRows } from '../releases/catalog.js';
 import { showServer, type AgentDialer } from '../servers/live.js';
 import { addServer, issueEnrollmentToken, listServerRows, removeServerRow } from '../servers/registry.js';
-import { listCertificates, revokeCertificates, revokedSerials } from '../ca/revocation.js';
+import { listCertificates, revokeCertificates, revokedSerials, revokeTarget } from '../ca/revocation.js';
 import { renewAgentCertificate } from '../enrollment/renew.js';
 import { agentCaller, fleetCaller } from './authorize.js';
 import { listFleetSites } from '../sites/fleet-sites.js';
@@ -61,10 +61,7 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
     })),
 
     RevokeCertificate: operatorUnary(ctx, 'ControllerService.RevokeCertificate', async (request, operator) => {
-      if ((request.serial === '') === (request.server === ''))
-        throw new UsageError('name either a certificate serial or a server to revoke');
-      const target = request.serial ? { serial: request.serial } : { server: request.server };
-      return { revokedSerials: await revokeCertificates(ctx, target, request.reason, operatorActor(operator.name)) };
+      return { revokedSerials: await revokeCertificates(ctx, revokeTarget(request), request.reason, operatorActor(operator.name)) };
     }),
 
     AddServer: operatorUnary(ctx, 'ControllerService.AddServer', async (request, operator, metadata) => {

@@ -24,6 +24,12 @@ const MAX_REASON_LENGTH = 200;
 
 export type RevokeTarget = { serial: string } | { server: string };
 
+/** RevokeCertificate names a serial or a server (empty strings are unset, as on the wire), never both. */
+export function revokeTarget(request: { serial: string; server: string }): RevokeTarget {
+  if ((request.serial === '') === (request.server === '')) throw new UsageError('name either a certificate serial or a server to revoke');
+  return request.serial ? { serial: request.serial } : { server: request.server };
+}
+
 export async function revokeCertificates(ctx: ControllerContext, target: RevokeTarget, reason: string, actor: Actor): Promise<string[]> {
   const why = reason.trim() || 'unspecified';
   if (why.length > MAX_REASON_LENGTH || /\p{Cc}/u.test(why)) {
