@@ -21,7 +21,7 @@ import {
   type CampaignRunner,
   type CampaignView,
 } from '../controller/src/campaigns/index.js';
-import { insertRelease, listSites } from '../controller/src/db/index.js';
+import { insertRelease, listSites, pinnedFingerprints } from '../controller/src/db/index.js';
 import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
@@ -72,7 +72,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       repository: createCampaignRepository(rf.database.db),
       connectAgent: (target: AgentTarget) => {
         calls?.servers.add(target.server);
-        return connectAgent(target, rf.tls);
+        return connectAgent(target, rf.tls, (server) => pinnedFingerprints(rf.database.db, server));
       },
       gateChecks: createGateCheckRunner(),
       log: silentLogger(),

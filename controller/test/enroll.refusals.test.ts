@@ -65,7 +65,7 @@ describe('refused enrollments', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
-      "wofleet-agent: error: enrollment refused: enrollment token expired: ask for a new one ('wofleet servers remove' then 'wofleet servers add')",
+      "wofleet-agent: error: enrollment refused: enrollment token expired: ask for a new one ('wofleet servers token NAME')",
     );
     await expectNothingWritten(agent, 'expired');
   });

@@ -5,7 +5,7 @@ import { silentLogger, type TlsMaterial } from '@wofleet/shared';
 import { connectAgent, type AgentApi } from '../../controller/src/agents/client.js';
 import { readControllerTls } from '../../controller/src/ca/files.js';
 import type { CampaignView } from '../../controller/src/campaigns/index.js';
-import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../../controller/src/db/index.js';
+import { insertRelease, listServers, openDatabase, pinnedFingerprints, type OpenDatabase } from '../../controller/src/db/index.js';
 import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
 import { WP655 } from './agent.js';
 import { startFleet, type Fleet } from './fleet.js';
@@ -81,7 +81,12 @@ async function assemble(
   }
   await fleet.controller.stop();
   const tls = await readControllerTls(fleet.dataDir);
-  const probes = new Map<string, AgentApi>(fleet.agents.map((a) => [a.name, connectAgent({ server: a.name, address: a.address }, tls)]));
+  const probes = new Map<string, AgentApi>(
+    fleet.agents.map((a) => [
+      a.name,
+      connectAgent({ server: a.name, address: a.address }, tls, (server) => pinnedFingerprints(database.db, server)),
+    ]),
+  );
   cleanups.push(async () => {
     for (const probe of probes.values()) probe.close();
   });

@@ -207,6 +207,18 @@ export const agentConfigSchema = z
       })
       .strict()
       .default({ listen: '0.0.0.0:7443' }),
+    /**
+     * The controller this agent renews its certificate with and fetches the revocation
+     * list from (address: default the one it enrolled with, `<stateDir>/enrollment.json`),
+     * every certificateCheckSeconds and at start.
+     */
+    controller: z
+      .object({
+        address: hostPort.optional(),
+        certificateCheckSeconds: z.number().int().min(10).max(86_400).default(3600),
+      })
+      .strict()
+      .default({ certificateCheckSeconds: 3600 }),
     nats: z
       .object({
         servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),

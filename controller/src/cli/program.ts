@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCaCommands } from './ca.js';
+import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
 import { registerReleaseCommands } from './releases.js';
 import { registerRolloutCommands } from './rollout.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerCaCommands(program);
   registerControllerCommands(program);
   registerServerCommands(program);
+  registerCertCommands(program);
   registerSiteCommands(program);
   registerReleaseCommands(program);
   registerRolloutCommands(program);

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { EXIT } from '@wofleet/shared';
 import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../servers/input.js';
 import { withController } from './connect.js';
+import { expiryWarnings } from './certificate-render.js';
 import { collect, out, printErrorLine } from './output.js';
 import { formatLabels, renderAgentStatus, renderServer, renderServers, renderSites } from './render.js';
 
-/** `wofleet servers add | list | show | sync | remove`. */
+/** `wofleet servers add | token | list | show | sync | remove`. */
 export function registerServerCommands(program: Command): void {
   const servers = program.command('servers').description('the servers of the fleet: register, list, show, sync, remove');
 
@@ -38,6 +39,30 @@ export function registerServerCommands(program: Command): void {
     });
 
   servers
+    .command('token <name>')
+    .alias('reenroll')
+    .description(
+      'a new one-time enrollment token for a registered server: its agent enrolls again (new key and certificate), the server keeps its sites and history',
+    )
+    .option('--token-ttl <duration>', 'how long the enrollment token is valid: 30m, 1h, 2d (1m to 7d)', '1h')
+    .option('--json', 'print the result as JSON')
+    .action(async (nameArg: string, o: { tokenTtl: string }, cmd: Command) => {
+      const name = parseServerName(nameArg);
+      const ttlMs = parseTokenTtl(o.tokenTtl);
+      const r = await withController(cmd, async (api) => ({
+        ...(await api.issueEnrollmentToken(name, ttlMs)),
+        controller: api.address,
+        caFingerprint: api.caFingerprint,
+      }));
+      out(cmd, { server: r.server, enrollmentToken: r.enrollmentToken, expiresAt: r.expiresAt, caFingerprint: r.caFingerprint }, () => [
+        `enrollment token for ${name} (single use, expires ${r.expiresAt}):`,
+        `  ${r.enrollmentToken}`,
+        `on ${name}, as root (replaces its certificate and key):`,
+        `  wofleet-agent enroll --force --controller ${r.controller} --token ${r.enrollmentToken} --ca-fingerprint ${r.caFingerprint}`,
+      ]);
+    });
+
+  servers
     .command('list')
     .description('every server with its state, release and labels (from the controller database)')
     .option('--label <key=value>', 'only servers carrying this label (repeatable: all of them)', collect, [])
@@ -46,6 +71,7 @@ export function registerServerCommands(program: Command): void {
       const labels = parseLabelFlags(o.label);
       const r = await withController(cmd, (api) => api.listServers({ labels }));
       out(cmd, r.servers, () => renderServers(r.servers));
+      for (const warning of expiryWarnings(r.servers, new Date())) printErrorLine(warning);
     });
 
   servers

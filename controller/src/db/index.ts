@@ -69,3 +69,20 @@ export {
   type PresenceFacts,
   type HeartbeatWrite,
 } from './presence-queries.js';
+export {
+  recordIssuedCertificate,
+  listIssuedCertificates,
+  unrevokedServerSerials,
+  findIssuedCertificate,
+  insertRevocations,
+  isSerialRevoked,
+  listRevocations,
+  pinRenewedCertificate,
+  unpinCertificates,
+  findServerById,
+  pinnedFingerprints,
+  type IssuedCertificateRow,
+  type NewIssuedCertificate,
+  type CertificateListing,
+  type Revocation,
+} from './certificates.js';
