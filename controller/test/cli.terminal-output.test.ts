@@ -27,6 +27,7 @@ const server: Server = {
   current: { id: `${CSI_RED}r-evil\u001b[0m`, version: `6.5.5${C1_CSI}`, dbVersion: 1 },
   sites: 2,
   certificateFingerprint: '',
+  certificateNotAfter: '',
 };
 
 const site: FleetSite = {
