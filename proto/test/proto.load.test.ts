@@ -108,10 +108,15 @@ describe('loadControllerService', () => {
       'AddServer',
       'Enroll',
       'GetServer',
+      'IssueEnrollmentToken',
+      'ListCertificates',
       'ListReleases',
+      'ListRevocations',
       'ListServers',
       'ListSites',
       'RemoveServer',
+      'RenewCertificate',
+      'RevokeCertificate',
       'SyncServer',
     ]);
     expect(service.Enroll.path).toBe('/wofleet.v1.ControllerService/Enroll');
