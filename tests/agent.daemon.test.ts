@@ -16,6 +16,7 @@ import {
   type FleetPki,
   type RunningDaemon,
 } from './support/agent-daemon.js';
+import { createEventStream } from './support/event-stream.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -61,6 +62,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
   beforeAll(async () => {
     stack = await startStack();
     nats = await startNatsServer();
+    await createEventStream(nats.url);
     await writeAgentConfig(stack);
     expect((await runAgent(stack, ['init', '--release', WP645])).code).toBe(0);
     for (const domain of ['a.test', 'b.test']) expect((await runAgent(stack, ['create', domain])).code).toBe(0);

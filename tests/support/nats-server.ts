@@ -23,6 +23,8 @@ export interface NatsServer {
   stop(graceMs?: number): Promise<void>;
   /** Start again on the same port and store. */
   restart(): Promise<void>;
+  /** Re-reads the config (SIGHUP), e.g. a rewritten authorization file; resolves once the server says it did. */
+  reload(): Promise<void>;
   /** stop() and remove the temp dirs. */
   dispose(): Promise<void>;
 }
@@ -106,6 +108,8 @@ async function spawnServer(
 export interface NatsServerOptions {
   /** Address to listen on (default 127.0.0.1; url always dials 127.0.0.1). */
   host?: string;
+  /** A file of nats-server config (`wofleet nats config` output) the server includes; reload() re-reads it. */
+  include?: string;
   /** More nats-server flags, e.g. ['--user', 'a', '--pass', 'b']. */
   args?: readonly string[];
   timeoutMs?: number;
@@ -117,7 +121,13 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const logFile = path.join(root, 'nats-server.log');
   const port = await findFreePort();
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const args = options.args ?? [];
+  const args = [...(options.args ?? [])];
+  if (options.include !== undefined) {
+    // nats-server resolves an include relative to the including file, even an absolute path.
+    const configFile = path.join(root, 'nats-server.conf');
+    fs.writeFileSync(configFile, `include ${path.relative(root, options.include)}\n`);
+    args.push('-c', configFile);
+  }
   const host = options.host ?? '127.0.0.1';
   let child: ChildProcess | undefined = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
 
@@ -134,6 +144,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     async restart() {
       await server.stop();
       child = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
+    },
+    async reload() {
+      if (!child || exited(child)) throw new Error('nats-server is not running');
+      const reloads = () => fs.readFileSync(logFile, 'utf8').split('Reloaded server configuration').length;
+      const before = reloads();
+      child.kill('SIGHUP');
+      for (const deadline = Date.now() + timeoutMs; reloads() === before; await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > deadline) throw new Error(`nats-server did not reload within ${timeoutMs} ms\n${tailOf(logFile)}`);
+      }
     },
     async dispose() {
       await server.stop();

@@ -52,6 +52,8 @@ export const servers = pgTable(
     enrolledAt: ts('enrolled_at'),
     /** SHA-256 fingerprint (hex) of the certificate issued at enrollment. */
     certFingerprint: text('cert_fingerprint'),
+    /** Public nkey ("U...") of the agent's NATS user, sent at enrollment; `wofleet nats config` grants it the server's subjects. */
+    natsPublicKey: text('nats_public_key'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
