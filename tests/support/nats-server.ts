@@ -74,11 +74,14 @@ async function spawnServer(
   logFile: string,
   extraArgs: readonly string[],
   timeoutMs: number,
+  configFile: string | undefined,
 ): Promise<ChildProcess> {
   installExitHook();
   fs.writeFileSync(logFile, '');
   const out = fs.openSync(logFile, 'a');
-  const args = ['-a', host, '-p', String(port), '-js', '-sd', storeDir, '--server_name', `test-${port}`, ...extraArgs];
+  const args = configFile
+    ? ['-c', configFile, ...extraArgs]
+    : ['-a', host, '-p', String(port), '-js', '-sd', storeDir, '--server_name', `test-${port}`, ...extraArgs];
   const child = spawn(resolveProgram('nats-server'), args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   let spawnError: Error | undefined;
@@ -121,15 +124,21 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const logFile = path.join(root, 'nats-server.log');
   const port = await findFreePort();
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const args = [...(options.args ?? [])];
-  if (options.include !== undefined) {
-    // nats-server resolves an include relative to the including file, even an absolute path.
-    const configFile = path.join(root, 'nats-server.conf');
-    fs.writeFileSync(configFile, `include ${path.relative(root, options.include)}\n`);
-    args.push('-c', configFile);
-  }
+  const args = options.args ?? [];
   const host = options.host ?? '127.0.0.1';
-  let child: ChildProcess | undefined = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
+  const configFile = options.include === undefined ? undefined : path.join(root, 'nats-server.conf');
+  if (configFile !== undefined && options.include !== undefined) {
+    // All in the file, no flags: a reload re-reads the file only and refuses to change what flags set.
+    // nats-server resolves an include relative to the including file, even an absolute path.
+    const config = [
+      `listen: "${host}:${port}"`,
+      `server_name: "test-${port}"`,
+      `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+      `include ${path.relative(root, options.include)}`,
+    ];
+    fs.writeFileSync(configFile, `${config.join('\n')}\n`);
+  }
+  let child: ChildProcess | undefined = await spawnServer(host, port, storeDir, logFile, args, timeoutMs, configFile);
 
   const server: NatsServer = {
     url: `nats://127.0.0.1:${port}`,
@@ -143,7 +152,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async restart() {
       await server.stop();
-      child = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
+      child = await spawnServer(host, port, storeDir, logFile, args, timeoutMs, configFile);
     },
     async reload() {
       if (!child || exited(child)) throw new Error('nats-server is not running');
