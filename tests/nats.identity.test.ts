@@ -108,6 +108,31 @@ describe('per-agent NATS identity: nats-server with the authorization `wofleet n
     expect((await stat(path.join(root, 'controller', 'nats-controller.nk'))).mode & 0o777).toBe(0o600);
   });
 
+  it('keeps the controller seed across runs, and refuses one that is not a seed with one line and exit 1', async () => {
+    const dataDir = path.join(root, 'controller');
+    const again = await expectOk(
+      'wofleet nats config',
+      runNodeCli(CONTROLLER_CLI, ['nats', 'config', '--out', path.join(root, 'again.conf'), '--data-dir', dataDir, '--json'], {
+        DATABASE_URL: scratch.url,
+      }),
+    );
+    const result = JSON.parse(again.stdout) as { controllerKeyCreated: boolean; servers: string[] };
+    expect(result).toMatchObject({ controllerKeyCreated: false, servers: [A, B] });
+    expect(await readFile(path.join(root, 'again.conf'), 'utf8')).toBe(configText);
+
+    const bad = path.join(root, 'bad.nk');
+    await writeFile(bad, 'not a seed\n');
+    const r = await runNodeCli(
+      CONTROLLER_CLI,
+      ['nats', 'config', '--out', path.join(root, 'x.conf'), '--data-dir', dataDir, '--controller-seed', bad],
+      {
+        DATABASE_URL: scratch.url,
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`wofleet: error: ${bad} is not a NATS nkey seed: remove it to make a new one\n`);
+  });
+
   it('refuses a client without a NATS user', async () => {
     await expect(connect({ servers: nats.url, reconnect: false })).rejects.toMatchObject({ code: ErrorCode.AuthorizationViolation });
   });

@@ -15,7 +15,7 @@ const STILL_CONNECTING_LOG_MS = 60_000;
  */
 export function agentNatsOptions(config: AgentConfig): ConnectionOptions {
   const seedFile = natsSeedFileOf(config);
-  const settings = seedFile !== undefined && existsSync(seedFile) ? { ...config.nats, seedFile } : { ...config.nats, seedFile: undefined };
+  const settings = { ...config.nats, seedFile: seedFile !== undefined && existsSync(seedFile) ? seedFile : undefined };
   return { ...natsConnectionOptions(settings, `wofleet-agent/${config.serverId}`), inboxPrefix: agentInboxPrefix(config.serverId) };
 }
 
