@@ -91,6 +91,8 @@ export interface ControlPlane {
   /** SHA-256 of the fleet CA, as `ca init` printed it. */
   caFingerprint: string;
   nats: NatsServer;
+  /** With natsIdentities: the controller's NATS seed (`--nats-seed`), the one user besides the agents nats-server admits. */
+  controllerNatsSeed: string | undefined;
   controller: FleetProcess & { address: string; port: number };
   /** `wofleet ARGS` as the operator. */
   wofleet(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
@@ -194,6 +196,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       home,
       caFingerprint,
       nats,
+      controllerNatsSeed: identities?.controllerSeed,
       controller,
       wofleet,
       async wofleetJson<T>(args: readonly string[]): Promise<T> {
