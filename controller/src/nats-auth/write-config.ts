@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from '@wofleet/shared';
 import { PUBLIC_MODE, writeFilesAtomically } from '../ca/files.js';
 import type { StorageSettings } from '../config/controller.js';
-import { listNatsUsers, migrate, openDatabase } from '../db/index.js';
+import { listNatsUsers, migrate, openDatabase, type NatsUserRow } from '../db/index.js';
 import { renderNatsAuthorization } from './authorization.js';
 import { ensureControllerNatsUser } from './controller-user.js';
 
@@ -29,7 +29,7 @@ export async function writeNatsConfig(
 ): Promise<NatsConfigResult> {
   const controller = await ensureControllerNatsUser(options.controllerSeedFile);
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, log, maxConnections: 1 });
-  let agents: Awaited<ReturnType<typeof listNatsUsers>>;
+  let agents: NatsUserRow[];
   try {
     await migrate(database, log);
     agents = await listNatsUsers(database.db);
