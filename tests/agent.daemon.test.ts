@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
@@ -18,7 +18,7 @@ import {
 } from './support/agent-daemon.js';
 import { createEventStream } from './support/event-stream.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
-import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
+import { copyIntoMirror, generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { startStack, type Stack } from './support/stack.js';
 import { runWo } from './support/standins.js';
 
@@ -40,10 +40,14 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
   let client: AgentServiceClient;
   let nc: NatsConnection;
   let release655 = '';
+  /** releases.mirrorDir: StageRelease names files only in here, e.g. copies of the fixtures. */
+  let mirror: string;
+  let wp645: string;
+  let wp655: string;
 
   const serving = async (domain: string) => generatorVersion((await stack.request(domain, '/')).body);
   const start = async (env: Record<string, string> = {}) => {
-    daemon = await startDaemon(stack, pki, { natsUrl: nats.url, serverId: SERVER_ID, heartbeatSeconds: 1, env });
+    daemon = await startDaemon(stack, pki, { natsUrl: nats.url, serverId: SERVER_ID, heartbeatSeconds: 1, env, mirrorDir: mirror });
     client = agentClient(daemon.port, pki.ca.certPem, SERVER_ID, pki.controller);
   };
   const stopDaemon = async () => {
@@ -61,6 +65,9 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
 
   beforeAll(async () => {
     stack = await startStack();
+    mirror = path.join(stack.root, 'mirror');
+    wp645 = copyIntoMirror(mirror, WP645);
+    wp655 = copyIntoMirror(mirror, WP655);
     nats = await startNatsServer();
     await createEventStream(nats.url);
     await writeAgentConfig(stack);
@@ -151,18 +158,38 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     expect(readdirSync(path.join(stack.sharedRoot, 'releases')).sort()).toEqual(releasesBefore);
   });
 
+  it.each([
+    ['a path outside releases.mirrorDir', () => WP655, /is outside releases\.mirrorDir/],
+    ['a file:// URL outside it', () => 'file:///etc/shadow', / \/etc\/shadow is outside releases\.mirrorDir/],
+    ['a .. escape from it', () => `${mirror}/../../../etc/shadow`, /is outside releases\.mirrorDir/],
+    [
+      'a symlink in it leading out',
+      () => {
+        symlinkSync('/etc/shadow', path.join(mirror, 'shadow.tar.gz'));
+        return path.join(mirror, 'shadow.tar.gz');
+      },
+      /shadow\.tar\.gz is outside releases\.mirrorDir/,
+    ],
+  ])('refuses to stage %s with INVALID_ARGUMENT and reads nothing', async (_label, source, message) => {
+    const before = readdirSync(path.join(stack.stateDir, 'operations')).sort();
+    const err = (await mutate('StageRelease', { operationId: 'outside', source: source() }).catch((e: unknown) => e)) as ServiceError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(message);
+    expect(readdirSync(path.join(stack.stateDir, 'operations')).sort()).toEqual(before);
+  });
+
   it('stages, activates and rolls back as operations; a repeated id does the work once', async () => {
-    const staged = await finish('StageRelease', { operationId: 'stage-655', source: WP655 });
+    const staged = await finish('StageRelease', { operationId: 'stage-655', source: wp655 });
     expect(staged.state, staged.error).toBe('OPERATION_STATE_SUCCEEDED');
     expect(staged.resultJson).toBe('');
     expect(staged.stageRelease?.release).toMatchObject({ version: '6.5.5', dbVersion: 57155, digest: { algorithm: 'sha256' } });
     const releaseId = staged.stageRelease?.release.id ?? '';
     release655 = releaseId;
     const releasesAfter = readdirSync(path.join(stack.sharedRoot, 'releases')).sort();
-    const again = await mutate('StageRelease', { operationId: 'stage-655', source: WP655 });
+    const again = await mutate('StageRelease', { operationId: 'stage-655', source: wp655 });
     expect(again).toMatchObject({ id: 'stage-655', state: 'OPERATION_STATE_SUCCEEDED', stageRelease: staged.stageRelease });
     expect(readdirSync(path.join(stack.sharedRoot, 'releases')).sort()).toEqual(releasesAfter);
-    const conflict = (await mutate('StageRelease', { operationId: 'stage-655', source: WP645 }).catch((e: unknown) => e)) as ServiceError;
+    const conflict = (await mutate('StageRelease', { operationId: 'stage-655', source: wp645 }).catch((e: unknown) => e)) as ServiceError;
     expect(conflict.code).toBe(status.ALREADY_EXISTS);
 
     const activated = await finish('Activate', { operationId: 'activate-655', releaseId, canarySite: 'a.test' });
@@ -184,7 +211,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
   });
 
   it('attaches a repeated id to the running operation instead of starting it again', async () => {
-    const custom = repackRelease(WP655, (dir) => injectFatal(dir));
+    const custom = repackRelease(WP655, (dir) => injectFatal(dir), { into: mirror });
     const request = { operationId: 'stage-custom', source: custom.file, digest: { algorithm: 'sha256', hex: custom.sha256 } };
     const [first, second] = await Promise.all([mutate('StageRelease', request), mutate('StageRelease', request)]);
     expect(first.id).toBe(second.id);
@@ -236,7 +263,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
   ])('after kill -9 at %s the operation reads INTERRUPTED, the layout is consistent and a new stage works', async (point, method) => {
     await stopDaemon();
     await start({ WOFLEET_KILL_AT: point });
-    const target = repackRelease(WP645, (dir) => injectFatal(dir));
+    const target = repackRelease(WP645, (dir) => injectFatal(dir), { into: mirror });
     let request: Record<string, unknown> & { operationId: string };
     if (method === 'StageRelease') {
       request = {
@@ -270,7 +297,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     // current is 6.5.5 with DBs still at 56657 (the kill above came right after the switch).
     const upgraded = await finish('UpgradeDb', { operationId: 'upgrade-outage' });
     expect(upgraded.state, upgraded.error).toBe('OPERATION_STATE_SUCCEEDED');
-    const harmless = repackRelease(WP655, (dir) => writeFileSync(path.join(dir, 'wofleet-build.txt'), 'rebuilt\n'));
+    const harmless = repackRelease(WP655, (dir) => writeFileSync(path.join(dir, 'wofleet-build.txt'), 'rebuilt\n'), { into: mirror });
     const staged = await finish('StageRelease', {
       operationId: 'stage-outage',
       source: harmless.file,

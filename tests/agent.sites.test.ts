@@ -193,7 +193,7 @@ describe('shared-core sites on a real nginx + PHP-FPM + MariaDB stack', () => {
         expect(failed.code).toBe(1);
         expect(failed.stderr).toMatch(/verify failed: .*; reverted/);
       } finally {
-        chmodSync(token, 0o644);
+        chmodSync(token, 0o640);
         await writeAgentConfig(stack);
       }
       expect(watched()).toEqual(before);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { sitePaths, type Engine } from '@wofleet/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,10 +67,15 @@ describe('the agent against the real WP-CLI', () => {
     try {
       const thread = await holder.holding;
       const file = path.join(stack.root, 'tmp', 'dump.sql');
+      const out = await open(file, 'wx', 0o600);
 
-      const dump = engine.wp.exportDb(site(), file).then(() => 'dumped');
+      const dump = engine.wp.exportDb(site(), out).then(() => 'dumped');
       const waited = new Promise((r) => setTimeout(() => r('still waiting for the open transaction after 30 s'), 30_000));
-      expect(await Promise.race([dump, waited])).toBe('dumped');
+      try {
+        expect(await Promise.race([dump, waited])).toBe('dumped');
+      } finally {
+        await out.close();
+      }
 
       expect(holder.ended(), 'the competing transaction is still open').toBe(false);
       expect((await stack.sql(`SELECT trx_state FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = ${thread};`)).trim()).toBe(

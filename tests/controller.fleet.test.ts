@@ -6,7 +6,7 @@ import { silentLogger } from '@wofleet/shared';
 import { readNatsSeed } from '@wofleet/shared/nats';
 import { connectAgent } from '../controller/src/agents/client.js';
 import { readControllerTls } from '../controller/src/ca/files.js';
-import { listAuditEvents, openDatabase, type OpenDatabase } from '../controller/src/db/index.js';
+import { listAuditEvents, openDatabase, pinnedFingerprints, type OpenDatabase } from '../controller/src/db/index.js';
 import { PRESENCE_AUDIT } from '../controller/src/presence/index.js';
 import { createScratchDatabase, type ScratchPostgres } from '../controller/test/db.fixtures.js';
 import { WP655 } from './support/agent.js';
@@ -181,7 +181,12 @@ describe('controller with three real agents: enrollment, presence, events across
 
     // The agent works while the controller is away: here, staging a release asked for over gRPC
     // (with the controller's own certificate, as a rollout will).
-    const client = connectAgent({ server: 'web-02', address: agent.address }, await readControllerTls(fleet.dataDir), 60_000);
+    const client = connectAgent(
+      { server: 'web-02', address: agent.address },
+      await readControllerTls(fleet.dataDir),
+      (server) => pinnedFingerprints(database.db, server),
+      60_000,
+    );
     try {
       await client.stageRelease({ operationId: 'fleet-test-stage-655', source: WP655 });
       const op = await client.watchOperation('fleet-test-stage-655', 60_000);

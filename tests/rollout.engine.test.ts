@@ -22,7 +22,7 @@ import {
   type CampaignRunner,
   type CampaignView,
 } from '../controller/src/campaigns/index.js';
-import { insertRelease, listSites } from '../controller/src/db/index.js';
+import { insertRelease, listSites, pinnedFingerprints } from '../controller/src/db/index.js';
 import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
@@ -73,7 +73,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       repository: createCampaignRepository(rf.database.db),
       connectAgent: (target: AgentTarget) => {
         calls?.servers.add(target.server);
-        return connectAgent(target, rf.tls);
+        return connectAgent(target, rf.tls, (server) => pinnedFingerprints(rf.database.db, server));
       },
       gateChecks: createGateCheckRunner(),
       log: silentLogger(),
@@ -129,11 +129,15 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
 
   beforeAll(async () => {
     rf = await startRolloutFleet(NAMES);
-    const broken = repackRelease(WP655, (dir) => {
-      injectFatal(dir);
-      const version = path.join(dir, 'wp-includes/version.php');
-      writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
-    });
+    const broken = repackRelease(
+      WP655,
+      (dir) => {
+        injectFatal(dir);
+        const version = path.join(dir, 'wp-includes/version.php');
+        writeFileSyncReplacing(version, "$wp_version = '6.5.5'", "$wp_version = '6.6.1'");
+      },
+      { into: rf.mirrorDir },
+    );
     await insertRelease(rf.database.db, {
       version: '6.6.1',
       url: pathToFileURL(broken.file).href,

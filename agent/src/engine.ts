@@ -7,6 +7,7 @@ import { layoutOf, type Layout } from './config/paths.js';
 import { createFpmControl, type FpmControl } from './runtime/fpm.js';
 import { createPageCache, type PageCache } from './runtime/page-cache.js';
 import { createSiteProbe, type SiteProbe } from './runtime/probe.js';
+import { memoizedWebUser, type WebUser } from './runtime/web-user.js';
 import { createWordOpsSiteDb, type WordOpsSiteDb } from './sites/site-db.js';
 import { createWordOps, type WordOps } from './sites/wordops.js';
 import { createWpCli, type WpCli } from './sites/wpcli.js';
@@ -24,6 +25,8 @@ export interface Engine {
   /** WordOps' site database, read-only: site facts without a `wo` process per site. */
   woSites: WordOpsSiteDb;
   wp: WpCli;
+  /** The user PHP runs as (config `webUser`), looked up once when first needed. */
+  webUser: () => Promise<WebUser>;
   probe: SiteProbe;
   fpm: FpmControl;
   pageCache: PageCache;
@@ -47,6 +50,7 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
   const layout = layoutOf(config);
   const run = overrides.run ?? runCommand;
   const env = overrides.env ?? process.env;
+  const webUser = memoizedWebUser(config.webUser, run);
   const token = async () => (await readFile(`${layout.configDir}/health-token`, 'utf8')).trim();
   return {
     config,
@@ -55,7 +59,8 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     run,
     wo: createWordOps(config.woBin, run, env),
     woSites: createWordOpsSiteDb(config.wordops.siteDb, { sqlite3: config.wordops.sqlite3, run }),
-    wp: createWpCli(config.wpBin, run, env),
+    wp: createWpCli({ wpBin: config.wpBin, run, layout, webUser, env }),
+    webUser,
     probe: createSiteProbe(config.probe.address, token, config.probe.timeoutMs),
     // The reset is part of a switch: on a busy server it may queue behind the pool's requests,
     // and waiting is better than rolling back (a real-WordOps run under load needed over 10 s).

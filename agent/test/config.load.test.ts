@@ -31,6 +31,11 @@ describe('agent config', () => {
     expect(c.canarySite).toBe('shop.example.com');
     expect(c.proof).toMatchObject({ paths: { default: ['/'], 'shop.example.com': ['/', '/cart/?step=1'] }, maxWarnings: 10, parallel: 4 });
   });
+  it('takes the release mirror dir and redirect hosts, host names in lower case', async () => {
+    const c = await loadAgentConfig(await configFile('releases:\n  mirrorDir: /srv/mirror/\n  redirectHosts: [Downloads.Example.org]\n'));
+    expect(c.releases).toEqual({ mirrorDir: '/srv/mirror', redirectHosts: ['downloads.example.org'] });
+    expect((await loadAgentConfig(await configFile('{}\n'))).releases).toEqual({ redirectHosts: [] });
+  });
   it('takes the file from WOFLEET_AGENT_CONFIG when --config is absent', async () => {
     const f = await configFile('sharedRoot: /srv/www/shared\n');
     expect((await loadAgentConfig(undefined, { WOFLEET_AGENT_CONFIG: f })).sharedRoot).toBe('/srv/www/shared');
@@ -45,6 +50,11 @@ describe('agent config', () => {
     ['proof:\n  paths:\n    Shop.Example.com: [/]\n', "must be 'default' or a site's domain (lower case)"],
     ['proof:\n  maxWarnings: -1\n', 'proof.maxWarnings:'],
     ['canarySite: not_a_domain\n', 'canarySite: invalid domain'],
+    ['releases:\n  mirrorDir: mirror\n', 'releases.mirrorDir: must be an absolute path'],
+    [
+      'releases:\n  redirectHosts: [https://downloads.example.org/]\n',
+      'releases.redirectHosts.0: must be a host name like downloads.example.org (no scheme, port or path)',
+    ],
   ])('refuses %j naming the key', async (text, fragment) => {
     await expect(loadAgentConfig(await configFile(text))).rejects.toThrow(fragment);
   });

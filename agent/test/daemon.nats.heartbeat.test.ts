@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger, silentLogger } from '@wofleet/shared';
+import { createLogger, MESSAGE_LIMITS, silentLogger, textField } from '@wofleet/shared';
 import { makeAgentConfig } from '../src/config/load.js';
 import { startHeartbeat, type Heartbeat, type HeartbeatSummary } from '../src/daemon/nats/heartbeat.js';
 import { heartbeatSubject, startNatsPublisher } from '../src/daemon/nats/index.js';
@@ -161,6 +161,18 @@ describe('heartbeat loop (virtual time)', () => {
     expect(sent[0]).toMatchObject({ ...summary, uptimeSeconds: 60 });
     expect(sent[1]).toEqual({ serverId: 's1', agentVersion: '1.0.0', uptimeSeconds: 70, at: sent[1]!.at, summaryError: 'probe 2 failed' });
     expect(sent[2]).toMatchObject({ health: 'ok' });
+  });
+
+  it("a summary error is sent within the controller's text rule: cut to 4,096 characters, no control but tab and line breaks", async () => {
+    const stderr = `wp: \u001b[31mError\u001b[0m\u0000 in plugin\nline 2\t${'x'.repeat(10_000)}`;
+    const failing = async (): Promise<HeartbeatSummary> => {
+      throw new Error(stderr);
+    };
+    const { sent } = await runBeats({ summary: failing, count: 1 });
+    const error = sent[0]?.summaryError ?? '';
+    expect(error).toHaveLength(MESSAGE_LIMITS.textChars);
+    expect(error.startsWith('wp: ?[31mError?[0m? in plugin\nline 2\txxx')).toBe(true);
+    expect(textField().safeParse(error).success).toBe(true);
   });
 
   it('does not wait longer than a period for a summary that never answers', async () => {

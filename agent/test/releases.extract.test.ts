@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { IntegrityError, parseDigest, silentLogger, type Digest } from '@wofleet/shared';
 import type { AgentConfigInput } from '../src/config/schema.js';
 import { makeAgentConfig } from '../src/config/load.js';
@@ -94,10 +94,22 @@ describe('safe extraction refuses', () => {
     expect(err.message).toMatch(/exceeds the file count cap: more than 5 files and directories/);
   });
 
-  it('an archive whose digest does not match', async () => {
+  it('an archive whose digest does not match, naming only the expected digest', async () => {
     const wrong = parseDigest('sha1', 'a'.repeat(40));
     const err = await stageRejected(wp, { digest: wrong });
-    expect(err.message).toMatch(/^digest mismatch: expected sha1 a{40}, got [0-9a-f]{40}$/);
+    expect(err.message).toBe(`digest mismatch: the archive's sha1 is not the expected ${'a'.repeat(40)}`);
+  });
+
+  it('an archive whose digest does not match, with its actual digest in the local log only', async () => {
+    const ctx = await makeContext();
+    const archive = await writeArchive(ctx.root, 'wordpress.tar.gz', wp);
+    const stageLog = silentLogger();
+    const logged = vi.spyOn(stageLog, 'info');
+    vi.spyOn(ctx.log, 'child').mockReturnValue(stageLog as never);
+    const attempt = stageRelease(ctx, { source: archive.file, digest: parseDigest('sha256', 'b'.repeat(64)) });
+    await expect(attempt).rejects.toThrow(IntegrityError);
+    await expect(attempt).rejects.not.toThrow(archive.sha256);
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ actual: archive.sha256 }), 'archive digest mismatch');
   });
 
   it('a truncated gzip stream', async () => {

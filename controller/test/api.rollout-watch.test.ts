@@ -147,6 +147,24 @@ describe('watchCampaign', () => {
     expect(watch.received.map((u) => u.event)).toEqual([undefined, event]);
   });
 
+  it('ignores an event of this campaign with a terminal escape, a forged line or over its size', async () => {
+    const { id } = await startTestCampaign();
+    const watch = runWatch(id);
+    await watch.until(1);
+    const forged = { campaignId: id, at: new Date().toISOString(), scope: 'target', state: 'succeeded', wave: 0 };
+    for (const event of [
+      { ...forged, server: 'web-1', reason: '\u001b]0;owned\u0007\u001b[2J' },
+      { ...forged, server: 'web-1\n2026-01-01T00:00:00.000Z web-2 (wave 1)' },
+      { ...forged, server: 'web-1', reason: 'x'.repeat(20_000) },
+    ]) {
+      nc.publish(campaignEventSubject(id), JSON.stringify(event));
+    }
+    const event = await writeCampaignState(pg.db, id, { state: 'aborted', reason: 'abort by operator:alice' }, ACTOR, new Date());
+    publish(event);
+    await watch.done;
+    expect(watch.received.map((u) => u.event)).toEqual([undefined, event]);
+  });
+
   it('without NATS it polls Postgres and still follows the campaign to its end', async () => {
     const { id } = await startTestCampaign();
     const watch = runWatch(id, { subscribe: undefined, pollMs: { withEvents: 60_000, withoutEvents: 100 } });

@@ -24,15 +24,15 @@ afterAll(async () => {
 });
 
 describe('servers', () => {
-  it('add prints the one-time token and the enroll command line with the CA pin', async () => {
+  it('add prints the one-time token and the enroll command line with the CA pin, reading the token from stdin', async () => {
     const r = await fleet.wofleet(['servers', 'add', 'web-1', '--address', '10.0.0.1:7443', '--label', 'region=eu', '--canary']);
 
     expect(r.code).toBe(0);
     const token = /^ {2}([A-Za-z0-9_-]{43})$/m.exec(r.stdout)?.[1];
     expect(token).toBeDefined();
-    expect(r.stdout).toContain(
-      `wofleet-agent enroll --controller ${fleet.address} --token ${token} --ca-fingerprint ${fleet.caFingerprint}`,
-    );
+    expect(r.stdout).toContain(`wofleet-agent enroll --controller ${fleet.address} --ca-fingerprint ${fleet.caFingerprint} --token-file -`);
+    // The token is printed once, on its own line, never inside a command line.
+    expect(r.stdout.split(token ?? '')).toHaveLength(2);
     expect(r.stdout).toContain('added server web-1 (10.0.0.1:7443), canary, labels region=eu');
   });
 

@@ -29,8 +29,8 @@ export const AGENT_CLI = path.join(REPO_ROOT, 'agent/dist/cli/main.js');
 export type { CliResult };
 
 /** Runs a built CLI with no stdin, as an operator would, with only the given WOFLEET_* settings. */
-export function runCli(cli: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return runNodeProgram(cli, args, cleanEnv(env));
+export function runCli(cli: string, args: readonly string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
+  return runNodeProgram(cli, args, cleanEnv(env), stdin);
 }
 
 /** A clock the test moves forward instead of sleeping. */
@@ -165,7 +165,12 @@ async function makePkiInProcess(dataDir: string, operatorDir: string): Promise<s
 export interface TestAgent {
   configFile: string;
   files: { caFile: string; certFile: string; keyFile: string };
-  enroll(args: readonly string[]): Promise<CliResult>;
+  /** `wofleet-agent enroll ARGS`, with `stdin` piped in (for `--token-file -`). */
+  enroll(args: readonly string[], stdin?: string): Promise<CliResult>;
+  /** Writes `token` to a file of its own (0600), for `--token-file`: its path. */
+  tokenFile(token: string): Promise<string>;
+  /** The enroll flags: `--controller`, `--token-file` (holding `token`), `--ca-fingerprint`. */
+  enrollArgs(controller: string, token: string, caFingerprint: string): Promise<string[]>;
 }
 
 export async function createTestAgent(root: string, serverId: string): Promise<TestAgent> {
@@ -176,12 +181,26 @@ export async function createTestAgent(root: string, serverId: string): Promise<T
     certFile: path.join(dir, 'tls/agent.pem'),
     keyFile: path.join(dir, 'tls/agent.key'),
   };
+  const tokenFile = async (token: string) => {
+    const file = path.join(dir, `token-${Math.random().toString(36).slice(2, 8)}`);
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    return file;
+  };
   const configFile = path.join(dir, 'agent.yaml');
   await writeFile(configFile, JSON.stringify({ serverId, stateDir: path.join(dir, 'state'), grpc: files }, null, 2));
   return {
     configFile,
     files,
-    enroll: (args) => runCli(AGENT_CLI, ['--config', configFile, 'enroll', ...args]),
+    enroll: (args, stdin) => runCli(AGENT_CLI, ['--config', configFile, 'enroll', ...args], {}, stdin),
+    tokenFile,
+    enrollArgs: async (controller, token, caFingerprint) => [
+      '--controller',
+      controller,
+      '--token-file',
+      await tokenFile(token),
+      '--ca-fingerprint',
+      caFingerprint,
+    ],
   };
 }
 

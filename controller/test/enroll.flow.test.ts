@@ -26,20 +26,47 @@ afterAll(async () => {
 });
 
 describe('wofleet-agent enroll', () => {
+  it('reads the token from stdin with --token-file -', async () => {
+    const added = await fleet.wofleetJson<AddedServer>(['servers', 'add', 'web-stdin', '--address', '127.0.0.1:7443']);
+    const agent = await createTestAgent(fleet.root, 'web-stdin');
+
+    const r = await agent.enroll(
+      ['--controller', fleet.address, '--ca-fingerprint', fleet.caFingerprint, '--token-file', '-'],
+      `${added.enrollmentToken}\n`,
+    );
+
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('enrolled as agent web-stdin');
+  });
+
+  it('no longer takes the token as an argument (ps and shell history would show it)', async () => {
+    const added = await fleet.wofleetJson<AddedServer>(['servers', 'add', 'web-argv', '--address', '127.0.0.1:7443']);
+    const agent = await createTestAgent(fleet.root, 'web-argv');
+
+    const r = await agent.enroll([
+      '--controller',
+      fleet.address,
+      '--ca-fingerprint',
+      fleet.caFingerprint,
+      '--token',
+      added.enrollmentToken,
+    ]);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'wofleet-agent: error: --token is refused: ps and shell history would show the token; use --token-file PATH, or --token-file - and paste it',
+    );
+    for (const file of Object.values(agent.files)) await expect(stat(file)).rejects.toThrow(/ENOENT/);
+  });
+
   it('writes the fleet CA, a certificate for agent <server> and its key (0600), and the controller records the enrollment', async () => {
     const added = await fleet.wofleetJson<AddedServer>(['servers', 'add', 'web-1', '--address', '127.0.0.1:7443', '--label', 'region=eu']);
     expect(added.enrollmentToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(added.caFingerprint).toBe(fleet.caFingerprint);
     const agent = await createTestAgent(fleet.root, 'web-1');
 
-    const r = await agent.enroll([
-      '--controller',
-      fleet.address,
-      '--token',
-      added.enrollmentToken,
-      '--ca-fingerprint',
-      fleet.caFingerprint,
-    ]);
+    const r = await agent.enroll(await agent.enrollArgs(fleet.address, added.enrollmentToken, fleet.caFingerprint));
 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -64,15 +91,7 @@ describe('wofleet-agent enroll', () => {
     const added = await fleet.wofleetJson<AddedServer>(['servers', 'add', 'web-n', '--address', '127.0.0.1:7443']);
     const agent = await createTestAgent(fleet.root, 'web-n');
 
-    const r = await agent.enroll([
-      '--controller',
-      fleet.address,
-      '--token',
-      added.enrollmentToken,
-      '--ca-fingerprint',
-      fleet.caFingerprint,
-      '--json',
-    ]);
+    const r = await agent.enroll([...(await agent.enrollArgs(fleet.address, added.enrollmentToken, fleet.caFingerprint)), '--json']);
 
     expect(r.stderr).toBe('');
     const result = JSON.parse(r.stdout) as { nats: { publicKey: string; seedFile: string } };
@@ -104,7 +123,7 @@ describe('wofleet-agent enroll', () => {
     const agent = await createTestAgent(fleet.root, 'web-2');
     const hex = fleet.caFingerprint.replaceAll(':', '').toLowerCase();
 
-    const r = await agent.enroll(['--controller', fleet.address, '--token', added.enrollmentToken, '--ca-fingerprint', `sha256:${hex}`]);
+    const r = await agent.enroll(await agent.enrollArgs(fleet.address, added.enrollmentToken, `sha256:${hex}`));
 
     expect(r.code).toBe(0);
     const cert = new X509Certificate((await loadTlsMaterial(agent.files)).certPem);
@@ -115,7 +134,7 @@ describe('wofleet-agent enroll', () => {
   it('refuses to replace an existing certificate without --force, before contacting the controller', async () => {
     const added = await fleet.wofleetJson<AddedServer>(['servers', 'add', 'web-3', '--address', '10.0.0.3:7443']);
     const agent = await createTestAgent(fleet.root, 'web-3');
-    const args = ['--controller', fleet.address, '--token', added.enrollmentToken, '--ca-fingerprint', fleet.caFingerprint];
+    const args = await agent.enrollArgs(fleet.address, added.enrollmentToken, fleet.caFingerprint);
     expect((await agent.enroll(args)).code).toBe(0);
 
     const again = await agent.enroll(args);

@@ -17,8 +17,8 @@ afterAll(async () => {
   await fleet?.destroy();
 });
 
-function enrollArgs(token: string, fingerprint = fleet.caFingerprint): string[] {
-  return ['--controller', fleet.address, '--token', token, '--ca-fingerprint', fingerprint];
+function enrollArgs(agent: TestAgent, token: string, fingerprint = fleet.caFingerprint): Promise<string[]> {
+  return agent.enrollArgs(fleet.address, token, fingerprint);
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -41,10 +41,10 @@ describe('refused enrollments', () => {
   it('a token used once is refused the second time: "enrollment token already used"', async () => {
     const token = await fleet.addServer('reused');
     const first = await createTestAgent(fleet.root, 'reused');
-    expect((await first.enroll(enrollArgs(token))).code).toBe(0);
+    expect((await first.enroll(await enrollArgs(first, token))).code).toBe(0);
     const second = await createTestAgent(fleet.root, 'reused');
 
-    const r = await second.enroll(enrollArgs(token));
+    const r = await second.enroll(await enrollArgs(second, token));
 
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -61,11 +61,11 @@ describe('refused enrollments', () => {
     const agent = await createTestAgent(fleet.root, 'expired');
     fleet.clock.advance(10 * 60 * 1000 + 1);
 
-    const r = await agent.enroll(enrollArgs(token));
+    const r = await agent.enroll(await enrollArgs(agent, token));
 
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
-      "wofleet-agent: error: enrollment refused: enrollment token expired: ask for a new one ('wofleet servers remove' then 'wofleet servers add')",
+      "wofleet-agent: error: enrollment refused: enrollment token expired: ask for a new one ('wofleet servers token NAME')",
     );
     await expectNothingWritten(agent, 'expired');
   });
@@ -74,7 +74,7 @@ describe('refused enrollments', () => {
     await fleet.addServer('forged');
     const agent = await createTestAgent(fleet.root, 'forged');
 
-    const r = await agent.enroll(enrollArgs(randomBytes(32).toString('base64url')));
+    const r = await agent.enroll(await enrollArgs(agent, randomBytes(32).toString('base64url')));
 
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(
@@ -87,13 +87,13 @@ describe('refused enrollments', () => {
     const token = await fleet.addServer('right');
     const wrong = await createTestAgent(fleet.root, 'wrong');
 
-    const r = await wrong.enroll(enrollArgs(token));
+    const r = await wrong.enroll(await enrollArgs(wrong, token));
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("enrollment token was issued for server 'right', not 'wrong'");
     await expectNothingWritten(wrong, 'right');
     const right = await createTestAgent(fleet.root, 'right');
-    expect((await right.enroll(enrollArgs(token))).code).toBe(0);
+    expect((await right.enroll(await enrollArgs(right, token))).code).toBe(0);
   });
 
   it('a controller whose CA does not match the pinned fingerprint never sees the token', async () => {
@@ -101,24 +101,28 @@ describe('refused enrollments', () => {
     const agent = await createTestAgent(fleet.root, 'pinned');
     const otherCa = randomBytes(32).toString('hex');
 
-    const r = await agent.enroll(enrollArgs(token, otherCa));
+    const r = await agent.enroll(await enrollArgs(agent, token, otherCa));
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       `does not present a CA with fingerprint ${otherCa.slice(0, 16)}...: wrong --ca-fingerprint, or not your controller`,
     );
     await expectNothingWritten(agent, 'pinned');
-    expect((await agent.enroll(enrollArgs(token))).code).toBe(0);
+    expect((await agent.enroll(await enrollArgs(agent, token))).code).toBe(0);
   });
 
   it.each([
-    ['a malformed token', ['--token', 'not-a-token'], "invalid --token 'not-a-token'"],
-    ['a malformed CA fingerprint', ['--ca-fingerprint', 'AB:CD'], "invalid --ca-fingerprint 'AB:CD'"],
-    ['a controller address without port', ['--controller', '127.0.0.1'], "invalid --controller '127.0.0.1'"],
-  ])('%s is a usage error (exit 2)', async (_what, override, message) => {
+    ['a malformed token', { token: 'not-a-token' }, "invalid --token 'not-a-token'"],
+    ['a token file holding nothing', { token: '\n' }, 'holds no token'],
+    ['a missing token file', { args: ['--token-file', '/nonexistent/token'] }, '--token-file /nonexistent/token: no such file'],
+    ['a token file larger than a token', { token: 'x'.repeat(5000) }, 'larger than 4096 bytes, not a token'],
+    ['nothing on stdin for --token-file -', { args: ['--token-file', '-'] }, '--token-file -: no token on stdin'],
+    ['a malformed CA fingerprint', { args: ['--ca-fingerprint', 'AB:CD'] }, "invalid --ca-fingerprint 'AB:CD'"],
+    ['a controller address without port', { args: ['--controller', '127.0.0.1'] }, "invalid --controller '127.0.0.1'"],
+  ])('%s is a usage error (exit 2)', async (_what, override: { token?: string; args?: string[] }, message) => {
     const agent = await createTestAgent(fleet.root, 'usage');
-    const args = enrollArgs(randomBytes(32).toString('base64url'));
-    args[args.indexOf(override[0] as string) + 1] = override[1] as string;
+    const args = await enrollArgs(agent, override.token ?? randomBytes(32).toString('base64url'));
+    if (override.args) args[args.indexOf(override.args[0] as string) + 1] = override.args[1] as string;
 
     const r = await agent.enroll(args);
 
@@ -132,7 +136,7 @@ describe('refused enrollments', () => {
     const agent = await createTestAgent(fleet.root, 'nofiles');
     await writeFile(agent.configFile, JSON.stringify({ serverId: 'nofiles' }));
 
-    const r = await agent.enroll(enrollArgs(randomBytes(32).toString('base64url')));
+    const r = await agent.enroll(await enrollArgs(agent, randomBytes(32).toString('base64url')));
 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('set all three in the agent config');
@@ -141,14 +145,7 @@ describe('refused enrollments', () => {
   it('an unreachable controller is one clear line, exit 1', async () => {
     const agent = await createTestAgent(fleet.root, 'nobody');
 
-    const r = await agent.enroll([
-      '--controller',
-      '127.0.0.1:1',
-      '--token',
-      randomBytes(32).toString('base64url'),
-      '--ca-fingerprint',
-      fleet.caFingerprint,
-    ]);
+    const r = await agent.enroll(await agent.enrollArgs('127.0.0.1:1', randomBytes(32).toString('base64url'), fleet.caFingerprint));
 
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('wofleet-agent: error: cannot reach the controller at 127.0.0.1:1: ECONNREFUSED');

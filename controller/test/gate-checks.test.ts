@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCampaignRequest, type GateCheckTarget, type GateChecks } from '../src/campaigns/index.js';
 import { createGateCheckRunner } from '../src/gate-checks/index.js';
@@ -80,6 +82,20 @@ describe('external gate checks', () => {
     expect(await gate.run(checks({ http: [`${via},body=END-MARKER`] }), target(['huge.test']), signal)).toBe(
       `--check-http GET http://huge.test/ via 127.0.0.1:${port}: body does not match /END-MARKER/`,
     );
+  });
+
+  it('holds max-ms while the garbage collector runs (AbortSignal.timeout inside AbortSignal.any did not)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collecting = setInterval(gc, 5);
+    try {
+      // Without the bound the answer comes after 1 s: "answered in 1000 ms, over max-ms 200".
+      expect(await gate.run(checks({ http: [`connect=server:${port},max-ms=200`] }), target(['slow.test']), signal)).toBe(
+        `--check-http GET http://slow.test/ via 127.0.0.1:${port}: no answer within 200 ms`,
+      );
+    } finally {
+      clearInterval(collecting);
+    }
   });
 
   it('asks an SSL site over https (here a plain HTTP server: the TLS handshake fails)', async () => {

@@ -384,7 +384,7 @@ describe('events', () => {
     expect(await listSites(t.db)).toEqual([]);
   });
 
-  it('a malformed event is dropped and logged, and the consumer goes on', async () => {
+  it('a malformed event is rejected: logged and audited under its server, and the consumer goes on', async () => {
     await enrolledServer('web-1');
     const js = controllerNc.jetstream();
     const encode = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
@@ -395,7 +395,120 @@ describe('events', () => {
     );
     const good = await (await agentFor('web-1')).emit('site-created', { domain: 'a.test', release: R1.release });
     await allEventsConsumed();
-    expect(logged('malformed event dropped')).toHaveLength(2);
-    expect((await listAuditEvents(t.db, { limit: 10 })).map((e) => e.sourceEventId)).toEqual([good.id]);
+    expect(logged('event rejected')).toHaveLength(2);
+    const audit = (await listAuditEvents(t.db, { limit: 10 })).reverse();
+    expect(audit.map((e) => [e.kind, e.subject, e.sourceEventId?.replace(/^(rejected:.*:)\d+$/, '$1N')])).toEqual([
+      [PRESENCE_AUDIT.eventRejected, 'web-1', 'rejected:WOFLEET_EVENTS:N'],
+      [PRESENCE_AUDIT.eventRejected, 'web-1', 'rejected:WOFLEET_EVENTS:N'],
+      ['site-created', 'a.test', good.id],
+    ]);
+    expect(audit.map((e) => e.data.reason)).toEqual([
+      'malformed: payload is not JSON',
+      expect.stringMatching(/^malformed: data\.to: /),
+      undefined,
+    ]);
+  });
+});
+
+describe('poison messages from one agent', () => {
+  const FLEET = ['web-a', 'web-b', 'web-c'] as const;
+  const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const statuses = async () => Object.fromEntries((await listServers(t.db)).map((s) => [s.name, s.status]));
+
+  /** Each breaks what the database or a terminal accepts, or the size a beat may have. */
+  const POISON_BEATS: Partial<Heartbeat>[] = [
+    { agentVersion: '0.1.0\u0000' }, // Postgres refuses NUL in text
+    { sites: 10_000_000_000 }, // over a Postgres integer
+    { diskFreeBytes: 1e30 }, // over a Postgres bigint
+    { current: { release: '\u001b]0;owned\u0007r-evil', version: '6.5.5' } }, // a terminal escape
+    { summaryError: 'x'.repeat(40_000) }, // over the byte cap of a beat
+  ];
+
+  it("a poison heartbeat loses only itself: the others' beats, in the same batches, keep them online past the offline timeout", async () => {
+    for (const name of FLEET) await enrolledServer(name);
+    const [a, b, c] = await Promise.all(FLEET.map(agentFor));
+    let round = 0;
+    const beatAll = () => {
+      a?.beat(POISON_BEATS[round++ % POISON_BEATS.length]);
+      b?.beat();
+      c?.beat();
+    };
+    beatAll();
+    const timer = setInterval(beatAll, PERIOD_S * 1000);
+    try {
+      await eventually(async () => {
+        const now = await statuses();
+        return now['web-b'] === 'online' && now['web-c'] === 'online';
+      }, 'web-b and web-c online');
+      // Three missed periods and a sweep: long enough for the sweeper to take a silent server offline.
+      await sleep((3 + 1.5) * PERIOD_S * 1000);
+      expect(await statuses()).toEqual({ 'web-a': 'pending', 'web-b': 'online', 'web-c': 'online' });
+      for (const name of ['web-b', 'web-c']) {
+        expect(Date.now() - ((await serverRow(name))?.lastSeenAt?.getTime() ?? 0)).toBeLessThan(1.5 * PERIOD_S * 1000);
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    expect(await serverRow('web-a')).toMatchObject({ lastSeenAt: null, agentVersion: null, currentRelease: null, siteCount: null });
+    expect(logged('malformed heartbeat dropped').length).toBeGreaterThanOrEqual(POISON_BEATS.length);
+    const audit = await listAuditEvents(t.db, { limit: 20 });
+    expect(audit.filter((e) => e.kind === PRESENCE_AUDIT.wentOffline)).toEqual([]);
+  });
+
+  it("poison events are rejected, audited once and never redelivered; the others' later events are applied in order", async () => {
+    for (const name of FLEET) await enrolledServer(name);
+    const [, b, c] = await Promise.all(FLEET.map(agentFor));
+    b?.startBeating();
+    c?.startBeating();
+    const poisons: { type: string; at?: string; data: Record<string, unknown> }[] = [
+      { type: 'site-created', data: { domain: 'a\u0000.test', release: R1.release } }, // NUL: Postgres refuses it
+      { type: 'site-created', data: { domain: `${'x'.repeat(600_000)}.test`, release: R1.release } }, // over the byte cap
+      { type: 'staged', data: { release: '\u001b[2J\u001b[31mr-evil', version: '6.5.5', newBytes: 1 } }, // terminal escapes
+      { type: 'pruned', data: { removed: ['r\u0000'], freedBytes: 1 } }, // NUL in free-form data: jsonb refuses it
+      { type: 'switched', at: '0000-01-01T00:00:00Z', data: { to: R2.release, version: R2.version } }, // a year Postgres cannot store
+      { type: 'health-changed', data: { to: 'ok', sites: { 'a\ud800.test': 'ok' } } }, // an unpaired surrogate: jsonb refuses it
+    ];
+    const js = controllerNc.jetstream();
+    for (const [i, { type, at, data }] of poisons.entries()) {
+      const poison = { id: `poison-${i}`, type, serverId: 'web-a', at: at ?? new Date().toISOString(), data };
+      await js.publish('wofleet.agent.web-a.event', encode(poison));
+      await b?.emit('site-created', { domain: `b${i}.test`, release: R1.release });
+      await c?.emit('site-created', { domain: `c${i}.test`, release: R1.release });
+    }
+    await b?.emit('site-removed', { domain: 'b0.test' });
+    await c?.emit('switched', { from: R1.release, to: R2.release, version: R2.version, sites: poisons.length, canary: 'c0.test' });
+    await allEventsConsumed();
+
+    const agentAudit = async (name: string) =>
+      (await listAuditEvents(t.db, { server: name, limit: 50 })).reverse().filter((e) => e.actor === `agent:${name}`);
+    const created = (prefix: string) => poisons.map((_, i) => ['site-created', `${prefix}${i}.test`]);
+    expect((await agentAudit('web-b')).map((e) => [e.kind, e.subject])).toEqual([...created('b'), ['site-removed', 'b0.test']]);
+    expect((await agentAudit('web-c')).map((e) => [e.kind, e.subject])).toEqual([...created('c'), ['switched', R2.release]]);
+    const domains = (prefix: string) => poisons.map((_, i) => `${prefix}${i}.test`);
+    expect((await listSites(t.db)).map((s) => s.domain)).toEqual([...domains('b').slice(1), ...domains('c')]);
+    expect((await listSites(t.db)).filter((s) => s.domain.startsWith('c')).map((s) => s.version)).toEqual(poisons.map(() => R2.version));
+    const rejected = await agentAudit('web-a');
+    expect(rejected.map((e) => [e.kind, e.subject])).toEqual(poisons.map(() => [PRESENCE_AUDIT.eventRejected, 'web-a']));
+    expect(rejected.map((e) => String(e.data.reason))).toEqual([
+      expect.stringMatching(/^malformed: data\.domain: control characters/),
+      expect.stringMatching(/^malformed: \d+ bytes, over the 524288 allowed$/),
+      expect.stringMatching(/^malformed: data\.release: control characters/),
+      expect.stringMatching(/^malformed: data\.removed\.0: control characters/),
+      expect.stringMatching(/^malformed: at: before the year 1/),
+      expect.stringMatching(/^malformed: data\.sites: a key: unpaired UTF-16 surrogate$/),
+    ]);
+    expect(await serverRow('web-a')).toMatchObject({ currentRelease: null, status: 'pending' });
+
+    // Terminated, not left to time out: a restarted controller is not handed them again.
+    const jsm = await fleetManager();
+    expect((await jsm.consumers.info(DEFAULT_EVENT_STREAM, DEFAULT_EVENT_CONSUMER)).num_redelivered).toBe(0);
+    await stopController();
+    await startController();
+    await allEventsConsumed();
+    await sleep(500);
+    expect(logged('event rejected')).toHaveLength(poisons.length);
+    expect(await agentAudit('web-a')).toHaveLength(poisons.length);
+    expect(await statuses()).toMatchObject({ 'web-b': 'online', 'web-c': 'online' });
   });
 });

@@ -183,6 +183,46 @@ export type {
   RemoveServerResponse as RemoveServerResponseInput,
 } from './generated/wofleet/v1/RemoveServerResponse.js';
 export type {
+  RenewCertificateRequest__Output as RenewCertificateRequest,
+  RenewCertificateRequest as RenewCertificateRequestInput,
+} from './generated/wofleet/v1/RenewCertificateRequest.js';
+export type {
+  RenewCertificateResponse__Output as RenewCertificateResponse,
+  RenewCertificateResponse as RenewCertificateResponseInput,
+} from './generated/wofleet/v1/RenewCertificateResponse.js';
+export type {
+  ListRevocationsRequest__Output as ListRevocationsRequest,
+  ListRevocationsRequest as ListRevocationsRequestInput,
+} from './generated/wofleet/v1/ListRevocationsRequest.js';
+export type {
+  ListRevocationsResponse__Output as ListRevocationsResponse,
+  ListRevocationsResponse as ListRevocationsResponseInput,
+} from './generated/wofleet/v1/ListRevocationsResponse.js';
+export type {
+  IssueEnrollmentTokenRequest__Output as IssueEnrollmentTokenRequest,
+  IssueEnrollmentTokenRequest as IssueEnrollmentTokenRequestInput,
+} from './generated/wofleet/v1/IssueEnrollmentTokenRequest.js';
+export type {
+  FleetCertificate__Output as FleetCertificate,
+  FleetCertificate as FleetCertificateInput,
+} from './generated/wofleet/v1/FleetCertificate.js';
+export type {
+  ListCertificatesRequest__Output as ListCertificatesRequest,
+  ListCertificatesRequest as ListCertificatesRequestInput,
+} from './generated/wofleet/v1/ListCertificatesRequest.js';
+export type {
+  ListCertificatesResponse__Output as ListCertificatesResponse,
+  ListCertificatesResponse as ListCertificatesResponseInput,
+} from './generated/wofleet/v1/ListCertificatesResponse.js';
+export type {
+  RevokeCertificateRequest__Output as RevokeCertificateRequest,
+  RevokeCertificateRequest as RevokeCertificateRequestInput,
+} from './generated/wofleet/v1/RevokeCertificateRequest.js';
+export type {
+  RevokeCertificateResponse__Output as RevokeCertificateResponse,
+  RevokeCertificateResponse as RevokeCertificateResponseInput,
+} from './generated/wofleet/v1/RevokeCertificateResponse.js';
+export type {
   SyncServerRequest__Output as SyncServerRequest,
   SyncServerRequest as SyncServerRequestInput,
 } from './generated/wofleet/v1/SyncServerRequest.js';

@@ -7,6 +7,14 @@ export interface RunOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   input?: string;
+  /** Read stdin from this open file descriptor (a dump being restored), instead of `input`. */
+  stdinFd?: number;
+  /** Write stdout to this open file descriptor (a dump), instead of returning it. */
+  stdoutFd?: number;
+  /** Run as this user and group: root drops its privileges for code it does not trust. */
+  user?: { uid: number; gid: number };
+  /** Give the child only `env`, none of this process's own environment. */
+  isolateEnv?: boolean;
 }
 
 export interface RunResult {
@@ -31,7 +39,12 @@ export const runCommand: CommandRunner = async (command, args, options = {}) => 
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     cancelSignal: options.signal,
     input: options.input,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    stdin: stdinOf(options),
+    stdout: (options.stdoutFd ?? 'pipe') as StdoutOption,
+    extendEnv: !options.isolateEnv,
+    // libuv calls setgroups(0) before setgid/setuid: the child keeps none of root's groups.
+    uid: options.user?.uid,
+    gid: options.user?.gid,
     reject: false,
     stripFinalNewline: false,
   });
@@ -57,6 +70,18 @@ export const runCommand: CommandRunner = async (command, args, options = {}) => 
   }
   return { stdout, stderr, exitCode: result.exitCode ?? 0 };
 };
+
+/**
+ * execa's types name descriptors 3-9 only, but it hands any number to spawn() as it
+ * is, and spawn() dup2()s any open descriptor onto the child's stdin or stdout.
+ */
+type StdinOption = 'ignore' | 'pipe' | 3;
+type StdoutOption = 'pipe' | 3;
+
+function stdinOf(options: RunOptions): StdinOption {
+  if (options.stdinFd !== undefined) return options.stdinFd as StdinOption;
+  return options.input === undefined ? 'ignore' : 'pipe';
+}
 
 function lastLine(text: string): string {
   const lines = text

@@ -50,7 +50,7 @@ import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
 import { createDiskCounter, walkTree } from '../../agent/src/disk/disk-usage.js';
 import { createWordOpsSiteDb } from '../../agent/src/sites/site-db.js';
 import { CLK_TCK, loadAverage, percentile, readCpu, readMemory, round, uptimeMs } from './proc.js';
-import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
+import { countFlag, flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 
 const SERVER_ID = 'bench-01';
 const SITES = ['s1.test', 's2.test', 's3.test'] as const;
@@ -64,7 +64,7 @@ const CALLS = Math.floor(numberFlag('--calls', 2000));
 /** Each RPC phase (warm-up + measured calls) stops here even if unfinished. */
 const PHASE_CAP_MS = numberFlag('--phase-cap-seconds', 180) * 1000;
 const CALL_TIMEOUT_MS = 30_000;
-const BREAKDOWN_RUNS = flagValue('--breakdown-runs') === '0' ? 0 : Math.floor(numberFlag('--breakdown-runs', 20));
+const BREAKDOWN_RUNS = countFlag('--breakdown-runs', 20);
 const CLI_TIMEOUT_MS = 240_000;
 const SYSTEMD_UNIT = path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service');
 

@@ -46,3 +46,12 @@ export function numberFlag(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} needs a positive number, got ${raw}`);
   return value;
 }
+
+/** A whole number of things, where 0 means "none" (skips that part of a bench). */
+export function countFlag(name: string, fallback: number): number {
+  const raw = flagValue(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} needs a whole number (0 or more), got ${raw}`);
+  return value;
+}

@@ -248,7 +248,7 @@ async function main(): Promise<void> {
         const files = { caFile: path.join(dir, 'ca.pem'), certFile: path.join(dir, 'agent.pem'), keyFile: path.join(dir, 'agent.key') };
         await mkdir(dir, { recursive: true });
         await enrollCommand(
-          { serverId: name, grpc: { listen: `127.0.0.1:${port}`, ...files } },
+          { serverId: name, stateDir: dir, grpc: { listen: `127.0.0.1:${port}`, ...files } },
           { controller: address, token: added.enrollmentToken, caFingerprint: init.caFingerprint },
         );
         specs.push({ name, port, certPem: await readFile(files.certFile, 'utf8'), keyPem: await readFile(files.keyFile, 'utf8') });

@@ -45,7 +45,7 @@ import { startStack, type Stack } from '../support/stack.js';
 import { stageRelease } from '../../agent/src/releases/index.js';
 import { measureProofCost, type ProofCost } from './proof-cost.js';
 import { proveUntilServing, type ProvenTimes } from './proof-watch.js';
-import { flagValue, formatTable, numberFlag, progress, type Cell } from './report.js';
+import { countFlag, flagValue, formatTable, numberFlag, progress, type Cell } from './report.js';
 
 const OLD = '6.4.5';
 const NEW = '6.5.5';
@@ -59,7 +59,7 @@ const CAP_MS = numberFlag('--cap-seconds', 150) * 1000;
 /** Convergence is only believed after this long with no stale answer (every FPM worker is hit many times). */
 const QUIET_MS = numberFlag('--quiet-seconds', 5) * 1000;
 /** Sites and rounds of the proof-cost measurement (0 sites: skipped). */
-const PROOF_SITES = Math.floor(numberFlag('--proof-sites', 20));
+const PROOF_SITES = countFlag('--proof-sites', 20);
 const PROOF_ROUNDS = Math.floor(numberFlag('--proof-rounds', 5));
 const run = promisify(execFile);
 

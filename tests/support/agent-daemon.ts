@@ -38,13 +38,22 @@ export interface RunningDaemon {
 export async function startDaemon(
   host: AgentHost,
   pki: FleetPki,
-  options: { natsUrl: string; serverId: string; port?: number; heartbeatSeconds?: number; env?: Record<string, string> },
+  options: {
+    natsUrl: string;
+    serverId: string;
+    port?: number;
+    heartbeatSeconds?: number;
+    env?: Record<string, string>;
+    /** releases.mirrorDir: where StageRelease may name files. */
+    mirrorDir?: string;
+  },
 ): Promise<RunningDaemon> {
   const port = options.port ?? (await findFreePort());
   await writeAgentConfig(host, {
     serverId: options.serverId,
     grpc: { listen: `127.0.0.1:${port}`, ...pki.agent },
     nats: { servers: [options.natsUrl], heartbeatSeconds: options.heartbeatSeconds ?? 10 },
+    ...(options.mirrorDir ? { releases: { mirrorDir: options.mirrorDir } } : {}),
   });
   const child = spawn(process.execPath, [AGENT_CLI, '--config', path.join(host.root, 'agent.yaml'), 'serve'], {
     env: { ...process.env, ...host.env, ...options.env },

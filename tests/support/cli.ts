@@ -8,14 +8,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a built CLI (a .js file) on this node with no stdin, as an operator would; `env` is its whole environment. */
-export function runNodeProgram(cli: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+/** Runs a built CLI (a .js file) on this node, as an operator would, with `stdin` piped in (else none); `env` is its whole environment. */
+export function runNodeProgram(cli: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    child.stdin?.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfigInput } from '@wofleet/agent';
-import { AGENT_CLI, REPO_ROOT, runAgent, writeAgentConfig, WP645, type AgentHost } from './agent.js';
+import { AGENT_CLI, FIXTURES, REPO_ROOT, runAgent, writeAgentConfig, WP645, type AgentHost } from './agent.js';
 import { cleanEnv, runNodeProgram, type CliResult } from './cli.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 import { findFreePort } from './net.js';
@@ -59,6 +59,8 @@ export interface FleetOptions extends ControlPlaneOptions {
   /** A running private stack the agents' sites live on (required when sitesPerAgent > 0). */
   stack?: Stack;
   sitesPerAgent?: number;
+  /** Every agent's releases.mirrorDir, where StageRelease may name files. Default: the fixtures directory. */
+  mirrorDir?: string;
 }
 
 export interface FleetProcess {
@@ -225,6 +227,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
+/** The enrollment token in a 0600 file, for `wofleet-agent enroll --token-file`: its path. */
+async function writeTokenFile(dir: string, token: string): Promise<string> {
+  const file = path.join(dir, 'enrollment.token');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return file;
+}
+
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   if ((options.sitesPerAgent ?? 0) > 0 && options.stack === undefined) throw new Error('sites need a stack (the wo stand-in runs on it)');
   const plane = await startControlPlane(options);
@@ -243,8 +252,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           'enroll',
           '--controller',
           plane.controller.address,
-          '--token',
-          enrollmentToken,
+          '--token-file',
+          await writeTokenFile(agent.host.root, enrollmentToken),
           '--ca-fingerprint',
           plane.caFingerprint,
         ]),
@@ -311,6 +320,7 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
       keyFile: path.join(tls, 'agent.key'),
     },
     nats: { servers: [setup.natsUrl], heartbeatSeconds: setup.heartbeatSeconds },
+    releases: { mirrorDir: setup.mirrorDir ?? FIXTURES },
   });
   const cli = (args: string[]) => runAgent(host, args);
   await expectOk(`wofleet-agent init (${name})`, cli(['init', '--release', setup.release ?? WP645]));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { AGENT_CLI, WP645 } from './agent.js';
+import { AGENT_CLI, FIXTURES, WP645 } from './agent.js';
 import { startControlPlane, type ControlPlane } from './fleet.js';
 import {
   cleanStaleServers,
@@ -92,6 +92,8 @@ async function joinFleet(
   const configFile = server.file(REALWO_AGENT_CONFIG);
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
   const fleetConfig = {
+    // The fixtures are mounted read-only at the same path inside every server.
+    releases: { mirrorDir: FIXTURES },
     grpc: { listen: grpcAddress, caFile: `${TLS_DIR}/ca.pem`, certFile: `${TLS_DIR}/agent.pem`, keyFile: `${TLS_DIR}/agent.key` },
     nats: {
       servers: [`nats://${server.hostAddress}:${plane.nats.port}`],
@@ -114,7 +116,17 @@ async function joinFleet(
 
   const token = await plane.addServer(name, grpcAddress, { canary: options.canaries?.includes(name) });
   const controller = `${server.hostAddress}:${plane.controller.port}`;
-  await agentOk(server, ['enroll', '--controller', controller, '--token', token, '--ca-fingerprint', plane.caFingerprint]);
+  // The token goes in a root-only file inside the server, never on a command line.
+  await writeFile(server.file('/root/enrollment.token'), `${token}\n`, { mode: 0o600 });
+  await agentOk(server, [
+    'enroll',
+    '--controller',
+    controller,
+    '--token-file',
+    '/root/enrollment.token',
+    '--ca-fingerprint',
+    plane.caFingerprint,
+  ]);
   const daemon = server.spawn(['node', AGENT_CLI, '--config', REALWO_AGENT_CONFIG, 'serve'], { env: { WOFLEET_LOG_LEVEL: 'info' } });
   await waitServing(name, daemon);
   options.progress(`${name}: enrolled with the controller at ${controller}, wofleet-agent serve on ${grpcAddress}`);

@@ -5,10 +5,11 @@ import { silentLogger, type TlsMaterial } from '@wofleet/shared';
 import { connectAgent, type AgentApi } from '../../controller/src/agents/client.js';
 import { readControllerTls } from '../../controller/src/ca/files.js';
 import type { CampaignView } from '../../controller/src/campaigns/index.js';
-import { insertRelease, listServers, openDatabase, type OpenDatabase } from '../../controller/src/db/index.js';
+import { insertRelease, listServers, openDatabase, pinnedFingerprints, type OpenDatabase } from '../../controller/src/db/index.js';
 import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
 import { WP655 } from './agent.js';
 import { startFleet, type Fleet } from './fleet.js';
+import { copyIntoMirror } from './releases.js';
 import { startStack, type Stack } from './stack.js';
 
 /**
@@ -16,11 +17,13 @@ import { startStack, type Stack } from './stack.js';
  * a fresh Postgres database, and `names` real agents (the first flagged canary) on
  * 6.4.5 with two sites each, enrolled and online. The fleet's own controller process
  * is stopped once they are online: each test brings the controllers it means to test
- * (runners in process, or `controller serve` children it kills). 6.5.5 (the fixture)
- * is in the release catalog.
+ * (runners in process, or `controller serve` children it kills). 6.5.5 (the fixture, copied
+ * into the agents' mirror dir) is in the release catalog.
  */
 export interface RolloutFleet {
   stack: Stack;
+  /** The agents' releases.mirrorDir: a release a campaign stages from file:// must be in it. */
+  mirrorDir: string;
   fleet: Fleet;
   database: OpenDatabase;
   /** The controller's TLS material, for connectAgent. */
@@ -57,7 +60,10 @@ async function assemble(
   cleanups.push(() => stack.stop());
   const scratch = await createScratchDatabase();
   cleanups.push(() => scratch.drop());
+  const mirrorDir = path.join(stack.root, 'mirror');
+  const wp655 = copyIntoMirror(mirrorDir, WP655);
   const fleet = await startFleet({
+    mirrorDir,
     agents: names,
     heartbeatSeconds: 1,
     databaseUrl: scratch.url,
@@ -76,14 +82,19 @@ async function assemble(
   }
   await fleet.controller.stop();
   const tls = await readControllerTls(fleet.dataDir);
-  const probes = new Map<string, AgentApi>(fleet.agents.map((a) => [a.name, connectAgent({ server: a.name, address: a.address }, tls)]));
+  const probes = new Map<string, AgentApi>(
+    fleet.agents.map((a) => [
+      a.name,
+      connectAgent({ server: a.name, address: a.address }, tls, (server) => pinnedFingerprints(database.db, server)),
+    ]),
+  );
   cleanups.push(async () => {
     for (const probe of probes.values()) probe.close();
   });
-  const sha256 = readFileSync(`${WP655}.sha256`, 'utf8').trim().split(/\s+/)[0] ?? '';
+  const sha256 = readFileSync(`${wp655}.sha256`, 'utf8').trim().split(/\s+/)[0] ?? '';
   await insertRelease(database.db, {
     version: '6.5.5',
-    url: pathToFileURL(WP655).href,
+    url: pathToFileURL(wp655).href,
     digest: { algorithm: 'sha256', hex: sha256 },
     dbVersion: 57155,
   });
@@ -91,6 +102,7 @@ async function assemble(
 
   return {
     stack,
+    mirrorDir,
     fleet,
     database,
     tls,

@@ -34,8 +34,9 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
  * Writes `<dir>/wp` and returns its path. It runs WP-CLI offline and isolated from
  * this machine's home directory: no update check; cache, packages and global config
  * under `stateDir` unless the caller names its own (the agent names a config file to
- * pin `core download` for WordOps). It does not allow root by itself: callers pass
- * --allow-root, as the agent and WordOps do.
+ * pin `core download` for WordOps). It does not allow root by itself: callers that run
+ * it as root pass --allow-root, as WordOps does (the agent runs it as the web user,
+ * which cannot enter `stateDir`: WP-CLI then works without a cache or global config).
  */
 export function writeWpLauncher(dir: string, stateDir: string): string {
   const { php, phar } = verifiedWpCli();

@@ -1,7 +1,8 @@
-import { createLogger, EXIT } from '@wofleet/shared';
-import type { Command } from 'commander';
+import { createLogger, EXIT, UsageError } from '@wofleet/shared';
+import { type Command, Option } from 'commander';
 import { loadAgentConfig } from '../config/load.js';
 import { out } from './context.js';
+import { readTokenFile } from './token-file.js';
 
 /**
  * serve and enroll: the agent as a fleet member. Their code (gRPC, NATS, TLS) is
@@ -42,14 +43,27 @@ export function enrollCli(program: Command): void {
       "trade the one-time token from 'wofleet servers add' for this agent's certificate and NATS user (writes grpc.caFile, certFile, keyFile, nats.seedFile)",
     )
     .requiredOption('--controller <host:port>', 'the controller (ControllerService)')
-    .requiredOption('--token <token>', "one-time enrollment token from 'wofleet servers add'")
+    .option(
+      '--token-file <path>',
+      "file holding the one-time enrollment token from 'wofleet servers add', or - to read it from stdin (never an argument: ps would show it)",
+    )
+    // Gone: refused with the way to do it instead, rather than commander's "unknown option".
+    .addOption(new Option('--token <token>').hideHelp())
     .requiredOption('--ca-fingerprint <sha256>', "SHA-256 of the fleet CA as 'wofleet ca init' printed it (AB:CD:...): pins the controller")
     .option('--force', 'enroll again although a certificate is already in place')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { controller: string; token: string; caFingerprint: string; force?: boolean }, cmd: Command) => {
+    .action(async (o: { controller: string; tokenFile?: string; token?: string; caFingerprint: string; force?: boolean }, cmd: Command) => {
       const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
+      const { tokenFile, token: argvToken, ...options } = o;
+      if (argvToken !== undefined) {
+        throw new UsageError(
+          '--token is refused: ps and shell history would show the token; use --token-file PATH, or --token-file - and paste it',
+        );
+      }
+      if (tokenFile === undefined) throw new UsageError('--token-file PATH (or - for stdin) is required');
+      const token = await readTokenFile(tokenFile);
       const { enrollCommand } = await import('../commands/enroll.js');
-      const r = await enrollCommand(await loadAgentConfig(file), o);
+      const r = await enrollCommand(await loadAgentConfig(file), { ...options, token });
       out(cmd, r, () => [
         `enrolled as agent ${r.serverId} (${r.uri}) with controller ${r.controller}`,
         `  certificate: ${r.files.certFile} (SHA256 ${r.fingerprint}, valid until ${r.notAfter})`,

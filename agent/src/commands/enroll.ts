@@ -1,4 +1,4 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
@@ -19,6 +19,8 @@ import {
 import { createNatsUser } from '@wofleet/shared/nats';
 import { natsSeedFile } from '../config/paths.js';
 import type { AgentConfig } from '../config/schema.js';
+import { replaceCredentials, writeEnrollmentRecord } from '../certificates/credential-files.js';
+import { checkIssuedCertificate, hexFingerprint } from '../certificates/issued-check.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 
 /**
@@ -67,7 +69,7 @@ const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export async function enrollCommand(
-  config: Pick<AgentConfig, 'serverId' | 'grpc'> & { nats?: { seedFile?: string | undefined } },
+  config: Pick<AgentConfig, 'serverId' | 'grpc' | 'stateDir'> & { nats?: { seedFile?: string | undefined } },
   options: EnrollOptions,
 ): Promise<EnrollResult> {
   const files = enrollmentFiles(config);
@@ -94,12 +96,12 @@ export async function enrollCommand(
     { token: options.token, serverName: config.serverId, csrPem, natsPublicKey: natsUser.publicKey },
     timeoutMs,
   );
-  checkIssued(response, { caPem, keyPem, serverId: config.serverId });
+  checkIssuedCertificate(response, { caPem, keyPem, serverId: config.serverId });
 
   await writeFileAtomic(seedFile, `${natsUser.seed}\n`, 0o600);
-  await writeFileAtomic(files.keyFile, keyPem, 0o600);
-  await writeFileAtomic(files.certFile, response.certificatePem, 0o644);
   await writeFileAtomic(files.caFile, caPem, 0o644);
+  await replaceCredentials(files, { certPem: response.certificatePem, keyPem });
+  await writeEnrollmentRecord(config.stateDir, { controller: options.controller });
   const { identity } = await loadTlsMaterial(files, { expectRole: FLEET_ROLE.agent });
   return {
     serverId: identity.name,
@@ -144,10 +146,6 @@ function parseController(input: string): { host: string; port: number } {
   if (!match || port < 1 || port > 65535) throw new UsageError(`invalid --controller '${printable(input)}': expected HOST:PORT`);
   const host = match[1] as string;
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
-}
-
-function hexFingerprint(cert: X509Certificate): string {
-  return cert.fingerprint256.replaceAll(':', '').toLowerCase();
 }
 
 /**
@@ -235,28 +233,6 @@ function enrollError(err: ServiceError, address: string): WofleetError {
   if (err.code === status.UNAVAILABLE) return new WofleetError(`cannot reach the controller at ${address}: ${details}`);
   if (err.code === status.DEADLINE_EXCEEDED) return new WofleetError(`the controller at ${address} did not answer in time`);
   return new WofleetError(`enrollment refused: ${details}`);
-}
-
-/** The certificate must certify our key, be issued by the pinned CA and name this agent. */
-function checkIssued(response: EnrollResponse, expected: { caPem: string; keyPem: string; serverId: string }): void {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(response.certificatePem);
-  } catch (err) {
-    throw new IntegrityError('the controller sent something that is not a certificate; nothing was written', { cause: err });
-  }
-  const ca = new X509Certificate(expected.caPem);
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey))
-    throw new IntegrityError('the certificate is not issued by the pinned fleet CA; nothing was written');
-  if (hexFingerprint(new X509Certificate(response.caPem)) !== hexFingerprint(ca)) {
-    throw new IntegrityError('the controller named another CA than the pinned one; nothing was written');
-  }
-  const identity = peerIdentity(cert);
-  if (identity?.role !== FLEET_ROLE.agent || identity.name !== expected.serverId) {
-    throw new IntegrityError(`the certificate is not for agent ${expected.serverId}; nothing was written`);
-  }
-  if (!cert.checkPrivateKey(createPrivateKey(expected.keyPem)))
-    throw new IntegrityError('the certificate does not certify the key made here; nothing was written');
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -8,6 +8,8 @@ import { ensureHealthToken, writeManagedFiles } from '../layout/shared-files.js'
 import type { Engine } from '../engine.js';
 import { listReleases, stageRelease, type ReleaseInfo } from '../releases/index.js';
 import { DEFAULT_BASELINE, readBaseline, writeBaseline } from '../sites/baseline.js';
+import { protectSiteConfig } from '../sites/config-block.js';
+import { scanSharedSites } from '../sites/inventory.js';
 import { newState, readState, writeState } from '../state/store.js';
 import { applyWoPlugin, checkWoPluginTarget, type WoPluginRequest, type WoPluginResult } from '../wo-plugin/install.js';
 import { withServerLock } from './mutation.js';
@@ -92,12 +94,18 @@ export async function initCommand(engine: Engine, options: InitOptions): Promise
       }
       const written = await writeManagedFiles(layout);
       if (written.length > 0 && !created) repaired.push(...written.map((f) => path.relative(layout.sharedRoot, f)));
-      if ((await ensureHealthToken(layout)) && !created) repaired.push('health token');
+      if ((await ensureHealthToken(layout, await engine.webUser())) && !created) repaired.push('health token');
       if ((await readBaseline(layout).catch(() => undefined)) === undefined) {
         await writeBaseline(layout, DEFAULT_BASELINE);
         if (!created) repaired.push('baseline.json');
       }
-      if (options.force) repaired.push(...(await reassertSharedOwnership(layout)).map((e) => `owner of ${e}`));
+      if (options.force) {
+        repaired.push(...(await reassertSharedOwnership(layout)).map((e) => `owner of ${e}`));
+        const webUser = await engine.webUser();
+        for (const site of await scanSharedSites(engine)) {
+          if (await protectSiteConfig(site.paths.config, webUser)) repaired.push(`owner and mode of ${site.paths.config}`);
+        }
+      }
       if (!state) {
         state = newState(engine.now());
         await writeState(layout, state);

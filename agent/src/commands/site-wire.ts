@@ -1,4 +1,5 @@
 import type { HealthLevel, SiteInput } from '@wofleet/proto';
+import { messageText } from '@wofleet/shared';
 import type { Level } from './health.js';
 import type { SiteRow } from './list.js';
 
@@ -9,7 +10,7 @@ export const WIRE_LEVEL: Record<Level | SiteRow['health'], HealthLevel> = {
   unhealthy: 'HEALTH_LEVEL_UNHEALTHY',
 };
 
-/** A site as the fleet sees it: the `Site` message of ListSites, and the `site` of site events (its JSON). */
+/** A site as the fleet sees it: the `Site` message of ListSites, and the `site` of site events (its JSON), within the controller's message field rules. */
 export function toWireSite(s: SiteRow): SiteInput {
   return {
     domain: s.domain,
@@ -20,7 +21,7 @@ export function toWireSite(s: SiteRow): SiteInput {
     release: s.release ?? '',
     version: s.version ?? '',
     health: WIRE_LEVEL[s.health],
-    problem: s.problem ?? '',
+    problem: messageText(s.problem ?? ''),
     diskBytes: s.diskBytes,
   };
 }

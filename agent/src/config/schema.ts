@@ -20,6 +20,14 @@ const domain = z.string().transform((d, ctx) => {
   }
 });
 
+/** A host name or IPv4 address as URL.hostname gives it (lower case; no scheme, port or path). */
+const hostName = z
+  .string()
+  .toLowerCase()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, {
+    message: 'must be a host name like downloads.example.org (no scheme, port or path)',
+  });
+
 const hostPort = z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
 
 /**
@@ -45,7 +53,23 @@ export const agentConfigSchema = z
     keepReleases: z.number().int().min(2).max(50).default(3),
     /** Base URL that a bare version (`6.5.5`) is resolved against. */
     mirrorUrl: z.string().url().default('https://wordpress.org'),
-    /** Owner given to shared files PHP must read (uploads stay the site's). */
+    releases: z
+      .object({
+        /**
+         * The only directory a release source sent over gRPC (StageRelease) may name as a path
+         * or file:// URL, checked after resolving symlinks and `..`. Unset: the controller may
+         * send only http(s) URLs and versions. The local CLI (root on this server) may name any path.
+         */
+        mirrorDir: absolutePath.optional(),
+        /** Hosts a release download may be redirected to besides the host it asked. */
+        redirectHosts: z.array(hostName).max(100).default([]),
+      })
+      .strict()
+      .default({ redirectHosts: [] }),
+    /**
+     * The user PHP-FPM runs sites as: owner of each site's wp-config.php (0600), group of the
+     * health token (0640), and the user every WP-CLI call runs as (never root). Must not be root.
+     */
     webUser: z.string().min(1).default('www-data'),
     nginx: z
       .object({
@@ -183,6 +207,18 @@ export const agentConfigSchema = z
       })
       .strict()
       .default({ listen: '0.0.0.0:7443' }),
+    /**
+     * The controller this agent renews its certificate with and fetches the revocation
+     * list from (address: default the one it enrolled with, `<stateDir>/enrollment.json`),
+     * every certificateCheckSeconds and at start.
+     */
+    controller: z
+      .object({
+        address: hostPort.optional(),
+        certificateCheckSeconds: z.number().int().min(10).max(86_400).default(3600),
+      })
+      .strict()
+      .default({ certificateCheckSeconds: 3600 }),
     nats: z
       .object({
         servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),

@@ -1,4 +1,4 @@
-import { describeError } from '@wofleet/shared';
+import { describeError, messageText } from '@wofleet/shared';
 import { healthCommand, type Level } from '../commands/health.js';
 import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
@@ -36,11 +36,11 @@ export function startHealthMonitor(
       try {
         const result = await healthCommand(engine, {});
         level = result.level;
-        detail = result.checks.filter((c) => c.level !== 'ok').map((c) => `${c.name}: ${c.detail}`);
+        detail = result.checks.filter((c) => c.level !== 'ok').map((c) => messageText(`${c.name}: ${c.detail}`));
         sites = siteLevels(result.checks);
       } catch (err) {
         level = 'unhealthy';
-        detail = [describeError(err)];
+        detail = [messageText(describeError(err))];
       }
       const sitesKey = JSON.stringify(Object.entries(sites).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       if (level !== last || sitesKey !== lastSites) {

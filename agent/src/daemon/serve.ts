@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { describeError, loadTlsMaterial, UsageError, type Logger } from '@wofleet/shared';
+import { describeError, loadTlsMaterial, TlsError, UsageError, type Logger } from '@wofleet/shared';
+import { settleCredentialFiles } from '../certificates/credential-files.js';
+import { openRevocationList } from '../certificates/revocation-list.js';
+import { startCertificateUpkeep } from '../certificates/upkeep.js';
 import { withServerLock } from '../commands/mutation.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createEngine } from '../engine.js';
@@ -25,7 +28,8 @@ function agentVersion(): string {
 
 /**
  * `wofleet-agent serve`: AgentService over mutual TLS for the controller,
- * heartbeats and events to NATS, a periodic health check. Operations a crash cut
+ * heartbeats and events to NATS, a periodic health check, and the certificate's
+ * upkeep (renewal before expiry, the revocation list). Operations a crash cut
  * short read INTERRUPTED; staging leftovers are cleaned before serving.
  */
 export async function startAgent(config: AgentConfig, log: Logger): Promise<RunningAgent> {
@@ -33,7 +37,18 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   if (!caFile || !certFile || !keyFile) {
     throw new UsageError('serve needs grpc.caFile, grpc.certFile and grpc.keyFile in the config (see wofleet-agent enroll)');
   }
-  const tls = await loadTlsMaterial({ caFile, certFile, keyFile }, { expectRole: 'agent' });
+  await settleCredentialFiles({ certFile, keyFile });
+  const tls = await loadTlsMaterial({ caFile, certFile, keyFile }, { expectRole: 'agent' }).catch((err: unknown) => {
+    // Renewal needs the current certificate: once it has expired, only a new enrollment helps.
+    if (err instanceof TlsError && err.message.includes('certificate expired')) {
+      throw new TlsError(
+        `${err.message}: it can no longer renew itself; re-enroll: 'wofleet servers token ${config.serverId}' on the controller, then 'wofleet-agent enroll --force' here`,
+        { cause: err },
+      );
+    }
+    throw err;
+  });
+  const revocations = await openRevocationList(config.stateDir);
   const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId);
   const engine = createEngine(config, { log, events: outbox });
   const operations = await OperationRegistry.open(engine.layout.operationsDir, { log });
@@ -65,14 +80,26 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
       status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
     },
   });
-  const { server, port } = await startAgentServer(config.grpc.listen, tls, handlers);
+  const { server, port, reloadTls } = await startAgentServer(config.grpc.listen, tls, handlers, { isRevoked: revocations.isRevoked });
   log.info({ port, serverId: config.serverId }, 'agent serving');
+  const upkeep = startCertificateUpkeep({
+    serverId: config.serverId,
+    files: { caFile, certFile, keyFile },
+    stateDir: config.stateDir,
+    controllerAddress: config.controller.address,
+    intervalMs: config.controller.certificateCheckSeconds * 1000,
+    revocations,
+    servedFingerprint: tls.identity.fingerprint,
+    onRenewed: reloadTls,
+    log,
+  });
 
   let stopping: Promise<void> | undefined;
   return {
     port,
     stop: () =>
       (stopping ??= (async () => {
+        upkeep.stop();
         operations.close();
         log.info({ running: operations.running() }, 'stopping: refusing new work, finishing running operations');
         await operations.drain();

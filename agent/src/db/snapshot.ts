@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, IntegrityError } from '@wofleet/shared';
 import { sitePaths, type SitePaths } from '../config/paths.js';
 import type { Engine } from '../engine.js';
+import { writeFileAtomic } from '../state/atomic-file.js';
 import type { DbSnapshot } from '../state/store.js';
 
 /**
@@ -30,14 +31,7 @@ export async function snapshotSiteDb(engine: Engine, updateId: string, domain: s
   const dir = path.join(engine.layout.snapshotsDir, updateId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${domain}.sql`);
-  await engine.wp.exportDb(site, file);
-  // Never trust an exit code alone: an empty dump would restore nothing.
-  const size = await stat(file).then(
-    (s) => s.size,
-    () => 0,
-  );
-  if (size === 0) throw new IntegrityError(`${domain}: DB snapshot ${file} is empty`);
-  await chmod(file, 0o600);
+  await dumpSiteDb(engine, site, file);
   const tables = await siteTables(engine, site);
   const copy = `wfs${randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(-6)}`;
   const statements = [
@@ -50,16 +44,37 @@ export async function snapshotSiteDb(engine: Engine, updateId: string, domain: s
   return { domain, file, dbVersion, copy, tables };
 }
 
+/**
+ * The dump is a file root creates, 0600 from its first byte (it holds every user's
+ * password hash): WP-CLI, running as the web user, only writes into the descriptor it
+ * is handed. Written atomically: `file` is a complete dump or absent.
+ */
+async function dumpSiteDb(engine: Engine, site: SitePaths, file: string): Promise<void> {
+  await writeFileAtomic(
+    file,
+    async (out) => {
+      await engine.wp.exportDb(site, out);
+      // Never trust an exit code alone: an empty dump would restore nothing.
+      if ((await out.stat()).size === 0) throw new IntegrityError(`${site.domain}: DB snapshot ${file} is empty`);
+    },
+    0o600,
+  );
+}
+
 export async function restoreSiteDb(engine: Engine, snapshot: DbSnapshot): Promise<void> {
   const site = sitePaths(engine.config, snapshot.domain);
   if (snapshot.copy && snapshot.tables && (await copyIsComplete(engine, site, snapshot.copy, snapshot.tables))) {
     await swapInCopy(engine, site, snapshot.copy, snapshot.tables);
   } else {
-    await stat(snapshot.file).catch(() => {
+    const dump = await open(snapshot.file, 'r').catch(() => {
       throw new IntegrityError(`${snapshot.domain}: DB snapshot ${snapshot.file} is missing`);
     });
-    engine.log.warn({ domain: snapshot.domain }, 'no in-DB copy of the snapshot: importing the dump (not atomic)');
-    await engine.wp.importDb(site, snapshot.file);
+    try {
+      engine.log.warn({ domain: snapshot.domain }, 'no in-DB copy of the snapshot: importing the dump (not atomic)');
+      await engine.wp.importDb(site, dump);
+    } finally {
+      await dump.close();
+    }
   }
   await expectDbVersion(engine, snapshot.domain, snapshot.dbVersion);
 }

@@ -20,6 +20,7 @@ export { cleanupStaging } from './cleanup.js';
 export { requireCurrentRelease } from './current.js';
 export { pruneReleases, type PruneOptions, type PruneResult } from './prune.js';
 export { RELEASE_MARKER, readReleaseMarker, stagedReleaseSchema, type ReleaseMarker } from './marker.js';
+export { confineToMirrorDir } from './mirror-dir.js';
 export { classifySource, resolveSource, type ResolvedSource, type SourceContext, type SourceLocation } from './source.js';
 export { extractArchive, type ExtractLimits, type ExtractRequest, type ExtractResult } from './extract.js';
 export { ARCHIVE_TOP_DIR, ENTRY_RULE, type EntryRule } from './entry-rules.js';

@@ -13,7 +13,7 @@ import {
   type DigestAlgorithm,
 } from '@wofleet/shared';
 import type { AgentConfig } from '../config/schema.js';
-import { downloadToFile, fetchSmallText, urlExists } from './download.js';
+import { type DownloadLimits, downloadToFile, fetchSmallText, urlExists } from './download.js';
 
 /**
  * Where a release comes from. SRC is a filesystem path, a file:// URL, an
@@ -102,13 +102,15 @@ async function resolveRemoteArchive(
   impliedVersion: string | undefined,
   digest: Digest | undefined,
 ): Promise<ResolvedSource> {
-  const digestLimits = { maxBytes: DIGEST_FILE_MAX_BYTES, timeoutMs: ctx.digestTimeoutMs ?? 30_000 };
+  const { redirectHosts } = ctx.config.releases;
+  const digestLimits = { maxBytes: DIGEST_FILE_MAX_BYTES, timeoutMs: ctx.digestTimeoutMs ?? 30_000, redirectHosts };
   const expected = digest ?? (await fetchPublishedDigest(url, digestLimits));
   await mkdir(ctx.stagingDir, { recursive: true, mode: 0o755 });
   const archive = path.join(ctx.stagingDir, `download-${randomBytes(6).toString('hex')}.tar.gz`);
   await downloadToFile(url, archive, {
     maxBytes: ctx.config.limits.maxArchiveBytes,
     timeoutMs: ctx.downloadTimeoutMs ?? 10 * 60_000,
+    redirectHosts,
   });
   return {
     archive,
@@ -119,13 +121,13 @@ async function resolveRemoteArchive(
   };
 }
 
-async function fetchPublishedDigest(url: string, limits: { maxBytes: number; timeoutMs: number }): Promise<Digest> {
+async function fetchPublishedDigest(url: string, limits: DownloadLimits): Promise<Digest> {
   for (const algorithm of SIDECARS) {
     const text = await fetchSmallText(`${url}.${algorithm}`, limits);
     if (text !== undefined) return parseDigestFile(`${url}.${algorithm}`, algorithm, text);
   }
   // Both digests missing usually means the archive is missing too: say that instead.
-  if (!(await urlExists(url, limits.timeoutMs))) throw new NotFoundError(`not found: ${url} (HTTP 404)`);
+  if (!(await urlExists(url, limits))) throw new NotFoundError(`not found: ${url} (HTTP 404)`);
   throw new IntegrityError(`no digest for ${url}: neither ${url}.sha256 nor ${url}.sha1 exists; pass --sha1 or --sha256`);
 }
 

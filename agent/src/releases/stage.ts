@@ -60,7 +60,9 @@ export async function stageRelease(ctx: StageContext, request: StageRequest): Pr
   try {
     killPoint('stage:after-download');
     const hashes = await hashArchive(source.archive);
-    verifyDigest(hashes, source.expected);
+    verifyDigest(hashes, source.expected, (actual) =>
+      log.info({ origin: source.origin, expected: source.expected, actual }, 'archive digest mismatch'),
+    );
     log.info({ origin: source.origin, digest: source.expected }, 'archive digest verified');
 
     const expectVersion = request.expectVersion ?? source.impliedVersion;

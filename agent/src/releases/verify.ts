@@ -22,10 +22,16 @@ export async function hashArchive(file: string): Promise<ArchiveHashes> {
   return { sha1: sha1.digest('hex'), sha256: sha256.digest('hex') };
 }
 
-export function verifyDigest(hashes: ArchiveHashes, expected: Digest): void {
+/**
+ * The error names only the expected digest: echoing the actual one would let whoever can
+ * name a source hash any file the agent can read. `onMismatch` hands the actual digest to
+ * the agent's local log.
+ */
+export function verifyDigest(hashes: ArchiveHashes, expected: Digest, onMismatch: (actual: string) => void): void {
   const actual = hashes[expected.algorithm];
   if (actual !== expected.hex) {
-    throw new IntegrityError(`digest mismatch: expected ${expected.algorithm} ${expected.hex}, got ${actual}`);
+    onMismatch(actual);
+    throw new IntegrityError(`digest mismatch: the archive's ${expected.algorithm} is not the expected ${expected.hex}`);
   }
 }
 

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { StateError } from '@wofleet/shared';
 import type { Layout } from '../config/paths.js';
+import { restrictFileAccess } from '../disk/file-access.js';
+import type { WebUser } from '../runtime/web-user.js';
 import { CONFIG_BLOCK_BEGIN, CONFIG_BLOCK_END, siteConfigBlock } from '../layout/site-bootstrap.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 
@@ -25,7 +27,19 @@ export function removeConfigBlock(source: string): string {
   return source.slice(0, begin) + source.slice(stop);
 }
 
-export async function patchSiteConfig(layout: Layout, file: string, domain: string, ssl: boolean): Promise<void> {
+/**
+ * A site's wp-config.php holds its DB password and salts: only its PHP (the web user,
+ * who owns it under WordOps, whose permission fixer chowns the site root to it) and
+ * root may read it. WordOps writes it 0644; the mode survives WordOps' later chowns.
+ */
+export const SITE_CONFIG_MODE = 0o600;
+
+export async function patchSiteConfig(layout: Layout, file: string, domain: string, ssl: boolean, webUser: WebUser): Promise<void> {
   const source = await readFile(file, 'utf8');
-  await writeFileAtomic(file, insertConfigBlock(source, siteConfigBlock(layout, domain, ssl)), 'keep');
+  await writeFileAtomic(file, insertConfigBlock(source, siteConfigBlock(layout, domain, ssl)), SITE_CONFIG_MODE, webUser);
+}
+
+/** Gives a site's wp-config.php back its owner and mode (a site converted before they were set, or changed by hand); true when it changed. */
+export function protectSiteConfig(file: string, webUser: WebUser): Promise<boolean> {
+  return restrictFileAccess(file, webUser, SITE_CONFIG_MODE);
 }

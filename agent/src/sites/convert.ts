@@ -109,7 +109,7 @@ const convertSteps: Step<ConvertContext>[] = [
     description: 'add the shared-core block to wp-config.php',
     async run({ engine, plan }) {
       const info = await engine.wo.siteInfo(plan.domain);
-      await patchSiteConfig(engine.layout, plan.paths.config, plan.domain, info?.ssl ?? false);
+      await patchSiteConfig(engine.layout, plan.paths.config, plan.domain, info?.ssl ?? false, await engine.webUser());
     },
     async undo({ plan, originalConfig }) {
       await writeFileAtomic(plan.paths.config, originalConfig, 'keep');

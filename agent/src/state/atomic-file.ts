@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, symlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a directory so a rename or new entry in it survives a power cut. */
@@ -21,17 +21,27 @@ function tempNameBeside(target: string): string {
  * mix: temp file beside it, fsync, rename(2) over it, fsync the directory.
  * With mode 'keep', an existing file keeps its owner and mode (a site's
  * wp-config.php belongs to the web user; a root-owned copy would lock PHP out).
+ * With `owner`, the file has that owner from the moment it appears: a secret PHP
+ * must read is never briefly unreadable, nor ever briefly readable by others.
+ * `data` is the content, or a writer that fills the open temp file (a DB dump
+ * streamed from a child process).
  */
-export async function writeFileAtomic(target: string, data: string, mode: number | 'keep' = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | ((handle: FileHandle) => Promise<void>),
+  mode: number | 'keep' = 0o644,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });
   const previous = mode === 'keep' ? await stat(target) : undefined;
   const finalMode = previous ? previous.mode & 0o7777 : mode === 'keep' ? 0o644 : mode;
   const tmp = tempNameBeside(target);
   const handle = await open(tmp, 'wx', finalMode);
   try {
-    await handle.writeFile(data);
+    await (typeof data === 'string' ? handle.writeFile(data) : data(handle));
     await handle.chmod(finalMode);
-    if (previous) await handle.chown(previous.uid, previous.gid);
+    const finalOwner = owner ?? previous;
+    if (finalOwner) await handle.chown(finalOwner.uid, finalOwner.gid);
     await handle.sync();
   } catch (err) {
     await handle.close();

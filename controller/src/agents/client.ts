@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
@@ -59,6 +60,13 @@ export interface AgentTarget {
   address: string;
 }
 
+/**
+ * The agent certificates (SHA-256, hex) the controller accepts from a server: the one
+ * recorded at its enrollment or last renewal, and the one before while the agent
+ * switches. Anything else the fleet CA signed for that name is refused (pinning).
+ */
+export type AgentPins = (server: string) => Promise<readonly string[]>;
+
 export const DEFAULT_AGENT_CALL_TIMEOUT_MS = 10_000;
 /** A deep CheckHealth renders every site's front page: it may take longer than a plain call. */
 export const DEEP_HEALTH_TIMEOUT_MS = 60_000;
@@ -92,14 +100,21 @@ export class AgentCallError extends WofleetError {
 export function connectAgent(
   target: AgentTarget,
   tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
+  pins: AgentPins,
   timeoutMs = DEFAULT_AGENT_CALL_TIMEOUT_MS,
 ): AgentApi {
   const { Client } = loadAgentService();
+  let pinned: ReadonlySet<string> = new Set();
   const client: AgentServiceClient = new Client(
     target.address,
-    controllerChannelCredentials(tls, target.server),
+    controllerChannelCredentials(tls, target.server, () => pinned),
     channelOptions(target.address, 'wofleet-agent'),
   );
+  // Read before every call: a connection made (or remade) during it is checked against
+  // the pins as they are now, whichever controller renewed or revoked the certificate.
+  const refreshPins = async () => {
+    pinned = new Set(await pins(target.server));
+  };
   const describe = `agent ${target.server} at ${target.address}`;
 
   function fail(err: ServiceError, limitMs: number): WofleetError {
@@ -110,13 +125,16 @@ export function connectAgent(
     start: (deadline: Date, done: (err: ServiceError | null, value?: Res) => void) => void,
     limitMs = timeoutMs,
   ): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      start(new Date(Date.now() + limitMs), (err, value) => {
-        if (err) reject(fail(err, limitMs));
-        else if (value === undefined) reject(new AgentCallError(target.server, status.INTERNAL, `${describe} sent an empty answer`));
-        else resolve(value);
-      });
-    });
+    return refreshPins().then(
+      () =>
+        new Promise((resolve, reject) => {
+          start(new Date(Date.now() + limitMs), (err, value) => {
+            if (err) reject(fail(err, limitMs));
+            else if (value === undefined) reject(new AgentCallError(target.server, status.INTERNAL, `${describe} sent an empty answer`));
+            else resolve(value);
+          });
+        }),
+    );
   }
 
   const getOperation = (operationId: string) =>
@@ -140,6 +158,7 @@ export function connectAgent(
     getOperation,
     async watchOperation(operationId, watchTimeoutMs, { onEvent, signal } = {}) {
       signal?.throwIfAborted();
+      await refreshPins();
       await new Promise<void>((resolve, reject) => {
         const stream = client.WatchOperation({ operationId }, { deadline: new Date(Date.now() + watchTimeoutMs) });
         const cancel = () => {
@@ -183,14 +202,25 @@ function controllerSecureContext(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'k
 
 /**
  * Present the controller certificate; trust the fleet CA only; accept only the agent
- * named in the inventory (SAN URI spiffe://wofleet/agent/<server>). Host names are not
- * checked: agents are addressed by IP as often as by name.
+ * named in the inventory (SAN URI spiffe://wofleet/agent/<server>), and of its
+ * certificates only those pinned (AgentPins). Host names are not checked: agents are
+ * addressed by IP as often as by name.
  */
-function controllerChannelCredentials(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>, server: string): ChannelCredentials {
+function controllerChannelCredentials(
+  tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
+  server: string,
+  pinned: () => ReadonlySet<string>,
+): ChannelCredentials {
   return credentials.createFromSecureContext(controllerSecureContext(tls), {
     checkServerIdentity: (_host, cert) => {
       const id = peerIdentity(cert.raw);
-      return id?.role === FLEET_ROLE.agent && id.name === server ? undefined : new Error(`the server is not wofleet agent ${server}`);
+      if (id?.role !== FLEET_ROLE.agent || id.name !== server) return new Error(`the server is not wofleet agent ${server}`);
+      const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
+      return pinned().has(fingerprint)
+        ? undefined
+        : new Error(
+            `agent ${server} presented certificate ${fingerprint.slice(0, 16)}..., not the one enrolled (revoked, replaced, or an impostor): re-enroll it ('wofleet servers token ${server}')`,
+          );
     },
   });
 }

@@ -1,4 +1,5 @@
 import { HEALTH_LEVEL, SITE_LINK, type HealthLevel, type Site } from '@wofleet/proto';
+import { identifierField, sizeField, textField } from '@wofleet/shared';
 import { z } from 'zod';
 import type { Health, SiteReport } from '../db/index.js';
 
@@ -6,19 +7,22 @@ import type { Health, SiteReport } from '../db/index.js';
  * A site as its agent reports it, in ListSites answers and in site events alike: the
  * agent's `Site` message (proto/wofleet/v1/agent.proto), the one definition of a
  * site's facts. `satisfies` ties this check to the generated type: a field added to
- * the message and missing here fails the build.
+ * the message and missing here fails the build. Its strings follow the message field
+ * rules (bounded, no control characters) like everything else an agent sends.
  */
+const unknownOr = (field: z.ZodString) => field.or(z.literal(''));
+
 export const agentSiteSchema = z.object({
-  domain: z.string().min(1),
-  php: z.string(),
-  cache: z.string(),
+  domain: identifierField(253),
+  php: unknownOr(identifierField(32)),
+  cache: unknownOr(identifierField(64)),
   ssl: z.boolean(),
   link: z.enum(SITE_LINK),
-  release: z.string(),
-  version: z.string(),
+  release: unknownOr(identifierField()),
+  version: unknownOr(identifierField(64)),
   health: z.enum(HEALTH_LEVEL),
-  problem: z.string(),
-  diskBytes: z.number().int().nonnegative(),
+  problem: textField(),
+  diskBytes: sizeField,
 }) satisfies z.ZodType<Site>;
 
 const HEALTH_OF: Record<HealthLevel, Health | null> = {

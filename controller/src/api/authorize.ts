@@ -1,20 +1,102 @@
+import { X509Certificate } from 'node:crypto';
 import type { ServerUnaryCall } from '@grpc/grpc-js';
-import { FLEET_ROLE, peerIdentity, type PeerIdentity } from '@wofleet/shared';
+import {
+  accessAllows,
+  FLEET_ROLE,
+  OPERATOR_ACCESS,
+  operatorAccess,
+  peerIdentity,
+  type OperatorAccess,
+  type PeerIdentity,
+} from '@wofleet/shared';
+import { certificateRecord } from '../ca/certificate-record.js';
+import type { ControllerContext } from '../context/index.js';
+import { isSerialRevoked, recordIssuedCertificate } from '../db/index.js';
 
 /**
- * Who may call what. Enroll is open (authorised by its token); every other method
- * needs a certificate of the fleet CA marked operator. TLS has already verified the
- * certificate against the CA, or the call reports none (see credentials.ts).
+ * Who may call what. Enroll is open (authorised by its token). Every other method needs
+ * a certificate of the fleet CA (TLS has verified it, or the call reports none: see
+ * credentials.ts) that is not on the revocation list, checked in the database on
+ * every call so a revocation made through any controller holds at once:
+ * - operator methods: role operator, with at least the access level the method's row
+ *   in OPERATOR_METHODS names (viewer reads, operator changes);
+ * - agent methods (certificate renewal): role agent;
+ * - ListRevocations: any fleet certificate (agents fetch the list with theirs).
  */
-export type Caller = { ok: true; identity: PeerIdentity } | { ok: false; reason: string };
+export type Caller = { ok: true; identity: PeerIdentity; serial: string; fingerprint: string } | { ok: false; reason: string };
 
-export function operatorCaller(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>): Caller {
-  const raw = call.getAuthContext().sslPeerCertificate?.raw;
-  if (!raw) return { ok: false, reason: 'no client certificate of the fleet CA (operators need one: wofleet ca issue-operator)' };
-  const identity = peerIdentity(raw);
-  if (!identity) return { ok: false, reason: 'the client certificate is not marked with a fleet role' };
+/** Every operator method of ControllerService and RolloutService, with the least access level that may call it. */
+export const OPERATOR_METHODS = {
+  'ControllerService.ListServers': OPERATOR_ACCESS.viewer,
+  'ControllerService.GetServer': OPERATOR_ACCESS.viewer,
+  'ControllerService.ListSites': OPERATOR_ACCESS.viewer,
+  'ControllerService.ListReleases': OPERATOR_ACCESS.viewer,
+  'ControllerService.ListCertificates': OPERATOR_ACCESS.viewer,
+  'ControllerService.AddServer': OPERATOR_ACCESS.operator,
+  'ControllerService.RemoveServer': OPERATOR_ACCESS.operator,
+  'ControllerService.SyncServer': OPERATOR_ACCESS.operator,
+  'ControllerService.AddRelease': OPERATOR_ACCESS.operator,
+  'ControllerService.IssueEnrollmentToken': OPERATOR_ACCESS.operator,
+  'ControllerService.RevokeCertificate': OPERATOR_ACCESS.operator,
+  'RolloutService.PlanRollout': OPERATOR_ACCESS.viewer,
+  'RolloutService.GetRollout': OPERATOR_ACCESS.viewer,
+  'RolloutService.ListRollouts': OPERATOR_ACCESS.viewer,
+  'RolloutService.WatchRollout': OPERATOR_ACCESS.viewer,
+  'RolloutService.StartRollout': OPERATOR_ACCESS.operator,
+  'RolloutService.ActOnRollout': OPERATOR_ACCESS.operator,
+} as const satisfies Record<string, OperatorAccess>;
+export type OperatorMethod = keyof typeof OPERATOR_METHODS;
+
+type AuthenticatedCall = Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>;
+
+/** The caller of an operator method, allowed by its certificate's role, access level and revocation state. */
+export async function operatorCaller(ctx: ControllerContext, call: AuthenticatedCall, method: OperatorMethod): Promise<Caller> {
+  const admitted = await admittedCertificate(ctx, call, 'operators need one: wofleet ca issue-operator');
+  if (!admitted.ok) return admitted;
+  const { identity, cert } = admitted;
   if (identity.role !== FLEET_ROLE.operator) {
     return { ok: false, reason: `the client certificate belongs to ${identity.role} ${identity.name}, not an operator` };
   }
-  return { ok: true, identity };
+  const access = operatorAccess(cert);
+  if (access === undefined) return { ok: false, reason: 'the operator certificate names an unknown access level' };
+  const needed = OPERATOR_METHODS[method];
+  if (!accessAllows(access, needed)) {
+    return { ok: false, reason: `operator ${identity.name} has ${access} access; ${method.split('.')[1]} needs ${needed}` };
+  }
+  return admitted;
+}
+
+/** The caller of an agent method: a certificate of role agent, not revoked. */
+export async function agentCaller(ctx: ControllerContext, call: AuthenticatedCall): Promise<Caller> {
+  const admitted = await admittedCertificate(ctx, call, 'agents get one with wofleet-agent enroll');
+  if (!admitted.ok) return admitted;
+  if (admitted.identity.role !== FLEET_ROLE.agent) {
+    return { ok: false, reason: `the client certificate belongs to ${admitted.identity.role} ${admitted.identity.name}, not an agent` };
+  }
+  return admitted;
+}
+
+/** Any fleet certificate that is not revoked. */
+export async function fleetCaller(ctx: ControllerContext, call: AuthenticatedCall): Promise<Caller> {
+  return admittedCertificate(ctx, call, 'every fleet member has one');
+}
+
+async function admittedCertificate(
+  ctx: ControllerContext,
+  call: AuthenticatedCall,
+  hint: string,
+): Promise<(Caller & { ok: false }) | { ok: true; identity: PeerIdentity; serial: string; fingerprint: string; cert: X509Certificate }> {
+  const raw = call.getAuthContext().sslPeerCertificate?.raw;
+  if (!raw) return { ok: false, reason: `no client certificate of the fleet CA (${hint})` };
+  const identity = peerIdentity(raw);
+  if (!identity) return { ok: false, reason: 'the client certificate is not marked with a fleet role' };
+  const cert = new X509Certificate(raw);
+  const record = certificateRecord(cert);
+  if (await isSerialRevoked(ctx.db, record.serial)) {
+    return { ok: false, reason: `the client certificate (serial ${record.serial}) has been revoked` };
+  }
+  // Operator and controller certificates are issued offline: the controller learns of
+  // them here, so `certs list` shows every certificate that has been used.
+  if (identity.role !== FLEET_ROLE.agent) await recordIssuedCertificate(ctx.db, record, ctx.clock.now());
+  return { ok: true, identity, serial: record.serial, fingerprint: record.fingerprint, cert };
 }

@@ -4,13 +4,16 @@ import { UsageError } from '@wofleet/shared';
 import { operatorActor, type ControllerContext } from '../context/index.js';
 import { addRelease, listReleaseRows } from '../releases/catalog.js';
 import { showServer, type AgentDialer } from '../servers/live.js';
-import { addServer, listServerRows, removeServerRow } from '../servers/registry.js';
+import { addServer, issueEnrollmentToken, listServerRows, removeServerRow } from '../servers/registry.js';
+import { listCertificates, revokeCertificates, revokedSerials, revokeTarget } from '../ca/revocation.js';
+import { renewAgentCertificate } from '../enrollment/renew.js';
+import { agentCaller, fleetCaller } from './authorize.js';
 import { listFleetSites } from '../sites/fleet-sites.js';
 import { syncServerSites } from '../sites/sync.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
-import { openUnary, operatorUnary } from './unary.js';
-import { toWireRelease, toWireServer, toWireSite } from './wire.js';
+import { certifiedUnary, openUnary, operatorUnary } from './unary.js';
+import { toWireCertificate, toWireRelease, toWireServer, toWireSite } from './wire.js';
 
 function tokenTtlMs(metadata: Metadata): number | undefined {
   const [value] = metadata.get(TOKEN_TTL_METADATA_KEY);
@@ -38,7 +41,35 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
       return { certificatePem: enrollment.certPem, caPem: enrollment.caPem };
     }),
 
-    AddServer: operatorUnary(ctx, async (request, operator, metadata) => {
+    RenewCertificate: certifiedUnary(ctx, agentCaller, async (request, caller) => {
+      const renewal = await renewAgentCertificate(ctx, {
+        server: caller.identity.name,
+        presentedFingerprint: caller.fingerprint,
+        csrPem: request.csrPem,
+      });
+      return { certificatePem: renewal.certPem, caPem: renewal.caPem, revokedSerials: renewal.revokedSerials };
+    }),
+
+    ListRevocations: certifiedUnary(ctx, fleetCaller, async () => ({ revokedSerials: await revokedSerials(ctx) })),
+
+    IssueEnrollmentToken: operatorUnary(ctx, 'ControllerService.IssueEnrollmentToken', async (request, operator, metadata) => {
+      const issued = await issueEnrollmentToken(
+        ctx,
+        { name: request.name, tokenTtlMs: tokenTtlMs(metadata) },
+        operatorActor(operator.name),
+      );
+      return { server: toWireServer(issued.server), enrollmentToken: issued.enrollmentToken, expiresAt: issued.expiresAt.toISOString() };
+    }),
+
+    ListCertificates: operatorUnary(ctx, 'ControllerService.ListCertificates', async () => ({
+      certificates: (await listCertificates(ctx)).map(toWireCertificate),
+    })),
+
+    RevokeCertificate: operatorUnary(ctx, 'ControllerService.RevokeCertificate', async (request, operator) => {
+      return { revokedSerials: await revokeCertificates(ctx, revokeTarget(request), request.reason, operatorActor(operator.name)) };
+    }),
+
+    AddServer: operatorUnary(ctx, 'ControllerService.AddServer', async (request, operator, metadata) => {
       const added = await addServer(
         ctx,
         { name: request.name, address: request.address, labels: request.labels, canary: request.canary, tokenTtlMs: tokenTtlMs(metadata) },
@@ -47,35 +78,37 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
       return { server: toWireServer(added.server), enrollmentToken: added.enrollmentToken, expiresAt: added.expiresAt.toISOString() };
     }),
 
-    ListServers: operatorUnary(ctx, async (request) => ({
+    ListServers: operatorUnary(ctx, 'ControllerService.ListServers', async (request) => ({
       servers: (await listServerRows(ctx, request.labels)).map(toWireServer),
     })),
 
-    GetServer: operatorUnary(ctx, async (request) => {
+    GetServer: operatorUnary(ctx, 'ControllerService.GetServer', async (request) => {
       const view = await showServer(ctx, request.name, request.live ? { dial: ports.dialAgent } : undefined);
       return { server: toWireServer(view.server), status: view.status, liveError: view.liveError ?? '' };
     }),
 
-    RemoveServer: operatorUnary(ctx, async (request, operator) => {
+    RemoveServer: operatorUnary(ctx, 'ControllerService.RemoveServer', async (request, operator) => {
       await removeServerRow(ctx, request.name, operatorActor(operator.name));
       return {};
     }),
 
-    SyncServer: operatorUnary(ctx, async (request, operator) => {
+    SyncServer: operatorUnary(ctx, 'ControllerService.SyncServer', async (request, operator) => {
       const synced = await syncServerSites(ctx, request.name, ports.dialAgent, operatorActor(operator.name));
       return { sites: synced.sites.map(toWireSite), removed: synced.removed };
     }),
 
-    ListSites: operatorUnary(ctx, async (request) => ({
+    ListSites: operatorUnary(ctx, 'ControllerService.ListSites', async (request) => ({
       sites: (await listFleetSites(ctx, { server: request.server, version: request.version })).map(toWireSite),
     })),
 
-    AddRelease: operatorUnary(ctx, async (request, operator) =>
+    AddRelease: operatorUnary(ctx, 'ControllerService.AddRelease', async (request, operator) =>
       toWireRelease(
         await addRelease(ctx, { version: request.version, url: request.url, digest: request.digest }, operatorActor(operator.name)),
       ),
     ),
 
-    ListReleases: operatorUnary(ctx, async () => ({ releases: (await listReleaseRows(ctx)).map(toWireRelease) })),
+    ListReleases: operatorUnary(ctx, 'ControllerService.ListReleases', async () => ({
+      releases: (await listReleaseRows(ctx)).map(toWireRelease),
+    })),
   };
 }

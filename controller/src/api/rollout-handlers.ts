@@ -43,49 +43,57 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
     ...(ports.publish ? { publish: ports.publish } : {}),
   };
   return {
-    PlanRollout: operatorUnary(ctx, async (request) =>
+    PlanRollout: operatorUnary(ctx, 'RolloutService.PlanRollout', async (request) =>
       toWirePlan(await planCampaign(campaigns, parseCampaignRequest(toRequestText(request)))),
     ),
 
-    StartRollout: operatorUnary(ctx, async (request, operator) =>
+    StartRollout: operatorUnary(ctx, 'RolloutService.StartRollout', async (request, operator) =>
       toWireRollout(await startCampaign(campaigns, parseCampaignRequest(toRequestText(request)), operatorActor(operator.name))),
     ),
 
-    GetRollout: operatorUnary(ctx, async (request) => toWireRollout(await getCampaign(campaigns, parseCampaignId(request.id)))),
+    GetRollout: operatorUnary(ctx, 'RolloutService.GetRollout', async (request) =>
+      toWireRollout(await getCampaign(campaigns, parseCampaignId(request.id))),
+    ),
 
-    ListRollouts: operatorUnary(ctx, async (request) => ({
+    ListRollouts: operatorUnary(ctx, 'RolloutService.ListRollouts', async (request) => ({
       rollouts: (await listCampaigns(campaigns, request.active ? { active: true } : {})).map(toWireRollout),
     })),
 
-    ActOnRollout: operatorUnary(ctx, async (request, operator) =>
+    ActOnRollout: operatorUnary(ctx, 'RolloutService.ActOnRollout', async (request, operator) =>
       toWireRollout(
         await actOnCampaign(campaigns, parseCampaignId(request.id), toCampaignAction(request.action), operatorActor(operator.name)),
       ),
     ),
 
     WatchRollout: (call: ServerWritableStream<WatchRolloutRequest, RolloutUpdateInput>) => {
-      const caller = operatorCaller(call);
-      if (!caller.ok) {
-        call.emit('error', { code: status.PERMISSION_DENIED, details: `permission denied: ${caller.reason}` });
-        return;
-      }
+      // Listening before the (asynchronous) authorization, so a watcher gone meanwhile is seen.
       const gone = new AbortController();
       call.on('cancelled', () => gone.abort());
-      const signal = ports.shutdown ? AbortSignal.any([gone.signal, ports.shutdown]) : gone.signal;
-      const watch = async () =>
-        watchCampaign({
-          id: parseCampaignId(call.request.id),
-          read: (id) => getCampaign(campaigns, id),
-          subscribe: ports.subscribe,
-          send: ({ event, view }) => call.write({ event: event ? toWireEvent(event) : null, rollout: toWireRollout(view) }),
-          signal,
-          log: ctx.log,
-          ...(ports.watchPollMs ? { pollMs: ports.watchPollMs } : {}),
-        });
-      watch().then(
-        (ended) => (ended === 'aborted' && !gone.signal.aborted ? call.emit('error', SHUTTING_DOWN) : call.end()),
+      operatorCaller(ctx, call, 'RolloutService.WatchRollout').then(
+        (caller) =>
+          caller.ok
+            ? followRollout(call, gone)
+            : call.emit('error', { code: status.PERMISSION_DENIED, details: `permission denied: ${caller.reason}` }),
         (err: unknown) => call.emit('error', logged(ctx, toServiceError(err), err)),
       );
     },
   };
+
+  function followRollout(call: ServerWritableStream<WatchRolloutRequest, RolloutUpdateInput>, gone: AbortController): void {
+    const signal = ports.shutdown ? AbortSignal.any([gone.signal, ports.shutdown]) : gone.signal;
+    const watch = async () =>
+      watchCampaign({
+        id: parseCampaignId(call.request.id),
+        read: (id) => getCampaign(campaigns, id),
+        subscribe: ports.subscribe,
+        send: ({ event, view }) => call.write({ event: event ? toWireEvent(event) : null, rollout: toWireRollout(view) }),
+        signal,
+        log: ctx.log,
+        ...(ports.watchPollMs ? { pollMs: ports.watchPollMs } : {}),
+      });
+    watch().then(
+      (ended) => (ended === 'aborted' && !gone.signal.aborted ? call.emit('error', SHUTTING_DOWN) : call.end()),
+      (err: unknown) => call.emit('error', logged(ctx, toServiceError(err), err)),
+    );
+  }
 }

@@ -1,12 +1,13 @@
 import {
   SERVER_STATE,
   type CatalogReleaseInput,
+  type FleetCertificateInput,
   type FleetSiteInput,
   type HealthLevel,
   type ServerInput,
   type ServerState,
 } from '@wofleet/proto';
-import type { FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
+import type { CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
 
 /** Database rows as ControllerService messages: mapping only, no decisions. */
 
@@ -41,6 +42,7 @@ export function toWireServer(row: ServerRow): ServerInput {
     current: row.currentRelease ? { id: row.currentRelease, version: row.currentVersion ?? '' } : null,
     sites: row.siteCount ?? 0,
     certificateFingerprint: row.certFingerprint ?? '',
+    certificateNotAfter: row.certNotAfter?.toISOString() ?? '',
   };
 }
 
@@ -72,5 +74,18 @@ export function toWireSite(row: FleetSiteRow): FleetSiteInput {
       health: row.health ? HEALTH_LEVEL[row.health] : 'HEALTH_LEVEL_UNSPECIFIED',
       diskBytes: row.diskBytes ?? 0,
     },
+  };
+}
+
+export function toWireCertificate(row: CertificateListing): FleetCertificateInput {
+  return {
+    serial: row.serial,
+    kind: row.kind,
+    subject: row.subject,
+    fingerprint: row.fingerprint,
+    notBefore: row.notBefore.toISOString(),
+    notAfter: row.notAfter.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? '',
+    revokeReason: row.revokeReason ?? '',
   };
 }

@@ -1,8 +1,19 @@
 import path from 'node:path';
-import { assertFleetName, FLEET_ROLE, issueCertificate, loadTlsMaterial, StateError } from '@wofleet/shared';
+import {
+  assertFleetName,
+  FLEET_ROLE,
+  issueCertificate,
+  loadTlsMaterial,
+  OPERATOR_ACCESS,
+  StateError,
+  certificateSerial,
+  type OperatorAccess,
+} from '@wofleet/shared';
 import { ensurePrivateDir, fileExists, PUBLIC_MODE, readFleetCa, SECRET_MODE, writeFilesAtomically } from './files.js';
 
-export const OPERATOR_CERT_VALID_DAYS = 365;
+/** Operators renew by asking for a new certificate: a lost laptop's key is good for this long at most. */
+export const OPERATOR_CERT_VALID_DAYS = 90;
+export const OPERATOR_CERT_MAX_VALID_DAYS = 365;
 
 export interface IssueOperatorOptions {
   dataDir: string;
@@ -10,11 +21,15 @@ export interface IssueOperatorOptions {
   name: string;
   outDir: string;
   validDays: number;
+  /** What the certificate allows (default operator: read and change). */
+  access?: OperatorAccess;
   force: boolean;
 }
 
 export interface OperatorCredentials {
   name: string;
+  access: OperatorAccess;
+  serial: string;
   caFile: string;
   certFile: string;
   keyFile: string;
@@ -23,7 +38,7 @@ export interface OperatorCredentials {
 }
 
 /**
- * Issues a certificate with role operator for the `wofleet` CLI, written with the CA
+ * Issues a certificate with role operator and an access level (viewer, operator) for the `wofleet` CLI, written with the CA
  * certificate into `outDir` (`ca.pem`, `<name>.pem`, `<name>.key` 0600). Runs where
  * the CA key is: on the controller host.
  */
@@ -40,7 +55,8 @@ export async function issueOperatorCredentials(options: IssueOperatorOptions): P
       if (await fileExists(file)) throw new StateError(`${file} already exists: refusing to overwrite it; pass --force to replace it`);
     }
   }
-  const issued = await issueCertificate({ ca, role: FLEET_ROLE.operator, name: options.name, validDays: options.validDays });
+  const access = options.access ?? OPERATOR_ACCESS.operator;
+  const issued = await issueCertificate({ ca, role: FLEET_ROLE.operator, name: options.name, access, validDays: options.validDays });
   await ensurePrivateDir(options.outDir);
   await writeFilesAtomically([
     { file: files.keyFile, data: issued.keyPem, mode: SECRET_MODE },
@@ -48,5 +64,12 @@ export async function issueOperatorCredentials(options: IssueOperatorOptions): P
     { file: files.caFile, data: ca.certPem, mode: PUBLIC_MODE },
   ]);
   const { identity } = await loadTlsMaterial(files, { expectRole: FLEET_ROLE.operator });
-  return { name: options.name, ...files, fingerprint: identity.fingerprint, notAfter: identity.notAfter.toISOString() };
+  return {
+    name: options.name,
+    access,
+    serial: certificateSerial(issued.certPem),
+    ...files,
+    fingerprint: identity.fingerprint,
+    notAfter: identity.notAfter.toISOString(),
+  };
 }

@@ -9,7 +9,7 @@ import {
 } from '../campaigns/model.js';
 import { ServerInActiveCampaignError, type CampaignChange, type TargetKey, type TargetPatch } from '../campaigns/repository.js';
 import type { TargetState, WaveState } from '../campaigns/model.js';
-import { violatedUniqueConstraint } from '../db/constraint-violation.js';
+import { violatedUniqueConstraint } from '../db/sql-error.js';
 import type { Database } from '../db/database.js';
 import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
 import { writeCampaignAudit } from './audit-writes.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { createLogger, describeError, EXIT, isWofleetError } from '@wofleet/shared';
+import { printErrorLine } from './output.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -18,11 +19,11 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (isWofleetError(err)) {
-      process.stderr.write(`wofleet: error: ${err.message}\n`);
+      printErrorLine(`error: ${err.message}`);
       return err.exitCode;
     }
     createLogger('wofleet').error({ err }, 'unexpected failure');
-    process.stderr.write(`wofleet: internal error: ${describeError(err)}\n`);
+    printErrorLine(`internal error: ${describeError(err)}`);
     return EXIT.failure;
   }
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCaCommands } from './ca.js';
+import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
 import { registerNatsCommands } from './nats.js';
 import { registerReleaseCommands } from './releases.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerControllerCommands(program);
   registerNatsCommands(program);
   registerServerCommands(program);
+  registerCertCommands(program);
   registerSiteCommands(program);
   registerReleaseCommands(program);
   registerRolloutCommands(program);

@@ -12,7 +12,10 @@ export function registerReleaseCommands(program: Command): void {
   releases
     .command('add <version>')
     .description('add a WordPress release to the catalog (a digest is required)')
-    .option('--url <url>', "archive URL: http(s)://, or file:// for a path on every agent (default: each agent's mirror)")
+    .option(
+      '--url <url>',
+      "archive URL: http(s)://, or file:// for a path inside every agent's releases.mirrorDir (default: each agent's mirrorUrl)",
+    )
     .option('--sha1 <hex>', 'SHA-1 of the archive')
     .option('--sha256 <hex>', 'SHA-256 of the archive')
     .option('--json', 'print the result as JSON')

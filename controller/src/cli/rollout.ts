@@ -13,7 +13,7 @@ import type { RolloutApi } from '../client/rollout-client.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
 import { positiveInt } from './args.js';
 import { withRollouts } from './connect.js';
-import { collect, out, printLines } from './output.js';
+import { collect, drawStatusLine, jsonText, out, printAboveStatusLine, printLines } from './output.js';
 import {
   renderCampaign,
   renderCampaignList,
@@ -133,14 +133,14 @@ const isJson = (cmd: Command): boolean => cmd.opts<{ json?: boolean }>().json ==
 async function followCampaign(api: RolloutApi, id: string, json: boolean): Promise<void> {
   const tty = !json && process.stdout.isTTY === true;
   let last: CampaignView | undefined;
-  const redraw = () => last && process.stdout.write(`\r\x1b[K${renderProgressLine(last, new Date())}`);
+  const redraw = () => last && drawStatusLine(renderProgressLine(last, new Date()));
   const ticker = tty ? setInterval(redraw, 1_000) : undefined;
   try {
     for await (const { event, view } of api.watch(id)) {
       last = view;
-      if (json) process.stdout.write(`${JSON.stringify({ event: event ?? null, campaign: view })}\n`);
+      if (json) process.stdout.write(`${jsonText({ event: event ?? null, campaign: view })}\n`);
       else if (tty) {
-        if (event) process.stdout.write(`\r\x1b[K${renderEvent(event)}\n`);
+        if (event) printAboveStatusLine(renderEvent(event));
         redraw();
       } else printLines([renderUpdateLine(event, view, new Date())]);
     }

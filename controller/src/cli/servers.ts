@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { EXIT } from '@wofleet/shared';
 import { parseLabelFlags, parseServerAddress, parseServerName, parseTokenTtl } from '../servers/input.js';
 import { withController } from './connect.js';
-import { collect, out } from './output.js';
+import { expiryWarnings } from './certificate-render.js';
+import { collect, out, printErrorLine } from './output.js';
 import { formatLabels, renderAgentStatus, renderServer, renderServers, renderSites } from './render.js';
 
-/** `wofleet servers add | list | show | sync | remove`. */
+/** `wofleet servers add | token | list | show | sync | remove`. */
 export function registerServerCommands(program: Command): void {
   const servers = program.command('servers').description('the servers of the fleet: register, list, show, sync, remove');
 
@@ -32,8 +33,32 @@ export function registerServerCommands(program: Command): void {
         `added server ${name} (${address})${server?.canary ? ', canary' : ''}, labels ${formatLabels(labels)}`,
         `enrollment token (single use, expires ${r.expiresAt}):`,
         `  ${r.enrollmentToken}`,
-        `on ${name} (agent config serverId: ${name}), as root:`,
-        `  wofleet-agent enroll --controller ${r.controller} --token ${r.enrollmentToken} --ca-fingerprint ${caFingerprint}`,
+        `on ${name} (agent config serverId: ${name}), as root, then paste the token:`,
+        `  wofleet-agent enroll --controller ${r.controller} --ca-fingerprint ${caFingerprint} --token-file -`,
+      ]);
+    });
+
+  servers
+    .command('token <name>')
+    .alias('reenroll')
+    .description(
+      'a new one-time enrollment token for a registered server: its agent enrolls again (new key and certificate), the server keeps its sites and history',
+    )
+    .option('--token-ttl <duration>', 'how long the enrollment token is valid: 30m, 1h, 2d (1m to 7d)', '1h')
+    .option('--json', 'print the result as JSON')
+    .action(async (nameArg: string, o: { tokenTtl: string }, cmd: Command) => {
+      const name = parseServerName(nameArg);
+      const ttlMs = parseTokenTtl(o.tokenTtl);
+      const r = await withController(cmd, async (api) => ({
+        ...(await api.issueEnrollmentToken(name, ttlMs)),
+        controller: api.address,
+        caFingerprint: api.caFingerprint,
+      }));
+      out(cmd, { server: r.server, enrollmentToken: r.enrollmentToken, expiresAt: r.expiresAt, caFingerprint: r.caFingerprint }, () => [
+        `enrollment token for ${name} (single use, expires ${r.expiresAt}):`,
+        `  ${r.enrollmentToken}`,
+        `on ${name}, as root (replaces its certificate and key):`,
+        `  wofleet-agent enroll --force --controller ${r.controller} --token ${r.enrollmentToken} --ca-fingerprint ${r.caFingerprint}`,
       ]);
     });
 
@@ -46,6 +71,7 @@ export function registerServerCommands(program: Command): void {
       const labels = parseLabelFlags(o.label);
       const r = await withController(cmd, (api) => api.listServers({ labels }));
       out(cmd, r.servers, () => renderServers(r.servers));
+      for (const warning of expiryWarnings(r.servers, new Date())) printErrorLine(warning);
     });
 
   servers
@@ -67,7 +93,7 @@ export function registerServerCommands(program: Command): void {
       ]);
       // The stored record is still shown; the exit code tells scripts the live part is missing.
       if (liveError !== undefined) {
-        process.stderr.write(`wofleet: live status unavailable: ${liveError}\n`);
+        printErrorLine(`live status unavailable: ${liveError}`);
         process.exitCode = EXIT.failure;
       }
     });

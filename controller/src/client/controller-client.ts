@@ -9,11 +9,14 @@ import {
   type ControllerServiceClient,
   type GetServerRequestInput,
   type GetServerResponse,
+  type ListCertificatesResponse,
   type ListFleetReleasesResponse,
   type ListFleetSitesRequestInput,
   type ListFleetSitesResponse,
   type ListServersRequestInput,
   type ListServersResponse,
+  type RevokeCertificateRequestInput,
+  type RevokeCertificateResponse,
   type SyncServerResponse,
 } from '@wofleet/proto';
 import type { ClientSettings } from '../config/client.js';
@@ -36,6 +39,10 @@ export interface ControllerApi {
   listSites(request: ListFleetSitesRequestInput): Promise<ListFleetSitesResponse>;
   addRelease(request: AddReleaseRequestInput): Promise<CatalogRelease>;
   listReleases(): Promise<ListFleetReleasesResponse>;
+  /** A new one-time enrollment token for a registered server (re-enrollment). */
+  issueEnrollmentToken(name: string, tokenTtlMs?: number): Promise<AddServerResponse>;
+  listCertificates(): Promise<ListCertificatesResponse>;
+  revokeCertificate(request: RevokeCertificateRequestInput): Promise<RevokeCertificateResponse>;
   close(): void;
 }
 
@@ -50,11 +57,8 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
     address,
     operator: channel.operator,
     caFingerprint: new X509Certificate(channel.caPem).fingerprint256,
-    addServer: (request, tokenTtlMs) => {
-      const metadata = new Metadata();
-      if (tokenTtlMs !== undefined) metadata.set(TOKEN_TTL_METADATA_KEY, String(Math.round(tokenTtlMs / 1000)));
-      return invoke((m, deadline, done) => client.AddServer(request, m, { deadline }, done), metadata);
-    },
+    addServer: (request, tokenTtlMs) =>
+      invoke((m, deadline, done) => client.AddServer(request, m, { deadline }, done), tokenTtlMetadata(tokenTtlMs)),
     listServers: (request) => invoke((m, deadline, done) => client.ListServers(request, m, { deadline }, done)),
     getServer: (request) => invoke((m, deadline, done) => client.GetServer(request, m, { deadline }, done)),
     removeServer: async (name) => {
@@ -64,6 +68,16 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
     listSites: (request) => invoke((m, deadline, done) => client.ListSites(request, m, { deadline }, done)),
     addRelease: (request) => invoke((m, deadline, done) => client.AddRelease(request, m, { deadline }, done)),
     listReleases: () => invoke((m, deadline, done) => client.ListReleases({}, m, { deadline }, done)),
+    issueEnrollmentToken: (name, tokenTtlMs) =>
+      invoke((m, deadline, done) => client.IssueEnrollmentToken({ name }, m, { deadline }, done), tokenTtlMetadata(tokenTtlMs)),
+    listCertificates: () => invoke((m, deadline, done) => client.ListCertificates({}, m, { deadline }, done)),
+    revokeCertificate: (request) => invoke((m, deadline, done) => client.RevokeCertificate(request, m, { deadline }, done)),
     close: () => client.close(),
   };
+}
+
+function tokenTtlMetadata(tokenTtlMs: number | undefined): Metadata {
+  const metadata = new Metadata();
+  if (tokenTtlMs !== undefined) metadata.set(TOKEN_TTL_METADATA_KEY, String(Math.round(tokenTtlMs / 1000)));
+  return metadata;
 }

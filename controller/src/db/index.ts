@@ -46,6 +46,7 @@ export {
   type TokenRefusal,
   type ConsumedToken,
 } from './enrollment-tokens.js';
+export { refusedAsData, isStatementError } from './sql-error.js';
 export { recordAuditEvent, listAuditEvents, type AuditEventRow, type NewAuditEvent } from './audit-events.js';
 export {
   insertOperation,
@@ -69,3 +70,20 @@ export {
   type PresenceFacts,
   type HeartbeatWrite,
 } from './presence-queries.js';
+export {
+  recordIssuedCertificate,
+  listIssuedCertificates,
+  unrevokedServerSerials,
+  findIssuedCertificate,
+  insertRevocations,
+  isSerialRevoked,
+  listRevocations,
+  pinRenewedCertificate,
+  unpinCertificates,
+  findServerById,
+  pinnedFingerprints,
+  type IssuedCertificateRow,
+  type NewIssuedCertificate,
+  type CertificateListing,
+  type Revocation,
+} from './certificates.js';

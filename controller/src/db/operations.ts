@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { StateError } from '@wofleet/shared';
-import { violatedUniqueConstraint } from './constraint-violation.js';
+import { violatedUniqueConstraint } from './sql-error.js';
 import type { Database } from './database.js';
 import { OPERATION_STATE, operations, type FinalOperationState } from './schema/operations.js';
 

@@ -1,5 +1,5 @@
 import { compareVersions, StateError, type Digest } from '@wofleet/shared';
-import { violatedUniqueConstraint } from './constraint-violation.js';
+import { violatedUniqueConstraint } from './sql-error.js';
 import type { Database } from './database.js';
 import { releases } from './schema/releases.js';
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { NotFoundError, StateError } from '@wofleet/shared';
-import { violatedUniqueConstraint } from './constraint-violation.js';
+import { violatedUniqueConstraint } from './sql-error.js';
 import type { Database } from './database.js';
 import { HEALTH, SERVER_STATUS, servers, type Health, type ServerStatus } from './schema/servers.js';
 
@@ -82,11 +82,17 @@ export async function removeServer(db: Database, name: string): Promise<ServerRo
   return row;
 }
 
-/** Records the certificate issued to the server's agent. */
-export async function markServerEnrolled(db: Database, name: string, certFingerprint: string, now: Date): Promise<ServerRow> {
+/** Records (and pins) the certificate issued to the server's agent at enrollment; any earlier one is no longer accepted. */
+export async function markServerEnrolled(
+  db: Database,
+  name: string,
+  certFingerprint: string,
+  now: Date,
+  certNotAfter: Date | null = null,
+): Promise<ServerRow> {
   const [row] = await db
     .update(servers)
-    .set({ enrolledAt: now, certFingerprint, updatedAt: now })
+    .set({ enrolledAt: now, certFingerprint, previousCertFingerprint: null, certNotAfter, updatedAt: now })
     .where(eq(servers.name, name))
     .returning();
   if (!row) throw new ServerNotFoundError(name);

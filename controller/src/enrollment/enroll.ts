@@ -1,8 +1,15 @@
 import { isIP } from 'node:net';
-import { assertFleetName, FLEET_ROLE, issueFromCsr, UsageError } from '@wofleet/shared';
+import { assertFleetName, FLEET_ROLE, issueFromCsr, UsageError, type LeafOptions } from '@wofleet/shared';
 import { isNatsUserPublicKey } from '@wofleet/shared/nats';
-import { consumeEnrollmentToken, markServerEnrolled, recordAuditEvent, setServerNatsKey } from '../db/index.js';
-import { certificateFingerprintHex } from '../ca/fingerprint.js';
+import {
+  type ServerRow,
+  consumeEnrollmentToken,
+  markServerEnrolled,
+  recordAuditEvent,
+  recordIssuedCertificate,
+  setServerNatsKey,
+} from '../db/index.js';
+import { certificateRecord } from '../ca/certificate-record.js';
 import { parseHostPort } from '../config/address.js';
 import { agentActor, type ControllerContext } from '../context/index.js';
 import { EnrollmentRefusedError } from './refusal.js';
@@ -33,7 +40,9 @@ export interface Enrollment {
  * (agent) and name (the server the token was issued for) come from the controller's
  * records, never from the CSR. Token use, the enrollment mark and the audit event are
  * one transaction: a refusal (bad token, other server, bad CSR) writes nothing and
- * leaves a valid token usable.
+ * leaves a valid token usable. An enrolled server may enroll again with a fresh token
+ * (`wofleet servers token`): the new certificate replaces the pinned one; the row,
+ * its sites and its history stay.
  */
 export async function enrollAgent(ctx: ControllerContext, request: EnrollRequest): Promise<Enrollment> {
   if (!request.csrPem.trim()) throw new UsageError('enrollment request without a CSR');
@@ -50,21 +59,28 @@ export async function enrollAgent(ctx: ControllerContext, request: EnrollRequest
   }
 }
 
+/** What an agent certificate says: role agent, the server's name, the host it is dialed by; issued at enrollment and renewal alike. */
+export function agentLeaf(server: Pick<ServerRow, 'name' | 'address'>): LeafOptions {
+  const { host } = parseHostPort('server address', server.address);
+  return {
+    role: FLEET_ROLE.agent,
+    name: server.name,
+    ...(isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] }),
+    validDays: AGENT_CERT_VALID_DAYS,
+  };
+}
+
 async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest, now: Date): Promise<Enrollment> {
   return ctx.db.transaction(async (tx) => {
     const consumed = await consumeEnrollmentToken(tx, hashEnrollmentToken(request.token), now);
     if (!consumed.ok) throw EnrollmentRefusedError.because(consumed.reason);
     const { server } = consumed;
     if (server.name !== request.serverName) throw EnrollmentRefusedError.wrongServer(server.name, request.serverName);
-    const { host } = parseHostPort('server address', server.address);
-    const { certPem } = await issueFromCsr(ctx.ca, request.csrPem, {
-      role: FLEET_ROLE.agent,
-      name: server.name,
-      ...(isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] }),
-      validDays: AGENT_CERT_VALID_DAYS,
-    });
-    const fingerprint = certificateFingerprintHex(certPem);
-    await markServerEnrolled(tx, server.name, fingerprint, now);
+    const { certPem } = await issueFromCsr(ctx.ca, request.csrPem, agentLeaf(server));
+    const record = certificateRecord(certPem, server.id);
+    const { fingerprint } = record;
+    await markServerEnrolled(tx, server.name, fingerprint, now, record.notAfter);
+    await recordIssuedCertificate(tx, record, now);
     const natsPublicKey = request.natsPublicKey ?? null;
     await setServerNatsKey(tx, server.name, natsPublicKey);
     await recordAuditEvent(tx, {
@@ -73,7 +89,7 @@ async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest
       serverId: server.id,
       kind: AUDIT_SERVER_ENROLLED,
       subject: server.name,
-      data: { certificateFingerprint: fingerprint, natsPublicKey },
+      data: { certificateFingerprint: fingerprint, serial: record.serial, reenrolled: server.enrolledAt !== null, natsPublicKey },
     });
     ctx.log.info({ server: server.name, fingerprint }, 'agent enrolled');
     return { server: server.name, certPem, caPem: ctx.ca.certPem, fingerprint };

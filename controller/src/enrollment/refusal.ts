@@ -14,8 +14,8 @@ export type EnrollmentRefusal = (typeof ENROLLMENT_REFUSAL)[keyof typeof ENROLLM
 
 const MESSAGES: Record<Exclude<EnrollmentRefusal, 'wrong-server'>, string> = {
   unknown: 'enrollment token not recognised (mistyped, forged, or issued by another controller)',
-  used: "enrollment token already used: ask for a new one ('wofleet servers remove' then 'wofleet servers add')",
-  expired: "enrollment token expired: ask for a new one ('wofleet servers remove' then 'wofleet servers add')",
+  used: "enrollment token already used: ask for a new one ('wofleet servers token NAME')",
+  expired: "enrollment token expired: ask for a new one ('wofleet servers token NAME')",
 };
 
 /** The controller refused an enrollment; nothing was written. */

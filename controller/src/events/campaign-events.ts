@@ -1,6 +1,6 @@
 import type { NatsConnection } from 'nats';
 import { z } from 'zod';
-import { describeError, type Logger } from '@wofleet/shared';
+import { countField, describeError, identifierField, instantField, printable, textField, type Logger } from '@wofleet/shared';
 import {
   CAMPAIGN_STATE,
   campaignEventSubject,
@@ -55,19 +55,25 @@ export function natsSubscriber(nc: NatsConnection): SubscribeToSubject {
   };
 }
 
+/** An event is a few hundred bytes; room for a reason of 4,096 characters. */
+export const CAMPAIGN_EVENT_MAX_BYTES = 16 * 1024;
+
 const anyState = z.enum([...Object.values(CAMPAIGN_STATE), ...Object.values(WAVE_STATE), ...Object.values(TARGET_STATE)]);
+/** Whoever can publish on the subject can send one; what reaches `rollout watch` follows the message field rules. */
 const campaignEventSchema = z.object({
-  campaignId: z.string().min(1),
-  at: z.iso.datetime({ offset: true }),
+  campaignId: identifierField(64),
+  at: instantField,
   scope: z.enum(['campaign', 'wave', 'target']),
   state: anyState,
-  wave: z.number().int().nonnegative().optional(),
-  server: z.string().min(1).optional(),
-  reason: z.string().optional(),
+  wave: countField.optional(),
+  server: identifierField(63).optional(),
+  reason: textField().optional(),
 });
 
 /** A CampaignEvent as published on NATS, checked; undefined (with why) for anything else. */
 export function parseCampaignEvent(payload: Uint8Array): { ok: true; event: CampaignEvent } | { ok: false; reason: string } {
+  if (payload.byteLength > CAMPAIGN_EVENT_MAX_BYTES)
+    return { ok: false, reason: `${payload.byteLength} bytes, over the ${CAMPAIGN_EVENT_MAX_BYTES} allowed` };
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(payload));
@@ -77,7 +83,7 @@ export function parseCampaignEvent(payload: Uint8Array): { ok: true; event: Camp
   const parsed = campaignEventSchema.safeParse(json);
   return parsed.success
     ? { ok: true, event: parsed.data }
-    : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+    : { ok: false, reason: printable(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 500) };
 }
 
 /** Publishes a committed CampaignEvent; a failure (NATS down) is logged: watchers fall back to polling. */

@@ -40,13 +40,19 @@ export async function runHttpCheck(
   const via = check.connect && { host: hostOfAddress(serverAddress), port: check.connect.port };
   const what = `GET ${url.href}${via ? ` via ${via.host}${via.port ? `:${via.port}` : ''}` : ''}`;
   const started = performance.now();
+  // Not AbortSignal.timeout(): inside AbortSignal.any() the garbage collector may take it
+  // before it fires (nodejs/node#57736), and the check then waits for the answer unbounded.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${check.maxMs} ms`, 'TimeoutError')), check.maxMs);
   let answer: { status: number; body: string };
   try {
-    answer = await get(url, via, AbortSignal.any([signal, AbortSignal.timeout(check.maxMs)]));
+    answer = await get(url, via, AbortSignal.any([signal, deadline.signal]));
   } catch (err) {
     if (signal.aborted) throw err;
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     return `${what}: ${timedOut ? `no answer within ${check.maxMs} ms` : err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    clearTimeout(timer);
   }
   const ms = Math.round(performance.now() - started);
   if (answer.status !== check.status) return `${what}: status ${answer.status}, expected ${check.status}`;

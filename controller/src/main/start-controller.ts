@@ -1,10 +1,10 @@
 import type { NatsConnection } from 'nats';
 import type { Logger, TlsMaterial } from '@wofleet/shared';
-import { connectAgent } from '../agents/client.js';
+import { connectAgent, type AgentPins } from '../agents/client.js';
 import { startCampaignRunner } from '../campaigns/index.js';
 import { readControllerTls, readFleetCa } from '../ca/files.js';
 import type { ControllerSettings } from '../config/controller.js';
-import { migrate, openDatabase, type OpenDatabase } from '../db/index.js';
+import { migrate, openDatabase, pinnedFingerprints, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../api/controller-handlers.js';
 import { natsCampaignPublisher, natsSubscriber } from '../events/campaign-events.js';
 import { createRolloutHandlers } from '../api/rollout-handlers.js';
@@ -62,8 +62,9 @@ export async function startController(options: StartControllerOptions): Promise<
     const nc = await connectControllerNats(settings.nats, `wofleet-controller/${tls.identity.name}`, log);
     cleanups.push(() => nc.drain().catch(() => nc.close()));
     const clock = context.clock;
-    const dialAgent: AgentDialer = (target) => connectAgent(target, tls, LIVE_STATUS_TIMEOUT_MS);
-    const siteSync = startSiteSyncs(context, (target) => connectAgent(target, tls));
+    const pins: AgentPins = (server) => pinnedFingerprints(database.db, server);
+    const dialAgent: AgentDialer = (target) => connectAgent(target, tls, pins, LIVE_STATUS_TIMEOUT_MS);
+    const siteSync = startSiteSyncs(context, (target) => connectAgent(target, tls, pins));
     cleanups.push(() => siteSync.stop());
     const presence = await startPresence({
       db: database.db,
@@ -88,7 +89,7 @@ export async function startController(options: StartControllerOptions): Promise<
     if (options.runCampaigns !== false) {
       const runner = startCampaignRunner({
         repository: createCampaignRepository(database.db),
-        connectAgent: (target) => connectAgent(target, tls),
+        connectAgent: (target) => connectAgent(target, tls, pins),
         gateChecks: createGateCheckRunner(),
         log,
         clock,

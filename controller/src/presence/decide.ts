@@ -33,6 +33,7 @@ export type IgnoredReason = (typeof IGNORED)[keyof typeof IGNORED];
 export const PRESENCE_AUDIT = {
   wentOffline: 'server-offline',
   cameOnline: 'server-online',
+  eventRejected: 'event-rejected',
 } as const;
 
 export const CONTROLLER_ACTOR = 'controller';
@@ -152,6 +153,35 @@ function subjectOf(event: KnownAgentEvent): string {
     case INVENTORY_EVENT.healthChanged:
       return event.serverId;
   }
+}
+
+/** An event terminated unapplied: malformed, or refused by the database as data. */
+export interface RejectedEvent {
+  /** The server its subject names (the payload may not even parse). */
+  serverId: string;
+  reason: string;
+  stream: string;
+  streamSeq: number;
+  bytes: number;
+}
+
+/**
+ * A rejected event is audited once per stream message, under the enrolled server its
+ * subject names (the source id has a ':', which no agent event id may hold). From a
+ * server that is not enrolled it is only logged, like any event of such a server.
+ */
+export function decideRejectedEvent(rejected: RejectedEvent, server: PresenceFacts | undefined, now: Date): EventDecision {
+  if (!server) return { kind: 'ignore', reason: IGNORED.notEnrolled };
+  const audit: NewAuditEvent = {
+    at: now,
+    actor: agentActor(server.name),
+    serverId: server.id,
+    kind: PRESENCE_AUDIT.eventRejected,
+    subject: server.name,
+    data: { reason: rejected.reason, stream: rejected.stream, streamSeq: rejected.streamSeq, bytes: rejected.bytes },
+    sourceEventId: `rejected:${rejected.stream}:${rejected.streamSeq}`,
+  };
+  return { kind: 'apply', serverId: server.id, audit, changes: [] };
 }
 
 // ---- the passing of time ----------------------------------------------------

@@ -1,47 +1,105 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
-import type { Logger } from '@wofleet/shared';
-import { decideEvent } from './decide.js';
+import { printable, type Logger } from '@wofleet/shared';
+import { refusedAsData } from '../db/index.js';
+import { decideEvent, decideRejectedEvent, type RejectedEvent } from './decide.js';
 import { ensureEventConsumer, ensureEventStream } from './jetstream.js';
 import { parseAgentEvent } from './messages.js';
 import type { PresenceStore } from './store.js';
+import { isServerName } from '../servers/input.js';
+import { serverIdOfSubject } from './subjects.js';
 
 /**
  * Agent events, from the JetStream durable consumer, one at a time in stream order:
  *
  *   received --parsed, recorded + applied, committed--> acked
- *   received --malformed--------------------------------> terminated (logged, never redelivered)
+ *   received --malformed--------------------------------> rejected
+ *   received --refused by the database as data---------> rejected (the transaction rolled back)
+ *   rejected --audited (enrolled server) or logged------> terminated: never redelivered
  *   received --from a server not enrolled---------------> acked (logged)
- *   received --database failed--------------------------> retried in place with backoff, the
+ *   received --database failed otherwise----------------> retried in place with backoff, the
  *                                                          ack deadline extended meanwhile,
  *                                                          so later events never overtake it
  *   retrying --stop()-----------------------------------> nak'd: delivered again after restart
  *
  * An event is acked only after its transaction committed, and recording is idempotent
  * on the event id, so a crash between commit and ack at worst redelivers an event that
- * then changes nothing.
+ * then changes nothing. The consumer is strictly ordered, so an event retried in place
+ * holds up every agent's later events: only a failure that may pass (the database
+ * unreachable) is retried; an event the database refuses as such (SQLSTATE class 22 or
+ * 23, db/sql-error.ts) would be refused forever, and is rejected like a malformed one.
  */
-export type EventOutcome = 'applied' | 'duplicate' | 'ignored' | 'malformed';
+export type EventOutcome = 'applied' | 'duplicate' | 'ignored' | 'rejected';
+
+/** A message as JetStream delivered it. */
+export interface ReceivedEvent {
+  subject: string;
+  payload: Uint8Array;
+  stream: string;
+  /** Its sequence number in the stream: what a rejection is audited under. */
+  streamSeq: number;
+}
 
 /** One event: validated, recorded in audit_events and applied to the inventory in one transaction. */
-export async function takeEvent(store: PresenceStore, log: Logger, subject: string, payload: Uint8Array, now: Date): Promise<EventOutcome> {
-  const parsed = parseAgentEvent(subject, payload);
-  if (!parsed.ok) {
-    log.warn({ subject, reason: parsed.reason }, 'malformed event dropped');
-    return 'malformed';
-  }
+export async function takeEvent(store: PresenceStore, log: Logger, received: ReceivedEvent, now: Date): Promise<EventOutcome> {
+  const parsed = parseAgentEvent(received.subject, received.payload);
+  if (!parsed.ok) return rejectEvent(store, log, received, `malformed: ${parsed.reason}`, now);
   const event = parsed.value;
-  const outcome = await store.transaction(async (tx): Promise<EventOutcome> => {
-    const decision = decideEvent(event, await tx.lockEnrolledServer(event.serverId));
-    if (decision.kind === 'ignore') return 'ignored';
-    if (!(await tx.recordAuditEvent(decision.audit))) return 'duplicate';
-    for (const change of decision.changes) await tx.applyInventoryChange(decision.serverId, change, now);
-    return 'applied';
-  });
+  let outcome: EventOutcome;
+  try {
+    outcome = await store.transaction(async (tx): Promise<EventOutcome> => {
+      const decision = decideEvent(event, await tx.lockEnrolledServer(event.serverId));
+      if (decision.kind === 'ignore') return 'ignored';
+      if (!(await tx.recordAuditEvent(decision.audit))) return 'duplicate';
+      for (const change of decision.changes) await tx.applyInventoryChange(decision.serverId, change, now);
+      return 'applied';
+    });
+  } catch (err) {
+    const refusal = refusedAsData(err);
+    if (refusal === undefined) throw err;
+    return rejectEvent(store, log, received, `refused by the database: ${printable(refusal, REFUSAL_MAX_CHARS)}`, now);
+  }
   const fields = { serverId: event.serverId, eventId: event.id, type: event.type };
   if (outcome === 'ignored') log.warn(fields, 'event from a server that is not enrolled ignored');
   else log.debug({ ...fields, outcome }, 'event taken');
   return outcome;
+}
+
+const REFUSAL_MAX_CHARS = 300;
+
+/** Audits (once per stream message) and logs an event that will be terminated; throws only when the database is unreachable. */
+async function rejectEvent(store: PresenceStore, log: Logger, received: ReceivedEvent, reason: string, now: Date): Promise<'rejected'> {
+  const serverId = serverIdOfSubject(received.subject) ?? '';
+  const rejected: RejectedEvent = {
+    serverId,
+    reason,
+    stream: received.stream,
+    streamSeq: received.streamSeq,
+    bytes: received.payload.byteLength,
+  };
+  const audited = await auditRejection(store, log, rejected, now);
+  log.warn({ serverId: printable(serverId), streamSeq: received.streamSeq, reason, audited }, 'event rejected');
+  return 'rejected';
+}
+
+/** True when this call recorded the rejection (false: recorded at an earlier delivery, a server not enrolled, or refused). */
+async function auditRejection(store: PresenceStore, log: Logger, rejected: RejectedEvent, now: Date): Promise<boolean> {
+  // A subject token no server could be named is not even looked up: it could be refused itself.
+  if (!isServerName(rejected.serverId)) return false;
+  try {
+    return await store.transaction(async (tx) => {
+      const decision = decideRejectedEvent(rejected, await tx.lockEnrolledServer(rejected.serverId), now);
+      return decision.kind === 'apply' && (await tx.recordAuditEvent(decision.audit));
+    });
+  } catch (err) {
+    // Retried in place, an audit refused as data would be refused forever, and hold up every agent's events.
+    if (refusedAsData(err) === undefined) throw err;
+    log.error(
+      { err, serverId: rejected.serverId, streamSeq: rejected.streamSeq },
+      'rejected event not audited: the database refused the audit',
+    );
+    return false;
+  }
 }
 
 export interface EventConsumerOptions {
@@ -79,8 +137,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   async function settle(msg: JsMsg): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await takeEvent(store, log, msg.subject, msg.data, options.now());
-        if (outcome === 'malformed') msg.term();
+        const received = { subject: msg.subject, payload: msg.data, stream: msg.info.stream, streamSeq: msg.seq };
+        const outcome = await takeEvent(store, log, received, options.now());
+        if (outcome === 'rejected') msg.term();
         else msg.ack();
         return;
       } catch (err) {

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from 'nats';
-import type { Logger } from '@wofleet/shared';
-import type { HeartbeatWrite } from '../db/index.js';
+import { printable, type Logger } from '@wofleet/shared';
+import { isStatementError, type HeartbeatWrite } from '../db/index.js';
 import { decideHeartbeat, type HeartbeatDecision } from './decide.js';
 import { parseHeartbeat, type HeartbeatMessage } from './messages.js';
 import type { PresenceStore } from './store.js';
@@ -14,9 +14,12 @@ import { HEARTBEAT_SUBJECTS } from './subjects.js';
  *                still waiting, so the queue is bounded by the fleet size)
  *   waiting  --batchMs after the oldest arrived, or maxBatch waiting--> one transaction:
  *                lock the rows, decide each beat, one UPDATE for all, audit the comebacks
+ *   batch refused by the database --> each beat in a transaction of its own, so a beat
+ *                the database refuses loses only itself (not the fleet's presence)
+ *   database unreachable --> the rest is logged and dropped: every agent sends a fresh
+ *                beat next period anyway
  *
- * One batch is written at a time; beats arriving meanwhile make the next one. A failed
- * batch is logged and dropped: every agent sends a fresh beat next period anyway.
+ * One batch is written at a time; beats arriving meanwhile make the next one.
  */
 export interface ReceivedHeartbeat {
   subject: string;
@@ -29,13 +32,18 @@ export interface HeartbeatCounts {
   recorded: number;
   ignored: number;
   malformed: number;
+  /** Beats the database refused, or not written because it stopped answering. */
+  lost: number;
   /** Servers this batch brought back (first beat after enrollment, or after being offline). */
   cameBack: string[];
 }
 
+type ValidBeat = [serverId: string, { beat: HeartbeatMessage; receivedAt: Date }];
+type DecidedBeat = { serverId: string; decision: HeartbeatDecision };
+
 /** A batch of beats: validated, decided on their locked rows, written with their audit events in one transaction. */
 export async function takeHeartbeats(store: PresenceStore, log: Logger, received: readonly ReceivedHeartbeat[]): Promise<HeartbeatCounts> {
-  const beats = new Map<string, { beat: HeartbeatMessage; receivedAt: Date }>();
+  const beats = new Map<string, ValidBeat[1]>();
   let malformed = 0;
   for (const { subject, payload, receivedAt } of received) {
     const parsed = parseHeartbeat(subject, payload);
@@ -43,25 +51,19 @@ export async function takeHeartbeats(store: PresenceStore, log: Logger, received
       beats.set(parsed.value.serverId, { beat: parsed.value, receivedAt });
     } else {
       malformed++;
-      log.warn({ subject, reason: parsed.reason }, 'malformed heartbeat dropped');
+      log.warn({ subject: printable(subject), reason: parsed.reason }, 'malformed heartbeat dropped');
     }
   }
-  if (beats.size === 0) return { recorded: 0, ignored: 0, malformed, cameBack: [] };
+  if (beats.size === 0) return { recorded: 0, ignored: 0, malformed, lost: 0, cameBack: [] };
 
-  const decided = await store.transaction(async (tx) => {
-    const facts = new Map((await tx.lockEnrolledServers([...beats.keys()])).map((server) => [server.name, server]));
-    const decided: { serverId: string; decision: HeartbeatDecision }[] = [];
-    const writes: HeartbeatWrite[] = [];
-    for (const [serverId, { beat, receivedAt }] of beats) {
-      const decision = decideHeartbeat(beat, facts.get(serverId), receivedAt);
-      decided.push({ serverId, decision });
-      if (decision.kind === 'record')
-        writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status, seenAt: receivedAt });
-    }
-    await tx.recordHeartbeats(writes);
-    for (const { decision } of decided) if (decision.kind === 'record' && decision.audit) await tx.recordAuditEvent(decision.audit);
-    return decided;
-  });
+  let decided: DecidedBeat[];
+  try {
+    decided = await writeBeats(store, [...beats]);
+  } catch (err) {
+    if (!isStatementError(err)) throw err;
+    log.warn({ err, beats: beats.size }, 'heartbeat batch refused; writing its beats one by one');
+    decided = await writeBeatsOneByOne(store, log, [...beats]);
+  }
 
   let recorded = 0;
   const cameBack: string[] = [];
@@ -76,7 +78,42 @@ export async function takeHeartbeats(store: PresenceStore, log: Logger, received
       cameBack.push(decision.serverName);
     }
   }
-  return { recorded, ignored: decided.length - recorded, malformed, cameBack };
+  return { recorded, ignored: decided.length - recorded, malformed, lost: beats.size - decided.length, cameBack };
+}
+
+/** One transaction: lock the servers' rows, decide each beat, one UPDATE for all, audit the comebacks. */
+async function writeBeats(store: PresenceStore, beats: readonly ValidBeat[]): Promise<DecidedBeat[]> {
+  return store.transaction(async (tx) => {
+    const facts = new Map((await tx.lockEnrolledServers(beats.map(([serverId]) => serverId))).map((server) => [server.name, server]));
+    const decided: DecidedBeat[] = [];
+    const writes: HeartbeatWrite[] = [];
+    for (const [serverId, { beat, receivedAt }] of beats) {
+      const decision = decideHeartbeat(beat, facts.get(serverId), receivedAt);
+      decided.push({ serverId, decision });
+      if (decision.kind === 'record')
+        writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status, seenAt: receivedAt });
+    }
+    await tx.recordHeartbeats(writes);
+    for (const { decision } of decided) if (decision.kind === 'record' && decision.audit) await tx.recordAuditEvent(decision.audit);
+    return decided;
+  });
+}
+
+/** After a refused batch: each beat alone; a refused one is logged and skipped, and once the database stops answering the rest wait for their next beat. */
+async function writeBeatsOneByOne(store: PresenceStore, log: Logger, beats: readonly ValidBeat[]): Promise<DecidedBeat[]> {
+  const decided: DecidedBeat[] = [];
+  for (const [index, beat] of beats.entries()) {
+    try {
+      decided.push(...(await writeBeats(store, [beat])));
+    } catch (err) {
+      if (!isStatementError(err)) {
+        log.error({ err, beats: beats.length - index }, 'heartbeats not recorded');
+        break;
+      }
+      log.warn({ err, serverId: beat[0] }, 'heartbeat refused by the database');
+    }
+  }
+  return decided;
 }
 
 export interface HeartbeatConsumerOptions {

@@ -28,7 +28,8 @@ function parseReleaseUrl(input: string): string {
   } catch {
     throw new UsageError(`invalid --url '${printable(input)}': not a URL`);
   }
-  // file:// names a path on each agent (a local mirror on air-gapped fleets).
+  // file:// names a path on each agent (a local mirror on air-gapped fleets): the agents
+  // stage it only from inside their releases.mirrorDir.
   if (url.protocol !== 'https:' && url.protocol !== 'http:' && url.protocol !== 'file:') {
     throw new UsageError(`invalid --url '${printable(input)}': must be http://, https:// or file://`);
   }

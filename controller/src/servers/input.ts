@@ -14,8 +14,13 @@ export const DEFAULT_TOKEN_TTL_MS = 60 * 60 * 1000;
 export const MIN_TOKEN_TTL_MS = 60 * 1000;
 export const MAX_TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
+/** A name a server can have (also what an agent's messages must name it). */
+export function isServerName(input: string): boolean {
+  return SERVER_NAME_RE.test(input);
+}
+
 export function parseServerName(input: string): string {
-  if (!SERVER_NAME_RE.test(input)) {
+  if (!isServerName(input)) {
     throw new UsageError(
       `invalid server name '${printable(input)}': must be 1-63 lower-case letters, digits or hyphens, starting with a letter or digit`,
     );

@@ -15,6 +15,7 @@ import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, p
 /** The server inventory as the operator changes it: add (with its enrollment token), list, show, remove. */
 export const AUDIT_SERVER_ADDED = 'server-added';
 export const AUDIT_SERVER_REMOVED = 'server-removed';
+export const AUDIT_TOKEN_ISSUED = 'enrollment-token-issued';
 
 export interface AddServerInput {
   name: string;
@@ -37,11 +38,7 @@ export async function addServer(ctx: ControllerContext, input: AddServerInput, a
   const name = parseServerName(input.name);
   const address = parseServerAddress(input.address);
   const labels = checkLabels(input.labels ?? {});
-  const ttlMs = input.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
-  checkTokenTtl(ttlMs);
-  const now = ctx.clock.now();
-  const expiresAt = new Date(now.getTime() + ttlMs);
-  const token = newEnrollmentToken();
+  const { now, expiresAt, token } = tokenToIssue(ctx, input.tokenTtlMs);
   const server = await ctx.db.transaction(async (tx) => {
     const row = await insertServer(tx, { name, address, labels, canary: input.canary ?? false });
     await insertEnrollmentToken(tx, row.id, token.hash, expiresAt);
@@ -57,6 +54,44 @@ export async function addServer(ctx: ControllerContext, input: AddServerInput, a
   });
   ctx.log.info({ server: name, actor }, 'server added');
   return { server, enrollmentToken: token.token, expiresAt };
+}
+
+/**
+ * A new one-time token for a registered server (re-enrollment: a lost key, an expired
+ * or revoked certificate). The server keeps its row, sites and history; the agent's
+ * next enrollment replaces its pinned certificate.
+ */
+export async function issueEnrollmentToken(
+  ctx: ControllerContext,
+  input: { name: string; tokenTtlMs?: number | undefined },
+  actor: Actor,
+): Promise<AddedServer> {
+  const name = parseServerName(input.name);
+  const { now, expiresAt, token } = tokenToIssue(ctx, input.tokenTtlMs);
+  const server = await ctx.db.transaction(async (tx) => {
+    const row = await findServerByName(tx, name);
+    if (!row) throw new ServerNotFoundError(name);
+    await insertEnrollmentToken(tx, row.id, token.hash, expiresAt);
+    await recordAuditEvent(tx, {
+      at: now,
+      actor,
+      serverId: row.id,
+      kind: AUDIT_TOKEN_ISSUED,
+      subject: name,
+      data: { tokenExpiresAt: expiresAt.toISOString() },
+    });
+    return row;
+  });
+  ctx.log.info({ server: name, actor }, 'enrollment token issued');
+  return { server, enrollmentToken: token.token, expiresAt };
+}
+
+/** A new token and its expiry (the TTL checked first: a refusal issues nothing). */
+function tokenToIssue(ctx: ControllerContext, tokenTtlMs: number | undefined) {
+  const ttlMs = tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
+  checkTokenTtl(ttlMs);
+  const now = ctx.clock.now();
+  return { now, expiresAt: new Date(now.getTime() + ttlMs), token: newEnrollmentToken() };
 }
 
 export async function listServerRows(ctx: ControllerContext, labels: Readonly<Record<string, string>>): Promise<ServerRow[]> {

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, X509Certificate, type webcrypto } fr
 import type * as X509 from '@peculiar/x509';
 import type { FleetCa } from './ca.js';
 import { TlsError } from './error.js';
+import type { OperatorAccess } from './access.js';
 import type { FleetRole } from './identity.js';
 import { generateKey, importSigningKey, publicKeyDer, webCrypto } from './keys.js';
 import { subjectAltNameExtension, subjectName } from './names.js';
@@ -15,6 +16,8 @@ export interface LeafOptions {
   /** Names peers dial this one by (server side of TLS checks them). */
   dnsNames?: readonly string[];
   ipAddresses?: readonly string[];
+  /** Operators only: the access level the certificate carries. */
+  access?: OperatorAccess;
   validDays: number;
   notBefore?: Date;
 }

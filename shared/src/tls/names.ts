@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
 import { UsageError } from '../errors.js';
+import { ACCESS_OU_PREFIX, type OperatorAccess } from './access.js';
 import { fleetUri, type FleetRole } from './identity.js';
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
@@ -11,11 +12,13 @@ export interface SubjectNames {
   name: string;
   dnsNames?: readonly string[];
   ipAddresses?: readonly string[];
+  /** Operators only: what the certificate allows (access.ts). */
+  access?: OperatorAccess;
 }
 
-/** Subject of a fleet certificate: informative only, the SAN URI is what peers check. */
-export function subjectName({ role, name }: SubjectNames): X509.JsonName {
-  return [{ O: ['wofleet'] }, { OU: [role] }, { CN: [name] }];
+/** Subject of a fleet certificate: the SAN URI says who, the OU `access=` of an operator what it may do. */
+export function subjectName({ role, name, access }: SubjectNames): X509.JsonName {
+  return [{ O: ['wofleet'] }, { OU: [role] }, ...(access ? [{ OU: [`${ACCESS_OU_PREFIX}${access}`] }] : []), { CN: [name] }];
 }
 
 /** The SAN extension (built with the loaded `x509` module): the role URI first, then the DNS names and IP addresses peers dial. */

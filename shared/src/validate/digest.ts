@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { printable } from './domain.js';
+import { printable } from './text.js';
 
 export type DigestAlgorithm = 'sha1' | 'sha256';
 export interface Digest {

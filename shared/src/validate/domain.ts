@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { printable } from './text.js';
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -35,10 +36,4 @@ export function domainOrUndefined(input: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Quote-safe rendering of operator input inside an error line. */
-export function printable(input: string, max = 80): string {
-  const flat = input.replace(/[\x00-\x1f\x7f]/g, '?');
-  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }

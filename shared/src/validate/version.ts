@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { printable } from './domain.js';
+import { printable } from './text.js';
 
 /** A WordPress release version: 6.5, 6.5.5, or a pre-release like 6.6-RC1. */
 const VERSION = /^(\d{1,3})\.(\d{1,3})(?:\.(\d{1,3}))?(?:-(?:alpha|beta|RC)\d{0,3})?$/i;

@@ -17,7 +17,6 @@ import { type AgentCommand, parseArgs } from '../../commands/command.js';
 import { COMMANDS } from '../../commands/table.js';
 import type { Engine } from '../../engine.js';
 import type { OperationRegistry } from '../../operations/index.js';
-import { classifySource } from '../../releases/index.js';
 import { acceptOperation, unary } from './operation-calls.js';
 import * as v from './validate.js';
 import { CANARY_AUTO } from '../../commands/canary-site.js';
@@ -62,11 +61,7 @@ type MutationName = keyof Requests;
 const MUTATIONS: { [M in MutationName]: Mutation<Requests[M]> } = {
   StageRelease: {
     kind: 'OPERATION_KIND_STAGE_RELEASE',
-    route: (r, engine) => {
-      const release = v.source(r.source);
-      classifySource(release, engine.config.mirrorUrl);
-      return to(COMMANDS.stage, { release, digest: v.digest(r.digest) });
-    },
+    route: async (r, engine) => to(COMMANDS.stage, { release: await v.source(r.source, engine.config), digest: v.digest(r.digest) }),
   },
   Activate: {
     kind: 'OPERATION_KIND_ACTIVATE',

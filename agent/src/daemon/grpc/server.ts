@@ -1,7 +1,8 @@
-import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type UntypedHandleCall } from '@grpc/grpc-js';
+import { Server, status, type ServerUnaryCall, type ServerWritableStream, type UntypedHandleCall } from '@grpc/grpc-js';
 import type { AgentServiceHandlers } from '@wofleet/proto';
 import { loadAgentService } from '@wofleet/proto';
-import { FLEET_ROLE, peerIdentity, type PeerIdentity, type TlsMaterial } from '@wofleet/shared';
+import { certificateSerial, FLEET_ROLE, peerIdentity, type PeerIdentity, type TlsMaterial } from '@wofleet/shared';
+import { reloadableServerCredentials } from './credentials.js';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
 /** What the controller check reads of a call: who is on the other end of its TLS connection. */
@@ -13,26 +14,33 @@ const MAX_KNOWN_PEERS = 64;
 /**
  * Mutual TLS does the first half (a certificate from the fleet CA, in its validity
  * period, or no handshake at all); this does the second: the certificate must be
- * marked as a controller (SAN URI spiffe://wofleet/controller/<name>). Identities are
+ * marked as a controller (SAN URI spiffe://wofleet/controller/<name>) and not on the
+ * revocation list the agent holds (certificates/revocation-list.ts). Identities are
  * kept by certificate bytes: parsing the certificate on every call cost more CPU than
  * answering a GetStatus from the cache.
  */
-export function createControllerCheck(): (call: AuthenticatedCall) => string | undefined {
-  const known = new Map<string, PeerIdentity | undefined>();
-  const identify = (raw: Buffer): PeerIdentity | undefined => {
+export function createControllerCheck(
+  isRevoked: (serial: string) => boolean = () => false,
+): (call: AuthenticatedCall) => string | undefined {
+  const known = new Map<string, { identity: PeerIdentity | undefined; serial: string }>();
+  const identify = (raw: Buffer) => {
     const key = raw.toString('base64');
-    if (known.has(key)) return known.get(key);
-    const identity = peerIdentity(raw);
-    if (known.size >= MAX_KNOWN_PEERS) known.clear();
-    known.set(key, identity);
-    return identity;
+    let entry = known.get(key);
+    if (!entry) {
+      entry = { identity: peerIdentity(raw), serial: certificateSerial(raw) };
+      if (known.size >= MAX_KNOWN_PEERS) known.clear();
+      known.set(key, entry);
+    }
+    return entry;
   };
   return (call) => {
     const raw = call.getAuthContext().sslPeerCertificate?.raw;
     if (!raw) return 'no client certificate';
-    const identity = identify(raw);
+    const { identity, serial } = identify(raw);
     if (!identity) return 'client certificate is not marked with a fleet role';
     if (identity.role !== FLEET_ROLE.controller) return `client certificate belongs to ${identity.role} ${identity.name}, not a controller`;
+    // Looked up on every call (not cached with the identity): the list changes while connections stay open.
+    if (isRevoked(serial)) return `client certificate (serial ${serial}) has been revoked`;
     return undefined;
   };
 }
@@ -47,22 +55,31 @@ function guard(handler: UntypedHandleCall, controllerRejection: (call: Authentic
   }) as UntypedHandleCall;
 }
 
+export interface AgentServerOptions {
+  /** The revocation list the agent holds (controller certificates on it are refused). */
+  isRevoked?: (serial: string) => boolean;
+}
+
+export interface RunningAgentServer {
+  server: Server;
+  port: number;
+  /** Serves a renewed certificate from the next handshake on. */
+  reloadTls(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>): void;
+}
+
 export async function startAgentServer(
   listen: string,
   tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
   handlers: AgentServiceHandlers,
-): Promise<{ server: Server; port: number }> {
+  options: AgentServerOptions = {},
+): Promise<RunningAgentServer> {
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
-  const check = createControllerCheck();
+  const check = createControllerCheck(options.isRevoked);
   const guarded = Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, guard(h as UntypedHandleCall, check)]));
   server.addService(loadAgentService().service, guarded);
-  const credentials = ServerCredentials.createSsl(
-    Buffer.from(tls.caPem),
-    [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }],
-    true,
-  );
+  const credentials = reloadableServerCredentials(tls);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(listen, credentials.credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
-  return { server, port };
+  return { server, port, reloadTls: credentials.update };
 }

@@ -1,7 +1,8 @@
 import { NotFoundError, parseDomain, printable, UsageError } from '@wofleet/shared';
 import type { WireDigest } from '@wofleet/proto';
 import type { Layout } from '../../config/paths.js';
-import { readRelease, resolveReleaseRef } from '../../releases/index.js';
+import type { AgentConfig } from '../../config/schema.js';
+import { classifySource, confineToMirrorDir, readRelease, resolveReleaseRef } from '../../releases/index.js';
 import { validateOperationId } from '../../operations/index.js';
 
 /**
@@ -40,10 +41,15 @@ export function releaseId(name: string, value: string): string {
   return value;
 }
 
-/** A release source: path, file:// or http(s):// URL, or a version; the release code checks the rest. */
-export function source(value: string): string {
+/**
+ * A release source: an http(s):// URL or a version as sent; a path or file:// URL only
+ * inside releases.mirrorDir, as its real path (releases/mirror-dir.ts). The release code
+ * checks the rest.
+ */
+export async function source(value: string, config: AgentConfig): Promise<string> {
   if (value === '') throw new UsageError('source is required');
-  return field('source', value);
+  const location = classifySource(field('source', value), config.mirrorUrl);
+  return location.kind === 'path' ? confineToMirrorDir(location.path, config.releases.mirrorDir) : value;
 }
 
 /** The expected digest, bounded; unset is absent. The command's schema checks algorithm and hex. */

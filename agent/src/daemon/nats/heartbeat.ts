@@ -1,4 +1,4 @@
-import { describeError, type Logger } from '@wofleet/shared';
+import { describeError, messageText, type Logger } from '@wofleet/shared';
 import type { Timers } from './timers.js';
 
 /**
@@ -92,7 +92,7 @@ async function beat(options: HeartbeatOptions, signal: AbortSignal): Promise<voi
   let message: Heartbeat;
   if (summary instanceof Error) {
     log.warn({ err: summary }, 'heartbeat summary failed; sending the agent fields only');
-    message = { ...own, summaryError: summary.message };
+    message = { ...own, summaryError: messageText(summary.message) };
   } else {
     message = { ...own, ...summary };
   }

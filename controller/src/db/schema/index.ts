@@ -6,9 +6,11 @@ export * from './operations.js';
 export * from './audit-events.js';
 export * from './enrollment-tokens.js';
 export * from './campaigns.js';
+export * from './certificates.js';
 
 import { auditEvents } from './audit-events.js';
 import { campaignTargets, campaignWaves, campaigns } from './campaigns.js';
+import { certificateRevocations, issuedCertificates } from './certificates.js';
 import { enrollmentTokens } from './enrollment-tokens.js';
 import { operations } from './operations.js';
 import { releases } from './releases.js';
@@ -16,5 +18,17 @@ import { servers } from './servers.js';
 import { sites } from './sites.js';
 
 /** The tables as one object: the schema drizzle is opened with. */
-export const tables = { servers, sites, releases, operations, auditEvents, enrollmentTokens, campaigns, campaignWaves, campaignTargets };
+export const tables = {
+  servers,
+  sites,
+  releases,
+  operations,
+  auditEvents,
+  enrollmentTokens,
+  campaigns,
+  campaignWaves,
+  campaignTargets,
+  issuedCertificates,
+  certificateRevocations,
+};
 export type Tables = typeof tables;

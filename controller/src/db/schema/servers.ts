@@ -50,8 +50,20 @@ export const servers = pgTable(
     health: text('health').$type<Health>(),
     diskFreeBytes: bigint('disk_free_bytes', { mode: 'number' }),
     enrolledAt: ts('enrolled_at'),
-    /** SHA-256 fingerprint (hex) of the certificate issued at enrollment. */
+    /**
+     * SHA-256 fingerprint (hex) of the certificate issued at the last enrollment or
+     * renewal: the only agent certificate the controller accepts when it dials the
+     * server (pinning), and the only one it renews.
+     */
     certFingerprint: text('cert_fingerprint'),
+    /**
+     * The certificate before the last renewal, still accepted when dialing until the
+     * agent has loaded the new one (it serves the old one for a moment after renewal).
+     * Cleared by the next renewal, a re-enrollment or a revocation.
+     */
+    previousCertFingerprint: text('previous_cert_fingerprint'),
+    /** When the pinned certificate expires (`servers list` warns under 30 days). */
+    certNotAfter: ts('cert_not_after'),
     /** Public nkey ("U...") of the agent's NATS user, sent at enrollment; `wofleet nats config` grants it the server's subjects. */
     natsPublicKey: text('nats_public_key'),
     createdAt: ts('created_at').notNull().defaultNow(),
