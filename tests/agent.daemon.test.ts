@@ -16,6 +16,7 @@ import {
   type FleetPki,
   type RunningDaemon,
 } from './support/agent-daemon.js';
+import { createEventStream } from './support/event-stream.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 import { copyIntoMirror, generatorVersion, injectFatal, repackRelease } from './support/releases.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -68,6 +69,7 @@ describe('agent daemon: gRPC with mutual TLS, NATS heartbeats and events, crash 
     wp645 = copyIntoMirror(mirror, WP645);
     wp655 = copyIntoMirror(mirror, WP655);
     nats = await startNatsServer();
+    await createEventStream(nats.url);
     await writeAgentConfig(stack);
     expect((await runAgent(stack, ['init', '--release', WP645])).code).toBe(0);
     for (const domain of ['a.test', 'b.test']) expect((await runAgent(stack, ['create', domain])).code).toBe(0);

@@ -1,7 +1,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { connect, nkeyAuthenticator } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@wofleet/shared';
+import { readNatsSeed } from '@wofleet/shared/nats';
 import { connectAgent } from '../controller/src/agents/client.js';
 import { readControllerTls } from '../controller/src/ca/files.js';
 import { listAuditEvents, openDatabase, pinnedFingerprints, type OpenDatabase } from '../controller/src/db/index.js';
@@ -13,7 +15,8 @@ import { startFleet, type Fleet } from './support/fleet.js';
 /**
  * Issue 5 end to end: the built `wofleet` CLI and `wofleet controller serve`, three real
  * `wofleet-agent serve` processes on temp roots, a fresh Postgres database and a private
- * nats-server. Heartbeats every second on both sides, so "3 missed" is 3 s.
+ * nats-server that admits only the NATS users `wofleet nats config` wrote (the controller's
+ * and one per enrolled agent). Heartbeats every second on both sides, so "3 missed" is 3 s.
  */
 const PERIOD_S = 1;
 const NAMES = ['web-01', 'web-02', 'web-03'];
@@ -57,7 +60,7 @@ describe('controller with three real agents: enrollment, presence, events across
 
   beforeAll(async () => {
     scratch = await createScratchDatabase();
-    fleet = await startFleet({ agents: NAMES, heartbeatSeconds: PERIOD_S, databaseUrl: scratch.url });
+    fleet = await startFleet({ agents: NAMES, heartbeatSeconds: PERIOD_S, databaseUrl: scratch.url, natsIdentities: true });
     database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 1 });
   }, 180_000);
   afterAll(async () => {
@@ -113,6 +116,34 @@ describe('controller with three real agents: enrollment, presence, events across
       (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_ONLINE',
       3 * PERIOD_S * 1000 + 2000,
     );
+  }, 40_000);
+
+  it("cannot be kept online by another agent's NATS user: web-01's beats for a stopped web-03 are refused", async () => {
+    const agent = fleet.agent('web-03');
+    const seed = readNatsSeed(path.join(fleet.agent('web-01').host.root, 'tls/nats.nk'));
+    const forger = await connect({ servers: fleet.nats.url, authenticator: nkeyAuthenticator(seed), reconnect: false });
+    const refused: string[] = [];
+    void (async () => {
+      for await (const s of forger.status()) if (s.type === 'error' && s.permissionContext) refused.push(s.permissionContext.subject);
+    })();
+    expect(await agent.stop()).toBe(0);
+    try {
+      const forging = setInterval(() => {
+        const beat = { serverId: 'web-03', agentVersion: 'forged', uptimeSeconds: 1, at: new Date().toISOString() };
+        forger.publish('wofleet.agent.web-03.heartbeat', JSON.stringify(beat));
+      }, 200);
+      try {
+        await waitForList('web-03 offline', (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_OFFLINE', 15_000);
+      } finally {
+        clearInterval(forging);
+      }
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused)).toEqual(new Set(['wofleet.agent.web-03.heartbeat']));
+    } finally {
+      await forger.close();
+      await agent.start();
+      await waitForList('web-03 online again', (s) => s.find((x) => x.name === 'web-03')?.state === 'SERVER_STATE_ONLINE', 10_000);
+    }
   }, 40_000);
 
   it('says clearly that a stopped agent cannot be reached, with the stored record', async () => {

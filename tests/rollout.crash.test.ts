@@ -81,6 +81,7 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
         listen,
         '--nats',
         rf.fleet.nats.url,
+        ...(rf.fleet.controllerNatsSeed ? ['--nats-seed', rf.fleet.controllerNatsSeed] : []),
         '--heartbeat-seconds',
         '1',
       ],

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { connect, type NatsConnection } from 'nats';
+import { connect, nkeyAuthenticator, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@wofleet/shared';
+import { readNatsSeed } from '@wofleet/shared/nats';
 import { connectAgent, type AgentTarget } from '../controller/src/agents/client.js';
 import {
   actOnCampaign,
@@ -144,7 +145,8 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       dbVersion: 57155,
     });
 
-    nc = await connect({ servers: rf.fleet.nats.url });
+    const seed = rf.fleet.controllerNatsSeed;
+    nc = await connect({ servers: rf.fleet.nats.url, ...(seed ? { authenticator: nkeyAuthenticator(readNatsSeed(seed)) } : {}) });
     const sub = nc.subscribe('wofleet.campaign.*.event');
     void (async () => {
       for await (const m of sub) events.push(m.json<CampaignEvent>());

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { nkeys, type Authenticator } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, silentLogger } from '@wofleet/shared';
 import { makeAgentConfig } from '../src/config/load.js';
-import { RECONNECT_JITTER_MS, RECONNECT_WAIT_MS } from '@wofleet/shared/nats';
+import { createNatsUser, RECONNECT_JITTER_MS, RECONNECT_WAIT_MS } from '@wofleet/shared/nats';
 import { agentNatsOptions } from '../src/daemon/nats/connect.js';
 import { startNatsPublisher } from '../src/daemon/nats/index.js';
 import { findFreePort } from '../../tests/support/net.js';
@@ -40,6 +43,27 @@ describe('connection options', () => {
     expect(typeof options.authenticator).toBe('function');
     expect(options.tls).toBeUndefined();
     expect(options.user).toBeUndefined();
+  });
+});
+
+describe("the agent's NATS user", () => {
+  it('is the seed enrollment wrote beside the gRPC key, signing the nonce; replies come under its own inbox prefix', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wofleet-nats-seed-'));
+    const user = createNatsUser();
+    await writeFile(path.join(dir, 'nats.nk'), `${user.seed}\n`, { mode: 0o600 });
+    const options = agentNatsOptions(makeAgentConfig({ serverId: 'web-1', grpc: { keyFile: path.join(dir, 'agent.key') } }));
+    expect(options.inboxPrefix).toBe('_INBOX.agent.web-1');
+    const auth = options.authenticator;
+    expect(typeof auth).toBe('function');
+    const signed = (auth as Authenticator)('nonce-1') as { nkey: string; sig: string };
+    expect(signed.nkey).toBe(user.publicKey);
+    expect(nkeys.fromPublic(user.publicKey).verify(new TextEncoder().encode('nonce-1'), nkeys.decode(signed.sig))).toBe(true);
+  });
+
+  it('is absent until enrollment wrote a seed (an agent enrolled before NATS identities connects as before)', () => {
+    const options = agentNatsOptions(makeAgentConfig({ serverId: 'web-1', grpc: { keyFile: '/nonexistent/agent.key' } }));
+    expect(options.authenticator).toBeUndefined();
+    expect(options.inboxPrefix).toBe('_INBOX.agent.web-1');
   });
 });
 

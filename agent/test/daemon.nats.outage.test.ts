@@ -35,6 +35,10 @@ describe('NATS outage', () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
+    // The stream is the controller's: agents publish into it but may not create it.
+    const nc = await connect({ servers: server.url });
+    await (await nc.jetstreamManager()).streams.add({ name: STREAM, subjects: ['wofleet.agent.*.event'] });
+    await nc.close();
     outbox = createOutbox(path.join(await mkdtemp(path.join(os.tmpdir(), 'wofleet-outbox-')), 'outbox'), 'web-1');
   });
   afterAll(async () => {

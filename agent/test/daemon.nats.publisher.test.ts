@@ -49,7 +49,9 @@ describe('event publisher over a real nats-server', () => {
     await server?.dispose();
   });
   beforeEach(async () => {
+    // A fresh stream as the controller makes it (agents may not create it).
     await jsm.streams.delete(STREAM).catch(() => false);
+    await jsm.streams.add({ name: STREAM, subjects: ['wofleet.agent.*.event'] });
   });
 
   const configFor = (serverId: string) =>
@@ -78,7 +80,6 @@ describe('event publisher over a real nats-server', () => {
     await outbox.emit('pruned', { removed: 1 });
     const [first] = await outbox.pending();
     // A previous daemon got the PubAck for `first` but died before outbox.ack().
-    await jsm.streams.add({ name: STREAM, subjects: ['wofleet.agent.*.event'] });
     const js = nc.jetstream();
     await js.publish(eventSubject('pub-2'), JSON.stringify(first), { msgID: first!.id });
     const nats = startNatsPublisher({ config: configFor('pub-2'), outbox, summary, log, retry: fastRetry });

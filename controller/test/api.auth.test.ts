@@ -4,6 +4,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControllerService, type ControllerServiceClient, type EnrollResponse } from '@wofleet/proto';
 import { createCsr, createFleetCa, issueCertificate, peerIdentity, type FleetCa } from '@wofleet/shared';
+import { createNatsUser } from '@wofleet/shared/nats';
 import { readFleetCa } from '../src/ca/files.js';
 import { findServerByName, listAuditEvents, listReleases, listServers, tables } from '../src/db/index.js';
 import { hashEnrollmentToken } from '../src/enrollment/token.js';
@@ -137,6 +138,25 @@ describe('Enroll', () => {
     const csr = await createCsr({ role: 'agent', name: 'web-8' });
     await call<EnrollResponse>((m, cb) => client().Enroll({ token, serverName: 'web-8', csrPem: csr.csrPem }, m, cb));
     expect((await findServerByName(fleet.db, 'web-8'))?.enrolledAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses a NATS public key that is not a user nkey (INVALID_ARGUMENT) and leaves the token usable', async () => {
+    const token = await fleet.addServer('web-10');
+    const csr = await createCsr({ role: 'agent', name: 'web-10' });
+    const user = createNatsUser();
+    for (const natsPublicKey of [user.seed, `A${user.publicKey.slice(1)}`, 'not-a-key']) {
+      const err = await rejection(
+        call((m, cb) => client().Enroll({ token, serverName: 'web-10', csrPem: csr.csrPem, natsPublicKey }, m, cb)),
+      );
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.details).toBe('enrollment request with a NATS public key that is not a user nkey (U...)');
+    }
+    expect((await findServerByName(fleet.db, 'web-10'))?.enrolledAt).toBeNull();
+
+    await call<EnrollResponse>((m, cb) =>
+      client().Enroll({ token, serverName: 'web-10', csrPem: csr.csrPem, natsPublicKey: user.publicKey }, m, cb),
+    );
+    expect((await findServerByName(fleet.db, 'web-10'))?.natsPublicKey).toBe(user.publicKey);
   });
 
   it('of two enrollments racing with one token, exactly one gets a certificate', async () => {

@@ -43,6 +43,13 @@ describe('controller settings', () => {
     );
   });
 
+  it("takes the controller's NATS nkey seed from --nats-seed over WOFLEET_NATS_SEED", () => {
+    const env = { WOFLEET_NATS_SEED: '/srv/ctl/nats-controller.nk' };
+    expect(resolveControllerSettings({}, env).nats.seedFile).toBe('/srv/ctl/nats-controller.nk');
+    expect(resolveControllerSettings({ natsSeed: '/etc/wofleet/ctl.nk' }, env).nats.seedFile).toBe('/etc/wofleet/ctl.nk');
+    expect(resolveControllerSettings({}, {}).nats.seedFile).toBeUndefined();
+  });
+
   it.each([
     [{ nats: 'http://a:4222' }, {}, "invalid --nats 'http://a:4222': expected a NATS URL like nats://HOST:4222"],
     [{ nats: ' , ' }, {}, "invalid --nats ' , ': expected one or more NATS URLs"],

@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { nkeys } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_ROLE, loadTlsMaterial, peerIdentity } from '@wofleet/shared';
 import { findServerByName, listAuditEvents } from '../src/db/index.js';
@@ -83,6 +85,25 @@ describe('wofleet-agent enroll', () => {
       ['server-enrolled', 'agent:web-1'],
       ['server-added', 'operator:alice'],
     ]);
+  });
+
+  it("makes the agent's NATS user there: its seed (0600) beside the key, only its public key reaches the controller", async () => {
+    const added = await fleet.wofleetJson<AddedServer>(['servers', 'add', 'web-n', '--address', '127.0.0.1:7443']);
+    const agent = await createTestAgent(fleet.root, 'web-n');
+
+    const r = await agent.enroll([...(await agent.enrollArgs(fleet.address, added.enrollmentToken, fleet.caFingerprint)), '--json']);
+
+    expect(r.stderr).toBe('');
+    const result = JSON.parse(r.stdout) as { nats: { publicKey: string; seedFile: string } };
+    expect(result.nats.seedFile).toBe(path.join(path.dirname(agent.files.keyFile), 'nats.nk'));
+    expect((await stat(result.nats.seedFile)).mode & 0o777).toBe(0o600);
+    const seed = (await readFile(result.nats.seedFile, 'utf8')).trim();
+    const publicKey = nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+    expect(result.nats.publicKey).toBe(publicKey);
+    expect((await findServerByName(fleet.db, 'web-n'))?.natsPublicKey).toBe(publicKey);
+    const [enrolled] = await listAuditEvents(fleet.db, { server: 'web-n', limit: 1 });
+    expect(enrolled?.data).toMatchObject({ natsPublicKey: publicKey });
+    expect(JSON.stringify(enrolled)).not.toContain(seed);
   });
 
   it('shows the enrolled server in servers list --json with its certificate fingerprint', async () => {

@@ -39,6 +39,12 @@ export interface ControlPlaneOptions {
   agentFacingIps?: readonly string[];
   /** NATS user and password, required by nats-server from the controller and every agent. */
   natsAuth?: { user: string; pass: string };
+  /**
+   * nats-server requires the nkey users `wofleet nats config` writes: the controller's, and
+   * one per enrolled server allowed its own subjects only. Needs `databaseUrl` (the config
+   * is rewritten from the database while the controller runs; PGlite has one process).
+   */
+  natsIdentities?: boolean;
 }
 
 export interface FleetOptions extends ControlPlaneOptions {
@@ -87,6 +93,8 @@ export interface ControlPlane {
   /** SHA-256 of the fleet CA, as `ca init` printed it. */
   caFingerprint: string;
   nats: NatsServer;
+  /** With natsIdentities: the controller's NATS seed (`--nats-seed`), the one user besides the agents nats-server admits. */
+  controllerNatsSeed: string | undefined;
   controller: FleetProcess & { address: string; port: number };
   /** `wofleet ARGS` as the operator. */
   wofleet(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
@@ -98,6 +106,8 @@ export interface ControlPlane {
   destroy(): Promise<void>;
   /** A process destroy() stops too. */
   track(process: FleetProcess): void;
+  /** With natsIdentities: `wofleet nats config` again and reload nats-server, so the servers enrolled since may connect. */
+  admitEnrolled(): Promise<void>;
 }
 
 export interface Fleet extends ControlPlane {
@@ -143,12 +153,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       runNodeCli(CONTROLLER_CLI, ['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'alice', '--out', operatorDir]),
     );
     const auth = options.natsAuth;
-    nats = await startNatsServer({ host: listenHost, args: auth ? ['--user', auth.user, '--pass', auth.pass] : [] });
+    const identities = options.natsIdentities === true ? natsIdentities(root, dataDir, options.databaseUrl) : undefined;
+    await identities?.writeConfig();
+    nats = await startNatsServer({
+      host: listenHost,
+      args: auth ? ['--user', auth.user, '--pass', auth.pass] : [],
+      ...(identities ? { include: identities.authFile } : {}),
+    });
     const port = await findFreePort();
     const address = `127.0.0.1:${port}`;
     const controllerEnv: Record<string, string> = {
       WOFLEET_LOG_LEVEL: 'info',
       ...(auth ? { WOFLEET_NATS_USER: auth.user, WOFLEET_NATS_PASS: auth.pass } : {}),
+      ...(identities ? { WOFLEET_NATS_SEED: identities.controllerSeed } : {}),
       ...options.controllerEnv,
     };
     if (options.databaseUrl !== undefined) controllerEnv.DATABASE_URL = options.databaseUrl;
@@ -181,6 +198,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       home,
       caFingerprint,
       nats,
+      controllerNatsSeed: identities?.controllerSeed,
       controller,
       wofleet,
       async wofleetJson<T>(args: readonly string[]): Promise<T> {
@@ -197,6 +215,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       },
       destroy,
       track: (p) => processes.push(p),
+      async admitEnrolled() {
+        if (!identities) return;
+        await identities.writeConfig();
+        await nats?.reload();
+      },
     };
   } catch (err) {
     await destroy();
@@ -236,9 +259,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         ]),
       );
       plane.track(agent);
-      await agent.start();
       agents.push(agent);
     }
+    await plane.admitEnrolled();
+    for (const agent of agents) await agent.start();
     return {
       ...plane,
       agents,
@@ -252,6 +276,22 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     await plane.destroy();
     throw err;
   }
+}
+
+/** The authorization file `wofleet nats config` writes for the fleet's nats-server, and the controller's seed. */
+function natsIdentities(root: string, dataDir: string, databaseUrl: string | undefined) {
+  if (databaseUrl === undefined) throw new Error('natsIdentities needs databaseUrl: `wofleet nats config` runs while the controller does');
+  const authFile = path.join(root, 'nats', 'wofleet-auth.conf');
+  return {
+    authFile,
+    controllerSeed: path.join(dataDir, 'nats-controller.nk'),
+    async writeConfig() {
+      await expectOk(
+        'wofleet nats config',
+        runNodeCli(CONTROLLER_CLI, ['nats', 'config', '--out', authFile, '--data-dir', dataDir], { DATABASE_URL: databaseUrl }),
+      );
+    },
+  };
 }
 
 interface AgentSetup extends FleetOptions {

@@ -23,6 +23,8 @@ export interface NatsServer {
   stop(graceMs?: number): Promise<void>;
   /** Start again on the same port and store. */
   restart(): Promise<void>;
+  /** Re-reads the config (SIGHUP), e.g. a rewritten authorization file; resolves once the server says it did. */
+  reload(): Promise<void>;
   /** stop() and remove the temp dirs. */
   dispose(): Promise<void>;
 }
@@ -72,11 +74,14 @@ async function spawnServer(
   logFile: string,
   extraArgs: readonly string[],
   timeoutMs: number,
+  configFile: string | undefined,
 ): Promise<ChildProcess> {
   installExitHook();
   fs.writeFileSync(logFile, '');
   const out = fs.openSync(logFile, 'a');
-  const args = ['-a', host, '-p', String(port), '-js', '-sd', storeDir, '--server_name', `test-${port}`, ...extraArgs];
+  const args = configFile
+    ? ['-c', configFile, ...extraArgs]
+    : ['-a', host, '-p', String(port), '-js', '-sd', storeDir, '--server_name', `test-${port}`, ...extraArgs];
   const child = spawn(resolveProgram('nats-server'), args, { stdio: ['ignore', out, out] });
   fs.closeSync(out);
   let spawnError: Error | undefined;
@@ -106,6 +111,8 @@ async function spawnServer(
 export interface NatsServerOptions {
   /** Address to listen on (default 127.0.0.1; url always dials 127.0.0.1). */
   host?: string;
+  /** A file of nats-server config (`wofleet nats config` output) the server includes; reload() re-reads it. */
+  include?: string;
   /** More nats-server flags, e.g. ['--user', 'a', '--pass', 'b']. */
   args?: readonly string[];
   timeoutMs?: number;
@@ -119,7 +126,19 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const timeoutMs = options.timeoutMs ?? 15_000;
   const args = options.args ?? [];
   const host = options.host ?? '127.0.0.1';
-  let child: ChildProcess | undefined = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
+  const configFile = options.include === undefined ? undefined : path.join(root, 'nats-server.conf');
+  if (configFile !== undefined && options.include !== undefined) {
+    // All in the file, no flags: a reload re-reads the file only and refuses to change what flags set.
+    // nats-server resolves an include relative to the including file, even an absolute path.
+    const config = [
+      `listen: "${host}:${port}"`,
+      `server_name: "test-${port}"`,
+      `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+      `include ${path.relative(root, options.include)}`,
+    ];
+    fs.writeFileSync(configFile, `${config.join('\n')}\n`);
+  }
+  let child: ChildProcess | undefined = await spawnServer(host, port, storeDir, logFile, args, timeoutMs, configFile);
 
   const server: NatsServer = {
     url: `nats://127.0.0.1:${port}`,
@@ -133,7 +152,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async restart() {
       await server.stop();
-      child = await spawnServer(host, port, storeDir, logFile, args, timeoutMs);
+      child = await spawnServer(host, port, storeDir, logFile, args, timeoutMs, configFile);
+    },
+    async reload() {
+      if (!child || exited(child)) throw new Error('nats-server is not running');
+      const reloads = () => fs.readFileSync(logFile, 'utf8').split('Reloaded server configuration').length;
+      const before = reloads();
+      child.kill('SIGHUP');
+      for (const deadline = Date.now() + timeoutMs; reloads() === before; await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > deadline) throw new Error(`nats-server did not reload within ${timeoutMs} ms\n${tailOf(logFile)}`);
+      }
     },
     async dispose() {
       await server.stop();

@@ -67,6 +67,7 @@ async function assemble(
     agents: names,
     heartbeatSeconds: 1,
     databaseUrl: scratch.url,
+    natsIdentities: true,
     stack,
     sitesPerAgent: 2,
     canaries: names.slice(0, 1),

@@ -39,7 +39,9 @@ export function serveCli(program: Command): void {
 export function enrollCli(program: Command): void {
   program
     .command('enroll')
-    .description("trade the one-time token from 'wofleet servers add' for this agent's certificate (writes grpc.caFile, certFile, keyFile)")
+    .description(
+      "trade the one-time token from 'wofleet servers add' for this agent's certificate and NATS user (writes grpc.caFile, certFile, keyFile, nats.seedFile)",
+    )
     .requiredOption('--controller <host:port>', 'the controller (ControllerService)')
     .option(
       '--token-file <path>',
@@ -67,6 +69,7 @@ export function enrollCli(program: Command): void {
         `  certificate: ${r.files.certFile} (SHA256 ${r.fingerprint}, valid until ${r.notAfter})`,
         `  key:         ${r.files.keyFile}`,
         `  fleet CA:    ${r.files.caFile} (SHA256 ${r.caFingerprint})`,
+        `  NATS user:   ${r.nats.publicKey} (seed ${r.nats.seedFile}); the operator runs 'wofleet nats config' to admit it`,
       ]);
     });
 }

@@ -16,6 +16,8 @@ import {
   WofleetError,
   type TlsFiles,
 } from '@wofleet/shared';
+import { createNatsUser } from '@wofleet/shared/nats';
+import { natsSeedFile } from '../config/paths.js';
 import type { AgentConfig } from '../config/schema.js';
 import { replaceCredentials, writeEnrollmentRecord } from '../certificates/credential-files.js';
 import { checkIssuedCertificate, hexFingerprint } from '../certificates/issued-check.js';
@@ -33,6 +35,10 @@ import { writeFileAtomic } from '../state/atomic-file.js';
  * operator copied from `wofleet ca init` (or `wofleet servers add`); then it calls
  * Enroll over TLS that trusts that CA only, and a server marked controller only.
  * Nothing is written unless the controller issued a certificate that checks out.
+ *
+ * The same way, the agent makes its NATS user (an nkey) here and sends only its public
+ * key; the seed goes beside the certificate (0600). `wofleet nats config` then lets that
+ * user publish on this server's subjects only.
  */
 export interface EnrollOptions {
   /** host:port of the controller. */
@@ -54,6 +60,8 @@ export interface EnrollResult {
   controller: string;
   caFingerprint: string;
   files: TlsFiles;
+  /** The agent's NATS user: its public key, and where its seed was written. */
+  nats: { publicKey: string; seedFile: string };
 }
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -61,10 +69,11 @@ const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export async function enrollCommand(
-  config: Pick<AgentConfig, 'serverId' | 'grpc' | 'stateDir'>,
+  config: Pick<AgentConfig, 'serverId' | 'grpc' | 'stateDir'> & { nats?: { seedFile?: string | undefined } },
   options: EnrollOptions,
 ): Promise<EnrollResult> {
   const files = enrollmentFiles(config);
+  const seedFile = natsSeedFile(config.nats?.seedFile, files.keyFile);
   const pin = parseFingerprint(options.caFingerprint);
   const target = parseController(options.controller);
   if (!TOKEN_RE.test(options.token)) {
@@ -80,9 +89,16 @@ export async function enrollCommand(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const caPem = await fetchPinnedCa(target, options.controller, pin, timeoutMs);
   const { csrPem, keyPem } = await createCsr({ role: FLEET_ROLE.agent, name: config.serverId });
-  const response = await callEnroll(options.controller, caPem, { token: options.token, serverName: config.serverId, csrPem }, timeoutMs);
+  const natsUser = createNatsUser();
+  const response = await callEnroll(
+    options.controller,
+    caPem,
+    { token: options.token, serverName: config.serverId, csrPem, natsPublicKey: natsUser.publicKey },
+    timeoutMs,
+  );
   checkIssuedCertificate(response, { caPem, keyPem, serverId: config.serverId });
 
+  await writeFileAtomic(seedFile, `${natsUser.seed}\n`, 0o600);
   await writeFileAtomic(files.caFile, caPem, 0o644);
   await replaceCredentials(files, { certPem: response.certificatePem, keyPem });
   await writeEnrollmentRecord(config.stateDir, { controller: options.controller });
@@ -95,6 +111,7 @@ export async function enrollCommand(
     controller: options.controller,
     caFingerprint: new X509Certificate(caPem).fingerprint256,
     files,
+    nats: { publicKey: natsUser.publicKey, seedFile },
   };
 }
 
@@ -182,7 +199,7 @@ function fetchPinnedCa(target: { host: string; port: number }, address: string, 
 function callEnroll(
   address: string,
   caPem: string,
-  request: { token: string; serverName: string; csrPem: string },
+  request: { token: string; serverName: string; csrPem: string; natsPublicKey: string },
   timeoutMs: number,
 ): Promise<EnrollResponse> {
   const { Client } = loadControllerService();

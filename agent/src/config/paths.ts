@@ -81,3 +81,14 @@ export function sitePaths(config: AgentConfig, domain: string): SitePaths {
     errorLog: path.join(root, 'logs', 'error.log'),
   };
 }
+
+/** Where enrollment writes this agent's NATS seed: `nats.seedFile`, else `nats.nk` beside the gRPC key. */
+export function natsSeedFile(seedFile: string | undefined, keyFile: string): string {
+  return seedFile ?? path.join(path.dirname(keyFile), 'nats.nk');
+}
+
+/** Where the daemon looks for its NATS seed; undefined when neither it nor the gRPC key is configured. */
+export function natsSeedFileOf(config: Pick<AgentConfig, 'nats' | 'grpc'>): string | undefined {
+  const keyFile = config.grpc.keyFile;
+  return keyFile === undefined ? config.nats.seedFile : natsSeedFile(config.nats.seedFile, keyFile);
+}

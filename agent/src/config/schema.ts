@@ -224,6 +224,11 @@ export const agentConfigSchema = z
         servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),
         /** NATS credentials file (JWT + nkey seed), when the server requires them. */
         credsFile: absolutePath.optional(),
+        /**
+         * This agent's NATS user (nkey seed, 0600), written by `wofleet-agent enroll`. Unset:
+         * `nats.nk` beside grpc.keyFile. Used when the file exists (`wofleet nats config`).
+         */
+        seedFile: absolutePath.optional(),
         user: z.string().optional(),
         pass: z.string().optional(),
         tls: z

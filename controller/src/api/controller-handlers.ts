@@ -32,7 +32,12 @@ export interface HandlerPorts {
 export function createControllerHandlers(ctx: ControllerContext, ports: HandlerPorts): ControllerServiceHandlers {
   return {
     Enroll: openUnary(ctx, async (request) => {
-      const enrollment = await enrollAgent(ctx, { token: request.token, serverName: request.serverName, csrPem: request.csrPem });
+      const enrollment = await enrollAgent(ctx, {
+        token: request.token,
+        serverName: request.serverName,
+        csrPem: request.csrPem,
+        natsPublicKey: request.natsPublicKey || undefined,
+      });
       return { certificatePem: enrollment.certPem, caPem: enrollment.caPem };
     }),
 

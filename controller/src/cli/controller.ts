@@ -4,7 +4,7 @@ import { resolveControllerSettings, resolveStorageSettings, type ControllerFlags
 
 type ServeFlags = Pick<
   ControllerFlags,
-  'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'
+  'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsSeed' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'
 >;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
@@ -37,6 +37,7 @@ export function registerControllerCommands(program: Command): void {
       '--nats-creds <file>',
       'NATS credentials file (default $WOFLEET_NATS_CREDS; user/password: $WOFLEET_NATS_USER, $WOFLEET_NATS_PASS)',
     )
+    .option('--nats-seed <file>', "the controller's NATS nkey seed, as 'wofleet nats config' made it (default $WOFLEET_NATS_SEED)")
     .option('--nats-ca <file>', 'CA that signs the NATS servers (default $WOFLEET_NATS_CA)')
     .option('--nats-cert <file>', 'client certificate for NATS (default $WOFLEET_NATS_CERT)')
     .option('--nats-key <file>', 'its key (default $WOFLEET_NATS_KEY)')

@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
+import { registerNatsCommands } from './nats.js';
 import { registerReleaseCommands } from './releases.js';
 import { registerRolloutCommands } from './rollout.js';
 import { registerServerCommands } from './servers.js';
 import { registerSiteCommands } from './sites.js';
 
 /**
- * The `wofleet` command tree. Everything but `ca` and `controller` talks to the
+ * The `wofleet` command tree. Everything but `ca`, `controller` and `nats` talks to the
  * controller only (ControllerService over gRPC, operator certificate).
  */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCaCommands(program);
   registerControllerCommands(program);
+  registerNatsCommands(program);
   registerServerCommands(program);
   registerCertCommands(program);
   registerSiteCommands(program);

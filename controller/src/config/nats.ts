@@ -8,6 +8,7 @@ import { printable, UsageError } from '@wofleet/shared';
  * |------------------|---------------------|---------------------------|-----------------------|
  * | servers          | --nats URL,...      | WOFLEET_NATS_URL          | nats://127.0.0.1:4222 |
  * | credsFile        | --nats-creds FILE   | WOFLEET_NATS_CREDS        | none                  |
+ * | seedFile         | --nats-seed FILE    | WOFLEET_NATS_SEED         | none                  |
  * | user / pass      | (none)              | WOFLEET_NATS_USER / _PASS | none                  |
  * | tls.caFile etc.  | --nats-ca/-cert/-key| WOFLEET_NATS_CA/_CERT/_KEY| none                  |
  * | heartbeatSeconds | --heartbeat-seconds | WOFLEET_HEARTBEAT_SECONDS | 10                    |
@@ -28,6 +29,8 @@ export interface NatsTlsFiles {
 export interface NatsSettings {
   servers: string[];
   credsFile?: string;
+  /** The controller's nkey seed (`wofleet nats config` makes it and lists its public key). */
+  seedFile?: string;
   user?: string;
   pass?: string;
   tls?: NatsTlsFiles;
@@ -36,6 +39,7 @@ export interface NatsSettings {
 export interface NatsFlags {
   nats?: string | undefined;
   natsCreds?: string | undefined;
+  natsSeed?: string | undefined;
   natsCa?: string | undefined;
   natsCert?: string | undefined;
   natsKey?: string | undefined;
@@ -50,6 +54,8 @@ export function resolveNatsSettings(flags: NatsFlags, env: NodeJS.ProcessEnv): N
   const settings: NatsSettings = { servers };
   const credsFile = flags.natsCreds ?? nonEmpty(env.WOFLEET_NATS_CREDS);
   if (credsFile !== undefined) settings.credsFile = credsFile;
+  const seedFile = flags.natsSeed ?? nonEmpty(env.WOFLEET_NATS_SEED);
+  if (seedFile !== undefined) settings.seedFile = seedFile;
   const user = nonEmpty(env.WOFLEET_NATS_USER);
   if (user !== undefined) {
     settings.user = user;

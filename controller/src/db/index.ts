@@ -36,6 +36,7 @@ export {
   type NewServer,
   type HeartbeatReport,
 } from './servers.js';
+export { setServerNatsKey, listNatsUsers, type NatsUserRow } from './nats-users.js';
 export { upsertSites, replaceServerSites, removeSites, listSites, type SiteRow, type SiteReport, type FleetSiteRow } from './sites.js';
 export { insertRelease, listReleases, ReleaseExistsError, type ReleaseRow, type NewRelease } from './releases.js';
 export {

@@ -1,6 +1,14 @@
 import { isIP } from 'node:net';
 import { assertFleetName, FLEET_ROLE, issueFromCsr, UsageError, type LeafOptions } from '@wofleet/shared';
-import { type ServerRow, consumeEnrollmentToken, markServerEnrolled, recordAuditEvent, recordIssuedCertificate } from '../db/index.js';
+import { isNatsUserPublicKey } from '@wofleet/shared/nats';
+import {
+  type ServerRow,
+  consumeEnrollmentToken,
+  markServerEnrolled,
+  recordAuditEvent,
+  recordIssuedCertificate,
+  setServerNatsKey,
+} from '../db/index.js';
 import { certificateRecord } from '../ca/certificate-record.js';
 import { parseHostPort } from '../config/address.js';
 import { agentActor, type ControllerContext } from '../context/index.js';
@@ -15,6 +23,8 @@ export interface EnrollRequest {
   /** The agent's serverId; must be the server the token was issued for. */
   serverName: string;
   csrPem: string;
+  /** Public key of the NATS user the agent made; absent: the server gets none. */
+  natsPublicKey?: string | undefined;
 }
 
 export interface Enrollment {
@@ -36,6 +46,8 @@ export interface Enrollment {
  */
 export async function enrollAgent(ctx: ControllerContext, request: EnrollRequest): Promise<Enrollment> {
   if (!request.csrPem.trim()) throw new UsageError('enrollment request without a CSR');
+  if (request.natsPublicKey !== undefined && !isNatsUserPublicKey(request.natsPublicKey))
+    throw new UsageError('enrollment request with a NATS public key that is not a user nkey (U...)');
   assertFleetName(request.serverName);
   if (!isWellFormedToken(request.token)) throw EnrollmentRefusedError.because('unknown');
   const now = ctx.clock.now();
@@ -69,13 +81,15 @@ async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest
     const { fingerprint } = record;
     await markServerEnrolled(tx, server.name, fingerprint, now, record.notAfter);
     await recordIssuedCertificate(tx, record, now);
+    const natsPublicKey = request.natsPublicKey ?? null;
+    await setServerNatsKey(tx, server.name, natsPublicKey);
     await recordAuditEvent(tx, {
       at: now,
       actor: agentActor(server.name),
       serverId: server.id,
       kind: AUDIT_SERVER_ENROLLED,
       subject: server.name,
-      data: { certificateFingerprint: fingerprint, serial: record.serial, reenrolled: server.enrolledAt !== null },
+      data: { certificateFingerprint: fingerprint, serial: record.serial, reenrolled: server.enrolledAt !== null, natsPublicKey },
     });
     ctx.log.info({ server: server.name, fingerprint }, 'agent enrolled');
     return { server: server.name, certPem, caPem: ctx.ca.certPem, fingerprint };

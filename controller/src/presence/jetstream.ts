@@ -3,9 +3,8 @@ import { WofleetError } from '@wofleet/shared';
 import { EVENT_SUBJECTS } from './subjects.js';
 
 /**
- * The JetStream side of presence: the events stream (created here when no agent has
- * yet; an existing one is used as it is) and the controllers' durable pull consumer.
- * The stream settings are the agents' own (agent/src/daemon/nats/stream.ts).
+ * The JetStream side of presence: the events stream (created here: agents' NATS users
+ * may not; an existing one is used as it is) and the controllers' durable pull consumer.
  */
 const STREAM_LIMITS = {
   maxAgeMs: 14 * 24 * 3_600_000,

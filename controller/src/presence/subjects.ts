@@ -1,9 +1,11 @@
+import { AGENT_SUBJECT_PREFIX as SUBJECT_PREFIX } from '@wofleet/shared/nats';
+
 /**
  * The NATS names presence listens on. They mirror the agent's side of the wire
- * (agent/src/daemon/nats/subjects.ts and stream.ts): heartbeats on core NATS, events
- * in a JetStream stream read through one durable consumer shared by every controller.
+ * (agent/src/daemon/nats/subjects.ts): heartbeats on core NATS, events in a JetStream
+ * stream that the controller creates (agents may not) and reads through one durable
+ * consumer shared by every controller.
  */
-export const SUBJECT_PREFIX = 'wofleet.agent';
 export const HEARTBEAT_SUBJECTS = `${SUBJECT_PREFIX}.*.heartbeat`;
 export const EVENT_SUBJECTS = `${SUBJECT_PREFIX}.*.event`;
 

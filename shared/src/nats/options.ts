@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { credsAuthenticator, type ConnectionOptions, type TlsOptions } from 'nats';
+import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type TlsOptions } from 'nats';
+import { readNatsSeed } from './nkey.js';
 
-/**
- * NATS client options shared by the agent and the controller (`@wofleet/shared/nats`, a
- * subpath so that importing @wofleet/shared does not load the NATS client).
- */
+/** NATS client options shared by the agent and the controller. */
 export interface NatsClientSettings {
   servers: string[];
   credsFile?: string | undefined;
+  /** The nkey seed of this client's NATS user (`wofleet nats config` lists its public key). */
+  seedFile?: string | undefined;
   user?: string | undefined;
   pass?: string | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } | undefined;
@@ -38,6 +38,8 @@ export function natsConnectionOptions(settings: NatsClientSettings, name: string
   };
   const credsFile = settings.credsFile;
   if (credsFile !== undefined) options.authenticator = credsAuthenticator(() => readFileSync(credsFile));
+  const seedFile = settings.seedFile;
+  if (seedFile !== undefined) options.authenticator = nkeyAuthenticator(() => readNatsSeed(seedFile));
   if (settings.user !== undefined) {
     options.user = settings.user;
     options.pass = settings.pass ?? '';

@@ -1,14 +1,22 @@
+import { existsSync } from 'node:fs';
 import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 import type { Logger } from '@wofleet/shared';
-import { natsConnectionOptions } from '@wofleet/shared/nats';
+import { agentInboxPrefix, natsConnectionOptions } from '@wofleet/shared/nats';
+import { natsSeedFileOf } from '../../config/paths.js';
 import type { AgentConfig } from '../../config/schema.js';
 import { backoffDelay, type BackoffPolicy, type Timers } from './timers.js';
 
 const STILL_CONNECTING_LOG_MS = 60_000;
 
-/** Client options from the agent config. */
+/**
+ * Client options from the agent config: its NATS user when enrollment wrote its seed (an
+ * agent enrolled before NATS identities has none, and only a NATS without auth takes it),
+ * and replies under its own inbox prefix, the only one its user may subscribe to.
+ */
 export function agentNatsOptions(config: AgentConfig): ConnectionOptions {
-  return natsConnectionOptions(config.nats, `wofleet-agent/${config.serverId}`);
+  const seedFile = natsSeedFileOf(config);
+  const settings = { ...config.nats, seedFile: seedFile !== undefined && existsSync(seedFile) ? seedFile : undefined };
+  return { ...natsConnectionOptions(settings, `wofleet-agent/${config.serverId}`), inboxPrefix: agentInboxPrefix(config.serverId) };
 }
 
 export interface ConnectNatsOptions {

@@ -14,8 +14,7 @@ import { realTimers, type BackoffPolicy, type Timers } from './timers.js';
  * ever gives up, a fresh connection is made).
  */
 export { HEALTH, type Health, type Heartbeat, type HeartbeatSummary, type ReleaseRef } from './heartbeat.js';
-export { EVENT_STREAM_LIMITS, StreamConflictError, ensureEventStream, eventStreamConfig, type EnsuredStream } from './stream.js';
-export { EVENT_SUBJECTS, eventSubject, heartbeatSubject } from './subjects.js';
+export { eventSubject, heartbeatSubject } from './subjects.js';
 export { agentNatsOptions } from './connect.js';
 export { realTimers, type BackoffPolicy, type Timers } from './timers.js';
 
@@ -90,7 +89,7 @@ export function startNatsPublisher(options: NatsPublisherOptions): NatsPublisher
   const connectionOptions = agentNatsOptions(config);
   const maintained = (async () => {
     while (!stopping.signal.aborted) {
-      log.info({ servers: config.nats.servers }, 'connecting to NATS');
+      log.info({ servers: config.nats.servers, natsUser: connectionOptions.authenticator !== undefined }, 'connecting to NATS');
       const nc = await connectNats(connectionOptions, { log, signal: stopping.signal, timers, retry });
       if (nc === undefined) return;
       const announce = () => {

@@ -1,16 +1,15 @@
-import { DebugEvents, ErrorCode, Events, NatsError, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { DebugEvents, Events, type JetStreamClient, type NatsConnection } from 'nats';
 import type { Logger } from '@wofleet/shared';
 import type { AgentEvent } from '../../events/types.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { PublishReceipt } from './publisher.js';
-import { ensureEventStream } from './stream.js';
 import { eventSubject, heartbeatSubject } from './subjects.js';
 
 /**
  * One NATS connection and what hangs off it: whether it is up right now, and the two
- * publishes the agent does. The stream is ensured lazily before the first event and
- * again after "no responders" (JetStream still starting after a server restart, or
- * the stream deleted), so a missing stream heals without restarting the agent.
+ * publishes the agent does. The events stream is the controller's: the agent may not
+ * create it (its NATS user has no JetStream API rights), so while it is missing an
+ * event publish fails ("no responders") and the event stays in the outbox until it is there.
  */
 export interface Session {
   readonly nc: NatsConnection;
@@ -32,8 +31,6 @@ const encoder = new TextEncoder();
 export function openSession(nc: NatsConnection, options: SessionOptions): Session {
   const { serverId, stream, log } = options;
   let up = true;
-  let streamReady = false;
-  let jsm: JetStreamManager | undefined;
   const js: JetStreamClient = nc.jetstream();
 
   // The client has no "is connected" accessor; its status stream is the only source.
@@ -64,14 +61,6 @@ export function openSession(nc: NatsConnection, options: SessionOptions): Sessio
     }
   })();
 
-  async function readyStream(): Promise<void> {
-    if (streamReady) return;
-    jsm ??= await nc.jetstreamManager({ checkAPI: false });
-    const ensured = await ensureEventStream(jsm, stream, serverId);
-    if (ensured.created) log.info({ stream, subjects: ensured.subjects }, 'created JetStream stream');
-    streamReady = true;
-  }
-
   return {
     nc,
     connected: () => up && !nc.isClosed(),
@@ -79,17 +68,11 @@ export function openSession(nc: NatsConnection, options: SessionOptions): Sessio
       nc.publish(heartbeatSubject(serverId), encoder.encode(JSON.stringify(beat)));
     },
     async publishEvent(event) {
-      await readyStream();
-      try {
-        const ack = await js.publish(eventSubject(serverId), encoder.encode(JSON.stringify(event)), {
-          msgID: event.id,
-          expect: { streamName: stream },
-        });
-        return { seq: ack.seq, duplicate: ack.duplicate };
-      } catch (err) {
-        if (err instanceof NatsError && err.code === ErrorCode.NoResponders) streamReady = false;
-        throw err;
-      }
+      const ack = await js.publish(eventSubject(serverId), encoder.encode(JSON.stringify(event)), {
+        msgID: event.id,
+        expect: { streamName: stream },
+      });
+      return { seq: ack.seq, duplicate: ack.duplicate };
     },
   };
 }

@@ -64,6 +64,8 @@ export const servers = pgTable(
     previousCertFingerprint: text('previous_cert_fingerprint'),
     /** When the pinned certificate expires (`servers list` warns under 30 days). */
     certNotAfter: ts('cert_not_after'),
+    /** Public nkey ("U...") of the agent's NATS user, sent at enrollment; `wofleet nats config` grants it the server's subjects. */
+    natsPublicKey: text('nats_public_key'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },

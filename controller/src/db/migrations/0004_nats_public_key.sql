@@ -1,0 +1,1 @@
+ALTER TABLE "servers" ADD COLUMN "nats_public_key" text;
