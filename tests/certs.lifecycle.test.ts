@@ -281,13 +281,13 @@ describe('re-enrollment', () => {
     const port = await findFreePort();
     await addServer(fleet.controller.context, { name: 'web-2', address: `127.0.0.1:${port}` }, 'operator:alice');
     const first = await fleet.wofleetJson<{ enrollmentToken: string }>(['servers', 'token', 'web-2']);
-    const enrollArgs = (token: string) => ['--controller', fleet.address, '--token', token, '--ca-fingerprint', fleet.caFingerprint];
-    expect((await agent.enroll(enrollArgs(first.enrollmentToken))).code).toBe(0);
+    const enrollArgs = (token: string) => agent.enrollArgs(fleet.address, token, fleet.caFingerprint);
+    expect((await agent.enroll(await enrollArgs(first.enrollmentToken))).code).toBe(0);
     const before = await findServerByName(fleet.db, 'web-2');
     const firstCert = await readFile(agent.files.certFile, 'utf8');
 
     const again = await fleet.wofleetJson<{ enrollmentToken: string }>(['servers', 'reenroll', 'web-2']);
-    const r = await agent.enroll(['--force', ...enrollArgs(again.enrollmentToken)]);
+    const r = await agent.enroll(['--force', ...(await enrollArgs(again.enrollmentToken))]);
 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -313,18 +313,23 @@ describe('re-enrollment', () => {
     await serve(agent);
     const { enrollmentToken } = await fleet.wofleetJson<{ enrollmentToken: string }>(['servers', 'token', 'web-6']);
 
-    const r = await runCli(AGENT_CLI, [
-      '--config',
-      agent.configFile,
-      'enroll',
-      '--force',
-      '--controller',
-      fleet.address,
-      '--token',
-      enrollmentToken,
-      '--ca-fingerprint',
-      fleet.caFingerprint,
-    ]);
+    const r = await runCli(
+      AGENT_CLI,
+      [
+        '--config',
+        agent.configFile,
+        'enroll',
+        '--force',
+        '--controller',
+        fleet.address,
+        '--token-file',
+        '-',
+        '--ca-fingerprint',
+        fleet.caFingerprint,
+      ],
+      {},
+      `${enrollmentToken}\n`,
+    );
 
     expect(r.code, r.stderr).toBe(0);
     const enrolled = hex(await readFile(agent.files.certFile, 'utf8'));
