@@ -6,7 +6,7 @@ import { AgentUnreachableError, type AgentApi } from '../src/agents/client.js';
 import type { ControllerContext } from '../src/context/index.js';
 import { insertServer, listAuditEvents, listSites, markServerEnrolled, upsertSites, type Database } from '../src/db/index.js';
 import type { AgentDialer } from '../src/servers/live.js';
-import { startSiteSyncs } from '../src/sites/sync-on-return.js';
+import { SITE_SYNC_PARALLEL, startSiteSyncs } from '../src/sites/sync-on-return.js';
 import { AUDIT_SITES_SYNCED, syncServerSites } from '../src/sites/sync.js';
 import { emptyTables, openTestPglite, openTestPostgres, T0, type TestDatabase } from './db.fixtures.js';
 import { createFakeClock } from './fake-clock.js';
@@ -133,6 +133,38 @@ describe.each(backends)('site sync on %s', (_name, open) => {
     await vi.waitFor(async () => expect(await listSites(t.db)).toHaveLength(1));
     expect(agent.calls()).toBe(3);
     expect((await listSites(t.db)).map((s) => [s.domain, s.cache])).toEqual([['a.test', 'wpredis']]);
+    await syncs.stop();
+  });
+
+  it('a whole fleet coming back is synced a few servers at a time, each once', async () => {
+    const names = Array.from({ length: 3 * SITE_SYNC_PARALLEL }, (_, i) => `web-${i + 1}`);
+    for (const name of names) await enrolled(t.db, name);
+    let inFlight = 0;
+    let most = 0;
+    const dialled: string[] = [];
+    const release: Array<() => void> = [];
+    const dial: AgentDialer = (target) =>
+      ({
+        async listSites(): Promise<ListSitesResponse> {
+          dialled.push(target.server);
+          most = Math.max(most, ++inFlight);
+          await new Promise<void>((resolve) => release.push(resolve));
+          inFlight--;
+          return { sites: [site(`${target.server}.test`)] };
+        },
+        close() {},
+      }) as unknown as AgentApi;
+    const syncs = startSiteSyncs(ctx, dial);
+    for (const name of names) syncs.request(name);
+    for (const name of names) syncs.request(name); // a second beat while waiting or running: folded in
+    while (dialled.length < names.length || release.length > 0) {
+      await vi.waitFor(() => expect(release.length).toBeGreaterThan(0));
+      expect(inFlight).toBeLessThanOrEqual(SITE_SYNC_PARALLEL);
+      release.shift()?.();
+    }
+    await vi.waitFor(async () => expect(await listSites(t.db)).toHaveLength(names.length));
+    expect(most).toBe(SITE_SYNC_PARALLEL);
+    expect(dialled.sort()).toEqual([...names].sort());
     await syncs.stop();
   });
 });

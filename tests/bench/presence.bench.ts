@@ -259,7 +259,16 @@ async function main(): Promise<void> {
     // Taken now: the simulated agents have stopped, so servers go offline from here on.
     const statuses = new Map<string, number>();
     for (const row of await listServers(db)) statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
-    const warnings = controller.stderr.filter((l) => /"level":(40|50|60)/.test(l)).length;
+    const warningLines = controller.stderr.filter((l) => /"level":(40|50|60)/.test(l));
+    const warnings = warningLines.length;
+    // What was logged, by message, so a count here says why.
+    const byMessage = new Map<string, number>();
+    for (const line of warningLines) {
+      const msg = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 120);
+      byMessage.set(msg, (byMessage.get(msg) ?? 0) + 1);
+    }
+    for (const [msg, count] of [...byMessage].sort((a, b) => b[1] - a[1]).slice(0, 5)) progress(`controller logged ${count} x "${msg}"`);
+    if (warningLines[0]) progress(`first: ${warningLines[0].slice(0, 400)}`);
 
     progress(`${LIST_CALLS} ListServers calls over gRPC after the run`);
     const listIdle: number[] = [];
