@@ -203,18 +203,33 @@ describe('campaign engine in fake time', () => {
     expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.5.5', 'web-3': '6.5.5', 'web-4': '6.4.5' });
   });
 
-  it('a server reported offline fails its health gate at the healthy deadline', async () => {
+  it('a server reported offline whose agent cannot be reached either fails its health gate at the healthy deadline', async () => {
     runner('ctl-a');
     const id = await w.start({ maxFailures: '1', minHealthy: '3s', healthyDeadline: '8s' });
     await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
     w.repository.setServerStatus('web-2', 'offline');
+    w.agents.setDown('web-2', true);
     const failed = await w.waitFor(id, 'web-2 failed', (v) => targetState(v, 'web-2') !== 'verifying');
     expect(failed.targets.find((t) => t.server === 'web-2')?.reason).toBe(
       'not healthy for the min healthy time within the healthy deadline (server offline)',
     );
+    w.agents.setDown('web-2', false);
     w.repository.setServerStatus('web-2', 'online');
     const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
     expect(targetState(view, 'web-2')).toBe('rolled-back');
+  });
+
+  it('a server presence says is offline but whose agent answers healthy passes its health gate: presence is a hint', async () => {
+    runner('ctl-a');
+    const id = await w.start({ minHealthy: '3s', healthyDeadline: '8s' });
+    await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+    // Heartbeats not heard (a NATS outage): the agent itself still answers over gRPC.
+    w.repository.setServerStatus('web-2', 'offline');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state !== 'running');
+    expect(view.state).toBe('succeeded');
+    expect(statesOf(view)).toEqual(allOn('succeeded'));
+    expect(w.agents.versions()).toEqual(allOn('6.5.5'));
+    expect(w.agents.journaled('web-2', id)).toEqual(['activate', 'stage']);
   });
 
   it("the canary's health gate runs the serving proof: a site that fails it fails the canary, named with its plugin", async () => {

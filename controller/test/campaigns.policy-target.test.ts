@@ -8,7 +8,7 @@ import {
   NEW_HOLD,
   nextHealthCheckInMs,
   operationIdFor,
-  presenceProblem,
+  failedCallProblem,
   recordHealthCheck,
   restoresDb,
   rollbackStep,
@@ -107,13 +107,14 @@ describe('per-target policy', () => {
     expect(nextHealthCheckInMs(hold, nowMs, 3_000, 1_000)).toBe(waitMs);
   });
 
-  it.each<[string | undefined, string | undefined]>([
-    ['offline', 'server offline'],
-    ['online', undefined],
-    ['degraded', undefined],
-    [undefined, undefined],
-  ])('presence %s -> %s', (status, problem) => {
-    expect(presenceProblem(status)).toBe(problem);
+  it.each<[string | undefined, boolean, string]>([
+    ['offline', true, 'server offline'],
+    ['offline', false, 'agent error'],
+    ['online', true, 'agent error'],
+    ['degraded', true, 'agent error'],
+    [undefined, true, 'agent error'],
+  ])('a failed health call on a server presence says is %s (unreachable: %s) -> %s', (status, unreachable, problem) => {
+    expect(failedCallProblem(status, { unreachable, error: 'agent error' })).toBe(problem);
   });
 
   it.each([

@@ -125,6 +125,12 @@ export async function emptyTables(db: Database): Promise<void> {
   );
 }
 
+/** The database's clock (now()): what last_seen_at is stamped with and the offline cutoff computed from. */
+export async function databaseNow(db: Database): Promise<Date> {
+  const [row] = await db.select({ ms: sql<number>`extract(epoch from now())::float8 * 1000` }).from(sql`(values (1)) as one(x)`);
+  return new Date(Number(row?.ms));
+}
+
 export const T0 = new Date('2025-01-01T12:00:00.000Z');
 
 export function secondsAfter(base: Date, seconds: number): Date {

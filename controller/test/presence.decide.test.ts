@@ -5,7 +5,7 @@ import {
   decideHeartbeat,
   IGNORED,
   offlineAudits,
-  offlineCutoff,
+  maySweep,
   parseAgentEvent,
   parseHeartbeat,
   PRESENCE_AUDIT,
@@ -205,21 +205,25 @@ describe('deciding on an event', () => {
   });
 });
 
-describe('the offline cutoff', () => {
+describe('when silence says something', () => {
   const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
   it.each([
-    [0, 10, undefined],
-    [29.9, 10, undefined],
-    [30, 10, at(0)],
-    [100, 10, at(70)],
-    [3, 1, at(0)],
-  ])('%s s after start with %s s beats: silent since before %s', (elapsed, period, cutoff) => {
-    expect(offlineCutoff(at(elapsed), T0, period)).toEqual(cutoff);
+    [0, 10, false],
+    [29.9, 10, false],
+    [30, 10, true],
+    [100, 10, true],
+    [3, 1, true],
+  ])('%s s after the link came up with %s s beats: sweep %s', (elapsed, period, sweep) => {
+    expect(maySweep(at(elapsed), T0, period)).toBe(sweep);
   });
 
-  it('audits each server taken offline', () => {
-    expect(offlineAudits([{ id: 'id-web-1', name: 'web-1' }], T0, at(30))).toEqual([
+  it('never while the link is down', () => {
+    expect(maySweep(at(3_600), undefined, 10)).toBe(false);
+  });
+
+  it('audits each server taken offline at the instants the database judged it by', () => {
+    expect(offlineAudits([{ id: 'id-web-1', name: 'web-1', lastSeenBefore: T0, at: at(30) }])).toEqual([
       {
         at: at(30),
         actor: 'controller',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger, type Logger } from '@wofleet/shared';
+import { silentLogger } from '@wofleet/shared';
 import type { Heartbeat } from '../../agent/src/daemon/nats/heartbeat.js';
 import { openSession, type Session } from '../../agent/src/daemon/nats/session.js';
 import type { AgentEvent, EventType } from '../../agent/src/events/types.js';
@@ -16,6 +16,7 @@ import {
   type ServerRow,
 } from '../src/db/index.js';
 import { DEFAULT_EVENT_CONSUMER, DEFAULT_EVENT_STREAM, PRESENCE_AUDIT, startPresence, type Presence } from '../src/presence/index.js';
+import { capturingLogger, type LogLine } from './capturing-logger.js';
 import { emptyTables, openTestPostgres, type TestDatabase } from './db.fixtures.js';
 
 /**
@@ -27,29 +28,6 @@ import { emptyTables, openTestPostgres, type TestDatabase } from './db.fixtures.
 const PERIOD_S = 1;
 const R1 = { release: 'r-6.5.5-aaaa', version: '6.5.5' };
 const R2 = { release: 'r-6.6.2-bbbb', version: '6.6.2' };
-
-interface LogLine {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-
-/** A pino-compatible logger that keeps what is logged. */
-function capturingLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
-  const levels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
-  return new Proxy(silentLogger(), {
-    get(target, prop, receiver) {
-      if (prop === 'child') return (more: Record<string, unknown>) => capturingLogger(lines, { ...bindings, ...more });
-      if (typeof prop === 'string' && levels.has(prop)) {
-        return (fields: unknown, msg?: unknown) => {
-          const own = typeof fields === 'object' && fields !== null ? fields : {};
-          lines.push({ level: prop, msg: typeof fields === 'string' ? fields : String(msg ?? ''), fields: { ...bindings, ...own } });
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-}
 
 /** One agent's NATS side, publishing like the real daemon does. */
 interface SimulatedAgent {
@@ -510,5 +488,68 @@ describe('poison messages from one agent', () => {
     expect(logged('event rejected')).toHaveLength(poisons.length);
     expect(await agentAudit('web-a')).toHaveLength(poisons.length);
     expect(await statuses()).toMatchObject({ 'web-b': 'online', 'web-c': 'online' });
+  });
+});
+
+describe("the controller's own link to NATS", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  afterEach(async () => {
+    if (!nats.running()) await nats.restart();
+  });
+  const wentOffline = async () => (await listAuditEvents(t.db, { limit: 50 })).filter((e) => e.kind === PRESENCE_AUDIT.wentOffline);
+
+  it('while the controller cannot reach NATS no server goes offline, nor for one timeout after it is back; then sweeps resume', async () => {
+    await enrolledServer('web-1');
+    const agent = await agentFor('web-1');
+    agent.startBeating();
+    await eventually(async () => (await serverRow('web-1'))?.status === 'online', 'web-1 online');
+    const statuses = controllerNc.status();
+    await nats.stop();
+    agent.stopBeating();
+    // Five periods without a beat heard: nothing is known about web-1, so it stays as it was.
+    await sleep(5 * PERIOD_S * 1000);
+    expect((await serverRow('web-1'))?.status).toBe('online');
+    expect(await wentOffline()).toEqual([]);
+    expect(logged('not hearing the fleet: offline sweeps suspended')).toHaveLength(1);
+
+    await nats.restart();
+    for await (const s of statuses) if (s.type === 'reconnect') break;
+    const backAt = Date.now();
+    const offlineAt = await eventually(
+      async () => ((await serverRow('web-1'))?.status === 'offline' ? Date.now() : undefined),
+      'web-1 offline after the link is back',
+    );
+    // One timeout after the link came back (web-1 stays silent), plus at most one sweep period and this test's polling.
+    expect(offlineAt - backAt).toBeGreaterThanOrEqual(3 * PERIOD_S * 1000 - 50);
+    expect(offlineAt - backAt).toBeLessThanOrEqual(4 * PERIOD_S * 1000 + 500);
+    expect((await wentOffline()).map((e) => e.subject)).toEqual(['web-1']);
+    expect(logged('offline sweeps resumed')).toHaveLength(1);
+  });
+
+  it('two controllers whose clocks differ by 90 s agree: a server beating to both never goes offline', async () => {
+    const aheadNc = await connect({ servers: nats.url, name: 'controller-ahead' });
+    const ahead = await startPresence({
+      db: t.db,
+      nc: aheadNc,
+      log: silentLogger(),
+      heartbeatSeconds: PERIOD_S,
+      now: () => new Date(Date.now() + 90_000),
+    });
+    try {
+      await enrolledServer('web-1');
+      const agent = await agentFor('web-1');
+      agent.startBeating();
+      await eventually(async () => (await serverRow('web-1'))?.status === 'online', 'web-1 online');
+      // The queue group hands each beat to one of the two; seven periods is past both start-up graces.
+      const until = Date.now() + 7 * PERIOD_S * 1000;
+      while (Date.now() < until) {
+        expect((await serverRow('web-1'))?.status).toBe('online');
+        await sleep(100);
+      }
+      expect(await wentOffline()).toEqual([]);
+    } finally {
+      await ahead.stop();
+      await aheadNc.drain();
+    }
   });
 });

@@ -85,9 +85,13 @@ export function nextHealthCheckInMs(hold: HealthHold, nowMs: number, minHealthyM
   return Math.max(0, Math.min(pollMs, holdLeftMs));
 }
 
-/** What presence says is wrong (heartbeats stopped), undefined when it does not rule the server out. */
-export function presenceProblem(status: string | undefined): string | undefined {
-  return status === 'offline' ? REASON.offline : undefined;
+/**
+ * A health check whose agent call failed. Presence is a hint, not a verdict: a server
+ * it says is offline is still asked directly, and is "server offline" only when its
+ * agent cannot be reached either; otherwise the call's own error is the problem.
+ */
+export function failedCallProblem(presence: string | undefined, call: { unreachable: boolean; error: string }): string {
+  return presence === 'offline' && call.unreachable ? REASON.offline : call.error;
 }
 
 /** A target's reason is one line of at most this many characters. */

@@ -1,15 +1,16 @@
 import { describeError } from '@wofleet/shared';
+import { AgentUnreachableError } from '../agents/client.js';
 import { pause } from './agent-calls.js';
 import { hasGateChecks } from './gate-checks.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { TARGET_STATE } from './model.js';
 import {
   healthReportProblem,
+  failedCallProblem,
   healthyDeadlineFailure,
   nextHealthCheckInMs,
   NEW_HOLD,
   oneLineReason,
-  presenceProblem,
   recordHealthCheck,
   stopsVerifying,
 } from './policy-target.js';
@@ -18,9 +19,9 @@ import type { TargetStepContext, TargetStepRun } from './target-steps.js';
 
 /**
  * verifying ──► succeeded | failed. Health held for --min-healthy within
- * --healthy-deadline of the switch: presence does not say offline, the agent's deep
- * CheckHealth says OK (every site's serving proof passed: its front page rendered with
- * theme and plugins on the new release) and every external check of the campaign
+ * --healthy-deadline of the switch: the agent's deep CheckHealth says OK (every site's
+ * serving proof passed: its front page rendered with theme and plugins on the new
+ * release; asked even when presence says offline) and every external check of the campaign
  * passes, poll after poll, the last poll at the end of the hold. Any other answer (or
  * none) starts the hold again. The hold itself is not stored: after a
  * restart it starts again, which only makes the gate stricter.
@@ -53,16 +54,18 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
   }
 };
 
-/** Presence first (no agent call for a server known offline), then the agent's deep CheckHealth, then the external checks. */
+/**
+ * The agent's deep CheckHealth, then the external checks. The agent is asked even when
+ * presence says the server is offline (its heartbeats may only not have been heard):
+ * presence names the failure only when the agent cannot be reached either.
+ */
 async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> {
   const server = await ctx.server();
-  const offline = presenceProblem(server?.status);
-  if (offline !== undefined) return offline;
   try {
     const problem = healthReportProblem(await ctx.agent.checkHealth({ deep: true }));
     if (problem !== undefined) return problem;
   } catch (err) {
-    return describeError(err);
+    return failedCallProblem(server?.status, { unreachable: err instanceof AgentUnreachableError, error: describeError(err) });
   }
   const { checks } = ctx.plan.request;
   if (!hasGateChecks(checks)) return undefined;

@@ -62,13 +62,14 @@ export {
   lockEnrolledServer,
   lockEnrolledServers,
   recordHeartbeats,
-  findServerIds,
+  markSilentServersOffline,
   recordSiteRelease,
   recordServerRelease,
   recordServerHealth,
   recordSiteHealth,
   type PresenceFacts,
   type HeartbeatWrite,
+  type SilentServer,
 } from './presence-queries.js';
 export {
   recordIssuedCertificate,

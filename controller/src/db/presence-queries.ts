@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { SERVER_STATUS, servers, type Health, type ServerStatus } from './schema/servers.js';
 import { sites } from './schema/sites.js';
@@ -42,25 +42,25 @@ export async function lockEnrolledServers(db: Database, names: readonly string[]
     .for('update');
 }
 
-/** One heartbeat to write: what it reported, the status decided for it, when it was received. */
+/** One heartbeat to write: what it reported and the status decided for it. */
 export interface HeartbeatWrite {
   serverName: string;
   report: HeartbeatReport;
   status: ServerStatus;
-  seenAt: Date;
 }
 
 /**
  * recordHeartbeat for many servers in one statement (at most one beat per server).
  * Same column rules: a field left out of a report keeps its column, null clears it;
  * servers not enrolled are left alone. The status is the caller's decision.
+ * last_seen_at is the database's now(), the clock the offline sweep judges it by, so
+ * controllers whose own clocks differ write and judge it alike.
  */
 export async function recordHeartbeats(db: Database, beats: readonly HeartbeatWrite[]): Promise<void> {
   if (beats.length === 0) return;
-  const rows = beats.map(({ serverName, report, status, seenAt }) => ({
+  const rows = beats.map(({ serverName, report, status }) => ({
     name: serverName,
     status,
-    seen_at: seenAt.toISOString(),
     agent_version: report.agentVersion,
     has_current: report.current !== undefined,
     current_release: report.current?.release ?? null,
@@ -76,8 +76,8 @@ export async function recordHeartbeats(db: Database, beats: readonly HeartbeatWr
     .update(servers)
     .set({
       status: sql`${v('status')}`,
-      lastSeenAt: sql`${v('seen_at')}`,
-      updatedAt: sql`${v('seen_at')}`,
+      lastSeenAt: sql`now()`,
+      updatedAt: sql`now()`,
       agentVersion: sql`${v('agent_version')}`,
       currentRelease: sql`case when ${v('has_current')} then ${v('current_release')} else ${servers.currentRelease} end`,
       currentVersion: sql`case when ${v('has_current')} then ${v('current_version')} else ${servers.currentVersion} end`,
@@ -88,21 +88,36 @@ export async function recordHeartbeats(db: Database, beats: readonly HeartbeatWr
     })
     .from(
       sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as beat(
-        name text, status text, seen_at timestamptz, agent_version text,
+        name text, status text, agent_version text,
         has_current boolean, current_release text, current_version text, has_canary boolean, canary_release text,
         site_count integer, health text, disk_free_bytes bigint)`,
     )
     .where(and(eq(servers.name, sql`${v('name')}`), isNotNull(servers.enrolledAt)));
 }
 
-/** Server ids by name, for the given names that exist. */
-export async function findServerIds(db: Database, names: readonly string[]): Promise<Map<string, string>> {
-  if (names.length === 0) return new Map();
+/** A server the offline sweep took offline, and the database instants it was judged by. */
+export interface SilentServer {
+  id: string;
+  name: string;
+  /** It was last seen before this instant. */
+  lastSeenBefore: Date;
+  at: Date;
+}
+
+/**
+ * Online or degraded servers not seen for `silentMs` by the database's clock go offline,
+ * each once however many controllers sweep at once (the update is atomic per row).
+ * The cutoff is computed from the database's now(), as last_seen_at was written with
+ * it: a controller's own clock plays no part.
+ */
+export async function markSilentServersOffline(db: Database, silentMs: number): Promise<SilentServer[]> {
+  const cutoff = sql`now() - ${silentMs}::double precision * interval '1 millisecond'`;
   const rows = await db
-    .select({ id: servers.id, name: servers.name })
-    .from(servers)
-    .where(inArray(servers.name, [...names]));
-  return new Map(rows.map((r) => [r.name, r.id]));
+    .update(servers)
+    .set({ status: SERVER_STATUS.offline, updatedAt: sql`now()` })
+    .where(and(inArray(servers.status, [SERVER_STATUS.online, SERVER_STATUS.degraded]), lt(servers.lastSeenAt, cutoff)))
+    .returning({ id: servers.id, name: servers.name, lastSeenBefore: sql`${cutoff}`.mapWith(servers.lastSeenAt), at: servers.updatedAt });
+  return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**

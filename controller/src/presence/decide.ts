@@ -187,24 +187,23 @@ export function decideRejectedEvent(rejected: RejectedEvent, server: PresenceFac
 // ---- the passing of time ----------------------------------------------------
 
 /**
- * Servers last seen before the returned instant are offline. Undefined during the first
- * timeout after the controller started: while it was down nobody recorded heartbeats,
- * so a silent row then says nothing about the server.
+ * Whether silence says anything now: only once this controller has heard the fleet
+ * without a break for one presence timeout (`upSince`: when its link to NATS last came
+ * up, or it started). While the link is down, or in the first timeout after, a silent
+ * server may simply not have been heard, so nobody is swept offline.
  */
-export function offlineCutoff(now: Date, startedAt: Date, heartbeatSeconds: number): Date | undefined {
-  const timeoutMs = presenceTimeoutMs(heartbeatSeconds);
-  if (now.getTime() - startedAt.getTime() < timeoutMs) return undefined;
-  return new Date(now.getTime() - timeoutMs);
+export function maySweep(now: Date, upSince: Date | undefined, heartbeatSeconds: number): boolean {
+  return upSince !== undefined && now.getTime() - upSince.getTime() >= presenceTimeoutMs(heartbeatSeconds);
 }
 
-/** One audit event per server the sweep took offline. */
-export function offlineAudits(gone: readonly { id: string; name: string }[], cutoff: Date, now: Date): NewAuditEvent[] {
+/** One audit event per server the sweep took offline, at the database instants it was judged by. */
+export function offlineAudits(gone: readonly { id: string; name: string; lastSeenBefore: Date; at: Date }[]): NewAuditEvent[] {
   return gone.map((server) => ({
-    at: now,
+    at: server.at,
     actor: CONTROLLER_ACTOR,
     serverId: server.id,
     kind: PRESENCE_AUDIT.wentOffline,
     subject: server.name,
-    data: { lastSeenBefore: cutoff.toISOString(), missedHeartbeats: MISSED_HEARTBEATS },
+    data: { lastSeenBefore: server.lastSeenBefore.toISOString(), missedHeartbeats: MISSED_HEARTBEATS },
   }));
 }

@@ -1,9 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
-import { printable, type Logger } from '@wofleet/shared';
+import { describeError, printable, type Logger } from '@wofleet/shared';
 import { refusedAsData } from '../db/index.js';
 import { decideEvent, decideRejectedEvent, type RejectedEvent } from './decide.js';
 import { ensureEventConsumer, ensureEventStream } from './jetstream.js';
+import { LINK_PART, type FleetLink } from './link.js';
 import { parseAgentEvent } from './messages.js';
 import type { PresenceStore } from './store.js';
 import { isServerName } from '../servers/input.js';
@@ -112,6 +113,8 @@ export interface EventConsumerOptions {
   maxAckPending: number;
   /** Wait between attempts while the database fails (doubling up to maxMs; keep maxMs below EVENT_ACK_WAIT_MS). */
   retry: { baseMs: number; maxMs: number };
+  /** Told when the consumer stops delivering (it failed) and when it consumes again. */
+  link: FleetLink;
 }
 
 export interface EventConsumer {
@@ -159,9 +162,11 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     while (!stopping.signal.aborted) {
       try {
         messages = await consumer.consume({ max_messages: Math.min(PULL_BATCH, options.maxAckPending) });
+        options.link.up(LINK_PART.events);
         if (stopping.signal.aborted) await messages.close();
         for await (const msg of messages) await settle(msg);
       } catch (err) {
+        options.link.down(LINK_PART.events, describeError(err));
         log.error({ err, stream, consumer: options.consumer }, 'event consumer failed; resubscribing');
       }
       if (!stopping.signal.aborted) await delay(RESUBSCRIBE_DELAY_MS, undefined, { signal: stopping.signal }).catch(() => {});

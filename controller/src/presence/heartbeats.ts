@@ -24,7 +24,7 @@ import { HEARTBEAT_SUBJECTS } from './subjects.js';
 export interface ReceivedHeartbeat {
   subject: string;
   payload: Uint8Array;
-  /** When the controller heard it: the server's last_seen_at. */
+  /** When the controller heard it (a comeback's audit time; last_seen_at is the database's clock). */
   receivedAt: Date;
 }
 
@@ -90,8 +90,7 @@ async function writeBeats(store: PresenceStore, beats: readonly ValidBeat[]): Pr
     for (const [serverId, { beat, receivedAt }] of beats) {
       const decision = decideHeartbeat(beat, facts.get(serverId), receivedAt);
       decided.push({ serverId, decision });
-      if (decision.kind === 'record')
-        writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status, seenAt: receivedAt });
+      if (decision.kind === 'record') writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status });
     }
     await tx.recordHeartbeats(writes);
     for (const { decision } of decided) if (decision.kind === 'record' && decision.audit) await tx.recordAuditEvent(decision.audit);

@@ -2,8 +2,10 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from '@wofleet/shared';
 import type { Database } from '../db/index.js';
 import { DEFAULT_HEARTBEAT_SECONDS } from '../config/nats.js';
+import { systemClock, type Clock } from '../context/clock.js';
 import { startEventConsumer, type EventConsumer } from './events.js';
 import { startHeartbeatConsumer, type HeartbeatConsumer } from './heartbeats.js';
+import { createFleetLink, followConnectionStatus, type FleetLink } from './link.js';
 import { createPresenceStore } from './store.js';
 import { DEFAULT_EVENT_CONSUMER, DEFAULT_EVENT_STREAM, DEFAULT_HEARTBEAT_QUEUE } from './subjects.js';
 import { startOfflineSweeper } from './sweeper.js';
@@ -12,6 +14,8 @@ import { startOfflineSweeper } from './sweeper.js';
  * Presence and inventory from NATS: the one entry point. Starts, in order, the events
  * consumer (JetStream durable), the heartbeat subscription (core NATS, queue group) and
  * the offline sweeper; stop() ends them in reverse order, each finishing its work in hand.
+ * The sweeper sweeps only while the link (connection and events consumer) has been up
+ * for one presence timeout.
  */
 export { DEFAULT_HEARTBEAT_SECONDS };
 export {
@@ -23,7 +27,7 @@ export {
   presenceTimeoutMs,
   decideHeartbeat,
   decideEvent,
-  offlineCutoff,
+  maySweep,
   offlineAudits,
   type HeartbeatDecision,
   type EventDecision,
@@ -40,7 +44,8 @@ export {
 } from './messages.js';
 export { takeHeartbeats, type ReceivedHeartbeat, type HeartbeatCounts } from './heartbeats.js';
 export { takeEvent, type EventOutcome } from './events.js';
-export { sweepOfflineServers, type SweepClock } from './sweeper.js';
+export { sweepOfflineServers, startOfflineSweeper, SWEEPS_PER_PERIOD, type OfflineSweeper } from './sweeper.js';
+export { createFleetLink, followConnectionStatus, LINK_PART, type FleetLink, type LinkPart, type ConnectionStatus } from './link.js';
 export { createPresenceStore, type PresenceStore } from './store.js';
 export { EventStreamSetupError, EVENT_ACK_WAIT_MS } from './jetstream.js';
 export { HEARTBEAT_SUBJECTS, EVENT_SUBJECTS, DEFAULT_EVENT_STREAM, DEFAULT_EVENT_CONSUMER, DEFAULT_HEARTBEAT_QUEUE } from './subjects.js';
@@ -53,6 +58,11 @@ export interface PresenceOptions {
   heartbeatSeconds?: number;
   /** The clock decisions are made on. Default: the system clock. */
   now?: () => Date;
+  /**
+   * Whether this controller hears the fleet. Default: one fed by the connection's
+   * status events and the events consumer; a test may drive its own.
+   */
+  link?: FleetLink;
   /** JetStream stream the agents publish events to. Default WOFLEET_EVENTS. */
   stream?: string;
   /** Durable consumer name, shared by every controller. Default wofleet-controller. */
@@ -83,6 +93,8 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
   const log = options.log.child({ component: 'presence' });
   const store = createPresenceStore(options.db);
   const now = options.now ?? (() => new Date());
+  // The sweeper waits in real time; only its judgement of "one timeout since the link came up" reads `now`.
+  const clock: Clock = { now, sleep: systemClock.sleep };
   const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
   if (!(heartbeatSeconds > 0)) throw new RangeError(`heartbeatSeconds must be positive, got ${heartbeatSeconds}`);
 
@@ -90,6 +102,8 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };
+  const link = options.link ?? createFleetLink(now, log.child({ part: 'link' }));
+  if (!options.link) void followConnectionStatus(options.nc.status(), link);
   try {
     const events: EventConsumer = await startEventConsumer({
       nc: options.nc,
@@ -100,6 +114,7 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
       consumer: options.consumer ?? DEFAULT_EVENT_CONSUMER,
       maxAckPending: options.maxAckPending ?? DEFAULTS.maxAckPending,
       retry: DEFAULTS.retry,
+      link,
     });
     stops.push(() => events.stop());
     const heartbeats: HeartbeatConsumer = startHeartbeatConsumer({
@@ -114,7 +129,7 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
     });
     stops.push(() => heartbeats.stop());
     await options.nc.flush();
-    const sweeper = startOfflineSweeper({ store, log: log.child({ part: 'sweeper' }), now, startedAt: now(), heartbeatSeconds });
+    const sweeper = startOfflineSweeper({ store, log: log.child({ part: 'sweeper' }), clock, link, heartbeatSeconds });
     stops.push(() => sweeper.stop());
   } catch (err) {
     await stopAll();

@@ -1,8 +1,7 @@
 import {
-  findServerIds,
   lockEnrolledServer,
   lockEnrolledServers,
-  markOfflineServers,
+  markSilentServersOffline,
   recordAuditEvent,
   recordHeartbeats,
   recordServerHealth,
@@ -15,6 +14,7 @@ import {
   type HeartbeatWrite,
   type NewAuditEvent,
   type PresenceFacts,
+  type SilentServer,
 } from '../db/index.js';
 import type { InventoryChange } from './decide.js';
 
@@ -33,8 +33,8 @@ export interface PresenceStore {
   /** False when an event with the same source id is already recorded. */
   recordAuditEvent(event: NewAuditEvent): Promise<boolean>;
   applyInventoryChange(serverId: string, change: InventoryChange, now: Date): Promise<void>;
-  /** Online/degraded servers last seen before `olderThan` go offline; returns them. */
-  markOfflineServers(olderThan: Date, now: Date): Promise<{ id: string; name: string }[]>;
+  /** Online/degraded servers not seen for `silentMs` by the database's clock go offline; returns them. */
+  markSilentServersOffline(silentMs: number): Promise<SilentServer[]>;
 }
 
 export function createPresenceStore(db: Database): PresenceStore {
@@ -63,13 +63,6 @@ export function createPresenceStore(db: Database): PresenceStore {
           return;
       }
     },
-    async markOfflineServers(olderThan, now) {
-      const names = await markOfflineServers(db, olderThan, now);
-      const ids = await findServerIds(db, names);
-      return names.flatMap((name) => {
-        const id = ids.get(name);
-        return id === undefined ? [] : [{ id, name }];
-      });
-    },
+    markSilentServersOffline: (silentMs) => markSilentServersOffline(db, silentMs),
   };
 }
