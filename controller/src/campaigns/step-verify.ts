@@ -38,7 +38,10 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
       await ctx.writeTarget(TARGET_STATE.failed, { failedAt: new Date(now), reason: failure });
       return;
     }
-    const check = recordHealthCheck(hold, await checkHealth(ctx), now, minHealthyMs);
+    const problem = await checkHealth(ctx);
+    // Gone from the inventory: the pass ends the target, nothing is left to verify.
+    if (problem === REASON.removedServer) return;
+    const check = recordHealthCheck(hold, problem, now, minHealthyMs);
     hold = check.hold;
     if (check.held) {
       await ctx.writeTarget(TARGET_STATE.succeeded, { reason: null });
@@ -56,7 +59,8 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
 /** Presence first (no agent call for a server known offline), then the agent's deep CheckHealth, then the external checks. */
 async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> {
   const server = await ctx.server();
-  const offline = presenceProblem(server?.status);
+  if (!server) return REASON.removedServer;
+  const offline = presenceProblem(server.status);
   if (offline !== undefined) return offline;
   try {
     const problem = healthReportProblem(await ctx.agent.checkHealth({ deep: true }));
@@ -66,7 +70,6 @@ async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> 
   }
   const { checks } = ctx.plan.request;
   if (!hasGateChecks(checks)) return undefined;
-  if (!server) return REASON.removedServer;
   const target = { campaignId: ctx.campaignId, release: ctx.plan.release.version, server, sites: await ctx.sites() };
   const failure = await ctx.gate.run(checks, target, ctx.waiting.signal);
   return failure === undefined ? undefined : oneLineReason(failure);
