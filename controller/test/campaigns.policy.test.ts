@@ -272,6 +272,28 @@ describe('policy.decide', () => {
       ]);
     });
 
+    it('a campaign ending while a server is waited for skips it too', () => {
+      const d = decide(
+        facts({
+          state: 'aborting',
+          waves,
+          now,
+          states: { c: { state: 'rolled-back' }, a: succeeded, b: { state: 'pending', offlineSince: T0 }, d: staged },
+        }),
+      );
+      expect(d.skip).toEqual(['b', 'd']);
+      const halted = decide(
+        facts({
+          request: request({ progressDeadline: '1m' }),
+          waves,
+          now,
+          states: { c: succeeded, a: succeeded, b: { state: 'pending', offlineSince: T0 }, d: succeeded },
+        }),
+      );
+      expect(halted.campaign?.state).toBe('failed');
+      expect(halted.skip).toEqual(['b']);
+    });
+
     it('a server back online ends the wait and goes on the same pass', () => {
       const d = decide(facts({ waves, now, states: { c: succeeded, a: succeeded, b: { ...staged, offlineSince: T0 }, d: succeeded } }));
       expect(d.targets).toEqual([{ server: 'b', state: 'staged', reason: null, offlineSince: null }]);

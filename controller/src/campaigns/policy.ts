@@ -193,7 +193,7 @@ function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decisio
     else if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed))
       decision.start.push({ server: t.server, step: 'rollback' });
   }
-  const ending = new Set([...decision.skip, ...decision.targets.map((t) => t.server)]);
+  const ending = endingTargets(decision);
   if (
     decision.start.length === 0 &&
     facts.inFlight.size === 0 &&
@@ -220,12 +220,17 @@ function decideRollback(facts: CampaignFacts, idle: readonly TargetFacts[], deci
 /** Ends the campaign: the given state, unstarted targets skipped, open waves closed. */
 function finish(facts: CampaignFacts, decision: Decision, state: CampaignState, reason: string, runningWave: WaveState): void {
   decision.campaign = { state, reason };
-  const ending = new Set([...decision.skip, ...decision.targets.map((t) => t.server)]);
+  const ending = endingTargets(decision);
   for (const t of facts.targets) if (UNSWITCHED.includes(t.state) && !ending.has(t.server)) decision.skip.push(t.server);
   for (const w of facts.waves) {
     if (w.state === WAVE_STATE.running) decision.waves.push({ index: w.index, state: runningWave });
     if (w.state === WAVE_STATE.pending) decision.waves.push({ index: w.index, state: WAVE_STATE.skipped });
   }
+}
+
+/** Targets this decision already ends (skipped, or moved to a terminal state). */
+function endingTargets(decision: Decision): Set<string> {
+  return new Set([...decision.skip, ...decision.targets.filter((t) => isTerminalTargetState(t.state)).map((t) => t.server)]);
 }
 
 function haltReason(facts: CampaignFacts): string | undefined {
