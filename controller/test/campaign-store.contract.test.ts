@@ -18,6 +18,7 @@ const plan = (servers: string[]): CampaignPlan => ({
   canary: servers[0] ?? '',
   canarySiteServers: [],
   waves: servers.map((server, index) => ({ index, servers: [server] })),
+  offlineServers: [],
 });
 
 function contract(repository: () => CampaignRepository): void {

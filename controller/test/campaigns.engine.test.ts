@@ -191,16 +191,136 @@ describe('campaign engine in fake time', () => {
     expect(back.targets.find((t) => t.server === 'web-3')?.reason).toBe('already on its prior release: nothing to roll back');
   });
 
-  it('a server removed from the inventory after planning fails without an agent call, within --max-failures', async () => {
-    const id = await w.start({ maxFailures: '1' });
+  it('a server removed from the inventory after planning is skipped without an agent call: not a failure, even under --max-failures 0', async () => {
+    const id = await w.start({ maxFailures: '0' });
     w.repository.removeServer('web-4');
     runner('ctl-a');
     const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
-    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-3': 'succeeded', 'web-4': 'failed' });
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-3': 'succeeded', 'web-4': 'skipped' });
     expect(view.targets.find((t) => t.server === 'web-4')?.reason).toBe('server removed from the inventory');
-    expect(view.waves.map((wave) => wave.state)).toEqual(['succeeded', 'succeeded', 'failed']);
+    expect(view.waves.map((wave) => wave.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(w.agents.journaled('web-4', id)).toEqual([]);
     expect(w.agents.versions()).toEqual({ 'web-1': '6.5.5', 'web-2': '6.5.5', 'web-3': '6.5.5', 'web-4': '6.4.5' });
+  });
+
+  /** The audit rows written for `server` in campaign `id`, as `state (reason)`. */
+  const auditOf = (id: string, server: string) =>
+    w.repository
+      .audit()
+      .filter((a) => a.event.campaignId === id && a.event.server === server)
+      .map((a) => `${a.event.state}${a.event.reason ? ` (${a.event.reason})` : ''}`);
+
+  it('a server that vanishes while verifying (row deleted, agent gone) is skipped at once; the campaign goes on under --max-failures 0', async () => {
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0', minHealthy: '3s', healthyDeadline: '8s' });
+    await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+    w.agents.setDown('web-2', true);
+    w.repository.removeServer('web-2');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'skipped', 'web-3': 'succeeded', 'web-4': 'succeeded' });
+    expect(view.targets.find((t) => t.server === 'web-2')?.reason).toBe('server removed from the inventory');
+    // Nothing tried to roll back a server that is not there, and its target was written once more, not every pass.
+    expect(w.agents.journaled('web-2', id)).toEqual(['activate', 'stage']);
+    const rows = auditOf(id, 'web-2');
+    expect(rows.slice(-2)).toEqual(['verifying', 'skipped (server removed from the inventory)']);
+    await w.clock.advance(5_000);
+    expect(auditOf(id, 'web-2')).toEqual(rows);
+  });
+
+  it('abort completes when a switched server was removed: the others rolled back, the removed one skipped, no row per pass', async () => {
+    runner('ctl-a');
+    const id = await w.start({ minHealthy: '3s' });
+    await w.waitFor(id, 'web-2 verifying', (v) => targetState(v, 'web-2') === 'verifying');
+    w.repository.removeServer('web-2');
+    await w.act(id, 'abort');
+    const view = await w.waitFor(id, 'campaign aborted', (v) => v.state === 'aborted');
+    expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(w.agents.versions()).toMatchObject({ 'web-1': '6.4.5', 'web-3': '6.4.5', 'web-4': '6.4.5' });
+    expect(w.agents.journaled('web-2', id)).toEqual(['activate', 'stage']);
+    expect(auditOf(id, 'web-2').filter((row) => row.includes('server removed'))).toHaveLength(1);
+    // The campaign no longer holds the name: a server added back under it can be targeted again.
+    expect(await w.repository.findActiveCampaignsOf(['web-2'])).toEqual([]);
+  });
+
+  it('--offline skip: a dead server is not staged while offline, waited for in its wave, then skipped; the campaign succeeds under --max-failures 0', async () => {
+    w.repository.setServerStatus('web-3', 'offline');
+    w.agents.setDown('web-3', true);
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0', offline: 'skip', offlineWait: '20s' });
+    const waiting = await w.waitFor(id, 'web-3 waited for', (v) => v.targets.some((t) => t.server === 'web-3' && t.offlineSince !== null));
+    expect(waiting.targets.find((t) => t.server === 'web-3')).toMatchObject({
+      state: 'pending',
+      reason: 'waiting for the server to come back online',
+    });
+    expect(waiting.waves.map((wave) => wave.state)).toEqual(['succeeded', 'succeeded', 'running']);
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-3': 'skipped', 'web-4': 'succeeded' });
+    const web3 = view.targets.find((t) => t.server === 'web-3');
+    expect(web3).toMatchObject({ reason: 'server offline past --offline-wait: skipped (--offline skip)', offlineSince: null });
+    expect(auditOf(id, 'web-3')).toEqual([
+      'pending (waiting for the server to come back online)',
+      'skipped (server offline past --offline-wait: skipped (--offline skip))',
+    ]);
+    expect(w.agents.journaled('web-3', id)).toEqual([]);
+    // Waited for --offline-wait from when its wave needed it, not from the campaign's start.
+    const [began, skipped] = w.repository
+      .audit()
+      .filter((a) => a.event.server === 'web-3')
+      .map((a) => Date.parse(a.event.at));
+    expect((skipped ?? 0) - (began ?? 0)).toBeGreaterThanOrEqual(20_000);
+    expect((skipped ?? 0) - (began ?? 0)).toBeLessThan(20_000 + 2_000);
+  });
+
+  it('--offline fail: a server offline past --offline-wait fails without an agent call and counts against --max-failures', async () => {
+    w.repository.setServerStatus('web-3', 'offline');
+    w.agents.setDown('web-3', true);
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0', offline: 'fail', offlineWait: '10s' });
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(view.reason).toBe('failed servers over --max-failures');
+    expect(view.targets.find((t) => t.server === 'web-3')).toMatchObject({
+      state: 'failed',
+      reason: 'server offline past --offline-wait (--offline fail)',
+    });
+    expect(w.agents.journaled('web-3', id)).toEqual([]);
+  });
+
+  it('--offline wait: the campaign waits past any deadline for the offline server, shows it, and finishes once it is back', async () => {
+    w.repository.setServerStatus('web-3', 'offline');
+    w.agents.setDown('web-3', true);
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0', offline: 'wait', progressDeadline: '1h' });
+    await w.waitFor(id, 'web-3 waited for', (v) => v.targets.some((t) => t.server === 'web-3' && t.offlineSince !== null));
+    await w.clock.advance(10 * 60_000);
+    const waiting = await w.view(id);
+    expect(waiting.state).toBe('running');
+    expect(waiting.targets.find((t) => t.server === 'web-3')).toMatchObject({
+      state: 'pending',
+      reason: 'waiting for the server to come back online',
+    });
+    expect(statesOf(waiting)).toMatchObject({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-4': 'succeeded' });
+
+    w.agents.setDown('web-3', false);
+    w.repository.setServerStatus('web-3', 'online');
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual(allOn('succeeded'));
+    expect(view.targets.find((t) => t.server === 'web-3')).toMatchObject({ reason: null, offlineSince: null });
+    expect(w.agents.journaled('web-3', id)).toEqual(['activate', 'stage']);
+  });
+
+  it('an offline canary is never skipped: with --offline skip it fails the campaign after --offline-wait, nothing else switched', async () => {
+    const id = await w.start({ offline: 'skip', offlineWait: '10s' });
+    w.repository.setServerStatus('web-1', 'offline');
+    w.agents.setDown('web-1', true);
+    runner('ctl-a');
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(view.reason).toBe('the canary failed');
+    expect(view.targets.find((t) => t.server === 'web-1')).toMatchObject({
+      state: 'failed',
+      reason: 'canary server offline past --offline-wait: a canary is never skipped',
+    });
+    expect(w.agents.versions()).toEqual(allOn('6.4.5'));
+    for (const server of NAMES) expect(w.agents.journaled(server, id)).not.toContain('activate');
   });
 
   it('a server reported offline whose agent cannot be reached either fails its health gate at the healthy deadline', async () => {

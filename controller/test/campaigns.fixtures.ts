@@ -22,6 +22,8 @@ export function requestText(overrides: Partial<CampaignRequestText> = {}): Campa
     checkHttp: [],
     checkCommand: [],
     checkTimeout: '',
+    offline: '',
+    offlineWait: '',
     ...overrides,
   };
 }

@@ -23,6 +23,7 @@ describe('parseCampaignRequest', () => {
       autoRollback: true,
       canarySite: 'auto',
       checks: { http: [], commands: [] },
+      offline: { policy: 'skip', waitMs: 300_000 },
     });
   });
 
@@ -41,6 +42,8 @@ describe('parseCampaignRequest', () => {
         pauseAfterCanary: true,
         window: 'Mon-Fri 01:00-05:00 UTC',
         noAutoRollback: true,
+        offline: 'fail',
+        offlineWait: '90s',
       }),
     );
     expect(request).toMatchObject({
@@ -55,7 +58,9 @@ describe('parseCampaignRequest', () => {
       pauseAfterCanary: true,
       window: { days: [1, 2, 3, 4, 5], startMinute: 60, endMinute: 300, timeZone: 'UTC' },
       autoRollback: false,
+      offline: { policy: 'fail', waitMs: 90_000 },
     });
+    expect(parseCampaignRequest(requestText({ offline: ' wait ' })).offline.policy).toBe('wait');
   });
 
   it.each([
@@ -90,6 +95,10 @@ describe('parseCampaignRequest', () => {
     [{ checkCommand: ['   '] }, 'invalid --check-command: empty'],
     [{ checkCommand: ['a\tb c\u0007'] }, 'control characters are not allowed'],
     [{ checkHttp: ['path=/', 'status=200', 'x'] }, "invalid --check-http 'x': expected key=value pairs"],
+    [{ offline: 'later' }, "invalid --offline 'later': expected skip, fail, wait"],
+    [{ offline: 'SKIP' }, "invalid --offline 'SKIP'"],
+    [{ offlineWait: '5 min' }, "invalid --offline-wait '5 min'"],
+    [{ offline: 'wait', offlineWait: '5m' }, '--offline-wait does not apply to --offline wait, which waits without limit'],
   ])('refuses %j', (overrides, message) => {
     expect(refusal(() => parseCampaignRequest(requestText(overrides)))).toContain(message);
   });

@@ -259,6 +259,7 @@ function newTarget(campaignId: string, server: string, wave: number, now: Date):
     toRelease: null,
     toDbVersion: null,
     verifyingSince: null,
+    offlineSince: null,
     reason: null,
     updatedAt: now,
   };

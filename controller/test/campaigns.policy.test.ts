@@ -13,10 +13,10 @@ const request = (overrides: Parameters<typeof requestText>[0] = {}): CampaignReq
 
 function facts(overrides: Partial<CampaignFacts> & { states?: Record<string, Partial<TargetFacts>> } = {}): CampaignFacts {
   const base: TargetFacts[] = [
-    { server: 'c', wave: 0, state: 'pending', switched: false, failed: false, operationId: null },
-    { server: 'a', wave: 1, state: 'pending', switched: false, failed: false, operationId: null },
-    { server: 'b', wave: 2, state: 'pending', switched: false, failed: false, operationId: null },
-    { server: 'd', wave: 2, state: 'pending', switched: false, failed: false, operationId: null },
+    { server: 'c', wave: 0, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
+    { server: 'a', wave: 1, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
+    { server: 'b', wave: 2, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
+    { server: 'd', wave: 2, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
   ];
   const targets = base.map((t) => ({ ...t, ...overrides.states?.[t.server] }));
   return {
@@ -176,6 +176,129 @@ describe('policy.decide', () => {
     ]);
     const done = decide(facts({ state: 'rolling-back', states: { ...states, c: { state: 'rolled-back' }, a: { state: 'rolled-back' } } }));
     expect(done.campaign).toEqual({ state: 'rolled-back', reason: 'every switched server returned to its prior release' });
+  });
+
+  it('a removed server: its unfinished target is skipped and frees the name, a switched one is never rolled back, abort still ends', () => {
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'running' as const },
+      { index: 2, state: 'pending' as const },
+    ];
+    const removed = { presence: 'removed' as const };
+    const running = decide(facts({ waves, states: { ...allStaged, c: succeeded, a: { state: 'verifying', switched: true, ...removed } } }));
+    expect(running.targets).toEqual([
+      { server: 'a', state: 'skipped', reason: 'server removed from the inventory', offlineSince: null, releaseServer: true },
+    ]);
+    expect(running.start).toEqual([]);
+    const failedRemoved = { state: 'failed' as const, switched: true, failed: true, ...removed };
+    const noRollback = decide(
+      facts({ request: request({ maxFailures: '1' }), waves, states: { ...allStaged, c: succeeded, a: failedRemoved } }),
+    );
+    expect(noRollback.start).toEqual([]);
+    expect(noRollback.targets).toEqual([]);
+    expect(noRollback.waves).toEqual([{ index: 1, state: 'failed' }]);
+    const abort = decide(
+      facts({
+        state: 'aborting',
+        states: { c: { state: 'rolled-back' }, a: failedRemoved, b: { state: 'skipped' }, d: { state: 'skipped' } },
+      }),
+    );
+    expect(abort.start).toEqual([]);
+    expect(abort.campaign?.state).toBe('aborted');
+    const rollback = decide(
+      facts({ state: 'rolling-back', states: { c: succeeded, a: { ...succeeded, ...removed }, b: staged, d: staged } }),
+    );
+    expect(rollback.start).toEqual([{ server: 'c', step: 'rollback' }]);
+  });
+
+  describe('offline servers (--offline)', () => {
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'succeeded' as const },
+      { index: 2, state: 'running' as const },
+    ];
+    const offline = { presence: 'offline' as const };
+    const since = (seconds: number) => ({ ...offline, offlineSince: secondsAfter(T0, seconds) });
+    const now = secondsAfter(T0, 400);
+
+    it('does not pre-stage an offline server of a later wave, and starts no wait for it', () => {
+      const d = decide(facts({ states: { b: offline } }));
+      expect(d.start).toEqual([
+        { server: 'c', step: 'stage' },
+        { server: 'a', step: 'stage' },
+      ]);
+      expect(decide(facts({ request: request({ maxParallel: 4 }), states: { b: offline } })).start.map((s) => s.server)).toEqual([
+        'c',
+        'a',
+        'd',
+      ]);
+      expect(d.targets).toEqual([]);
+    });
+
+    it('starts waiting for an offline server its wave needs, once, and switches the others', () => {
+      const states = { c: succeeded, a: succeeded, b: { ...staged, ...offline }, d: staged };
+      const d = decide(facts({ waves, now, states }));
+      expect(d.targets).toEqual([
+        { server: 'b', state: 'staged', reason: 'waiting for the server to come back online', offlineSince: now },
+      ]);
+      expect(d.start).toEqual([{ server: 'd', step: 'switch' }]);
+      expect(decide(facts({ waves, now, states: { ...states, b: { ...staged, ...since(300) } } })).targets).toEqual([]);
+    });
+
+    it('past --offline-wait: skip skips, fail fails, wait waits on; within it nothing changes', () => {
+      const states = { c: succeeded, a: succeeded, b: { state: 'pending' as const, ...since(99) }, d: succeeded };
+      const outcome = (policy: string, wait = '5m') =>
+        decide(facts({ request: request({ offline: policy, offlineWait: policy === 'wait' ? '' : wait }), waves, now, states })).targets;
+      expect(outcome('skip')).toEqual([
+        { server: 'b', state: 'skipped', reason: 'server offline past --offline-wait: skipped (--offline skip)', offlineSince: null },
+      ]);
+      expect(outcome('fail')).toEqual([
+        { server: 'b', state: 'failed', reason: 'server offline past --offline-wait (--offline fail)', offlineSince: null },
+      ]);
+      expect(outcome('wait')).toEqual([]);
+      expect(outcome('skip', '6m')).toEqual([]);
+    });
+
+    it('an offline canary past --offline-wait fails even with skip', () => {
+      const canaryWaves = [{ index: 0, state: 'running' as const }, ...waves.slice(1).map((w) => ({ ...w, state: 'pending' as const }))];
+      const d = decide(facts({ waves: canaryWaves, now, states: { ...allStaged, c: { ...staged, ...since(0) } } }));
+      expect(d.targets).toEqual([
+        {
+          server: 'c',
+          state: 'failed',
+          reason: 'canary server offline past --offline-wait: a canary is never skipped',
+          offlineSince: null,
+        },
+      ]);
+    });
+
+    it('a campaign ending while a server is waited for skips it too', () => {
+      const d = decide(
+        facts({
+          state: 'aborting',
+          waves,
+          now,
+          states: { c: { state: 'rolled-back' }, a: succeeded, b: { state: 'pending', offlineSince: T0 }, d: staged },
+        }),
+      );
+      expect(d.skip).toEqual(['b', 'd']);
+      const halted = decide(
+        facts({
+          request: request({ progressDeadline: '1m' }),
+          waves,
+          now,
+          states: { c: succeeded, a: succeeded, b: { state: 'pending', offlineSince: T0 }, d: succeeded },
+        }),
+      );
+      expect(halted.campaign?.state).toBe('failed');
+      expect(halted.skip).toEqual(['b']);
+    });
+
+    it('a server back online ends the wait and goes on the same pass', () => {
+      const d = decide(facts({ waves, now, states: { c: succeeded, a: succeeded, b: { ...staged, offlineSince: T0 }, d: succeeded } }));
+      expect(d.targets).toEqual([{ server: 'b', state: 'staged', reason: null, offlineSince: null }]);
+      expect(d.start).toEqual([{ server: 'b', step: 'switch' }]);
+    });
   });
 
   it('counts a percent failure budget rounded down', () => {

@@ -5,7 +5,15 @@ import { silentLogger } from '@wofleet/shared';
 import { listCampaigns, type CampaignEvent } from '../src/campaigns/index.js';
 import { createCampaignRepository, writeCampaignState, writeTargetState, writeWaveState } from '../src/campaign-store/index.js';
 import { actionRequest } from '../src/campaigns/transitions.js';
-import { findServerByName, listAuditEvents, markOfflineServers, recordHeartbeat, upsertSites } from '../src/db/index.js';
+import {
+  findServerByName,
+  insertServer,
+  listAuditEvents,
+  markOfflineServers,
+  markServerEnrolled,
+  recordHeartbeat,
+  upsertSites,
+} from '../src/db/index.js';
 import { natsCampaignPublisher } from '../src/events/campaign-events.js';
 import { seedFleet } from './campaigns.fixtures.js';
 import { CONTROLLER_CLI, createTestFleet, type TestFleet } from './cli.fixtures.js';
@@ -150,6 +158,30 @@ describe('rollout plan', () => {
       { index: 0, servers: ['web-4'] },
       { index: 1, servers: ['web-1', 'web-3'] },
     ]);
+  });
+});
+
+describe('rollout plan and offline servers', () => {
+  it('shows the targets offline now and the --offline handling (human and --json)', async () => {
+    const r = await fleet.wofleet(['rollout', 'plan', '--release', '6.5.5', '--label', 'region=us']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('offline now:   1 (web-6)\n');
+    expect(r.stdout).toContain('offline:       wait 5m for offline servers, then skip them (the canary fails)\n');
+    const eu = await fleet.wofleet(['rollout', 'plan', '--release', '6.5.5', '--label', 'region=eu', '--offline', 'wait']);
+    expect(eu.stdout).toContain('offline now:   none\n');
+    expect(eu.stdout).toContain('offline:       wait for offline servers without limit\n');
+    const plan = await fleet.wofleetJson<{ offlineServers: string[]; request: { offline: unknown } }>([
+      'rollout',
+      'plan',
+      '--release',
+      '6.5.5',
+      '--offline',
+      'fail',
+      '--offline-wait',
+      '2m',
+    ]);
+    expect(plan.offlineServers).toEqual(['web-6']);
+    expect(plan.request.offline).toEqual({ policy: 'fail', waitMs: 120_000 });
   });
 });
 
@@ -424,10 +456,64 @@ describe('rollout --help', () => {
       '--check-http',
       '--check-command',
       '--check-timeout',
+      '--offline',
+      '--offline-wait',
       '--json',
       '--watch',
     ]) {
       expect(r.stdout).toContain(flag);
     }
+    // Why skip is the default, and what happens to an offline canary.
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('one dead server does not halt the fleet');
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('An offline canary is never skipped');
+  });
+});
+
+describe('servers remove while a campaign works on the server', () => {
+  it('is refused naming the campaign (exit 1); --force skips its target with an audit row and frees the name', async () => {
+    const campaign = await startJson(['--servers', 'web-4,web-5', '--waves', '1,1']);
+    const refused = await fleet.wofleet(['servers', 'remove', 'web-5']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `wofleet: error: server 'web-5' is pending in active campaign ${campaign.id}: let the campaign finish or abort it, or remove with --force (its target is skipped)\n`,
+    );
+    expect(await findServerByName(fleet.db, 'web-5')).toBeDefined();
+
+    const forced = await fleet.wofleet(['servers', 'remove', 'web-5', '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe('removed server web-5\n');
+    expect(await findServerByName(fleet.db, 'web-5')).toBeUndefined();
+    const status = await fleet.wofleetJson<{ state: string; targets: Array<{ server: string; state: string; reason: string | null }> }>([
+      'rollout',
+      'status',
+      campaign.id,
+    ]);
+    expect(status.state).toBe('running');
+    expect(status.targets).toEqual([
+      expect.objectContaining({ server: 'web-4', state: 'pending' }),
+      expect.objectContaining({ server: 'web-5', state: 'skipped', reason: 'server removed from the inventory' }),
+    ]);
+    const [removal, skipped] = await listAuditEvents(fleet.db, { limit: 2 });
+    expect(removal).toMatchObject({ kind: 'server-removed', subject: 'web-5', data: { forcedOutOf: [campaign.id] } });
+    expect(skipped).toMatchObject({
+      kind: 'campaign.target',
+      subject: 'web-5',
+      actor: 'operator:alice',
+      data: { campaignId: campaign.id, state: 'skipped', reason: 'server removed from the inventory' },
+    });
+
+    // A server added back under the name can be targeted at once, while that campaign still runs.
+    await insertServer(fleet.db, { name: 'web-5', address: '127.0.0.1:7999', labels: { region: 'us' } });
+    await markServerEnrolled(fleet.db, 'web-5', 'e'.repeat(64), fleet.clock.now());
+    await recordHeartbeat(fleet.db, 'web-5', { agentVersion: '0.1.0', health: 'ok' }, fleet.clock.now());
+    const again = await fleet.wofleet(['rollout', 'plan', '--release', '6.5.5', '--servers', 'web-5', '--waves', '1']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+  });
+
+  it('--help documents --force', async () => {
+    const r = await fleet.wofleet(['servers', 'remove', '--help']);
+    expect(r.stdout).toContain('--force');
+    expect(r.stdout).toContain('refused while an active campaign still works on it');
   });
 });

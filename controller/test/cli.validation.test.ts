@@ -58,6 +58,18 @@ const CASES: [string, string[], number, string][] = [
     "invalid label 'reg ion=eu': the key",
   ],
   ['removing an unknown server', ['servers', 'remove', 'ghost'], 1, "unknown server 'ghost'"],
+  [
+    'an unknown --offline policy',
+    ['rollout', 'start', '--release', '6.5.5', '--offline', 'later'],
+    2,
+    "invalid --offline 'later': expected skip, fail, wait",
+  ],
+  [
+    '--offline-wait with --offline wait',
+    ['rollout', 'plan', '--release', '6.5.5', '--offline', 'wait', '--offline-wait', '1m'],
+    2,
+    '--offline-wait does not apply to --offline wait',
+  ],
   ['a release without digest', ['releases', 'add', '6.6.1'], 2, 'release 6.6.1 needs the archive digest: --sha1 HEX or --sha256 HEX'],
   [
     'a release with both digests',

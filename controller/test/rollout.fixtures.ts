@@ -22,6 +22,7 @@ export function samplePlan(overrides: Partial<CampaignPlan['request']> = {}): Ca
       autoRollback: true,
       canarySite: 'auto',
       checks: { http: [], commands: [] },
+      offline: { policy: 'skip', waitMs: 300_000 },
       ...overrides,
     },
     release: { version: '6.5.5', url: 'https://wordpress.org/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha1', hex: 'a'.repeat(40) } },
@@ -32,6 +33,7 @@ export function samplePlan(overrides: Partial<CampaignPlan['request']> = {}): Ca
       { index: 1, servers: ['web-2'] },
       { index: 2, servers: ['web-3', 'web-4'] },
     ],
+    offlineServers: [],
   };
 }
 
@@ -80,6 +82,7 @@ export function sampleView(state: CampaignView['state'] = 'running', finishedAft
     fromRelease: s === 'pending' ? null : 'wp-6.4.5-1700000000',
     fromVersion: s === 'pending' ? null : '6.4.5',
     reason,
+    offlineSince: null,
     updatedAt: at(150),
   });
   return {

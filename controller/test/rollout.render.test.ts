@@ -74,6 +74,25 @@ describe('status', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^web-4\s+2\s+pending\s+-$/));
   });
 
+  it('names the servers it waits for to come back online, with since when, and the --offline handling', () => {
+    const view = sampleView();
+    const since = new Date(STARTED.getTime() + 130_000);
+    const waiting = {
+      ...view,
+      targets: view.targets.map((t) =>
+        t.server === 'web-4' ? { ...t, offlineSince: since, reason: 'waiting for the server to come back online' } : t,
+      ),
+    };
+    const lines = renderCampaign(waiting, NOW);
+    expect(lines).toContain('waiting for:   web-4 (offline since 2025-01-31T12:02:10.000Z)');
+    expect(lines).toContain('offline:       wait 5m for offline servers, then skip them (the canary fails)');
+    expect(lines).toContainEqual(expect.stringMatching(/^web-4\s+2\s+pending\s+-\s+waiting for the server to come back online$/));
+    expect(renderCampaign(view, NOW).some((l) => l.startsWith('waiting for:'))).toBe(false);
+    expect(renderPlan(samplePlan({ offline: { policy: 'fail', waitMs: 90_000 } }))).toContain(
+      'offline:       wait 90s for offline servers, then fail them',
+    );
+  });
+
   it('shows the canary site, the external checks, and why each server failed on one line', () => {
     const view = sampleView('failed', 200);
     const proof =

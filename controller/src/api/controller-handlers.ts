@@ -2,6 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import type { ControllerServiceHandlers } from '@wofleet/proto';
 import { UsageError } from '@wofleet/shared';
 import { operatorActor, type ControllerContext } from '../context/index.js';
+import { campaignTargetsOfServer } from '../campaign-store/removed-server.js';
 import { addRelease, listReleaseRows } from '../releases/catalog.js';
 import { showServer, type AgentDialer } from '../servers/live.js';
 import { addServer, issueEnrollmentToken, listServerRows, removeServerRow } from '../servers/registry.js';
@@ -88,7 +89,7 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
     }),
 
     RemoveServer: operatorUnary(ctx, 'ControllerService.RemoveServer', async (request, operator) => {
-      await removeServerRow(ctx, request.name, operatorActor(operator.name));
+      await removeServerRow(ctx, request.name, operatorActor(operator.name), { force: request.force, targets: campaignTargetsOfServer });
       return {};
     }),
 

@@ -51,6 +51,8 @@ export function toRequestText(request: RolloutRequest): CampaignRequestText {
     checkHttp: request.checkHttp,
     checkCommand: request.checkCommand,
     checkTimeout: request.checkTimeout,
+    offline: request.offline,
+    offlineWait: request.offlineWait,
   };
 }
 
@@ -100,6 +102,8 @@ function toWireSettings(request: CampaignRequest): RolloutSettingsInput {
       connectPort: check.connect?.port ?? 0,
     })),
     commandChecks: request.checks.commands.map((check) => ({ text: check.text, argv: [...check.argv], timeoutMs: check.timeoutMs })),
+    offline: request.offline.policy,
+    offlineWaitMs: request.offline.waitMs,
   };
 }
 
@@ -112,6 +116,7 @@ export function toWirePlan(plan: CampaignPlan): RolloutPlanInput {
     canary: plan.canary,
     canarySiteServers: [...plan.canarySiteServers],
     waves: plan.waves.map((wave) => ({ index: wave.index, servers: [...wave.servers] })),
+    offlineServers: [...plan.offlineServers],
   };
 }
 
@@ -141,6 +146,7 @@ export function toWireRollout(view: CampaignView): RolloutInput {
       fromVersion: target.fromVersion ?? '',
       reason: target.reason ?? '',
       updatedAt: time(target.updatedAt),
+      offlineSince: time(target.offlineSince),
     })),
   };
 }

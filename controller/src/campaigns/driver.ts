@@ -51,10 +51,11 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
       const busy = new Set(steps.inFlight.keys());
       const record = await deps.repository.loadCampaign(lease.campaignId);
       if (!record || !isActiveCampaignState(record.campaign.state)) break;
-      const decision = decideFor(record, busy, deps.clock.now());
+      const inventory = new Map((await deps.repository.listServers()).map((s) => [s.name, s]));
+      const decision = decideFor(record, inventory, busy, deps.clock.now());
       const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
-      if (decision.campaign || decision.waves.length > 0) wakeup.kick();
-      if (!ended) await startDecidedSteps(record, decision, { repository: deps.repository, steps, write, actor, clock: deps.clock });
+      if (decision.campaign || decision.waves.length > 0 || decision.targets.length > 0) wakeup.kick();
+      if (!ended) startDecidedSteps(record, decision, inventory, steps);
       agents.closeIdle(steps.inFlight);
       await wakeup.wait();
     }

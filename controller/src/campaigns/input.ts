@@ -7,7 +7,10 @@ import {
   CAMPAIGN_DEFAULTS,
   type CampaignRequest,
   type CampaignRequestText,
+  OFFLINE_POLICY,
   type FailureBudget,
+  type OfflineHandling,
+  type OfflinePolicy,
   type WaveSize,
 } from './model.js';
 import { parseWindow } from './window.js';
@@ -39,6 +42,7 @@ export function parseCampaignRequest(text: CampaignRequestText): CampaignRequest
     autoRollback: !text.noAutoRollback,
     canarySite: parseCanarySite(text.canarySite),
     checks: parseGateChecks(text.checkHttp, text.checkCommand, checkTimeoutMs),
+    offline: parseOfflineHandling(text.offline, text.offlineWait),
   };
   if (request.minHealthyMs >= request.healthyDeadlineMs) {
     throw new UsageError(
@@ -64,6 +68,21 @@ function parseCheckTimeout(text: CampaignRequestText): number {
   if (text.checkTimeout.trim() !== '' && text.checkCommand.length === 0)
     throw new UsageError('--check-timeout bounds --check-command: give a command check or leave it out');
   return parseDuration('--check-timeout', orDefault(text.checkTimeout, CAMPAIGN_DEFAULTS.checkTimeout));
+}
+
+/** `--offline skip|fail|wait` and `--offline-wait DURATION` (which `wait`, waiting without limit, does not take). */
+function parseOfflineHandling(policyText: string, waitText: string): OfflineHandling {
+  const given = policyText.trim();
+  const policy = given === '' ? CAMPAIGN_DEFAULTS.offline : given;
+  if (!isOfflinePolicy(policy))
+    throw new UsageError(`invalid --offline '${printable(given)}': expected ${Object.values(OFFLINE_POLICY).join(', ')}`);
+  if (policy === OFFLINE_POLICY.wait && waitText.trim() !== '')
+    throw new UsageError('--offline-wait does not apply to --offline wait, which waits without limit: leave one out');
+  return { policy, waitMs: parseDuration('--offline-wait', orDefault(waitText, CAMPAIGN_DEFAULTS.offlineWait)) };
+}
+
+function isOfflinePolicy(text: string): text is OfflinePolicy {
+  return (Object.values(OFFLINE_POLICY) as string[]).includes(text);
 }
 
 /** `1,5,20%`: counts >= 1 and percents 1-100, comma separated, at least one. */

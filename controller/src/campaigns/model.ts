@@ -19,6 +19,8 @@ import type { Digest } from '@wofleet/shared';
  *      any active state ──(error, offline, healthy deadline)──► failed
  *   failed | succeeded ──(policy, abort, rollback)──► rolling-back ──► rolled-back | rollback-failed
  *   pending | staged (never switched) ──(campaign ended)──► skipped
+ *   pending | staged, server offline in its wave ──(--offline-wait passed)──► skipped | failed (--offline)
+ *   any state but terminal ──(server removed from the inventory)──► skipped
  */
 export const CAMPAIGN_STATE = {
   running: 'running',
@@ -51,6 +53,19 @@ export const TARGET_STATE = {
 } as const;
 export type TargetState = (typeof TARGET_STATE)[keyof typeof TARGET_STATE];
 
+const TERMINAL_TARGET_STATES: readonly TargetState[] = [
+  TARGET_STATE.succeeded,
+  TARGET_STATE.failed,
+  TARGET_STATE.rolledBack,
+  TARGET_STATE.rollbackFailed,
+  TARGET_STATE.skipped,
+];
+
+/** The target's step is over (a later rollback may still take it up). */
+export function isTerminalTargetState(state: TargetState): boolean {
+  return TERMINAL_TARGET_STATES.includes(state);
+}
+
 /** Operator actions on a campaign; each is allowed from some states only (StateError otherwise). */
 export const CAMPAIGN_ACTION = { pause: 'pause', resume: 'resume', promote: 'promote', abort: 'abort', rollback: 'rollback' } as const;
 export type CampaignAction = (typeof CAMPAIGN_ACTION)[keyof typeof CAMPAIGN_ACTION];
@@ -60,6 +75,21 @@ export type WaveSize = { count: number } | { percent: number };
 
 /** `--max-failures`: failed servers tolerated before the campaign halts. */
 export type FailureBudget = { count: number } | { percent: number };
+
+/**
+ * `--offline`: what a target whose server is offline when its wave needs it (to stage
+ * or switch) becomes once `--offline-wait` has passed: skipped (not a failure),
+ * failed (counts against --max-failures), or waited for without limit. The canary is
+ * never skipped: `skip` fails it.
+ */
+export const OFFLINE_POLICY = { skip: 'skip', fail: 'fail', wait: 'wait' } as const;
+export type OfflinePolicy = (typeof OFFLINE_POLICY)[keyof typeof OFFLINE_POLICY];
+
+export interface OfflineHandling {
+  policy: OfflinePolicy;
+  /** How long a target waits for its server to come back before the policy applies (not used by `wait`). */
+  waitMs: number;
+}
 
 /** `--window "Mon-Fri 01:00-05:00 UTC"`: waves start only inside it. */
 export interface MaintenanceWindow {
@@ -140,6 +170,7 @@ export interface CampaignRequest {
   /** `auto` (each agent's configured canary site, else its site with the most active plugins) or a domain. */
   canarySite: string;
   checks: GateChecks;
+  offline: OfflineHandling;
 }
 
 /**
@@ -169,6 +200,10 @@ export interface CampaignRequestText {
   checkCommand: readonly string[];
   /** Timeout of each command check. */
   checkTimeout: string;
+  /** `--offline`: skip, fail or wait. */
+  offline: string;
+  /** `--offline-wait`: a duration. */
+  offlineWait: string;
 }
 
 export const CAMPAIGN_DEFAULTS = {
@@ -181,6 +216,8 @@ export const CAMPAIGN_DEFAULTS = {
   checkTimeout: '60s',
   httpStatus: 200,
   httpMaxMs: 5_000,
+  offline: OFFLINE_POLICY.skip,
+  offlineWait: '5m',
 } as const;
 
 /** What `plan` prints and `start` records: the exact waves and servers. Wave 0 is the canary wave. */
@@ -192,6 +229,8 @@ export interface CampaignPlan {
   /** The servers holding the `--canary-site` domain (each is sent it); empty: `auto` everywhere. */
   canarySiteServers: readonly string[];
   waves: ReadonlyArray<{ index: number; servers: readonly string[] }>;
+  /** Targets whose server was not online (offline, or enrolled but never heard from) when planned. */
+  offlineServers: readonly string[];
 }
 
 export interface TargetView {
@@ -201,8 +240,10 @@ export interface TargetView {
   /** Release id and version the server ran before the campaign switched it (rollback goes there). */
   fromRelease: string | null;
   fromVersion: string | null;
-  /** Why it failed / was skipped / could not be rolled back. */
+  /** Why it failed / was skipped / could not be rolled back, or what it waits for. */
   reason: string | null;
+  /** Since when the campaign waits for this server to come back online; null: not waiting. */
+  offlineSince: Date | null;
   updatedAt: Date;
 }
 

@@ -1,15 +1,17 @@
 import { isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState } from './model.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import type { LeasedWrite } from './lease.js';
-import { decide, type Decision } from './policy.js';
-import type { CampaignRepository, CampaignRecord } from './repository.js';
+import { decide, serverPresence, type Decision } from './policy.js';
+import type { CampaignRecord, FleetServer, TargetPatch } from './repository.js';
 import type { StepLauncher } from './step-launcher.js';
-import type { Clock } from '../context/clock.js';
 import { REASON } from './transitions.js';
 import { isWindowOpen } from './window.js';
 
-/** One pass of the driver: the facts policy.decide takes, from the campaign as read; then its transitions written. */
-export function decideFor(record: CampaignRecord, inFlight: ReadonlySet<string>, now: Date): Decision {
+/** The inventory as one pass reads it, by server name. */
+export type Inventory = ReadonlyMap<string, FleetServer>;
+
+/** One pass of the driver: the facts policy.decide takes, from the campaign and the inventory as read; then its transitions written. */
+export function decideFor(record: CampaignRecord, inventory: Inventory, inFlight: ReadonlySet<string>, now: Date): Decision {
   const { campaign } = record;
   return decide({
     state: campaign.state,
@@ -23,6 +25,8 @@ export function decideFor(record: CampaignRecord, inFlight: ReadonlySet<string>,
       switched: t.switched,
       failed: t.failedAt !== null,
       operationId: t.operationId,
+      presence: serverPresence(inventory.get(t.server)),
+      offlineSince: t.offlineSince,
     })),
     inFlight,
     now,
@@ -42,16 +46,21 @@ export async function applyTransitions(
   actor: string,
   now: Date,
 ): Promise<boolean> {
-  if (!decision.campaign && decision.waves.length === 0 && decision.skip.length === 0) return false;
+  if (!decision.campaign && decision.waves.length === 0 && decision.skip.length === 0 && decision.targets.length === 0) return false;
   const readState: CampaignState = record.campaign.state;
   let applied = false;
   await write(async (writer, row) => {
     if (row.state !== readState) return [];
     applied = true;
     const events: CampaignEvent[] = [];
+    for (const change of decision.targets) {
+      const target = record.targets.find((t) => t.server === change.server);
+      if (target) events.push(await writer.targetState(target, change.state, transitionPatch(change, now), actor, now));
+    }
     for (const server of decision.skip) {
       const target = record.targets.find((t) => t.server === server);
-      if (target) events.push(await writer.targetState(target, TARGET_STATE.skipped, { reason: REASON.notSwitched }, actor, now));
+      if (target)
+        events.push(await writer.targetState(target, TARGET_STATE.skipped, { reason: REASON.notSwitched, offlineSince: null }, actor, now));
     }
     for (const wave of decision.waves) events.push(await writer.waveState(record.campaign.id, wave.index, wave.state, actor, now));
     if (decision.campaign) events.push(await writer.campaignState(record.campaign.id, decision.campaign, actor, now));
@@ -63,28 +72,23 @@ export async function applyTransitions(
   return decision.campaign !== undefined && !isActiveCampaignState(decision.campaign.state);
 }
 
+function transitionPatch(change: Decision['targets'][number], now: Date): TargetPatch {
+  return {
+    reason: change.reason,
+    ...(change.offlineSince !== undefined ? { offlineSince: change.offlineSince } : {}),
+    ...(change.state === TARGET_STATE.failed ? { failedAt: now } : {}),
+    ...(change.releaseServer ? { active: false } : {}),
+  };
+}
+
 /**
  * Starts the steps the decision asked for, each on the server's address as the
- * inventory has it now; a server removed from the inventory since it was planned fails.
+ * inventory had it for the decision (policy.decide starts none on a removed server).
  */
-export async function startDecidedSteps(
-  record: CampaignRecord,
-  decision: Decision,
-  deps: { repository: CampaignRepository; steps: StepLauncher; write: (change: LeasedWrite) => Promise<void>; actor: string; clock: Clock },
-): Promise<void> {
-  if (decision.start.length === 0) return;
-  const addresses = new Map((await deps.repository.listServers()).map((s) => [s.name, s.address]));
+export function startDecidedSteps(record: CampaignRecord, decision: Decision, inventory: Inventory, steps: StepLauncher): void {
   for (const { server, step } of decision.start) {
     const target = record.targets.find((t) => t.server === server);
-    const address = addresses.get(server);
-    if (!target) continue;
-    if (address === undefined) {
-      const now = deps.clock.now();
-      await deps.write(async (writer) => [
-        await writer.targetState(target, TARGET_STATE.failed, { failedAt: now, reason: REASON.removedServer }, deps.actor, now),
-      ]);
-      continue;
-    }
-    deps.steps.start(record.campaign.plan, target, step, address);
+    const address = inventory.get(server)?.address;
+    if (target && address !== undefined) steps.start(record.campaign.plan, target, step, address);
   }
 }

@@ -1,5 +1,6 @@
 import { StateError, UsageError } from '@wofleet/shared';
 import { AUTO_CANARY_SITE, type CampaignPlan, type CampaignRequest } from './model.js';
+import { serverPresence } from './policy.js';
 import type { CampaignRepository, FleetServer } from './repository.js';
 import { computeWaves, describeWaves } from './waves.js';
 
@@ -33,6 +34,7 @@ export async function planCampaign(ctx: PlanContext, request: CampaignRequest): 
     canary: canary.name,
     canarySiteServers: await canarySiteServers(ctx.repository, request.canarySite, ordered),
     waves: waves.map((servers, index) => ({ index, servers })),
+    offlineServers: targets.filter((t) => serverPresence(t) === 'offline').map((t) => t.name),
   };
 }
 

@@ -1,5 +1,7 @@
 import {
   CAMPAIGN_STATE,
+  isTerminalTargetState,
+  OFFLINE_POLICY,
   TARGET_STATE,
   WAVE_STATE,
   type CampaignRequest,
@@ -26,8 +28,25 @@ import { REASON } from './transitions.js';
  *   ones' rollbacks (with auto rollback), then fails the campaign, skipping the rest;
  * - abort rolls back every switched server (auto rollback or not), skips the rest;
  * - rollback (of a finished campaign) returns every switched server to its prior release.
+ *
+ * Servers that are not there (issue 14):
+ * - a server removed from the inventory ends its target where it is (skipped, unless
+ *   already over) and gets no step again, rollback included: there is nothing to call;
+ * - a server offline when its wave needs it (to stage or switch) is waited for up to
+ *   --offline-wait, then skipped or failed by --offline (`wait`: no limit); an offline
+ *   canary is never skipped: `skip` fails it. Servers of later waves are not staged
+ *   while offline, and nothing counts against them until their wave.
  */
 export type TargetStep = 'stage' | 'switch' | 'verify' | 'rollback';
+
+/** What the inventory says of a target's server at this pass. */
+export type ServerPresence = 'online' | 'offline' | 'removed';
+
+/** Presence as the engine judges it: not online is a server that stopped beating or never beat. */
+export function serverPresence(server: { status: string } | undefined): ServerPresence {
+  if (!server) return 'removed';
+  return server.status === 'offline' || server.status === 'pending' ? 'offline' : 'online';
+}
 
 export interface TargetFacts {
   server: string;
@@ -37,6 +56,9 @@ export interface TargetFacts {
   failed: boolean;
   /** The agent operation last sent (rollback retries are told apart by it). */
   operationId: string | null;
+  presence: ServerPresence;
+  /** Since when the campaign waits for the server to come back online; null: not waiting. */
+  offlineSince: Date | null;
 }
 
 export interface CampaignFacts {
@@ -51,20 +73,26 @@ export interface CampaignFacts {
   windowOpen: boolean;
 }
 
+/** A target change decided from presence (removed or offline servers), written by the pass. */
+export interface TargetTransition {
+  server: string;
+  state: TargetState;
+  reason: string | null;
+  /** A Date: the wait for the server begins; null: it ends; undefined: unchanged. */
+  offlineSince?: Date | null;
+  /** The server left the inventory: the target no longer holds its name against other campaigns. */
+  releaseServer?: boolean;
+}
+
 export interface Decision {
   campaign?: { state: CampaignState; reason: string };
   waves: Array<{ index: number; state: WaveState }>;
+  /** Never switched: the campaign ended before it (REASON.notSwitched). */
   skip: string[];
+  targets: TargetTransition[];
   start: Array<{ server: string; step: TargetStep }>;
 }
 
-const TERMINAL_TARGET: readonly TargetState[] = [
-  TARGET_STATE.succeeded,
-  TARGET_STATE.failed,
-  TARGET_STATE.rolledBack,
-  TARGET_STATE.rollbackFailed,
-  TARGET_STATE.skipped,
-];
 const UNSWITCHED: readonly TargetState[] = [TARGET_STATE.pending, TARGET_STATE.staging, TARGET_STATE.staged];
 const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
   [TARGET_STATE.staging]: 'stage',
@@ -74,8 +102,22 @@ const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
 };
 
 export function decide(facts: CampaignFacts): Decision {
-  const decision: Decision = { waves: [], skip: [], start: [] };
-  const idle = facts.targets.filter((t) => !facts.inFlight.has(t.server));
+  const decision: Decision = { waves: [], skip: [], targets: [], start: [] };
+  for (const t of facts.targets) {
+    if (facts.inFlight.has(t.server)) continue;
+    if (t.presence === 'removed' && !isTerminalTargetState(t.state))
+      decision.targets.push({
+        server: t.server,
+        state: TARGET_STATE.skipped,
+        reason: REASON.removedServer,
+        offlineSince: null,
+        releaseServer: true,
+      });
+    else if (t.presence === 'online' && t.offlineSince !== null)
+      decision.targets.push({ server: t.server, state: t.state, reason: null, offlineSince: null });
+  }
+  // Only servers still in the inventory take steps.
+  const idle = facts.targets.filter((t) => !facts.inFlight.has(t.server) && t.presence !== 'removed');
   const { state } = facts;
   const winding = state === CAMPAIGN_STATE.aborting || state === CAMPAIGN_STATE.rollingBack;
 
@@ -101,11 +143,11 @@ export function decide(facts: CampaignFacts): Decision {
     return decision;
   }
 
-  // Pre-stage: every target stages at campaign start, bounded by max parallel.
+  // Pre-stage: every target stages at campaign start, bounded by max parallel; an offline one once it is back.
   let slots = facts.request.maxParallel - busy;
   for (const t of idle) {
     if (slots <= 0) break;
-    if (t.state === TARGET_STATE.pending) {
+    if (t.state === TARGET_STATE.pending && t.presence === 'online') {
       decision.start.push({ server: t.server, step: 'stage' });
       slots--;
     }
@@ -123,15 +165,16 @@ export function decide(facts: CampaignFacts): Decision {
     return decision;
   }
   const members = facts.targets.filter((t) => t.wave === wave.index);
+  for (const t of idle) if (t.wave === wave.index) waitForOffline(facts, t, decision);
   for (const t of members) {
     if (slots <= 0) break;
-    if (t.state === TARGET_STATE.staged && !facts.inFlight.has(t.server)) {
+    if (t.state === TARGET_STATE.staged && t.presence === 'online' && !facts.inFlight.has(t.server)) {
       decision.start.push({ server: t.server, step: 'switch' });
       slots--;
     }
   }
   const settled = members.every(
-    (t) => !facts.inFlight.has(t.server) && TERMINAL_TARGET.includes(t.state) && !needsPolicyRollback(t, autoRollback),
+    (t) => !facts.inFlight.has(t.server) && isTerminalTargetState(t.state) && !needsPolicyRollback(t, autoRollback),
   );
   if (settled) {
     decision.waves.push({ index: wave.index, state: members.some((t) => t.failed) ? WAVE_STATE.failed : WAVE_STATE.succeeded });
@@ -150,10 +193,11 @@ function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decisio
     else if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed))
       decision.start.push({ server: t.server, step: 'rollback' });
   }
+  const ending = endingTargets(decision);
   if (
     decision.start.length === 0 &&
     facts.inFlight.size === 0 &&
-    !facts.targets.some((t) => isBusyState(t.state) && !decision.skip.includes(t.server))
+    !facts.targets.some((t) => isBusyState(t.state) && !ending.has(t.server))
   ) {
     finish(facts, decision, CAMPAIGN_STATE.aborted, REASON.abortDone, WAVE_STATE.skipped);
   }
@@ -176,11 +220,17 @@ function decideRollback(facts: CampaignFacts, idle: readonly TargetFacts[], deci
 /** Ends the campaign: the given state, unstarted targets skipped, open waves closed. */
 function finish(facts: CampaignFacts, decision: Decision, state: CampaignState, reason: string, runningWave: WaveState): void {
   decision.campaign = { state, reason };
-  for (const t of facts.targets) if (UNSWITCHED.includes(t.state) && !decision.skip.includes(t.server)) decision.skip.push(t.server);
+  const ending = endingTargets(decision);
+  for (const t of facts.targets) if (UNSWITCHED.includes(t.state) && !ending.has(t.server)) decision.skip.push(t.server);
   for (const w of facts.waves) {
     if (w.state === WAVE_STATE.running) decision.waves.push({ index: w.index, state: runningWave });
     if (w.state === WAVE_STATE.pending) decision.waves.push({ index: w.index, state: WAVE_STATE.skipped });
   }
+}
+
+/** Targets this decision already ends (skipped, or moved to a terminal state). */
+function endingTargets(decision: Decision): Set<string> {
+  return new Set([...decision.skip, ...decision.targets.filter((t) => isTerminalTargetState(t.state)).map((t) => t.server)]);
 }
 
 function haltReason(facts: CampaignFacts): string | undefined {
@@ -197,7 +247,27 @@ export function failureBudget(budget: FailureBudget, targets: number): number {
 }
 
 function needsPolicyRollback(t: TargetFacts, autoRollback: boolean): boolean {
-  return autoRollback && t.switched && t.state === TARGET_STATE.failed;
+  return autoRollback && t.switched && t.state === TARGET_STATE.failed && t.presence !== 'removed';
+}
+
+/**
+ * A target of the running wave that still has to stage or switch while its server is
+ * offline: the wait begins, or, past --offline-wait, --offline decides (the canary is
+ * never skipped). `wait` waits on; so does anything within the wait.
+ */
+function waitForOffline(facts: CampaignFacts, t: TargetFacts, decision: Decision): void {
+  if (t.presence !== 'offline' || (t.state !== TARGET_STATE.pending && t.state !== TARGET_STATE.staged)) return;
+  if (t.offlineSince === null) {
+    decision.targets.push({ server: t.server, state: t.state, reason: REASON.waitingOffline, offlineSince: facts.now });
+    return;
+  }
+  const { policy, waitMs } = facts.request.offline;
+  if (policy === OFFLINE_POLICY.wait || facts.now.getTime() - t.offlineSince.getTime() <= waitMs) return;
+  if (t.wave === 0)
+    decision.targets.push({ server: t.server, state: TARGET_STATE.failed, reason: REASON.offlineCanary, offlineSince: null });
+  else if (policy === OFFLINE_POLICY.fail)
+    decision.targets.push({ server: t.server, state: TARGET_STATE.failed, reason: REASON.offlineFailed, offlineSince: null });
+  else decision.targets.push({ server: t.server, state: TARGET_STATE.skipped, reason: REASON.offlineSkipped, offlineSince: null });
 }
 
 /** A step is under way on the agent (or was, before a restart). */

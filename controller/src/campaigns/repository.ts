@@ -124,6 +124,8 @@ export interface TargetRow {
   toDbVersion: number | null;
   /** When verification started: the healthy deadline counts from here. */
   verifyingSince: Date | null;
+  /** Since when the campaign waits for this server to come back online (`--offline`); null: not waiting. */
+  offlineSince: Date | null;
   reason: string | null;
   updatedAt: Date;
 }
@@ -141,7 +143,9 @@ export type TargetPatch = Partial<
     | 'toRelease'
     | 'toDbVersion'
     | 'verifyingSince'
+    | 'offlineSince'
     | 'reason'
+    | 'active'
   >
 >;
 

@@ -39,7 +39,10 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
       await ctx.writeTarget(TARGET_STATE.failed, { failedAt: new Date(now), reason: failure });
       return;
     }
-    const check = recordHealthCheck(hold, await checkHealth(ctx), now, minHealthyMs);
+    const problem = await checkHealth(ctx);
+    // Gone from the inventory: the pass ends the target, nothing is left to verify.
+    if (problem === REASON.removedServer) return;
+    const check = recordHealthCheck(hold, problem, now, minHealthyMs);
     hold = check.hold;
     if (check.held) {
       await ctx.writeTarget(TARGET_STATE.succeeded, { reason: null });
@@ -61,15 +64,15 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
  */
 async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> {
   const server = await ctx.server();
+  if (!server) return REASON.removedServer;
   try {
     const problem = healthReportProblem(await ctx.agent.checkHealth({ deep: true }));
     if (problem !== undefined) return problem;
   } catch (err) {
-    return failedCallProblem(server?.status, { unreachable: err instanceof AgentUnreachableError, error: describeError(err) });
+    return failedCallProblem(server.status, { unreachable: err instanceof AgentUnreachableError, error: describeError(err) });
   }
   const { checks } = ctx.plan.request;
   if (!hasGateChecks(checks)) return undefined;
-  if (!server) return REASON.removedServer;
   const target = { campaignId: ctx.campaignId, release: ctx.plan.release.version, server, sites: await ctx.sites() };
   const failure = await ctx.gate.run(checks, target, ctx.waiting.signal);
   return failure === undefined ? undefined : oneLineReason(failure);

@@ -28,7 +28,8 @@ export interface TargetStepContext {
   waiting: Waiting;
   /**
    * Writes a transition of this target under the campaign's lease, then publishes it.
-   * False: not written, as a switch is refused once the campaign no longer runs.
+   * False: not written, as a switch is refused once the campaign no longer runs, and
+   * anything once the server has left the inventory.
    */
   writeTarget(state: TargetState, patch: TargetPatch): Promise<boolean>;
   campaignState(): Promise<CampaignState>;

@@ -33,6 +33,10 @@ export const REASON = {
   alreadyOnFrom: 'already on its prior release: nothing to roll back',
   offline: 'server offline',
   removedServer: 'server removed from the inventory',
+  waitingOffline: 'waiting for the server to come back online',
+  offlineSkipped: 'server offline past --offline-wait: skipped (--offline skip)',
+  offlineFailed: 'server offline past --offline-wait (--offline fail)',
+  offlineCanary: 'canary server offline past --offline-wait: a canary is never skipped',
   healthyDeadline: 'not healthy for the min healthy time within the healthy deadline',
 } as const;
 

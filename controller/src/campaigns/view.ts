@@ -21,6 +21,7 @@ export function toCampaignView(record: CampaignRecord): CampaignView {
       fromRelease: t.fromRelease,
       fromVersion: t.fromVersion,
       reason: t.reason,
+      offlineSince: t.offlineSince,
       updatedAt: t.updatedAt,
     })),
   };

@@ -4,8 +4,10 @@ import { formatDigest } from '@wofleet/shared';
 import {
   AUTO_CANARY_SITE,
   CAMPAIGN_STATE,
+  OFFLINE_POLICY,
   TARGET_STATE,
   type CampaignEvent,
+  type OfflineHandling,
   type GateChecks,
   type CampaignPlan,
   type CampaignView,
@@ -93,7 +95,14 @@ function describeSettings(plan: CampaignPlan): string[] {
     `health:        healthy for ${formatDuration(r.minHealthyMs)}, within ${formatDuration(r.healthyDeadlineMs)}; progress deadline ${formatDuration(r.progressDeadlineMs)}`,
     `window:        ${r.window ? r.window.text : 'any time'}`,
     `options:       ${r.pauseAfterCanary ? 'pause after canary' : 'no pause after canary'}, ${r.autoRollback ? 'auto rollback' : 'no auto rollback'}`,
+    `offline:       ${describeOffline(r.offline)}`,
   ];
+}
+
+function describeOffline(offline: OfflineHandling): string {
+  if (offline.policy === OFFLINE_POLICY.wait) return 'wait for offline servers without limit';
+  const then = offline.policy === OFFLINE_POLICY.skip ? 'skip them (the canary fails)' : 'fail them';
+  return `wait ${formatDuration(offline.waitMs)} for offline servers, then ${then}`;
 }
 
 function describeCanarySite(plan: CampaignPlan): string {
@@ -113,10 +122,12 @@ function describeChecks(checks: GateChecks): string[] {
   return lines.map((line, i) => `${i === 0 ? 'checks:' : ''}`.padEnd(15) + line);
 }
 
-/** `rollout plan`: the settings, then each wave with its servers in order. */
+/** `rollout plan`: the settings, the servers offline now, then each wave with its servers in order. */
 export function renderPlan(plan: CampaignPlan): string[] {
+  const offline = plan.offlineServers;
   return [
     ...describeSettings(plan),
+    `offline now:   ${offline.length === 0 ? 'none' : `${offline.length} (${offline.join(',')})`}`,
     ...table(
       ['WAVE', 'SERVERS', 'NAMES'],
       plan.waves.map((w) => [waveName(w.index), String(w.servers.length), w.servers.join(',')]),
@@ -133,6 +144,7 @@ export function renderCampaign(view: CampaignView, now: Date): string[] {
     `started:       ${view.createdAt.toISOString()} by ${view.createdBy}`,
     `elapsed:       ${formatElapsed(view, now)}${view.finishedAt ? `, finished ${view.finishedAt.toISOString()}` : ''}`,
     `servers:       ${describeCounts(counts)}`,
+    ...waitingFor(view),
     ...describeSettings(view.plan),
   ];
   const waveRows = view.waves.map((wave) => {
@@ -149,6 +161,13 @@ export function renderCampaign(view: CampaignView, now: Date): string[] {
     '',
     ...table(['SERVER', 'WAVE', 'STATE', 'FROM', 'REASON'], targetRows),
   ];
+}
+
+/** The servers the campaign waits for to come back online, with since when; none: no line. */
+function waitingFor(view: CampaignView): string[] {
+  const waiting = view.targets.filter((t) => t.offlineSince !== null);
+  if (waiting.length === 0) return [];
+  return [`waiting for:   ${waiting.map((t) => `${t.server} (offline since ${t.offlineSince?.toISOString()})`).join(', ')}`];
 }
 
 /** `rollout list`: one line per campaign, newest first. */

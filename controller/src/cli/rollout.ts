@@ -56,6 +56,8 @@ interface RequestFlags {
   checkHttp: string[];
   checkCommand: string[];
   checkTimeout?: string;
+  offline?: string;
+  offlineWait?: string;
 }
 
 function withRequestOptions(command: Command): Command {
@@ -90,7 +92,15 @@ function withRequestOptions(command: Command): Command {
       collect,
       [],
     )
-    .option('--check-timeout <duration>', 'time limit of each --check-command run (default 60s)');
+    .option('--check-timeout <duration>', 'time limit of each --check-command run (default 60s)')
+    .option(
+      '--offline <skip|fail|wait>',
+      'a server offline when its wave needs it is waited for up to --offline-wait, then: skip it (not a failure: ' +
+        'one dead server does not halt the fleet, and a later campaign catches it up), fail it (counts against ' +
+        '--max-failures), or wait without limit (--progress-deadline still applies). An offline canary is never ' +
+        'skipped: it fails the campaign (default skip)',
+    )
+    .option('--offline-wait <duration>', 'how long to wait for an offline server before --offline skips or fails it (default 5m)');
 }
 
 /** The flags as the engine's request text; parsed by the engine here (for an early answer) and again by the controller. */
@@ -113,6 +123,8 @@ function requestText(o: RequestFlags): CampaignRequestText {
     checkHttp: o.checkHttp,
     checkCommand: o.checkCommand,
     checkTimeout: o.checkTimeout ?? '',
+    offline: o.offline ?? '',
+    offlineWait: o.offlineWait ?? '',
   };
 }
 

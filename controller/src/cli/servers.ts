@@ -113,11 +113,14 @@ export function registerServerCommands(program: Command): void {
 
   servers
     .command('remove <name>')
-    .description('forget a server (its sites and unused token with it; its audit events stay)')
+    .description(
+      'forget a server (its sites and unused token with it; its audit events stay); refused while an active campaign still works on it',
+    )
+    .option('--force', "remove it even so: its campaign target is skipped ('server removed from the inventory') and the campaign goes on")
     .option('--json', 'print the result as JSON')
-    .action(async (nameArg: string, _o: unknown, cmd: Command) => {
+    .action(async (nameArg: string, o: { force?: boolean }, cmd: Command) => {
       const name = parseServerName(nameArg);
-      await withController(cmd, (api) => api.removeServer(name));
+      await withController(cmd, (api) => api.removeServer(name, o.force === true));
       out(cmd, { removed: name }, () => [`removed server ${name}`]);
     });
 }

@@ -34,7 +34,8 @@ export interface ControllerApi {
   addServer(request: AddServerRequestInput, tokenTtlMs?: number): Promise<AddServerResponse>;
   listServers(request: ListServersRequestInput): Promise<ListServersResponse>;
   getServer(request: GetServerRequestInput): Promise<GetServerResponse>;
-  removeServer(name: string): Promise<void>;
+  /** `force`: even while an active campaign still works on it (its target is skipped). */
+  removeServer(name: string, force: boolean): Promise<void>;
   syncServer(name: string): Promise<SyncServerResponse>;
   listSites(request: ListFleetSitesRequestInput): Promise<ListFleetSitesResponse>;
   addRelease(request: AddReleaseRequestInput): Promise<CatalogRelease>;
@@ -61,8 +62,8 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
       invoke((m, deadline, done) => client.AddServer(request, m, { deadline }, done), tokenTtlMetadata(tokenTtlMs)),
     listServers: (request) => invoke((m, deadline, done) => client.ListServers(request, m, { deadline }, done)),
     getServer: (request) => invoke((m, deadline, done) => client.GetServer(request, m, { deadline }, done)),
-    removeServer: async (name) => {
-      await invoke((m, deadline, done) => client.RemoveServer({ name }, m, { deadline }, done));
+    removeServer: async (name, force) => {
+      await invoke((m, deadline, done) => client.RemoveServer({ name, force }, m, { deadline }, done));
     },
     syncServer: (name) => invoke((m, deadline, done) => client.SyncServer({ name }, m, { deadline }, done)),
     listSites: (request) => invoke((m, deadline, done) => client.ListSites(request, m, { deadline }, done)),

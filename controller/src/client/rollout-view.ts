@@ -2,12 +2,14 @@ import type { FailureBudget as WireFailureBudget, Rollout, RolloutEvent, Rollout
 import { parseDigestMessage, WofleetError } from '@wofleet/shared';
 import {
   CAMPAIGN_STATE,
+  OFFLINE_POLICY,
   TARGET_STATE,
   WAVE_STATE,
   type CampaignEvent,
   type CampaignPlan,
   type CampaignView,
   type FailureBudget,
+  type OfflinePolicy,
   type WaveSize,
 } from '../campaigns/index.js';
 import { fromWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
@@ -73,6 +75,7 @@ export function fromWirePlan(wire: RolloutPlan): CampaignPlan {
         })),
         commands: settings.commandChecks.map((check) => ({ text: check.text, argv: check.argv, timeoutMs: check.timeoutMs })),
       },
+      offline: { policy: offlinePolicy(settings.offline), waitMs: settings.offlineWaitMs },
     },
     release: {
       version: wire.releaseVersion,
@@ -82,7 +85,16 @@ export function fromWirePlan(wire: RolloutPlan): CampaignPlan {
     canary: wire.canary,
     canarySiteServers: wire.canarySiteServers,
     waves: wire.waves.map((w) => ({ index: w.index, servers: w.servers })),
+    offlineServers: wire.offlineServers,
   };
+}
+
+/** Empty from a controller older than `--offline`, which failed offline servers. */
+function offlinePolicy(wire: string): OfflinePolicy {
+  if (wire === '') return OFFLINE_POLICY.fail;
+  const policy = Object.values(OFFLINE_POLICY).find((p) => p === wire);
+  if (policy === undefined) throw new ControllerAnswerError(`the controller sent an unknown offline policy '${wire}'`);
+  return policy;
 }
 
 export function fromWireRollout(wire: Rollout): CampaignView {
@@ -109,6 +121,7 @@ export function fromWireRollout(wire: Rollout): CampaignView {
       fromRelease: optionalText(t.fromRelease),
       fromVersion: optionalText(t.fromVersion),
       reason: optionalText(t.reason),
+      offlineSince: optionalDate(t.offlineSince, 'target offline'),
       updatedAt: date(t.updatedAt, 'target update'),
     })),
   };

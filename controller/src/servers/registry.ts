@@ -6,8 +6,10 @@ import {
   recordAuditEvent,
   removeServer,
   ServerNotFoundError,
+  type Database,
   type ServerRow,
 } from '../db/index.js';
+import { StateError } from '@wofleet/shared';
 import { newEnrollmentToken } from '../enrollment/token.js';
 import type { Actor, ControllerContext } from '../context/index.js';
 import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './input.js';
@@ -104,15 +106,48 @@ export async function getServerRow(ctx: ControllerContext, name: string): Promis
   return row;
 }
 
-/** Removes a server (its sites and tokens with it); its audit events stay. */
-export async function removeServerRow(ctx: ControllerContext, name: string, actor: Actor): Promise<ServerRow> {
+/**
+ * The campaigns' hold on a server as its removal sees it, in the removal's transaction
+ * (campaign-store/ implements it: the inventory does not reach into campaigns).
+ */
+export interface ServerTargets {
+  /** Its targets that active campaigns still work on (not in a terminal state). */
+  unfinished(tx: Database, server: string): Promise<Array<{ campaignId: string; state: string }>>;
+  /** Ends those (skipped: removed from the inventory, each audited); no target holds the name any more. */
+  release(tx: Database, server: string, actor: Actor, now: Date): Promise<void>;
+}
+
+/** A server an active campaign still works on is not removed without --force. */
+export class ServerInCampaignError extends StateError {}
+
+/**
+ * Removes a server (its sites and tokens with it); its audit events stay. Refused while
+ * an active campaign still works on it (the campaign would wait on a server it can no
+ * longer reach); `force` ends those targets first (skipped, audited), then removes it.
+ */
+export async function removeServerRow(
+  ctx: ControllerContext,
+  name: string,
+  actor: Actor,
+  options: { force: boolean; targets: ServerTargets },
+): Promise<ServerRow> {
   parseServerName(name);
   const now = ctx.clock.now();
   const removed = await ctx.db.transaction(async (tx) => {
+    const unfinished = await options.targets.unfinished(tx, name);
+    const [first] = unfinished;
+    if (first && !options.force) {
+      throw new ServerInCampaignError(
+        `server '${name}' is ${first.state} in active campaign ${first.campaignId}: let the campaign finish or abort it, ` +
+          'or remove with --force (its target is skipped)',
+      );
+    }
+    await options.targets.release(tx, name, actor, now);
     const row = await removeServer(tx, name);
-    await recordAuditEvent(tx, { at: now, actor, kind: AUDIT_SERVER_REMOVED, subject: name, data: { address: row.address } });
+    const data = { address: row.address, ...(first ? { forcedOutOf: unfinished.map((t) => t.campaignId) } : {}) };
+    await recordAuditEvent(tx, { at: now, actor, kind: AUDIT_SERVER_REMOVED, subject: name, data });
     return row;
   });
-  ctx.log.info({ server: name, actor }, 'server removed');
+  ctx.log.info({ server: name, actor, force: options.force }, 'server removed');
   return removed;
 }

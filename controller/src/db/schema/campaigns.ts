@@ -130,6 +130,8 @@ export const campaignTargets = pgTable(
     toDbVersion: integer('to_db_version'),
     /** When verification started: the healthy deadline counts from here. */
     verifyingSince: ts('verifying_since'),
+    /** Since when the campaign waits for the server to come back online (`--offline`); null: not waiting. */
+    offlineSince: ts('offline_since'),
     reason: text('reason'),
     updatedAt: ts('updated_at').notNull(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "campaign_targets" ADD COLUMN "offline_since" timestamp with time zone;
