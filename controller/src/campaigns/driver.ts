@@ -8,9 +8,8 @@ import { isActiveCampaignState } from './model.js';
 import { applyTransitions, decideFor, startDecidedSteps } from './pass.js';
 import type { DriverDeps } from './runner-options.js';
 import { createStepLauncher } from './step-launcher.js';
-import { backoffMs } from './transient.js';
+import { backoffMs, isDatabaseUnreachable } from './transient.js';
 import { createWakeup } from './wakeup.js';
-import { isDatabaseUnreachable } from '../db/sql-error.js';
 
 /**
  * Drives one campaign while this controller holds its lease: each pass renews the

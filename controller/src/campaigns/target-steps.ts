@@ -2,7 +2,7 @@ import type { Logger } from '@wofleet/shared';
 import type { AgentApi } from '../agents/client.js';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { LeaseLostError } from './lease.js';
-import { isDatabaseUnreachable } from '../db/sql-error.js';
+import { isDatabaseUnreachable } from './transient.js';
 import type { CampaignPlan, CampaignState, TargetState } from './model.js';
 import type { GateCheckRunner } from './gate-checks.js';
 import type { FleetServer, FleetSite, TargetPatch, TargetRow } from './repository.js';

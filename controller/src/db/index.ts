@@ -46,7 +46,7 @@ export {
   type TokenRefusal,
   type ConsumedToken,
 } from './enrollment-tokens.js';
-export { refusedAsData, isStatementError, isDatabaseUnreachable } from './sql-error.js';
+export { refusedAsData, isStatementError } from './sql-error.js';
 export { recordAuditEvent, listAuditEvents, type AuditEventRow, type NewAuditEvent } from './audit-events.js';
 export {
   insertOperation,

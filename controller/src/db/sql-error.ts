@@ -36,44 +36,6 @@ function isSqlState(code: unknown): code is string {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }
 
-/**
- * SQLSTATEs after which the same statement may pass: 08 connection exception, 57P01-03
- * the server shutting down, crashed or starting up, 53300 too many connections, 40001
- * and 40P01 the transaction lost a serialization race or a deadlock (run again whole).
- */
-const RETRYABLE_CLASSES: ReadonlySet<string> = new Set(['08']);
-const RETRYABLE_STATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
-/** What Node's sockets and postgres.js call a connection that failed, dropped or was never made. */
-const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-]);
-
-/**
- * The database did not do the work for a reason that may pass (it was unreachable,
- * restarting, or the transaction lost a race): the same call may succeed later. Looks
- * through drizzle's wrapper (`cause`) and a failed connect's AggregateError (`errors`).
- */
-export function isDatabaseUnreachable(err: unknown, depth = 0): boolean {
-  if (typeof err !== 'object' || err === null || depth > 5) return false;
-  const { code, severity, cause, errors } = err as PgErrorFields & { errors?: unknown };
-  if (typeof code === 'string') {
-    if (isSqlState(code) && typeof severity === 'string') return RETRYABLE_CLASSES.has(code.slice(0, 2)) || RETRYABLE_STATES.has(code);
-    if (CONNECTION_CODES.has(code)) return true;
-  }
-  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnreachable(e, depth + 1))) return true;
-  return isDatabaseUnreachable(cause, depth + 1);
-}
-
 /** The violated unique constraint's name, or undefined when `err` is something else. */
 export function violatedUniqueConstraint(err: unknown): string | undefined {
   const found = databaseError(err);
