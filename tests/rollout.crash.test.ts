@@ -179,7 +179,7 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
 
   it(`rolls the campaign back through a kill at each of ${ROLLBACK_POINTS.length} rollback points, each server rolled back once`, async () => {
     expect(campaignId).not.toBe('');
-    await actOnCampaign(ctx(), campaignId, 'rollback', 'operator:test');
+    await actOnCampaign(ctx(), campaignId, 'rollback', 'operator:test', { restoreDb: true });
     const trail: string[] = [];
     for (const point of ROLLBACK_POINTS) trail.push(`${point}: ${campaignSummary(await crashAt(campaignId, point))}`);
     const view = await completeWith(campaignId, 'rolled-back');

@@ -105,7 +105,7 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
 
   /** Returns every server the campaign switched to 6.4.5 (`rollout rollback`). */
   async function rollBack(id: string): Promise<CampaignView> {
-    await actOnCampaign(ctx(), id, 'rollback', 'operator:test');
+    await actOnCampaign(ctx(), id, 'rollback', 'operator:test', { restoreDb: true });
     const view = await waitFor(id, 'rollback', (v) => v.state === 'rolled-back');
     expect(await versions()).toEqual(all('6.4.5'));
     return view;

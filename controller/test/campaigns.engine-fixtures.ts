@@ -5,6 +5,7 @@ import {
   parseCampaignRequest,
   startCampaign,
   startCampaignRunner,
+  type ActionOptions,
   type CampaignEvent,
   type CampaignRepository,
   type CampaignRequestText,
@@ -38,7 +39,7 @@ export interface EngineWorld {
   events: CampaignEvent[];
   request(overrides?: Partial<CampaignRequestText>): ReturnType<typeof parseCampaignRequest>;
   start(overrides?: Partial<CampaignRequestText>): Promise<string>;
-  act(id: string, action: Parameters<typeof actOnCampaign>[2]): Promise<CampaignView>;
+  act(id: string, action: Parameters<typeof actOnCampaign>[2], options?: ActionOptions): Promise<CampaignView>;
   /**
    * A runner as a controller named `holderId` runs it; `connected` collects the servers
    * it opened channels to; `through`: the repository as this controller reaches it.
@@ -118,7 +119,7 @@ export function engineWorld(): EngineWorld {
     events,
     request,
     start: async (overrides) => (await startCampaign(ctx, request(overrides), 'operator:test')).id,
-    act: (id, action) => actOnCampaign(ctx, id, action, 'operator:test'),
+    act: (id, action, options) => actOnCampaign(ctx, id, action, 'operator:test', options),
     runner: (holderId, connected, through) =>
       startCampaignRunner({
         repository: through ?? repository,

@@ -56,7 +56,7 @@ describe('campaign engine across restarts, in fake time', () => {
       expect(w.agents.journaled(server, id)).toEqual(['activate', 'stage']);
     }
 
-    await w.act(id, 'rollback');
+    await w.act(id, 'rollback', { restoreDb: true });
     await w.waitFor(id, 'a server rolling back', some('rolling-back'));
     await w.stop(run);
     run = runner('ctl-a');

@@ -24,9 +24,9 @@ describe('campaign engine in fake time', () => {
     for (const run of runners) await w.stop(run);
   });
 
-  /** Returns every server the campaign switched to 6.4.5 (`rollout rollback`). */
+  /** Returns every server the campaign switched to 6.4.5 (`rollout rollback --restore-db`: the switch changed the DB version). */
   async function rollBack(id: string): Promise<CampaignView> {
-    await w.act(id, 'rollback');
+    await w.act(id, 'rollback', { restoreDb: true });
     const view = await w.waitFor(id, 'rollback', (v) => v.state === 'rolled-back');
     expect(w.agents.versions()).toEqual(allOn('6.4.5'));
     return view;

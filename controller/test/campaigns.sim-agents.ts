@@ -28,6 +28,8 @@ export interface SimAgents {
   setFailingProof(server: string, proof: { site: string; culprit: string; error: string } | undefined): void;
   /** The canary_site of each Activate a server accepted, in order. */
   canarySites(server: string): string[];
+  /** The operation ids of the Rollbacks a server accepted that asked to restore the DB snapshots, in order. */
+  dbRestores(server: string): string[];
   /** Down: every call fails as unreachable, watches in progress break off. Up again: answers as before. */
   setDown(server: string, down: boolean): void;
   /** Servers connect() was called for (who drove the campaign). */
@@ -59,6 +61,7 @@ interface SimAgent {
   healthy: boolean;
   failingProof: { site: string; culprit: string; error: string } | undefined;
   canarySites: string[];
+  dbRestores: string[];
   down: boolean;
   /** Aborted when the agent goes down: its open watches break off. */
   outage: AbortController;
@@ -78,6 +81,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       healthy: true,
       failingProof: undefined,
       canarySites: [],
+      dbRestores: [],
       down: false,
       outage: new AbortController(),
       activations: 0,
@@ -189,6 +193,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         }),
       rollback: (request) =>
         accept(request.operationId ?? '', 'OPERATION_KIND_ROLLBACK', async () => {
+          if (request.restoreDb) agent.dbRestores.push(request.operationId ?? '');
           await options.clock.sleep(delays.rollbackMs);
           const to = request.toRelease ? agent.releases.get(request.toRelease) : agent.previous;
           if (!to) throw new Error(`no release ${request.toRelease}`);
@@ -236,6 +241,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       agentOf(server).failingProof = proof;
     },
     canarySites: (server) => [...agentOf(server).canarySites],
+    dbRestores: (server) => [...agentOf(server).dbRestores],
     setDown(server, down) {
       const agent = agentOf(server);
       agent.down = down;

@@ -278,6 +278,43 @@ describe('rollout start, status, list and actions', () => {
     });
   });
 
+  it("rollback across a DB schema change is refused with the snapshots' age and sites, and done with --restore-db", async () => {
+    const { id } = await startJson(['--servers', 'web-4,web-5', '--canary', 'web-4', '--waves', '1,1']);
+    for (const [name, domains] of [
+      ['web-4', ['a.example.com', 'b.example.com']],
+      ['web-5', ['c.example.com']],
+    ] as const) {
+      const server = await findServerByName(fleet.db, name);
+      await upsertSites(
+        fleet.db,
+        server!.id,
+        domains.map((domain) => ({ domain })),
+      );
+    }
+    // Switched three days and two hours ago from DB 57155 to 58975; the campaign succeeded.
+    const switchedAt = new Date(fleet.clock.now().getTime() - (3 * 24 + 2) * 3_600_000);
+    for (const [wave, server] of ['web-4', 'web-5'].entries()) {
+      const key = { campaignId: id, server, wave };
+      const switched = { switched: true, fromRelease: 'wp-6.4.5-1', fromDbVersion: 57155, toRelease: 'wp-6.6.1-1', toDbVersion: 58975 };
+      await writeTargetState(fleet.db, key, 'succeeded', { ...switched, verifyingSince: switchedAt }, ACTOR, switchedAt);
+    }
+    await writeCampaignState(fleet.db, id, { state: 'succeeded', reason: 'every wave done' }, ACTOR, fleet.clock.now());
+
+    const refused = await fleet.wofleet(['rollout', 'rollback', id]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `wofleet: error: rolling back campaign ${id} would restore the DB snapshots of 3 sites on 2 servers, taken 3d 2h ago ` +
+        'when the campaign switched them: every write since would be lost. Add --restore-db to roll back and restore them',
+    );
+    expect((await fleet.wofleetJson<JsonView>(['rollout', 'status', id])).state).toBe('succeeded');
+
+    const restoring = await fleet.wofleetJson<JsonView>(['rollout', 'rollback', id, '--restore-db']);
+    expect(restoring.state).toBe('rolling-back');
+    expect(restoring.reason).toBe(`${actionRequest('rollback', 'operator:alice')}, DB snapshots restored (--restore-db)`);
+    const help = await fleet.wofleet(['rollout', 'rollback', '--help']);
+    expect(help.stdout).toMatch(/--restore-db\s+also restore the DB snapshots/);
+  });
+
   it('status of an unknown campaign is refused (exit 1), a malformed id is a usage error (exit 2)', async () => {
     const unknown = await fleet.wofleet(['rollout', 'status', '6f1c1d3e-0000-4000-8000-000000000000']);
     expect(unknown.code).toBe(1);

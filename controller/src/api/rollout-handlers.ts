@@ -61,7 +61,9 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
 
     ActOnRollout: operatorUnary(ctx, 'RolloutService.ActOnRollout', async (request, operator) =>
       toWireRollout(
-        await actOnCampaign(campaigns, parseCampaignId(request.id), toCampaignAction(request.action), operatorActor(operator.name)),
+        await actOnCampaign(campaigns, parseCampaignId(request.id), toCampaignAction(request.action), operatorActor(operator.name), {
+          restoreDb: request.restoreDb,
+        }),
       ),
     ),
 

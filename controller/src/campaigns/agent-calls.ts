@@ -1,8 +1,9 @@
 import { isTerminalOperationState, type Operation } from '@wofleet/proto';
 import { z } from 'zod';
 import { WofleetError } from '@wofleet/shared';
-import { AgentUnreachableError, type AgentApi } from '../agents/client.js';
+import type { AgentApi } from '../agents/client.js';
 import type { Clock } from '../context/clock.js';
+import { backoffMs, isTransient } from './transient.js';
 
 /** How the engine waits on agents: its clock, poll period, and the runner's stop signal. */
 export interface Waiting {
@@ -52,18 +53,22 @@ export async function awaitOperation(agent: AgentApi, operationId: string, waiti
 }
 
 /**
- * Calls `call`, again every poll while the agent is unreachable, until the clock
- * passes `until` (epoch ms); then the last unreachable error is thrown. Every call
- * the engine repeats this way is idempotent (a query, or a mutation by operation id).
+ * Calls `call`, again after a backoff (transient.ts) while it fails transiently (the
+ * agent or the database unreachable), until the clock passes `until` (epoch ms); then
+ * the last such error is thrown. Any other error is thrown at once. Every call the
+ * engine repeats this way is idempotent (a query, a mutation by operation id, or a
+ * fenced write: one whose commit was lost on the way back is written again, and the
+ * audit then shows that transition twice).
  */
 export async function retryUnreachable<T>(call: () => Promise<T>, waiting: Waiting, until: number): Promise<T> {
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof AgentUnreachableError) || waiting.clock.now().getTime() >= until) throw err;
+      const leftMs = until - waiting.clock.now().getTime();
+      if (!isTransient(err) || leftMs <= 0) throw err;
+      await pause(waiting, Math.min(leftMs, backoffMs(attempt)));
     }
-    await pause(waiting);
   }
 }
 

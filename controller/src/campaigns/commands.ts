@@ -1,7 +1,15 @@
 import { NotFoundError, StateError, type Logger } from '@wofleet/shared';
 import type { Actor } from '../context/actor.js';
 import type { Clock } from '../context/clock.js';
-import type { CampaignAction, CampaignEvent, CampaignRequest, CampaignView } from './model.js';
+import {
+  CAMPAIGN_ACTION,
+  type CampaignAction,
+  type CampaignEvent,
+  type CampaignRequest,
+  type CampaignState,
+  type CampaignView,
+} from './model.js';
+import { dbRestoresOfRollback, restoreDbRefusal } from './policy-rollback-db.js';
 import { planCampaign } from './plan.js';
 import type { CampaignRepository } from './repository.js';
 import { ACTION_TRANSITIONS, actionRequest } from './transitions.js';
@@ -40,17 +48,52 @@ export async function listCampaigns(ctx: Pick<CampaignContext, 'repository'>, fi
   return views;
 }
 
+/** What an operator's action may carry: `rollback` restores DB snapshots only with `restoreDb` (policy-rollback-db.ts). */
+export interface ActionOptions {
+  restoreDb?: boolean;
+}
+
+/** A rollback would restore old DB snapshots and the operator did not say `--restore-db`. */
+export class RestoreDbRequiredError extends StateError {}
+
 /** pause, resume, promote, abort, rollback: StateError when the campaign's state does not allow it. */
-export async function actOnCampaign(ctx: CampaignContext, id: string, action: CampaignAction, actor: Actor): Promise<CampaignView> {
+export async function actOnCampaign(
+  ctx: CampaignContext,
+  id: string,
+  action: CampaignAction,
+  actor: Actor,
+  options: ActionOptions = {},
+): Promise<CampaignView> {
   const transition = ACTION_TRANSITIONS[action];
+  if (action === CAMPAIGN_ACTION.rollback && options.restoreDb !== true) await refuseDbRestore(ctx, id, transition.from);
   const event = await ctx.repository.withCampaignLocked(id, async (row, write) => {
     if (!row) throw new NotFoundError(`unknown campaign '${id}'`);
     if (!transition.from.includes(row.state)) {
       throw new StateError(`cannot ${action} campaign ${id}: it is ${row.state} (${action} needs ${transition.from.join(' or ')})`);
     }
-    return write.campaignState(id, { state: transition.to, reason: actionRequest(action, actor) }, actor, ctx.clock.now());
+    const reason = actionRequest(action, actor) + (action === CAMPAIGN_ACTION.rollback && options.restoreDb ? RESTORE_DB_NOTE : '');
+    return write.campaignState(id, { state: transition.to, reason }, actor, ctx.clock.now());
   });
   ctx.publish?.(event);
-  ctx.log?.info({ campaignId: id, action, actor }, 'campaign action recorded');
+  ctx.log?.info({ campaignId: id, action, actor, ...options }, 'campaign action recorded');
   return getCampaign(ctx, id);
+}
+
+const RESTORE_DB_NOTE = ', DB snapshots restored (--restore-db)';
+
+/**
+ * Refuses a rollback that would restore DB snapshots. A rollback is accepted only for
+ * a finished campaign, which no runner changes any more: its targets, read before the
+ * state is written, are still those the rollback acts on.
+ */
+async function refuseDbRestore(ctx: CampaignContext, id: string, from: readonly CampaignState[]): Promise<void> {
+  const record = await ctx.repository.loadCampaign(id);
+  // Unknown, or not finished: the transition itself refuses it, saying why.
+  if (!record || !from.includes(record.campaign.state)) return;
+  const restores = dbRestoresOfRollback(record.targets);
+  if (restores.length === 0) return;
+  let sites = 0;
+  for (const t of restores) sites += (await ctx.repository.listSites({ server: t.server })).length;
+  const refusal = restoreDbRefusal(id, restores, sites, ctx.clock.now());
+  if (refusal !== undefined) throw new RestoreDbRequiredError(refusal);
 }

@@ -1,5 +1,5 @@
 import { describeError } from '@wofleet/shared';
-import { RunnerStoppedError, type Waiting } from './agent-calls.js';
+import { pause, RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { createAgentPool } from './agent-pool.js';
 import { createEventPublisher } from './event-publisher.js';
 import { createLeaseKeeper } from './lease-keeper.js';
@@ -8,6 +8,7 @@ import { isActiveCampaignState } from './model.js';
 import { applyTransitions, decideFor, startDecidedSteps } from './pass.js';
 import type { DriverDeps } from './runner-options.js';
 import { createStepLauncher } from './step-launcher.js';
+import { backoffMs, isDatabaseUnreachable } from './transient.js';
 import { createWakeup } from './wakeup.js';
 
 /**
@@ -35,6 +36,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     repository: deps.repository,
     lease,
     waiting,
+    leaseMs: deps.leaseMs,
     actor,
     log,
     agents,
@@ -44,18 +46,33 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     onLeaseLost: () => stopping.abort(),
   });
 
+  /** Reads, decides, writes and starts steps once; false when the campaign is over. */
+  const pass = async (): Promise<boolean> => {
+    await keeper.keep();
+    // Taken before the read: a step that settles during it must not look idle in its old state and run again.
+    const busy = new Set(steps.inFlight.keys());
+    const record = await deps.repository.loadCampaign(lease.campaignId);
+    if (!record || !isActiveCampaignState(record.campaign.state)) return false;
+    const inventory = new Map((await deps.repository.listServers()).map((s) => [s.name, s]));
+    const decision = decideFor(record, inventory, busy, deps.clock.now());
+    const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
+    if (decision.campaign || decision.waves.length > 0 || decision.targets.length > 0) wakeup.kick();
+    if (!ended) startDecidedSteps(record, decision, inventory, steps);
+    return true;
+  };
+
   try {
-    while (!stopping.signal.aborted) {
-      await keeper.keep();
-      // Taken before the read: a step that settles during it must not look idle in its old state and run again.
-      const busy = new Set(steps.inFlight.keys());
-      const record = await deps.repository.loadCampaign(lease.campaignId);
-      if (!record || !isActiveCampaignState(record.campaign.state)) break;
-      const inventory = new Map((await deps.repository.listServers()).map((s) => [s.name, s]));
-      const decision = decideFor(record, inventory, busy, deps.clock.now());
-      const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
-      if (decision.campaign || decision.waves.length > 0 || decision.targets.length > 0) wakeup.kick();
-      if (!ended) startDecidedSteps(record, decision, inventory, steps);
+    for (let failedPasses = 0; !stopping.signal.aborted; ) {
+      try {
+        if (!(await pass())) break;
+        failedPasses = 0;
+      } catch (err) {
+        // Postgres away for a moment: the steps in flight go on, the next pass reads again (keep() fences it).
+        if (!isDatabaseUnreachable(err)) throw err;
+        log.warn({ err: describeError(err) }, 'campaign pass failed: the database cannot be reached');
+        await pause(waiting, backoffMs(failedPasses++));
+        continue;
+      }
       agents.closeIdle(steps.inFlight);
       await wakeup.wait();
     }

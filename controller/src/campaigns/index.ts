@@ -2,7 +2,15 @@
 export * from './model.js';
 export { parseCampaignRequest } from './input.js';
 export { planCampaign, type PlanContext } from './plan.js';
-export { startCampaign, getCampaign, listCampaigns, actOnCampaign, type CampaignContext } from './commands.js';
+export {
+  startCampaign,
+  getCampaign,
+  listCampaigns,
+  actOnCampaign,
+  RestoreDbRequiredError,
+  type ActionOptions,
+  type CampaignContext,
+} from './commands.js';
 export { startCampaignRunner, type CampaignRunner } from './runner.js';
 export type { CampaignRunnerOptions } from './runner-options.js';
 export { ServerInActiveCampaignError, type CampaignRepository } from './repository.js';

@@ -10,7 +10,7 @@ import {
   type TargetState,
   type WaveState,
 } from './model.js';
-import { REVERT_SUFFIX } from './policy-target.js';
+import { rollsBackOnCampaignRollback } from './policy-rollback-db.js';
 import { REASON } from './transitions.js';
 
 /**
@@ -205,11 +205,7 @@ function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decisio
 }
 
 function decideRollback(facts: CampaignFacts, idle: readonly TargetFacts[], decision: Decision): Decision {
-  for (const t of idle) {
-    const retry = t.state === TARGET_STATE.rollbackFailed && !(t.operationId ?? '').endsWith(REVERT_SUFFIX);
-    if (t.switched && (t.state === TARGET_STATE.succeeded || t.state === TARGET_STATE.failed || retry))
-      decision.start.push({ server: t.server, step: 'rollback' });
-  }
+  for (const t of idle) if (rollsBackOnCampaignRollback(t)) decision.start.push({ server: t.server, step: 'rollback' });
   if (decision.start.length === 0 && facts.inFlight.size === 0) {
     const incomplete = facts.targets.some((t) => t.state === TARGET_STATE.rollbackFailed);
     decision.campaign = { state: CAMPAIGN_STATE.rolledBack, reason: incomplete ? REASON.rollbackIncomplete : REASON.rollbackDone };

@@ -1,5 +1,5 @@
 import { describeError, type Logger } from '@wofleet/shared';
-import { RunnerStoppedError, type Waiting } from './agent-calls.js';
+import { retryUnreachable, RunnerStoppedError, type Waiting } from './agent-calls.js';
 import type { AgentPool } from './agent-pool.js';
 import type { PublishEvents } from './event-publisher.js';
 import type { GateCheckRunner } from './gate-checks.js';
@@ -13,6 +13,7 @@ import { stageTarget } from './step-stage.js';
 import { switchTarget } from './step-switch.js';
 import { verifyTarget } from './step-verify.js';
 import type { TargetStepContext, TargetStepRun } from './target-steps.js';
+import { isTransient } from './transient.js';
 import { createWriteBatch } from './write-batch.js';
 
 /**
@@ -32,6 +33,8 @@ export interface StepLauncherDeps {
   repository: CampaignRepository;
   lease: Lease;
   waiting: Waiting;
+  /** The lease's length: how long a step retries a database that cannot be reached before it breaks off. */
+  leaseMs: number;
   actor: string;
   log: Logger;
   agents: AgentPool;
@@ -54,6 +57,12 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
   const { repository, lease, waiting, actor } = deps;
   const inFlight = new Map<string, Promise<void>>();
   const writeBatched = createWriteBatch(repository, lease);
+  /**
+   * The step's reads and writes, again while Postgres cannot be reached, for as long as
+   * the lease lasts: past that another controller may have taken the campaign over, and
+   * the step breaks off (isStopping) for the next pass to resume, never failing the target.
+   */
+  const stored = <T>(call: () => Promise<T>) => retryUnreachable(call, waiting, waiting.clock.now().getTime() + deps.leaseMs);
 
   function contextFor(plan: CampaignPlan, target: TargetRow, step: TargetStep, address: string): TargetStepContext {
     let current = target;
@@ -69,20 +78,23 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
         if (!(await repository.findServer(target.server))) return false;
         let written = false;
         deps.publishAll(
-          await writeBatched(async (write, row) => {
-            if (!mayRecordTargetState(state, row.state)) return [];
-            written = true;
-            return [await write.targetState(current, state, patch, actor, waiting.clock.now())];
-          }),
+          await stored(() =>
+            writeBatched(async (write, row) => {
+              written = false;
+              if (!mayRecordTargetState(state, row.state)) return [];
+              written = true;
+              return [await write.targetState(current, state, patch, actor, waiting.clock.now())];
+            }),
+          ),
         );
         if (written) current = { ...current, ...patch, state };
         return written;
       },
       async campaignState() {
-        return (await repository.readCampaignState(lease.campaignId)) ?? CAMPAIGN_STATE.aborted;
+        return (await stored(() => repository.readCampaignState(lease.campaignId))) ?? CAMPAIGN_STATE.aborted;
       },
-      server: () => repository.findServer(target.server),
-      sites: () => repository.listSites({ server: target.server }),
+      server: () => stored(() => repository.findServer(target.server)),
+      sites: () => stored(() => repository.listSites({ server: target.server })),
     };
   }
 
@@ -93,7 +105,8 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
       const run = STEPS[step](ctx, target)
         .catch((err: unknown) => {
           if (err instanceof LeaseLostError) deps.onLeaseLost();
-          if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError))
+          if (isTransient(err)) ctx.log.warn({ err: describeError(err) }, 'campaign step broke off: the next pass resumes it');
+          else if (!(err instanceof RunnerStoppedError) && !(err instanceof LeaseLostError))
             ctx.log.error({ err: describeError(err) }, 'campaign step broke off');
         })
         .finally(() => {

@@ -2,6 +2,7 @@ import type { Logger } from '@wofleet/shared';
 import type { AgentApi } from '../agents/client.js';
 import { RunnerStoppedError, type Waiting } from './agent-calls.js';
 import { LeaseLostError } from './lease.js';
+import { isDatabaseUnreachable } from './transient.js';
 import type { CampaignPlan, CampaignState, TargetState } from './model.js';
 import type { GateCheckRunner } from './gate-checks.js';
 import type { FleetServer, FleetSite, TargetPatch, TargetRow } from './repository.js';
@@ -42,7 +43,10 @@ export interface TargetStepContext {
 
 export type TargetStepRun = (ctx: TargetStepContext, target: TargetRow) => Promise<void>;
 
-/** A stopping runner or a lost lease leaves the target as the repository has it, for whoever resumes. */
+/**
+ * A stopping runner, a lost lease or a database that stayed unreachable leaves the
+ * target as the repository has it, for whoever resumes: none of them says the server failed.
+ */
 export function isStopping(ctx: TargetStepContext, err: unknown): boolean {
-  return ctx.waiting.signal.aborted || err instanceof RunnerStoppedError || err instanceof LeaseLostError;
+  return ctx.waiting.signal.aborted || err instanceof RunnerStoppedError || err instanceof LeaseLostError || isDatabaseUnreachable(err);
 }

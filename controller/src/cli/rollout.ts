@@ -230,14 +230,18 @@ export function registerRolloutCommands(program: Command): void {
     });
 
   for (const action of Object.values(CAMPAIGN_ACTION)) {
-    rollout
-      .command(`${action} <id>`)
-      .description(ACTION_HELP[action])
-      .option('--json', 'print the campaign as JSON')
-      .action(async (idArg: string, _o: unknown, cmd: Command) => {
-        const id = parseCampaignId(idArg);
-        const view = await withRollouts(cmd, (api) => api.act(id, action));
-        out(cmd, view, () => [`campaign ${view.id} is ${view.state}${view.reason ? ` (${view.reason})` : ''}`]);
-      });
+    const command = rollout.command(`${action} <id>`).description(ACTION_HELP[action]).option('--json', 'print the campaign as JSON');
+    if (action === CAMPAIGN_ACTION.rollback) {
+      command.option(
+        '--restore-db',
+        'also restore the DB snapshots taken when the campaign switched the servers (every write since is lost); ' +
+          'without it, a rollback across a DB schema change is refused',
+      );
+    }
+    command.action(async (idArg: string, o: { restoreDb?: boolean }, cmd: Command) => {
+      const id = parseCampaignId(idArg);
+      const view = await withRollouts(cmd, (api) => api.act(id, action, { restoreDb: o.restoreDb === true }));
+      out(cmd, view, () => [`campaign ${view.id} is ${view.state}${view.reason ? ` (${view.reason})` : ''}`]);
+    });
   }
 }

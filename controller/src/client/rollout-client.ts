@@ -1,6 +1,6 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadRolloutService, type ListRolloutsResponse, type RolloutServiceClient, type RolloutUpdate } from '@wofleet/proto';
-import type { CampaignAction, CampaignPlan, CampaignRequestText, CampaignView } from '../campaigns/index.js';
+import type { ActionOptions, CampaignAction, CampaignPlan, CampaignRequestText, CampaignView } from '../campaigns/index.js';
 import type { ClientSettings } from '../config/client.js';
 import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './channel.js';
 import type { CampaignUpdate } from '../events/campaign-events.js';
@@ -14,7 +14,7 @@ export interface RolloutApi {
   start(request: CampaignRequestText): Promise<CampaignView>;
   get(id: string): Promise<CampaignView>;
   list(options: { active: boolean }): Promise<CampaignView[]>;
-  act(id: string, action: CampaignAction): Promise<CampaignView>;
+  act(id: string, action: CampaignAction, options?: ActionOptions): Promise<CampaignView>;
   /** Follows a campaign until it is final (the iteration ends) or the caller stops iterating (the call is cancelled). */
   watch(id: string): AsyncIterable<CampaignUpdate>;
   close(): void;
@@ -64,10 +64,15 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
       (await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts({ active }, m, { deadline }, done))).rollouts.map(
         fromWireRollout,
       ),
-    act: async (id, action) =>
+    act: async (id, action, options = {}) =>
       fromWireRollout(
         await invoke((m, deadline, done) =>
-          client.ActOnRollout({ id, action: toWireName(WIRE_PREFIX.action, action) }, m, { deadline }, done),
+          client.ActOnRollout(
+            { id, action: toWireName(WIRE_PREFIX.action, action), restoreDb: options.restoreDb === true },
+            m,
+            { deadline },
+            done,
+          ),
         ),
       ),
     watch,
