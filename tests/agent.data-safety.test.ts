@@ -5,14 +5,16 @@
  * word against the disk, and a stage refused on a filesystem too full for it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutbox } from '@wofleet/agent';
 import { OperationRegistry } from '../agent/src/operations/index.js';
-import { runAgent, runAgentJson, writeAgentConfig, WP645, WP655, type AgentHost } from './support/agent.js';
+import { engineFor, initSites, runAgent, runAgentJson, writeAgentConfig, WP645, WP655, type AgentHost } from './support/agent.js';
+import { generatorVersion } from './support/releases.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const mounts: string[] = [];
 const roots: string[] = [];
@@ -175,5 +177,37 @@ describe('agent data safety (real CLI, temp hosts)', () => {
     );
     expect(readdirSync(releases).sort()).toEqual(before);
     expect(readdirSync(path.join(releases, '.staging'))).toEqual([]);
+  });
+});
+
+describe('DB snapshot free space on a real nginx + PHP-FPM + MariaDB stack', () => {
+  let stack: Stack | undefined;
+  let mounted: string | undefined;
+  afterAll(async () => {
+    if (mounted) execFileSync('umount', [mounted]);
+    await stack?.stop();
+  });
+
+  it('an update whose DB snapshot would fill the state filesystem is refused before the dump: nothing moves, nothing is left', async () => {
+    stack = await startStack();
+    await initSites(stack, ['a.test']);
+    // The dumps' filesystem: 64 KiB, less than any WordPress DB's tables (16 KiB a table at least).
+    const snapshots = path.join(stack.stateDir, 'snapshots');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', snapshots]);
+    mounted = snapshots;
+    const current = readlinkSync(path.join(stack.sharedRoot, 'current'));
+
+    const refused = await runAgent(stack, ['update', '--release', WP655, '--canary', 'a.test']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).not.toMatch(/^\s+at /m);
+    const [line, ...rest] = oneErrorLine(refused.stderr);
+    expect(rest).toEqual([]);
+    expect(line).toMatch(
+      /^wofleet-agent: error: canary failed: a\.test: DB snapshot refused: not enough free space: the SQL dump about \d+\.\d KiB in \S+\/snapshots\/u\d{8}T\d{9}Z, but \d+\.\d KiB is free of 64\.0 KiB and 3\.2 KiB must stay free \(.*\); reverted$/,
+    );
+    expect(readlinkSync(path.join(stack.sharedRoot, 'current'))).toBe(current);
+    expect(readdirSync(snapshots)).toEqual([]);
+    expect(generatorVersion((await stack.request('a.test', '/')).body)).toBe('6.4.5');
+    expect((await engineFor(stack).probe.report('a.test')).db_version).toBe(56657);
   });
 });
