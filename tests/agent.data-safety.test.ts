@@ -10,9 +10,11 @@ import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createOutbox } from '@wofleet/agent';
-import { OperationRegistry } from '../agent/src/operations/index.js';
+import { connect } from 'nats';
 import { engineFor, initSites, runAgent, runAgentJson, writeAgentConfig, WP645, WP655, type AgentHost } from './support/agent.js';
+import { agentClient, call, makeFleetPki, startDaemon, type RunningDaemon } from './support/agent-daemon.js';
+import { createEventStream } from './support/event-stream.js';
+import { startNatsServer, type NatsServer } from './support/nats-server.js';
 import { generatorVersion } from './support/releases.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -114,22 +116,52 @@ describe('agent data safety (real CLI, temp hosts)', () => {
     expect(human.stdout).toMatch(/DB snapshots: 7 dump\(s\), \d+\.\d KiB/);
   });
 
-  it('status counts the damaged journal and outbox files that were quarantined', async () => {
+  it('the daemon starts past a damaged journal record and outbox event, quarantines both and announces them', async () => {
     const host = await initialisedHost();
-    const outboxDir = path.join(stateDir(host), 'outbox');
     const operationsDir = path.join(stateDir(host), 'operations');
-    await mkdir(outboxDir, { recursive: true });
+    const outboxDir = path.join(stateDir(host), 'outbox');
     await mkdir(operationsDir, { recursive: true });
-    await writeFile(path.join(outboxDir, '000000000000001-0000001-000001-aaaaaa.json'), '{"torn');
-    await writeFile(path.join(operationsDir, 'op-1.json'), '');
-    await writeFile(path.join(operationsDir, 'op-2.json'), '{"version":1}');
-    expect(await createOutbox(outboxDir, 'local').pending()).toEqual([]);
-    expect((await OperationRegistry.open(operationsDir)).quarantined()).toHaveLength(2);
-
+    await mkdir(outboxDir, { recursive: true });
+    await writeFile(path.join(operationsDir, 'stage-1.json'), '{"version":1,"id":"stage-1","kind":"st');
+    await writeFile(path.join(outboxDir, '000000000000001-0000001-000001-aaaaaa.json'), '\u0000\u0000');
+    let nats: NatsServer | undefined;
+    let daemon: RunningDaemon | undefined;
+    try {
+      nats = await startNatsServer();
+      await createEventStream(nats.url);
+      await mkdir(path.join(host.root, 'pki'));
+      const pki = await makeFleetPki(path.join(host.root, 'pki'), 'web-q');
+      daemon = await startDaemon(host, pki, { natsUrl: nats.url, serverId: 'web-q', heartbeatSeconds: 1 });
+      const client = agentClient(daemon.port, pki.ca.certPem, 'web-q', pki.controller);
+      try {
+        const op = await call<object, { state: string }>(client, 'GetOperation', { operationId: 'stage-1' });
+        expect(op.state).toBe('OPERATION_STATE_INTERRUPTED');
+      } finally {
+        client.close();
+      }
+      const nc = await connect({ servers: nats.url });
+      try {
+        const consumer = await nc.jetstream().consumers.get('WOFLEET_EVENTS');
+        const seen: { type: string; data: { area?: string; file?: string } }[] = [];
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline && seen.filter((e) => e.type === 'file-quarantined').length < 2) {
+          for await (const m of await consumer.fetch({ max_messages: 50, expires: 1_000 })) seen.push(m.json());
+        }
+        const quarantined = seen.filter((e) => e.type === 'file-quarantined').map((e) => `${e.data.area} ${e.data.file}`);
+        expect(quarantined.sort()).toEqual(['operations stage-1.json', 'outbox 000000000000001-0000001-000001-aaaaaa.json']);
+      } finally {
+        await nc.close();
+      }
+      expect(daemon.output()).toContain('damaged operation journal record quarantined');
+    } finally {
+      daemon?.child.kill('SIGTERM');
+      await daemon?.exited;
+      await nats?.dispose();
+    }
     const status = await runAgentJson<Status>(host, ['status']);
-    expect(status.quarantined).toEqual({ operations: 2, outbox: 1 });
+    expect(status.quarantined).toEqual({ operations: 1, outbox: 1 });
     const human = await runAgent(host, ['status']);
-    expect(human.stdout).toContain('quarantined: 3 damaged file(s) moved aside (operation journal 2, event outbox 1)');
+    expect(human.stdout).toContain('quarantined: 2 damaged file(s) moved aside (operation journal 1, event outbox 1)');
   });
 
   it("remove --all is refused when 'wo site list' lists nothing but the disk has sites, and removes nothing", async () => {
