@@ -65,7 +65,42 @@ async function writeBatch(host: AgentHost, batch: string, mtime: Date): Promise<
   return file;
 }
 
+/** Update records in the agent's state, each with a snapshot of a.test in `file`, as a succeeded update leaves them. */
+async function addUpdateRecords(host: AgentHost, records: readonly { id: string; file: string }[]): Promise<void> {
+  const stateFile = path.join(stateDir(host), 'state.json');
+  const state = JSON.parse(await readFile(stateFile, 'utf8')) as { updates: unknown[] };
+  for (const { id, file } of records) {
+    state.updates.push({
+      id,
+      from: 'wp-6.4.5-a',
+      to: 'wp-6.5.5-b',
+      fromDbVersion: 56657,
+      toDbVersion: 57155,
+      startedAt: '2025-01-01T00:00:00.000Z',
+      outcome: 'succeeded',
+      snapshots: [{ domain: 'a.test', file, dbVersion: 56657 }],
+    });
+  }
+  await writeFile(stateFile, JSON.stringify(state));
+}
+
 describe('agent data safety (real CLI, temp hosts)', () => {
+  it("an update that trims the oldest of 20 update records removes that record's dumps with it", async () => {
+    const host = await initialisedHost();
+    const ids = Array.from({ length: 20 }, (_, i) => `u202501${String(i + 1).padStart(2, '0')}T000000000Z`);
+    const records: { id: string; file: string }[] = [];
+    for (const [i, id] of ids.entries()) records.push({ id, file: await writeBatch(host, id, new Date(Date.UTC(2025, 0, i + 1))) });
+    await addUpdateRecords(host, records);
+
+    const update = await runAgent(host, ['update', '--release', WP655, '--force']);
+    expect(update.code, update.stderr).toBe(0);
+    const state = JSON.parse(await readFile(path.join(stateDir(host), 'state.json'), 'utf8')) as { updates: { id: string }[] };
+    expect(state.updates).toHaveLength(20);
+    expect(state.updates[0]?.id).toBe(ids[1]);
+    expect(readdirSync(path.join(stateDir(host), 'snapshots')).sort()).toEqual(ids.slice(1));
+    expect((await runAgentJson<Status>(host, ['status'])).disk.snapshots.dumps).toBe(19);
+  });
+
   it('prune removes the dumps of trimmed update records and all but the 5 newest unrecorded batches; status counts what stays', async () => {
     const host = await initialisedHost();
     const day = (d: number) => new Date(Date.UTC(2025, 0, d));
@@ -75,19 +110,7 @@ describe('agent data safety (real CLI, temp hosts)', () => {
     for (let d = 2; d <= 8; d++) await writeBatch(host, `db-2025010${d}T000000000Z`, day(d));
     await mkdir(path.join(stateDir(host), 'backups', 'kept.test-20241201T000000000Z'), { recursive: true });
     await writeBatch(host, 'convert-kept.test-20241201T000000000Z', day(0));
-    const stateFile = path.join(stateDir(host), 'state.json');
-    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { updates: unknown[] };
-    state.updates.push({
-      id: 'u20250110T000000000Z',
-      from: 'wp-6.4.5-a',
-      to: 'wp-6.5.5-b',
-      fromDbVersion: 56657,
-      toDbVersion: 57155,
-      startedAt: day(10).toISOString(),
-      outcome: 'succeeded',
-      snapshots: [{ domain: 'a.test', file: recordedFile, dbVersion: 56657 }],
-    });
-    await writeFile(stateFile, JSON.stringify(state));
+    await addUpdateRecords(host, [{ id: 'u20250110T000000000Z', file: recordedFile }]);
 
     const before = await runAgentJson<Status>(host, ['status']);
     expect(before.disk.snapshots.dumps).toBe(11);
