@@ -4,6 +4,7 @@ import type { AgentConfig } from './config/schema.js';
 import { createOutbox } from './events/outbox.js';
 import type { EventSink } from './events/types.js';
 import { layoutOf, type Layout } from './config/paths.js';
+import { type FilesystemSpace, statfsSpace } from './disk/free-space.js';
 import { createFpmControl, type FpmControl } from './runtime/fpm.js';
 import { createPageCache, type PageCache } from './runtime/page-cache.js';
 import { createSiteProbe, type SiteProbe } from './runtime/probe.js';
@@ -30,6 +31,8 @@ export interface Engine {
   probe: SiteProbe;
   fpm: FpmControl;
   pageCache: PageCache;
+  /** Free space of a path's filesystem, checked before large writes (disk/free-space.ts). */
+  space: FilesystemSpace;
   /** State changes for the fleet: queued on disk, published to NATS by the daemon. */
   events: EventSink;
   now: () => Date;
@@ -44,6 +47,7 @@ export interface EngineOverrides {
   now?: () => Date;
   events?: EventSink;
   env?: Record<string, string | undefined>;
+  space?: FilesystemSpace;
 }
 
 export function createEngine(config: AgentConfig, overrides: EngineOverrides = {}): Engine {
@@ -51,11 +55,12 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
   const run = overrides.run ?? runCommand;
   const env = overrides.env ?? process.env;
   const webUser = memoizedWebUser(config.webUser, run);
+  const log = overrides.log ?? createLogger('wofleet-agent');
   const token = async () => (await readFile(`${layout.configDir}/health-token`, 'utf8')).trim();
   return {
     config,
     layout,
-    log: overrides.log ?? createLogger('wofleet-agent'),
+    log,
     run,
     wo: createWordOps(config.woBin, run, env),
     woSites: createWordOpsSiteDb(config.wordops.siteDb, { sqlite3: config.wordops.sqlite3, run }),
@@ -66,7 +71,8 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     // and waiting is better than rolling back (a real-WordOps run under load needed over 10 s).
     fpm: createFpmControl(layout, config.php.socketDir, config.probe.switchTimeoutMs),
     pageCache: createPageCache(config.nginx.fastcgiCacheDir),
-    events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now),
+    space: overrides.space ?? statfsSpace,
+    events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now, log),
     now: overrides.now ?? (() => new Date()),
     progress: overrides.progress ?? (() => {}),
   };

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
@@ -121,6 +121,38 @@ describe('event publisher over a real nats-server', () => {
       await cliOutbox.emit('rolled-back', { to: '6.4.5' });
       await vi.waitUntil(async () => (await daemonOutbox.pending()).length === 0, { timeout: 5_000, interval: 20 });
       expect((await readStream(jsm)).map((s) => s.event.type)).toEqual(['rolled-back']);
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it('an unparseable outbox file is quarantined and reported; the events around it are published in order', async () => {
+    const dir = await tmpOutboxDir();
+    const outbox = createOutbox(dir, 'pub-5');
+    await outbox.emit('staged', { n: 1 });
+    await outbox.emit('switched', { to: '6.5.5' });
+    const [first] = await outbox.pending();
+    // Sorts between the two events: a torn write by a crashed or faulty process.
+    const damaged = `${first!.id.slice(0, -1)}~.json`;
+    await writeFile(path.join(dir, damaged), '{"id":"half');
+    const nats = startNatsPublisher({ config: configFor('pub-5'), outbox, summary, log, retry: fastRetry, pollMs: 100 });
+    try {
+      await vi.waitUntil(async () => (await readdir(dir)).filter((n) => n.endsWith('.json')).length === 0, {
+        timeout: 10_000,
+        interval: 50,
+      });
+      const stored = (await readStream(jsm)).map((s) => s.event);
+      expect(stored.map((e) => e.type)).toEqual(['staged', 'switched', 'file-quarantined']);
+      const quarantined = await readdir(path.join(dir, 'quarantine'));
+      expect(quarantined).toHaveLength(1);
+      expect(quarantined[0]).toMatch(new RegExp(`^${damaged.replace(/[.~]/g, '\\$&')}\\.\\d{8}T\\d{9}Z$`));
+      expect(await readFile(path.join(dir, 'quarantine', quarantined[0]!), 'utf8')).toBe('{"id":"half');
+      expect(stored[2]?.data).toEqual({
+        area: 'outbox',
+        file: damaged,
+        movedTo: path.join(dir, 'quarantine', quarantined[0]!),
+        reason: 'not JSON',
+      });
     } finally {
       await nats.stop();
     }

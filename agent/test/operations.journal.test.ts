@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateError } from '@wofleet/shared';
-import { OPERATION_STATE, OperationRegistry, type OperationRecord } from '../src/operations/index.js';
+import { ConflictError, OPERATION_STATE, OperationRegistry, QUARANTINED_KIND, type OperationRecord } from '../src/operations/index.js';
 
 async function tempOperationsDir(): Promise<string> {
   return path.join(await mkdtemp(path.join(os.tmpdir(), 'wofleet-ops-')), 'operations');
@@ -119,11 +118,38 @@ describe('operation journal', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('refuses to open a journal with a damaged record rather than forget its operation', async () => {
+  it('quarantines a damaged record and keeps its operation id taken, so the rest opens and nothing runs twice', async () => {
     const dir = await tempOperationsDir();
-    await mkdir(dir, { recursive: true });
+    const writer = await OperationRegistry.open(dir, { now: steppingClock() });
+    await writer.run('op-good', 'update', {}, async () => 'done');
     await writeFile(path.join(dir, 'op-1.json'), '{"id":"op-1","state":"SOMETHING"}');
-    await expect(OperationRegistry.open(dir)).rejects.toBeInstanceOf(StateError);
+    await writeFile(path.join(dir, 'op-2.json'), '{"version":1,"id":"op-2","ki');
+
+    const registry = await OperationRegistry.open(dir, { now: () => new Date('2025-02-03T04:05:06.789Z') });
+    expect(registry.get('op-good')?.state).toBe(OPERATION_STATE.succeeded);
+    const quarantined = registry.quarantined().sort((a, b) => a.id.localeCompare(b.id));
+    expect(quarantined.map((q) => [q.id, path.basename(q.movedTo)])).toEqual([
+      ['op-1', 'op-1.json.20250203T040506789Z'],
+      ['op-2', 'op-2.json.20250203T040506789Z'],
+    ]);
+    expect(quarantined[0]?.reason).toContain('version');
+    expect(quarantined[1]?.reason).toMatch(/^unreadable: /);
+    expect((await readdir(path.join(dir, 'quarantine'))).sort()).toEqual([
+      'op-1.json.20250203T040506789Z',
+      'op-2.json.20250203T040506789Z',
+    ]);
+    expect(await readFile(path.join(dir, 'quarantine', 'op-2.json.20250203T040506789Z'), 'utf8')).toBe('{"version":1,"id":"op-2","ki');
+
+    let ran = false;
+    const repeat = registry.run('op-1', 'update', {}, async () => {
+      ran = true;
+    });
+    await expect(repeat).rejects.toBeInstanceOf(ConflictError);
+    expect(ran).toBe(false);
+    // The id stays taken after the next restart too: its place is journaled anew.
+    const reopened = await OperationRegistry.open(dir);
+    expect(reopened.get('op-2')).toMatchObject({ kind: QUARANTINED_KIND, state: OPERATION_STATE.interrupted });
+    expect(reopened.quarantined()).toEqual([]);
   });
 
   it('prunes all but the newest records at open', async () => {

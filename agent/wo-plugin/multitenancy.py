@@ -27,7 +27,7 @@ SUBCOMMANDS = (
     ('health', 'check links, releases, sites, PHP-FPM, nginx, DBs and disk (exit 0 healthy, 2 degraded, 1 unhealthy)'),
     ('remove', 'delete a shared-core site (shared core untouched), or with --all the shared infrastructure'),
     ('releases', 'staged releases, marking current, canary and previous'),
-    ('prune', 'delete old releases (never current, canary or previous)'),
+    ('prune', 'delete old releases (never current, canary or previous) and DB snapshot dumps no record needs'),
     ('baseline', 'the plugins, theme and options enforced on every site'),
 )
 

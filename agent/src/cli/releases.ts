@@ -102,12 +102,18 @@ export function releasesCli(program: Command): void {
 export function pruneCli(program: Command): void {
   program
     .command('prune')
-    .description('delete old releases (never current, canary or previous)')
+    .description('delete old releases (never current, canary or previous) and DB snapshot dumps no record needs')
     .option('--keep <n>', 'releases to keep (default: keepReleases from config)')
     .option('--json', 'print the result as JSON')
     .action(async (o: { keep?: string }, cmd: Command) => {
       const engine = await engineFor(cmd);
       const r = await runCommand(COMMANDS.prune, engine, { keep: positiveInt('--keep', o.keep) });
-      out(cmd, r, () => (r.removed.length ? [`removed ${r.removed.join(', ')}; freed ${r.freedBytes} bytes`] : ['nothing to prune']));
+      out(cmd, r, () => {
+        const lines = [
+          ...(r.removed.length ? [`removed ${r.removed.join(', ')}; freed ${r.freedBytes} bytes`] : []),
+          ...(r.snapshotBatches.length ? [`removed DB snapshot dumps ${r.snapshotBatches.join(', ')}`] : []),
+        ];
+        return lines.length ? lines : ['nothing to prune'];
+      });
     });
 }

@@ -22,8 +22,13 @@ export function renderStatus(s: StatusResult): string[] {
     `disk:      shared core ${formatBytes(s.disk.sharedCoreBytes)} (current release ${formatBytes(s.disk.currentReleaseBytes)})`,
     `           one core copy per site would take ${formatBytes(s.disk.oneCopyPerSiteBytes)}; saved ${formatBytes(s.disk.savedBytes)}`,
     `           convert backups ${formatBytes(s.disk.backupsBytes)}`,
+    `           DB snapshots: ${s.disk.snapshots.dumps} dump(s), ${formatBytes(s.disk.snapshots.bytes)}`,
   );
   for (const [domain, bytes] of Object.entries(s.disk.perSiteBytes)) lines.push(`           ${domain}: ${formatBytes(bytes)}`);
+  const { operations, outbox } = s.quarantined;
+  if (operations + outbox > 0) {
+    lines.push(`quarantined: ${operations + outbox} damaged file(s) moved aside (operation journal ${operations}, event outbox ${outbox})`);
+  }
   return lines;
 }
 

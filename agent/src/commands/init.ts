@@ -69,7 +69,7 @@ export async function initCommand(engine: Engine, options: InitOptions): Promise
         if (options.release) {
           engine.progress(`staging ${options.release}`);
           current = await stageRelease(
-            { config: engine.config, layout, log: engine.log, run: engine.run },
+            { config: engine.config, layout, log: engine.log, run: engine.run, space: engine.space },
             { source: options.release, digest: options.digest, onProgress: engine.progress },
           );
         } else {

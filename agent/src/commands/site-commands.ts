@@ -1,6 +1,7 @@
 import { describeError, StateError } from '@wofleet/shared';
 import type { Engine } from '../engine.js';
-import { listSharedSites } from '../sites/inventory.js';
+import { sharedAmong } from '../layout/shared-sites.js';
+import { sitesOnDisk } from '../sites/disk-sites.js';
 import { createSite } from '../sites/create.js';
 import { convertSite } from '../sites/convert.js';
 import { planConvert, type ConvertPlan } from '../sites/convert-plan.js';
@@ -87,11 +88,18 @@ export async function removeCommand(engine: Engine, domain: string): Promise<Rem
   });
 }
 
-/** `remove --all`: the shared infrastructure itself, only once no site uses it. */
+/** `remove --all`: the shared infrastructure itself, only once no site uses it, by WordOps' word and the disk's. */
 export async function removeAllCommand(engine: Engine): Promise<{ removed: string[] }> {
   return withServerLock(engine, 'remove --all', async () => {
     await requireState(engine.layout);
-    const sites = await listSharedSites(engine);
+    const listed = await engine.wo.listSites();
+    const unlisted = (await sitesOnDisk(engine)).filter((domain) => !listed.includes(domain));
+    if (unlisted.length > 0) {
+      throw new StateError(
+        `'wo site list' does not list ${unlisted.length} site(s) the disk has in ${engine.config.sitesRoot}: ${unlisted.join(', ')}; refusing to remove the shared core while WordOps and the disk disagree (check 'wo site list' and /var/log/wo/wordops.log)`,
+      );
+    }
+    const sites = await sharedAmong(engine, listed);
     if (sites.length > 0) {
       throw new StateError(
         `${sites.length} site(s) still use the shared core: ${sites.map((s) => s.domain).join(', ')} (remove or revert them first)`,

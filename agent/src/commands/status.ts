@@ -1,6 +1,8 @@
 import path from 'node:path';
+import { measureSnapshots } from '../db/snapshot-retention.js';
 import { createDiskCounter } from '../disk/disk-usage.js';
 import type { Engine } from '../engine.js';
+import { countQuarantined } from '../state/quarantine.js';
 import { requireState } from '../state/store.js';
 import { probedSiteFacts, type SiteFacts } from './site-facts.js';
 import { inspect, probeSites, summariseRelease, type ReleaseSummary, type SiteHealth, type Snapshot } from './inspect.js';
@@ -16,6 +18,8 @@ export interface StatusResult {
   /** PHP, cache and SSL of each shared-core site, as WordOps records them. */
   siteFacts: SiteFacts[];
   lastUpdate?: { from: string; to: string; outcome: string; startedAt: string; finishedAt?: string };
+  /** Damaged files moved aside (state/quarantine.ts), by where they were found. */
+  quarantined: { operations: number; outbox: number };
   disk: {
     /** Releases + shared wp-content, hard links counted once. */
     sharedCoreBytes: number;
@@ -25,6 +29,8 @@ export interface StatusResult {
     oneCopyPerSiteBytes: number;
     savedBytes: number;
     backupsBytes: number;
+    /** SQL dumps of DB snapshots kept in stateDir/snapshots, and the bytes that directory takes. */
+    snapshots: { dumps: number; bytes: number };
   };
 }
 
@@ -59,6 +65,10 @@ export async function statusWithProbes(
     health,
     siteFacts: await probedSiteFacts(engine, probes),
     lastUpdate: last && { from: last.from, to: last.to, outcome: last.outcome, startedAt: last.startedAt, finishedAt: last.finishedAt },
+    quarantined: {
+      operations: await countQuarantined(engine.layout.operationsDir),
+      outbox: await countQuarantined(engine.layout.outboxDir),
+    },
   };
   if (options.reuseDisk) return { status: { ...base, disk: options.reuseDisk }, probes, snap };
   // Real allocated sizes; one counter so an inode shared by two releases counts once.
@@ -77,6 +87,7 @@ export async function statusWithProbes(
       oneCopyPerSiteBytes,
       savedBytes: oneCopyPerSiteBytes - sharedCoreBytes,
       backupsBytes: await createDiskCounter().measure(path.join(engine.layout.backupsDir)),
+      snapshots: await measureSnapshots(engine.layout),
     },
   };
   return { status, probes, snap };

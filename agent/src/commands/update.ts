@@ -1,5 +1,7 @@
 import { type Digest, describeError, StateError } from '@wofleet/shared';
 import { dropSnapshotCopy } from '../db/snapshot.js';
+import { pruneSnapshotsQuietly } from '../db/snapshot-retention.js';
+import { backupSnapshotBatches } from '../sites/backup.js';
 import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { type ReleaseInfo, readRelease, requireCurrentRelease } from '../releases/index.js';
@@ -156,7 +158,7 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
   };
 }
 
-/** A new update record, 'running' until the recipe ends; only the last MAX_UPDATE_RECORDS are kept. */
+/** A new update record, 'running' until the recipe ends; only the last MAX_UPDATE_RECORDS are kept, with their dumps. */
 async function startRecord(engine: Engine, state: AgentState, from: ReleaseInfo, to: ReleaseInfo): Promise<UpdateRecord> {
   const record: UpdateRecord = {
     id: `u${engine.now().toISOString().replace(/[-:.]/g, '')}`,
@@ -171,6 +173,7 @@ async function startRecord(engine: Engine, state: AgentState, from: ReleaseInfo,
   state.updates.push(record);
   state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
   await writeState(engine.layout, state);
+  await pruneSnapshotsQuietly(engine, state, await backupSnapshotBatches(engine.layout));
   return record;
 }
 
@@ -199,7 +202,7 @@ export async function activateCommand(engine: Engine, releaseId: string, options
 /**
  * Only the latest update can be rolled back with --restore-db across its schema
  * change; the in-DB table copies of older ones would only grow the site DBs.
- * Their dumps stay on disk.
+ * Their dumps stay on disk while their records do.
  */
 async function dropOlderSnapshotCopies(engine: Engine, state: AgentState, latest: UpdateRecord): Promise<void> {
   for (const record of state.updates) {

@@ -5,6 +5,8 @@ import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { listSharedSites, requireSharedSite } from '../sites/inventory.js';
+import { pruneSnapshotsQuietly } from '../db/snapshot-retention.js';
+import { backupSnapshotBatches } from '../sites/backup.js';
 import { requireState } from '../state/store.js';
 import { requireCurrentRelease } from '../releases/index.js';
 import { withServerLock } from './mutation.js';
@@ -22,7 +24,7 @@ export interface UpgradeDbResult {
  */
 export async function upgradeDbCommand(engine: Engine, site: string | undefined): Promise<UpgradeDbResult> {
   return withServerLock(engine, `upgrade-db${site ? ` ${site}` : ''}`, async () => {
-    await requireState(engine.layout);
+    const state = await requireState(engine.layout);
     const release = await requireCurrentRelease(engine);
     const canaryId = await linkedRelease(engine.layout, 'canary');
     const canary = canaryId ? await readRelease(engine.layout, canaryId) : release;
@@ -41,6 +43,8 @@ export async function upgradeDbCommand(engine: Engine, site: string | undefined)
       result.upgraded.push(s.domain);
     }
     if (result.upgraded.length > 0) await engine.events.emit(EVENT_TYPE.dbUpgraded, { to: release.dbVersion, sites: result.upgraded });
+    // This run's batch is unrecorded: it counts among the newest kept.
+    await pruneSnapshotsQuietly(engine, state, await backupSnapshotBatches(engine.layout));
     return result;
   });
 }

@@ -181,6 +181,18 @@ export const agentConfigSchema = z
           .int()
           .nonnegative()
           .default(512 * 1024 * 1024),
+        /**
+         * A stage or a DB snapshot is refused unless its estimate leaves this much free on every
+         * filesystem it writes to (releases, stateDir, MariaDB's datadir): reservePercent of the
+         * filesystem, at most reserveBytes (5% or 1 GiB, whichever is smaller). A full datadir
+         * filesystem stalls every site's MariaDB.
+         */
+        reservePercent: z.number().min(0).max(50).default(5),
+        reserveBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1024 * 1024 * 1024),
       })
       .strict()
       .default({
@@ -188,6 +200,8 @@ export const agentConfigSchema = z
         maxUnpackedBytes: 500 * 1024 * 1024,
         maxFiles: 20_000,
         minFreeBytes: 512 * 1024 * 1024,
+        reservePercent: 5,
+        reserveBytes: 1024 * 1024 * 1024,
       }),
     /** This server's name in the fleet (NATS subjects, certificates). */
     serverId: z

@@ -7,6 +7,7 @@ import { withServerLock } from '../commands/mutation.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createEngine } from '../engine.js';
 import { createOutbox } from '../events/outbox.js';
+import { EVENT_TYPE } from '../events/types.js';
 import { OperationRegistry } from '../operations/index.js';
 import { startHealthMonitor } from './health-monitor.js';
 import { createAgentHandlers } from './grpc/handlers.js';
@@ -49,9 +50,17 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     throw err;
   });
   const revocations = await openRevocationList(config.stateDir);
-  const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId);
+  const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId, undefined, log);
   const engine = createEngine(config, { log, events: outbox });
   const operations = await OperationRegistry.open(engine.layout.operationsDir, { log });
+  for (const damaged of operations.quarantined()) {
+    await outbox.emit(EVENT_TYPE.fileQuarantined, {
+      area: 'operations',
+      file: damaged.name,
+      movedTo: damaged.movedTo,
+      reason: damaged.reason,
+    });
+  }
   await withServerLock(engine, 'serve (start-up cleanup)', async () => {}).catch((err: unknown) =>
     log.warn({ err: describeError(err) }, 'start-up cleanup skipped'),
   );

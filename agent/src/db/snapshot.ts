@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, IntegrityError } from '@wofleet/shared';
 import { sitePaths, type SitePaths } from '../config/paths.js';
+import { requireFreeSpace, type SpaceNeed } from '../disk/free-space.js';
 import type { Engine } from '../engine.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import type { DbSnapshot } from '../state/store.js';
@@ -29,6 +30,7 @@ async function siteTables(engine: Engine, site: SitePaths): Promise<string[]> {
 export async function snapshotSiteDb(engine: Engine, updateId: string, domain: string, dbVersion: number): Promise<DbSnapshot> {
   const site = sitePaths(engine.config, domain);
   const dir = path.join(engine.layout.snapshotsDir, updateId);
+  await requireSnapshotSpace(engine, site, dir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${domain}.sql`);
   await dumpSiteDb(engine, site, file);
@@ -42,6 +44,31 @@ export async function snapshotSiteDb(engine: Engine, updateId: string, domain: s
   ];
   await engine.wp.query(site, statements.join(' '));
   return { domain, file, dbVersion, copy, tables };
+}
+
+/**
+ * The dump lands in stateDir, the table copy in MariaDB's datadir: each must leave
+ * the reserve free (disk/free-space.ts). The dump is estimated at the tables' data,
+ * the copy at their data and indexes, as MariaDB reports them.
+ */
+async function requireSnapshotSpace(engine: Engine, site: SitePaths, dir: string): Promise<void> {
+  const sql =
+    "SELECT @@datadir, COALESCE(SUM(data_length), 0), COALESCE(SUM(index_length), 0) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name NOT REGEXP '^wf[so][0-9a-z]{6}_'";
+  const [datadir = '', data = '', index = ''] = ((await engine.wp.query(site, sql)).split('\n')[0] ?? '').split('\t');
+  const dataBytes = Number.parseInt(data, 10);
+  const indexBytes = Number.parseInt(index, 10);
+  if (datadir === '' || !Number.isFinite(dataBytes) || !Number.isFinite(indexBytes)) {
+    throw new IntegrityError(`${site.domain}: could not read the DB's size and datadir before its snapshot`);
+  }
+  const needs: SpaceNeed[] = [{ path: dir, bytes: dataBytes, what: 'the SQL dump' }];
+  // A DB server on another host keeps its datadir on its own disks.
+  const local = await lstat(datadir).then(
+    () => true,
+    () => false,
+  );
+  if (local) needs.push({ path: datadir, bytes: dataBytes + indexBytes, what: 'the in-DB table copy' });
+  else engine.log.debug({ domain: site.domain, datadir }, 'MariaDB datadir not on this host: its free space is not checked');
+  await requireFreeSpace(engine.space, engine.config.limits, `${site.domain}: DB snapshot`, needs);
 }
 
 /**

@@ -10,6 +10,8 @@ export const EVENT_TYPE = {
   siteReverted: 'site-reverted',
   siteRemoved: 'site-removed',
   pruned: 'pruned',
+  /** A damaged journal or outbox file was moved aside (state/quarantine.ts). */
+  fileQuarantined: 'file-quarantined',
 } as const;
 export type EventType = (typeof EVENT_TYPE)[keyof typeof EVENT_TYPE];
 

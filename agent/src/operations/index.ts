@@ -4,6 +4,7 @@ export {
   MAX_OPERATION_RECORDS,
   MAX_PROGRESS_MESSAGES,
   DEFAULT_LIST_LIMIT,
+  QUARANTINED_KIND,
   type OpenOptions,
   type OperationEvent,
   type OperationListener,

@@ -1,8 +1,9 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { StateError } from '@wofleet/shared';
+import { describeError } from '@wofleet/shared';
 import { writeFileAtomic } from '../state/atomic-file.js';
+import { quarantineFile, type QuarantinedFile } from '../state/quarantine.js';
 import { OPERATION_ID_PATTERN } from './operation-id.js';
 import type { OperationRecord } from './record.js';
 import { OPERATION_STATE } from './states.js';
@@ -38,24 +39,33 @@ function isLeftoverTempFile(name: string): boolean {
   return name.startsWith('.') && name.includes(`${RECORD_SUFFIX}.tmp-`);
 }
 
-async function readRecord(file: string, id: string): Promise<OperationRecord> {
+/** The record in `file`, or why it cannot be one. */
+async function readRecord(file: string, id: string): Promise<OperationRecord | { damaged: string }> {
   let parsed: ReturnType<typeof recordSchema.safeParse>;
   try {
     parsed = recordSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
   } catch (err) {
-    throw new StateError(`operation journal file ${file} is unreadable`, { cause: err });
+    return { damaged: `unreadable: ${describeError(err)}` };
   }
-  // Refusing beats skipping: a skipped record would let its operation id run the work a second time.
-  if (!parsed.success) throw new StateError(`operation journal file ${file} is damaged (${parsed.error.issues[0]?.message})`);
-  if (parsed.data.id !== id) throw new StateError(`operation journal file ${file} holds operation ${parsed.data.id}`);
+  if (!parsed.success) return { damaged: `${parsed.error.issues[0]?.path.join('.') || 'record'}: ${parsed.error.issues[0]?.message}` };
+  if (parsed.data.id !== id) return { damaged: `holds operation ${parsed.data.id}` };
   const { version: _version, ...record } = parsed.data;
   return record;
 }
 
-/** Every journaled operation, in no particular order; removes temp files left by a crash. */
-export async function readJournal(dir: string): Promise<OperationRecord[]> {
+export interface JournalContents {
+  records: OperationRecord[];
+  /** Damaged record files moved to the quarantine dir, with the operation id each was named for. */
+  quarantined: (QuarantinedFile & { id: string })[];
+}
+
+/**
+ * Every journaled operation, in no particular order; removes temp files left by a
+ * crash and quarantines damaged records, so one bad file does not stop the agent.
+ */
+export async function readJournal(dir: string, now: () => Date): Promise<JournalContents> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const records: OperationRecord[] = [];
+  const contents: JournalContents = { records: [], quarantined: [] };
   for (const name of await readdir(dir)) {
     if (isLeftoverTempFile(name)) {
       await rm(path.join(dir, name), { force: true });
@@ -64,9 +74,11 @@ export async function readJournal(dir: string): Promise<OperationRecord[]> {
     if (!name.endsWith(RECORD_SUFFIX)) continue;
     const id = name.slice(0, -RECORD_SUFFIX.length);
     if (!OPERATION_ID_PATTERN.test(id)) continue;
-    records.push(await readRecord(path.join(dir, name), id));
+    const record = await readRecord(path.join(dir, name), id);
+    if ('damaged' in record) contents.quarantined.push({ id, ...(await quarantineFile(path.join(dir, name), record.damaged, now())) });
+    else contents.records.push(record);
   }
-  return records;
+  return contents;
 }
 
 /** Mode 0600: requests and results may carry site details that are nobody else's business. */

@@ -1,7 +1,7 @@
 import { describeError, NotFoundError, silentLogger, StateError, UsageError, type Logger } from '@wofleet/shared';
 import { canonicalJson, toJsonValue, type JsonValue } from './canonical-json.js';
 import { ConflictError, ShuttingDownError } from './errors.js';
-import { readJournal, removeJournalRecord, writeJournalRecord } from './journal.js';
+import { type JournalContents, readJournal, removeJournalRecord, writeJournalRecord } from './journal.js';
 import { validateOperationId } from './operation-id.js';
 import { compareLatestFinishedFirst, compareNewestFirst, copyRecord, type OperationRecord } from './record.js';
 import { assertTransition, isTerminal, OPERATION_MESSAGE, OPERATION_STATE, type OperationState } from './states.js';
@@ -18,6 +18,8 @@ import { assertTransition, isTerminal, OPERATION_MESSAGE, OPERATION_STATE, type 
 export const MAX_OPERATION_RECORDS = 1_000;
 export const MAX_PROGRESS_MESSAGES = 200;
 export const DEFAULT_LIST_LIMIT = 100;
+/** The kind an operation id keeps when its journal record was found damaged and quarantined. */
+export const QUARANTINED_KIND = 'quarantined-record';
 
 export type ProgressReporter = (message: string) => void;
 export type OperationWork = (progress: ProgressReporter) => Promise<unknown>;
@@ -71,6 +73,7 @@ function errorKind(err: unknown): string {
 export class OperationRegistry {
   private readonly entries = new Map<string, Entry>();
   private closed = false;
+  private quarantinedAtOpen: JournalContents['quarantined'] = [];
 
   private constructor(
     private readonly dir: string,
@@ -85,11 +88,14 @@ export class OperationRegistry {
       maxRecords: options.maxRecords ?? MAX_OPERATION_RECORDS,
       maxProgress: options.maxProgress ?? MAX_PROGRESS_MESSAGES,
     });
-    for (const record of await readJournal(dir)) {
+    const journal = await readJournal(dir, registry.now);
+    for (const record of journal.records) {
       const entry: Entry = { record, finishing: false, listeners: new Set() };
       registry.entries.set(record.id, entry);
       if (!isTerminal(record.state)) await registry.markInterrupted(entry);
     }
+    for (const damaged of journal.quarantined) await registry.holdQuarantined(damaged);
+    registry.quarantinedAtOpen = journal.quarantined;
     await registry.prune();
     return registry;
   }
@@ -150,6 +156,11 @@ export class OperationRegistry {
     return () => {
       entry.listeners.delete(listener);
     };
+  }
+
+  /** The damaged journal records this registry moved to quarantine when it opened. */
+  quarantined(): JournalContents['quarantined'] {
+    return structuredClone(this.quarantinedAtOpen);
   }
 
   /** Stop accepting new operation ids (graceful shutdown); existing ones stay readable and attachable. */
@@ -239,6 +250,29 @@ export class OperationRegistry {
     await writeJournalRecord(this.dir, interrupted);
     this.transition(entry, interrupted);
     this.log.warn({ operationId: interrupted.id, kind: interrupted.kind }, 'operation was interrupted by a restart; not retried');
+  }
+
+  /**
+   * A quarantined record's operation may have run, so its id stays taken (INTERRUPTED,
+   * journaled anew): a repeat of the id is refused instead of running the work again.
+   */
+  private async holdQuarantined(damaged: JournalContents['quarantined'][number]): Promise<void> {
+    const at = this.now().toISOString();
+    const record: OperationRecord = {
+      id: damaged.id,
+      kind: QUARANTINED_KIND,
+      request: '',
+      state: OPERATION_STATE.interrupted,
+      startedAt: at,
+      finishedAt: at,
+      progress: [],
+    };
+    await writeJournalRecord(this.dir, record);
+    this.entries.set(record.id, { record, finishing: false, listeners: new Set() });
+    this.log.warn(
+      { operationId: damaged.id, movedTo: damaged.movedTo, reason: damaged.reason },
+      'damaged operation journal record quarantined; its id stays taken',
+    );
   }
 
   /** The only place a record changes state: checked against the table, then announced. */

@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, realpath, rename, unlink } from 'node:fs/promises'
 import path from 'node:path';
 import { StateError, type CommandRunner, type Digest, type Logger } from '@wofleet/shared';
 import type { AgentConfig } from '../config/schema.js';
+import { type FilesystemSpace, requireFreeSpace, statfsSpace } from '../disk/free-space.js';
 import type { Layout } from '../config/paths.js';
 import { killPoint } from '../state/killpoints.js';
 import { findReleaseByDigest, isCompleteRelease, type ReleaseInfo } from './catalog.js';
@@ -11,12 +12,13 @@ import { fsyncDir } from '../state/atomic-file.js';
 import { flushFilesystem } from './flush.js';
 import { writeReleaseMarker, RELEASE_MARKER, type ReleaseMarker } from './marker.js';
 import { resolveSource } from './source.js';
+import { estimateUnpackedBytes } from './unpacked-size.js';
 import { chmodDirectories, removeTree } from './tree.js';
 import { hashArchive, readCoreVersion, verifyCoreFiles, verifyDigest, verifyExpectedVersion } from './verify.js';
 
 /**
  * Stage a release: resolve SRC -> verify its digest -> reuse an identical staged
- * release, or extract into releases/.staging/tmp-* -> verify the core -> make it
+ * release, or check free space and extract into releases/.staging/tmp-* -> verify the core -> make it
  * read-only, write the marker last, flush -> rename into releases/ -> fsync.
  *
  * Until the rename nothing is visible in releases/; a crash at any point leaves
@@ -29,6 +31,8 @@ export interface StageContext {
   log: Logger;
   run?: CommandRunner;
   now?: () => Date;
+  /** Free-space facts for the check before extraction (default: statfs). */
+  space?: FilesystemSpace;
 }
 
 export interface StageRequest {
@@ -73,6 +77,10 @@ export async function stageRelease(ctx: StageContext, request: StageRequest): Pr
       return { ...existing, reused: true };
     }
 
+    // Before the first byte is extracted: a refusal leaves nothing behind (a download is discarded below).
+    await requireFreeSpace(ctx.space ?? statfsSpace, config.limits, `staging ${path.basename(source.origin)}`, [
+      { path: layout.releasesDir, bytes: await estimateUnpackedBytes(source.archive, config.limits.maxUnpackedBytes), what: 'the release' },
+    ]);
     const dedupeAgainst = await usableDedupeSource(request.dedupeAgainst, log);
     const temp = path.join(layout.stagingDir, `tmp-${randomBytes(6).toString('hex')}`);
     progress(`extracting ${path.basename(source.origin)}`);

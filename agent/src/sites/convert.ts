@@ -11,7 +11,16 @@ import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { backupConfig, backupContent, backupHtdocs, createBackupDir, moveEntry, writeManifest, type BackupManifest } from './backup.js';
+import {
+  backupConfig,
+  backupContent,
+  backupHtdocs,
+  createBackupDir,
+  moveEntry,
+  snapshotBatchOfBackup,
+  writeManifest,
+  type BackupManifest,
+} from './backup.js';
 import { patchSiteConfig } from './config-block.js';
 import { planConvert, type ConvertOptions, type ConvertPlan } from './convert-plan.js';
 
@@ -120,7 +129,7 @@ const convertSteps: Step<ConvertContext>[] = [
     description: 'snapshot and upgrade the DB to the shared core schema',
     async run({ engine, plan, backupDir, manifest }) {
       if (!plan.dbUpgrade) return;
-      manifest.dbSnapshot = await snapshotSiteDb(engine, `convert-${path.basename(backupDir)}`, plan.domain, plan.siteDbVersion);
+      manifest.dbSnapshot = await snapshotSiteDb(engine, snapshotBatchOfBackup(backupDir), plan.domain, plan.siteDbVersion);
       await writeManifest(backupDir, manifest);
       await upgradeSiteDb(engine, plan.domain, plan.release.dbVersion);
     },

@@ -29,7 +29,7 @@ export async function stage(engine: Engine, request: StageOptions): Promise<Rele
   const from = await requireCurrentRelease(engine);
   engine.progress(`staging ${request.release}`);
   const staged = await stageRelease(
-    { config: engine.config, layout: engine.layout, log: engine.log, run: engine.run },
+    { config: engine.config, layout: engine.layout, log: engine.log, run: engine.run, space: engine.space },
     {
       source: request.release,
       digest: request.digest,
