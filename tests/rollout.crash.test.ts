@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import {
 } from '../controller/src/campaigns/index.js';
 import { KILL_POINT, type KillPoint } from '../controller/src/campaigns/killpoints.js';
 import { requestText } from '../controller/test/campaigns.fixtures.js';
-import { CONTROLLER_CLI } from './support/fleet.js';
+import { serveController } from './support/controller-serve.js';
 import { findFreePort } from './support/net.js';
 import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './support/rollout-fleet.js';
 import { systemClock } from '../controller/src/context/index.js';
@@ -57,51 +56,15 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
   const ctx = () => ({ repository: createCampaignRepository(rf.database.db), clock: systemClock });
 
   /** `wofleet controller serve` on the fleet's data dir and the test's Postgres; resolves when it exits. */
-  function serve(killAt: KillPoint | undefined): {
-    exited: Promise<{ signal: NodeJS.Signals | null; code: number | null }>;
-    output: () => string;
-    stop(): Promise<void>;
-  } {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('WOFLEET_') && key !== 'DATABASE_URL') env[key] = value;
-    Object.assign(env, {
-      DATABASE_URL: rf.scratch.url,
-      WOFLEET_LOG_LEVEL: 'info',
-      ...(killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {}),
+  const serve = (killAt: KillPoint | undefined) =>
+    serveController({
+      dataDir: rf.fleet.dataDir,
+      listen,
+      natsUrl: rf.fleet.nats.url,
+      natsSeed: rf.fleet.controllerNatsSeed,
+      databaseUrl: rf.scratch.url,
+      env: killAt ? { WOFLEET_CONTROLLER_KILL_AT: killAt } : {},
     });
-    const child = spawn(
-      process.execPath,
-      [
-        CONTROLLER_CLI,
-        'controller',
-        'serve',
-        '--data-dir',
-        rf.fleet.dataDir,
-        '--listen',
-        listen,
-        '--nats',
-        rf.fleet.nats.url,
-        ...(rf.fleet.controllerNatsSeed ? ['--nats-seed', rf.fleet.controllerNatsSeed] : []),
-        '--heartbeat-seconds',
-        '1',
-      ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    return {
-      exited,
-      output: () => output,
-      async stop() {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-        await exited;
-      },
-    };
-  }
 
   /** Runs a controller that must kill itself at `point`; returns the campaign as it was left. */
   async function crashAt(id: string, point: KillPoint): Promise<CampaignView> {

@@ -3,8 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LockHeldError } from '@wofleet/shared';
-import { acquireLock } from '../src/state/lock.js';
+import { acquireLock, LockHeldError } from '@wofleet/shared';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'wofleet-lock-'));
 

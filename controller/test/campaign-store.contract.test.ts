@@ -97,6 +97,19 @@ function contract(repository: () => CampaignRepository): void {
     await repo.releaseLease(id, 'ctl-a', 2);
     expect(await repo.acquireLease(id, 'ctl-b', 60_000, 'start')).toBe(3);
   });
+
+  it("leases: renewing never takes one, free or expired; starting takes another holder's only once it expired", async () => {
+    const repo = repository();
+    const { id } = await repo.insertCampaign(plan(['web-1']), 'operator:alice', T0);
+    expect(await repo.acquireLease(id, 'ctl-a', 60_000, 'renew')).toBeUndefined();
+    // Held by ctl-a, expired at once.
+    expect(await repo.acquireLease(id, 'ctl-a', -1_000, 'start')).toBe(1);
+    expect(await repo.acquireLease(id, 'ctl-b', 60_000, 'renew')).toBeUndefined();
+    expect(await repo.acquireLease(id, 'ctl-b', 60_000, 'start')).toBe(2);
+    expect(await repo.acquireLease(id, 'ctl-a', 60_000, 'renew')).toBeUndefined();
+    expect(await repo.acquireLease(id, 'ctl-a', 60_000, 'start')).toBeUndefined();
+    expect(await repo.withCampaignLocked(id, async (lock) => lock)).toEqual({ state: 'running', leaseHolder: 'ctl-b', leaseToken: 2 });
+  });
 }
 
 describe('CampaignRepository on Postgres', () => {

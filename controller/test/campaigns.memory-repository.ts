@@ -229,8 +229,9 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
         const now = leaseClock();
         if (!campaign) return undefined;
         const { lease } = campaign;
-        if (lease.holder !== null && lease.holder !== holder && lease.expiresAt >= now) return undefined;
-        if (!(lease.holder === holder && mode === 'renew')) lease.token++;
+        const mine = lease.holder === holder;
+        if (mode === 'renew' ? !mine : !mine && lease.holder !== null && lease.expiresAt >= now) return undefined;
+        if (mode === 'start') lease.token++;
         lease.holder = holder;
         lease.expiresAt = now + leaseMs;
         return lease.token;

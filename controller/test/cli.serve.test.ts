@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initFleetCa } from '../src/ca/init.js';
 import { issueOperatorCredentials } from '../src/ca/operator.js';
-import { CONTROLLER_CLI, runCli } from './cli.fixtures.js';
+import { CONTROLLER_CLI, operatorFlags, runCli } from './cli.fixtures.js';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
 import { createScratchDatabase, type ScratchPostgres } from './db.fixtures.js';
 
@@ -67,16 +67,8 @@ describe('wofleet controller', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(log()).toContain('presence started');
-      const op = path.join(root, 'alice');
       const r = await runCli(CONTROLLER_CLI, [
-        '--controller',
-        `127.0.0.1:${port}`,
-        '--ca',
-        `${op}/ca.pem`,
-        '--cert',
-        `${op}/alice.pem`,
-        '--key',
-        `${op}/alice.key`,
+        ...operatorFlags(`127.0.0.1:${port}`, path.join(root, 'alice')),
         'servers',
         'add',
         'web-1',

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './exec.js';
+export * from './lock-file.js';
 export * from './logger.js';
 export * from './validate/text.js';
 export * from './validate/message-fields.js';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Engine } from '../engine.js';
 import { cleanupStaging } from '../releases/index.js';
-import { acquireLock } from '../state/lock.js';
+import { acquireLock } from '@wofleet/shared';
 import { requireState } from '../state/store.js';
 
 /**

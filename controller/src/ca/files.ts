@@ -44,6 +44,16 @@ export async function readControllerTls(dataDir: string): Promise<TlsMaterial> {
   return loadTlsMaterial({ caFile: files.caCert, certFile: files.cert, keyFile: files.key }, { expectRole: FLEET_ROLE.controller });
 }
 
+/** The fleet CA when this data dir holds its key (ca.pem must be there), else undefined. */
+export async function readFleetCaIfHeld(dataDir: string): Promise<FleetCa | undefined> {
+  const files = pkiFiles(dataDir);
+  if (!(await fileExists(files.caKey))) {
+    await readPkiFile(files.caCert, dataDir);
+    return undefined;
+  }
+  return readFleetCa(dataDir);
+}
+
 async function readPkiFile(file: string, dataDir: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');

@@ -36,5 +36,5 @@ function writerIn(tx: Database): CampaignWriter {
 }
 
 // The SQL itself, for tests that set a campaign's state or lease directly.
-export { acquireLease } from './lease.js';
+export { acquireLease, LEASE_TAKEOVER_AUDIT_KIND } from './lease.js';
 export { writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';

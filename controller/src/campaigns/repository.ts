@@ -40,11 +40,14 @@ export interface CampaignRepository {
   // ---------------------------------------------------------------- lease (lease.ts)
   /**
    * Takes (`start`) or renews the lease on a campaign for `holder`, for `leaseMs` from
-   * the store's clock (one clock for every controller). A free or expired lease is
-   * taken with the next fencing token; one held by another live holder is not. Taking
-   * one's own lease again also moves to the next token: a controller restarted under
-   * the same name resumes at once, and whatever its previous process still had going
-   * is fenced off. Returns the token, or undefined when someone else holds it.
+   * the store's clock (one clock for every controller). `start` takes a free or expired
+   * lease with the next fencing token, never one another holder still holds; taking
+   * one's own lease again also moves to the next token, fencing off whatever the
+   * holder's earlier driver still had going. `renew` only extends the holder's own
+   * lease, token unchanged. A holder is one controller process (name + instance id), so
+   * a restarted controller waits for its old lease to expire like any other. Taking an
+   * expired lease from another holder is audited (campaign-store: one row per takeover).
+   * Returns the token, or undefined when the lease is not (or no longer) the holder's.
    */
   acquireLease(id: string, holder: string, leaseMs: number, mode: 'start' | 'renew'): Promise<number | undefined>;
   /** Gives the lease up (on stop), so another controller need not wait for it to expire. */

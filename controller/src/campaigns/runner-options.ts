@@ -17,9 +17,9 @@ export interface CampaignRunnerOptions {
   /** Sends a committed transition to NATS `campaignEventSubject(id)`; failures are logged, never retried. */
   publish: (event: CampaignEvent) => void | Promise<void>;
   /**
-   * This controller, as recorded in the lease: its name, unique among the controllers
-   * sharing the database (their certificates tell them apart). A restarted controller
-   * takes its own leases back at once.
+   * This controller process, as recorded in the lease: its certificate's name plus an
+   * instance id made at start, so two processes never share one (not even with a copied
+   * data dir) and neither takes the other's live lease.
    */
   holderId: string;
   /** How often each campaign is looked at (default 1s). */

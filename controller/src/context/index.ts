@@ -8,8 +8,11 @@ export { systemClock, type Clock } from './clock.js';
 /** What every controller operation runs with: its ports, passed in, never imported. */
 export interface ControllerContext {
   db: Database;
-  /** The fleet CA (certificate and key): signs agents' CSRs at enrollment. */
-  ca: FleetCa;
+  /**
+   * The fleet CA (certificate and key): signs agents' CSRs at enrollment and renewal.
+   * Undefined on a controller whose data dir has no ca.key (`ca issue-controller`).
+   */
+  ca: FleetCa | undefined;
   clock: Clock;
   log: Logger;
 }

@@ -5,7 +5,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
-import { describeError, WofleetError, type Logger } from '@wofleet/shared';
+import { acquireLock, describeError, LockHeldError, WofleetError, type HeldLock, type Logger } from '@wofleet/shared';
 import { tables, type Tables } from './schema/index.js';
 
 /**
@@ -84,19 +84,45 @@ async function openPglite(options: OpenDatabaseOptions): Promise<OpenDatabase> {
   const dir = path.join(options.dataDir, 'pglite');
   const log = options.log.child({ database: 'pglite', at: dir });
   let client: PGlite;
+  let lock: HeldLock | undefined;
   try {
     await mkdir(dir, { recursive: true });
+    lock = await lockPgliteDir(dir);
     client = await PGlite.create(dir);
   } catch (err) {
+    await lock?.release();
+    if (err instanceof LockHeldError) throw err;
     throw new DatabaseUnavailableError(`cannot open the embedded database in ${dir}: ${describeError(err)}`, { cause: err });
   }
   log.info('database opened');
+  const held = lock;
   return {
     kind: 'pglite',
     db: drizzlePglite(client, { schema: tables }),
     client,
-    close: once(() => client.close()),
+    close: once(async () => {
+      await client.close();
+      await held.release();
+    }),
   };
+}
+
+/**
+ * PGlite is Postgres in this process, with no lock of its own: a second process on the
+ * same files (`controller migrate` beside `serve`) loses committed rows. So the dir is
+ * locked for as long as it is open; a lock left by a process that died is taken over.
+ */
+async function lockPgliteDir(dir: string): Promise<HeldLock> {
+  try {
+    return await acquireLock(`${dir}.lock`, ['wofleet', ...process.argv.slice(2, 4)].join(' '));
+  } catch (err) {
+    if (!(err instanceof LockHeldError)) throw err;
+    throw new LockHeldError(
+      err.holderPid,
+      err.holderCommand,
+      `the embedded database in ${dir} is in use by process ${err.holderPid} (${err.holderCommand}): stop it first; several controllers need Postgres (DATABASE_URL)`,
+    );
+  }
 }
 
 /** close() may be called more than once (PGlite throws on a second close). */

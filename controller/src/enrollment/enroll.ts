@@ -13,6 +13,7 @@ import { certificateRecord } from '../ca/certificate-record.js';
 import { parseHostPort } from '../config/address.js';
 import { agentActor, type ControllerContext } from '../context/index.js';
 import { EnrollmentRefusedError } from './refusal.js';
+import { signingCa } from './signing-ca.js';
 import { hashEnrollmentToken, isWellFormedToken } from './token.js';
 
 export const AGENT_CERT_VALID_DAYS = 365;
@@ -76,7 +77,8 @@ async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest
     if (!consumed.ok) throw EnrollmentRefusedError.because(consumed.reason);
     const { server } = consumed;
     if (server.name !== request.serverName) throw EnrollmentRefusedError.wrongServer(server.name, request.serverName);
-    const { certPem } = await issueFromCsr(ctx.ca, request.csrPem, agentLeaf(server));
+    const ca = signingCa(ctx);
+    const { certPem } = await issueFromCsr(ca, request.csrPem, agentLeaf(server));
     const record = certificateRecord(certPem, server.id);
     const { fingerprint } = record;
     await markServerEnrolled(tx, server.name, fingerprint, now, record.notAfter);
@@ -92,6 +94,6 @@ async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest
       data: { certificateFingerprint: fingerprint, serial: record.serial, reenrolled: server.enrolledAt !== null, natsPublicKey },
     });
     ctx.log.info({ server: server.name, fingerprint }, 'agent enrolled');
-    return { server: server.name, certPem, caPem: ctx.ca.certPem, fingerprint };
+    return { server: server.name, certPem, caPem: ca.certPem, fingerprint };
   });
 }

@@ -3,6 +3,7 @@ import { certificateRecord } from '../ca/certificate-record.js';
 import { agentActor, type ControllerContext } from '../context/index.js';
 import { findServerByName, listRevocations, pinRenewedCertificate, recordAuditEvent, recordIssuedCertificate } from '../db/index.js';
 import { agentLeaf } from './enroll.js';
+import { signingCa } from './signing-ca.js';
 
 export const AUDIT_CERTIFICATE_RENEWED = 'certificate-renewed';
 
@@ -40,7 +41,8 @@ export async function renewAgentCertificate(ctx: ControllerContext, request: Ren
         `the certificate presented is not the one enrolled for ${server.name}: re-enroll it ('wofleet servers token ${server.name}')`,
       );
     }
-    const { certPem } = await issueFromCsr(ctx.ca, request.csrPem, agentLeaf(server));
+    const ca = signingCa(ctx);
+    const { certPem } = await issueFromCsr(ca, request.csrPem, agentLeaf(server));
     const record = certificateRecord(certPem, server.id);
     const pinnedRow = await pinRenewedCertificate(
       tx,
@@ -60,6 +62,6 @@ export async function renewAgentCertificate(ctx: ControllerContext, request: Ren
     });
     ctx.log.info({ server: server.name, serial: record.serial }, 'agent certificate renewed');
     const revokedSerials = (await listRevocations(tx)).map((r) => r.serial);
-    return { certPem, caPem: ctx.ca.certPem, revokedSerials };
+    return { certPem, caPem: ca.certPem, revokedSerials };
   });
 }

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger, TlsMaterial } from '@wofleet/shared';
 import { connectAgent, type AgentPins } from '../agents/client.js';
 import { startCampaignRunner } from '../campaigns/index.js';
-import { readControllerTls, readFleetCa } from '../ca/files.js';
+import { readControllerTls, readFleetCaIfHeld } from '../ca/files.js';
 import type { ControllerSettings } from '../config/controller.js';
 import { migrate, openDatabase, pinnedFingerprints, type OpenDatabase } from '../db/index.js';
 import { createControllerHandlers } from '../api/controller-handlers.js';
@@ -50,7 +51,7 @@ const LIVE_STATUS_TIMEOUT_MS = 5_000;
 export async function startController(options: StartControllerOptions): Promise<RunningController> {
   const { settings, log } = options;
   const tls = await readControllerTls(settings.dataDir);
-  const ca = await readFleetCa(settings.dataDir);
+  const ca = await readFleetCaIfHeld(settings.dataDir);
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, log });
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const cleanup = async () => {
@@ -86,6 +87,9 @@ export async function startController(options: StartControllerOptions): Promise<
     // Runs before server.stop (reverse order): open watches end rather than hold the shutdown.
     cleanups.push(async () => watches.abort());
     // Campaigns: driven here, one lease per campaign shared with any other controller.
+    // The lease holder is this process, not the name: a second process under the same
+    // certificate (a copied data dir, a restart) must not take its live leases.
+    const holderId = `${tls.identity.name}/${randomBytes(4).toString('hex')}`;
     if (options.runCampaigns !== false) {
       const runner = startCampaignRunner({
         repository: createCampaignRepository(database.db),
@@ -94,11 +98,21 @@ export async function startController(options: StartControllerOptions): Promise<
         log,
         clock,
         publish: natsCampaignPublisher(nc, log),
-        holderId: tls.identity.name,
+        holderId,
       });
       cleanups.push(() => runner.stop());
     }
-    log.info({ listen: settings.listen, port: server.port, controller: tls.identity.name, database: database.kind }, 'controller serving');
+    log.info(
+      {
+        listen: settings.listen,
+        port: server.port,
+        controller: tls.identity.name,
+        holder: holderId,
+        signsAgents: ca !== undefined,
+        database: database.kind,
+      },
+      'controller serving',
+    );
     return { port: server.port, context, database, nc, tls, stop: cleanup };
   } catch (err) {
     await cleanup();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { LockHeldError } from '@wofleet/shared';
+import { LockHeldError } from './errors.js';
 
 export interface LockHolder {
   pid: number;
@@ -34,7 +34,8 @@ async function readHolder(file: string): Promise<LockHolder | undefined> {
 }
 
 /**
- * One mutating command per server. The holder record is written to a private
+ * One holder at a time (the agent: one mutating command per server; the controller:
+ * one process per PGlite data dir). The holder record is written to a private
  * file first and then hard-linked into place: link(2) fails if the lock exists,
  * so exactly one contender wins and the lock never appears half-written. A lock
  * whose holder died is moved aside and checked before it is taken over, so a
