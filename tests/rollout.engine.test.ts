@@ -22,7 +22,14 @@ import {
   type CampaignRunner,
   type CampaignView,
 } from '../controller/src/campaigns/index.js';
-import { insertRelease, listSites, pinnedFingerprints } from '../controller/src/db/index.js';
+import {
+  findServerByName,
+  insertRelease,
+  listSites,
+  markOfflineServers,
+  pinnedFingerprints,
+  recordHeartbeat,
+} from '../controller/src/db/index.js';
 import { requestText } from '../controller/test/campaigns.fixtures.js';
 import { WP655 } from './support/agent.js';
 import { generatorVersion, injectFatal, repackRelease } from './support/releases.js';
@@ -294,6 +301,34 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       expect(back.targets.find((t) => t.server === 'web-3')?.reason).toBe('already on its prior release: nothing to roll back');
     } finally {
       if (!victim.running()) await victim.start();
+      await run.stop();
+    }
+  });
+
+  it('--offline skip: a dead agent that presence marked offline is waited for, then skipped; the campaign succeeds under --max-failures 0', async () => {
+    const run = runner('ctl-a');
+    const victim = rf.fleet.agent('web-3');
+    const { db } = rf.database;
+    const agentVersion = (await findServerByName(db, 'web-3'))?.agentVersion ?? '';
+    try {
+      await victim.stop('SIGKILL');
+      // What the presence sweeper does 3 heartbeat periods after the last beat.
+      await recordHeartbeat(db, 'web-3', { agentVersion }, new Date(0));
+      expect(await markOfflineServers(db, new Date(1_000))).toEqual(['web-3']);
+      const { id } = await startCampaign(ctx(), request({ maxFailures: '0', offline: 'skip', offlineWait: '5s' }), 'operator:test');
+      const view = await waitFor(id, 'campaign over', (v) => ['succeeded', 'failed'].includes(v.state), 180_000);
+      expect(view.state).toBe('succeeded');
+      expect(view.plan.offlineServers).toEqual(['web-3']);
+      expect(statesOf(view)).toEqual({ 'web-1': 'succeeded', 'web-2': 'succeeded', 'web-3': 'skipped', 'web-4': 'succeeded' });
+      expect(view.targets.find((t) => t.server === 'web-3')?.reason).toBe('server offline past --offline-wait: skipped (--offline skip)');
+      expect(view.waves.map((w) => w.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+      await victim.start();
+      expect(journaled('web-3', id)).toEqual([]);
+      expect(await versions()).toEqual({ ...all('6.5.5'), 'web-3': '6.4.5' });
+      await rollBack(id);
+    } finally {
+      if (!victim.running()) await victim.start();
+      await recordHeartbeat(db, 'web-3', { agentVersion }, new Date());
       await run.stop();
     }
   });
