@@ -75,7 +75,7 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
       log: deps.log.child({ serverId: target.server, step }),
       async writeTarget(state: TargetState, patch: TargetPatch) {
         // A server removed meanwhile (servers remove --force) has its target ended for good: the step's outcome is moot.
-        if (!(await repository.findServer(target.server))) return false;
+        if (!(await stored(() => repository.findServer(target.server)))) return false;
         let written = false;
         deps.publishAll(
           await stored(() =>
