@@ -17,6 +17,7 @@ import { CAMPAIGN_AUDIT_KIND } from '../../controller/src/campaigns/repository.j
 import { createCampaignRepository } from '../../controller/src/campaign-store/index.js';
 import { systemClock } from '../../controller/src/context/index.js';
 import { insertRelease, listAuditEvents } from '../../controller/src/db/index.js';
+import { PRESENCE_AUDIT } from '../../controller/src/presence/decide.js';
 import { requestText } from '../../controller/test/campaigns.fixtures.js';
 import { startLoad, type LoadHandle } from './load.js';
 import { WP655 } from './agent.js';
@@ -47,7 +48,8 @@ import {
  *   final state, a server whose agent-side stage or switch has no agent event in the
  *   audit trail, an agent outbox that never drained;
  * - failed requests: transport errors and non-2xx answers the load saw. None of the
- *   faults touches nginx, PHP-FPM or MariaDB, so the fault causes none itself.
+ *   faults touches nginx, PHP-FPM or MariaDB, so the fault causes none itself;
+ * - and, shown but not judged, how often presence took a server offline meanwhile.
  *
  * Each verdict is a row of the suite's table (CHAOS_TABLE, printed once at the end by
  * chaos-global-setup.ts), written before it is asserted, so a failing test has its row too.
@@ -65,6 +67,8 @@ export interface ChaosRow {
   healthyRollbacks: number;
   eventsLost: number;
   failedRequests: number;
+  /** How often presence took a server offline during the run: what the fault did to the controller's view. */
+  offline: number;
   seconds: number;
 }
 
@@ -261,6 +265,9 @@ async function collectFindings(
     lost = await findLostEvents(rf, names, run, view)
   )
     await sleep(POLL_MS);
+  const offline = (await listAuditEvents(rf.database.db, { limit: 100_000 })).filter(
+    (e) => e.kind === PRESENCE_AUDIT.wentOffline && e.at >= run.startedAt,
+  ).length;
   const outcome = `${view.state}: ${view.targets.map((t) => `${t.server} ${t.state}`).join(', ')}`;
   const row: ChaosRow = {
     fault: run.fault,
@@ -269,6 +276,7 @@ async function collectFindings(
     healthyRollbacks: rolledBack.length,
     eventsLost: lost.length,
     failedRequests: report.errors + report.non2xx,
+    offline,
     seconds: Math.round((Date.now() - run.began) / 1000),
   };
   const problems: Record<string, number> = {};
@@ -371,13 +379,14 @@ export function resetChaosTable(): void {
   writeFileSync(CHAOS_TABLE, '');
 }
 
-const HEADER = '| fault | campaign outcome | switches per server | rollbacks of healthy servers | events lost | failed requests | s |';
+const HEADER =
+  '| fault | campaign outcome | switches per server | rollbacks of healthy servers | events lost | failed requests | servers taken offline | s |';
 
 function formatChaosRow(r: ChaosRow): string {
   const switches = Object.entries(r.switches)
     .map(([server, n]) => `${server} ${n}`)
     .join(', ');
-  return `| ${r.fault} | ${r.outcome} | ${switches} | ${r.healthyRollbacks} | ${r.eventsLost} | ${r.failedRequests} | ${r.seconds} |`;
+  return `| ${r.fault} | ${r.outcome} | ${switches} | ${r.healthyRollbacks} | ${r.eventsLost} | ${r.failedRequests} | ${r.offline} | ${r.seconds} |`;
 }
 
 /** The suite's table, one row per test that got as far as its verdict (markdown). */
@@ -388,5 +397,5 @@ export function chaosTable(): string {
         .filter((l) => l.trim() !== '')
         .map((l) => formatChaosRow(JSON.parse(l) as ChaosRow))
     : [];
-  return [HEADER, '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [HEADER, '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
