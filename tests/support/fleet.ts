@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentConfigInput } from '@wofleet/agent';
@@ -45,6 +45,12 @@ export interface ControlPlaneOptions {
    * is rewritten from the database while the controller runs; PGlite has one process).
    */
   natsIdentities?: boolean;
+  /**
+   * A JetStream cluster the test runs itself, instead of a private nats-server: every
+   * node's URL is given to the controller and the agents; destroy() leaves it running.
+   * Without the fleet's NATS authorization (no natsIdentities, no natsAuth).
+   */
+  natsCluster?: { nodes: readonly NatsServer[]; urls: readonly string[] };
 }
 
 export interface FleetOptions extends ControlPlaneOptions {
@@ -65,6 +71,8 @@ export interface FleetOptions extends ControlPlaneOptions {
 
 export interface FleetProcess {
   running(): boolean;
+  /** The running process's pid (for SIGSTOP and SIGCONT), undefined when it is not running. */
+  pid(): number | undefined;
   /** Everything it printed so far (pino logs on stderr). */
   output(): string;
   /** SIGTERM (or the given signal) and wait for the exit; resolves with the exit code. */
@@ -92,7 +100,10 @@ export interface ControlPlane {
   home: string;
   /** SHA-256 of the fleet CA, as `ca init` printed it. */
   caFingerprint: string;
+  /** The private nats-server (with natsCluster: the cluster's first node). */
   nats: NatsServer;
+  /** The NATS URLs the controller and the agents are given. */
+  natsUrls: string[];
   /** With natsIdentities: the controller's NATS seed (`--nats-seed`), the one user besides the agents nats-server admits. */
   controllerNatsSeed: string | undefined;
   controller: FleetProcess & { address: string; port: number };
@@ -108,6 +119,12 @@ export interface ControlPlane {
   track(process: FleetProcess): void;
   /** With natsIdentities: `wofleet nats config` again and reload nats-server, so the servers enrolled since may connect. */
   admitEnrolled(): Promise<void>;
+  /**
+   * Another `controller serve` of this fleet on the same database and NATS: its own data
+   * dir with the certificate `wofleet ca issue-controller --name NAME` made (and the CA key
+   * copied, which serve reads), its own port, extra environment. Not started; destroy() stops it.
+   */
+  addController(name: string, env?: Record<string, string>): Promise<FleetProcess & { dataDir: string }>;
 }
 
 export interface Fleet extends ControlPlane {
@@ -135,6 +152,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const heartbeatSeconds = options.heartbeatSeconds ?? 10;
   const listenHost = options.listenHost ?? '127.0.0.1';
   const processes: FleetProcess[] = [];
+  // Only the private one: a natsCluster is the test's to stop.
   let nats: NatsServer | undefined;
   const destroy = async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -153,13 +171,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       runNodeCli(CONTROLLER_CLI, ['ca', 'issue-operator', '--data-dir', dataDir, '--name', 'alice', '--out', operatorDir]),
     );
     const auth = options.natsAuth;
+    const cluster = options.natsCluster;
+    if (cluster !== undefined && (options.natsIdentities === true || auth !== undefined))
+      throw new Error('natsCluster: the test runs NATS itself, without the fleet authorization');
     const identities = options.natsIdentities === true ? natsIdentities(root, dataDir, options.databaseUrl) : undefined;
     await identities?.writeConfig();
-    nats = await startNatsServer({
-      host: listenHost,
-      args: auth ? ['--user', auth.user, '--pass', auth.pass] : [],
-      ...(identities ? { include: identities.authFile } : {}),
-    });
+    const natsServer =
+      cluster?.nodes[0] ??
+      (await startNatsServer({
+        host: listenHost,
+        args: auth ? ['--user', auth.user, '--pass', auth.pass] : [],
+        ...(identities ? { include: identities.authFile } : {}),
+      }));
+    if (cluster === undefined) nats = natsServer;
+    const natsUrls = cluster === undefined ? [natsServer.url] : [...cluster.urls];
     const port = await findFreePort();
     const address = `127.0.0.1:${port}`;
     const controllerEnv: Record<string, string> = {
@@ -169,19 +194,23 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...options.controllerEnv,
     };
     if (options.databaseUrl !== undefined) controllerEnv.DATABASE_URL = options.databaseUrl;
-    const serveArgs = [
+    const serveArgs = (controllerDir: string, listenPort: number) => [
       'controller',
       'serve',
       '--data-dir',
-      dataDir,
+      controllerDir,
       '--listen',
-      `${listenHost}:${port}`,
+      `${listenHost}:${listenPort}`,
       '--nats',
-      nats.url,
+      natsUrls.join(','),
       '--heartbeat-seconds',
       String(heartbeatSeconds),
     ];
-    const controller = { ...nodeProcess('controller', CONTROLLER_CLI, serveArgs, controllerEnv, 'controller serving'), address, port };
+    const controller = {
+      ...nodeProcess('controller', CONTROLLER_CLI, serveArgs(dataDir, port), controllerEnv, 'controller serving'),
+      address,
+      port,
+    };
     processes.push(controller);
     await controller.start();
 
@@ -197,7 +226,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       operatorDir,
       home,
       caFingerprint,
-      nats,
+      nats: natsServer,
+      natsUrls,
       controllerNatsSeed: identities?.controllerSeed,
       controller,
       wofleet,
@@ -215,6 +245,23 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       },
       destroy,
       track: (p) => processes.push(p),
+      async addController(name, env = {}) {
+        const otherDir = path.join(root, name);
+        await expectOk(
+          'wofleet ca issue-controller',
+          runNodeCli(CONTROLLER_CLI, ['ca', 'issue-controller', '--data-dir', dataDir, '--name', name, '--out', otherDir]),
+        );
+        await copyFile(path.join(dataDir, 'ca.key'), path.join(otherDir, 'ca.key'));
+        const other = nodeProcess(
+          `controller ${name}`,
+          CONTROLLER_CLI,
+          serveArgs(otherDir, await findFreePort()),
+          { ...controllerEnv, ...env },
+          'controller serving',
+        );
+        processes.push(other);
+        return { ...other, dataDir: otherDir };
+      },
       async admitEnrolled() {
         if (!identities) return;
         await identities.writeConfig();
@@ -241,7 +288,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   try {
     const agents: FleetAgent[] = [];
     for (const name of options.agents) {
-      const agent = await makeAgent(plane.root, name, { ...options, heartbeatSeconds, natsUrl: plane.nats.url });
+      const agent = await makeAgent(plane.root, name, { ...options, heartbeatSeconds, natsUrls: plane.natsUrls });
       const enrollmentToken = await plane.addServer(name, agent.address, {
         labels: options.labels?.[name],
         canary: options.canaries?.includes(name),
@@ -296,7 +343,7 @@ function natsIdentities(root: string, dataDir: string, databaseUrl: string | und
 
 interface AgentSetup extends FleetOptions {
   heartbeatSeconds: number;
-  natsUrl: string;
+  natsUrls: readonly string[];
 }
 
 /** One agent's temp root (or its corner of the shared stack), config, release and sites. */
@@ -319,7 +366,7 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
       certFile: path.join(tls, 'agent.pem'),
       keyFile: path.join(tls, 'agent.key'),
     },
-    nats: { servers: [setup.natsUrl], heartbeatSeconds: setup.heartbeatSeconds },
+    nats: { servers: [...setup.natsUrls], heartbeatSeconds: setup.heartbeatSeconds },
     releases: { mirrorDir: setup.mirrorDir ?? FIXTURES },
   });
   const cli = (args: string[]) => runAgent(host, args);
@@ -351,6 +398,7 @@ function nodeProcess(what: string, cli: string, args: readonly string[], env: Re
   const isRunning = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   return {
     running: isRunning,
+    pid: () => (isRunning() ? child?.pid : undefined),
     output: () => output,
     async start() {
       if (isRunning()) throw new Error(`${what} is already running`);

@@ -115,6 +115,10 @@ export interface NatsServerOptions {
   include?: string;
   /** More nats-server flags, e.g. ['--user', 'a', '--pass', 'b']. */
   args?: readonly string[];
+  /** Client port (default: a free one); a cluster's nodes must know each other's ports before they start. */
+  port?: number;
+  /** More config file lines, e.g. a `cluster { ... }` block (the server then runs from a config file). */
+  config?: readonly string[];
   timeoutMs?: number;
 }
 
@@ -122,19 +126,21 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const root = await mkdtemp(path.join(os.tmpdir(), 'wofleet-nats-'));
   const storeDir = path.join(root, 'store');
   const logFile = path.join(root, 'nats-server.log');
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const timeoutMs = options.timeoutMs ?? 15_000;
   const args = options.args ?? [];
   const host = options.host ?? '127.0.0.1';
-  const configFile = options.include === undefined ? undefined : path.join(root, 'nats-server.conf');
-  if (configFile !== undefined && options.include !== undefined) {
+  const inFile = options.include !== undefined || options.config !== undefined;
+  const configFile = inFile ? path.join(root, 'nats-server.conf') : undefined;
+  if (configFile !== undefined) {
     // All in the file, no flags: a reload re-reads the file only and refuses to change what flags set.
     // nats-server resolves an include relative to the including file, even an absolute path.
     const config = [
       `listen: "${host}:${port}"`,
       `server_name: "test-${port}"`,
       `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
-      `include ${path.relative(root, options.include)}`,
+      ...(options.include === undefined ? [] : [`include ${path.relative(root, options.include)}`]),
+      ...(options.config ?? []),
     ];
     fs.writeFileSync(configFile, `${config.join('\n')}\n`);
   }

@@ -8,7 +8,7 @@ import type { CampaignView } from '../../controller/src/campaigns/index.js';
 import { insertRelease, listServers, openDatabase, pinnedFingerprints, type OpenDatabase } from '../../controller/src/db/index.js';
 import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
 import { WP655 } from './agent.js';
-import { startFleet, type Fleet } from './fleet.js';
+import { startFleet, type Fleet, type FleetOptions } from './fleet.js';
 import { copyIntoMirror } from './releases.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -18,8 +18,22 @@ import { startStack, type Stack } from './stack.js';
  * 6.4.5 with two sites each, enrolled and online. The fleet's own controller process
  * is stopped once they are online: each test brings the controllers it means to test
  * (runners in process, or `controller serve` children it kills). 6.5.5 (the fixture, copied
- * into the agents' mirror dir) is in the release catalog.
+ * into the agents' mirror dir) is in the release catalog. The chaos suite keeps that
+ * controller running and may bring its own Postgres or NATS cluster (options).
  */
+/** The agents' heartbeat period: the controller takes a server offline after 3 silent ones. */
+export const ROLLOUT_HEARTBEAT_SECONDS = 1;
+
+export interface RolloutFleetOptions {
+  /** Keep the fleet's `controller serve` running: it drives the campaigns (default: stopped). */
+  keepController?: boolean;
+  /** A Postgres database the test runs itself (default: a scratch database on the shared server). */
+  databaseUrl?: string;
+  natsCluster?: FleetOptions['natsCluster'];
+  /** Default 2. */
+  sitesPerAgent?: number;
+}
+
 export interface RolloutFleet {
   stack: Stack;
   /** The agents' releases.mirrorDir: a release a campaign stages from file:// must be in it. */
@@ -38,13 +52,13 @@ export interface RolloutFleet {
   destroy(): Promise<void>;
 }
 
-export async function startRolloutFleet(names: readonly string[]): Promise<RolloutFleet> {
+export async function startRolloutFleet(names: readonly string[], options: RolloutFleetOptions = {}): Promise<RolloutFleet> {
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
     for (const step of cleanups.splice(0).reverse()) await step();
   };
   try {
-    return await assemble(names, cleanups, cleanup);
+    return await assemble(names, options, cleanups, cleanup);
   } catch (err) {
     await cleanup();
     throw err;
@@ -53,23 +67,29 @@ export async function startRolloutFleet(names: readonly string[]): Promise<Rollo
 
 async function assemble(
   names: readonly string[],
+  options: RolloutFleetOptions,
   cleanups: Array<() => Promise<void>>,
   cleanup: () => Promise<void>,
 ): Promise<RolloutFleet> {
   const stack = await startStack();
   cleanups.push(() => stack.stop());
-  const scratch = await createScratchDatabase();
+  const scratch: ScratchPostgres =
+    options.databaseUrl === undefined
+      ? await createScratchDatabase()
+      : { name: new URL(options.databaseUrl).pathname.slice(1), url: options.databaseUrl, drop: async () => {} };
   cleanups.push(() => scratch.drop());
   const mirrorDir = path.join(stack.root, 'mirror');
   const wp655 = copyIntoMirror(mirrorDir, WP655);
   const fleet = await startFleet({
     mirrorDir,
     agents: names,
-    heartbeatSeconds: 1,
+    heartbeatSeconds: ROLLOUT_HEARTBEAT_SECONDS,
     databaseUrl: scratch.url,
-    natsIdentities: true,
+    // A cluster the test runs is not under the fleet's NATS authorization.
+    natsIdentities: options.natsCluster === undefined,
+    ...(options.natsCluster ? { natsCluster: options.natsCluster } : {}),
     stack,
-    sitesPerAgent: 2,
+    sitesPerAgent: options.sitesPerAgent ?? 2,
     canaries: names.slice(0, 1),
   });
   cleanups.push(() => fleet.destroy());
@@ -80,7 +100,7 @@ async function assemble(
     if (servers.length === names.length && servers.every((s) => s.status === 'online')) break;
     if (Date.now() > deadline) throw new Error(`servers not online: ${JSON.stringify(servers.map((s) => [s.name, s.status]))}`);
   }
-  await fleet.controller.stop();
+  if (options.keepController !== true) await fleet.controller.stop();
   const tls = await readControllerTls(fleet.dataDir);
   const probes = new Map<string, AgentApi>(
     fleet.agents.map((a) => [

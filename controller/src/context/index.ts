@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 
 export { agentActor, operatorActor, type Actor } from './actor.js';
 export { systemClock, type Clock } from './clock.js';
+export { clockWithTestOffset } from './clock-offset.js';
 
 /** What every controller operation runs with: its ports, passed in, never imported. */
 export interface ControllerContext {

@@ -15,7 +15,7 @@ import { connectControllerNats } from '../presence/connect.js';
 import { startPresence } from '../presence/index.js';
 import { startSiteSyncs } from '../sites/sync-on-return.js';
 import type { AgentDialer } from '../servers/live.js';
-import { systemClock, type Clock, type ControllerContext } from '../context/index.js';
+import { clockWithTestOffset, systemClock, type Clock, type ControllerContext } from '../context/index.js';
 import { createGateCheckRunner } from '../gate-checks/index.js';
 
 export interface StartControllerOptions {
@@ -59,7 +59,7 @@ export async function startController(options: StartControllerOptions): Promise<
   };
   try {
     await migrate(database, log);
-    const context: ControllerContext = { db: database.db, ca, clock: options.clock ?? systemClock, log };
+    const context: ControllerContext = { db: database.db, ca, clock: options.clock ?? clockWithTestOffset(systemClock), log };
     const nc = await connectControllerNats(settings.nats, `wofleet-controller/${tls.identity.name}`, log);
     cleanups.push(() => nc.drain().catch(() => nc.close()));
     const clock = context.clock;
