@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeError } from '@wofleet/shared';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { quarantineFile, type QuarantinedFile } from '../state/quarantine.js';
 import { OPERATION_ID_PATTERN } from './operation-id.js';
@@ -41,12 +40,20 @@ function isLeftoverTempFile(name: string): boolean {
 
 /** The record in `file`, or why it cannot be one. */
 async function readRecord(file: string, id: string): Promise<OperationRecord | { damaged: string }> {
-  let parsed: ReturnType<typeof recordSchema.safeParse>;
+  let text: string;
   try {
-    parsed = recordSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    text = await readFile(file, 'utf8');
   } catch (err) {
-    return { damaged: `unreadable: ${describeError(err)}` };
+    return { damaged: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it quotes the file's bytes, which belong in the quarantined file only.
+    return { damaged: 'not JSON' };
+  }
+  const parsed = recordSchema.safeParse(json);
   if (!parsed.success) return { damaged: `${parsed.error.issues[0]?.path.join('.') || 'record'}: ${parsed.error.issues[0]?.message}` };
   if (parsed.data.id !== id) return { damaged: `holds operation ${parsed.data.id}` };
   const { version: _version, ...record } = parsed.data;
