@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { quarantineFile, type QuarantinedFile } from '../state/quarantine.js';
+import { parseOrDamage, quarantineFile, type QuarantinedFile } from '../state/quarantine.js';
 import { OPERATION_ID_PATTERN } from './operation-id.js';
 import type { OperationRecord } from './record.js';
 import { OPERATION_STATE } from './states.js';
@@ -46,17 +46,10 @@ async function readRecord(file: string, id: string): Promise<OperationRecord | {
   } catch (err) {
     return { damaged: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // Not the parser's message: it quotes the file's bytes, which belong in the quarantined file only.
-    return { damaged: 'not JSON' };
-  }
-  const parsed = recordSchema.safeParse(json);
-  if (!parsed.success) return { damaged: `${parsed.error.issues[0]?.path.join('.') || 'record'}: ${parsed.error.issues[0]?.message}` };
-  if (parsed.data.id !== id) return { damaged: `holds operation ${parsed.data.id}` };
-  const { version: _version, ...record } = parsed.data;
+  const parsed = parseOrDamage(text, recordSchema);
+  if ('damaged' in parsed) return parsed;
+  if (parsed.value.id !== id) return { damaged: `holds operation ${parsed.value.id}` };
+  const { version: _version, ...record } = parsed.value;
   return record;
 }
 
