@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { silentLogger, type Logger } from '@wofleet/shared';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { quarantineFile } from '../state/quarantine.js';
+import { parseOrDamage, quarantineFile } from '../state/quarantine.js';
 import { type AgentEvent, EVENT_TYPE, type EventSink, type EventType } from './types.js';
 
 /**
@@ -34,16 +34,10 @@ function nextId(now: Date): string {
 
 /** The event in an outbox file, or why it is not one (its name must be its id: ack removes by id). */
 function parseEvent(text: string, name: string): AgentEvent | { damaged: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { damaged: 'not JSON' };
-  }
-  const parsed = eventSchema.safeParse(json);
-  if (!parsed.success) return { damaged: `${parsed.error.issues[0]?.path.join('.') || 'event'}: ${parsed.error.issues[0]?.message}` };
-  if (`${parsed.data.id}.json` !== name) return { damaged: `holds event ${parsed.data.id}` };
-  return parsed.data;
+  const parsed = parseOrDamage(text, eventSchema);
+  if ('damaged' in parsed) return parsed;
+  if (`${parsed.value.id}.json` !== name) return { damaged: `holds event ${parsed.value.id}` };
+  return parsed.value;
 }
 
 export function createOutbox(dir: string, serverId: string, now: () => Date = () => new Date(), log: Logger = silentLogger()): Outbox {

@@ -1,9 +1,8 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeError } from '@wofleet/shared';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { quarantineFile, type QuarantinedFile } from '../state/quarantine.js';
+import { parseOrDamage, quarantineFile, type QuarantinedFile } from '../state/quarantine.js';
 import { OPERATION_ID_PATTERN } from './operation-id.js';
 import type { OperationRecord } from './record.js';
 import { OPERATION_STATE } from './states.js';
@@ -41,15 +40,16 @@ function isLeftoverTempFile(name: string): boolean {
 
 /** The record in `file`, or why it cannot be one. */
 async function readRecord(file: string, id: string): Promise<OperationRecord | { damaged: string }> {
-  let parsed: ReturnType<typeof recordSchema.safeParse>;
+  let text: string;
   try {
-    parsed = recordSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    text = await readFile(file, 'utf8');
   } catch (err) {
-    return { damaged: `unreadable: ${describeError(err)}` };
+    return { damaged: `unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
-  if (!parsed.success) return { damaged: `${parsed.error.issues[0]?.path.join('.') || 'record'}: ${parsed.error.issues[0]?.message}` };
-  if (parsed.data.id !== id) return { damaged: `holds operation ${parsed.data.id}` };
-  const { version: _version, ...record } = parsed.data;
+  const parsed = parseOrDamage(text, recordSchema);
+  if ('damaged' in parsed) return parsed;
+  if (parsed.value.id !== id) return { damaged: `holds operation ${parsed.value.id}` };
+  const { version: _version, ...record } = parsed.value;
   return record;
 }
 

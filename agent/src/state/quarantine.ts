@@ -1,5 +1,6 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import type { z } from 'zod';
 
 /**
  * A damaged file in a directory the agent reads as a whole (operation journal,
@@ -27,4 +28,21 @@ export async function quarantineFile(file: string, reason: string, now: Date): P
 /** How many files were quarantined out of `dir` (0 when none ever was). */
 export async function countQuarantined(dir: string): Promise<number> {
   return (await readdir(path.join(dir, QUARANTINE_DIR)).catch(() => [] as string[])).length;
+}
+
+/**
+ * What `text` holds by `schema`, or why the file is damaged. Never the parser's
+ * message: it quotes the file's bytes, which belong in the quarantined file only.
+ */
+export function parseOrDamage<T>(text: string, schema: z.ZodType<T>): { value: T } | { damaged: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { damaged: 'not JSON' };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { damaged: `${issue?.path.join('.') || '(whole file)'}: ${issue?.message}` };
 }
