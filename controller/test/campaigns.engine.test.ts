@@ -271,6 +271,28 @@ describe('campaign engine in fake time', () => {
     expect((skipped ?? 0) - (began ?? 0)).toBeLessThan(20_000 + 2_000);
   });
 
+  it('a stage the agent reports interrupted (agent killed mid-stage) is staged again under the next attempt id; the campaign succeeds', async () => {
+    w.agents.interruptStages('web-3', 2);
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0' });
+    const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
+    expect(statesOf(view)).toEqual(allOn('succeeded'));
+    expect(w.agents.journaled('web-3', id)).toEqual(['activate', 'stage', 'stage-r1', 'stage-r2']);
+    expect(w.agents.activations('web-3')).toBe(1);
+  });
+
+  it("a stage interrupted on every attempt fails its target after three, with the agent's outcome as the reason", async () => {
+    w.agents.interruptStages('web-3', 5);
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '1' });
+    const view = await w.waitFor(id, 'campaign done', (v) => v.state === 'succeeded' || v.state === 'failed');
+    expect(view.targets.find((t) => t.server === 'web-3')).toMatchObject({
+      state: 'failed',
+      reason: `c${id}-web-3-stage-r2 interrupted: no error given`,
+    });
+    expect(w.agents.journaled('web-3', id)).toEqual(['stage', 'stage-r1', 'stage-r2']);
+  });
+
   it('--offline fail: a server offline past --offline-wait fails without an agent call and counts against --max-failures', async () => {
     w.repository.setServerStatus('web-3', 'offline');
     w.agents.setDown('web-3', true);

@@ -32,6 +32,8 @@ export interface SimAgents {
   dbRestores(server: string): string[];
   /** Down: every call fails as unreachable, watches in progress break off. Up again: answers as before. */
   setDown(server: string, down: boolean): void;
+  /** The next `count` stages the server accepts end INTERRUPTED, as after an agent killed mid-stage. */
+  interruptStages(server: string, count: number): void;
   /** Servers connect() was called for (who drove the campaign). */
   connected: Set<string>;
 }
@@ -63,6 +65,7 @@ interface SimAgent {
   canarySites: string[];
   dbRestores: string[];
   down: boolean;
+  interruptStages: number;
   /** Aborted when the agent goes down: its open watches break off. */
   outage: AbortController;
   activations: number;
@@ -80,6 +83,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       operations: new Map(),
       healthy: true,
       failingProof: undefined,
+      interruptStages: 0,
       canarySites: [],
       dbRestores: [],
       down: false,
@@ -123,7 +127,10 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       };
       const done = work().then(
         (result) => Object.assign(op, { state: 'OPERATION_STATE_SUCCEEDED', ...result }),
-        (err: unknown) => Object.assign(op, { state: 'OPERATION_STATE_FAILED', error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          err instanceof SimInterrupted
+            ? Object.assign(op, { state: 'OPERATION_STATE_INTERRUPTED' })
+            : Object.assign(op, { state: 'OPERATION_STATE_FAILED', error: err instanceof Error ? err.message : String(err) }),
       );
       const finished = done.then(() => {
         op.finishedAt = options.clock.now().toISOString();
@@ -175,6 +182,10 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       stageRelease: (request) =>
         accept(request.operationId ?? '', 'OPERATION_KIND_STAGE_RELEASE', async () => {
           await options.clock.sleep(delays.stageMs);
+          if (agent.interruptStages > 0) {
+            agent.interruptStages--;
+            throw new SimInterrupted();
+          }
           const staged = release(versionOf(request.source ?? ''), agent.releases.size);
           agent.releases.set(staged.id, staged);
           return { stageRelease: { release: { ...staged, stagedAt: '', files: 0, bytes: 0, digest: SIM_DIGEST, marks: [] } } };
@@ -242,6 +253,9 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
     },
     canarySites: (server) => [...agentOf(server).canarySites],
     dbRestores: (server) => [...agentOf(server).dbRestores],
+    interruptStages(server, count) {
+      agentOf(server).interruptStages = count;
+    },
     setDown(server, down) {
       const agent = agentOf(server);
       agent.down = down;
@@ -250,6 +264,9 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
     },
   };
 }
+
+/** The agent died while the operation ran: its journal says INTERRUPTED after the restart. */
+class SimInterrupted extends Error {}
 
 function release(version: string, n: number): SimRelease {
   return { id: `wp-${version}-${n}`, version, dbVersion: DB_VERSION[version] ?? 0 };

@@ -18,6 +18,14 @@ export function operationIdFor(campaignId: string, server: string, step: Operati
   return step === 'revert' ? `c${campaignId}-${server}${REVERT_SUFFIX}` : `c${campaignId}-${server}-${step}`;
 }
 
+/** How many times a stage the agent reports interrupted is sent in all (a stage switches nothing, so it is safe to repeat). */
+export const STAGE_ATTEMPTS = 3;
+
+/** The operation id of a stage's attempt: the step's own id first, then `-r1`, `-r2`. */
+export function stageAttemptId(operationId: string, attempt: number): string {
+  return attempt === 0 ? operationId : `${operationId}-r${attempt}`;
+}
+
 /** Agent calls of a step give up (unreachable, no outcome) at the healthy deadline from when the step began. */
 export function stepDeadline(sinceMs: number, healthyDeadlineMs: number): number {
   return sinceMs + healthyDeadlineMs;

@@ -1,9 +1,10 @@
 import { describeError } from '@wofleet/shared';
 import { awaitOperation, currentRelease, operationFailure, retryUnreachable, stagedRelease } from './agent-calls.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
+import type { Operation } from '@wofleet/proto';
 import { TARGET_STATE, type CampaignPlan } from './model.js';
-import { operationIdFor, skipReason, stepDeadline } from './policy-target.js';
-import { isStopping, type TargetStepRun } from './target-steps.js';
+import { operationIdFor, skipReason, STAGE_ATTEMPTS, stageAttemptId, stepDeadline } from './policy-target.js';
+import { isStopping, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 
 /** pending|staging ──► staged | failed | skipped: records where rollback goes back to, then stages the release. */
 export const stageTarget: TargetStepRun = async (ctx, target) => {
@@ -23,8 +24,7 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
       await ctx.writeTarget(TARGET_STATE.skipped, { reason: skip });
       return;
     }
-    await retryUnreachable(() => ctx.agent.stageRelease(stageRequest(ctx.plan, operationId)), ctx.waiting, until);
-    const op = await awaitOperation(ctx.agent, operationId, ctx.waiting, until);
+    const op = await stageOnAgent(ctx, operationId, until);
     if (op.state !== 'OPERATION_STATE_SUCCEEDED') {
       await ctx.writeTarget(TARGET_STATE.failed, { failedAt: ctx.waiting.clock.now(), reason: operationFailure(op) });
       return;
@@ -43,6 +43,23 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
     await ctx.writeTarget(TARGET_STATE.failed, { failedAt: ctx.waiting.clock.now(), reason: `stage: ${describeError(err)}` });
   }
 };
+
+/**
+ * Sends the stage and follows it. A stage the agent reports INTERRUPTED (the agent was
+ * killed or restarted while staging; nothing is switched by a stage) is sent again under
+ * the next attempt id, up to STAGE_ATTEMPTS in all. The ids are fixed per attempt, so a
+ * controller that restarts mid-way re-sends them in order and each agent answers the ones
+ * it already ran with their first outcome.
+ */
+async function stageOnAgent(ctx: TargetStepContext, operationId: string, until: number): Promise<Operation> {
+  for (let attempt = 0; ; attempt++) {
+    const id = stageAttemptId(operationId, attempt);
+    await retryUnreachable(() => ctx.agent.stageRelease(stageRequest(ctx.plan, id)), ctx.waiting, until);
+    const op = await awaitOperation(ctx.agent, id, ctx.waiting, until);
+    if (op.state !== 'OPERATION_STATE_INTERRUPTED' || attempt + 1 >= STAGE_ATTEMPTS) return op;
+    ctx.log.warn({ operationId: id }, 'stage interrupted on the agent: staging again');
+  }
+}
 
 function stageRequest(plan: CampaignPlan, operationId: string) {
   return { operationId, source: plan.release.url || plan.release.version, digest: plan.release.digest };
