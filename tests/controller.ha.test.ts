@@ -12,9 +12,10 @@ import { allOn, campaignSummary, startRolloutFleet, type RolloutFleet } from './
 
 /**
  * Issue 14, HA controllers: three `wofleet controller serve` processes on one Postgres
- * drive a campaign: the fleet's own, a second on the same data dir (a copied data dir:
- * the same certificate) and one from `wofleet ca issue-controller` (no CA key). While all live,
- * the lease is never taken over (one holder, token 1 throughout). The holder is then
+ * drive a campaign: the fleet's own and a second on the same data dir (a copied data dir:
+ * the same certificate), one of which takes the lease, then one from `wofleet ca
+ * issue-controller` (no CA key). While all live, the lease is never taken over (one
+ * holder, token 1 throughout). The holder is then
  * SIGKILLed in the middle of a wave: once its lease expires another takes it over
  * (one audited takeover), finishes the campaign, and each server was switched exactly
  * once, counted in the agents' own records (`state.json` updates, operation journal).
@@ -43,8 +44,10 @@ describe('HA: controllers sharing one Postgres', () => {
       databaseUrl: rf.scratch.url,
     });
     running.push(process);
+    let exited = false;
+    void process.exited.then(() => (exited = true));
     for (const deadline = Date.now() + 60_000; !process.output().includes('controller serving'); await sleep(100)) {
-      if (Date.now() > deadline) throw new Error(`controller not serving:\n${process.output().slice(-3000)}`);
+      if (exited || Date.now() > deadline) throw new Error(`controller not serving:\n${process.output().slice(-3000)}`);
     }
     return { process, holder: /"holder":"([^"]+)"/.exec(process.output())?.[1] };
   }
@@ -85,17 +88,26 @@ describe('HA: controllers sharing one Postgres', () => {
   }, 120_000);
 
   it('no lease takeover while all live; the holder SIGKILLed mid-wave, another finishes the campaign, each server switched once', async () => {
-    const controllers = [await serve(rf.fleet.dataDir), await serve(rf.fleet.dataDir), await serve(secondDir)];
+    // The two on one data dir first, so one of them holds the lease (the pair that fought on one holder id).
+    const controllers = [await serve(rf.fleet.dataDir), await serve(rf.fleet.dataDir)];
     const startedAt = new Date();
     const request = parseCampaignRequest(requestText({ waves: '1,1,1,1,1', maxParallel: 2, minHealthy: '3s', healthyDeadline: '2m' }));
     const { id } = await startCampaign(ctx(), request, 'operator:test');
-
-    // Mid-wave: wave 2 (the third) has a server switched and in its verify hold.
     const tokens = new Set<number>();
-    let view: CampaignView = await getCampaign(ctx(), id);
-    for (const deadline = Date.now() + 180_000; ; await sleep(200)) {
+    const sampleToken = async () => {
       const token = (await lease(id))?.leaseToken ?? 0;
       if (token > 0) tokens.add(token); // 0: not leased yet
+    };
+    for (const deadline = Date.now() + 30_000; tokens.size === 0; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('no controller took the lease');
+      await sampleToken();
+    }
+    controllers.push(await serve(secondDir));
+
+    // Mid-wave: wave 2 (the third) has a server switched and in its verify hold.
+    let view: CampaignView = await getCampaign(ctx(), id);
+    for (const deadline = Date.now() + 180_000; ; await sleep(200)) {
+      await sampleToken();
       view = await getCampaign(ctx(), id);
       if (view.targets.some((t) => t.wave === 2 && t.state === 'verifying')) break;
       if (Date.now() > deadline || view.state !== 'running') throw new Error(`never reached wave 2: ${campaignSummary(view)}`);

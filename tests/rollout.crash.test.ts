@@ -26,7 +26,8 @@ import { createCampaignRepository } from '../controller/src/campaign-store/index
  * the rollback-side points; then a last controller without a kill point finishes it.
  * Each server must be switched exactly once and rolled back exactly once: counted
  * in the agents' own records (the update records in `<stateDir>/state.json`, the
- * operation journal in `<stateDir>/operations`).
+ * operation journal in `<stateDir>/operations`). Each restarted controller is a new lease
+ * holder, so it waits for its killed predecessor's lease to expire (up to 15 s a point).
  */
 const NAMES = ['web-1', 'web-2', 'web-3', 'web-4'];
 const CAMPAIGN_POINTS: KillPoint[] = [
