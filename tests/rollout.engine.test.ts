@@ -12,6 +12,7 @@ import { readNatsSeed } from '@wofleet/shared/nats';
 import { connectAgent, type AgentTarget } from '../controller/src/agents/client.js';
 import {
   actOnCampaign,
+  askOnce,
   getCampaign,
   listCampaigns,
   parseCampaignRequest,
@@ -301,6 +302,33 @@ describe('rollout campaign engine with real agents, Postgres and NATS', () => {
       expect(back.targets.find((t) => t.server === 'web-3')?.reason).toBe('already on its prior release: nothing to roll back');
     } finally {
       if (!victim.running()) await victim.start();
+      await run.stop();
+    }
+  });
+
+  it('servers presence marked offline whose agents answer over gRPC (the canary too) are planned, switched and never skipped', async () => {
+    const run = runner('ctl-a');
+    const { db } = rf.database;
+    const stale = ['web-1', 'web-3'];
+    const agentVersions = new Map<string, string>();
+    for (const server of stale) agentVersions.set(server, (await findServerByName(db, server))?.agentVersion ?? '');
+    try {
+      // Heartbeats unheard (a NATS outage) while the agents run on.
+      for (const server of stale) await recordHeartbeat(db, server, { agentVersion: agentVersions.get(server) ?? '' }, new Date(0));
+      expect(await markOfflineServers(db, new Date(1_000))).toEqual(stale);
+      // Planning asks the canary's agent the way the controller's RolloutService does.
+      const dial = (target: AgentTarget) => connectAgent(target, rf.tls, (server) => pinnedFingerprints(db, server));
+      const planning = { ...ctx(), agentAnswers: askOnce(dial, clock) };
+      const { id } = await startCampaign(planning, request({ maxFailures: '0', offline: 'skip', offlineWait: '5s' }), 'operator:test');
+      const view = await waitFor(id, 'campaign over', (v) => ['succeeded', 'failed'].includes(v.state), 180_000);
+      expect(view.state).toBe('succeeded');
+      expect(view.plan.offlineServers).toEqual(stale);
+      expect(statesOf(view)).toEqual(all('succeeded'));
+      for (const server of stale) expect(journaled(server, id)).toEqual(['activate', 'stage']);
+      expect(await versions()).toEqual(all('6.5.5'));
+      await rollBack(id);
+    } finally {
+      for (const server of stale) await recordHeartbeat(db, server, { agentVersion: agentVersions.get(server) ?? '' }, new Date());
       await run.stop();
     }
   });

@@ -1,6 +1,7 @@
 import { silentLogger } from '@wofleet/shared';
 import {
   actOnCampaign,
+  askOnce,
   getCampaign,
   parseCampaignRequest,
   startCampaign,
@@ -104,7 +105,8 @@ export function engineWorld(): EngineWorld {
     delays: { stageMs: 500, activateMs: 3_000, rollbackMs: 2_000 },
   });
   const events: CampaignEvent[] = [];
-  const ctx = { repository, clock };
+  // Planning asks an offline canary's agent, as the controller's RolloutService does.
+  const ctx = { repository, clock, agentAnswers: askOnce((target) => agents.connect(target), clock) };
   const request = (overrides: Partial<CampaignRequestText> = {}) =>
     parseCampaignRequest(
       requestText({ waves: '1,1,50%', maxParallel: 2, minHealthy: '1s', healthyDeadline: '30s', progressDeadline: '10m', ...overrides }),

@@ -330,6 +330,31 @@ describe('campaign engine in fake time', () => {
     expect(w.agents.journaled('web-3', id)).toEqual(['activate', 'stage']);
   });
 
+  it('a server presence says is offline whose agent answers is asked, not waited for: staged and switched at once, never skipped', async () => {
+    // Heartbeats not heard (a NATS outage): the agent itself still answers over gRPC.
+    w.repository.setServerStatus('web-3', 'offline');
+    runner('ctl-a');
+    const id = await w.start({ maxFailures: '0', offline: 'skip', offlineWait: '20s' });
+    const view = await w.waitFor(id, 'campaign over', (v) => v.state !== 'running');
+    expect(view.state).toBe('succeeded');
+    expect(statesOf(view)).toEqual(allOn('succeeded'));
+    expect(auditOf(id, 'web-3')).not.toContain('pending (waiting for the server to come back online)');
+    expect(w.agents.journaled('web-3', id)).toEqual(['activate', 'stage']);
+    expect(w.agents.versions()).toEqual(allOn('6.5.5'));
+  });
+
+  it('an offline canary whose agent answers is planned and switched; one whose agent is silent too is refused', async () => {
+    w.repository.setServerStatus('web-1', 'offline');
+    w.agents.setDown('web-1', true);
+    await expect(w.start()).rejects.toThrow("canary server 'web-1' is offline: it must be online to start a campaign");
+    w.agents.setDown('web-1', false);
+    runner('ctl-a');
+    const id = await w.start();
+    const view = await w.waitFor(id, 'campaign over', (v) => v.state !== 'running');
+    expect(view.state).toBe('succeeded');
+    expect(w.agents.journaled('web-1', id)).toEqual(['activate', 'stage']);
+  });
+
   it('an offline canary is never skipped: with --offline skip it fails the campaign after --offline-wait, nothing else switched', async () => {
     const id = await w.start({ offline: 'skip', offlineWait: '10s' });
     w.repository.setServerStatus('web-1', 'offline');

@@ -141,7 +141,24 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
     return {
       server: target.server,
       address: target.address,
-      getStatus: () => Promise.reject(new Error('not simulated')),
+      // What the engine reads of it is only that the agent answers (presence-probe.ts).
+      async getStatus() {
+        reachable();
+        return {
+          serverId: target.server,
+          agentVersion: 'sim',
+          uptimeSeconds: 0,
+          current: null,
+          canary: null,
+          previous: null,
+          canarySite: '',
+          releases: agent.releases.size,
+          sites: 0,
+          health: null,
+          disk: null,
+          lastUpdate: null,
+        };
+      },
       listSites: () => Promise.reject(new Error('not simulated')),
       async checkHealth(request = {}) {
         reachable();

@@ -2,6 +2,7 @@ import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { RolloutServiceHandlers, RolloutUpdateInput, WatchRolloutRequest } from '@wofleet/proto';
 import {
   actOnCampaign,
+  askOnce,
   getCampaign,
   listCampaigns,
   parseCampaignRequest,
@@ -11,6 +12,7 @@ import {
   type CampaignEvent,
 } from '../campaigns/index.js';
 import { operatorActor, type ControllerContext } from '../context/index.js';
+import type { AgentDialer } from '../servers/live.js';
 import { createCampaignRepository } from '../campaign-store/index.js';
 import { operatorCaller } from './authorize.js';
 import { logged, operatorUnary } from './unary.js';
@@ -30,6 +32,8 @@ export interface RolloutPorts {
    * CLI says so) instead of holding the server's shutdown for its whole grace period.
    */
   shutdown?: AbortSignal;
+  /** Reaches agents: a plan asks an offline canary's agent before refusing it (without it, presence alone judges). */
+  dialAgent?: AgentDialer;
 }
 
 const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is shutting down: watch again once it is back' };
@@ -40,6 +44,7 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
     repository: createCampaignRepository(ctx.db),
     clock: ctx.clock,
     log: ctx.log,
+    ...(ports.dialAgent ? { agentAnswers: askOnce(ports.dialAgent, ctx.clock) } : {}),
     ...(ports.publish ? { publish: ports.publish } : {}),
   };
   return {

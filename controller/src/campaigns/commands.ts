@@ -10,7 +10,7 @@ import {
   type CampaignView,
 } from './model.js';
 import { dbRestoresOfRollback, restoreDbRefusal } from './policy-rollback-db.js';
-import { planCampaign } from './plan.js';
+import { planCampaign, type PlanContext } from './plan.js';
 import type { CampaignRepository } from './repository.js';
 import { ACTION_TRANSITIONS, actionRequest } from './transitions.js';
 import { toCampaignView } from './view.js';
@@ -20,7 +20,7 @@ import { toCampaignView } from './view.js';
  * holds the campaign's lease) carries them out. `publish` sends the CampaignEvent of
  * each committed change (optional: the runner publishes its own).
  */
-export interface CampaignContext {
+export interface CampaignContext extends PlanContext {
   repository: CampaignRepository;
   clock: Clock;
   log?: Logger;

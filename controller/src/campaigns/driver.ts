@@ -5,7 +5,8 @@ import { createEventPublisher } from './event-publisher.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { LeaseLostError, writeUnderLease, type Lease, type LeasedWrite } from './lease.js';
 import { isActiveCampaignState } from './model.js';
-import { applyTransitions, decideFor, startDecidedSteps } from './pass.js';
+import { applyTransitions, decideFor, startDecidedSteps, targetsToProbe } from './pass.js';
+import { createPresenceProbe } from './presence-probe.js';
 import type { DriverDeps } from './runner-options.js';
 import { createStepLauncher } from './step-launcher.js';
 import { backoffMs, isDatabaseUnreachable } from './transient.js';
@@ -29,6 +30,7 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
   const waiting: Waiting = { clock: deps.clock, pollMs: deps.pollMs, signal: stopping.signal };
   const wakeup = createWakeup(waiting);
   const agents = createAgentPool(deps.connectAgent);
+  const probe = createPresenceProbe({ agentFor: (target) => agents.agentFor(target), clock: deps.clock, cacheMs: deps.pollMs, log });
   const publishAll = createEventPublisher(deps.publish, log);
   const write = async (change: LeasedWrite) => publishAll(await writeUnderLease(deps.repository, lease, change));
   const keeper = createLeaseKeeper(deps.repository, lease, deps.clock, deps.leaseMs, deps.pollMs);
@@ -54,7 +56,8 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     const record = await deps.repository.loadCampaign(lease.campaignId);
     if (!record || !isActiveCampaignState(record.campaign.state)) return false;
     const inventory = new Map((await deps.repository.listServers()).map((s) => [s.name, s]));
-    const decision = decideFor(record, inventory, busy, deps.clock.now());
+    const reachable = await probe.reachable(targetsToProbe(record, inventory, busy));
+    const decision = decideFor(record, inventory, reachable, busy, deps.clock.now());
     const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
     if (decision.campaign || decision.waves.length > 0 || decision.targets.length > 0) wakeup.kick();
     if (!ended) startDecidedSteps(record, decision, inventory, steps);

@@ -2,6 +2,7 @@
 export * from './model.js';
 export { parseCampaignRequest } from './input.js';
 export { planCampaign, type PlanContext } from './plan.js';
+export { askOnce } from './presence-probe.js';
 export {
   startCampaign,
   getCampaign,

@@ -1,7 +1,8 @@
 import { isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, type CampaignState } from './model.js';
 import { KILL_POINT, killPoint } from './killpoints.js';
 import type { LeasedWrite } from './lease.js';
-import { decide, serverPresence, type Decision } from './policy.js';
+import type { AgentTarget } from '../agents/client.js';
+import { decide, serverPresence, type Decision, type ServerPresence } from './policy.js';
 import type { CampaignRecord, FleetServer, TargetPatch } from './repository.js';
 import type { StepLauncher } from './step-launcher.js';
 import { REASON } from './transitions.js';
@@ -10,8 +11,33 @@ import { isWindowOpen } from './window.js';
 /** The inventory as one pass reads it, by server name. */
 export type Inventory = ReadonlyMap<string, FleetServer>;
 
-/** One pass of the driver: the facts policy.decide takes, from the campaign and the inventory as read; then its transitions written. */
-export function decideFor(record: CampaignRecord, inventory: Inventory, inFlight: ReadonlySet<string>, now: Date): Decision {
+/**
+ * The targets whose presence decides what the engine does next (pending or staged:
+ * they still have to stage or switch) while presence says their server is offline:
+ * their agents are asked (presence-probe.ts) before decideFor judges them.
+ */
+export function targetsToProbe(record: CampaignRecord, inventory: Inventory, inFlight: ReadonlySet<string>): AgentTarget[] {
+  const probed: AgentTarget[] = [];
+  for (const t of record.targets) {
+    const server = inventory.get(t.server);
+    if (!server || inFlight.has(t.server) || serverPresence(server) !== 'offline') continue;
+    if (t.state === TARGET_STATE.pending || t.state === TARGET_STATE.staged) probed.push({ server: t.server, address: server.address });
+  }
+  return probed;
+}
+
+/**
+ * One pass of the driver: the facts policy.decide takes, from the campaign and the
+ * inventory as read; `reachable`: servers presence calls offline whose agent answered
+ * (they are online). Then its transitions written.
+ */
+export function decideFor(
+  record: CampaignRecord,
+  inventory: Inventory,
+  reachable: ReadonlySet<string>,
+  inFlight: ReadonlySet<string>,
+  now: Date,
+): Decision {
   const { campaign } = record;
   return decide({
     state: campaign.state,
@@ -25,13 +51,18 @@ export function decideFor(record: CampaignRecord, inventory: Inventory, inFlight
       switched: t.switched,
       failed: t.failedAt !== null,
       operationId: t.operationId,
-      presence: serverPresence(inventory.get(t.server)),
+      presence: judgedPresence(inventory.get(t.server), reachable.has(t.server)),
       offlineSince: t.offlineSince,
     })),
     inFlight,
     now,
     windowOpen: isWindowOpen(campaign.plan.request.window, now),
   });
+}
+
+function judgedPresence(server: FleetServer | undefined, answers: boolean): ServerPresence {
+  const presence = serverPresence(server);
+  return presence === 'offline' && answers ? 'online' : presence;
 }
 
 /**

@@ -1,26 +1,30 @@
 import { StateError, UsageError } from '@wofleet/shared';
+import type { AgentTarget } from '../agents/client.js';
 import { AUTO_CANARY_SITE, type CampaignPlan, type CampaignRequest } from './model.js';
 import { serverPresence } from './policy.js';
 import type { CampaignRepository, FleetServer } from './repository.js';
 import { computeWaves, describeWaves } from './waves.js';
 
-/** What planning reads: the repository only (it changes nothing). */
+/** What planning reads: the repository, and an offline canary's agent (it changes nothing). */
 export interface PlanContext {
   repository: CampaignRepository;
+  /** Whether a server's agent answers when asked directly (presence-probe.ts askOnce); without it, presence alone judges the canary. */
+  agentAnswers?: (target: AgentTarget) => Promise<boolean>;
 }
 
 /**
  * `rollout plan` (and the first half of `start`): the exact waves and servers, or a
  * refusal naming what cannot work. Operator mistakes (unknown names, bad waves) are
- * UsageErrors; the fleet not being ready (offline canary, a server busy in another
- * campaign) is a StateError.
+ * UsageErrors; the fleet not being ready (a canary presence calls offline whose agent
+ * does not answer either, a server busy in another campaign) is a StateError.
  */
 export async function planCampaign(ctx: PlanContext, request: CampaignRequest): Promise<CampaignPlan> {
   const release = await ctx.repository.findRelease(request.release);
   if (!release) throw new UsageError(`--release ${request.release} is not in the release catalog (add it with 'wofleet releases add')`);
   const targets = await selectTargets(ctx.repository, request);
   const canary = chooseCanary(targets, request.canary);
-  if (canary.status === 'pending' || canary.status === 'offline') {
+  // Presence is a hint: a canary whose agent answers is online, whatever its heartbeats said.
+  if (serverPresence(canary) === 'offline' && !(await ctx.agentAnswers?.({ server: canary.name, address: canary.address }))) {
     throw new StateError(`canary server '${canary.name}' is ${canary.status}: it must be online to start a campaign`);
   }
   const busy = await ctx.repository.findActiveCampaignsOf(targets.map((t) => t.name));

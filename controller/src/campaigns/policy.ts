@@ -39,7 +39,10 @@ import { REASON } from './transitions.js';
  */
 export type TargetStep = 'stage' | 'switch' | 'verify' | 'rollback';
 
-/** What the inventory says of a target's server at this pass. */
+/**
+ * What the inventory says of a target's server at this pass; `offline` only when its
+ * agent did not answer either (the pass asks it first: presence-probe.ts).
+ */
 export type ServerPresence = 'online' | 'offline' | 'removed';
 
 /** Presence as the engine judges it: not online is a server that stopped beating or never beat. */

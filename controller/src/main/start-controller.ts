@@ -81,6 +81,7 @@ export async function startController(options: StartControllerOptions): Promise<
       publish: natsCampaignPublisher(nc, log),
       subscribe: natsSubscriber(nc),
       shutdown: watches.signal,
+      dialAgent,
     });
     const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
