@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignRepository, LEASE_TAKEOVER_AUDIT_KIND } from '../controller/src/campaign-store/index.js';
@@ -57,13 +56,6 @@ describe('HA: controllers sharing one Postgres', () => {
     (await listAuditEvents(rf.database.db, { limit: 10_000 }))
       .filter((row) => row.kind === LEASE_TAKEOVER_AUDIT_KIND && row.subject === id)
       .map((row) => row.data);
-  const updatesSince = (server: string, since: Date) =>
-    (
-      JSON.parse(readFileSync(path.join(rf.stateDir(server), 'state.json'), 'utf8')) as {
-        updates: Array<{ startedAt: string; outcome: string }>;
-      }
-    ).updates.filter((u) => new Date(u.startedAt) >= since);
-
   beforeAll(async () => {
     rf = await startRolloutFleet(NAMES);
     expect(await rf.versions()).toEqual(allOn(NAMES, '6.4.5'));
@@ -138,7 +130,7 @@ describe('HA: controllers sharing one Postgres', () => {
     expect(await rf.versions()).toEqual(allOn(NAMES, '6.5.5'));
     for (const server of NAMES) {
       expect(
-        updatesSince(server, startedAt).map((u) => u.outcome),
+        rf.updatesSince(server, startedAt).map((u) => u.outcome),
         server,
       ).toEqual(['succeeded']);
       expect(rf.journaled(server, id)).toEqual(['activate', 'stage']);

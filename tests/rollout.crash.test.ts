@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   actOnCampaign,
@@ -43,13 +41,6 @@ const CAMPAIGN_POINTS: KillPoint[] = [
 ];
 const ROLLBACK_POINTS: KillPoint[] = [KILL_POINT.beforeRollback, KILL_POINT.afterRollbackAccepted];
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-interface AgentUpdateRecord {
-  from: string;
-  to: string;
-  startedAt: string;
-  outcome: string;
-}
 
 describe('controller killed with SIGKILL at every campaign state, restarted: campaigns complete, every server switched once', () => {
   let rf: RolloutFleet;
@@ -95,14 +86,7 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     }
   }
 
-  /** Switches the agent recorded since `since` (one update record per activation, whatever its outcome). */
-  const updatesSince = (server: string, since: Date) =>
-    (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] }).updates.filter(
-      (u) => new Date(u.startedAt) >= since,
-    );
   const journaled = (server: string, id: string) => rf.journaled(server, id);
-  const journalState = (server: string, opId: string) =>
-    (JSON.parse(readFileSync(path.join(rf.stateDir(server), 'operations', `${opId}.json`), 'utf8')) as { state: string }).state;
   const all = (version: string) => allOn(NAMES, version);
 
   beforeAll(async () => {
@@ -131,13 +115,13 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     ).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     expect(await rf.versions()).toEqual(all('6.5.5'));
     for (const server of NAMES) {
-      const updates = updatesSince(server, startedAt);
+      const updates = rf.updatesSince(server, startedAt);
       expect(
         updates.map((u) => u.outcome),
         `${server}\n${trail.join('\n')}`,
       ).toEqual(['succeeded']);
       expect(journaled(server, campaignId)).toEqual(['activate', 'stage']);
-      expect(journalState(server, `c${campaignId}-${server}-activate`)).toBe('SUCCEEDED');
+      expect(rf.journalState(server, `c${campaignId}-${server}-activate`)).toBe('SUCCEEDED');
     }
   });
 
@@ -154,11 +138,11 @@ describe('controller killed with SIGKILL at every campaign state, restarted: cam
     expect(await rf.versions()).toEqual(all('6.4.5'));
     for (const server of NAMES) {
       expect(
-        updatesSince(server, startedAt).map((u) => u.outcome),
+        rf.updatesSince(server, startedAt).map((u) => u.outcome),
         server,
       ).toEqual(['rolled-back']);
       expect(journaled(server, campaignId)).toEqual(['activate', 'revert', 'stage']);
-      expect(journalState(server, `c${campaignId}-${server}-revert`)).toBe('SUCCEEDED');
+      expect(rf.journalState(server, `c${campaignId}-${server}-revert`)).toBe('SUCCEEDED');
     }
   });
 });

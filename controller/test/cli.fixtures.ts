@@ -33,12 +33,12 @@ export function runCli(cli: string, args: readonly string[], env: Record<string,
   return runNodeProgram(cli, args, cleanEnv(env), stdin);
 }
 
-/** A clock the test moves forward instead of sleeping. */
 /** The operator CLI's connection flags: the controller at `address`, as the operator whose files `issue-operator` wrote in `dir`. */
 export function operatorFlags(address: string, dir: string, name = 'alice'): string[] {
   return ['--controller', address, '--ca', `${dir}/ca.pem`, '--cert', `${dir}/${name}.pem`, '--key', `${dir}/${name}.key`];
 }
 
+/** A clock the test moves forward instead of sleeping. */
 export interface TestClock extends Clock {
   advance(ms: number): void;
 }

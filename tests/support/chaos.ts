@@ -97,11 +97,6 @@ interface Findings {
 
 const POLL_MS = 200;
 
-interface AgentUpdateRecord {
-  startedAt: string;
-  outcome: string;
-}
-
 export interface ChaosRun {
   id: string;
   /** The release it rolls out. */
@@ -248,7 +243,7 @@ async function collectFindings(
   const switches: Record<string, number> = {};
   const rolledBack: string[] = [];
   for (const name of names) {
-    const updates = agentUpdatesSince(rf, name, run.startedAt);
+    const updates = rf.updatesSince(name, run.startedAt);
     switches[name] = updates.length;
     const target = view.targets.find((t) => t.server === name);
     if (
@@ -319,9 +314,9 @@ async function findLostEvents(
     const serverEvents = (await listAuditEvents(rf.database.db, { server: name, limit: 10_000 })).filter((e) => e.at >= run.startedAt);
     const has = (kind: string) => serverEvents.some((e) => e.kind === kind);
     // Each campaign's release is new to every server: a stage that succeeded extracted it and emitted 'staged'.
-    if (journalState(rf, name, `c${run.id}-${name}-stage`) === 'SUCCEEDED' && !has('staged'))
+    if (rf.journalState(name, `c${run.id}-${name}-stage`) === 'SUCCEEDED' && !has('staged'))
       lost.push(`${name}: staged, no 'staged' event`);
-    if (agentUpdatesSince(rf, name, run.startedAt).some((u) => u.outcome === 'succeeded') && !has('switched'))
+    if (rf.updatesSince(name, run.startedAt).some((u) => u.outcome === 'succeeded') && !has('switched'))
       lost.push(`${name}: switched, no 'switched' event`);
     const left = outboxFiles(rf, name);
     if (left.length > 0) lost.push(`${name}: ${left.length} events never left the agent's outbox`);
@@ -346,23 +341,12 @@ function assertFindings(f: Findings, names: readonly string[], version: string, 
   expect(f.problems, 'failed requests under load').toEqual({});
 }
 
-function agentUpdatesSince(rf: RolloutFleet, server: string, since: Date): AgentUpdateRecord[] {
-  const state = JSON.parse(readFileSync(path.join(rf.stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] };
-  return state.updates.filter((u) => new Date(u.startedAt) >= since);
-}
-
 /** Polls the agent's journal (every 10 ms: a stage runs for a second or two) until the operation is in `state`. */
 export async function waitForAgentOperation(rf: RolloutFleet, server: string, operationId: string, state: string): Promise<void> {
-  for (const deadline = Date.now() + 60_000; journalState(rf, server, operationId) !== state; await sleep(10)) {
+  for (const deadline = Date.now() + 60_000; rf.journalState(server, operationId) !== state; await sleep(10)) {
     if (Date.now() > deadline)
-      throw new Error(`${server}: ${operationId} never ${state} (journal: ${journalState(rf, server, operationId)})`);
+      throw new Error(`${server}: ${operationId} never ${state} (journal: ${rf.journalState(server, operationId)})`);
   }
-}
-
-/** The state of an operation in the agent's own journal, undefined before it is journaled. */
-export function journalState(rf: RolloutFleet, server: string, operationId: string): string | undefined {
-  const file = path.join(rf.stateDir(server), 'operations', `${operationId}.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { state: string }).state : undefined;
 }
 
 function outboxFiles(rf: RolloutFleet, server: string): string[] {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { silentLogger, type TlsMaterial } from '@wofleet/shared';
@@ -49,7 +49,19 @@ export interface RolloutFleet {
   journaled(server: string, id: string): string[];
   /** The agent's stateDir. */
   stateDir(server: string): string;
+  /** The update records (one per activation, whatever its outcome) the agent's state.json holds since `since`. */
+  updatesSince(server: string, since: Date): AgentUpdateRecord[];
+  /** The state of an operation in the agent's own journal, undefined before it is journaled. */
+  journalState(server: string, operationId: string): string | undefined;
   destroy(): Promise<void>;
+}
+
+/** An update record of the agent's state.json, as the tests count switches by. */
+export interface AgentUpdateRecord {
+  from: string;
+  to: string;
+  startedAt: string;
+  outcome: string;
 }
 
 export async function startRolloutFleet(names: readonly string[], options: RolloutFleetOptions = {}): Promise<RolloutFleet> {
@@ -142,6 +154,14 @@ async function assemble(
         .filter((f) => f.startsWith(`c${id}-`) && f.endsWith('.json'))
         .map((f) => f.slice(`c${id}-${server}-`.length, -'.json'.length))
         .sort();
+    },
+    updatesSince(server, since) {
+      const state = JSON.parse(readFileSync(path.join(stateDir(server), 'state.json'), 'utf8')) as { updates: AgentUpdateRecord[] };
+      return state.updates.filter((u) => new Date(u.startedAt) >= since);
+    },
+    journalState(server, operationId) {
+      const file = path.join(stateDir(server), 'operations', `${operationId}.json`);
+      return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { state: string }).state : undefined;
     },
     destroy: cleanup,
   };

@@ -2,8 +2,7 @@ import type { Digest } from '@wofleet/shared';
 import { linkedRelease } from '../layout/links.js';
 import type { Engine } from '../engine.js';
 import { listReleases, pruneReleases, type PruneResult } from '../releases/index.js';
-import { pruneSnapshotBatches, recordedBatches } from '../db/snapshot-retention.js';
-import { backupSnapshotBatches } from '../sites/backup.js';
+import { pruneSnapshotBatches } from '../db/snapshot-retention.js';
 import { requireState } from '../state/store.js';
 import { withServerLock } from './mutation.js';
 import { EVENT_TYPE } from '../events/types.js';
@@ -39,15 +38,17 @@ export async function releasesCommand(engine: Engine): Promise<ReleaseRow[]> {
   }));
 }
 
-/** Never removes current, canary or previous, whatever --keep says. */
-/** prune: old releases, and the DB snapshot dumps no record needs (db/snapshot-retention.ts). */
+/**
+ * prune: old releases (never current, canary or previous, whatever --keep says), and
+ * the DB snapshot dumps no record needs (db/snapshot-retention.ts).
+ */
 export async function pruneCommand(engine: Engine, keep: number | undefined): Promise<PruneResult & { snapshotBatches: string[] }> {
   return withServerLock(engine, 'prune', async () => {
     const state = await requireState(engine.layout);
     const protect = [state.previous].filter((id): id is string => id !== undefined);
     const result = await pruneReleases(engine.layout, { keep: keep ?? engine.config.keepReleases, protect });
     if (result.removed.length > 0) await engine.events.emit(EVENT_TYPE.pruned, { removed: result.removed, freedBytes: result.freedBytes });
-    const snapshotBatches = await pruneSnapshotBatches(engine.layout, recordedBatches(state, await backupSnapshotBatches(engine.layout)));
+    const snapshotBatches = await pruneSnapshotBatches(engine.layout, state);
     return { ...result, snapshotBatches };
   });
 }

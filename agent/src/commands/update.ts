@@ -1,7 +1,6 @@
 import { type Digest, describeError, StateError } from '@wofleet/shared';
 import { dropSnapshotCopy } from '../db/snapshot.js';
 import { pruneSnapshotsQuietly } from '../db/snapshot-retention.js';
-import { backupSnapshotBatches } from '../sites/backup.js';
 import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { type ReleaseInfo, readRelease, requireCurrentRelease } from '../releases/index.js';
@@ -173,7 +172,7 @@ async function startRecord(engine: Engine, state: AgentState, from: ReleaseInfo,
   state.updates.push(record);
   state.updates = state.updates.slice(-MAX_UPDATE_RECORDS);
   await writeState(engine.layout, state);
-  await pruneSnapshotsQuietly(engine, state, await backupSnapshotBatches(engine.layout));
+  await pruneSnapshotsQuietly(engine, state);
   return record;
 }
 

@@ -6,7 +6,6 @@ import type { Engine } from '../engine.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { listSharedSites, requireSharedSite } from '../sites/inventory.js';
 import { pruneSnapshotsQuietly } from '../db/snapshot-retention.js';
-import { backupSnapshotBatches } from '../sites/backup.js';
 import { requireState } from '../state/store.js';
 import { requireCurrentRelease } from '../releases/index.js';
 import { withServerLock } from './mutation.js';
@@ -44,7 +43,7 @@ export async function upgradeDbCommand(engine: Engine, site: string | undefined)
     }
     if (result.upgraded.length > 0) await engine.events.emit(EVENT_TYPE.dbUpgraded, { to: release.dbVersion, sites: result.upgraded });
     // This run's batch is unrecorded: it counts among the newest kept.
-    await pruneSnapshotsQuietly(engine, state, await backupSnapshotBatches(engine.layout));
+    await pruneSnapshotsQuietly(engine, state);
     return result;
   });
 }

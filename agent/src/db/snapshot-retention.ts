@@ -18,8 +18,18 @@ export const KEEP_UNRECORDED_SNAPSHOT_BATCHES = 5;
 const UPDATE_BATCH = /^u\d{8}T\d{9}Z$/;
 const DUMP_SUFFIX = '.sql';
 
+/** Where convert dumps the site's DB (under snapshotsDir): named after the backup, kept as long as it is. */
+export function snapshotBatchOfBackup(backupDir: string): string {
+  return `convert-${path.basename(backupDir)}`;
+}
+
+/** The snapshot batches of every convert backup on disk, whatever its manifest says. */
+async function backupSnapshotBatches(layout: Layout): Promise<string[]> {
+  return (await readdir(layout.backupsDir).catch(() => [] as string[])).map(snapshotBatchOfBackup);
+}
+
 /** The batches the state's update records name, plus `others` (the batches of the convert backups that still exist). */
-export function recordedBatches(state: AgentState, others: readonly string[]): Set<string> {
+function recordedBatches(state: AgentState, others: readonly string[]): Set<string> {
   const batches = new Set<string>();
   for (const record of state.updates) {
     batches.add(record.id);
@@ -30,8 +40,9 @@ export function recordedBatches(state: AgentState, others: readonly string[]): S
   return batches;
 }
 
-/** Removes the dump batches no record needs (see above); returns the batches removed. */
-export async function pruneSnapshotBatches(layout: Layout, recorded: ReadonlySet<string>): Promise<string[]> {
+/** Removes the dump batches no update record or convert backup needs (see above); returns the batches removed. */
+export async function pruneSnapshotBatches(layout: Layout, state: AgentState): Promise<string[]> {
+  const recorded = recordedBatches(state, await backupSnapshotBatches(layout));
   const unrecorded: { name: string; mtimeMs: number; ofTrimmedUpdate: boolean }[] = [];
   for (const name of await readdir(layout.snapshotsDir).catch(() => [] as string[])) {
     if (recorded.has(name)) continue;
@@ -45,9 +56,9 @@ export async function pruneSnapshotBatches(layout: Layout, recorded: ReadonlySet
 }
 
 /** Housekeeping after a command changed the records: a failure is logged, never fails the command. */
-export async function pruneSnapshotsQuietly(engine: Engine, state: AgentState, backupBatches: readonly string[]): Promise<void> {
+export async function pruneSnapshotsQuietly(engine: Engine, state: AgentState): Promise<void> {
   try {
-    const removed = await pruneSnapshotBatches(engine.layout, recordedBatches(state, backupBatches));
+    const removed = await pruneSnapshotBatches(engine.layout, state);
     if (removed.length > 0) engine.log.info({ removed }, 'removed DB snapshot dumps no record needs');
   } catch (err) {
     engine.log.warn({ err: describeError(err) }, 'pruning DB snapshot dumps failed');

@@ -38,16 +38,6 @@ export async function createBackupDir(layout: Layout, domain: string, stamp: Dat
   return dir;
 }
 
-/** Where convert dumps the site's DB (under snapshotsDir): named after the backup, kept as long as it is. */
-export function snapshotBatchOfBackup(backupDir: string): string {
-  return `convert-${path.basename(backupDir)}`;
-}
-
-/** The snapshot batches of every convert backup on disk, whatever its manifest says. */
-export async function backupSnapshotBatches(layout: Layout): Promise<string[]> {
-  return (await readdir(layout.backupsDir).catch(() => [] as string[])).map(snapshotBatchOfBackup);
-}
-
 export async function writeManifest(dir: string, manifest: BackupManifest): Promise<void> {
   await writeFileAtomic(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
 }

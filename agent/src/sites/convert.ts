@@ -7,20 +7,12 @@ import { type Recipe, runRecipe } from '../steps/recipe.js';
 import type { Step } from '../steps/runner.js';
 import { switchStep } from '../steps/switch.js';
 import { snapshotSiteDb, restoreSiteDb } from '../db/snapshot.js';
+import { snapshotBatchOfBackup } from '../db/snapshot-retention.js';
 import { upgradeSiteDb } from '../db/upgrade.js';
 import type { Engine } from '../engine.js';
 import { waitUntilServing } from '../health/serving.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import {
-  backupConfig,
-  backupContent,
-  backupHtdocs,
-  createBackupDir,
-  moveEntry,
-  snapshotBatchOfBackup,
-  writeManifest,
-  type BackupManifest,
-} from './backup.js';
+import { backupConfig, backupContent, backupHtdocs, createBackupDir, moveEntry, writeManifest, type BackupManifest } from './backup.js';
 import { patchSiteConfig } from './config-block.js';
 import { planConvert, type ConvertOptions, type ConvertPlan } from './convert-plan.js';
 
