@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './exec.js';
+export * from './build/version.js';
 export * from './lock-file.js';
 export * from './logger.js';
 export * from './validate/text.js';
