@@ -22,7 +22,7 @@ function facts(overrides: Partial<CampaignFacts> & { states?: Record<string, Par
   return {
     state: 'running',
     request: request(),
-    createdAt: T0,
+    lastProgressAt: T0,
     waves: [0, 1, 2].map((index) => ({ index, state: 'pending' as const })),
     targets,
     inFlight: new Set(),
@@ -137,6 +137,38 @@ describe('policy.decide', () => {
   it('fails the campaign past its progress deadline once nothing is in flight', () => {
     const d = decide(facts({ request: request({ progressDeadline: '1m' }), now: secondsAfter(T0, 61), states: allStaged }));
     expect(d.campaign).toEqual({ state: 'failed', reason: 'progress deadline passed' });
+  });
+
+  it('counts the progress deadline from the last change, not from the start', () => {
+    const progressed = facts({
+      request: request({ progressDeadline: '1m' }),
+      lastProgressAt: secondsAfter(T0, 3600),
+      now: secondsAfter(T0, 3650),
+      states: allStaged,
+    });
+    expect(decide(progressed).campaign).toBeUndefined();
+    expect(decide({ ...progressed, now: secondsAfter(T0, 3661) }).campaign).toEqual({
+      state: 'failed',
+      reason: 'progress deadline passed',
+    });
+  });
+
+  it('does not fail a campaign waiting for promote past its progress deadline', () => {
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'pending' as const },
+      { index: 2, state: 'pending' as const },
+    ];
+    const d = decide(
+      facts({
+        state: 'awaiting-promotion',
+        request: request({ progressDeadline: '1m' }),
+        waves,
+        now: secondsAfter(T0, 86_400),
+        states: { ...allStaged, c: succeeded },
+      }),
+    );
+    expect(d.campaign).toBeUndefined();
   });
 
   it('starts nothing new while paused but finishes what was cut short', () => {

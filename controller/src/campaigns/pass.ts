@@ -42,7 +42,7 @@ export function decideFor(
   return decide({
     state: campaign.state,
     request: campaign.plan.request,
-    createdAt: campaign.createdAt,
+    lastProgressAt: lastProgressAt(record),
     waves: record.waves,
     targets: record.targets.map((t) => ({
       server: t.server,
@@ -122,4 +122,12 @@ export function startDecidedSteps(record: CampaignRecord, decision: Decision, in
     const address = inventory.get(server)?.address;
     if (target && address !== undefined) steps.start(record.campaign.plan, target, step, address);
   }
+}
+
+/** The last change of the campaign (a resume, a promote), a wave or a target. */
+function lastProgressAt(record: CampaignRecord): Date {
+  let last = record.campaign.updatedAt.getTime();
+  for (const w of record.waves) last = Math.max(last, w.startedAt?.getTime() ?? 0, w.finishedAt?.getTime() ?? 0);
+  for (const t of record.targets) last = Math.max(last, t.updatedAt.getTime());
+  return new Date(last);
 }

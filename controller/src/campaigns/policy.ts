@@ -67,7 +67,8 @@ export interface TargetFacts {
 export interface CampaignFacts {
   state: CampaignState;
   request: CampaignRequest;
-  createdAt: Date;
+  /** The last change of the campaign, a wave or a target: the progress deadline counts from it. */
+  lastProgressAt: Date;
   waves: ReadonlyArray<{ index: number; state: WaveState }>;
   targets: readonly TargetFacts[];
   /** Servers with a step running in this process. */
@@ -236,7 +237,9 @@ function haltReason(facts: CampaignFacts): string | undefined {
   if (facts.targets.some((t) => t.wave === 0 && t.failed)) return REASON.canaryFailed;
   const failures = facts.targets.filter((t) => t.failed).length;
   if (failures > failureBudget(facts.request.maxFailures, facts.targets.length)) return REASON.overBudget;
-  if (facts.now.getTime() - facts.createdAt.getTime() > facts.request.progressDeadlineMs) return REASON.progressDeadline;
+  // Waiting for an operator's promote is not a stall.
+  const waiting = facts.state === CAMPAIGN_STATE.awaitingPromotion;
+  if (!waiting && facts.now.getTime() - facts.lastProgressAt.getTime() > facts.request.progressDeadlineMs) return REASON.progressDeadline;
   return undefined;
 }
 
