@@ -65,9 +65,9 @@ describe('servers', () => {
     const eu = await fleet.wofleetJson<WireServer[]>(['servers', 'list', '--label', 'region=eu']);
     expect(eu.map((s) => s.name)).toEqual(['web-1']);
     const human = await fleet.wofleet(['servers', 'list']);
-    expect(human.stdout.split('\n')[0]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+CANARY/);
-    expect(human.stdout).toMatch(/web-1\s+10\.0\.0\.1:7443\s+pending-enrollment\s+yes/);
-    expect(human.stdout).toMatch(/web-2\s+web-2\.example\.com:7443\s+pending-enrollment\s+-/);
+    expect(human.stdout.split('\n')[0]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+VERSION\s+CANARY/);
+    expect(human.stdout).toMatch(/web-1\s+10\.0\.0\.1:7443\s+pending-enrollment\s+-\s+yes/);
+    expect(human.stdout).toMatch(/web-2\s+web-2\.example\.com:7443\s+pending-enrollment\s+-\s+-/);
   });
 
   it('show prints one server; an unknown one is refused (exit 1)', async () => {

@@ -313,3 +313,6 @@ export type { RolloutTarget__Output as RolloutTarget, RolloutTarget as RolloutTa
 export type { Rollout__Output as Rollout, Rollout as RolloutInput } from './generated/wofleet/v1/Rollout.js';
 export type { RolloutEvent__Output as RolloutEvent, RolloutEvent as RolloutEventInput } from './generated/wofleet/v1/RolloutEvent.js';
 export type { RolloutUpdate__Output as RolloutUpdate, RolloutUpdate as RolloutUpdateInput } from './generated/wofleet/v1/RolloutUpdate.js';
+
+// The version handshake every wofleet client and server does (docs/COMPATIBILITY.md).
+export { versionClientInterceptor, versionServerInterceptor, type VersionCheck } from './version-metadata.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { loadAgentService, type AgentServiceClient, type OperationInput } from '@wofleet/proto';
+import { loadAgentService, versionClientInterceptor, type AgentServiceClient, type OperationInput } from '@wofleet/proto';
 import { createFleetCa, issueCertificate, peerIdentity, type FleetCa } from '@wofleet/shared';
 import { AGENT_CLI, writeAgentConfig, type AgentHost } from './agent.js';
 import { canConnect, findFreePort } from './net.js';
@@ -94,7 +94,8 @@ export function agentClient(
       },
     },
   );
-  return new Client(`127.0.0.1:${port}`, creds);
+  // As the controller's client does: the agent refuses a call without wofleet-version (docs/COMPATIBILITY.md).
+  return new Client(`127.0.0.1:${port}`, creds, { interceptors: [versionClientInterceptor()] });
 }
 
 /** Promisified unary call with a deadline. */

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { loadControllerService, type ControllerServiceClient } from '@wofleet/proto';
+import { loadControllerService, versionClientInterceptor, type ControllerServiceClient } from '@wofleet/proto';
 import { FLEET_ROLE, normalizeSerial, peerIdentity, WofleetError, type TlsMaterial } from '@wofleet/shared';
 
 /**
@@ -34,7 +34,10 @@ export function connectToController(
       },
     }),
     // grpc-js would send an IP target as TLS server name, which Node warns about on stderr.
-    isIP(host.replace(/^\[|\]$/g, '')) ? { 'grpc.ssl_target_name_override': 'wofleet-controller' } : {},
+    {
+      ...(isIP(host.replace(/^\[|\]$/g, '')) ? { 'grpc.ssl_target_name_override': 'wofleet-controller' } : {}),
+      interceptors: [versionClientInterceptor()],
+    },
   );
   const deadline = () => ({ deadline: new Date(Date.now() + CALL_TIMEOUT_MS) });
   const fail = (err: ServiceError) =>

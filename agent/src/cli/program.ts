@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { WOFLEET_VERSION } from '@wofleet/shared';
 import { baselineCli } from './baseline.js';
 import { enrollCli, serveCli } from './daemon.js';
 import { initCli, pruneCli, releasesCli, rollbackCli, updateCli } from './releases.js';
@@ -9,6 +10,7 @@ import { healthCli, listCli, statusCli } from './status.js';
 export function createProgram(): Command {
   const program = new Command('wofleet-agent')
     .description('Run every WordPress site of this WordOps server off one shared, versioned core.')
+    .version(`wofleet-agent ${WOFLEET_VERSION}`, '-V, --version', 'print the version of wofleet-agent')
     .option('-c, --config <file>', 'agent config (YAML); default $WOFLEET_AGENT_CONFIG or /etc/wofleet/agent.yaml')
     .exitOverride();
   for (const register of [

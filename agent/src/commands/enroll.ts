@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { loadControllerService, type EnrollResponse } from '@wofleet/proto';
+import { loadControllerService, versionClientInterceptor, type EnrollResponse } from '@wofleet/proto';
 import {
   createCsr,
   FLEET_ROLE,
@@ -14,6 +14,7 @@ import {
   StateError,
   UsageError,
   WofleetError,
+  WOFLEET_VERSION,
   type TlsFiles,
 } from '@wofleet/shared';
 import { createNatsUser } from '@wofleet/shared/nats';
@@ -93,7 +94,7 @@ export async function enrollCommand(
   const response = await callEnroll(
     options.controller,
     caPem,
-    { token: options.token, serverName: config.serverId, csrPem, natsPublicKey: natsUser.publicKey },
+    { token: options.token, serverName: config.serverId, csrPem, natsPublicKey: natsUser.publicKey, agentVersion: WOFLEET_VERSION },
     timeoutMs,
   );
   checkIssuedCertificate(response, { caPem, keyPem, serverId: config.serverId });
@@ -199,7 +200,7 @@ function fetchPinnedCa(target: { host: string; port: number }, address: string, 
 function callEnroll(
   address: string,
   caPem: string,
-  request: { token: string; serverName: string; csrPem: string; natsPublicKey: string },
+  request: { token: string; serverName: string; csrPem: string; natsPublicKey: string; agentVersion: string },
   timeoutMs: number,
 ): Promise<EnrollResponse> {
   const { Client } = loadControllerService();
@@ -210,7 +211,10 @@ function callEnroll(
         peerIdentity(cert.raw)?.role === FLEET_ROLE.controller ? undefined : new Error('the server is not a wofleet controller'),
     }),
     // grpc-js would send an IP target as TLS server name, which Node warns about on stderr.
-    isIP(parseController(address).host) ? { 'grpc.ssl_target_name_override': 'wofleet-controller' } : {},
+    {
+      ...(isIP(parseController(address).host) ? { 'grpc.ssl_target_name_override': 'wofleet-controller' } : {}),
+      interceptors: [versionClientInterceptor()],
+    },
   );
   return new Promise<EnrollResponse>((resolve, reject) => {
     client.Enroll(

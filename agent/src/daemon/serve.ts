@@ -67,13 +67,12 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     () => publisherWake(),
     () => void status.refreshLight().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed')),
   );
-  const version = WOFLEET_VERSION;
-  const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log, agentVersion: version });
+  const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log, agentVersion: WOFLEET_VERSION });
   publisherWake = () => publisher.wake();
   const handlers = createAgentHandlers({
     engine,
     operations,
-    agentVersion: version,
+    agentVersion: WOFLEET_VERSION,
     startedAt: Date.now(),
     status: status.get,
     siteChecks: status.siteChecks,

@@ -38,6 +38,7 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
         serverName: request.serverName,
         csrPem: request.csrPem,
         natsPublicKey: request.natsPublicKey || undefined,
+        agentVersion: request.agentVersion || undefined,
       });
       return { certificatePem: enrollment.certPem, caPem: enrollment.caPem };
     }),

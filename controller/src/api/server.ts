@@ -1,6 +1,12 @@
 import { Server } from '@grpc/grpc-js';
-import { loadControllerService, loadRolloutService, type ControllerServiceHandlers, type RolloutServiceHandlers } from '@wofleet/proto';
-import { WofleetError, type TlsMaterial } from '@wofleet/shared';
+import {
+  loadControllerService,
+  loadRolloutService,
+  versionServerInterceptor,
+  type ControllerServiceHandlers,
+  type RolloutServiceHandlers,
+} from '@wofleet/proto';
+import { versionRefusal, WofleetError, WOFLEET_VERSION, type TlsMaterial } from '@wofleet/shared';
 import { controllerServerCredentials } from './credentials.js';
 
 export interface RunningGrpcServer {
@@ -10,6 +16,15 @@ export interface RunningGrpcServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The ControllerService methods agents call; every other method is an operator CLI's. */
+const AGENT_METHODS = new Set(['Enroll', 'RenewCertificate', 'ListRevocations'].map((m) => `/wofleet.v1.ControllerService/${m}`));
+
+/** Refuses a peer of a release line this controller does not serve (docs/COMPATIBILITY.md). */
+function checkPeerVersion(peerVersion: string | undefined, method: string): string | undefined {
+  const peer = AGENT_METHODS.has(method) ? 'agent' : 'client';
+  return versionRefusal({ role: 'controller', peer }, WOFLEET_VERSION, peerVersion);
+}
+
 /** Serves ControllerService (and RolloutService, when given) on `listen` (host:port; port 0 picks a free one). */
 export async function startControllerServer(
   listen: string,
@@ -17,7 +32,7 @@ export async function startControllerServer(
   handlers: ControllerServiceHandlers,
   rollout?: RolloutServiceHandlers,
 ): Promise<RunningGrpcServer> {
-  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024, interceptors: [versionServerInterceptor(checkPeerVersion)] });
   server.addService(loadControllerService().service, handlers);
   if (rollout) server.addService(loadRolloutService().service, rollout);
   const port = await new Promise<number>((resolve, reject) =>

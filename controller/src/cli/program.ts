@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { WOFLEET_VERSION } from '@wofleet/shared';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
@@ -15,6 +16,7 @@ import { registerSiteCommands } from './sites.js';
 export function buildProgram(): Command {
   const program = new Command('wofleet')
     .description('Operate a wofleet fleet: the controller, its CA, servers, sites and releases.')
+    .version(`wofleet ${WOFLEET_VERSION}`, '-V, --version', 'print the version of wofleet')
     .option('--controller <host:port>', 'controller address (default $WOFLEET_CONTROLLER, else ~/.config/wofleet/config.yaml)')
     .option('--ca <file>', 'fleet CA certificate (default $WOFLEET_CA, else config.yaml)')
     .option('--cert <file>', 'operator certificate (default $WOFLEET_CERT, else config.yaml)')

@@ -25,11 +25,12 @@ export function formatLabels(labels: Readonly<Record<string, string>>): string {
 export function renderServers(servers: readonly Server[]): string[] {
   if (servers.length === 0) return ['no servers'];
   return table(
-    ['NAME', 'ADDRESS', 'STATE', 'CANARY', 'RELEASE', 'SITES', 'LAST SEEN', 'LABELS'],
+    ['NAME', 'ADDRESS', 'STATE', 'VERSION', 'CANARY', 'RELEASE', 'SITES', 'LAST SEEN', 'LABELS'],
     servers.map((s) => [
       s.name,
       s.address,
       serverState(s),
+      s.agentVersion || '-',
       s.canary ? 'yes' : '-',
       s.current ? `${s.current.version} (${s.current.id})` : '-',
       String(s.sites),

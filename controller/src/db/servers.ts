@@ -89,10 +89,18 @@ export async function markServerEnrolled(
   certFingerprint: string,
   now: Date,
   certNotAfter: Date | null = null,
+  agentVersion: string | null = null,
 ): Promise<ServerRow> {
   const [row] = await db
     .update(servers)
-    .set({ enrolledAt: now, certFingerprint, previousCertFingerprint: null, certNotAfter, updatedAt: now })
+    .set({
+      enrolledAt: now,
+      certFingerprint,
+      previousCertFingerprint: null,
+      certNotAfter,
+      updatedAt: now,
+      ...(agentVersion ? { agentVersion } : {}),
+    })
     .where(eq(servers.name, name))
     .returning();
   if (!row) throw new ServerNotFoundError(name);

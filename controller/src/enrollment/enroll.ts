@@ -1,5 +1,14 @@
 import { isIP } from 'node:net';
-import { assertFleetName, FLEET_ROLE, issueFromCsr, UsageError, type LeafOptions } from '@wofleet/shared';
+import {
+  assertFleetName,
+  FLEET_ROLE,
+  issueFromCsr,
+  StateError,
+  UsageError,
+  versionRefusal,
+  WOFLEET_VERSION,
+  type LeafOptions,
+} from '@wofleet/shared';
 import { isNatsUserPublicKey } from '@wofleet/shared/nats';
 import {
   type ServerRow,
@@ -26,6 +35,8 @@ export interface EnrollRequest {
   csrPem: string;
   /** Public key of the NATS user the agent made; absent: the server gets none. */
   natsPublicKey?: string | undefined;
+  /** The agent's wofleet version; absent: an agent before 0.2.0, which sent none. */
+  agentVersion?: string | undefined;
 }
 
 export interface Enrollment {
@@ -50,6 +61,9 @@ export async function enrollAgent(ctx: ControllerContext, request: EnrollRequest
   if (request.natsPublicKey !== undefined && !isNatsUserPublicKey(request.natsPublicKey))
     throw new UsageError('enrollment request with a NATS public key that is not a user nkey (U...)');
   assertFleetName(request.serverName);
+  // Before the token is used: an agent refused for its version enrolls with the same token once upgraded.
+  const refusal = versionRefusal({ role: 'controller', peer: 'agent' }, WOFLEET_VERSION, request.agentVersion);
+  if (refusal !== undefined) throw new StateError(refusal);
   if (!isWellFormedToken(request.token)) throw EnrollmentRefusedError.because('unknown');
   const now = ctx.clock.now();
   try {
@@ -81,7 +95,7 @@ async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest
     const { certPem } = await issueFromCsr(ca, request.csrPem, agentLeaf(server));
     const record = certificateRecord(certPem, server.id);
     const { fingerprint } = record;
-    await markServerEnrolled(tx, server.name, fingerprint, now, record.notAfter);
+    await markServerEnrolled(tx, server.name, fingerprint, now, record.notAfter, request.agentVersion ?? null);
     await recordIssuedCertificate(tx, record, now);
     const natsPublicKey = request.natsPublicKey ?? null;
     await setServerNatsKey(tx, server.name, natsPublicKey);
@@ -91,7 +105,13 @@ async function issueInTransaction(ctx: ControllerContext, request: EnrollRequest
       serverId: server.id,
       kind: AUDIT_SERVER_ENROLLED,
       subject: server.name,
-      data: { certificateFingerprint: fingerprint, serial: record.serial, reenrolled: server.enrolledAt !== null, natsPublicKey },
+      data: {
+        certificateFingerprint: fingerprint,
+        serial: record.serial,
+        reenrolled: server.enrolledAt !== null,
+        natsPublicKey,
+        agentVersion: request.agentVersion ?? null,
+      },
     });
     ctx.log.info({ server: server.name, fingerprint }, 'agent enrolled');
     return { server: server.name, certPem, caPem: ca.certPem, fingerprint };

@@ -1,15 +1,18 @@
 import { isIP } from 'node:net';
 import type { ClientOptions } from '@grpc/grpc-js';
+import { versionClientInterceptor } from '@wofleet/proto';
 
 /**
  * grpc-js sends the target host as TLS server name even when it is an IP address, which
  * Node warns about on stderr. The controller does not look at the name (and the client
  * checks the controller's role, not its host name), so an IP target sends a fixed one.
  * The CLI dials the controller with it, the controller its agents (tlsName 'wofleet-agent').
+ * Every call also carries this program's wofleet version (docs/COMPATIBILITY.md).
  */
 export function channelOptions(address: string, tlsName = CONTROLLER_TLS_NAME): ClientOptions {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return isIP(host) ? { 'grpc.ssl_target_name_override': tlsName } : {};
+  const interceptors = [versionClientInterceptor()];
+  return isIP(host) ? { 'grpc.ssl_target_name_override': tlsName, interceptors } : { interceptors };
 }
 
 const CONTROLLER_TLS_NAME = 'wofleet-controller';

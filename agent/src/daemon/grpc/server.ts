@@ -1,7 +1,15 @@
 import { Server, status, type ServerUnaryCall, type ServerWritableStream, type UntypedHandleCall } from '@grpc/grpc-js';
 import type { AgentServiceHandlers } from '@wofleet/proto';
-import { loadAgentService } from '@wofleet/proto';
-import { certificateSerial, FLEET_ROLE, peerIdentity, type PeerIdentity, type TlsMaterial } from '@wofleet/shared';
+import { loadAgentService, versionServerInterceptor } from '@wofleet/proto';
+import {
+  certificateSerial,
+  FLEET_ROLE,
+  peerIdentity,
+  versionRefusal,
+  WOFLEET_VERSION,
+  type PeerIdentity,
+  type TlsMaterial,
+} from '@wofleet/shared';
 import { reloadableServerCredentials } from './credentials.js';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -73,7 +81,10 @@ export async function startAgentServer(
   handlers: AgentServiceHandlers,
   options: AgentServerOptions = {},
 ): Promise<RunningAgentServer> {
-  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': 1024 * 1024,
+    interceptors: [versionServerInterceptor((peerVersion) => versionRefusal({ role: 'agent' }, WOFLEET_VERSION, peerVersion))],
+  });
   const check = createControllerCheck(options.isRevoked);
   const guarded = Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, guard(h as UntypedHandleCall, check)]));
   server.addService(loadAgentService().service, guarded);

@@ -25,7 +25,7 @@ export interface NatsPublisherOptions {
   outbox: Pick<Outbox, 'pending' | 'ack'>;
   summary: () => Promise<HeartbeatSummary>;
   log: Logger;
-  /** Defaults to wofleet's version. */
+  /** Defaults to this build's wofleet version. */
   agentVersion?: string;
   /** Outbox poll interval (other processes append without waking us). */
   pollMs?: number;
