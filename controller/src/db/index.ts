@@ -88,3 +88,13 @@ export {
   type CertificateListing,
   type Revocation,
 } from './certificates.js';
+export {
+  enqueueWebhookDeliveries,
+  claimDueWebhookDeliveries,
+  recordWebhookDelivered,
+  recordWebhookFailure,
+  listWebhookDeliveries,
+  type NewWebhookDelivery,
+  type ClaimedWebhookDelivery,
+  type WebhookDeliveryRow,
+} from './webhook-deliveries.js';
