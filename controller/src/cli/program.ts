@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuditCommand } from './audit.js';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
@@ -28,5 +29,6 @@ export function buildProgram(): Command {
   registerSiteCommands(program);
   registerReleaseCommands(program);
   registerRolloutCommands(program);
+  registerAuditCommand(program);
   return program;
 }

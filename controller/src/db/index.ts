@@ -47,7 +47,15 @@ export {
   type ConsumedToken,
 } from './enrollment-tokens.js';
 export { refusedAsData, isStatementError } from './sql-error.js';
-export { recordAuditEvent, listAuditEvents, type AuditEventRow, type NewAuditEvent } from './audit-events.js';
+export {
+  recordAuditEvent,
+  listAuditEvents,
+  hasAuditSubject,
+  type AuditEventRow,
+  type AuditFilter,
+  type AuditListing,
+  type NewAuditEvent,
+} from './audit-events.js';
 export {
   insertOperation,
   markOperationRunning,
