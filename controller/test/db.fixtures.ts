@@ -121,7 +121,7 @@ export function useTestPostgres(): { readonly db: Database } {
 /** Empties every table between tests. */
 export async function emptyTables(db: Database): Promise<void> {
   await db.execute(
-    sql`truncate servers, sites, releases, operations, audit_events, enrollment_tokens, campaigns, campaign_waves, campaign_targets restart identity cascade`,
+    sql`truncate servers, sites, releases, operations, audit_events, enrollment_tokens, campaigns, campaign_waves, campaign_targets, webhook_deliveries restart identity cascade`,
   );
 }
 

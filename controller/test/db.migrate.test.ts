@@ -67,6 +67,7 @@ describe('migrate', () => {
       'releases',
       'servers',
       'sites',
+      'webhook_deliveries',
     ]);
     expect(await appliedCount(handle)).toBe((await journalEntries(MIGRATIONS_DIR)).length);
   });

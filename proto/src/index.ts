@@ -223,6 +223,15 @@ export type {
   RevokeCertificateResponse as RevokeCertificateResponseInput,
 } from './generated/wofleet/v1/RevokeCertificateResponse.js';
 export type {
+  ListAuditRequest__Output as ListAuditRequest,
+  ListAuditRequest as ListAuditRequestInput,
+} from './generated/wofleet/v1/ListAuditRequest.js';
+export type { AuditEvent__Output as AuditEvent, AuditEvent as AuditEventInput } from './generated/wofleet/v1/AuditEvent.js';
+export type {
+  ListAuditResponse__Output as ListAuditResponse,
+  ListAuditResponse as ListAuditResponseInput,
+} from './generated/wofleet/v1/ListAuditResponse.js';
+export type {
   SyncServerRequest__Output as SyncServerRequest,
   SyncServerRequest as SyncServerRequestInput,
 } from './generated/wofleet/v1/SyncServerRequest.js';

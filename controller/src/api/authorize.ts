@@ -32,6 +32,7 @@ export const OPERATOR_METHODS = {
   'ControllerService.ListSites': OPERATOR_ACCESS.viewer,
   'ControllerService.ListReleases': OPERATOR_ACCESS.viewer,
   'ControllerService.ListCertificates': OPERATOR_ACCESS.viewer,
+  'ControllerService.ListAudit': OPERATOR_ACCESS.viewer,
   'ControllerService.AddServer': OPERATOR_ACCESS.operator,
   'ControllerService.RemoveServer': OPERATOR_ACCESS.operator,
   'ControllerService.SyncServer': OPERATOR_ACCESS.operator,

@@ -14,7 +14,8 @@ import { syncServerSites } from '../sites/sync.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
 import { certifiedUnary, openUnary, operatorUnary } from './unary.js';
-import { toWireCertificate, toWireRelease, toWireServer, toWireSite } from './wire.js';
+import { toWireAuditEvent, toWireCertificate, toWireRelease, toWireServer, toWireSite } from './wire.js';
+import { listAuditTrail } from '../audit/trail.js';
 
 function tokenTtlMs(metadata: Metadata): number | undefined {
   const [value] = metadata.get(TOKEN_TTL_METADATA_KEY);
@@ -29,7 +30,7 @@ export interface HandlerPorts {
   dialAgent: AgentDialer;
 }
 
-/** ControllerService: each method maps its message to one operation of servers/, releases/, sites/ or enrollment/. */
+/** ControllerService: each method maps its message to one operation of servers/, releases/, sites/, enrollment/ or audit/. */
 export function createControllerHandlers(ctx: ControllerContext, ports: HandlerPorts): ControllerServiceHandlers {
   return {
     Enroll: openUnary(ctx, async (request) => {
@@ -111,6 +112,10 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
 
     ListReleases: operatorUnary(ctx, 'ControllerService.ListReleases', async () => ({
       releases: (await listReleaseRows(ctx)).map(toWireRelease),
+    })),
+
+    ListAudit: operatorUnary(ctx, 'ControllerService.ListAudit', async (request) => ({
+      events: (await listAuditTrail(ctx, request)).map(toWireAuditEvent),
     })),
   };
 }

@@ -34,6 +34,8 @@ export interface RolloutPorts {
   shutdown?: AbortSignal;
   /** Reaches agents: a plan asks an offline canary's agent before refusing it (without it, presence alone judges). */
   dialAgent?: AgentDialer;
+  /** Where campaign webhooks go: starts and operator actions queue theirs (none: no webhooks). */
+  webhookUrls?: readonly string[];
 }
 
 const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is shutting down: watch again once it is back' };
@@ -41,7 +43,7 @@ const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is sh
 /** RolloutService: every method needs an operator certificate; each maps its message to one engine call. */
 export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPorts = {}): RolloutServiceHandlers {
   const campaigns: CampaignContext = {
-    repository: createCampaignRepository(ctx.db),
+    repository: createCampaignRepository(ctx.db, { webhookUrls: ports.webhookUrls ?? [] }),
     clock: ctx.clock,
     log: ctx.log,
     ...(ports.dialAgent ? { agentAnswers: askOnce(ports.dialAgent, ctx.clock) } : {}),

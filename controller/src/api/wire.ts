@@ -1,5 +1,6 @@
 import {
   SERVER_STATE,
+  type AuditEventInput,
   type CatalogReleaseInput,
   type FleetCertificateInput,
   type FleetSiteInput,
@@ -7,7 +8,7 @@ import {
   type ServerInput,
   type ServerState,
 } from '@wofleet/proto';
-import type { CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
+import type { AuditListing, CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
 
 /** Database rows as ControllerService messages: mapping only, no decisions. */
 
@@ -87,5 +88,17 @@ export function toWireCertificate(row: CertificateListing): FleetCertificateInpu
     notAfter: row.notAfter.toISOString(),
     revokedAt: row.revokedAt?.toISOString() ?? '',
     revokeReason: row.revokeReason ?? '',
+  };
+}
+
+export function toWireAuditEvent(row: AuditListing): AuditEventInput {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    actor: row.actor,
+    server: row.serverName ?? '',
+    kind: row.kind,
+    subject: row.subject,
+    dataJson: JSON.stringify(row.data),
   };
 }

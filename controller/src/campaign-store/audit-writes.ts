@@ -2,9 +2,20 @@ import { CAMPAIGN_AUDIT_KIND } from '../campaigns/repository.js';
 import type { CampaignEvent } from '../campaigns/model.js';
 import { recordAuditEvent } from '../db/audit-events.js';
 import type { Database } from '../db/database.js';
+import { queueCampaignWebhooks } from './webhook-writes.js';
 
-/** Appends the audit row of a campaign transition (in the caller's transaction) and returns the event to publish. */
-export async function writeCampaignAudit(tx: Database, event: Omit<CampaignEvent, 'at'>, actor: string, now: Date): Promise<CampaignEvent> {
+/**
+ * Appends the audit row of a campaign transition (in the caller's transaction), queues
+ * its webhooks to `webhookUrls` in the same transaction, and returns the event to
+ * publish. Every engine and operator transition passes through here.
+ */
+export async function writeCampaignAudit(
+  tx: Database,
+  event: Omit<CampaignEvent, 'at'>,
+  actor: string,
+  now: Date,
+  webhookUrls: readonly string[] = [],
+): Promise<CampaignEvent> {
   const full: CampaignEvent = { ...event, at: now.toISOString() };
   await recordAuditEvent(tx, {
     at: now,
@@ -13,5 +24,6 @@ export async function writeCampaignAudit(tx: Database, event: Omit<CampaignEvent
     subject: event.server ?? event.campaignId,
     data: { ...full },
   });
+  await queueCampaignWebhooks(tx, full, webhookUrls);
   return full;
 }

@@ -5,14 +5,20 @@ import { acquireLease, releaseLease } from './lease.js';
 import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignState } from './queries.js';
 import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
 
+export interface CampaignStoreOptions {
+  /** Where campaign webhooks go: each notable transition queues one delivery per URL (none: no webhooks). */
+  webhookUrls?: readonly string[];
+}
+
 /** The campaign engine's repository on the drizzle Database: Postgres or PGlite alike. */
-export function createCampaignRepository(db: Database): CampaignRepository {
+export function createCampaignRepository(db: Database, options: CampaignStoreOptions = {}): CampaignRepository {
+  const webhookUrls = options.webhookUrls ?? [];
   return {
     findRelease: (version) => findCatalogRelease(db, version),
     listServers: (labels) => listFleetServers(db, labels),
     findServer: (name) => findFleetServer(db, name),
     listSites: (filter) => listFleetSites(db, filter),
-    insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now),
+    insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now, webhookUrls),
     loadCampaign: (id) => loadCampaign(db, id),
     readCampaignState: (id) => readCampaignState(db, id),
     listCampaignIds: (filter) => listCampaignIds(db, filter),
@@ -20,17 +26,17 @@ export function createCampaignRepository(db: Database): CampaignRepository {
     withCampaignLocked: (id, work) =>
       db.transaction(async (tx) => {
         const lock = await lockCampaign(tx, id);
-        return work(lock, writerIn(tx));
+        return work(lock, writerIn(tx, webhookUrls));
       }),
     acquireLease: (id, holder, leaseMs, mode) => acquireLease(db, id, holder, leaseMs, mode),
     releaseLease: (id, holder, token) => releaseLease(db, id, holder, token),
   };
 }
 
-function writerIn(tx: Database): CampaignWriter {
+function writerIn(tx: Database, webhookUrls: readonly string[]): CampaignWriter {
   return {
-    campaignState: (id, change, actor, now) => writeCampaignState(tx, id, change, actor, now),
-    waveState: (campaignId, index, state, actor, now) => writeWaveState(tx, campaignId, index, state, actor, now),
+    campaignState: (id, change, actor, now) => writeCampaignState(tx, id, change, actor, now, webhookUrls),
+    waveState: (campaignId, index, state, actor, now) => writeWaveState(tx, campaignId, index, state, actor, now, webhookUrls),
     targetState: (target, state, patch, actor, now) => writeTargetState(tx, target, state, patch, actor, now),
   };
 }

@@ -12,12 +12,13 @@ import type { TargetState, WaveState } from '../campaigns/model.js';
 import { violatedUniqueConstraint } from '../db/sql-error.js';
 import type { Database } from '../db/database.js';
 import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
+import { STARTED_REASON_PREFIX } from '../campaigns/transitions.js';
 import { writeCampaignAudit } from './audit-writes.js';
 
 /**
- * Every state change of the campaign tables. Each also appends the audit row (in the
- * caller's transaction) and returns the CampaignEvent to publish once that transaction
- * has committed.
+ * Every state change of the campaign tables. Each also appends the audit row and queues
+ * the webhooks to `webhookUrls` (in the caller's transaction: audit-writes.ts) and
+ * returns the CampaignEvent to publish once that transaction has committed.
  */
 
 const ONE_ACTIVE_CAMPAIGN = 'campaign_targets_one_active_campaign';
@@ -27,6 +28,7 @@ export async function insertCampaign(
   plan: CampaignPlan,
   createdBy: string,
   now: Date,
+  webhookUrls: readonly string[] = [],
 ): Promise<{ id: string; event: CampaignEvent }> {
   try {
     return await db.transaction(async (tx) => {
@@ -50,9 +52,10 @@ export async function insertCampaign(
       );
       const event = await writeCampaignAudit(
         tx,
-        { campaignId: row.id, scope: 'campaign', state: CAMPAIGN_STATE.running, reason: `started: ${plan.release.version}` },
+        { campaignId: row.id, scope: 'campaign', state: CAMPAIGN_STATE.running, reason: `${STARTED_REASON_PREFIX}${plan.release.version}` },
         createdBy,
         now,
+        webhookUrls,
       );
       return { id: row.id, event };
     });
@@ -72,6 +75,7 @@ export async function writeCampaignState(
   change: CampaignChange,
   actor: string,
   now: Date,
+  webhookUrls: readonly string[] = [],
 ): Promise<CampaignEvent> {
   const active = isActiveCampaignState(change.state);
   await tx
@@ -86,7 +90,13 @@ export async function writeCampaignState(
     }
     throw err;
   }
-  return writeCampaignAudit(tx, { campaignId: id, scope: 'campaign', state: change.state, reason: change.reason ?? undefined }, actor, now);
+  return writeCampaignAudit(
+    tx,
+    { campaignId: id, scope: 'campaign', state: change.state, reason: change.reason ?? undefined },
+    actor,
+    now,
+    webhookUrls,
+  );
 }
 
 export async function writeWaveState(
@@ -96,6 +106,7 @@ export async function writeWaveState(
   state: WaveState,
   actor: string,
   now: Date,
+  webhookUrls: readonly string[] = [],
 ): Promise<CampaignEvent> {
   await tx
     .update(campaignWaves)
@@ -105,7 +116,7 @@ export async function writeWaveState(
       ...(state !== WAVE_STATE.running && state !== WAVE_STATE.pending ? { finishedAt: now } : {}),
     })
     .where(and(eq(campaignWaves.campaignId, campaignId), eq(campaignWaves.index, index)));
-  return writeCampaignAudit(tx, { campaignId, scope: 'wave', state, wave: index }, actor, now);
+  return writeCampaignAudit(tx, { campaignId, scope: 'wave', state, wave: index }, actor, now, webhookUrls);
 }
 
 export async function writeTargetState(

@@ -40,6 +40,9 @@ export const REASON = {
   healthyDeadline: 'not healthy for the min healthy time within the healthy deadline',
 } as const;
 
+/** How the reason of a campaign's first state begins (`started: 6.5.5`): webhooks tell a start from a resume by it. */
+export const STARTED_REASON_PREFIX = 'started: ';
+
 export function actionRequest(action: CampaignAction, actor: string): string {
   return `${action} requested by ${actor}`;
 }

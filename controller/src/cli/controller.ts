@@ -1,10 +1,21 @@
 import type { Command } from 'commander';
 import { createLogger, EXIT } from '@wofleet/shared';
+import { collect } from './output.js';
 import { resolveControllerSettings, resolveStorageSettings, type ControllerFlags } from '../config/controller.js';
 
 type ServeFlags = Pick<
   ControllerFlags,
-  'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsSeed' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'
+  | 'dataDir'
+  | 'listen'
+  | 'nats'
+  | 'natsCreds'
+  | 'natsSeed'
+  | 'natsCa'
+  | 'natsCert'
+  | 'natsKey'
+  | 'heartbeatSeconds'
+  | 'webhookUrl'
+  | 'webhookSecretFile'
 >;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
@@ -42,6 +53,12 @@ export function registerControllerCommands(program: Command): void {
     .option('--nats-cert <file>', 'client certificate for NATS (default $WOFLEET_NATS_CERT)')
     .option('--nats-key <file>', 'its key (default $WOFLEET_NATS_KEY)')
     .option('--heartbeat-seconds <n>', "the agents' heartbeat period: offline after 3 missed (default $WOFLEET_HEARTBEAT_SECONDS or 10)")
+    .option(
+      '--webhook-url <url>',
+      'send campaign events to this URL; repeat for several (default $WOFLEET_WEBHOOK_URLS, comma-separated)',
+      collect,
+    )
+    .option('--webhook-secret-file <file>', 'file holding the secret webhooks are signed with (default $WOFLEET_WEBHOOK_SECRET_FILE)')
     .action(async (o: ServeFlags) => {
       const settings = resolveControllerSettings(o);
       const log = createLogger('wofleet-controller', 'info');

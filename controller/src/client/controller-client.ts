@@ -9,6 +9,8 @@ import {
   type ControllerServiceClient,
   type GetServerRequestInput,
   type GetServerResponse,
+  type ListAuditRequestInput,
+  type ListAuditResponse,
   type ListCertificatesResponse,
   type ListFleetReleasesResponse,
   type ListFleetSitesRequestInput,
@@ -44,6 +46,7 @@ export interface ControllerApi {
   issueEnrollmentToken(name: string, tokenTtlMs?: number): Promise<AddServerResponse>;
   listCertificates(): Promise<ListCertificatesResponse>;
   revokeCertificate(request: RevokeCertificateRequestInput): Promise<RevokeCertificateResponse>;
+  listAudit(request: ListAuditRequestInput): Promise<ListAuditResponse>;
   close(): void;
 }
 
@@ -73,6 +76,7 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
       invoke((m, deadline, done) => client.IssueEnrollmentToken({ name }, m, { deadline }, done), tokenTtlMetadata(tokenTtlMs)),
     listCertificates: () => invoke((m, deadline, done) => client.ListCertificates({}, m, { deadline }, done)),
     revokeCertificate: (request) => invoke((m, deadline, done) => client.RevokeCertificate(request, m, { deadline }, done)),
+    listAudit: (request) => invoke((m, deadline, done) => client.ListAudit(request, m, { deadline }, done)),
     close: () => client.close(),
   };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { formatHostPort, parseHostPort } from './address.js';
 import { nonEmpty, resolveHeartbeatSeconds, resolveNatsSettings, type NatsFlags, type NatsSettings } from './nats.js';
+import { resolveWebhookSettings, type WebhookFlags, type WebhookSettings } from './webhooks.js';
 
 /**
  * The controller's own settings: where it keeps its files, where it listens, which
@@ -12,7 +13,7 @@ import { nonEmpty, resolveHeartbeatSeconds, resolveNatsSettings, type NatsFlags,
  * | listen      | --listen     | WOFLEET_LISTEN     | 0.0.0.0:7444                   |
  * | databaseUrl | (none)       | DATABASE_URL       | unset: PGlite in <dataDir>/pglite |
  *
- * NATS and the heartbeat period: see nats.ts.
+ * NATS and the heartbeat period: see nats.ts. Webhooks: webhooks.ts.
  */
 export const DEFAULT_DATA_DIR = '/var/lib/wofleet-controller';
 export const DEFAULT_LISTEN = '0.0.0.0:7444';
@@ -27,9 +28,11 @@ export interface ControllerSettings {
   nats: NatsSettings;
   /** The agents' heartbeat period: a server is offline after 3 of them without a beat. */
   heartbeatSeconds: number;
+  /** Campaign webhooks; undefined: none are sent. */
+  webhooks?: WebhookSettings | undefined;
 }
 
-export interface ControllerFlags extends NatsFlags {
+export interface ControllerFlags extends NatsFlags, WebhookFlags {
   dataDir?: string | undefined;
   listen?: string | undefined;
 }
@@ -53,5 +56,6 @@ export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.Pr
     listen,
     nats: resolveNatsSettings(flags, env),
     heartbeatSeconds: resolveHeartbeatSeconds(flags, env),
+    webhooks: resolveWebhookSettings(flags, env),
   };
 }

@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from './database.js';
 import { auditEvents } from './schema/audit-events.js';
 import { servers } from './schema/servers.js';
@@ -39,17 +39,40 @@ export async function recordAuditEvent(db: Database, event: NewAuditEvent): Prom
   return row;
 }
 
-/** The newest `limit` events, newest first; with `server`, only that (existing) server's. */
-export async function listAuditEvents(db: Database, filter: { server?: string; limit: number }): Promise<AuditEventRow[]> {
-  if (filter.server === undefined) {
-    return db.select().from(auditEvents).orderBy(desc(auditEvents.id)).limit(filter.limit);
+/** Which events `listAuditEvents` returns: every given filter must hold. */
+export interface AuditFilter {
+  /** A server name: the server's own events and those about it (campaign steps on it name it as subject). */
+  server?: string;
+  /** Campaign rows carry their campaign's id in their data. */
+  campaignId?: string;
+  since?: Date;
+  limit: number;
+}
+
+/** An event with the name of its server (null: fleet-wide, or the server was removed). */
+export type AuditListing = AuditEventRow & { serverName: string | null };
+
+/** The newest `limit` events that pass the filter, newest first. */
+export async function listAuditEvents(db: Database, filter: AuditFilter): Promise<AuditListing[]> {
+  const conditions: SQL[] = [];
+  if (filter.server !== undefined) {
+    const about = or(eq(servers.name, filter.server), eq(auditEvents.subject, filter.server));
+    if (about) conditions.push(about);
   }
+  if (filter.campaignId !== undefined) conditions.push(sql`${auditEvents.data}->>'campaignId' = ${filter.campaignId}`);
+  if (filter.since !== undefined) conditions.push(gte(auditEvents.at, filter.since));
   const rows = await db
-    .select({ event: auditEvents })
+    .select({ event: auditEvents, serverName: servers.name })
     .from(auditEvents)
-    .innerJoin(servers, eq(servers.id, auditEvents.serverId))
-    .where(eq(servers.name, filter.server))
+    .leftJoin(servers, eq(servers.id, auditEvents.serverId))
+    .where(and(...conditions))
     .orderBy(desc(auditEvents.id))
     .limit(filter.limit);
-  return rows.map((r) => r.event);
+  return rows.map((r) => ({ ...r.event, serverName: r.serverName }));
+}
+
+/** Whether any event is about `subject` (a removed server's name stays in its events). */
+export async function hasAuditSubject(db: Database, subject: string): Promise<boolean> {
+  const [row] = await db.select({ id: auditEvents.id }).from(auditEvents).where(eq(auditEvents.subject, subject)).limit(1);
+  return row !== undefined;
 }

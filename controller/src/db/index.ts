@@ -47,7 +47,15 @@ export {
   type ConsumedToken,
 } from './enrollment-tokens.js';
 export { refusedAsData, isStatementError } from './sql-error.js';
-export { recordAuditEvent, listAuditEvents, type AuditEventRow, type NewAuditEvent } from './audit-events.js';
+export {
+  recordAuditEvent,
+  listAuditEvents,
+  hasAuditSubject,
+  type AuditEventRow,
+  type AuditFilter,
+  type AuditListing,
+  type NewAuditEvent,
+} from './audit-events.js';
 export {
   insertOperation,
   markOperationRunning,
@@ -88,3 +96,13 @@ export {
   type CertificateListing,
   type Revocation,
 } from './certificates.js';
+export {
+  enqueueWebhookDeliveries,
+  claimDueWebhookDeliveries,
+  recordWebhookDelivered,
+  recordWebhookFailure,
+  listWebhookDeliveries,
+  type NewWebhookDelivery,
+  type ClaimedWebhookDelivery,
+  type WebhookDeliveryRow,
+} from './webhook-deliveries.js';

@@ -17,6 +17,8 @@ import { startSiteSyncs } from '../sites/sync-on-return.js';
 import type { AgentDialer } from '../servers/live.js';
 import { clockWithTestOffset, systemClock, type Clock, type ControllerContext } from '../context/index.js';
 import { createGateCheckRunner } from '../gate-checks/index.js';
+import { startWebhookDelivery, type WebhookDeliveryTuning } from '../webhooks/index.js';
+import { readWebhookSecret } from '../config/webhooks.js';
 
 export interface StartControllerOptions {
   settings: ControllerSettings;
@@ -24,6 +26,8 @@ export interface StartControllerOptions {
   clock?: Clock;
   /** Drive campaigns (default true). Tests of the operator surface turn it off and move campaigns themselves. */
   runCampaigns?: boolean;
+  /** Webhook delivery timing (tests shorten the retries); the defaults otherwise. */
+  webhookDelivery?: WebhookDeliveryTuning;
 }
 
 export interface RunningController {
@@ -52,6 +56,7 @@ export async function startController(options: StartControllerOptions): Promise<
   const { settings, log } = options;
   const tls = await readControllerTls(settings.dataDir);
   const ca = await readFleetCaIfHeld(settings.dataDir);
+  const webhookSecret = settings.webhooks ? await readWebhookSecret(settings.webhooks.secretFile) : undefined;
   const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, log });
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const cleanup = async () => {
@@ -76,24 +81,38 @@ export async function startController(options: StartControllerOptions): Promise<
       onServerBack: siteSync.request,
     });
     cleanups.push(() => presence.stop());
+    const webhookUrls = settings.webhooks?.urls ?? [];
+    // The lease holder (and webhook claimer) is this process, not the name: a second
+    // process under the same certificate (a copied data dir, a restart) must not take
+    // its live leases.
+    const holderId = `${tls.identity.name}/${randomBytes(4).toString('hex')}`;
+    if (webhookSecret !== undefined) {
+      const webhooks = startWebhookDelivery({
+        db: database.db,
+        secret: webhookSecret,
+        holder: holderId,
+        clock,
+        log,
+        ...options.webhookDelivery,
+      });
+      cleanups.push(() => webhooks.stop());
+    }
     const watches = new AbortController();
     const rollout = createRolloutHandlers(context, {
       publish: natsCampaignPublisher(nc, log),
       subscribe: natsSubscriber(nc),
       shutdown: watches.signal,
       dialAgent,
+      webhookUrls,
     });
     const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
     cleanups.push(() => server.stop());
     // Runs before server.stop (reverse order): open watches end rather than hold the shutdown.
     cleanups.push(async () => watches.abort());
     // Campaigns: driven here, one lease per campaign shared with any other controller.
-    // The lease holder is this process, not the name: a second process under the same
-    // certificate (a copied data dir, a restart) must not take its live leases.
-    const holderId = `${tls.identity.name}/${randomBytes(4).toString('hex')}`;
     if (options.runCampaigns !== false) {
       const runner = startCampaignRunner({
-        repository: createCampaignRepository(database.db),
+        repository: createCampaignRepository(database.db, { webhookUrls }),
         connectAgent: (target) => connectAgent(target, tls, pins),
         gateChecks: createGateCheckRunner(),
         log,
@@ -111,6 +130,7 @@ export async function startController(options: StartControllerOptions): Promise<
         holder: holderId,
         signsAgents: ca !== undefined,
         database: database.kind,
+        webhooks: webhookUrls.length,
       },
       'controller serving',
     );

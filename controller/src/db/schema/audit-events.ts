@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { servers } from './servers.js';
 
@@ -18,5 +19,9 @@ export const auditEvents = pgTable(
     /** The agent event id; a redelivered NATS event is recorded once. */
     sourceEventId: text('source_event_id').unique('audit_events_source_event_id_unique'),
   },
-  (t) => [index('audit_events_server_idx').on(t.serverId, t.id)],
+  (t) => [
+    index('audit_events_server_idx').on(t.serverId, t.id),
+    // `wofleet audit --campaign ID`: campaign rows carry the id in their data.
+    index('audit_events_campaign_idx').on(sql`(${t.data}->>'campaignId')`, t.id),
+  ],
 );

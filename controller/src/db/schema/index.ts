@@ -7,6 +7,7 @@ export * from './audit-events.js';
 export * from './enrollment-tokens.js';
 export * from './campaigns.js';
 export * from './certificates.js';
+export * from './webhook-deliveries.js';
 
 import { auditEvents } from './audit-events.js';
 import { campaignTargets, campaignWaves, campaigns } from './campaigns.js';
@@ -16,6 +17,7 @@ import { operations } from './operations.js';
 import { releases } from './releases.js';
 import { servers } from './servers.js';
 import { sites } from './sites.js';
+import { webhookDeliveries } from './webhook-deliveries.js';
 
 /** The tables as one object: the schema drizzle is opened with. */
 export const tables = {
@@ -30,5 +32,6 @@ export const tables = {
   campaignTargets,
   issuedCertificates,
   certificateRevocations,
+  webhookDeliveries,
 };
 export type Tables = typeof tables;
