@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { applyCliConventions, registerCompletionCommand } from '@wofleet/shared/cli';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
@@ -13,13 +14,12 @@ import { registerSiteCommands } from './sites.js';
  * controller only (ControllerService over gRPC, operator certificate).
  */
 export function buildProgram(): Command {
-  const program = new Command('wofleet')
+  const program = applyCliConventions(new Command('wofleet'))
     .description('Operate a wofleet fleet: the controller, its CA, servers, sites and releases.')
     .option('--controller <host:port>', 'controller address (default $WOFLEET_CONTROLLER, else ~/.config/wofleet/config.yaml)')
     .option('--ca <file>', 'fleet CA certificate (default $WOFLEET_CA, else config.yaml)')
     .option('--cert <file>', 'operator certificate (default $WOFLEET_CERT, else config.yaml)')
-    .option('--key <file>', 'operator key (default $WOFLEET_KEY, else config.yaml)')
-    .exitOverride();
+    .option('--key <file>', 'operator key (default $WOFLEET_KEY, else config.yaml)');
   registerCaCommands(program);
   registerControllerCommands(program);
   registerNatsCommands(program);
@@ -28,5 +28,6 @@ export function buildProgram(): Command {
   registerSiteCommands(program);
   registerReleaseCommands(program);
   registerRolloutCommands(program);
+  registerCompletionCommand(program);
   return program;
 }
