@@ -198,9 +198,9 @@ describe('usage errors', () => {
   });
 
   const USAGE: { name: string; args: string[]; message: RegExp }[] = [
-    { name: 'an unknown command', args: ['frobnicate'], message: /unknown command 'frobnicate'/ },
-    { name: 'an unknown flag', args: ['status', '--frobnicate'], message: /unknown option '--frobnicate'/ },
-    { name: 'update without the required --release', args: ['update'], message: /--release/ },
+    { name: 'an unknown command', args: ['frobnicate'], message: /^wofleet-agent: error: unknown command 'frobnicate'$/ },
+    { name: 'an unknown flag', args: ['status', '--frobnicate'], message: /^wofleet-agent: error: unknown option '--frobnicate'$/ },
+    { name: 'update without the required --release', args: ['update'], message: /^wofleet-agent: error: .*--release/ },
     {
       name: '--sha1 and --sha256 together',
       args: ['update', '--release', WP655, '--sha1', SHA1_A, '--sha256', SHA256_B],

@@ -53,9 +53,16 @@ describe('wofleet --help', () => {
     expect(r.stdout).toContain(usage);
   });
 
-  it('an unknown command or option is a usage error (exit 2) in one line', async () => {
-    const r = await runCli(CONTROLLER_CLI, ['servers', 'add', 'web-1', '--address', 'a:1', '--bogus']);
+  it.concurrent.each([
+    [CONTROLLER_CLI, ['servers', 'add', 'web-1', '--address', 'a:1', '--bogus'], "wofleet: error: unknown option '--bogus'"],
+    [CONTROLLER_CLI, ['serverz', 'list'], "wofleet: error: unknown command 'serverz' (Did you mean servers?)"],
+    [CONTROLLER_CLI, ['servers', 'show'], "wofleet: error: missing required argument 'name'"],
+    [CONTROLLER_CLI, ['servers', 'list', '--label'], "wofleet: error: option '--label <key=value>' argument missing"],
+    [AGENT_CLI, ['status', '--bogus'], "wofleet-agent: error: unknown option '--bogus'"],
+    [AGENT_CLI, ['frobnicate'], "wofleet-agent: error: unknown command 'frobnicate'"],
+  ])('%s %j is a usage error (exit 2) in one line with the program prefix', async (cli, args, line) => {
+    const r = await runCli(cli, args);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("error: unknown option '--bogus'");
+    expect(r.stderr).toBe(`${line}\n`);
   });
 });

@@ -89,7 +89,7 @@ describe('status', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^web-4\s+2\s+pending\s+-\s+waiting for the server to come back online$/));
     expect(renderCampaign(view, NOW).some((l) => l.startsWith('waiting for:'))).toBe(false);
     expect(renderPlan(samplePlan({ offline: { policy: 'fail', waitMs: 90_000 } }))).toContain(
-      'offline:       wait 90s for offline servers, then fail them',
+      'offline:       wait 1m30s for offline servers, then fail them',
     );
   });
 

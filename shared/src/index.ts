@@ -9,6 +9,7 @@ export * from './validate/text.js';
 export * from './validate/message-fields.js';
 export * from './validate/domain.js';
 export * from './validate/version.js';
+export * from './validate/duration.js';
 export * from './validate/digest.js';
 export * from './format/bytes.js';
 export * from './format/terminal-text.js';

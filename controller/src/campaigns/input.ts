@@ -1,5 +1,4 @@
-import { parseDomain, parseWordPressVersion, printable, UsageError } from '@wofleet/shared';
-import { parseDuration } from '../config/duration.js';
+import { parseDomain, parseDuration, parseWordPressVersion, printable, UsageError } from '@wofleet/shared';
 import { checkLabels, parseServerName } from '../servers/input.js';
 import { parseGateChecks } from './gate-input.js';
 import {

@@ -52,7 +52,10 @@ export function registerControllerCommands(program: Command): void {
     .option('--nats-ca <file>', 'CA that signs the NATS servers (default $WOFLEET_NATS_CA)')
     .option('--nats-cert <file>', 'client certificate for NATS (default $WOFLEET_NATS_CERT)')
     .option('--nats-key <file>', 'its key (default $WOFLEET_NATS_KEY)')
-    .option('--heartbeat-seconds <n>', "the agents' heartbeat period: offline after 3 missed (default $WOFLEET_HEARTBEAT_SECONDS or 10)")
+    .option(
+      '--heartbeat-seconds <n>',
+      "the agents' heartbeat period in seconds or as a duration (30s, 1m): offline after 3 missed (default $WOFLEET_HEARTBEAT_SECONDS or 10)",
+    )
     .option(
       '--webhook-url <url>',
       'send campaign events to this URL; repeat for several (default $WOFLEET_WEBHOOK_URLS, comma-separated)',

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { WOFLEET_VERSION } from '@wofleet/shared';
 import { registerAuditCommand } from './audit.js';
+import { applyCliConventions, registerCompletionCommand } from '@wofleet/shared/cli';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
@@ -15,14 +16,13 @@ import { registerSiteCommands } from './sites.js';
  * controller only (ControllerService over gRPC, operator certificate).
  */
 export function buildProgram(): Command {
-  const program = new Command('wofleet')
+  const program = applyCliConventions(new Command('wofleet'))
     .description('Operate a wofleet fleet: the controller, its CA, servers, sites and releases.')
     .version(`wofleet ${WOFLEET_VERSION}`, '-V, --version', 'print the version of wofleet')
     .option('--controller <host:port>', 'controller address (default $WOFLEET_CONTROLLER, else ~/.config/wofleet/config.yaml)')
     .option('--ca <file>', 'fleet CA certificate (default $WOFLEET_CA, else config.yaml)')
     .option('--cert <file>', 'operator certificate (default $WOFLEET_CERT, else config.yaml)')
-    .option('--key <file>', 'operator key (default $WOFLEET_KEY, else config.yaml)')
-    .exitOverride();
+    .option('--key <file>', 'operator key (default $WOFLEET_KEY, else config.yaml)');
   registerCaCommands(program);
   registerControllerCommands(program);
   registerNatsCommands(program);
@@ -32,5 +32,6 @@ export function buildProgram(): Command {
   registerReleaseCommands(program);
   registerRolloutCommands(program);
   registerAuditCommand(program);
+  registerCompletionCommand(program);
   return program;
 }

@@ -1,4 +1,4 @@
-import { formatDigest } from '@wofleet/shared';
+import { formatDigest, formatDuration } from '@wofleet/shared';
 // model.js and waves.js rather than the engine's index: the CLI loads them for every
 // command, and the index brings the database and gRPC with it.
 import {
@@ -14,7 +14,6 @@ import {
   type TargetState,
 } from '../campaigns/model.js';
 import { describeSize, describeWaves } from '../campaigns/waves.js';
-import { formatDuration } from '../config/duration.js';
 import { table } from './output.js';
 import { formatLabels } from './render.js';
 

@@ -1,4 +1,4 @@
-import { printable, UsageError } from '@wofleet/shared';
+import { parseDuration, printable, UsageError } from '@wofleet/shared';
 
 /**
  * How the controller reaches NATS, and the agents' heartbeat period its presence
@@ -91,10 +91,11 @@ export function parseNatsServers(what: string, input: string): string[] {
   return servers;
 }
 
+/** Whole seconds: `10` as documented, or a duration (`30s`, `1m`). */
 export function parseHeartbeatSeconds(what: string, input: string): number {
-  const text = input.trim();
-  const seconds = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(seconds >= 1 && seconds <= MAX_HEARTBEAT_SECONDS)) {
+  const ms = parseDuration(what, input, { bareSeconds: true });
+  const seconds = ms / 1000;
+  if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= MAX_HEARTBEAT_SECONDS)) {
     throw new UsageError(
       `invalid ${what} '${printable(input)}': expected whole seconds from 1 to ${MAX_HEARTBEAT_SECONDS} (the agents' heartbeat period)`,
     );

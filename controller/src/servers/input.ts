@@ -1,6 +1,5 @@
-import { printable, UsageError } from '@wofleet/shared';
+import { parseDuration, printable, UsageError } from '@wofleet/shared';
 import { formatHostPort, parseHostPort } from '../config/address.js';
-import { parseDuration } from '../config/duration.js';
 
 /**
  * Validation of what an operator says about a server, the same at the CLI (before
