@@ -4,7 +4,7 @@ import { resolveControllerSettings, resolveStorageSettings, type ControllerFlags
 
 type ServeFlags = Pick<
   ControllerFlags,
-  'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsSeed' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds'
+  'dataDir' | 'listen' | 'nats' | 'natsCreds' | 'natsSeed' | 'natsCa' | 'natsCert' | 'natsKey' | 'heartbeatSeconds' | 'metricsListen'
 >;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
@@ -42,6 +42,10 @@ export function registerControllerCommands(program: Command): void {
     .option('--nats-cert <file>', 'client certificate for NATS (default $WOFLEET_NATS_CERT)')
     .option('--nats-key <file>', 'its key (default $WOFLEET_NATS_KEY)')
     .option('--heartbeat-seconds <n>', "the agents' heartbeat period: offline after 3 missed (default $WOFLEET_HEARTBEAT_SECONDS or 10)")
+    .option(
+      '--metrics-listen <host:port>',
+      'serve Prometheus /metrics (plain HTTP, no auth) on this address (default $WOFLEET_METRICS_LISTEN, else not served)',
+    )
     .action(async (o: ServeFlags) => {
       const settings = resolveControllerSettings(o);
       const log = createLogger('wofleet-controller', 'info');

@@ -2,6 +2,7 @@ import { Server, status, type ServerUnaryCall, type ServerWritableStream, type U
 import type { AgentServiceHandlers } from '@wofleet/proto';
 import { loadAgentService } from '@wofleet/proto';
 import { certificateSerial, FLEET_ROLE, peerIdentity, type PeerIdentity, type TlsMaterial } from '@wofleet/shared';
+import { addHealthService } from '@wofleet/shared/grpc-health';
 import { reloadableServerCredentials } from './credentials.js';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -65,6 +66,8 @@ export interface RunningAgentServer {
   port: number;
   /** Serves a renewed certificate from the next handshake on. */
   reloadTls(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>): void;
+  /** The health service reads NOT_SERVING from now on (the daemon refuses new work). */
+  notServing(): void;
 }
 
 export async function startAgentServer(
@@ -76,10 +79,13 @@ export async function startAgentServer(
   const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
   const check = createControllerCheck(options.isRevoked);
   const guarded = Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, guard(h as UntypedHandleCall, check)]));
-  server.addService(loadAgentService().service, guarded);
+  const agentService = loadAgentService().service;
+  server.addService(agentService, guarded);
+  // Beside AgentService, not guarded by the controller check: any certificate of the fleet CA may ask.
+  const health = addHealthService(server, [agentService]);
   const credentials = reloadableServerCredentials(tls);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, credentials.credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
-  return { server, port, reloadTls: credentials.update };
+  return { server, port, reloadTls: credentials.update, notServing: health.notServing };
 }
