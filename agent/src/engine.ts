@@ -38,7 +38,12 @@ export interface Engine {
   now: () => Date;
   /** Human progress lines for long work (the CLI prints them on stderr). */
   progress: (message: string) => void;
+  /** Each step of an update or rollback recipe that completed, with its duration (the daemon's metrics time switches by it). */
+  stepDone: StepDoneListener;
 }
+
+/** `recipe` is the command (`update`, `rollback`), `step` the step's name (`switch`, `verify`, ...). */
+export type StepDoneListener = (recipe: string, step: string, ms: number) => void;
 
 export interface EngineOverrides {
   log?: Logger;
@@ -48,6 +53,7 @@ export interface EngineOverrides {
   events?: EventSink;
   env?: Record<string, string | undefined>;
   space?: FilesystemSpace;
+  stepDone?: StepDoneListener;
 }
 
 export function createEngine(config: AgentConfig, overrides: EngineOverrides = {}): Engine {
@@ -75,5 +81,6 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now, log),
     now: overrides.now ?? (() => new Date()),
     progress: overrides.progress ?? (() => {}),
+    stepDone: overrides.stepDone ?? (() => {}),
   };
 }

@@ -37,6 +37,8 @@ export type VersionCheck = (peerVersion: string | undefined, method: string) => 
 /** Ends each call `check` refuses with FAILED_PRECONDITION and its reason, before any handler runs. */
 export function versionServerInterceptor(check: VersionCheck): ServerInterceptor {
   return (method, call) => {
+    // Health probes (Prometheus exporters, grpc_health_probe, load balancers) send no version.
+    if (method.path.startsWith('/grpc.health.v1.Health/')) return call;
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         const sent = metadata.get(VERSION_METADATA_KEY)[0];

@@ -4,7 +4,7 @@ import { EVENT_TYPE } from '../events/types.js';
 import { type ReleaseInfo, readRelease, requireCurrentRelease, resolveReleaseRef } from '../releases/index.js';
 import { listSharedSites, type SharedSite } from '../sites/inventory.js';
 import { type AgentState, requireState, type UpdateRecord, writeState } from '../state/store.js';
-import { progressOf, type Recipe, runRecipe } from '../steps/recipe.js';
+import { type Recipe, recipeEvents, runRecipe } from '../steps/recipe.js';
 import { type RestoreDbContext, restoreDbStep } from '../steps/restore-db.js';
 import { rollbackStep } from '../steps/rollback.js';
 import { verifyServingStep } from '../steps/verify-serving.js';
@@ -98,7 +98,7 @@ export async function rollbackCommand(engine: Engine, options: RollbackOptions):
       await writeState(engine.layout, state);
     }
     const ctx: RollbackContext = { engine, state, from, to, sites, record, restored: [] };
-    await runRecipe(ctx, rollbackRecipe, progressOf(engine.progress));
+    await runRecipe(ctx, rollbackRecipe, recipeEvents(engine, 'rollback'));
     const summary = (r: ReleaseInfo) => ({ id: r.id, version: r.version, dbVersion: r.dbVersion });
     return { from: summary(from), to: summary(to), restoredDbs: ctx.restored, warnings };
   });

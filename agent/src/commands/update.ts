@@ -8,7 +8,7 @@ import { listSharedSites, type SharedSite } from '../sites/inventory.js';
 import { type AgentState, MAX_UPDATE_RECORDS, requireState, type UpdateRecord, writeState } from '../state/store.js';
 import { type CanaryContext, canaryStep } from '../steps/canary.js';
 import { type PruneContext, pruneStep } from '../steps/prune.js';
-import { progressOf, type Recipe, runRecipe } from '../steps/recipe.js';
+import { type Recipe, recipeEvents, runRecipe } from '../steps/recipe.js';
 import { type StageOptions, stage } from '../steps/stage.js';
 import { releaseSwitchStep } from '../steps/switch.js';
 import { upgradeDbStep } from '../steps/upgrade-db.js';
@@ -145,7 +145,7 @@ async function activate(engine: Engine, to: ReleaseInfo, options: ActivateOption
   const record = interrupted?.to === to.id ? interrupted : await startRecord(engine, state, from, to);
   // Snapshots a cut-short run already took belong to this update: a revert restores them too.
   const ctx: UpdateContext = { engine, options, state, from, to, sites, canary, record, upgraded: [...record.snapshots], pruned: [] };
-  await runRecipe(ctx, updateRecipe, progressOf(engine.progress));
+  await runRecipe(ctx, updateRecipe, recipeEvents(engine, 'update'));
   return {
     from: summary(from),
     to: summary(to),

@@ -233,6 +233,17 @@ export const agentConfigSchema = z
       })
       .strict()
       .default({ certificateCheckSeconds: 3600 }),
+    /**
+     * Prometheus' /metrics (plain HTTP, no authentication). Unset: not served. Off by default:
+     * its labels name this server's sites, and a WordOps server faces the internet, so the
+     * operator picks an address only the scraper reaches (127.0.0.1:9465, or a private one).
+     */
+    metrics: z
+      .object({
+        listen: hostPort.optional(),
+      })
+      .strict()
+      .default({}),
     nats: z
       .object({
         servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),

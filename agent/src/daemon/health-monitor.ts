@@ -5,6 +5,8 @@ import { EVENT_TYPE } from '../events/types.js';
 
 export interface HealthMonitor {
   level(): Level | undefined;
+  /** Each site's level from the last check (domain -> level); empty before the first. */
+  siteLevels(): Record<string, Level>;
   checkNow(): Promise<Level>;
   stop(): void;
 }
@@ -27,6 +29,7 @@ export function startHealthMonitor(
 ): HealthMonitor {
   let last: Level | undefined;
   let lastSites = '';
+  let lastSiteLevels: Record<string, Level> = {};
   let running: Promise<Level> | undefined;
   const checkNow = () => {
     running ??= (async () => {
@@ -42,6 +45,7 @@ export function startHealthMonitor(
         level = 'unhealthy';
         detail = [messageText(describeError(err))];
       }
+      lastSiteLevels = sites;
       const sitesKey = JSON.stringify(Object.entries(sites).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       if (level !== last || sitesKey !== lastSites) {
         await engine.events.emit(EVENT_TYPE.healthChanged, { from: last ?? null, to: level, problems: detail, sites });
@@ -59,5 +63,5 @@ export function startHealthMonitor(
   const timer = setInterval(() => void checkNow(), intervalMs);
   timer.unref();
   void checkNow();
-  return { level: () => last, checkNow, stop: () => clearInterval(timer) };
+  return { level: () => last, siteLevels: () => ({ ...lastSiteLevels }), checkNow, stop: () => clearInterval(timer) };
 }

@@ -44,9 +44,12 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     throw err;
   });
   const revocations = await openRevocationList(config.stateDir);
+  // Loaded only when served: prom-client stays out of an agent that does not export metrics.
+  const metricsListen = config.metrics.listen;
+  const metrics = metricsListen ? (await import('../metrics/index.js')).createAgentMetrics(metricsListen, log) : undefined;
   const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId, undefined, log);
-  const engine = createEngine(config, { log, events: outbox });
-  const operations = await OperationRegistry.open(engine.layout.operationsDir, { log });
+  const engine = createEngine(config, { log, events: outbox, ...(metrics ? { stepDone: metrics.stepDone } : {}) });
+  const operations = await OperationRegistry.open(engine.layout.operationsDir, { log, onFinished: metrics?.operationFinished });
   for (const damaged of operations.quarantined()) {
     await outbox.emit(EVENT_TYPE.fileQuarantined, {
       area: 'operations',
@@ -82,8 +85,19 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
       status.refresh().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed'));
     },
   });
-  const { server, port, reloadTls } = await startAgentServer(config.grpc.listen, tls, handlers, { isRevoked: revocations.isRevoked });
-  log.info({ port, serverId: config.serverId }, 'agent serving');
+  const metricsEndpoint = await metrics?.serve({
+    serverId: config.serverId,
+    version,
+    layout: engine.layout,
+    outboxDepth: () => outbox.depth(),
+    healthLevel: () => monitor.level(),
+    siteLevels: () => monitor.siteLevels(),
+    runningOperations: () => operations.running().length,
+  });
+  const { server, port, reloadTls, notServing } = await startAgentServer(config.grpc.listen, tls, handlers, {
+    isRevoked: revocations.isRevoked,
+  });
+  log.info({ port, serverId: config.serverId, metricsPort: metricsEndpoint?.port }, 'agent serving');
   const upkeep = startCertificateUpkeep({
     serverId: config.serverId,
     files: { caFile, certFile, keyFile },
@@ -102,11 +116,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     stop: () =>
       (stopping ??= (async () => {
         upkeep.stop();
+        notServing();
         operations.close();
         log.info({ running: operations.running() }, 'stopping: refusing new work, finishing running operations');
         await operations.drain();
         monitor.stop();
         await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        await metricsEndpoint?.stop();
         await publisher.stop();
       })()),
   };

@@ -14,6 +14,8 @@ import { type AgentEvent, EVENT_TYPE, type EventSink, type EventType } from './t
  */
 export interface Outbox extends EventSink {
   pending(): Promise<AgentEvent[]>;
+  /** How many events wait (files named, not read). */
+  depth(): Promise<number>;
   ack(id: string): Promise<void>;
 }
 
@@ -61,10 +63,12 @@ export function createOutbox(dir: string, serverId: string, now: () => Date = ()
     log.warn({ file: name, movedTo: moved.movedTo, reason }, 'damaged outbox event quarantined');
     await emit(EVENT_TYPE.fileQuarantined, { area: 'outbox', file: name, movedTo: moved.movedTo, reason });
   };
+  const eventFiles = async () => (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
   return {
     emit,
+    depth: async () => (await eventFiles()).length,
     async pending() {
-      const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+      const names = (await eventFiles()).sort();
       const events: AgentEvent[] = [];
       for (const name of names) {
         const text = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);

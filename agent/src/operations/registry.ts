@@ -38,6 +38,8 @@ export interface OpenOptions {
   maxRecords?: number;
   /** Progress messages kept per operation, newest. */
   maxProgress?: number;
+  /** Told of every operation that ends (succeeded, failed, or interrupted by a restart), once; must not throw. */
+  onFinished?: (record: OperationRecord) => void;
 }
 
 interface Entry {
@@ -80,14 +82,18 @@ export class OperationRegistry {
     private readonly now: () => Date,
     private readonly log: Logger,
     private readonly limits: Limits,
+    private readonly onFinished: (record: OperationRecord) => void,
   ) {}
 
   /** Load the journal in `dir`; operations it shows unfinished become INTERRUPTED (persisted). */
   static async open(dir: string, options: OpenOptions = {}): Promise<OperationRegistry> {
-    const registry = new OperationRegistry(dir, options.now ?? (() => new Date()), options.log ?? silentLogger(), {
-      maxRecords: options.maxRecords ?? MAX_OPERATION_RECORDS,
-      maxProgress: options.maxProgress ?? MAX_PROGRESS_MESSAGES,
-    });
+    const registry = new OperationRegistry(
+      dir,
+      options.now ?? (() => new Date()),
+      options.log ?? silentLogger(),
+      { maxRecords: options.maxRecords ?? MAX_OPERATION_RECORDS, maxProgress: options.maxProgress ?? MAX_PROGRESS_MESSAGES },
+      options.onFinished ?? (() => {}),
+    );
     const journal = await readJournal(dir, registry.now);
     for (const record of journal.records) {
       const entry: Entry = { record, finishing: false, listeners: new Set() };
@@ -222,6 +228,7 @@ export class OperationRegistry {
       log.error({ err }, 'could not journal the outcome of an operation');
     }
     this.transition(entry, finished);
+    this.onFinished(copyRecord(finished));
     log.info({ state: finished.state, error: finished.error?.message }, 'operation finished');
     await this.prune();
     return copyRecord(finished);
@@ -249,6 +256,7 @@ export class OperationRegistry {
     const interrupted: OperationRecord = { ...entry.record, state: OPERATION_STATE.interrupted, finishedAt: this.now().toISOString() };
     await writeJournalRecord(this.dir, interrupted);
     this.transition(entry, interrupted);
+    this.onFinished(copyRecord(interrupted));
     this.log.warn({ operationId: interrupted.id, kind: interrupted.kind }, 'operation was interrupted by a restart; not retried');
   }
 

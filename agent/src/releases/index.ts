@@ -14,6 +14,7 @@ export {
   resolveReleaseRef,
   isCompleteRelease,
   linkedReleaseIds,
+  releaseDirectories,
   type ReleaseInfo,
 } from './catalog.js';
 export { cleanupStaging } from './cleanup.js';

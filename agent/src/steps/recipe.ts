@@ -1,3 +1,4 @@
+import type { Engine } from '../engine.js';
 import { runSteps, type Step, type StepEvent } from './runner.js';
 
 /**
@@ -24,6 +25,15 @@ export function progressOf(progress: (message: string) => void, prefix = ''): (e
   return (e) => {
     if (e.kind === 'start') progress(`${prefix}${e.description}`);
     if (e.kind === 'undo') progress(`reverting: ${e.step}`);
+  };
+}
+
+/** A recipe's events as the engine takes them: progress lines (progressOf), and each completed step's duration. */
+export function recipeEvents(engine: Pick<Engine, 'progress' | 'stepDone'>, recipe: string): (e: StepEvent) => void {
+  const progress = progressOf(engine.progress);
+  return (e) => {
+    progress(e);
+    if (e.kind === 'done') engine.stepDone(recipe, e.step, e.ms);
   };
 }
 

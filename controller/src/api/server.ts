@@ -1,4 +1,4 @@
-import { Server } from '@grpc/grpc-js';
+import { Server, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import {
   loadControllerService,
   loadRolloutService,
@@ -7,12 +7,13 @@ import {
   type RolloutServiceHandlers,
 } from '@wofleet/proto';
 import { versionRefusal, WofleetError, WOFLEET_VERSION, type TlsMaterial } from '@wofleet/shared';
+import { addHealthService } from '@wofleet/shared/grpc-health';
 import { controllerServerCredentials } from './credentials.js';
 
 export interface RunningGrpcServer {
   server: Server;
   port: number;
-  /** Stops accepting calls, lets running ones finish (up to `graceMs`), then cuts the rest. */
+  /** Health reads NOT_SERVING, running calls finish (up to `graceMs`), then the rest are cut. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -25,16 +26,35 @@ function checkPeerVersion(peerVersion: string | undefined, method: string): stri
   return versionRefusal({ role: 'controller', peer }, WOFLEET_VERSION, peerVersion);
 }
 
-/** Serves ControllerService (and RolloutService, when given) on `listen` (host:port; port 0 picks a free one). */
+export interface ControllerServerOptions {
+  rollout?: RolloutServiceHandlers;
+  /** Around every call (the RPC metrics). */
+  interceptors?: ServerInterceptor[];
+}
+
+/**
+ * Serves ControllerService (and RolloutService, when given) on `listen` (host:port; port 0
+ * picks a free one), with the standard health service beside them.
+ */
 export async function startControllerServer(
   listen: string,
   tls: TlsMaterial,
   handlers: ControllerServiceHandlers,
-  rollout?: RolloutServiceHandlers,
+  options: ControllerServerOptions = {},
 ): Promise<RunningGrpcServer> {
-  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024, interceptors: [versionServerInterceptor(checkPeerVersion)] });
-  server.addService(loadControllerService().service, handlers);
-  if (rollout) server.addService(loadRolloutService().service, rollout);
+  const server = new Server({
+    'grpc.max_receive_message_length': 1024 * 1024,
+    interceptors: [versionServerInterceptor(checkPeerVersion), ...(options.interceptors ?? [])],
+  });
+  const controllerService = loadControllerService().service;
+  server.addService(controllerService, handlers);
+  const served: ServiceDefinition[] = [controllerService];
+  if (options.rollout) {
+    const rollout = loadRolloutService().service;
+    server.addService(rollout, options.rollout);
+    served.push(rollout);
+  }
+  const health = addHealthService(server, served);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, controllerServerCredentials(tls), (err, bound) =>
       err ? reject(new WofleetError(`cannot serve on ${listen}: ${err.message}`, { cause: err })) : resolve(bound),
@@ -45,6 +65,7 @@ export async function startControllerServer(
     port,
     stop: (graceMs = 5_000) =>
       new Promise<void>((resolve) => {
+        health.notServing();
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();

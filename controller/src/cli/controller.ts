@@ -16,6 +16,7 @@ type ServeFlags = Pick<
   | 'heartbeatSeconds'
   | 'webhookUrl'
   | 'webhookSecretFile'
+  | 'metricsListen'
 >;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
@@ -62,6 +63,10 @@ export function registerControllerCommands(program: Command): void {
       collect,
     )
     .option('--webhook-secret-file <file>', 'file holding the secret webhooks are signed with (default $WOFLEET_WEBHOOK_SECRET_FILE)')
+    .option(
+      '--metrics-listen <host:port>',
+      'serve Prometheus /metrics (plain HTTP, no auth) on this address (default $WOFLEET_METRICS_LISTEN, else not served)',
+    )
     .action(async (o: ServeFlags) => {
       const settings = resolveControllerSettings(o);
       const log = createLogger('wofleet-controller', 'info');

@@ -12,6 +12,11 @@ import { resolveWebhookSettings, type WebhookFlags, type WebhookSettings } from 
  * | dataDir     | --data-dir   | WOFLEET_DATA_DIR   | /var/lib/wofleet-controller    |
  * | listen      | --listen     | WOFLEET_LISTEN     | 0.0.0.0:7444                   |
  * | databaseUrl | (none)       | DATABASE_URL       | unset: PGlite in <dataDir>/pglite |
+ * | metricsListen | --metrics-listen | WOFLEET_METRICS_LISTEN | unset: no /metrics       |
+ *
+ * /metrics is off unless asked for: it is plain HTTP without authentication (as every
+ * Prometheus exporter) and its labels name servers and campaigns, so the operator picks
+ * the address only the scraper reaches (e.g. 127.0.0.1:9464 beside a local Prometheus).
  *
  * NATS and the heartbeat period: see nats.ts. Webhooks: webhooks.ts.
  */
@@ -30,11 +35,14 @@ export interface ControllerSettings {
   heartbeatSeconds: number;
   /** Campaign webhooks; undefined: none are sent. */
   webhooks?: WebhookSettings | undefined;
+  /** host:port Prometheus' /metrics is served on (plain HTTP); undefined: not served. */
+  metricsListen?: string | undefined;
 }
 
 export interface ControllerFlags extends NatsFlags, WebhookFlags {
   dataDir?: string | undefined;
   listen?: string | undefined;
+  metricsListen?: string | undefined;
 }
 
 export type StorageSettings = Pick<ControllerSettings, 'dataDir' | 'databaseUrl'>;
@@ -51,11 +59,14 @@ export function resolveStorageSettings(flags: Pick<ControllerFlags, 'dataDir'>, 
 export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerSettings {
   const listenText = flags.listen ?? nonEmpty(env.WOFLEET_LISTEN) ?? DEFAULT_LISTEN;
   const listen = formatHostPort(parseHostPort(flags.listen !== undefined ? '--listen' : 'listen address', listenText));
+  const metricsText = flags.metricsListen ?? nonEmpty(env.WOFLEET_METRICS_LISTEN);
+  const metricsWhat = flags.metricsListen !== undefined ? '--metrics-listen' : 'WOFLEET_METRICS_LISTEN';
   return {
     ...resolveStorageSettings(flags, env),
     listen,
     nats: resolveNatsSettings(flags, env),
     heartbeatSeconds: resolveHeartbeatSeconds(flags, env),
     webhooks: resolveWebhookSettings(flags, env),
+    metricsListen: metricsText === undefined ? undefined : formatHostPort(parseHostPort(metricsWhat, metricsText)),
   };
 }

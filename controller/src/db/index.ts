@@ -47,6 +47,7 @@ export {
   type ConsumedToken,
 } from './enrollment-tokens.js';
 export { refusedAsData, isStatementError } from './sql-error.js';
+export { countServersByStatus, countCampaignsByState, countActiveTargetsByState, listLeasesHeldBy } from './state-counts.js';
 export {
   recordAuditEvent,
   listAuditEvents,

@@ -12,7 +12,9 @@ import { createRolloutHandlers } from '../api/rollout-handlers.js';
 import { startControllerServer } from '../api/server.js';
 import { createCampaignRepository } from '../campaign-store/index.js';
 import { connectControllerNats } from '../presence/connect.js';
-import { startPresence } from '../presence/index.js';
+import { startPresence, type Presence } from '../presence/index.js';
+import { createControllerMetrics } from '../metrics/index.js';
+import { serveMetrics } from '@wofleet/shared/metrics';
 import { startSiteSyncs } from '../sites/sync-on-return.js';
 import type { AgentDialer } from '../servers/live.js';
 import { clockWithTestOffset, systemClock, type Clock, type ControllerContext } from '../context/index.js';
@@ -33,6 +35,8 @@ export interface StartControllerOptions {
 export interface RunningController {
   /** The port ControllerService listens on (the one chosen when listen said port 0). */
   port: number;
+  /** The port /metrics is served on, when metricsListen is set. */
+  metricsPort: number | undefined;
   context: ControllerContext;
   database: OpenDatabase;
   /** Reconnects by itself; presence consumes agents' heartbeats and events on it. */
@@ -72,20 +76,33 @@ export async function startController(options: StartControllerOptions): Promise<
     const dialAgent: AgentDialer = (target) => connectAgent(target, tls, pins, LIVE_STATUS_TIMEOUT_MS);
     const siteSync = startSiteSyncs(context, (target) => connectAgent(target, tls, pins));
     cleanups.push(() => siteSync.stop());
-    const presence = await startPresence({
+    // The lease holder (and webhook claimer) is this process, not the name: a second process
+    // under the same certificate (a copied data dir, a restart) must not take its live leases.
+    const holderId = `${tls.identity.name}/${randomBytes(4).toString('hex')}`;
+    // Presence reports to the metrics, which read its backlog back; /metrics is served only once presence runs.
+    let presence: Presence | undefined;
+    const metrics =
+      settings.metricsListen === undefined
+        ? undefined
+        : createControllerMetrics({
+            db: database.db,
+            controller: tls.identity.name,
+            holder: holderId,
+            eventBacklog: () => (presence as Presence).eventBacklog(),
+            log,
+          });
+    const startedPresence = await startPresence({
       db: database.db,
       nc,
       log,
       heartbeatSeconds: settings.heartbeatSeconds,
       now: () => clock.now(),
       onServerBack: siteSync.request,
+      observer: metrics?.presence,
     });
-    cleanups.push(() => presence.stop());
+    presence = startedPresence;
+    cleanups.push(() => startedPresence.stop());
     const webhookUrls = settings.webhooks?.urls ?? [];
-    // The lease holder (and webhook claimer) is this process, not the name: a second
-    // process under the same certificate (a copied data dir, a restart) must not take
-    // its live leases.
-    const holderId = `${tls.identity.name}/${randomBytes(4).toString('hex')}`;
     if (webhookSecret !== undefined) {
       const webhooks = startWebhookDelivery({
         db: database.db,
@@ -105,7 +122,10 @@ export async function startController(options: StartControllerOptions): Promise<
       dialAgent,
       webhookUrls,
     });
-    const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), rollout);
+    const server = await startControllerServer(settings.listen, tls, createControllerHandlers(context, { dialAgent }), {
+      rollout,
+      interceptors: metrics ? [metrics.rpc] : [],
+    });
     cleanups.push(() => server.stop());
     // Runs before server.stop (reverse order): open watches end rather than hold the shutdown.
     cleanups.push(async () => watches.abort());
@@ -122,6 +142,9 @@ export async function startController(options: StartControllerOptions): Promise<
       });
       cleanups.push(() => runner.stop());
     }
+    const metricsEndpoint =
+      metrics && settings.metricsListen ? await serveMetrics(settings.metricsListen, metrics.registry, log) : undefined;
+    if (metricsEndpoint) cleanups.push(() => metricsEndpoint.stop());
     log.info(
       {
         listen: settings.listen,
@@ -131,10 +154,11 @@ export async function startController(options: StartControllerOptions): Promise<
         signsAgents: ca !== undefined,
         database: database.kind,
         webhooks: webhookUrls.length,
+        metricsPort: metricsEndpoint?.port,
       },
       'controller serving',
     );
-    return { port: server.port, context, database, nc, tls, stop: cleanup };
+    return { port: server.port, metricsPort: metricsEndpoint?.port, context, database, nc, tls, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

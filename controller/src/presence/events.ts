@@ -6,6 +6,7 @@ import { decideEvent, decideRejectedEvent, type RejectedEvent } from './decide.j
 import { ensureEventConsumer, ensureEventStream } from './jetstream.js';
 import { LINK_PART, type FleetLink } from './link.js';
 import { parseAgentEvent } from './messages.js';
+import { secondsBetween, type EventBacklog, type PresenceObserver } from './observer.js';
 import type { PresenceStore } from './store.js';
 import { isServerName } from '../servers/input.js';
 import { serverIdOfSubject } from './subjects.js';
@@ -115,9 +116,12 @@ export interface EventConsumerOptions {
   retry: { baseMs: number; maxMs: number };
   /** Told when the consumer stops delivering (it failed) and when it consumes again. */
   link: FleetLink;
+  observer?: PresenceObserver;
 }
 
 export interface EventConsumer {
+  /** The durable consumer's backlog as JetStream counts it (one API call). */
+  backlog(): Promise<EventBacklog>;
   /** Stops pulling, finishes the event in hand (and those already buffered), then returns. */
   stop(): Promise<void>;
 }
@@ -144,6 +148,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
         const outcome = await takeEvent(store, log, received, options.now());
         if (outcome === 'rejected') msg.term();
         else msg.ack();
+        options.observer?.eventSettled(outcome, secondsBetween(msg.info.timestampNanos / 1e6, options.now().getTime()));
         return;
       } catch (err) {
         if (stopping.signal.aborted) {
@@ -174,6 +179,10 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   })();
 
   return {
+    async backlog() {
+      const info = await jsm.consumers.info(stream, options.consumer);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    },
     async stop() {
       stopping.abort();
       await messages?.close();

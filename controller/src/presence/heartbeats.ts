@@ -3,6 +3,7 @@ import { printable, type Logger } from '@wofleet/shared';
 import { isStatementError, type HeartbeatWrite } from '../db/index.js';
 import { decideHeartbeat, type HeartbeatDecision } from './decide.js';
 import { parseHeartbeat, type HeartbeatMessage } from './messages.js';
+import { secondsBetween, type PresenceObserver } from './observer.js';
 import type { PresenceStore } from './store.js';
 import { HEARTBEAT_SUBJECTS } from './subjects.js';
 
@@ -41,8 +42,16 @@ export interface HeartbeatCounts {
 type ValidBeat = [serverId: string, { beat: HeartbeatMessage; receivedAt: Date }];
 type DecidedBeat = { serverId: string; decision: HeartbeatDecision };
 
-/** A batch of beats: validated, decided on their locked rows, written with their audit events in one transaction. */
-export async function takeHeartbeats(store: PresenceStore, log: Logger, received: readonly ReceivedHeartbeat[]): Promise<HeartbeatCounts> {
+/**
+ * A batch of beats: validated, decided on their locked rows, written with their audit events
+ * in one transaction. `onRecorded` is told of each beat once its write committed.
+ */
+export async function takeHeartbeats(
+  store: PresenceStore,
+  log: Logger,
+  received: readonly ReceivedHeartbeat[],
+  onRecorded: (beat: HeartbeatMessage) => void = () => {},
+): Promise<HeartbeatCounts> {
   const beats = new Map<string, ValidBeat[1]>();
   let malformed = 0;
   for (const { subject, payload, receivedAt } of received) {
@@ -73,6 +82,7 @@ export async function takeHeartbeats(store: PresenceStore, log: Logger, received
       continue;
     }
     recorded++;
+    onRecorded((beats.get(serverId) as ValidBeat[1]).beat);
     if (decision.audit) {
       log.info({ serverId, ...decision.audit.data }, 'server is back');
       cameBack.push(decision.serverName);
@@ -127,6 +137,7 @@ export interface HeartbeatConsumerOptions {
   maxBatch: number;
   /** Called, after its beat is recorded, for each server that came back (pending or offline before). */
   onServerBack?: (server: string) => void;
+  observer?: PresenceObserver;
 }
 
 export interface HeartbeatConsumer {
@@ -156,7 +167,9 @@ export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): Heart
       waiting.delete(subject);
       batch.push(beat);
     }
-    writing = takeHeartbeats(store, log, batch)
+    const onRecorded = (beat: HeartbeatMessage) =>
+      options.observer?.heartbeatRecorded(secondsBetween(Date.parse(beat.at), now().getTime()));
+    writing = takeHeartbeats(store, log, batch, onRecorded)
       .then((counts) => {
         for (const server of counts.cameBack) options.onServerBack?.(server);
       })

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../context/clock.js';
 import { startEventConsumer, type EventConsumer } from './events.js';
 import { startHeartbeatConsumer, type HeartbeatConsumer } from './heartbeats.js';
 import { createFleetLink, followConnectionStatus, type FleetLink } from './link.js';
+import type { EventBacklog, PresenceObserver } from './observer.js';
 import { createPresenceStore } from './store.js';
 import { DEFAULT_EVENT_CONSUMER, DEFAULT_EVENT_STREAM, DEFAULT_HEARTBEAT_QUEUE } from './subjects.js';
 import { startOfflineSweeper } from './sweeper.js';
@@ -47,6 +48,7 @@ export { takeEvent, type EventOutcome } from './events.js';
 export { sweepOfflineServers, startOfflineSweeper, SWEEPS_PER_PERIOD, type OfflineSweeper } from './sweeper.js';
 export { createFleetLink, followConnectionStatus, LINK_PART, type FleetLink, type LinkPart, type ConnectionStatus } from './link.js';
 export { createPresenceStore, type PresenceStore } from './store.js';
+export type { PresenceObserver, EventBacklog } from './observer.js';
 export { EventStreamSetupError, EVENT_ACK_WAIT_MS } from './jetstream.js';
 export { HEARTBEAT_SUBJECTS, EVENT_SUBJECTS, DEFAULT_EVENT_STREAM, DEFAULT_EVENT_CONSUMER, DEFAULT_HEARTBEAT_QUEUE } from './subjects.js';
 
@@ -80,9 +82,13 @@ export interface PresenceOptions {
   onServerBack?: (server: string) => void;
   /** Events delivered and not yet acked, per consumer. Default 1,000. */
   maxAckPending?: number;
+  /** Told of each recorded heartbeat and settled event (the controller's metrics). */
+  observer?: PresenceObserver;
 }
 
 export interface Presence {
+  /** The events consumer's backlog, as JetStream counts it. */
+  eventBacklog(): Promise<EventBacklog>;
   stop(): Promise<void>;
 }
 
@@ -104,8 +110,9 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
   };
   const link = options.link ?? createFleetLink(now, log.child({ part: 'link' }));
   if (!options.link) void followConnectionStatus(options.nc.status(), link);
+  let events: EventConsumer;
   try {
-    const events: EventConsumer = await startEventConsumer({
+    events = await startEventConsumer({
       nc: options.nc,
       store,
       log: log.child({ part: 'events' }),
@@ -115,6 +122,7 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
       maxAckPending: options.maxAckPending ?? DEFAULTS.maxAckPending,
       retry: DEFAULTS.retry,
       link,
+      observer: options.observer,
     });
     stops.push(() => events.stop());
     const heartbeats: HeartbeatConsumer = startHeartbeatConsumer({
@@ -126,6 +134,7 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
       batchMs: options.heartbeatBatchMs ?? DEFAULTS.heartbeatBatchMs,
       maxBatch: options.heartbeatMaxBatch ?? DEFAULTS.heartbeatMaxBatch,
       onServerBack: options.onServerBack,
+      observer: options.observer,
     });
     stops.push(() => heartbeats.stop());
     await options.nc.flush();
@@ -138,6 +147,7 @@ export async function startPresence(options: PresenceOptions): Promise<Presence>
   log.info({ heartbeatSeconds }, 'presence started');
   let stopping: Promise<void> | undefined;
   return {
+    eventBacklog: () => events.backlog(),
     stop: () => (stopping ??= stopAll().then(() => log.info('presence stopped'))),
   };
 }

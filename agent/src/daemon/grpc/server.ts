@@ -10,6 +10,7 @@ import {
   type PeerIdentity,
   type TlsMaterial,
 } from '@wofleet/shared';
+import { addHealthService } from '@wofleet/shared/grpc-health';
 import { reloadableServerCredentials } from './credentials.js';
 
 type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -73,6 +74,8 @@ export interface RunningAgentServer {
   port: number;
   /** Serves a renewed certificate from the next handshake on. */
   reloadTls(tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>): void;
+  /** The health service reads NOT_SERVING from now on (the daemon refuses new work). */
+  notServing(): void;
 }
 
 export async function startAgentServer(
@@ -87,10 +90,13 @@ export async function startAgentServer(
   });
   const check = createControllerCheck(options.isRevoked);
   const guarded = Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, guard(h as UntypedHandleCall, check)]));
-  server.addService(loadAgentService().service, guarded);
+  const agentService = loadAgentService().service;
+  server.addService(agentService, guarded);
+  // Beside AgentService, not guarded by the controller check: any certificate of the fleet CA may ask.
+  const health = addHealthService(server, [agentService]);
   const credentials = reloadableServerCredentials(tls);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, credentials.credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
-  return { server, port, reloadTls: credentials.update };
+  return { server, port, reloadTls: credentials.update, notServing: health.notServing };
 }
