@@ -38,7 +38,7 @@ export type VersionCheck = (peerVersion: string | undefined, method: string) => 
 export function versionServerInterceptor(check: VersionCheck): ServerInterceptor {
   return (method, call) => {
     // Health probes (Prometheus exporters, grpc_health_probe, load balancers) send no version.
-    if (method.path.startsWith('/grpc.health.v1.Health/')) return call;
+    if (method.path.startsWith('/grpc.health.v1.Health/')) return new ServerInterceptingCall(call);
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         const sent = metadata.get(VERSION_METADATA_KEY)[0];

@@ -87,7 +87,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   });
   const metricsEndpoint = await metrics?.serve({
     serverId: config.serverId,
-    version,
+    version: WOFLEET_VERSION,
     layout: engine.layout,
     outboxDepth: () => outbox.depth(),
     healthLevel: () => monitor.level(),

@@ -1,5 +1,4 @@
-import { printable, UsageError } from '@wofleet/shared';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration, printable, UsageError } from '@wofleet/shared';
 
 /**
  * What `wofleet audit` asks for, checked the same at the CLI (before anything is sent)
@@ -26,7 +25,7 @@ export function parseTimestamp(what: string, input: string): Date {
 /** `--since`: a duration back from `now` (`30m`, `7d`) or a timestamp. */
 export function parseSince(input: string, now: Date): Date {
   const text = input.trim();
-  if (/^\d+[a-z]+$/i.test(text)) return new Date(now.getTime() - parseDuration('--since', text));
+  if (/^(\d+[a-z]+)+$/i.test(text)) return new Date(now.getTime() - parseDuration('--since', text));
   return parseTimestamp('--since', text);
 }
 
