@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCampaignRepository } from '../src/campaign-store/index.js';
 import { campaigns } from '../src/db/schema/campaigns.js';
 import { parseCampaignRequest, ServerInActiveCampaignError, type CampaignPlan, type CampaignRepository } from '../src/campaigns/index.js';
 import { requestText } from './campaigns.fixtures.js';
 import { createMemoryRepository } from './campaigns.memory-repository.js';
-import { emptyTables, openTestPglite, T0, useTestPostgres, type TestDatabase } from './db.fixtures.js';
+import { T0, useTestPglite, useTestPostgres } from './db.fixtures.js';
 
 /**
  * The CampaignRepository contract, the same cases on each implementation the engine
@@ -129,16 +129,7 @@ describe('CampaignRepository on Postgres', () => {
 });
 
 describe('CampaignRepository on PGlite', () => {
-  let pglite: TestDatabase;
-  beforeAll(async () => {
-    pglite = await openTestPglite();
-  }, 60_000);
-  afterAll(async () => {
-    await pglite?.destroy();
-  });
-  beforeEach(async () => {
-    await emptyTables(pglite.db);
-  });
+  const pglite = useTestPglite();
   contract(() => createCampaignRepository(pglite.db));
 });
 

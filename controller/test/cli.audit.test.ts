@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../src/cli/audit.js';
 import { recordAuditEvent } from '../src/db/index.js';
 import { createTestFleet, type TestFleet } from './cli.fixtures.js';
 
 /** `wofleet audit` through the built CLI against a running controller (ListAudit). */
-interface Entry {
-  id: number;
-  at: string;
-  actor: string;
-  server: string;
-  kind: string;
-  subject: string;
-  data: Record<string, unknown>;
-}
 
 const CAMPAIGN = '2b1f0c3e-1111-4a2b-9c3d-0123456789ab';
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
@@ -51,7 +43,7 @@ describe('wofleet audit', () => {
       /^\S+Z\s+operator:alice\s+campaign\.state\s+2b1f0c3e-\S+\s+scope=campaign state=running reason="started: 6\.5\.5"$/,
     );
     expect(lines).toHaveLength(5);
-    const entries = await fleet.wofleetJson<Entry[]>(['audit']);
+    const entries = await fleet.wofleetJson<AuditEntry[]>(['audit']);
     // In the order recorded (ids), whatever time each event says it happened at.
     expect(entries.map((e) => [e.kind, e.subject])).toEqual([
       ['server-added', 'web-1'],
@@ -64,7 +56,8 @@ describe('wofleet audit', () => {
   });
 
   it('filters by server (its own events and those about it), by campaign, by --since and --limit', async () => {
-    const kinds = async (args: string[]) => (await fleet.wofleetJson<Entry[]>(['audit', ...args])).map((e) => `${e.kind} ${e.subject}`);
+    const kinds = async (args: string[]) =>
+      (await fleet.wofleetJson<AuditEntry[]>(['audit', ...args])).map((e) => `${e.kind} ${e.subject}`);
     expect(await kinds(['--server', 'web-1'])).toEqual(['server-added web-1', 'campaign.target web-1']);
     expect(await kinds(['--campaign', CAMPAIGN])).toEqual([`campaign.state ${CAMPAIGN}`, 'campaign.target web-1']);
     expect(await kinds(['--since', '150m'])).toEqual(['server-added web-1', 'server-added web-2', 'campaign.target web-1']);

@@ -9,6 +9,8 @@ import { issueOperatorCredentials } from '../src/ca/operator.js';
 import { addServer } from '../src/servers/registry.js';
 import { startController, type RunningController } from '../src/main/start-controller.js';
 import type { Clock } from '../src/context/index.js';
+import type { WebhookSettings } from '../src/config/webhooks.js';
+import type { WebhookDeliveryTuning } from '../src/webhooks/index.js';
 import type { Database } from '../src/db/index.js';
 import { cleanEnv, runNodeProgram, type CliResult } from '../../tests/support/cli.js';
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
@@ -86,6 +88,8 @@ export interface TestFleetOptions {
   pki?: 'cli' | 'in-process';
   /** Whether the controller drives campaigns (default true); off, campaigns stay where the test puts them. */
   runCampaigns?: boolean;
+  /** Campaign webhooks the controller sends (none by default), and their delivery timing. */
+  webhooks?: { settings: WebhookSettings; delivery?: WebhookDeliveryTuning };
 }
 
 export async function createTestFleet(options: TestFleetOptions = {}): Promise<TestFleet> {
@@ -100,10 +104,18 @@ export async function createTestFleet(options: TestFleetOptions = {}): Promise<T
   let controller: RunningController;
   try {
     controller = await startController({
-      settings: { dataDir, listen: '127.0.0.1:0', databaseUrl: scratch.url, nats: { servers: [nats.url] }, heartbeatSeconds: 10 },
+      settings: {
+        dataDir,
+        listen: '127.0.0.1:0',
+        databaseUrl: scratch.url,
+        nats: { servers: [nats.url] },
+        heartbeatSeconds: 10,
+        webhooks: options.webhooks?.settings,
+      },
       log: silentLogger(),
       clock,
       runCampaigns: options.runCampaigns,
+      ...(options.webhooks?.delivery ? { webhookDelivery: options.webhooks.delivery } : {}),
     });
   } catch (err) {
     await nats.dispose();

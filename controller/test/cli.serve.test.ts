@@ -109,6 +109,14 @@ describe('wofleet controller', () => {
       ['--heartbeat-seconds', '0'],
       "wofleet: error: invalid --heartbeat-seconds '0': expected whole seconds from 1 to 3600 (the agents' heartbeat period)",
     ],
+    [
+      ['--webhook-url', 'https://hooks.example/wofleet'],
+      'wofleet: error: webhooks are signed: set --webhook-secret-file or WOFLEET_WEBHOOK_SECRET_FILE (a file holding the secret)',
+    ],
+    [
+      ['--webhook-url', 'https://hooks.example/wofleet', '--webhook-secret-file', '/nonexistent/webhook.secret'],
+      "wofleet: error: cannot read the webhook secret file /nonexistent/webhook.secret: ENOENT: no such file or directory, open '/nonexistent/webhook.secret'",
+    ],
   ])('serve refuses %j with one line (exit 2) before touching anything', async (flags, message) => {
     const r = await runCli(CONTROLLER_CLI, ['controller', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:1', ...flags], {
       DATABASE_URL: scratch.url,

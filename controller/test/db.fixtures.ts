@@ -100,10 +100,19 @@ export async function openTestPglite(): Promise<TestDatabase & { dataDir: string
  * inside tests and hooks registered after this call.
  */
 export function useTestPostgres(): { readonly db: Database } {
+  return useTestDatabase('useTestPostgres', openTestPostgres);
+}
+
+/** The same for a fresh PGlite database in a temp data dir (opening it takes a while: one per file). */
+export function useTestPglite(): { readonly db: Database } {
+  return useTestDatabase('useTestPglite', openTestPglite);
+}
+
+function useTestDatabase(what: string, open: () => Promise<TestDatabase>): { readonly db: Database } {
   let opened: TestDatabase | undefined;
   beforeAll(async () => {
-    opened = await openTestPostgres();
-  });
+    opened = await open();
+  }, 60_000);
   afterAll(async () => {
     await opened?.destroy();
   });
@@ -112,7 +121,7 @@ export function useTestPostgres(): { readonly db: Database } {
   });
   return {
     get db() {
-      if (!opened) throw new Error('useTestPostgres: the database is open only inside tests and later hooks');
+      if (!opened) throw new Error(`${what}: the database is open only inside tests and later hooks`);
       return opened.db;
     },
   };

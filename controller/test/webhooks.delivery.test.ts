@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +9,7 @@ import { silentLogger } from '@wofleet/shared';
 import { createCampaignRepository } from '../src/campaign-store/index.js';
 import { actOnCampaign, getCampaign, parseCampaignRequest, startCampaign, startCampaignRunner } from '../src/campaigns/index.js';
 import { systemClock } from '../src/context/index.js';
-import { listWebhookDeliveries } from '../src/db/index.js';
+import { listWebhookDeliveries, recordHeartbeat } from '../src/db/index.js';
 import {
   ATTEMPT_HEADER,
   EVENT_HEADER,
@@ -19,6 +22,7 @@ import {
 } from '../src/webhooks/index.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { createSimAgents } from './campaigns.sim-agents.js';
+import { createTestFleet } from './cli.fixtures.js';
 import { useTestPostgres } from './db.fixtures.js';
 
 /**
@@ -190,5 +194,39 @@ describe('campaign webhooks', () => {
     const rows = await listWebhookDeliveries(pg.db);
     expect(rows).toHaveLength(5);
     expect(rows.every((r) => r.url === receiver.url && r.claimedBy === null)).toBe(true);
+  }, 60_000);
+});
+
+describe('campaign webhooks from a running controller', () => {
+  it("rollout start and pause through the CLI reach the configured URL, signed with the secret file's secret", async () => {
+    const receiver = new Receiver();
+    await receiver.start();
+    stops.push(() => receiver.stop());
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wofleet-webhook-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const secretFile = path.join(dir, 'webhook.secret');
+    await writeFile(secretFile, `${SECRET.toString()}\n`, { mode: 0o600 });
+    const fleet = await createTestFleet({
+      runCampaigns: false,
+      webhooks: { settings: { urls: [receiver.url], secretFile }, delivery: { pollMs: 50 } },
+    });
+    stops.push(() => fleet.destroy());
+    await seedFleet(fleet.db, [{ name: 'web-1', canary: true }, { name: 'web-2' }]);
+    for (const name of SERVERS) await recordHeartbeat(fleet.db, name, { agentVersion: '0.1.0', health: 'ok' }, fleet.clock.now());
+
+    const { id } = await fleet.wofleetJson<{ id: string }>(['rollout', 'start', '--release', '6.5.5', '--waves', '1,100%']);
+    expect((await fleet.wofleet(['rollout', 'pause', id])).code).toBe(0);
+    await until('two events', () => receiver.requests.length >= 2);
+
+    const payloads = receiver.requests.map((r) => {
+      const timestamp = Number(r.headers[TIMESTAMP_HEADER]);
+      expect(webhookSignatureMatches(SECRET, timestamp, r.body, String(r.headers[SIGNATURE_HEADER]))).toBe(true);
+      return JSON.parse(r.body) as WebhookPayload;
+    });
+    expect(payloads.map((p) => [p.event, p.campaign.id, p.campaign.state])).toEqual([
+      ['campaign.started', id, 'running'],
+      ['campaign.paused', id, 'paused'],
+    ]);
+    expect(payloads[1]?.campaign.reason).toBe('pause requested by operator:alice');
   }, 60_000);
 });

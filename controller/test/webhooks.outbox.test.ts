@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   claimDueWebhookDeliveries,
   enqueueWebhookDeliveries,
@@ -8,7 +8,7 @@ import {
   recordWebhookFailure,
   type Database,
 } from '../src/db/index.js';
-import { emptyTables, openTestPglite, useTestPostgres, type TestDatabase } from './db.fixtures.js';
+import { useTestPglite, useTestPostgres } from './db.fixtures.js';
 
 /** The webhook outbox's claims, on Postgres and on PGlite: each attempt is made by one controller. */
 const delivery = (n: number) => ({
@@ -76,15 +76,6 @@ describe('webhook outbox on Postgres', () => {
 });
 
 describe('webhook outbox on PGlite', () => {
-  let pglite: TestDatabase;
-  beforeAll(async () => {
-    pglite = await openTestPglite();
-  }, 60_000);
-  afterAll(async () => {
-    await pglite?.destroy();
-  });
-  beforeEach(async () => {
-    await emptyTables(pglite.db);
-  });
+  const pglite = useTestPglite();
   outboxContract(() => pglite.db);
 });

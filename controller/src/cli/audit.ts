@@ -7,7 +7,7 @@ import { withController } from './connect.js';
 import { out, table } from './output.js';
 
 /** An audit event as `--json` prints it: its data as an object. */
-interface AuditEntry {
+export interface AuditEntry {
   id: number;
   at: string;
   actor: string;

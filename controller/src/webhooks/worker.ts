@@ -50,7 +50,7 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
 
   const attempt = async (delivery: ClaimedWebhookDelivery): Promise<void> => {
     const result = await options.send(delivery);
-    const fields = { eventId: delivery.eventId, event: delivery.event, url: delivery.url, attempt: delivery.attempt };
+    const fields = { eventId: delivery.eventId, event: delivery.event, endpoint: endpointOf(delivery.url), attempt: delivery.attempt };
     if (result.ok) {
       await recordWebhookDelivered(db, delivery.id, holder);
       log.info(fields, 'webhook delivered');
@@ -97,4 +97,9 @@ export function startWebhookWorker(options: WebhookWorkerOptions): WebhookWorker
       await loop;
     },
   };
+}
+
+/** Where a URL points, for logs: many webhook URLs carry a token in their path or query. */
+function endpointOf(url: string): string {
+  return new URL(url).origin;
 }
