@@ -54,7 +54,7 @@ describe('servers', () => {
       address: 'web-2.example.com:7443',
       labels: { region: 'us' },
       canary: false,
-      state: 'SERVER_STATE_PENDING_ENROLLMENT',
+      state: 'pending-enrollment',
     });
     expect(Date.parse(r.expiresAt) - before).toBeGreaterThanOrEqual(30 * 60 * 1000 - 5_000);
     expect(Date.parse(r.expiresAt) - before).toBeLessThanOrEqual(30 * 60 * 1000 + 60_000);

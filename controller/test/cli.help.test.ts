@@ -43,7 +43,7 @@ describe('wofleet --help', () => {
 
   it.concurrent.each([
     ['wofleet --help', CONTROLLER_CLI, ['--help'], 'Usage: wofleet [options] [command]'],
-    ['wofleet servers add --help', CONTROLLER_CLI, ['servers', 'add', '--help'], 'Usage: wofleet servers add [options] <name>'],
+    ['wofleet servers add --help', CONTROLLER_CLI, ['servers', 'add', '--help'], 'Usage: wofleet servers add [options] [name]'],
     ['wofleet ca init --help', CONTROLLER_CLI, ['ca', 'init', '--help'], 'Usage: wofleet ca init [options]'],
     ['wofleet-agent enroll --help', AGENT_CLI, ['enroll', '--help'], 'Usage: wofleet-agent enroll [options]'],
   ])('%s exits 0 with the usage', async (_name, cli, args, usage) => {
