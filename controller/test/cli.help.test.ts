@@ -58,6 +58,12 @@ describe('wofleet --help', () => {
     [CONTROLLER_CLI, ['serverz', 'list'], "wofleet: error: unknown command 'serverz' (Did you mean servers?)"],
     [CONTROLLER_CLI, ['servers', 'show'], "wofleet: error: missing required argument 'name'"],
     [CONTROLLER_CLI, ['servers', 'list', '--label'], "wofleet: error: option '--label <key=value>' argument missing"],
+    [
+      CONTROLLER_CLI,
+      ['rollout', 'status', '6f1c1d3e-0000-4000-8000-000000000000', '--wave', 'x'],
+      "wofleet: error: invalid --wave 'x': expected a wave number (0 is the canary)",
+    ],
+    [CONTROLLER_CLI, ['sites', 'list', '--limit', '0'], "wofleet: error: invalid --limit '0': expected a whole number from 1 to 10000000"],
     [AGENT_CLI, ['status', '--bogus'], "wofleet-agent: error: unknown option '--bogus'"],
     [AGENT_CLI, ['frobnicate'], "wofleet-agent: error: unknown command 'frobnicate'"],
   ])('%s %j is a usage error (exit 2) in one line with the program prefix', async (cli, args, line) => {

@@ -35,7 +35,13 @@ describe('servers update', () => {
       '--address',
       '10.0.0.9:7443',
     ]);
-    expect(updated).toMatchObject({ name: 'web-1', labels: { tier: 'web' }, canary: true, address: '10.0.0.9:7443', state: 'pending-enrollment' });
+    expect(updated).toMatchObject({
+      name: 'web-1',
+      labels: { tier: 'web' },
+      canary: true,
+      address: '10.0.0.9:7443',
+      state: 'pending-enrollment',
+    });
     expect(await findServerByName(fleet.db, 'web-1')).toMatchObject({ labels: { tier: 'web' }, canary: true, address: '10.0.0.9:7443' });
     const [last] = await listAuditEvents(fleet.db, { limit: 1 });
     expect(last).toMatchObject({

@@ -178,7 +178,9 @@ export function renderCampaign(view: CampaignView, now: Date, filter: TargetFilt
     '',
     ...table(['WAVE', 'STATE', 'SUCCEEDED', 'FAILED', 'STARTED'], waveRows),
     '',
-    ...(targets.length === 0 && filter.failedOnly ? ['no failed servers'] : table(['SERVER', 'WAVE', 'STATE', 'FROM', 'REASON'], targetRows)),
+    ...(targets.length === 0 && filter.failedOnly
+      ? ['no failed servers']
+      : table(['SERVER', 'WAVE', 'STATE', 'FROM', 'REASON'], targetRows)),
   ];
 }
 

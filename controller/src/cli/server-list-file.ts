@@ -83,10 +83,21 @@ function csvEntries(file: string, text: string): z.output<typeof entrySchema>[] 
   } catch (err) {
     throw new UsageError(`--from-file ${file}: not valid CSV (${printable((err as Error).message)})`, { cause: err });
   }
-  if (rows.length === 0) throw new UsageError(`--from-file ${file}: no servers (a header line name,address[,labels][,canary] and one line per server)`);
+  if (rows.length === 0)
+    throw new UsageError(`--from-file ${file}: no servers (a header line name,address[,labels][,canary] and one line per server)`);
   return rows.map((raw, i) => {
     const row = validateConfig(`--from-file ${file}: line ${i + 2}`, raw, csvRowSchema);
-    const labelList = row.labels ? row.labels.split(';').map((l) => l.trim()).filter((l) => l !== '') : [];
-    return { name: row.name, address: row.address, labels: parseLabelFlags(labelList), canary: row.canary === 'yes' || row.canary === 'true' };
+    const labelList = row.labels
+      ? row.labels
+          .split(';')
+          .map((l) => l.trim())
+          .filter((l) => l !== '')
+      : [];
+    return {
+      name: row.name,
+      address: row.address,
+      labels: parseLabelFlags(labelList),
+      canary: row.canary === 'yes' || row.canary === 'true',
+    };
   });
 }

@@ -19,7 +19,11 @@ export async function addServersFromFile(cmd: Command, file: string, ttlMs: numb
     for (const server of servers) {
       try {
         const answer = await api.addServer(server, ttlMs);
-        added.push({ server: answer.server && serverJson(answer.server), enrollmentToken: answer.enrollmentToken, expiresAt: answer.expiresAt });
+        added.push({
+          server: answer.server && serverJson(answer.server),
+          enrollmentToken: answer.enrollmentToken,
+          expiresAt: answer.expiresAt,
+        });
       } catch (err) {
         refused.push({ name: server.name, error: describeError(err) });
       }

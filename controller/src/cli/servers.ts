@@ -87,7 +87,12 @@ Examples:
         controller: api.address,
         caFingerprint: api.caFingerprint,
       }));
-      const shown = { server: r.server && serverJson(r.server), enrollmentToken: r.enrollmentToken, expiresAt: r.expiresAt, caFingerprint: r.caFingerprint };
+      const shown = {
+        server: r.server && serverJson(r.server),
+        enrollmentToken: r.enrollmentToken,
+        expiresAt: r.expiresAt,
+        caFingerprint: r.caFingerprint,
+      };
       out(cmd, shown, () => [
         `enrollment token for ${name} (single use, expires ${r.expiresAt}):`,
         `  ${r.enrollmentToken}`,
@@ -168,7 +173,9 @@ Examples:
       const setLabels = parseLabelFlags(o.label);
       const address = o.address === undefined ? '' : parseServerAddress(o.address);
       const canary = o.canary === undefined ? 'CANARY_CHANGE_UNSPECIFIED' : o.canary ? 'CANARY_CHANGE_SET' : 'CANARY_CHANGE_CLEAR';
-      const { server } = await withController(cmd, (api) => api.updateServer({ name, setLabels, removeLabels: o.removeLabel, canary, address }));
+      const { server } = await withController(cmd, (api) =>
+        api.updateServer({ name, setLabels, removeLabels: o.removeLabel, canary, address }),
+      );
       if (!server) throw new WofleetError(`the controller sent no server for ${name}`);
       out(cmd, serverJson(server), () => [`updated server ${name}`, ...renderServer(server)]);
     });

@@ -135,9 +135,7 @@ export async function updateServerRow(ctx: ControllerContext, input: UpdateServe
   const now = ctx.clock.now();
   const updated = await ctx.db.transaction(async (tx) => {
     const before = await lockServerByName(tx, name);
-    const labels = Object.fromEntries(
-      Object.entries({ ...before.labels, ...setLabels }).filter(([key]) => !removeLabels.includes(key)),
-    );
+    const labels = Object.fromEntries(Object.entries({ ...before.labels, ...setLabels }).filter(([key]) => !removeLabels.includes(key)));
     const change: ServerChange = { labels, canary: input.canary, address };
     const row = await updateServer(tx, name, change, now);
     await recordAuditEvent(tx, {
