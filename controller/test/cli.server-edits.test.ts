@@ -2,16 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findServerByName, listAuditEvents } from '../src/db/index.js';
-import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+import { createTestFleet, type ServerJson, type TestFleet } from './cli.fixtures.js';
 
 /** `servers update` and `servers add --from-file` through the built CLI against a running controller. */
-interface ServerJson {
-  name: string;
-  address: string;
-  labels: Record<string, string>;
-  canary: boolean;
-  state: string;
-}
 
 let fleet: TestFleet;
 beforeAll(async () => {
