@@ -6,9 +6,10 @@ import { UsageError } from '@wofleet/shared';
  * removed meanwhile neither repeat nor shift the rest). The token carries that key,
  * base64url JSON with a version: opaque to clients, checked when it comes back.
  */
-export const DEFAULT_PAGE_SIZE = 500;
-/** Keeps an answer far below gRPC's 4 MiB message limit (1000 sites are about 200 KB). */
+/** Keeps an answer far below gRPC's 4 MiB message limit (1000 sites are about 110 KB on the wire). */
 export const MAX_PAGE_SIZE = 1000;
+/** A call without page_size (a client from before paging) gets the most a page holds. */
+export const DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE;
 
 const TOKEN_VERSION = 1;
 
