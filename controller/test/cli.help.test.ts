@@ -41,6 +41,24 @@ describe('wofleet --help', () => {
     for (const option of command.options) expect(option.description, `${path.join(' ')} ${option.flags}`).not.toBe('');
   });
 
+  it.each([
+    ['servers add'],
+    ['servers list'],
+    ['servers update'],
+    ['sites list'],
+    ['releases add'],
+    ['rollout start'],
+    ['rollout status'],
+    ['completion'],
+  ])('wofleet %s --help ends with examples', (name) => {
+    let command = buildProgram();
+    for (const part of name.split(' ')) command = command.commands.find((c) => c.name() === part) as Command;
+    let help = '';
+    command.configureOutput({ writeOut: (text) => (help += text) });
+    command.outputHelp();
+    expect(help).toMatch(new RegExp(`\\nExamples?[^\\n]*:\\n  wofleet ${name.split(' ')[0]}`));
+  });
+
   it.concurrent.each([
     ['wofleet --help', CONTROLLER_CLI, ['--help'], 'Usage: wofleet [options] [command]'],
     ['wofleet servers add --help', CONTROLLER_CLI, ['servers', 'add', '--help'], 'Usage: wofleet servers add [options] [name]'],
