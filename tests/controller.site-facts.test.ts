@@ -78,7 +78,7 @@ describe('site facts from the agent to `wofleet sites list`', () => {
         php: info.phpVersion,
         cache: info.cacheType,
         ssl: info.ssl,
-        health: 'HEALTH_LEVEL_OK',
+        health: 'ok',
         version: '6.4.5',
       });
       // The site's own directory (wp-config, uploads, links), not the shared core: some KiB, well under a core copy.
@@ -135,12 +135,12 @@ describe('site facts from the agent to `wofleet sites list`', () => {
 
   it('a server coming back online is synced: a change made while it was offline reaches the inventory by itself', async () => {
     expect(await agent.stop()).toBe(0);
-    await waitForState('SERVER_STATE_OFFLINE', 3 * PERIOD_S * 1000 + 5_000);
+    await waitForState('offline', 3 * PERIOD_S * 1000 + 5_000);
     const updated = await runWo(stack, ['site', 'update', PLAIN, '-le']);
     expect(updated.exitCode, updated.stdout).toBe(0);
     expect(siteOf(await sites(), PLAIN)?.ssl).toBe(false);
     await agent.start();
-    await waitForState('SERVER_STATE_ONLINE', 10_000);
+    await waitForState('online', 10_000);
     await waitForSites('the SSL of the plain site synced after the comeback', (s) => siteOf(s, PLAIN)?.ssl === true);
   }, 60_000);
 });

@@ -80,7 +80,7 @@ describe('the controller inventory of real WordOps servers', () => {
     const ssl = await second.server.exec(['/opt/wo/bin/python3', SELF_SIGNED_SSL, domain]);
     expect(ssl.exitCode, ssl.stderr + ssl.stdout).toBe(0);
     const synced = await fleet.plane.wofleetJson<{ server: string; sites: SiteJson[] }>(['servers', 'sync', second.name]);
-    expect(synced.sites.find((s) => s.site.domain === domain)?.site).toMatchObject({ ssl: true, health: 'HEALTH_LEVEL_OK' });
+    expect(synced.sites.find((s) => s.site.domain === domain)?.site).toMatchObject({ ssl: true, health: 'ok' });
     await expectInventoryMatchesWordOps();
   });
 });

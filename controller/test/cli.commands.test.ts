@@ -4,16 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificate } from '@wofleet/shared';
 import { readFleetCa } from '../src/ca/files.js';
 import { listAuditEvents } from '../src/db/index.js';
-import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+import { createTestFleet, type ServerJson as WireServer, type TestFleet } from './cli.fixtures.js';
 
 /** The operator commands through the built `wofleet` CLI against a running controller. */
-interface WireServer {
-  name: string;
-  address: string;
-  labels: Record<string, string>;
-  canary: boolean;
-  state: string;
-}
 
 let fleet: TestFleet;
 beforeAll(async () => {
@@ -54,7 +47,7 @@ describe('servers', () => {
       address: 'web-2.example.com:7443',
       labels: { region: 'us' },
       canary: false,
-      state: 'SERVER_STATE_PENDING_ENROLLMENT',
+      state: 'pending-enrollment',
     });
     expect(Date.parse(r.expiresAt) - before).toBeGreaterThanOrEqual(30 * 60 * 1000 - 5_000);
     expect(Date.parse(r.expiresAt) - before).toBeLessThanOrEqual(30 * 60 * 1000 + 60_000);

@@ -82,7 +82,7 @@ describe.each([
     expect(await complete('wofleet', 'wofleet ')).toEqual(expect.arrayContaining(['servers', 'rollout', 'releases', 'completion']));
     expect(await complete('wofleet', 'wofleet ser')).toEqual(['servers']);
     expect((await complete('wofleet', 'wofleet servers ')).sort()).toEqual(
-      ['add', 'list', 'reenroll', 'remove', 'show', 'sync', 'token'].sort(),
+      ['add', 'list', 'reenroll', 'remove', 'show', 'sync', 'token', 'update'].sort(),
     );
   });
 

@@ -30,6 +30,15 @@ export const AGENT_CLI = path.join(REPO_ROOT, 'agent/dist/cli/main.js');
 
 export type { CliResult };
 
+/** A server as `wofleet servers ... --json` prints it (state by its friendly name). */
+export interface ServerJson {
+  name: string;
+  address: string;
+  labels: Record<string, string>;
+  canary: boolean;
+  state: string;
+}
+
 /** Runs a built CLI with no stdin, as an operator would, with only the given WOFLEET_* settings. */
 export function runCli(cli: string, args: readonly string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
   return runNodeProgram(cli, args, cleanEnv(env), stdin);

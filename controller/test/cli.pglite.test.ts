@@ -31,11 +31,11 @@ describe('the controller on embedded PGlite', () => {
     let servers: WireServer[] = [];
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
       servers = await fleet.wofleetJson<WireServer[]>(['servers', 'list']);
-      if (servers.find((s) => s.name === 'web-1')?.state === 'SERVER_STATE_ONLINE') break;
+      if (servers.find((s) => s.name === 'web-1')?.state === 'online') break;
     }
     expect(servers.map((s) => [s.name, s.state, s.current?.version ?? null])).toEqual([
-      ['web-1', 'SERVER_STATE_ONLINE', '6.4.5'],
-      ['web-2', 'SERVER_STATE_PENDING_ENROLLMENT', null],
+      ['web-1', 'online', '6.4.5'],
+      ['web-2', 'pending-enrollment', null],
     ]);
     expect((await fleet.wofleetJson<WireServer[]>(['servers', 'list', '--label', 'region=eu'])).map((s) => s.name)).toEqual(['web-2']);
     const shown = await fleet.wofleetJson<{ server: WireServer; status: { serverId: string } | null }>([

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   countTargets,
+  filterCampaignView,
   formatElapsed,
   renderCampaign,
   renderCampaignList,
@@ -10,6 +11,7 @@ import {
   renderProgressLine,
   renderUpdateLine,
 } from '../src/cli/rollout-render.js';
+import type { CampaignView } from '../src/campaigns/model.js';
 import { CAMPAIGN_ID, gatedPlan, sampleView, samplePlan, STARTED } from './rollout.fixtures.js';
 
 /** What `wofleet rollout` prints, from campaign views and events alone. */
@@ -187,5 +189,46 @@ describe('watch', () => {
     expect(renderOutcome(sampleView('failed', 300), NOW)).toMatch(
       new RegExp(`^campaign ${CAMPAIGN_ID} ended failed \\(failures over --max-failures\\) after 5m00s`),
     );
+  });
+});
+
+describe('status --failed and --wave', () => {
+  const failing = (): CampaignView => {
+    const view = sampleView('failed', 200);
+    const [first] = view.targets;
+    if (!first) throw new Error('sampleView has targets');
+    return {
+      ...view,
+      targets: [
+        ...view.targets,
+        { ...first, server: 'web-5', wave: 2, state: 'failed', reason: 'health check failed' },
+        { ...first, server: 'web-6', wave: 1, state: 'rollback-failed', reason: 'agent unreachable' },
+      ],
+    };
+  };
+  const serverRows = (lines: string[]) => lines.slice(lines.findIndex((l) => l.startsWith('SERVER')) + 1).map((l) => l.split(/\s+/)[0]);
+
+  it('--failed lists only the failed and rollback-failed servers; the summary still counts the whole campaign', () => {
+    const lines = renderCampaign(failing(), NOW, { failedOnly: true });
+    expect(serverRows(lines)).toEqual(['web-5', 'web-6']);
+    expect(lines).toContainEqual(expect.stringMatching(/^servers: +1\/6 succeeded, 1 in progress, 2 failed, 1 rolled back, 1 pending$/));
+    expect(filterCampaignView(failing(), { failedOnly: true }).targets.map((t) => t.server)).toEqual(['web-5', 'web-6']);
+    expect(renderCampaign(sampleView(), NOW, { failedOnly: true }).at(-1)).toBe('no failed servers');
+  });
+
+  it('--wave N keeps that wave and its servers, with --failed too', () => {
+    const lines = renderCampaign(failing(), NOW, { failedOnly: false, wave: 2 });
+    expect(serverRows(lines)).toEqual(['web-3', 'web-4', 'web-5']);
+    const waveTable = lines.slice(
+      lines.findIndex((l) => l.startsWith('WAVE')) + 1,
+      lines.indexOf(
+        '',
+        lines.findIndex((l) => l.startsWith('WAVE')),
+      ),
+    );
+    expect(waveTable).toEqual([expect.stringMatching(/^wave 2\s+running\s+0\/3\s+1\s/)]);
+    const view = filterCampaignView(failing(), { failedOnly: true, wave: 1 });
+    expect(view.waves.map((w) => w.index)).toEqual([1]);
+    expect(view.targets.map((t) => t.server)).toEqual(['web-6']);
   });
 });

@@ -10,6 +10,7 @@ export { HealthLevel as HEALTH_LEVEL, type HealthLevel__Output as HealthLevel } 
 export { SiteLink as SITE_LINK, type SiteLink__Output as SiteLink } from './generated/wofleet/v1/SiteLink.js';
 export { ReleaseMark as RELEASE_MARK, type ReleaseMark__Output as ReleaseMark } from './generated/wofleet/v1/ReleaseMark.js';
 export { ServerState as SERVER_STATE, type ServerState__Output as ServerState } from './generated/wofleet/v1/ServerState.js';
+export { CanaryChange as CANARY_CHANGE, type CanaryChange__Output as CanaryChange } from './generated/wofleet/v1/CanaryChange.js';
 
 const TERMINAL_STATES: ReadonlySet<OperationState> = new Set([
   OPERATION_STATE.OPERATION_STATE_SUCCEEDED,

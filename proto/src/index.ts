@@ -28,6 +28,7 @@ export {
   type RolloutServiceClientConstructor,
 } from './load.js';
 export {
+  CANARY_CHANGE,
   HEALTH_LEVEL,
   OPERATION_KIND,
   OPERATION_STATE,
@@ -35,6 +36,7 @@ export {
   SERVER_STATE,
   SITE_LINK,
   isTerminalOperationState,
+  type CanaryChange,
   type HealthLevel,
   type OperationKind,
   type OperationState,
@@ -174,6 +176,14 @@ export type {
   AddServerResponse__Output as AddServerResponse,
   AddServerResponse as AddServerResponseInput,
 } from './generated/wofleet/v1/AddServerResponse.js';
+export type {
+  UpdateServerRequest__Output as UpdateServerRequest,
+  UpdateServerRequest as UpdateServerRequestInput,
+} from './generated/wofleet/v1/UpdateServerRequest.js';
+export type {
+  UpdateServerResponse__Output as UpdateServerResponse,
+  UpdateServerResponse as UpdateServerResponseInput,
+} from './generated/wofleet/v1/UpdateServerResponse.js';
 export type {
   RemoveServerRequest__Output as RemoveServerRequest,
   RemoveServerRequest as RemoveServerRequestInput,

@@ -53,7 +53,7 @@ async function step(plane: ControlPlane, title: string, args: readonly string[])
 async function waitOnline(plane: ControlPlane): Promise<void> {
   for (const deadline = Date.now() + 60_000; ; ) {
     const servers = await plane.wofleetJson<{ name: string; state: string }[]>(['servers', 'list']);
-    if (servers.length === SERVERS.length && servers.every((s) => s.state === 'SERVER_STATE_ONLINE')) return;
+    if (servers.length === SERVERS.length && servers.every((s) => s.state === 'online')) return;
     if (Date.now() > deadline) throw new Error(`servers not online after 60 s: ${JSON.stringify(servers)}`);
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -52,6 +52,12 @@ export function enrollCli(program: Command): void {
     .requiredOption('--ca-fingerprint <sha256>', "SHA-256 of the fleet CA as 'wofleet ca init' printed it (AB:CD:...): pins the controller")
     .option('--force', 'enroll again although a certificate is already in place')
     .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Example (paste the token 'wofleet servers add' printed, then Ctrl-D):
+  wofleet-agent enroll --controller ctl.example.com:7444 --ca-fingerprint AB:CD:... --token-file -`,
+    )
     .action(async (o: { controller: string; tokenFile?: string; token?: string; caFingerprint: string; force?: boolean }, cmd: Command) => {
       const { config: file } = cmd.optsWithGlobals<{ config?: string }>();
       const { tokenFile, token: argvToken, ...options } = o;

@@ -59,6 +59,13 @@ export function updateCli(program: Command): void {
     )
     .option('--force', 'skip the canary step')
     .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wofleet-agent update --release 6.5.5
+  wofleet-agent update --release https://wordpress.org/wordpress-6.5.5.tar.gz --sha1 <hex> --canary shop.example.com`,
+    )
     .action(async (o: { release: string; sha1?: string; sha256?: string; canary?: string; force?: boolean }, cmd: Command) => {
       const r = await run(cmd, COMMANDS.update, { ...o, digest: parseDigestChoice(o.sha1, o.sha256) });
       out(cmd, r, () =>

@@ -36,6 +36,7 @@ export const OPERATOR_METHODS = {
   'ControllerService.AddServer': OPERATOR_ACCESS.operator,
   'ControllerService.RemoveServer': OPERATOR_ACCESS.operator,
   'ControllerService.SyncServer': OPERATOR_ACCESS.operator,
+  'ControllerService.UpdateServer': OPERATOR_ACCESS.operator,
   'ControllerService.AddRelease': OPERATOR_ACCESS.operator,
   'ControllerService.IssueEnrollmentToken': OPERATOR_ACCESS.operator,
   'ControllerService.RevokeCertificate': OPERATOR_ACCESS.operator,

@@ -1,11 +1,11 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { ControllerServiceHandlers } from '@wofleet/proto';
+import { CANARY_CHANGE, type CanaryChange, type ControllerServiceHandlers } from '@wofleet/proto';
 import { UsageError } from '@wofleet/shared';
 import { operatorActor, type ControllerContext } from '../context/index.js';
 import { campaignTargetsOfServer } from '../campaign-store/removed-server.js';
 import { addRelease, listReleaseRows } from '../releases/catalog.js';
 import { showServer, type AgentDialer } from '../servers/live.js';
-import { addServer, issueEnrollmentToken, listServerRows, removeServerRow } from '../servers/registry.js';
+import { addServer, issueEnrollmentToken, listServerRows, removeServerRow, updateServerRow } from '../servers/registry.js';
 import { listCertificates, revokeCertificates, revokedSerials, revokeTarget } from '../ca/revocation.js';
 import { renewAgentCertificate } from '../enrollment/renew.js';
 import { agentCaller, fleetCaller } from './authorize.js';
@@ -14,6 +14,7 @@ import { syncServerSites } from '../sites/sync.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
 import { certifiedUnary, openUnary, operatorUnary } from './unary.js';
+import { cutPage, pageToRead } from './paging.js';
 import { toWireAuditEvent, toWireCertificate, toWireRelease, toWireServer, toWireSite } from './wire.js';
 import { listAuditTrail } from '../audit/trail.js';
 
@@ -23,6 +24,11 @@ function tokenTtlMs(metadata: Metadata): number | undefined {
   const text = value.toString();
   if (!/^\d{1,9}$/.test(text)) throw new UsageError(`invalid ${TOKEN_TTL_METADATA_KEY} '${text}': whole seconds expected`);
   return Number(text) * 1000;
+}
+
+function canaryChange(change: CanaryChange): boolean | undefined {
+  if (change === CANARY_CHANGE.CANARY_CHANGE_SET) return true;
+  return change === CANARY_CHANGE.CANARY_CHANGE_CLEAR ? false : undefined;
 }
 
 /** What the handlers reach beyond the context: the agents (for `servers show --live` and `servers sync`). */
@@ -81,9 +87,27 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
       return { server: toWireServer(added.server), enrollmentToken: added.enrollmentToken, expiresAt: added.expiresAt.toISOString() };
     }),
 
-    ListServers: operatorUnary(ctx, 'ControllerService.ListServers', async (request) => ({
-      servers: (await listServerRows(ctx, request.labels)).map(toWireServer),
-    })),
+    ListServers: operatorUnary(ctx, 'ControllerService.ListServers', async (request) => {
+      const { size, after } = pageToRead(request, 1);
+      const rows = await listServerRows(ctx, request.labels, { after: after?.[0], limit: size + 1 });
+      const page = cutPage(rows, size, (row) => [row.name]);
+      return { servers: page.rows.map(toWireServer), nextPageToken: page.nextPageToken };
+    }),
+
+    UpdateServer: operatorUnary(ctx, 'ControllerService.UpdateServer', async (request, operator) => {
+      const row = await updateServerRow(
+        ctx,
+        {
+          name: request.name,
+          setLabels: request.setLabels,
+          removeLabels: request.removeLabels,
+          canary: canaryChange(request.canary),
+          address: request.address === '' ? undefined : request.address,
+        },
+        operatorActor(operator.name),
+      );
+      return { server: toWireServer(row) };
+    }),
 
     GetServer: operatorUnary(ctx, 'ControllerService.GetServer', async (request) => {
       const view = await showServer(ctx, request.name, request.live ? { dial: ports.dialAgent } : undefined);
@@ -100,9 +124,17 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
       return { sites: synced.sites.map(toWireSite), removed: synced.removed };
     }),
 
-    ListSites: operatorUnary(ctx, 'ControllerService.ListSites', async (request) => ({
-      sites: (await listFleetSites(ctx, { server: request.server, version: request.version })).map(toWireSite),
-    })),
+    ListSites: operatorUnary(ctx, 'ControllerService.ListSites', async (request) => {
+      const { size, after } = pageToRead(request, 2);
+      const [server, domain] = after ?? [];
+      const rows = await listFleetSites(
+        ctx,
+        { server: request.server, version: request.version },
+        { after: server === undefined || domain === undefined ? undefined : { server, domain }, limit: size + 1 },
+      );
+      const page = cutPage(rows, size, (row) => [row.server, row.domain]);
+      return { sites: page.rows.map(toWireSite), nextPageToken: page.nextPageToken };
+    }),
 
     AddRelease: operatorUnary(ctx, 'ControllerService.AddRelease', async (request, operator) =>
       toWireRelease(
@@ -110,9 +142,11 @@ export function createControllerHandlers(ctx: ControllerContext, ports: HandlerP
       ),
     ),
 
-    ListReleases: operatorUnary(ctx, 'ControllerService.ListReleases', async () => ({
-      releases: (await listReleaseRows(ctx)).map(toWireRelease),
-    })),
+    ListReleases: operatorUnary(ctx, 'ControllerService.ListReleases', async (request) => {
+      const { size, after } = pageToRead(request, 1);
+      const page = cutPage(await listReleaseRows(ctx, { after: after?.[0], limit: size + 1 }), size, (row) => [row.version]);
+      return { releases: page.rows.map(toWireRelease), nextPageToken: page.nextPageToken };
+    }),
 
     ListAudit: operatorUnary(ctx, 'ControllerService.ListAudit', async (request) => ({
       events: (await listAuditTrail(ctx, request)).map(toWireAuditEvent),

@@ -1,6 +1,8 @@
 import { formatDigest, parseDigestChoice } from '@wofleet/shared';
 import type { Command } from 'commander';
 import { parseReleaseInput } from '../releases/input.js';
+import { followPages } from '../client/pages.js';
+import { limitOption, parseLimit } from './args.js';
 import { withController } from './connect.js';
 import { out } from './output.js';
 import { renderReleases } from './render.js';
@@ -19,6 +21,13 @@ export function registerReleaseCommands(program: Command): void {
     .option('--sha1 <hex>', 'SHA-1 of the archive')
     .option('--sha256 <hex>', 'SHA-256 of the archive')
     .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wofleet releases add 6.5.5 --sha1 <the sha1 wordpress.org publishes beside wordpress-6.5.5.tar.gz>
+  wofleet releases add 6.5.5 --url file:///srv/mirror/wordpress-6.5.5.tar.gz --sha256 <hex>`,
+    )
     .action(async (version: string, o: { url?: string; sha1?: string; sha256?: string }, cmd: Command) => {
       const input = parseReleaseInput({ version, url: o.url, digest: parseDigestChoice(o.sha1, o.sha256) });
       const r = await withController(cmd, (api) =>
@@ -34,9 +43,16 @@ export function registerReleaseCommands(program: Command): void {
   releases
     .command('list')
     .description('the catalog, oldest version first')
+    .addOption(limitOption())
     .option('--json', 'print as JSON')
-    .action(async (_o: unknown, cmd: Command) => {
-      const r = await withController(cmd, (api) => api.listReleases());
-      out(cmd, r.releases, () => renderReleases(r.releases));
+    .action(async (o: { limit?: string }, cmd: Command) => {
+      const limit = parseLimit(o.limit);
+      const releases = await withController(cmd, (api) =>
+        followPages(async (page) => {
+          const r = await api.listReleases(page);
+          return { items: r.releases, nextPageToken: r.nextPageToken };
+        }, limit),
+      );
+      out(cmd, releases, () => renderReleases(releases));
     });
 }

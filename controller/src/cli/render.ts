@@ -1,21 +1,9 @@
 import type { AgentStatus, CatalogRelease, FleetSite, ReleaseSummary, Server } from '@wofleet/proto';
 import { formatBytes, formatDigest } from '@wofleet/shared';
+import { healthName, serverState } from './json-view.js';
 import { table } from './output.js';
 
 /** Human renderings of ControllerService answers. */
-
-export function serverState(server: Server): string {
-  switch (server.state) {
-    case 'SERVER_STATE_PENDING_ENROLLMENT':
-      return 'pending-enrollment';
-    case 'SERVER_STATE_ONLINE':
-      return 'online';
-    case 'SERVER_STATE_OFFLINE':
-      return 'offline';
-    default:
-      return server.enrolledAt ? 'enrolled' : 'unknown';
-  }
-}
 
 export function formatLabels(labels: Readonly<Record<string, string>>): string {
   const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
@@ -76,7 +64,7 @@ export function renderSites(sites: readonly FleetSite[]): string[] {
       site?.php || '-',
       site?.cache || '-',
       site?.ssl ? 'yes' : 'no',
-      site && site.health !== 'HEALTH_LEVEL_UNSPECIFIED' ? site.health.replace('HEALTH_LEVEL_', '').toLowerCase() : 'unknown',
+      site ? healthName(site.health) : 'unknown',
       site?.diskBytes ? formatBytes(site.diskBytes) : '-',
     ]),
   );

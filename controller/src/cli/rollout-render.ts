@@ -134,8 +134,26 @@ export function renderPlan(plan: CampaignPlan): string[] {
   ];
 }
 
-/** `rollout status`: the campaign, its waves with their counts, and every server. */
-export function renderCampaign(view: CampaignView, now: Date): string[] {
+/** What `rollout status --failed` / `--wave N` keep of the waves and servers tables. */
+export interface TargetFilter {
+  failedOnly: boolean;
+  wave?: number | undefined;
+}
+
+const isFailedTarget = (state: TargetState): boolean => state === TARGET_STATE.failed || state === TARGET_STATE.rollbackFailed;
+
+/** The campaign with only the waves and servers `filter` keeps (its state, plan and times as they are). */
+export function filterCampaignView(view: CampaignView, filter: TargetFilter): CampaignView {
+  const inWave = (wave: number) => filter.wave === undefined || wave === filter.wave;
+  return {
+    ...view,
+    waves: view.waves.filter((w) => inWave(w.index)),
+    targets: view.targets.filter((t) => inWave(t.wave) && (!filter.failedOnly || isFailedTarget(t.state))),
+  };
+}
+
+/** `rollout status`: the campaign, its waves with their counts, and every server (or those `filter` keeps; the summary stays whole). */
+export function renderCampaign(view: CampaignView, now: Date, filter: TargetFilter = { failedOnly: false }): string[] {
   const counts = countTargets(view);
   const lines = [
     `campaign:      ${view.id}`,
@@ -146,19 +164,23 @@ export function renderCampaign(view: CampaignView, now: Date): string[] {
     ...waitingFor(view),
     ...describeSettings(view.plan),
   ];
-  const waveRows = view.waves.map((wave) => {
+  const shown = filterCampaignView(view, { failedOnly: false, wave: filter.wave });
+  const waveRows = shown.waves.map((wave) => {
     const targets = view.targets.filter((t) => t.wave === wave.index);
     const done = targets.filter((t) => t.state === TARGET_STATE.succeeded).length;
-    const failed = targets.filter((t) => t.state === TARGET_STATE.failed || t.state === TARGET_STATE.rollbackFailed).length;
+    const failed = targets.filter((t) => isFailedTarget(t.state)).length;
     return [waveName(wave.index), wave.state, `${done}/${targets.length}`, String(failed), wave.startedAt?.toISOString() ?? '-'];
   });
-  const targetRows = view.targets.map((t) => [t.server, String(t.wave), t.state, t.fromVersion ?? '-', t.reason ?? '']);
+  const targets = filterCampaignView(view, filter).targets;
+  const targetRows = targets.map((t) => [t.server, String(t.wave), t.state, t.fromVersion ?? '-', t.reason ?? '']);
   return [
     ...lines,
     '',
     ...table(['WAVE', 'STATE', 'SUCCEEDED', 'FAILED', 'STARTED'], waveRows),
     '',
-    ...table(['SERVER', 'WAVE', 'STATE', 'FROM', 'REASON'], targetRows),
+    ...(targets.length === 0 && filter.failedOnly
+      ? ['no failed servers']
+      : table(['SERVER', 'WAVE', 'STATE', 'FROM', 'REASON'], targetRows)),
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT, WofleetError } from '@wofleet/shared';
+import { EXIT, printable, UsageError, WofleetError } from '@wofleet/shared';
 import {
   CAMPAIGN_ACTION,
   CAMPAIGN_STATE,
@@ -15,6 +15,7 @@ import { positiveInt } from './args.js';
 import { withRollouts } from './connect.js';
 import { collect, drawStatusLine, jsonText, out, printAboveStatusLine, printLines } from './output.js';
 import {
+  filterCampaignView,
   renderCampaign,
   renderCampaignList,
   renderEvent,
@@ -135,6 +136,11 @@ async function checkedRequest(o: RequestFlags): Promise<CampaignRequestText> {
   return text;
 }
 
+function waveNumber(raw: string): number {
+  if (!/^\d{1,4}$/.test(raw)) throw new UsageError(`invalid --wave '${printable(raw)}': expected a wave number (0 is the canary)`);
+  return Number(raw);
+}
+
 const isJson = (cmd: Command): boolean => cmd.opts<{ json?: boolean }>().json === true;
 
 /**
@@ -184,7 +190,14 @@ export function registerRolloutCommands(program: Command): void {
     .description('start a campaign and print its id')
     .option('--watch', 'then follow it to its end (exit code as for watch)')
     .option('--json', 'print as JSON (with --watch: one JSON object per line)')
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wofleet rollout start --release 6.5.5 --label region=eu --waves 1,10%,50% --watch
+  wofleet rollout start --release 6.5.5 --pause-after-canary --min-healthy 2m --offline-wait 1h30m
+${EXIT_CODES_HELP}`,
+    )
     .action(async (o: RequestFlags & { watch?: boolean }, cmd: Command) => {
       const request = await checkedRequest(o);
       await withRollouts(cmd, async (api) => {
@@ -202,11 +215,25 @@ export function registerRolloutCommands(program: Command): void {
   rollout
     .command('status <id>')
     .description('a campaign: state, waves, every server, counts and elapsed time')
-    .option('--json', 'print as JSON')
-    .action(async (idArg: string, _o: unknown, cmd: Command) => {
+    .option('--failed', 'list only the servers that failed (failed or rollback-failed)')
+    .option('--wave <n>', 'list only this wave and its servers (wave 0 is the canary)')
+    .option('--json', 'print as JSON (with --failed or --wave: those waves and servers only)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wofleet rollout status 6f1c1d3e-... --failed
+  wofleet rollout status 6f1c1d3e-... --wave 0 --json`,
+    )
+    .action(async (idArg: string, o: { failed?: boolean; wave?: string }, cmd: Command) => {
       const id = parseCampaignId(idArg);
+      const wave = o.wave === undefined ? undefined : waveNumber(o.wave);
       const view = await withRollouts(cmd, (api) => api.get(id));
-      out(cmd, view, () => renderCampaign(view, new Date()));
+      if (wave !== undefined && wave >= view.waves.length) {
+        throw new UsageError(`invalid --wave ${wave}: campaign ${id} has waves 0 to ${view.waves.length - 1}`);
+      }
+      const filter = { failedOnly: o.failed === true, wave };
+      out(cmd, filterCampaignView(view, filter), () => renderCampaign(view, new Date(), filter));
     });
 
   rollout

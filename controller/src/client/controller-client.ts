@@ -12,6 +12,7 @@ import {
   type ListAuditRequestInput,
   type ListAuditResponse,
   type ListCertificatesResponse,
+  type ListFleetReleasesRequestInput,
   type ListFleetReleasesResponse,
   type ListFleetSitesRequestInput,
   type ListFleetSitesResponse,
@@ -20,6 +21,8 @@ import {
   type RevokeCertificateRequestInput,
   type RevokeCertificateResponse,
   type SyncServerResponse,
+  type UpdateServerRequestInput,
+  type UpdateServerResponse,
 } from '@wofleet/proto';
 import type { ClientSettings } from '../config/client.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
@@ -34,14 +37,16 @@ export interface ControllerApi {
   /** SHA-256 of the fleet CA the CLI trusts (AB:CD:...): the pin agents enroll with. */
   caFingerprint: string;
   addServer(request: AddServerRequestInput, tokenTtlMs?: number): Promise<AddServerResponse>;
+  /** One page (page_size, page_token); followPages reads them all. */
   listServers(request: ListServersRequestInput): Promise<ListServersResponse>;
+  updateServer(request: UpdateServerRequestInput): Promise<UpdateServerResponse>;
   getServer(request: GetServerRequestInput): Promise<GetServerResponse>;
   /** `force`: even while an active campaign still works on it (its target is skipped). */
   removeServer(name: string, force: boolean): Promise<void>;
   syncServer(name: string): Promise<SyncServerResponse>;
   listSites(request: ListFleetSitesRequestInput): Promise<ListFleetSitesResponse>;
   addRelease(request: AddReleaseRequestInput): Promise<CatalogRelease>;
-  listReleases(): Promise<ListFleetReleasesResponse>;
+  listReleases(request?: ListFleetReleasesRequestInput): Promise<ListFleetReleasesResponse>;
   /** A new one-time enrollment token for a registered server (re-enrollment). */
   issueEnrollmentToken(name: string, tokenTtlMs?: number): Promise<AddServerResponse>;
   listCertificates(): Promise<ListCertificatesResponse>;
@@ -64,6 +69,7 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
     addServer: (request, tokenTtlMs) =>
       invoke((m, deadline, done) => client.AddServer(request, m, { deadline }, done), tokenTtlMetadata(tokenTtlMs)),
     listServers: (request) => invoke((m, deadline, done) => client.ListServers(request, m, { deadline }, done)),
+    updateServer: (request) => invoke((m, deadline, done) => client.UpdateServer(request, m, { deadline }, done)),
     getServer: (request) => invoke((m, deadline, done) => client.GetServer(request, m, { deadline }, done)),
     removeServer: async (name, force) => {
       await invoke((m, deadline, done) => client.RemoveServer({ name, force }, m, { deadline }, done));
@@ -71,7 +77,7 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
     syncServer: (name) => invoke((m, deadline, done) => client.SyncServer({ name }, m, { deadline }, done)),
     listSites: (request) => invoke((m, deadline, done) => client.ListSites(request, m, { deadline }, done)),
     addRelease: (request) => invoke((m, deadline, done) => client.AddRelease(request, m, { deadline }, done)),
-    listReleases: () => invoke((m, deadline, done) => client.ListReleases({}, m, { deadline }, done)),
+    listReleases: (request = {}) => invoke((m, deadline, done) => client.ListReleases(request, m, { deadline }, done)),
     issueEnrollmentToken: (name, tokenTtlMs) =>
       invoke((m, deadline, done) => client.IssueEnrollmentToken({ name }, m, { deadline }, done), tokenTtlMetadata(tokenTtlMs)),
     listCertificates: () => invoke((m, deadline, done) => client.ListCertificates({}, m, { deadline }, done)),

@@ -25,6 +25,8 @@ export {
   insertServer,
   findServerByName,
   listServers,
+  lockServerByName,
+  updateServer,
   removeServer,
   markServerEnrolled,
   recordHeartbeat,
@@ -34,10 +36,21 @@ export {
   ServerNotFoundError,
   type ServerRow,
   type NewServer,
+  type ServerChange,
+  type KeysetPage,
   type HeartbeatReport,
 } from './servers.js';
 export { setServerNatsKey, listNatsUsers, type NatsUserRow } from './nats-users.js';
-export { upsertSites, replaceServerSites, removeSites, listSites, type SiteRow, type SiteReport, type FleetSiteRow } from './sites.js';
+export {
+  upsertSites,
+  replaceServerSites,
+  removeSites,
+  listSites,
+  type SiteRow,
+  type SiteReport,
+  type FleetSiteRow,
+  type SiteKey,
+} from './sites.js';
 export { insertRelease, listReleases, ReleaseExistsError, type ReleaseRow, type NewRelease } from './releases.js';
 export {
   insertEnrollmentToken,

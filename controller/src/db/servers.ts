@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { NotFoundError, StateError } from '@wofleet/shared';
 import { violatedUniqueConstraint } from './sql-error.js';
 import type { Database } from './database.js';
@@ -65,14 +65,55 @@ export async function findServerByName(db: Database, name: string): Promise<Serv
   return row;
 }
 
-/** Servers by name; with `labels`, only those carrying every one of them. */
-export async function listServers(db: Database, filter: { labels?: Record<string, string> } = {}): Promise<ServerRow[]> {
+/** One page of a list by its sort key: rows after `after` (the key of the last row of the previous page), at most `limit`. */
+export interface KeysetPage<K> {
+  after?: K | undefined;
+  limit: number;
+}
+
+/** Servers by name; with `labels`, only those carrying every one of them; with `page`, one page of them. */
+export async function listServers(
+  db: Database,
+  filter: { labels?: Record<string, string> } = {},
+  page?: KeysetPage<string>,
+): Promise<ServerRow[]> {
   const labels = filter.labels && Object.keys(filter.labels).length > 0 ? filter.labels : undefined;
-  return db
+  const query = db
     .select()
     .from(servers)
-    .where(labels ? sql`${servers.labels} @> ${JSON.stringify(labels)}::jsonb` : undefined)
-    .orderBy(asc(servers.name));
+    .where(
+      and(
+        labels ? sql`${servers.labels} @> ${JSON.stringify(labels)}::jsonb` : undefined,
+        page?.after === undefined ? undefined : gt(servers.name, page.after),
+      ),
+    )
+    .orderBy(asc(servers.name))
+    .$dynamic();
+  return page ? query.limit(page.limit) : query;
+}
+
+/** The server row, locked until the transaction ends (a read-modify-write of its labels). */
+export async function lockServerByName(db: Database, name: string): Promise<ServerRow> {
+  const [row] = await db.select().from(servers).where(eq(servers.name, name)).for('update');
+  if (!row) throw new ServerNotFoundError(name);
+  return row;
+}
+
+/** What an operator changes about a registered server; a field left out stays as it is. */
+export interface ServerChange {
+  address?: string;
+  labels?: Record<string, string>;
+  canary?: boolean;
+}
+
+export async function updateServer(db: Database, name: string, change: ServerChange, now: Date): Promise<ServerRow> {
+  const [row] = await db
+    .update(servers)
+    .set({ address: change.address, labels: change.labels, canary: change.canary, updatedAt: now })
+    .where(eq(servers.name, name))
+    .returning();
+  if (!row) throw new ServerNotFoundError(name);
+  return row;
 }
 
 /** Removes the server with its sites and tokens; its operations and audit events stay. */

@@ -1,4 +1,5 @@
-import { insertRelease, listReleases, recordAuditEvent, type ReleaseRow } from '../db/index.js';
+import { compareVersions } from '@wofleet/shared';
+import { insertRelease, listReleases, recordAuditEvent, type KeysetPage, type ReleaseRow } from '../db/index.js';
 import type { Actor, ControllerContext } from '../context/index.js';
 import { parseReleaseInput, type RawReleaseInput } from './input.js';
 
@@ -23,6 +24,10 @@ export async function addRelease(ctx: ControllerContext, raw: RawReleaseInput, a
   return row;
 }
 
-export async function listReleaseRows(ctx: ControllerContext): Promise<ReleaseRow[]> {
-  return listReleases(ctx.db);
+/** The catalog, oldest version first; with `page`, the versions after `page.after` (the catalog is small and ordered by version rules SQL does not know). */
+export async function listReleaseRows(ctx: ControllerContext, page?: KeysetPage<string>): Promise<ReleaseRow[]> {
+  const rows = await listReleases(ctx.db);
+  if (!page) return rows;
+  const { after } = page;
+  return (after === undefined ? rows : rows.filter((r) => compareVersions(r.version, after) > 0)).slice(0, page.limit);
 }

@@ -31,13 +31,16 @@ export function parseServerAddress(input: string): string {
   return formatHostPort(parseHostPort('--address', input));
 }
 
+const LABEL_KEY_RULE = "the key must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit";
+
+/** A label key alone (`servers update --remove-label KEY`). */
+export function checkLabelKey(key: string): void {
+  if (!LABEL_PART_RE.test(key)) throw new UsageError(`invalid label key '${printable(key)}': ${LABEL_KEY_RULE}`);
+}
+
 export function checkLabel(key: string, value: string): void {
   const shown = `${printable(key)}=${printable(value)}`;
-  if (!LABEL_PART_RE.test(key)) {
-    throw new UsageError(
-      `invalid label '${shown}': the key must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,
-    );
-  }
+  if (!LABEL_PART_RE.test(key)) throw new UsageError(`invalid label '${shown}': ${LABEL_KEY_RULE}`);
   if (!LABEL_PART_RE.test(value)) {
     throw new UsageError(
       `invalid label '${shown}': the value must be 1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit`,

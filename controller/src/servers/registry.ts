@@ -3,21 +3,26 @@ import {
   insertEnrollmentToken,
   insertServer,
   listServers,
+  lockServerByName,
   recordAuditEvent,
+  updateServer,
   removeServer,
   ServerNotFoundError,
   type Database,
+  type KeysetPage,
+  type ServerChange,
   type ServerRow,
 } from '../db/index.js';
-import { StateError } from '@wofleet/shared';
+import { StateError, UsageError } from '@wofleet/shared';
 import { newEnrollmentToken } from '../enrollment/token.js';
 import type { Actor, ControllerContext } from '../context/index.js';
-import { checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './input.js';
+import { checkLabelKey, checkLabels, checkTokenTtl, DEFAULT_TOKEN_TTL_MS, parseServerAddress, parseServerName } from './input.js';
 
 /** The server inventory as the operator changes it: add (with its enrollment token), list, show, remove. */
 export const AUDIT_SERVER_ADDED = 'server-added';
 export const AUDIT_SERVER_REMOVED = 'server-removed';
 export const AUDIT_TOKEN_ISSUED = 'enrollment-token-issued';
+export const AUDIT_SERVER_UPDATED = 'server-updated';
 
 export interface AddServerInput {
   name: string;
@@ -96,8 +101,58 @@ function tokenToIssue(ctx: ControllerContext, tokenTtlMs: number | undefined) {
   return { now, expiresAt: new Date(now.getTime() + ttlMs), token: newEnrollmentToken() };
 }
 
-export async function listServerRows(ctx: ControllerContext, labels: Readonly<Record<string, string>>): Promise<ServerRow[]> {
-  return listServers(ctx.db, { labels: checkLabels(labels) });
+export async function listServerRows(
+  ctx: ControllerContext,
+  labels: Readonly<Record<string, string>>,
+  page?: KeysetPage<string>,
+): Promise<ServerRow[]> {
+  return listServers(ctx.db, { labels: checkLabels(labels) }, page);
+}
+
+export interface UpdateServerInput {
+  name: string;
+  /** Labels added or given a new value. */
+  setLabels?: Readonly<Record<string, string>>;
+  /** Label keys removed (removing one the server does not carry changes nothing). */
+  removeLabels?: readonly string[];
+  canary?: boolean | undefined;
+  address?: string | undefined;
+}
+
+/** Changes a registered server's labels, canary flag or address in one audited write; a refusal writes nothing. */
+export async function updateServerRow(ctx: ControllerContext, input: UpdateServerInput, actor: Actor): Promise<ServerRow> {
+  const name = parseServerName(input.name);
+  const setLabels = checkLabels(input.setLabels ?? {});
+  const removeLabels = [...(input.removeLabels ?? [])];
+  for (const key of removeLabels) {
+    checkLabelKey(key);
+    if (Object.hasOwn(setLabels, key)) throw new UsageError(`label '${key}' is both set and removed`);
+  }
+  const address = input.address === undefined ? undefined : parseServerAddress(input.address);
+  if (Object.keys(setLabels).length === 0 && removeLabels.length === 0 && input.canary === undefined && address === undefined) {
+    throw new UsageError('nothing to change: give --label, --remove-label, --canary or --no-canary, or --address');
+  }
+  const now = ctx.clock.now();
+  const updated = await ctx.db.transaction(async (tx) => {
+    const before = await lockServerByName(tx, name);
+    const labels = Object.fromEntries(Object.entries({ ...before.labels, ...setLabels }).filter(([key]) => !removeLabels.includes(key)));
+    const change: ServerChange = { labels, canary: input.canary, address };
+    const row = await updateServer(tx, name, change, now);
+    await recordAuditEvent(tx, {
+      at: now,
+      actor,
+      serverId: row.id,
+      kind: AUDIT_SERVER_UPDATED,
+      subject: name,
+      data: {
+        before: { address: before.address, labels: before.labels, canary: before.canary },
+        after: { address: row.address, labels: row.labels, canary: row.canary },
+      },
+    });
+    return row;
+  });
+  ctx.log.info({ server: name, actor }, 'server updated');
+  return updated;
 }
 
 export async function getServerRow(ctx: ControllerContext, name: string): Promise<ServerRow> {

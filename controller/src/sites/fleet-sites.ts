@@ -1,5 +1,5 @@
 import { parseWordPressVersion } from '@wofleet/shared';
-import { listSites, type FleetSiteRow } from '../db/index.js';
+import { listSites, type FleetSiteRow, type KeysetPage, type SiteKey } from '../db/index.js';
 import type { ControllerContext } from '../context/index.js';
 import { parseServerName } from '../servers/input.js';
 
@@ -9,9 +9,13 @@ export interface SiteFilter {
 }
 
 /** Sites across the fleet, as their agents last reported them. */
-export async function listFleetSites(ctx: ControllerContext, filter: SiteFilter): Promise<FleetSiteRow[]> {
-  return listSites(ctx.db, {
-    ...(filter.server ? { server: parseServerName(filter.server) } : {}),
-    ...(filter.version ? { version: parseWordPressVersion(filter.version) } : {}),
-  });
+export async function listFleetSites(ctx: ControllerContext, filter: SiteFilter, page?: KeysetPage<SiteKey>): Promise<FleetSiteRow[]> {
+  return listSites(
+    ctx.db,
+    {
+      ...(filter.server ? { server: parseServerName(filter.server) } : {}),
+      ...(filter.version ? { version: parseWordPressVersion(filter.version) } : {}),
+    },
+    page,
+  );
 }
