@@ -8,7 +8,7 @@ import { campaignSummary, startRolloutFleet, type RolloutFleet } from './support
 /**
  * Issue 15, observability: the fleet's controller and both agents serve /metrics
  * (WOFLEET_METRICS_LISTEN, metrics.listen) and grpc.health.v1. Scraped during a
- * campaign (web-1, then web-2, each held 4 s in verify), the controller reports it
+ * campaign (web-1, then web-2, one site each, each held 4 s in verify), the controller reports it
  * running, its targets, the lease it holds, its servers online, the lags of what
  * presence took and its RPCs by status code; afterwards each agent reports one
  * switch, its time until its sites served, its operations, sites' health, outbox
@@ -28,7 +28,7 @@ describe('metrics and health during a campaign', () => {
   const campaign = (id: string) => getCampaign({ repository: createCampaignRepository(rf.database.db) }, id);
 
   beforeAll(async () => {
-    rf = await startRolloutFleet(NAMES, { keepController: true, metrics: true });
+    rf = await startRolloutFleet(NAMES, { keepController: true, metrics: true, sitesPerAgent: 1 });
   }, 300_000);
 
   afterAll(async () => {
