@@ -36,6 +36,10 @@ describe('agent config', () => {
     expect(c.releases).toEqual({ mirrorDir: '/srv/mirror', redirectHosts: ['downloads.example.org'] });
     expect((await loadAgentConfig(await configFile('{}\n'))).releases).toEqual({ redirectHosts: [] });
   });
+  it('serves /metrics only when metrics.listen names an address', async () => {
+    expect((await loadAgentConfig(await configFile('{}\n'))).metrics).toEqual({});
+    expect((await loadAgentConfig(await configFile('metrics:\n  listen: 127.0.0.1:9465\n'))).metrics).toEqual({ listen: '127.0.0.1:9465' });
+  });
   it('takes the file from WOFLEET_AGENT_CONFIG when --config is absent', async () => {
     const f = await configFile('sharedRoot: /srv/www/shared\n');
     expect((await loadAgentConfig(undefined, { WOFLEET_AGENT_CONFIG: f })).sharedRoot).toBe('/srv/www/shared');
@@ -45,6 +49,8 @@ describe('agent config', () => {
     ['keepReleases: 1\n', 'keepReleases:'],
     ['keepReleases: three\n', 'keepReleases:'],
     ['probe:\n  address: localhost\n', 'probe.address: must be HOST:PORT'],
+    ['metrics:\n  listen: 9465\n', 'metrics.listen:'],
+    ['metrics:\n  port: 9465\n', 'unknown key: port'],
     ['nginx:\n  sitesAvailble: /x\n', 'unknown key: sitesAvailble'],
     ['proof:\n  paths:\n    default: [cart]\n', 'proof.paths.default.0: must be a URL path starting with /'],
     ['proof:\n  paths:\n    Shop.Example.com: [/]\n', "must be 'default' or a site's domain (lower case)"],

@@ -11,6 +11,7 @@ describe('controller settings', () => {
       databaseUrl: undefined,
       nats: { servers: ['nats://127.0.0.1:4222'] },
       heartbeatSeconds: 10,
+      metricsListen: undefined,
     });
   });
 
@@ -64,5 +65,19 @@ describe('controller settings', () => {
 
   it('refuses a listen address that is not HOST:PORT', () => {
     expect(refusal(() => resolveControllerSettings({ listen: '7444' }, {}))).toContain("invalid --listen '7444'");
+  });
+
+  it('serves /metrics only when --metrics-listen or WOFLEET_METRICS_LISTEN names an address, the flag first', () => {
+    const env = { WOFLEET_METRICS_LISTEN: '127.0.0.1:9464' };
+    expect(resolveControllerSettings({}, env).metricsListen).toBe('127.0.0.1:9464');
+    expect(resolveControllerSettings({ metricsListen: '[::1]:9470' }, env).metricsListen).toBe('[::1]:9470');
+    expect(resolveControllerSettings({}, { WOFLEET_METRICS_LISTEN: '' }).metricsListen).toBeUndefined();
+  });
+
+  it.each([
+    [{ metricsListen: '9464' }, {}, "invalid --metrics-listen '9464'"],
+    [{}, { WOFLEET_METRICS_LISTEN: 'localhost:99999' }, "invalid WOFLEET_METRICS_LISTEN 'localhost:99999'"],
+  ])('refuses a metrics address %j %j that is not HOST:PORT', (flags, env, message) => {
+    expect(refusal(() => resolveControllerSettings(flags, env))).toContain(message);
   });
 });

@@ -51,6 +51,8 @@ export interface ControlPlaneOptions {
    * Without the fleet's NATS authorization (no natsIdentities, no natsAuth).
    */
   natsCluster?: { nodes: readonly NatsServer[]; urls: readonly string[] };
+  /** Serve /metrics on a free loopback port: the controller (WOFLEET_METRICS_LISTEN) and every agent (metrics.listen). */
+  metrics?: boolean;
 }
 
 export interface FleetOptions extends ControlPlaneOptions {
@@ -90,6 +92,8 @@ export interface FleetAgent extends FleetProcess {
   cli(args: string[]): Promise<CliResult>;
   /** Site domains created on it (empty without a stack). */
   sites: string[];
+  /** host:port of its /metrics, with the metrics option. */
+  metricsAddress: string | undefined;
 }
 
 /** The controller side of a fleet: CA, operator credentials, nats-server, `controller serve`. */
@@ -106,7 +110,8 @@ export interface ControlPlane {
   natsUrls: string[];
   /** With natsIdentities: the controller's NATS seed (`--nats-seed`), the one user besides the agents nats-server admits. */
   controllerNatsSeed: string | undefined;
-  controller: FleetProcess & { address: string; port: number };
+  /** metricsAddress: host:port of its /metrics, with the metrics option (the controllers addController makes serve none). */
+  controller: FleetProcess & { address: string; port: number; metricsAddress: string | undefined };
   /** `wofleet ARGS` as the operator. */
   wofleet(args: readonly string[], env?: Record<string, string>): Promise<CliResult>;
   /** `wofleet ARGS --json`, parsed; throws on a non-zero exit. */
@@ -194,6 +199,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ...options.controllerEnv,
     };
     if (options.databaseUrl !== undefined) controllerEnv.DATABASE_URL = options.databaseUrl;
+    const metricsAddress = options.metrics ? `127.0.0.1:${await findFreePort()}` : undefined;
     const serveArgs = (controllerDir: string, listenPort: number) => [
       'controller',
       'serve',
@@ -207,9 +213,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       String(heartbeatSeconds),
     ];
     const controller = {
-      ...nodeProcess('controller', CONTROLLER_CLI, serveArgs(dataDir, port), controllerEnv, 'controller serving'),
+      ...nodeProcess(
+        'controller',
+        CONTROLLER_CLI,
+        serveArgs(dataDir, port),
+        { ...controllerEnv, ...(metricsAddress ? { WOFLEET_METRICS_LISTEN: metricsAddress } : {}) },
+        'controller serving',
+      ),
       address,
       port,
+      metricsAddress,
     };
     processes.push(controller);
     await controller.start();
@@ -352,6 +365,7 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
   await mkdir(root, { recursive: true, mode: 0o755 });
   const port = await findFreePort();
   const address = `127.0.0.1:${port}`;
+  const metricsAddress = setup.metrics ? `127.0.0.1:${await findFreePort()}` : undefined;
   const tls = path.join(root, 'tls');
   const base: AgentConfigInput = setup.stack
     ? // The shared core must live under the sites root: PHP-FPM's open_basedir allows only that (DESIGN §4).
@@ -368,6 +382,7 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
     },
     nats: { servers: [...setup.natsUrls], heartbeatSeconds: setup.heartbeatSeconds },
     releases: { mirrorDir: setup.mirrorDir ?? FIXTURES },
+    ...(metricsAddress ? { metrics: { listen: metricsAddress } } : {}),
   });
   const cli = (args: string[]) => runAgent(host, args);
   await expectOk(`wofleet-agent init (${name})`, cli(['init', '--release', setup.release ?? WP645]));
@@ -384,7 +399,7 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
     { ...host.env, WOFLEET_LOG_LEVEL: 'info' },
     'agent serving',
   );
-  return { ...daemon, name, address, host, cli, sites };
+  return { ...daemon, name, address, host, cli, sites, metricsAddress };
 }
 
 /**

@@ -32,6 +32,8 @@ export interface RolloutFleetOptions {
   natsCluster?: FleetOptions['natsCluster'];
   /** Default 2. */
   sitesPerAgent?: number;
+  /** /metrics on the controller and every agent (FleetOptions.metrics). */
+  metrics?: boolean;
 }
 
 export interface RolloutFleet {
@@ -103,6 +105,7 @@ async function assemble(
     stack,
     sitesPerAgent: options.sitesPerAgent ?? 2,
     canaries: names.slice(0, 1),
+    metrics: options.metrics === true,
   });
   cleanups.push(() => fleet.destroy());
   const database = await openDatabase({ databaseUrl: scratch.url, dataDir: fleet.dataDir, log: silentLogger(), maxConnections: 8 });

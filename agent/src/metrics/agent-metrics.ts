@@ -31,6 +31,11 @@ export interface AgentMetrics {
   serve(sources: AgentMetricSources): Promise<MetricsEndpoint>;
 }
 
+/** `OPERATION_KIND_STAGE_RELEASE` -> `stage_release` (the wire's enum name without its prefix). */
+function kindLabel(kind: string): string {
+  return kind.replace(/^OPERATION_KIND_/, '').toLowerCase();
+}
+
 /** `listen`: the config's metrics.listen (HOST:PORT). */
 export function createAgentMetrics(listen: string, log: Logger): AgentMetrics {
   const registry = new Registry();
@@ -43,7 +48,7 @@ export function createAgentMetrics(listen: string, log: Logger): AgentMetrics {
   });
   return {
     registry,
-    operationFinished: (record) => operations.inc({ kind: record.kind, result: record.state.toLowerCase() }),
+    operationFinished: (record) => operations.inc({ kind: kindLabel(record.kind), result: record.state.toLowerCase() }),
     stepDone: switchTiming(registry),
     serve({ serverId, version, layout, ...sources }) {
       new Gauge({

@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { ScrapeReads } from '@wofleet/shared/metrics';
+import { showReading, type ScrapeReads } from '@wofleet/shared/metrics';
 import type { Level } from '../commands/health.js';
 import type { ReleaseDisk } from './release-disk.js';
 
@@ -25,9 +25,7 @@ export function registerScrapeGauges(registry: Registry, reads: ScrapeReads, sou
     help: 'Events waiting in the outbox until NATS acknowledges them.',
     registers: [registry],
     async collect() {
-      const depth = await reads.within('outbox', sources.outboxDepth);
-      this.reset();
-      if (depth !== undefined) this.set(depth);
+      showReading(this, await reads.within('outbox', sources.outboxDepth));
     },
   });
   new Gauge({
@@ -44,8 +42,7 @@ export function registerScrapeGauges(registry: Registry, reads: ScrapeReads, sou
     registers: [registry],
     collect() {
       const level = sources.healthLevel();
-      this.reset();
-      if (level !== undefined) this.set(LEVEL_VALUE[level]);
+      showReading(this, level === undefined ? undefined : LEVEL_VALUE[level]);
     },
   });
   new Gauge({
@@ -75,9 +72,7 @@ export function registerScrapeGauges(registry: Registry, reads: ScrapeReads, sou
     help: 'WordPress core releases on disk.',
     registers: [registry],
     async collect() {
-      const value = await releaseDisk();
-      this.reset();
-      if (value) this.set(value.releases);
+      showReading(this, (await releaseDisk())?.releases);
     },
   });
   new Gauge({
@@ -85,9 +80,7 @@ export function registerScrapeGauges(registry: Registry, reads: ScrapeReads, sou
     help: 'Bytes the releases take on disk (allocated; a file hard-linked between releases counted once).',
     registers: [registry],
     async collect() {
-      const value = await releaseDisk();
-      this.reset();
-      if (value) this.set(value.bytes);
+      showReading(this, (await releaseDisk())?.bytes);
     },
   });
 }

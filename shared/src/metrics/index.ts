@@ -3,4 +3,4 @@
  * The agent and the controller each build their own registry; this is what both need around it.
  */
 export { serveMetrics, METRICS_PATH, type MetricsEndpoint } from './serve.js';
-export { createScrapeReads, DEFAULT_SCRAPE_READ_TIMEOUT_MS, type ScrapeReads } from './scrape-reads.js';
+export { createScrapeReads, showReading, DEFAULT_SCRAPE_READ_TIMEOUT_MS, type ScrapeReads } from './scrape-reads.js';
