@@ -12,6 +12,7 @@ import { memoizedWebUser, type WebUser } from './runtime/web-user.js';
 import { createWordOpsSiteDb, type WordOpsSiteDb } from './sites/site-db.js';
 import { createWordOps, type WordOps } from './sites/wordops.js';
 import { createWpCli, type WpCli } from './sites/wpcli.js';
+import type { PackageSource } from './packages/store.js';
 
 /**
  * Everything a command needs, with every side effect behind a small interface:
@@ -38,6 +39,8 @@ export interface Engine {
   now: () => Date;
   /** Human progress lines for long work (the CLI prints them on stderr). */
   progress: (message: string) => void;
+  /** wofleet-agent packages from the controller (the daemon's; absent in the CLI). */
+  packageSource?: PackageSource;
 }
 
 export interface EngineOverrides {
@@ -48,6 +51,7 @@ export interface EngineOverrides {
   events?: EventSink;
   env?: Record<string, string | undefined>;
   space?: FilesystemSpace;
+  packageSource?: PackageSource;
 }
 
 export function createEngine(config: AgentConfig, overrides: EngineOverrides = {}): Engine {
@@ -75,5 +79,6 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     events: overrides.events ?? createOutbox(layout.outboxDir, config.serverId, overrides.now, log),
     now: overrides.now ?? (() => new Date()),
     progress: overrides.progress ?? (() => {}),
+    ...(overrides.packageSource ? { packageSource: overrides.packageSource } : {}),
   };
 }

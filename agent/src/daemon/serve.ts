@@ -6,6 +6,7 @@ import { withServerLock } from '../commands/mutation.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createEngine } from '../engine.js';
 import { createOutbox } from '../events/outbox.js';
+import { controllerPackageSource } from '../packages/controller-source.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { OperationRegistry } from '../operations/index.js';
 import { startHealthMonitor } from './health-monitor.js';
@@ -45,7 +46,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   });
   const revocations = await openRevocationList(config.stateDir);
   const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId, undefined, log);
-  const engine = createEngine(config, { log, events: outbox });
+  const packageSource = controllerPackageSource({
+    files: { caFile, certFile, keyFile },
+    stateDir: config.stateDir,
+    controllerAddress: config.controller.address,
+    isRevoked: revocations.isRevoked,
+  });
+  const engine = createEngine(config, { log, events: outbox, packageSource });
   const operations = await OperationRegistry.open(engine.layout.operationsDir, { log });
   for (const damaged of operations.quarantined()) {
     await outbox.emit(EVENT_TYPE.fileQuarantined, {

@@ -14,6 +14,7 @@ import { syncServerSites } from '../sites/sync.js';
 import { enrollAgent } from '../enrollment/enroll.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
 import { certifiedUnary, openUnary, operatorUnary } from './unary.js';
+import { createPackageHandlers } from './package-handlers.js';
 import { toWireCertificate, toWireRelease, toWireServer, toWireSite } from './wire.js';
 
 function tokenTtlMs(metadata: Metadata): number | undefined {
@@ -32,6 +33,7 @@ export interface HandlerPorts {
 /** ControllerService: each method maps its message to one operation of servers/, releases/, sites/ or enrollment/. */
 export function createControllerHandlers(ctx: ControllerContext, ports: HandlerPorts): ControllerServiceHandlers {
   return {
+    ...createPackageHandlers(ctx),
     Enroll: openUnary(ctx, async (request) => {
       const enrollment = await enrollAgent(ctx, {
         token: request.token,

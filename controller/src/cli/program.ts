@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { WOFLEET_VERSION } from '@wofleet/shared';
+import { registerAgentCommands } from './agents.js';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
@@ -30,5 +31,6 @@ export function buildProgram(): Command {
   registerSiteCommands(program);
   registerReleaseCommands(program);
   registerRolloutCommands(program);
+  registerAgentCommands(program);
   return program;
 }

@@ -38,6 +38,14 @@ export {
 } from './servers.js';
 export { setServerNatsKey, listNatsUsers, type NatsUserRow } from './nats-users.js';
 export { upsertSites, replaceServerSites, removeSites, listSites, type SiteRow, type SiteReport, type FleetSiteRow } from './sites.js';
+export {
+  insertAgentPackage,
+  findAgentPackage,
+  listAgentPackages,
+  readAgentPackageChunk,
+  type AgentPackageRow,
+  type NewAgentPackage,
+} from './agent-packages.js';
 export { insertRelease, listReleases, ReleaseExistsError, type ReleaseRow, type NewRelease } from './releases.js';
 export {
   insertEnrollmentToken,

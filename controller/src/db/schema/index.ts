@@ -7,7 +7,9 @@ export * from './audit-events.js';
 export * from './enrollment-tokens.js';
 export * from './campaigns.js';
 export * from './certificates.js';
+export * from './agent-packages.js';
 
+import { agentPackageChunks, agentPackages } from './agent-packages.js';
 import { auditEvents } from './audit-events.js';
 import { campaignTargets, campaignWaves, campaigns } from './campaigns.js';
 import { certificateRevocations, issuedCertificates } from './certificates.js';
@@ -30,5 +32,7 @@ export const tables = {
   campaignTargets,
   issuedCertificates,
   certificateRevocations,
+  agentPackages,
+  agentPackageChunks,
 };
 export type Tables = typeof tables;
