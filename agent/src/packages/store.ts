@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IntegrityError, UsageError } from '@wofleet/shared';
+import { writeFileAtomic } from '../state/atomic-file.js';
 
 /**
  * wofleet-agent packages kept on the server for `wofleet agents upgrade`: one
- * `<stateDir>/packages/<version>.deb` each (root, 0600 in a 0700 dir), written whole and
- * checked against the SHA-256 the controller named before it gets its name, so a file
- * of that name is always the complete, verified package.
+ * `<stateDir>/packages/wofleet-agent_<version>.deb` each (root, 0600 in a 0700 dir),
+ * written whole and checked against the SHA-256 the controller named before it gets its
+ * name, so a file of that name is always the complete, verified package.
  */
 
 /** The controller's bytes of one package, in order. */
@@ -44,30 +45,23 @@ export async function stagePackage(stateDir: string, version: string, sha256: st
   const expected = parseSha256(sha256);
   if ((await digestOf(file)) === expected) return file;
   await mkdir(packagesDir(stateDir), { recursive: true, mode: 0o700 });
-  const partial = `${file}.partial`;
-  const hash = createHash('sha256');
-  const out = await open(partial, 'w', 0o600);
-  let bytes = 0;
-  try {
-    for await (const chunk of source(version)) {
-      bytes += chunk.byteLength;
-      if (bytes > MAX_PACKAGE_BYTES) throw new IntegrityError(`package ${version} is over ${MAX_PACKAGE_BYTES} bytes: refused`);
-      hash.update(chunk);
-      await out.write(chunk);
-    }
-    await out.sync();
-  } catch (err) {
-    await out.close();
-    await rm(partial, { force: true });
-    throw err;
-  }
-  await out.close();
-  const actual = hash.digest('hex');
-  if (actual !== expected) {
-    await rm(partial, { force: true });
-    throw new IntegrityError(`package ${version} does not match sha256 ${expected} (${bytes} bytes received): refused`);
-  }
-  await rename(partial, file);
+  // Checked before the rename: a package that does not match never gets the version's name.
+  await writeFileAtomic(
+    file,
+    async (out) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of source(version)) {
+        bytes += chunk.byteLength;
+        if (bytes > MAX_PACKAGE_BYTES) throw new IntegrityError(`package ${version} is over ${MAX_PACKAGE_BYTES} bytes: refused`);
+        hash.update(chunk);
+        await out.write(chunk);
+      }
+      if (hash.digest('hex') !== expected)
+        throw new IntegrityError(`package ${version} does not match sha256 ${expected} (${bytes} bytes received): refused`);
+    },
+    0o600,
+  );
   return file;
 }
 
