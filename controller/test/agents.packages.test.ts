@@ -4,8 +4,11 @@ import path from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadControllerService, type AgentPackage, type AgentPackageChunk } from '@wofleet/proto';
-import { issueCertificate, type FleetCa } from '@wofleet/shared';
+import { issueCertificate, WOFLEET_VERSION, type FleetCa } from '@wofleet/shared';
+import { eq } from 'drizzle-orm';
+import { markServerEnrolled, recordHeartbeat, tables } from '../src/db/index.js';
 import { readFleetCa } from '../src/ca/files.js';
+import type { CampaignPlan } from '../src/campaigns/index.js';
 import { channelOptions } from '../src/grpc/channel-options.js';
 import { buildTestDeb } from '../../tests/support/agent-debs.js';
 import { createTestFleet, rawClientCredentials, readOperatorIdentity, type Identity, type TestFleet } from './cli.fixtures.js';
@@ -86,6 +89,57 @@ describe('agent packages on the controller', () => {
     const r = await fleet.wofleet(['agents', 'packages', 'add', different.file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('wofleet-agent 0.3.0 is already held with sha256');
+  });
+
+  it('agents upgrade refuses a version it does not hold, and one this controller would not serve (exit 2)', async () => {
+    const unknown = await fleet.wofleet(['agents', 'upgrade', '--to', '0.2.9']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("wofleet: error: the controller holds no wofleet-agent 0.2.9 ('wofleet agents packages add')\n");
+    const newer = await fleet.wofleet(['agents', 'upgrade', '--to', '0.3.0']);
+    expect(newer.code).toBe(2);
+    expect(newer.stderr).toBe(
+      `wofleet: error: cannot upgrade agents to 0.3.0: controller ${WOFLEET_VERSION} refuses wofleet-agent 0.3.0: a controller serves agents of its release line 0.2.x and the one before, 0.1.x; upgrade the controller first (docs/COMPATIBILITY.md)\n`,
+    );
+  });
+
+  it('agents upgrade starts a campaign once the package every target goes back to is held', async () => {
+    await fleet.addServer('up-1');
+    await markServerEnrolled(fleet.db, 'up-1', 'f'.repeat(64), new Date(), null, '0.2.0');
+    await recordHeartbeat(fleet.db, 'up-1', { agentVersion: '0.2.0' }, new Date());
+    await fleet.wofleetJson<AgentPackage>(['agents', 'packages', 'add', (await buildTestDeb(debs, '0.2.7')).file]);
+
+    const refused = await fleet.wofleet(['agents', 'upgrade', '--to', '0.2.7', '--servers', 'up-1', '--waves', '1']);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('cannot upgrade up-1: its rollback package (wofleet-agent 0.2.0) is not held by the controller');
+
+    await fleet.wofleetJson<AgentPackage>(['agents', 'packages', 'add', (await buildTestDeb(debs, '0.2.0')).file]);
+    const started = await fleet.wofleetJson<{ id: string; plan: { release: { version: string }; canary: string } }>([
+      'agents',
+      'upgrade',
+      '--to',
+      '0.2.7',
+      '--servers',
+      'up-1',
+      '--waves',
+      '1',
+    ]);
+    expect(started.plan).toMatchObject({ release: { version: 'wofleet-agent 0.2.7' }, canary: 'up-1' });
+    const status = await fleet.wofleetJson<{ plan: { release: { version: string } }; targets: { server: string }[] }>([
+      'rollout',
+      'status',
+      started.id,
+    ]);
+    expect(status.plan.release.version).toBe('wofleet-agent 0.2.7');
+    expect(status.targets.map((t) => t.server)).toEqual(['up-1']);
+    // The stored plan names the package and the one up-1 goes back to.
+    const [row] = await fleet.db.select({ plan: tables.campaigns.plan }).from(tables.campaigns).where(eq(tables.campaigns.id, started.id));
+    const held = await fleet.wofleetJson<AgentPackage[]>(['agents', 'packages', 'list']);
+    const sha = (v: string) => held.find((p) => p.version === v)?.sha256;
+    expect((row?.plan as CampaignPlan | undefined)?.agentPackage).toEqual({
+      version: '0.2.7',
+      sha256: sha('0.2.7'),
+      rollback: { '0.2.0': sha('0.2.0') },
+    });
   });
 
   it('serves packages to agents only, and says which version it does not hold', async () => {

@@ -340,3 +340,7 @@ export type {
   ListAgentPackagesResponse__Output as ListAgentPackagesResponse,
   ListAgentPackagesResponse as ListAgentPackagesResponseInput,
 } from './generated/wofleet/v1/ListAgentPackagesResponse.js';
+export type {
+  UpgradeAgentsRequest__Output as UpgradeAgentsRequest,
+  UpgradeAgentsRequest as UpgradeAgentsRequestInput,
+} from './generated/wofleet/v1/UpgradeAgentsRequest.js';

@@ -38,6 +38,7 @@ export const OPERATOR_METHODS = {
   'ControllerService.SyncServer': OPERATOR_ACCESS.operator,
   'ControllerService.AddRelease': OPERATOR_ACCESS.operator,
   'ControllerService.AddAgentPackage': OPERATOR_ACCESS.operator,
+  'ControllerService.UpgradeAgents': OPERATOR_ACCESS.operator,
   'ControllerService.IssueEnrollmentToken': OPERATOR_ACCESS.operator,
   'ControllerService.RevokeCertificate': OPERATOR_ACCESS.operator,
   'RolloutService.PlanRollout': OPERATOR_ACCESS.viewer,

@@ -12,20 +12,39 @@ import type {
   ControllerServiceHandlers,
   FetchAgentPackageRequest,
 } from '@wofleet/proto';
-import { UsageError } from '@wofleet/shared';
+import { printable, UsageError, versionRefusal, WOFLEET_VERSION } from '@wofleet/shared';
 import { addAgentPackage, listPackages, MAX_PACKAGE_BYTES, packageBytes } from '../agents/packages.js';
-import type { ControllerContext } from '../context/index.js';
+import { operatorActor, type ControllerContext } from '../context/index.js';
+import { createCampaignRepository } from '../campaign-store/index.js';
+import { parseCampaignRequest, startAgentUpgrade } from '../campaigns/index.js';
+import { toRequestText, toWireRollout } from './rollout-wire.js';
 import type { AgentPackageRow } from '../db/index.js';
 import { agentCaller, operatorCaller, type Caller } from './authorize.js';
 import { toServiceError } from './status-codes.js';
 import { logged, operatorUnary } from './unary.js';
 
-type PackageMethods = Pick<ControllerServiceHandlers, 'AddAgentPackage' | 'ListAgentPackages' | 'FetchAgentPackage'>;
+type PackageMethods = Pick<ControllerServiceHandlers, 'AddAgentPackage' | 'ListAgentPackages' | 'FetchAgentPackage' | 'UpgradeAgents'>;
 
-/** The agent-package methods of ControllerService: operators add and list them, agents fetch them. */
+/** The agent-package methods of ControllerService: operators add and list them and roll them out, agents fetch them. */
 export function createPackageHandlers(ctx: ControllerContext): PackageMethods {
   const failed = (err: unknown) => logged(ctx, toServiceError(err), err);
+  const campaigns = { repository: createCampaignRepository(ctx.db), clock: ctx.clock, log: ctx.log };
   return {
+    UpgradeAgents: operatorUnary(ctx, 'ControllerService.UpgradeAgents', async (request, operator) => {
+      const held = (await listPackages(ctx)).map(({ version, sha256 }) => ({ version, sha256 }));
+      const to = held.find((p) => p.version === request.version);
+      if (!to)
+        throw new UsageError(
+          `the controller holds no wofleet-agent ${printable(request.version.slice(0, 80))} ('wofleet agents packages add')`,
+        );
+      // An upgrade must not leave agents this controller refuses to talk to (docs/COMPATIBILITY.md).
+      const refusal = versionRefusal({ role: 'controller', peer: 'agent' }, WOFLEET_VERSION, to.version);
+      if (refusal !== undefined) throw new UsageError(`cannot upgrade agents to ${to.version}: ${refusal}`);
+      if (!request.rollout) throw new UsageError('UpgradeAgents needs its rollout settings');
+      const campaign = parseCampaignRequest(toRequestText({ ...request.rollout, release: to.version }));
+      return toWireRollout(await startAgentUpgrade(campaigns, campaign, to, held, operatorActor(operator.name)));
+    }),
+
     AddAgentPackage: (call: ServerReadableStream<AgentPackageChunk, AgentPackageInput>, callback: sendUnaryData<AgentPackageInput>) => {
       operatorCaller(ctx, call, 'ControllerService.AddAgentPackage')
         .then(async (caller) => {

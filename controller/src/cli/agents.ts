@@ -4,10 +4,32 @@ import type { Command } from 'commander';
 import { formatBytes, UsageError } from '@wofleet/shared';
 import { withController } from './connect.js';
 import { out, table } from './output.js';
+import { checkedRequest, withRequestOptions, type RequestFlags } from './rollout.js';
 
-/** `wofleet agents packages add | list`: the wofleet-agent packages the controller holds for agent upgrades. */
+/** `wofleet agents upgrade | packages add | packages list`: upgrading wofleet's own agents across the fleet. */
 export function registerAgentCommands(program: Command): void {
-  const agents = program.command('agents').description("wofleet's own agents: the packages the controller holds to upgrade them");
+  const agents = program
+    .command('agents')
+    .description("wofleet's own agents: upgrade them across the fleet from packages the controller holds");
+
+  withRequestOptions(agents.command('upgrade'), false)
+    .description(
+      'install a held wofleet-agent package across the fleet as a rollout campaign: canary first, waves, health gate ' +
+        '(the agent answers with the new version, its sites healthy), automatic rollback to the package each server ran before',
+    )
+    .requiredOption('--to <version>', "the wofleet-agent version to install ('wofleet agents packages list')")
+    .option('--json', 'print the campaign as JSON')
+    .action(async (o: RequestFlags & { to: string }, cmd: Command) => {
+      const request = await checkedRequest({ ...o, release: o.to });
+      const wire = await withController(cmd, (api) => api.upgradeAgents(o.to, request));
+      const { fromWireRollout } = await import('../client/rollout-view.js');
+      const view = fromWireRollout(wire);
+      out(cmd, view, () => [
+        `started campaign ${view.id}: ${view.plan.release.version}, ${view.targets.length} servers in ${view.waves.length} waves, canary ${view.plan.canary}`,
+        `follow it: wofleet rollout watch ${view.id}`,
+      ]);
+    });
+
   const packages = agents.command('packages').description('wofleet-agent packages (.deb) held by the controller');
 
   packages

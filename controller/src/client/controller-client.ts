@@ -8,6 +8,7 @@ import {
   type AddServerResponse,
   type AgentPackage,
   type ListAgentPackagesResponse,
+  type Rollout,
   type CatalogRelease,
   type ControllerServiceClient,
   type GetServerRequestInput,
@@ -22,8 +23,10 @@ import {
   type RevokeCertificateResponse,
   type SyncServerResponse,
 } from '@wofleet/proto';
+import type { CampaignRequestText } from '../campaigns/model.js';
 import type { ClientSettings } from '../config/client.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
+import { toWireRequest } from './rollout-client.js';
 import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './channel.js';
 
 /** The `wofleet` CLI's side of ControllerService: one promise per RPC, errors as wofleet errors. */
@@ -50,6 +53,8 @@ export interface ControllerApi {
   /** Uploads a wofleet-agent .deb; the controller reads its version and computes its SHA-256. */
   addAgentPackage(file: string): Promise<AgentPackage>;
   listAgentPackages(): Promise<ListAgentPackagesResponse>;
+  /** Starts the campaign installing a held agent package (`request.release` is ignored). */
+  upgradeAgents(version: string, request: CampaignRequestText): Promise<Rollout>;
   close(): void;
 }
 
@@ -98,6 +103,8 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
       });
     },
     listAgentPackages: () => invoke((m, deadline, done) => client.ListAgentPackages({}, m, { deadline }, done)),
+    upgradeAgents: (version, rollout) =>
+      invoke((m, deadline, done) => client.UpgradeAgents({ version, rollout: toWireRequest(rollout) }, m, { deadline }, done)),
     close: () => client.close(),
   };
 }
