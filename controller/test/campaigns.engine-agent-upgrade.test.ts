@@ -7,11 +7,12 @@ import { allOn, engineWorld, statesOf, targetState, type EngineWorld } from './c
  * `wofleet agents upgrade` is a rollout campaign of the same engine: canary first,
  * waves, the health gate (the agent answers with the new version, its sites healthy),
  * and rollback to the package each server ran before. Fake time, simulated agents
- * (every one on wofleet-agent 0.2.0; 0.3.9 comes up unable to read its sites).
+ * (every one on wofleet-agent 0.2.0; 0.3.8's install does not take, 0.3.9 comes up unable to read its sites).
  */
 const HELD: HeldPackage[] = [
   { version: '0.2.0', sha256: '2'.repeat(64) },
   { version: '0.3.0', sha256: '3'.repeat(64) },
+  { version: '0.3.8', sha256: '8'.repeat(64) },
   { version: '0.3.9', sha256: '9'.repeat(64) },
 ];
 
@@ -57,6 +58,15 @@ describe('agent upgrades in fake time', () => {
     expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
     expect(view.targets.find((t) => t.server === 'web-1')?.reason).toContain('wofleet-agent 0.3.9 cannot read its sites');
     expect(w.agents.journaled('web-1', id)).toEqual(['activate', 'rollback', 'rollback-stage', 'stage']);
+    expect(w.agents.agentVersions()).toEqual(allOn('0.2.0'));
+  });
+
+  it('fails the gate while the agent still reports the old version: the install did not take, nothing to roll back', async () => {
+    const { id } = await upgrade('0.3.8');
+    const view = await w.waitFor(id, 'campaign failed', (v) => v.state === 'failed');
+    expect(statesOf(view)).toEqual({ 'web-1': 'rolled-back', 'web-2': 'skipped', 'web-3': 'skipped', 'web-4': 'skipped' });
+    expect(view.targets.find((t) => t.server === 'web-1')?.reason).toContain('the agent reports wofleet-agent 0.2.0, not 0.3.8');
+    expect(w.agents.journaled('web-1', id)).toEqual(['activate', 'stage']);
     expect(w.agents.agentVersions()).toEqual(allOn('0.2.0'));
   });
 

@@ -105,6 +105,7 @@ export function engineWorld(): EngineWorld {
     broken: ['6.6.1'],
     initialAgentVersion: '0.2.0',
     brokenPackages: ['0.3.9'],
+    inertPackages: ['0.3.8'],
     delays: { stageMs: 500, activateMs: 3_000, rollbackMs: 2_000 },
   });
   const events: CampaignEvent[] = [];

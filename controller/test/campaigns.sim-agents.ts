@@ -49,6 +49,8 @@ export interface SimAgentOptions {
   delays?: { stageMs: number; activateMs: number; rollbackMs: number };
   /** The wofleet-agent version every agent reports at first (default 'sim'). */
   initialAgentVersion?: string;
+  /** wofleet-agent versions whose install does not take: the agent comes back on the version before. */
+  inertPackages?: readonly string[];
   /** wofleet-agent versions that come up broken: the agent reports them, and its health checks fail. */
   brokenPackages?: readonly string[];
 }
@@ -256,7 +258,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
           const version = request.version ?? '';
           if (!agent.packages.has(version)) throw new Error(`wofleet-agent ${version} is not staged on this server`);
           await options.clock.sleep(delays.activateMs);
-          agent.agentVersion = version;
+          if (!options.inertPackages?.includes(version)) agent.agentVersion = version;
           agent.activations++;
           return { resultJson: '{}' };
         }),
