@@ -4,7 +4,7 @@ import type { AgentApi } from '../agents/client.js';
 import { awaitOperation, operationFailure, pause, retryUnreachable, type Waiting } from './agent-calls.js';
 import { TARGET_STATE, type AgentPackagePlan, type CampaignPlan } from './model.js';
 import { operationIdFor, rollbackStep, stepDeadline } from './policy-target.js';
-import { isStopping, type TargetStepRun } from './target-steps.js';
+import { isStopping, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 import { verifyTarget } from './step-verify.js';
 
 /**
@@ -45,10 +45,9 @@ export const stagePackageTarget: TargetStepRun = async (ctx, target) => {
       return;
     }
     const op = await runOperation(
-      ctx.agent,
+      ctx,
       () => ctx.agent.stagePackage({ operationId, version: pkg.version, sha256: pkg.sha256 }),
       operationId,
-      ctx.waiting,
       until,
     );
     if (op.state !== 'OPERATION_STATE_SUCCEEDED') {
@@ -72,13 +71,7 @@ export const installPackageTarget: TargetStepRun = async (ctx, target) => {
   }
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   try {
-    const op = await runOperation(
-      ctx.agent,
-      () => ctx.agent.installPackage({ operationId, version: pkg.version }),
-      operationId,
-      ctx.waiting,
-      until,
-    );
+    const op = await runOperation(ctx, () => ctx.agent.installPackage({ operationId, version: pkg.version }), operationId, until);
     if (op.state !== 'OPERATION_STATE_SUCCEEDED') {
       await ctx.writeTarget(TARGET_STATE.failed, { failedAt: ctx.waiting.clock.now(), reason: operationFailure(op) });
       return;
@@ -106,16 +99,10 @@ export const rollbackPackageTarget: TargetStepRun = async (ctx, target) => {
     if (sha256 === undefined) throw new StateError(`no package of wofleet-agent ${back || '(unknown)'} to go back to`);
     if (!(await reportsVersion(ctx.agent, back))) {
       const stage = `${operationId}-stage`;
-      const staged = await runOperation(
-        ctx.agent,
-        () => ctx.agent.stagePackage({ operationId: stage, version: back, sha256 }),
-        stage,
-        ctx.waiting,
-        until,
-      );
+      const staged = await runOperation(ctx, () => ctx.agent.stagePackage({ operationId: stage, version: back, sha256 }), stage, until);
       const install =
         staged.state === 'OPERATION_STATE_SUCCEEDED'
-          ? await runOperation(ctx.agent, () => ctx.agent.installPackage({ operationId, version: back }), operationId, ctx.waiting, until)
+          ? await runOperation(ctx, () => ctx.agent.installPackage({ operationId, version: back }), operationId, until)
           : staged;
       if (install.state !== 'OPERATION_STATE_SUCCEEDED') {
         await ctx.writeTarget(TARGET_STATE.rollbackFailed, { reason: operationFailure(install) });
@@ -132,14 +119,13 @@ export const rollbackPackageTarget: TargetStepRun = async (ctx, target) => {
 
 /** Sends a mutation (again while the agent cannot be reached: it is idempotent by id) and follows it to its end. */
 async function runOperation(
-  agent: AgentApi,
+  ctx: TargetStepContext,
   send: () => Promise<Operation>,
   operationId: string,
-  waiting: Waiting,
   until: number,
 ): Promise<Operation> {
-  await retryUnreachable(send, waiting, until);
-  return awaitOperation(agent, operationId, waiting, until);
+  await retryUnreachable(send, ctx.waiting, until);
+  return awaitOperation(ctx.agent, operationId, ctx.waiting, until);
 }
 
 async function reportsVersion(agent: AgentApi, version: string): Promise<boolean> {
