@@ -12,6 +12,7 @@ import { memoizedWebUser, type WebUser } from './runtime/web-user.js';
 import { createWordOpsSiteDb, type WordOpsSiteDb } from './sites/site-db.js';
 import { createWordOps, type WordOps } from './sites/wordops.js';
 import { createWpCli, type WpCli } from './sites/wpcli.js';
+import type { PackageSource } from './packages/store.js';
 
 /**
  * Everything a command needs, with every side effect behind a small interface:
@@ -40,6 +41,8 @@ export interface Engine {
   progress: (message: string) => void;
   /** Each step of an update or rollback recipe that completed, with its duration (the daemon's metrics time switches by it). */
   stepDone: StepDoneListener;
+  /** wofleet-agent packages from the controller (the daemon's; absent in the CLI). */
+  packageSource?: PackageSource;
 }
 
 /** `recipe` is the command (`update`, `rollback`), `step` the step's name (`switch`, `verify`, ...). */
@@ -54,6 +57,7 @@ export interface EngineOverrides {
   env?: Record<string, string | undefined>;
   space?: FilesystemSpace;
   stepDone?: StepDoneListener;
+  packageSource?: PackageSource;
 }
 
 export function createEngine(config: AgentConfig, overrides: EngineOverrides = {}): Engine {
@@ -82,5 +86,6 @@ export function createEngine(config: AgentConfig, overrides: EngineOverrides = {
     now: overrides.now ?? (() => new Date()),
     progress: overrides.progress ?? (() => {}),
     stepDone: overrides.stepDone ?? (() => {}),
+    ...(overrides.packageSource ? { packageSource: overrides.packageSource } : {}),
   };
 }

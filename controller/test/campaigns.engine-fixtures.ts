@@ -93,6 +93,7 @@ export function engineWorld(): EngineWorld {
       enrolled: true,
       status: 'online',
       labels: { n: `${i}` },
+      agentVersion: '0.2.0',
     });
     for (const site of ['a', 'b']) repository.addSite({ server: name, domain: `${site}.${name}.test`, ssl: site === 'a' });
   }
@@ -102,6 +103,9 @@ export function engineWorld(): EngineWorld {
     initialVersion: '6.4.5',
     clock,
     broken: ['6.6.1'],
+    initialAgentVersion: '0.2.0',
+    brokenPackages: ['0.3.9'],
+    inertPackages: ['0.3.8'],
     delays: { stageMs: 500, activateMs: 3_000, rollbackMs: 2_000 },
   });
   const events: CampaignEvent[] = [];

@@ -459,7 +459,15 @@ describe('campaign engine in fake time', () => {
     expect(w.gate.runs.find((r) => r.server.name === 'web-1')).toEqual({
       campaignId: id,
       release: '6.5.5',
-      server: { name: 'web-1', address: '127.0.0.1:7000', canary: true, enrolled: true, status: 'online', labels: { n: '0' } },
+      server: {
+        name: 'web-1',
+        address: '127.0.0.1:7000',
+        canary: true,
+        enrolled: true,
+        status: 'online',
+        labels: { n: '0' },
+        agentVersion: '0.2.0',
+      },
       sites: [
         { server: 'web-1', domain: 'a.web-1.test', ssl: true },
         { server: 'web-1', domain: 'b.web-1.test', ssl: false },

@@ -132,13 +132,14 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
     });
   }
 
-  const toFleetServer = ({ name, address, canary, enrolled, status, labels }: FleetServer): FleetServer => ({
+  const toFleetServer = ({ name, address, canary, enrolled, status, labels, agentVersion }: FleetServer): FleetServer => ({
     name,
     address,
     canary,
     enrolled,
     status,
     labels: { ...labels },
+    agentVersion,
   });
 
   return {

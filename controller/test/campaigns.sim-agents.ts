@@ -36,6 +36,8 @@ export interface SimAgents {
   interruptStages(server: string, count: number): void;
   /** Servers connect() was called for (who drove the campaign). */
   connected: Set<string>;
+  /** The wofleet-agent version each server's agent reports. */
+  agentVersions(): Record<string, string>;
 }
 
 export interface SimAgentOptions {
@@ -45,6 +47,12 @@ export interface SimAgentOptions {
   /** Versions whose activation fails (their sites do not serve): the agent goes back to the release before. */
   broken?: readonly string[];
   delays?: { stageMs: number; activateMs: number; rollbackMs: number };
+  /** The wofleet-agent version every agent reports at first (default 'sim'). */
+  initialAgentVersion?: string;
+  /** wofleet-agent versions whose install does not take: the agent comes back on the version before. */
+  inertPackages?: readonly string[];
+  /** wofleet-agent versions that come up broken: the agent reports them, and its health checks fail. */
+  brokenPackages?: readonly string[];
 }
 
 const DB_VERSION: Readonly<Record<string, number>> = { '6.4.5': 56657, '6.5.5': 57155, '6.6.1': 57155 };
@@ -69,6 +77,9 @@ interface SimAgent {
   /** Aborted when the agent goes down: its open watches break off. */
   outage: AbortController;
   activations: number;
+  agentVersion: string;
+  /** wofleet-agent versions staged (StagePackage), with the SHA-256 they were asked with. */
+  packages: Map<string, string>;
 }
 
 export function createSimAgents(options: SimAgentOptions): SimAgents {
@@ -89,6 +100,8 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       down: false,
       outage: new AbortController(),
       activations: 0,
+      agentVersion: options.initialAgentVersion ?? 'sim',
+      packages: new Map(),
     });
   }
   const connected = new Set<string>();
@@ -146,7 +159,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
         reachable();
         return {
           serverId: target.server,
-          agentVersion: 'sim',
+          agentVersion: agent.agentVersion,
           uptimeSeconds: 0,
           current: null,
           canary: null,
@@ -162,6 +175,10 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
       listSites: () => Promise.reject(new Error('not simulated')),
       async checkHealth(request = {}) {
         reachable();
+        if (options.brokenPackages?.includes(agent.agentVersion)) {
+          const detail = `wofleet-agent ${agent.agentVersion} cannot read its sites`;
+          return { level: 'HEALTH_LEVEL_UNHEALTHY', checks: [{ name: 'sites', level: 'HEALTH_LEVEL_UNHEALTHY', detail }], proofs: [] };
+        }
         const proof = agent.failingProof;
         if (request.deep && proof) {
           return {
@@ -230,6 +247,21 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
           return { resultJson: '{}' };
         }),
       upgradeDb: () => Promise.reject(new Error('not simulated')),
+      stagePackage: (request) =>
+        accept(request.operationId ?? '', 'OPERATION_KIND_STAGE_PACKAGE', async () => {
+          await options.clock.sleep(delays.stageMs);
+          agent.packages.set(request.version ?? '', request.sha256 ?? '');
+          return { resultJson: '{}' };
+        }),
+      installPackage: (request) =>
+        accept(request.operationId ?? '', 'OPERATION_KIND_INSTALL_PACKAGE', async () => {
+          const version = request.version ?? '';
+          if (!agent.packages.has(version)) throw new Error(`wofleet-agent ${version} is not staged on this server`);
+          await options.clock.sleep(delays.activateMs);
+          if (!options.inertPackages?.includes(version)) agent.agentVersion = version;
+          agent.activations++;
+          return { resultJson: '{}' };
+        }),
       async getOperation(operationId) {
         reachable();
         const known = agent.operations.get(operationId);
@@ -256,6 +288,7 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
     connect,
     connected,
     versions: () => Object.fromEntries([...agents].map(([name, a]) => [name, a.current.version])),
+    agentVersions: () => Object.fromEntries([...agents].map(([name, a]) => [name, a.agentVersion])),
     journaled: (server, id) =>
       [...agentOf(server).operations.keys()]
         .filter((opId) => opId.startsWith(`c${id}-`))

@@ -56,6 +56,8 @@ describe('migrate', () => {
     expect(handle.kind).toBe('postgres');
     await migrate(handle, log);
     expect(await tableNames(handle)).toEqual([
+      'agent_package_chunks',
+      'agent_packages',
       'audit_events',
       'campaign_targets',
       'campaign_waves',

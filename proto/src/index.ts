@@ -123,6 +123,14 @@ export type {
   RemoveSiteRequest as RemoveSiteRequestInput,
 } from './generated/wofleet/v1/RemoveSiteRequest.js';
 export type {
+  StagePackageRequest__Output as StagePackageRequest,
+  StagePackageRequest as StagePackageRequestInput,
+} from './generated/wofleet/v1/StagePackageRequest.js';
+export type {
+  InstallPackageRequest__Output as InstallPackageRequest,
+  InstallPackageRequest as InstallPackageRequestInput,
+} from './generated/wofleet/v1/InstallPackageRequest.js';
+export type {
   SetBaselineRequest__Output as SetBaselineRequest,
   SetBaselineRequest as SetBaselineRequestInput,
 } from './generated/wofleet/v1/SetBaselineRequest.js';
@@ -335,3 +343,23 @@ export type { RolloutUpdate__Output as RolloutUpdate, RolloutUpdate as RolloutUp
 
 // The version handshake every wofleet client and server does (docs/COMPATIBILITY.md).
 export { versionClientInterceptor, versionServerInterceptor, type VersionCheck } from './version-metadata.js';
+export type {
+  AgentPackage__Output as AgentPackage,
+  AgentPackage as AgentPackageInput,
+} from './generated/wofleet/v1/AgentPackage.js';
+export type {
+  AgentPackageChunk__Output as AgentPackageChunk,
+  AgentPackageChunk as AgentPackageChunkInput,
+} from './generated/wofleet/v1/AgentPackageChunk.js';
+export type {
+  FetchAgentPackageRequest__Output as FetchAgentPackageRequest,
+  FetchAgentPackageRequest as FetchAgentPackageRequestInput,
+} from './generated/wofleet/v1/FetchAgentPackageRequest.js';
+export type {
+  ListAgentPackagesResponse__Output as ListAgentPackagesResponse,
+  ListAgentPackagesResponse as ListAgentPackagesResponseInput,
+} from './generated/wofleet/v1/ListAgentPackagesResponse.js';
+export type {
+  UpgradeAgentsRequest__Output as UpgradeAgentsRequest,
+  UpgradeAgentsRequest as UpgradeAgentsRequestInput,
+} from './generated/wofleet/v1/UpgradeAgentsRequest.js';

@@ -36,6 +36,8 @@ describe('loadAgentService', () => {
         'ConvertSite',
         'RemoveSite',
         'SetBaseline',
+        'StagePackage',
+        'InstallPackage',
         'GetOperation',
         'WatchOperation',
       ].sort(),
@@ -59,10 +61,12 @@ describe('loadAgentService', () => {
       'Activate',
       'ConvertSite',
       'CreateSite',
+      'InstallPackage',
       'Prune',
       'RemoveSite',
       'Rollback',
       'SetBaseline',
+      'StagePackage',
       'StageRelease',
       'UpgradeDb',
     ]);
@@ -104,11 +108,14 @@ describe('loadControllerService', () => {
 
   it('defines enrollment and the operator API under /wofleet.v1.ControllerService/', () => {
     expect(Object.keys(service).sort()).toEqual([
+      'AddAgentPackage',
       'AddRelease',
       'AddServer',
       'Enroll',
+      'FetchAgentPackage',
       'GetServer',
       'IssueEnrollmentToken',
+      'ListAgentPackages',
       'ListCertificates',
       'ListReleases',
       'ListRevocations',
@@ -118,6 +125,7 @@ describe('loadControllerService', () => {
       'RenewCertificate',
       'RevokeCertificate',
       'SyncServer',
+      'UpgradeAgents',
     ]);
     expect(service.Enroll.path).toBe('/wofleet.v1.ControllerService/Enroll');
   });
@@ -142,6 +150,6 @@ describe('the built package', () => {
   it('finds the .proto files from dist/', async () => {
     const built = (await import('../dist/index.js')) as typeof import('../src/index.js');
     expect(built.PROTO_ROOT).toBe(PROTO_ROOT);
-    expect(Object.keys(built.loadAgentService().service)).toHaveLength(16);
+    expect(Object.keys(built.loadAgentService().service)).toHaveLength(18);
   });
 });

@@ -232,6 +232,8 @@ function simHandlers(
     ConvertSite: unimplemented,
     RemoveSite: unimplemented,
     SetBaseline: unimplemented,
+    StagePackage: unimplemented,
+    InstallPackage: unimplemented,
     ...operationQueries(operations),
   };
 }

@@ -12,10 +12,14 @@ import { FLEET_ROLE, normalizeSerial, peerIdentity, WofleetError, type TlsMateri
 export interface ControllerCalls {
   renewCertificate(csrPem: string): Promise<{ certificatePem: string; caPem: string; revokedSerials: string[] }>;
   listRevocations(): Promise<string[]>;
+  /** A wofleet-agent package the controller holds, its bytes in order (`wofleet agents upgrade`). */
+  fetchAgentPackage(version: string): AsyncIterable<Uint8Array>;
   close(): void;
 }
 
 const CALL_TIMEOUT_MS = 15_000;
+/** A package download: tens of MB over a slow link. */
+const FETCH_TIMEOUT_MS = 10 * 60_000;
 const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 export function connectToController(
@@ -53,6 +57,14 @@ export function connectToController(
           err || !value ? reject(err ? fail(err) : new WofleetError('empty answer')) : resolve(value),
         ),
       ),
+    async *fetchAgentPackage(version) {
+      const stream = client.FetchAgentPackage({ version }, { deadline: new Date(Date.now() + FETCH_TIMEOUT_MS) });
+      try {
+        for await (const chunk of stream as AsyncIterable<{ data: Buffer }>) yield chunk.data;
+      } catch (err) {
+        throw isServiceError(err) ? fail(err) : err;
+      }
+    },
     listRevocations: () =>
       new Promise((resolve, reject) =>
         client.ListRevocations({}, new Metadata(), deadline(), (err, value) =>
@@ -61,4 +73,8 @@ export function connectToController(
       ),
     close: () => client.close(),
   };
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
 }

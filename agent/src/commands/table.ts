@@ -13,6 +13,7 @@ import { convertCommand, createCommand, removeAllCommand, removeCommand, revertC
 import { statusCommand } from './status.js';
 import { activateCommand, stageCommand, updateCommand } from './update.js';
 import { upgradeDbCommand } from './upgrade-db.js';
+import { installPackageCommand, stagePackageCommand } from './packages.js';
 
 /**
  * The agent's commands, one row each: name, argument schema, handler, read-only
@@ -145,5 +146,17 @@ export const COMMANDS = {
       file: z.string().optional(),
     }),
     run: baselineSetCommand,
+  }),
+  stagePackage: defineCommand({
+    name: 'stage-package',
+    access: ACCESS.mutating,
+    args: z.object({ version: z.string().max(80), sha256: z.string().max(64) }),
+    run: stagePackageCommand,
+  }),
+  installPackage: defineCommand({
+    name: 'install-package',
+    access: ACCESS.mutating,
+    args: z.object({ version: z.string().max(80) }),
+    run: installPackageCommand,
   }),
 } as const;

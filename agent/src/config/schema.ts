@@ -51,6 +51,14 @@ export const agentConfigSchema = z
       .strict()
       .default({ siteDb: '/var/lib/wo/dbase.db', sqlite3: 'sqlite3' }),
     keepReleases: z.number().int().min(2).max(50).default(3),
+    /**
+     * `wofleet agents upgrade`: the program (and leading arguments) that installs a
+     * wofleet-agent package; the package's path is appended. Started detached.
+     */
+    packages: z
+      .object({ install: z.array(z.string().min(1)).min(1).default(['dpkg', '-i']) })
+      .strict()
+      .default({ install: ['dpkg', '-i'] }),
     /** Base URL that a bare version (`6.5.5`) is resolved against. */
     mirrorUrl: z.string().url().default('https://wordpress.org'),
     releases: z

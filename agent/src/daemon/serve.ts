@@ -6,6 +6,7 @@ import { withServerLock } from '../commands/mutation.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createEngine } from '../engine.js';
 import { createOutbox } from '../events/outbox.js';
+import { controllerPackageSource } from '../packages/controller-source.js';
 import { EVENT_TYPE } from '../events/types.js';
 import { OperationRegistry } from '../operations/index.js';
 import { startHealthMonitor } from './health-monitor.js';
@@ -48,7 +49,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const metricsListen = config.metrics.listen;
   const metrics = metricsListen ? (await import('../metrics/index.js')).createAgentMetrics(metricsListen, log) : undefined;
   const outbox = createOutbox(`${config.stateDir}/outbox`, config.serverId, undefined, log);
-  const engine = createEngine(config, { log, events: outbox, ...(metrics ? { stepDone: metrics.stepDone } : {}) });
+  const packageSource = controllerPackageSource({
+    files: { caFile, certFile, keyFile },
+    stateDir: config.stateDir,
+    controllerAddress: config.controller.address,
+    isRevoked: revocations.isRevoked,
+  });
+  const engine = createEngine(config, { log, events: outbox, packageSource, ...(metrics ? { stepDone: metrics.stepDone } : {}) });
   const operations = await OperationRegistry.open(engine.layout.operationsDir, { log, onFinished: metrics?.operationFinished });
   for (const damaged of operations.quarantined()) {
     await outbox.emit(EVENT_TYPE.fileQuarantined, {

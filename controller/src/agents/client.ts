@@ -12,7 +12,9 @@ import {
   type ListSitesResponse,
   type Operation,
   type OperationEvent,
+  type InstallPackageRequestInput,
   type RollbackRequestInput,
+  type StagePackageRequestInput,
   type StageReleaseRequestInput,
   type UpgradeDbRequestInput,
 } from '@wofleet/proto';
@@ -37,6 +39,9 @@ export interface AgentApi {
   activate(request: ActivateRequestInput): Promise<Operation>;
   rollback(request: RollbackRequestInput): Promise<Operation>;
   upgradeDb(request: UpgradeDbRequestInput): Promise<Operation>;
+  /** `wofleet agents upgrade`: the agent fetches a package from the controller, then installs it (and restarts on it). */
+  stagePackage(request: StagePackageRequestInput): Promise<Operation>;
+  installPackage(request: InstallPackageRequestInput): Promise<Operation>;
   getOperation(operationId: string): Promise<Operation>;
   /**
    * Follows an operation's progress until the agent ends the stream (once the
@@ -155,6 +160,8 @@ export function connectAgent(
     activate: (request) => unary((deadline, done) => client.Activate(request, { deadline }, done)),
     rollback: (request) => unary((deadline, done) => client.Rollback(request, { deadline }, done)),
     upgradeDb: (request) => unary((deadline, done) => client.UpgradeDb(request, { deadline }, done)),
+    stagePackage: (request) => unary((deadline, done) => client.StagePackage(request, { deadline }, done)),
+    installPackage: (request) => unary((deadline, done) => client.InstallPackage(request, { deadline }, done)),
     getOperation,
     async watchOperation(operationId, watchTimeoutMs, { onEvent, signal } = {}) {
       signal?.throwIfAborted();

@@ -15,6 +15,7 @@ import { enrollAgent } from '../enrollment/enroll.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
 import { certifiedUnary, openUnary, operatorUnary } from './unary.js';
 import { cutPage, pageToRead } from './paging.js';
+import { createPackageHandlers } from './package-handlers.js';
 import { toWireAuditEvent, toWireCertificate, toWireRelease, toWireServer, toWireSite } from './wire.js';
 import { listAuditTrail } from '../audit/trail.js';
 
@@ -39,6 +40,7 @@ export interface HandlerPorts {
 /** ControllerService: each method maps its message to one operation of servers/, releases/, sites/, enrollment/ or audit/. */
 export function createControllerHandlers(ctx: ControllerContext, ports: HandlerPorts): ControllerServiceHandlers {
   return {
+    ...createPackageHandlers(ctx),
     Enroll: openUnary(ctx, async (request) => {
       const enrollment = await enrollAgent(ctx, {
         token: request.token,

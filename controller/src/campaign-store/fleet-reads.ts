@@ -34,5 +34,6 @@ function toFleetServer(row: ServerRow): FleetServer {
     enrolled: row.enrolledAt !== null,
     status: row.status,
     labels: row.labels,
+    agentVersion: row.agentVersion ?? undefined,
   };
 }

@@ -5,12 +5,14 @@ import {
   CAMPAIGN_ACTION,
   type CampaignAction,
   type CampaignEvent,
+  type CampaignPlan,
   type CampaignRequest,
   type CampaignState,
   type CampaignView,
 } from './model.js';
 import { dbRestoresOfRollback, restoreDbRefusal } from './policy-rollback-db.js';
 import { planCampaign, type PlanContext } from './plan.js';
+import { planAgentUpgrade, type HeldPackage } from './plan-agent-upgrade.js';
 import type { CampaignRepository } from './repository.js';
 import { ACTION_TRANSITIONS, actionRequest } from './transitions.js';
 import { toCampaignView } from './view.js';
@@ -28,7 +30,21 @@ export interface CampaignContext extends PlanContext {
 }
 
 export async function startCampaign(ctx: CampaignContext, request: CampaignRequest, actor: Actor): Promise<CampaignView> {
-  const plan = await planCampaign(ctx, request);
+  return recordCampaign(ctx, await planCampaign(ctx, request), actor);
+}
+
+/** `wofleet agents upgrade --to`: a campaign installing the `to` package (plan-agent-upgrade.ts). */
+export async function startAgentUpgrade(
+  ctx: CampaignContext,
+  request: CampaignRequest,
+  to: HeldPackage,
+  held: readonly HeldPackage[],
+  actor: Actor,
+): Promise<CampaignView> {
+  return recordCampaign(ctx, await planAgentUpgrade(ctx, request, to, held), actor);
+}
+
+async function recordCampaign(ctx: CampaignContext, plan: CampaignPlan, actor: Actor): Promise<CampaignView> {
   const { id, event } = await ctx.repository.insertCampaign(plan, actor, ctx.clock.now());
   ctx.publish?.(event);
   ctx.log?.info({ campaignId: id, release: plan.release.version, waves: plan.waves.length, actor }, 'campaign started');

@@ -2,9 +2,11 @@
 export * from './model.js';
 export { parseCampaignRequest } from './input.js';
 export { planCampaign, type PlanContext } from './plan.js';
+export type { HeldPackage } from './plan-agent-upgrade.js';
 export { askOnce } from './presence-probe.js';
 export {
   startCampaign,
+  startAgentUpgrade,
   getCampaign,
   listCampaigns,
   actOnCampaign,

@@ -231,6 +231,19 @@ export interface CampaignPlan {
   waves: ReadonlyArray<{ index: number; servers: readonly string[] }>;
   /** Targets whose server was not online (offline, or enrolled but never heard from) when planned. */
   offlineServers: readonly string[];
+  /**
+   * Set for `wofleet agents upgrade`: the campaign installs this wofleet-agent package
+   * instead of a WordPress release (step-agent-package.ts); `release` then names it.
+   */
+  agentPackage?: AgentPackagePlan;
+}
+
+/** A wofleet-agent package a campaign installs, and the packages its servers go back to on rollback. */
+export interface AgentPackagePlan {
+  version: string;
+  sha256: string;
+  /** SHA-256 of each version the targets run now, by version: every one is held by the controller. */
+  rollback: Readonly<Record<string, string>>;
 }
 
 export interface TargetView {

@@ -21,6 +21,15 @@ export interface PlanContext {
 export async function planCampaign(ctx: PlanContext, request: CampaignRequest): Promise<CampaignPlan> {
   const release = await ctx.repository.findRelease(request.release);
   if (!release) throw new UsageError(`--release ${request.release} is not in the release catalog (add it with 'wofleet releases add')`);
+  return (await planTargets(ctx, request, release)).plan;
+}
+
+/** The waves and servers of a campaign that installs `release` (a catalog release, or what an agent upgrade names), and its targets as read. */
+export async function planTargets(
+  ctx: PlanContext,
+  request: CampaignRequest,
+  release: CampaignPlan['release'],
+): Promise<{ plan: CampaignPlan; targets: FleetServer[] }> {
   const targets = await selectTargets(ctx.repository, request);
   const canary = chooseCanary(targets, request.canary);
   // Presence is a hint: a canary whose agent answers is online, whatever its heartbeats said.
@@ -32,7 +41,7 @@ export async function planCampaign(ctx: PlanContext, request: CampaignRequest): 
   if (first) throw new StateError(`server '${first.server}' is already in active campaign ${first.campaignId}`);
   const ordered = [canary.name, ...targets.map((t) => t.name).filter((n) => n !== canary.name)];
   const waves = computeWaves(ordered, request.waves, describeWaves(request.waves));
-  return {
+  const plan: CampaignPlan = {
     request,
     release,
     canary: canary.name,
@@ -40,6 +49,7 @@ export async function planCampaign(ctx: PlanContext, request: CampaignRequest): 
     waves: waves.map((servers, index) => ({ index, servers })),
     offlineServers: targets.filter((t) => serverPresence(t) === 'offline').map((t) => t.name),
   };
+  return { plan, targets };
 }
 
 /**

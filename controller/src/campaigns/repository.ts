@@ -174,6 +174,8 @@ export interface FleetServer {
   enrolled: boolean;
   status: 'pending' | 'online' | 'offline' | 'degraded';
   labels: Readonly<Record<string, string>>;
+  /** The wofleet-agent version it last reported; undefined: none yet. */
+  agentVersion?: string | undefined;
 }
 
 /** A site of the inventory: the server it runs on, its domain, and whether it has SSL (its public URL is https). */

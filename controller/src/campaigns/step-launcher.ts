@@ -9,6 +9,7 @@ import type { TargetStep } from './policy.js';
 import { mayRecordTargetState } from './policy-target.js';
 import type { CampaignRepository, TargetPatch, TargetRow } from './repository.js';
 import { rollbackTarget } from './step-rollback.js';
+import { AGENT_PACKAGE_STEPS } from './step-agent-package.js';
 import { stageTarget } from './step-stage.js';
 import { switchTarget } from './step-switch.js';
 import { verifyTarget } from './step-verify.js';
@@ -102,7 +103,8 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
     inFlight,
     start(plan, target, step, address) {
       const ctx = contextFor(plan, target, step, address);
-      const run = STEPS[step](ctx, target)
+      const run = (plan.agentPackage ? AGENT_PACKAGE_STEPS : STEPS)
+        [step](ctx, target)
         .catch((err: unknown) => {
           if (err instanceof LeaseLostError) deps.onLeaseLost();
           if (isTransient(err)) ctx.log.warn({ err: describeError(err) }, 'campaign step broke off: the next pass resumes it');

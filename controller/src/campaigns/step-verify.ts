@@ -66,6 +66,10 @@ async function checkHealth(ctx: TargetStepContext): Promise<string | undefined> 
   const server = await ctx.server();
   if (!server) return REASON.removedServer;
   try {
+    // An agent upgrade: first the restarted agent must answer with the package's version.
+    const expected = ctx.plan.agentPackage?.version;
+    const reported = expected === undefined ? undefined : (await ctx.agent.getStatus()).agentVersion;
+    if (reported !== expected) return `the agent reports wofleet-agent ${reported || '(no version)'}, not ${expected}`;
     const problem = healthReportProblem(await ctx.agent.checkHealth({ deep: true }));
     if (problem !== undefined) return problem;
   } catch (err) {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { WOFLEET_VERSION } from '@wofleet/shared';
 import { registerAuditCommand } from './audit.js';
 import { applyCliConventions, registerCompletionCommand } from '@wofleet/shared/cli';
+import { registerAgentCommands } from './agents.js';
 import { registerCaCommands } from './ca.js';
 import { registerCertCommands } from './certs.js';
 import { registerControllerCommands } from './controller.js';
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerRolloutCommands(program);
   registerAuditCommand(program);
   registerCompletionCommand(program);
+  registerAgentCommands(program);
   return program;
 }

@@ -39,7 +39,7 @@ const ACTION_HELP: Record<CampaignAction, string> = {
   rollback: 'return every server of a finished campaign (succeeded, failed or aborted) to its prior release',
 };
 
-interface RequestFlags {
+export interface RequestFlags {
   release?: string;
   servers?: string;
   label: string[];
@@ -61,9 +61,9 @@ interface RequestFlags {
   offlineWait?: string;
 }
 
-function withRequestOptions(command: Command): Command {
-  return command
-    .option('--release <version>', 'WordPress version from the release catalog (required)')
+/** The campaign flags; `release` false: the command names what it rolls out itself (`agents upgrade --to`). */
+export function withRequestOptions(command: Command, release = true): Command {
+  return (release ? command.option('--release <version>', 'WordPress version from the release catalog (required)') : command)
     .option('--servers <a,b,...>', 'only these servers (default: every enrolled server)')
     .option('--label <key=value>', 'only servers carrying this label (repeatable: all of them)', collect, [])
     .option('--canary <name>', 'canary server (default: the targets flagged canary, else the first by name)')
@@ -129,7 +129,7 @@ function requestText(o: RequestFlags): CampaignRequestText {
   };
 }
 
-async function checkedRequest(o: RequestFlags): Promise<CampaignRequestText> {
+export async function checkedRequest(o: RequestFlags): Promise<CampaignRequestText> {
   const text = requestText(o);
   const { parseCampaignRequest } = await import('../campaigns/input.js');
   parseCampaignRequest(text);

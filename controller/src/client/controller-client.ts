@@ -1,10 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import { Metadata } from '@grpc/grpc-js';
+import { createReadStream } from 'node:fs';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   loadControllerService,
   type AddReleaseRequestInput,
   type AddServerRequestInput,
   type AddServerResponse,
+  type AgentPackage,
+  type ListAgentPackagesResponse,
+  type Rollout,
   type CatalogRelease,
   type ControllerServiceClient,
   type GetServerRequestInput,
@@ -24,9 +28,11 @@ import {
   type UpdateServerRequestInput,
   type UpdateServerResponse,
 } from '@wofleet/proto';
+import type { CampaignRequestText } from '../campaigns/model.js';
 import type { ClientSettings } from '../config/client.js';
 import { TOKEN_TTL_METADATA_KEY } from '../grpc/metadata.js';
-import { DEFAULT_CALL_TIMEOUT_MS, openOperatorChannel, unaryInvoker } from './channel.js';
+import { toWireRequest } from './rollout-client.js';
+import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './channel.js';
 
 /** The `wofleet` CLI's side of ControllerService: one promise per RPC, errors as wofleet errors. */
 export interface ControllerApi {
@@ -52,6 +58,11 @@ export interface ControllerApi {
   listCertificates(): Promise<ListCertificatesResponse>;
   revokeCertificate(request: RevokeCertificateRequestInput): Promise<RevokeCertificateResponse>;
   listAudit(request: ListAuditRequestInput): Promise<ListAuditResponse>;
+  /** Uploads a wofleet-agent .deb; the controller reads its version and computes its SHA-256. */
+  addAgentPackage(file: string): Promise<AgentPackage>;
+  listAgentPackages(): Promise<ListAgentPackagesResponse>;
+  /** Starts the campaign installing a held agent package (`request.release` is ignored). */
+  upgradeAgents(version: string, request: CampaignRequestText): Promise<Rollout>;
   close(): void;
 }
 
@@ -83,9 +94,34 @@ export async function connectController(settings: ClientSettings, timeoutMs = DE
     listCertificates: () => invoke((m, deadline, done) => client.ListCertificates({}, m, { deadline }, done)),
     revokeCertificate: (request) => invoke((m, deadline, done) => client.RevokeCertificate(request, m, { deadline }, done)),
     listAudit: (request) => invoke((m, deadline, done) => client.ListAudit(request, m, { deadline }, done)),
+    async addAgentPackage(file) {
+      const chunks = createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES });
+      return new Promise<AgentPackage>((resolve, reject) => {
+        const upload = client.AddAgentPackage({ deadline: new Date(Date.now() + UPLOAD_TIMEOUT_MS) }, (err: ServiceError | null, value) => {
+          if (err) reject(fromServiceError(err, address, UPLOAD_TIMEOUT_MS));
+          else if (value) resolve(value);
+        });
+        chunks.on('data', (data) => {
+          if (!upload.write({ data })) chunks.pause();
+        });
+        upload.on('drain', () => chunks.resume());
+        chunks.on('end', () => upload.end());
+        chunks.on('error', (err) => {
+          upload.cancel();
+          reject(err);
+        });
+      });
+    },
+    listAgentPackages: () => invoke((m, deadline, done) => client.ListAgentPackages({}, m, { deadline }, done)),
+    upgradeAgents: (version, rollout) =>
+      invoke((m, deadline, done) => client.UpgradeAgents({ version, rollout: toWireRequest(rollout) }, m, { deadline }, done)),
     close: () => client.close(),
   };
 }
+
+/** Under the controller's 1 MiB message limit with room for framing. */
+const UPLOAD_CHUNK_BYTES = 512 * 1024;
+const UPLOAD_TIMEOUT_MS = 5 * 60_000;
 
 function tokenTtlMetadata(tokenTtlMs: number | undefined): Metadata {
   const metadata = new Metadata();

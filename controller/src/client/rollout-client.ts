@@ -30,13 +30,6 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
   const client: RolloutServiceClient = new Client(channel.address, channel.credentials, channel.options);
   const address = channel.address;
   const invoke = unaryInvoker(address, timeoutMs);
-  const wireRequest = (text: CampaignRequestText) => ({
-    ...text,
-    servers: [...text.servers],
-    labels: { ...text.labels },
-    checkHttp: [...text.checkHttp],
-    checkCommand: [...text.checkCommand],
-  });
 
   async function* watch(id: string): AsyncGenerator<CampaignUpdate> {
     // No deadline: a watch lasts as long as the campaign.
@@ -56,9 +49,9 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
   return {
     address,
     plan: async (request) =>
-      fromWirePlan(await invoke((m, deadline, done) => client.PlanRollout(wireRequest(request), m, { deadline }, done))),
+      fromWirePlan(await invoke((m, deadline, done) => client.PlanRollout(toWireRequest(request), m, { deadline }, done))),
     start: async (request) =>
-      fromWireRollout(await invoke((m, deadline, done) => client.StartRollout(wireRequest(request), m, { deadline }, done))),
+      fromWireRollout(await invoke((m, deadline, done) => client.StartRollout(toWireRequest(request), m, { deadline }, done))),
     get: async (id) => fromWireRollout(await invoke((m, deadline, done) => client.GetRollout({ id }, m, { deadline }, done))),
     list: async ({ active }) =>
       (await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts({ active }, m, { deadline }, done))).rollouts.map(
@@ -77,5 +70,16 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
       ),
     watch,
     close: () => client.close(),
+  };
+}
+
+/** A campaign request as RolloutRequest carries it (also `agents upgrade`'s settings). */
+export function toWireRequest(text: CampaignRequestText) {
+  return {
+    ...text,
+    servers: [...text.servers],
+    labels: { ...text.labels },
+    checkHttp: [...text.checkHttp],
+    checkCommand: [...text.checkCommand],
   };
 }

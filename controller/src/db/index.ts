@@ -51,6 +51,14 @@ export {
   type FleetSiteRow,
   type SiteKey,
 } from './sites.js';
+export {
+  insertAgentPackage,
+  findAgentPackage,
+  listAgentPackages,
+  readAgentPackageChunk,
+  type AgentPackageRow,
+  type NewAgentPackage,
+} from './agent-packages.js';
 export { insertRelease, listReleases, ReleaseExistsError, type ReleaseRow, type NewRelease } from './releases.js';
 export {
   insertEnrollmentToken,

@@ -3,12 +3,14 @@ import type {
   AgentServiceHandlers,
   ConvertSiteRequest,
   CreateSiteRequest,
+  InstallPackageRequest,
   OperationInput,
   OperationKind,
   PruneRequest,
   RemoveSiteRequest,
   RollbackRequest,
   SetBaselineRequest,
+  StagePackageRequest,
   StageReleaseRequest,
   UpgradeDbRequest,
 } from '@wofleet/proto';
@@ -55,6 +57,8 @@ interface Requests {
   ConvertSite: ConvertSiteRequest;
   RemoveSite: RemoveSiteRequest;
   SetBaseline: SetBaselineRequest;
+  StagePackage: StagePackageRequest;
+  InstallPackage: InstallPackageRequest;
 }
 type MutationName = keyof Requests;
 
@@ -121,6 +125,14 @@ const MUTATIONS: { [M in MutationName]: Mutation<Requests[M]> } = {
         theme: v.field('theme', r.baseline?.theme ?? '', 128),
         option: Object.entries(r.baseline?.options ?? {}).map(([k, val]) => `${v.field('option', k, 128)}=${v.field(k, val)}`),
       }),
+  },
+  StagePackage: {
+    kind: 'OPERATION_KIND_STAGE_PACKAGE',
+    route: (r) => to(COMMANDS.stagePackage, { version: v.field('version', r.version, 80), sha256: v.field('sha256', r.sha256, 64) }),
+  },
+  InstallPackage: {
+    kind: 'OPERATION_KIND_INSTALL_PACKAGE',
+    route: (r) => to(COMMANDS.installPackage, { version: v.field('version', r.version, 80) }),
   },
 };
 

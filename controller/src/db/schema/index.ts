@@ -8,7 +8,9 @@ export * from './enrollment-tokens.js';
 export * from './campaigns.js';
 export * from './certificates.js';
 export * from './webhook-deliveries.js';
+export * from './agent-packages.js';
 
+import { agentPackageChunks, agentPackages } from './agent-packages.js';
 import { auditEvents } from './audit-events.js';
 import { campaignTargets, campaignWaves, campaigns } from './campaigns.js';
 import { certificateRevocations, issuedCertificates } from './certificates.js';
@@ -33,5 +35,7 @@ export const tables = {
   issuedCertificates,
   certificateRevocations,
   webhookDeliveries,
+  agentPackages,
+  agentPackageChunks,
 };
 export type Tables = typeof tables;
