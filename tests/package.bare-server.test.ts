@@ -19,7 +19,7 @@
  * `pnpm package` without its `pnpm build`, which the e2e tier already requires); the
  * host never gets them installed.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -42,7 +42,7 @@ const AGENT_PORT = 7443;
 const DATA_DIR = '/var/lib/wofleet-controller';
 const CONTROLLER_ENV = '/etc/wofleet/controller.env';
 const AGENT_CONFIG = '/etc/wofleet/agent.yaml';
-const NATS = { user: 'wofleet', pass: 'bare-server-test' };
+const NATS = { user: 'wofleet', pass: randomBytes(18).toString('base64url') };
 
 interface CampaignView {
   id: string;
@@ -78,7 +78,7 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
   async function campaignReaches(id: string, states: readonly string[]): Promise<CampaignView> {
     let view: CampaignView | undefined;
     await waitUntil(
-      `campaign ${id} to reach ${states.join(' or ')} (last: ${JSON.stringify(view)})`,
+      () => `campaign ${id} to reach ${states.join(' or ')} (last: ${JSON.stringify(view)})`,
       async () => {
         view = await wofleetJson<CampaignView>(['rollout', 'status', id]);
         return states.includes(view.state) || ['failed', 'aborted'].includes(view.state) ? view : undefined;
@@ -100,6 +100,8 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
         return built;
       });
     const builtOld = build(OLD);
+    // Awaited below, after the servers: a failure seen before then must not go unhandled.
+    builtOld.catch(() => undefined);
     const booted = Promise.all(
       ['wo-ctl', ...AGENTS].map((name) => teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop())),
     );
@@ -119,7 +121,7 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     );
     oldDebs = await builtOld;
     newDebs = build(NEW);
-    // Awaited by the upgrade; a failure seen before then must not go unhandled.
+    // Awaited by the upgrade, likewise.
     newDebs.catch(() => undefined);
   });
   afterAll(async () => {

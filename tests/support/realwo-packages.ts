@@ -71,12 +71,13 @@ export async function unitJournal(server: RealWoServer, unit: string): Promise<s
   return (await server.exec(['journalctl', '--no-pager', '-o', 'cat', '-u', unit])).stdout;
 }
 
-/** Polls `check` until it returns a value (not undefined); throws `what` with the last value seen after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+/** Polls `check` until it returns a value (not undefined); after `timeoutMs`, throws saying `what` (computed then). */
+export async function waitUntil<T>(what: string | (() => string), check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   for (const deadline = Date.now() + timeoutMs; ; ) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
