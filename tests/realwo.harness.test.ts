@@ -1,10 +1,12 @@
 /**
  * The parts of the real-WordOps harness the demo leans on: a long-lived process inside a
- * server (RealWoServer.spawn, how `wofleet-agent serve` runs there) and a Teardown that
- * stops a server still starting when the run is interrupted.
+ * server (RealWoServer.spawn, how `wofleet-agent serve` runs there), a bare server (what
+ * the package tests install into) and a Teardown that stops a server still starting when
+ * the run is interrupted.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/agent.js';
 import { startRealWoServer, type RealWoServer } from './support/realwo.js';
 import { Teardown } from './support/teardown.js';
 
@@ -62,6 +64,43 @@ describe('a long-lived process in a real-WordOps server', () => {
     expect(daemon.running()).toBe(false);
     expect(mounted(other.root)).toBe(false);
     expect(existsSync(other.root)).toBe(false);
+  });
+});
+
+describe('a bare real-WordOps server', () => {
+  it('has WordOps but no node, no checkout and no agent config, where a normal one has them', async () => {
+    const probe = `command -v node; test -e ${REPO_ROOT}/package.json && echo checkout; test -e /etc/wofleet/agent.yaml && echo config; wo --version`;
+    const [bare, normal] = await Promise.all([
+      startRealWoServer({ name: 'harness-bare', bare: true }),
+      startRealWoServer({ name: 'harness-full' }),
+    ]);
+    try {
+      const [inBare, inNormal] = await Promise.all([bare.sh(probe), normal.sh(probe)]);
+      expect(inBare.stdout).not.toMatch(/node|checkout|config/);
+      expect(inBare.stdout).toContain('3.22');
+      expect(inNormal.stdout).toMatch(/node\n(.|\n)*checkout\n(.|\n)*config\n/);
+      expect((await bare.sh('command -v node')).exitCode).not.toBe(0);
+    } finally {
+      await Promise.all([bare.stop(), normal.stop()]);
+    }
+  });
+});
+
+describe('a real-WordOps server booted by its own systemd', () => {
+  it("runs WordOps' stack from its units, answers through the veth and powers off on stop()", async () => {
+    const server = await startRealWoServer({ name: 'harness-systemd', bare: true, systemd: true });
+    try {
+      expect((await server.exec(['cat', '/proc/1/comm'])).stdout.trim()).toBe('systemd');
+      const active = await server.exec(['systemctl', 'is-active', 'nginx', 'php8.2-fpm', 'mariadb', 'redis-server']);
+      expect(active.stdout.split('\n').filter(Boolean)).toEqual(['active', 'active', 'active', 'active']);
+      expect((await server.sh('command -v node')).exitCode).not.toBe(0);
+      // Maintainer scripts may start and restart services, as on any Debian server.
+      expect(existsSync(server.file('/usr/sbin/policy-rc.d'))).toBe(false);
+      expect((await server.http('nothing.test', '/')).status).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+    expect(mounted(server.root)).toBe(false);
   });
 });
 

@@ -4,8 +4,13 @@
  * nginx, PHP 8.2 FPM, MariaDB and Redis), running in its own long-lived namespaces with
  * its stack started by a PID 1 of ours (realwo/init.sh). The host's node binary and this
  * checkout (and ../shared) are bind-mounted read-only at their own paths, so the built
- * agent runs inside as it would on a WordOps server. A veth pair reaches the server's
- * nginx from the host at 10.231.N.2 (the host end is 10.231.N.1).
+ * agent runs inside as it would on a WordOps server; a bare server (`bare: true`) gets
+ * neither, nor an agent config: it is a WordOps server as an operator has it, for the
+ * packages to be installed into. With `systemd: true` the PID 1 is the chroot's own
+ * systemd instead (`systemd-nspawn --boot`), which starts the stack from its units and
+ * runs what packages install as a Debian server does (systemctl, deb-systemd-invoke).
+ * A veth pair reaches the server's nginx from the host at 10.231.N.2 (the host end is
+ * 10.231.N.1).
  *
  *   <REALWO_DIR>/servers/<name>-<owner pid>-<n>/{upper,work,root}
  *
@@ -62,6 +67,8 @@ export interface RealWoServer {
   address: string;
   /** The host's end of the veth, as the server sees it. */
   hostAddress: string;
+  /** Its PID 1 as the host sees it: /proc/<pid>/ns/* are its namespaces. */
+  pid: number;
   /** A program inside the server (chroot, namespaces, a clean root environment). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   sh(script: string, options?: ExecOptions): Promise<ExecResult>;
@@ -69,7 +76,7 @@ export interface RealWoServer {
   spawn(argv: readonly string[], options?: Pick<ExecOptions, 'env'>): ServerProcess;
   /** The real `wo`. */
   wo(args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
-  /** The built `wofleet-agent` with the server's agent config. */
+  /** `wofleet-agent` with the server's agent config: the checkout's build, or in a bare server the installed one on PATH. */
   agent(args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** `wofleet-agent ... --json`, parsed; throws with the output when it fails. */
   agentJson<T>(args: readonly string[]): Promise<T>;
@@ -82,8 +89,12 @@ export interface RealWoServer {
 
 export interface RealWoServerOptions {
   name: string;
-  /** Written to the agent's config (YAML is a superset of JSON). */
+  /** Written to the agent's config (YAML is a superset of JSON). Not with `bare`. */
   agentConfig?: Record<string, unknown>;
+  /** No node, no checkout or ../shared mounted, no agent config written. */
+  bare?: boolean;
+  /** The chroot's systemd as PID 1 (systemd-nspawn --boot) instead of realwo/init.sh. */
+  systemd?: boolean;
 }
 
 /** Fails loudly when the chroot is not built: the tier never passes without real WordOps. */
@@ -116,14 +127,14 @@ export async function cleanStaleServers(): Promise<void> {
 
 let serial = 0;
 
-/** A veth index free on this host (1..250), checked against the host's links. */
-async function freeVethIndex(): Promise<number> {
+/** An index N (1..250) such that no host link is named <prefix>N yet. */
+export async function freeLinkIndex(prefix: string): Promise<number> {
   const links = (await execa('ip', ['-o', 'link', 'show'])).stdout;
   for (let attempt = 0; attempt < 500; attempt++) {
     const n = 1 + Math.floor(Math.random() * 250);
-    if (!links.includes(`wfh${n}@`) && !links.includes(`wfh${n}:`)) return n;
+    if (!links.includes(`${prefix}${n}@`) && !links.includes(`${prefix}${n}:`)) return n;
   }
-  throw new Error('no free veth index for a real-WordOps server');
+  throw new Error(`no free index for a host link named ${prefix}N`);
 }
 
 async function childPid(pid: number): Promise<number | undefined> {
@@ -144,39 +155,70 @@ function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
 export async function startRealWoServer(options: RealWoServerOptions): Promise<RealWoServer> {
   requireRealWoBuilt();
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(options.name)) throw new RangeError(`invalid server name ${options.name}`);
-  const dir = path.join(SERVERS_DIR, `${options.name}-${process.pid}-${serial++}`);
+  if (options.bare && options.agentConfig) throw new RangeError(`server ${options.name}: a bare server gets no agent config`);
+  const id = serial++;
+  const dir = path.join(SERVERS_DIR, `${options.name}-${process.pid}-${id}`);
   const root = path.join(dir, 'root');
   await mkdir(path.join(dir, 'upper'), { recursive: true });
   await mkdir(path.join(dir, 'work'), { recursive: true });
   await mkdir(root, { recursive: true });
   await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${REALWO_BASE_ROOT},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
-  await copyFile(path.join(SCRIPTS, 'init.sh'), path.join(root, 'usr/local/sbin/wofleet-realwo-init.sh'));
-  await mkdir(path.join(root, 'etc/wofleet'), { recursive: true });
-  await writeFile(
-    path.join(root, REALWO_AGENT_CONFIG),
-    `${JSON.stringify({ serverId: options.name, probe: { address: '127.0.0.2:80' }, ...options.agentConfig }, null, 2)}\n`,
-  );
+  if (options.systemd) {
+    // The chroot's build forbids maintainer scripts to start services (policy-rc.d exit 101);
+    // a server booted by systemd is a Debian server, where they may (deb-systemd-invoke).
+    await rm(path.join(root, 'usr/sbin/policy-rc.d'), { force: true });
+  } else await copyFile(path.join(SCRIPTS, 'init.sh'), path.join(root, 'usr/local/sbin/wofleet-realwo-init.sh'));
+  if (!options.bare) {
+    await mkdir(path.join(root, 'etc/wofleet'), { recursive: true });
+    await writeFile(
+      path.join(root, REALWO_AGENT_CONFIG),
+      `${JSON.stringify({ serverId: options.name, probe: { address: '127.0.0.2:80' }, ...options.agentConfig }, null, 2)}\n`,
+    );
+  }
 
-  const roDirs = [REPO_ROOT, SHARED_DIR];
-  const unshare: ResultPromise = execa(
-    'unshare',
-    [
-      '--net',
-      '--uts',
-      '--ipc',
-      '--mount',
-      '--pid',
-      '--fork',
-      `--mount-proc=${root}/proc`,
-      'bash',
-      path.join(SCRIPTS, 'enter.sh'),
-      root,
-      options.name,
-      process.execPath,
-      ...roDirs,
-    ],
-    { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
-  );
+  const roDirs = options.bare ? [] : [REPO_ROOT, SHARED_DIR];
+  const boot: ResultPromise = options.systemd
+    ? execa(
+        'systemd-nspawn',
+        [
+          '--quiet',
+          `--directory=${root}`,
+          '--boot',
+          // No systemd on the host to register with or to make a scope unit.
+          '--register=no',
+          '--keep-unit',
+          '--private-network',
+          `--machine=wf${process.pid}-${id}`,
+          `--hostname=${options.name}`,
+          '--console=passive',
+          '--link-journal=no',
+          '--resolv-conf=off',
+          '--timezone=off',
+          ...(options.bare ? [] : [`--bind-ro=${process.execPath}:/usr/local/bin/node`]),
+          ...roDirs.map((d) => `--bind-ro=${d}`),
+        ],
+        { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+      )
+    : execa(
+        'unshare',
+        [
+          '--net',
+          '--uts',
+          '--ipc',
+          '--mount',
+          '--pid',
+          '--fork',
+          `--mount-proc=${root}/proc`,
+          'bash',
+          path.join(SCRIPTS, 'enter.sh'),
+          root,
+          options.name,
+          ...(options.bare ? ['-'] : [process.execPath, ...roDirs]),
+        ],
+        { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false },
+      );
+  let bootErrors = '';
+  boot.stderr?.on('data', (c: Buffer) => (bootErrors += c.toString()));
   let initPid: number | undefined;
   let vethIndex: number | undefined;
   const nsenterArgs = (argv: readonly string[], env: Record<string, string> = {}): string[] => {
@@ -251,11 +293,13 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
 
   const stop = async () => {
     await Promise.all([...daemons].map((d) => d.stop()));
-    if (initPid) await execa('kill', ['-TERM', String(initPid)], { reject: false });
+    // systemd-nspawn powers its container off on SIGTERM (systemd as PID 1 would re-exec itself on it).
+    if (options.systemd) boot.kill('SIGTERM');
+    else if (initPid) await execa('kill', ['-TERM', String(initPid)], { reject: false });
     // Not ref'd: once the server is gone, this timer must not keep the process alive for a minute.
-    const exited = await Promise.race([unshare.then(() => true), sleep(60_000, false, { ref: false })]);
-    if (!exited) unshare.kill('SIGKILL');
-    await unshare.catch(() => undefined);
+    const exited = await Promise.race([boot.then(() => true), sleep(60_000, false, { ref: false })]);
+    if (!exited) boot.kill('SIGKILL');
+    await boot.catch(() => undefined);
     initPid = undefined;
     if (vethIndex !== undefined) await execa('ip', ['link', 'del', `wfh${vethIndex}`], { reject: false });
     if (await isMounted(root))
@@ -266,12 +310,27 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
   try {
     const deadline = Date.now() + 120_000;
     while (!initPid) {
-      if (unshare.exitCode !== null && unshare.exitCode !== undefined) throw new Error(`server ${options.name} did not start`);
+      if (boot.exitCode !== null && boot.exitCode !== undefined) throw new Error(`server ${options.name} did not start: ${bootErrors}`);
       if (Date.now() > deadline) throw new Error(`server ${options.name}: no init process after 120 s`);
-      initPid = unshare.pid ? await childPid(unshare.pid) : undefined;
+      initPid = boot.pid ? await childPid(boot.pid) : undefined;
+      // nspawn forks a helper before the container's PID 1: wait for systemd itself.
+      if (initPid && options.systemd && (await readFile(`/proc/${initPid}/comm`, 'utf8').catch(() => '')).trim() !== 'systemd')
+        initPid = undefined;
       if (!initPid) await sleep(100);
     }
-    for (;;) {
+    while (options.systemd) {
+      const state = (
+        await nsenter(['systemctl', 'is-system-running', '--wait'], { timeoutMs: Math.max(1, deadline - Date.now()) })
+      ).stdout.trim();
+      if (state === 'running') break;
+      if (state === 'degraded') {
+        const failed = await nsenter(['systemctl', '--failed', '--no-legend', '--plain']);
+        throw new Error(`server ${options.name}: systemd degraded:\n${failed.stdout}`);
+      }
+      if (Date.now() > deadline) throw new Error(`server ${options.name}: systemd not running within 120 s (${state})`);
+      await sleep(250);
+    }
+    while (!options.systemd) {
       const ready = await nsenter([
         'sh',
         '-c',
@@ -284,7 +343,7 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
       if (Date.now() > deadline) throw new Error(`server ${options.name}: its stack did not start within 120 s`);
       await sleep(250);
     }
-    vethIndex = await freeVethIndex();
+    vethIndex = await freeLinkIndex('wfh');
     const host = `wfh${vethIndex}`;
     const peer = `wfc${vethIndex}`;
     await execa('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
@@ -304,13 +363,14 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
   }
 
   const address = `10.231.${vethIndex}.2`;
-  const agent = (args: readonly string[], opts?: ExecOptions) =>
-    nsenter(['node', AGENT_CLI, '--config', REALWO_AGENT_CONFIG, ...args], opts);
+  const agentArgv = options.bare ? ['wofleet-agent'] : ['node', AGENT_CLI];
+  const agent = (args: readonly string[], opts?: ExecOptions) => nsenter([...agentArgv, '--config', REALWO_AGENT_CONFIG, ...args], opts);
   return {
     name: options.name,
     root,
     address,
     hostAddress: `10.231.${vethIndex}.1`,
+    pid: initPid,
     exec: nsenter,
     sh: (script, opts) => nsenter(['bash', '-c', script], opts),
     spawn,
