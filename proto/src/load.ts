@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { shippedDir } from '@wofleet/shared';
 import type { ProtoGrpcType as AgentProto } from './generated/agent.js';
 import type { ProtoGrpcType as ControllerProto } from './generated/controller.js';
 import type { ProtoGrpcType as RolloutProto } from './generated/rollout.js';
@@ -10,9 +10,10 @@ import type { RolloutServiceClient, RolloutServiceDefinition } from './generated
 
 /**
  * Directory holding `wofleet/v1/*.proto`: the package root, one level above both
- * src/ (tests) and dist/ (everyone else), so the .proto files are found from either.
+ * src/ (tests) and dist/ (everyone else), so the .proto files are found from either;
+ * `assets/proto/` in a package.
  */
-export const PROTO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const PROTO_ROOT = shippedDir(import.meta.url, '..', 'proto');
 
 /** The .proto files, relative to PROTO_ROOT (also how they import each other). */
 export const PROTO_FILES = {

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './exec.js';
 export * from './build/version.js';
+export * from './build/shipped-dir.js';
 export * from './lock-file.js';
 export * from './logger.js';
 export * from './validate/text.js';

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { describeError, loadTlsMaterial, TlsError, UsageError, type Logger } from '@wofleet/shared';
+import { describeError, loadTlsMaterial, TlsError, UsageError, WOFLEET_VERSION, type Logger } from '@wofleet/shared';
 import { settleCredentialFiles } from '../certificates/credential-files.js';
 import { openRevocationList } from '../certificates/revocation-list.js';
 import { startCertificateUpkeep } from '../certificates/upkeep.js';
@@ -20,11 +19,6 @@ export interface RunningAgent {
   port: number;
   /** Graceful stop: refuse new work, let running operations finish, close everything. */
   stop(): Promise<void>;
-}
-
-function agentVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 /**
@@ -73,7 +67,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     () => publisherWake(),
     () => void status.refreshLight().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed')),
   );
-  const version = agentVersion();
+  const version = WOFLEET_VERSION;
   const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log, agentVersion: version });
   publisherWake = () => publisher.wake();
   const handlers = createAgentHandlers({

@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { StateError } from '@wofleet/shared';
+import { shippedDir, StateError } from '@wofleet/shared';
 import { fsyncDir, writeFileAtomic } from '../state/atomic-file.js';
 
 /**
@@ -15,7 +14,7 @@ import { fsyncDir, writeFileAtomic } from '../state/atomic-file.js';
 export const WO_PLUGIN_NAME = 'multitenancy';
 
 /** The shipped files (agent/wo-plugin/), resolved from this module in src/ and dist/ alike. */
-const SHIPPED_DIR = fileURLToPath(new URL('../../wo-plugin/', import.meta.url));
+const SHIPPED_DIR = shippedDir(import.meta.url, '../../wo-plugin/', 'wo-plugin');
 
 export interface WoPluginPaths {
   /** WordOps' plugin_dir. */

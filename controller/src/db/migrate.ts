@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { describeError, WofleetError, type Logger } from '@wofleet/shared';
+import { describeError, shippedDir, WofleetError, type Logger } from '@wofleet/shared';
 import type { OpenDatabase } from './database.js';
 
 /**
@@ -13,7 +12,7 @@ import type { OpenDatabase } from './database.js';
  * them beside the compiled code, so this resolves to `src/db/migrations` when running
  * from source and to `dist/db/migrations` when running the built package.
  */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+export const MIGRATIONS_DIR = shippedDir(import.meta.url, './migrations', 'migrations');
 
 /** Any fixed number: the advisory lock that lets one controller at a time migrate. */
 const MIGRATION_LOCK_KEY = 0x776f666c; // "wofl"

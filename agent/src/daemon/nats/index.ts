@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import type { Logger } from '@wofleet/shared';
+import { WOFLEET_VERSION, type Logger } from '@wofleet/shared';
 import type { AgentConfig } from '../../config/schema.js';
 import type { Outbox } from '../../events/outbox.js';
 import { agentNatsOptions, connectNats } from './connect.js';
@@ -26,7 +25,7 @@ export interface NatsPublisherOptions {
   outbox: Pick<Outbox, 'pending' | 'ack'>;
   summary: () => Promise<HeartbeatSummary>;
   log: Logger;
-  /** Defaults to the agent package's version. */
+  /** Defaults to wofleet's version. */
   agentVersion?: string;
   /** Outbox poll interval (other processes append without waking us). */
   pollMs?: number;
@@ -40,16 +39,6 @@ export interface NatsPublisher {
   /** Finishes the in-flight publish, then closes the connection. */
   stop(): Promise<void>;
   connected(): boolean;
-}
-
-function readAgentVersion(): string {
-  try {
-    // src/daemon/nats and dist/daemon/nats are both three levels below the package root.
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 export function startNatsPublisher(options: NatsPublisherOptions): NatsPublisher {
@@ -76,7 +65,7 @@ export function startNatsPublisher(options: NatsPublisherOptions): NatsPublisher
 
   const heartbeat = startHeartbeat({
     serverId: config.serverId,
-    agentVersion: options.agentVersion ?? readAgentVersion(),
+    agentVersion: options.agentVersion ?? WOFLEET_VERSION,
     periodMs: config.nats.heartbeatSeconds * 1000,
     summary: options.summary,
     publish: (beat) => session?.publishHeartbeat(beat),

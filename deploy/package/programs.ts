@@ -1,0 +1,96 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/** The workspace root (deploy/package/ is two levels below it). */
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** A file or directory copied into the program's directory (`to` is relative to it). */
+export interface Asset {
+  from: string;
+  to: string;
+}
+
+/** One program: its bundle, the files it reads at run time, and its Debian package. */
+export interface Program {
+  /** The command operators type, and the tarball's name. */
+  command: 'wofleet-agent' | 'wofleet';
+  /** The Debian package, and the directory under /usr/lib. */
+  debName: 'wofleet-agent' | 'wofleet-controller';
+  /** The compiled CLI entry point (pnpm build). */
+  entry: string;
+  /** The bundle's file name without extension: <name>.mjs beside bin/. */
+  bundle: string;
+  assets: Asset[];
+  /** The systemd unit shipped in the package (deploy/systemd/). */
+  unit: string;
+  /** Files installed under /etc/wofleet, as conffiles: [file name, contents]. */
+  conffiles: (version: string) => Promise<[string, string][]>;
+  summary: string;
+  description: string;
+  /** Extra Depends: beyond the runtime's own (libc, libstdc++). */
+  depends: string[];
+}
+
+const PROTO: Asset = { from: path.join(ROOT, 'proto/wofleet'), to: 'assets/proto/wofleet' };
+
+/** PGlite finds its WebAssembly and data files beside the module that loads it: the bundle. */
+function pgliteAssets(): Asset[] {
+  const require = createRequire(path.join(ROOT, 'controller/package.json'));
+  const dist = path.dirname(require.resolve('@electric-sql/pglite'));
+  return ['pglite.wasm', 'pglite.data', 'initdb.wasm'].map((file) => ({ from: path.join(dist, file), to: file }));
+}
+
+export function programs(): Program[] {
+  return [
+    {
+      command: 'wofleet-agent',
+      debName: 'wofleet-agent',
+      entry: path.join(ROOT, 'agent/dist/cli/main.js'),
+      bundle: 'agent',
+      assets: [PROTO, { from: path.join(ROOT, 'agent/wo-plugin'), to: 'assets/wo-plugin' }],
+      unit: path.join(ROOT, 'deploy/systemd/wofleet-agent.service'),
+      conffiles: async () => [['agent.yaml', await agentConfigSkeleton()]],
+      summary: 'wofleet agent: shared WordPress core and fleet rollouts on a WordOps server',
+      description:
+        'Serves the wofleet controller over mutual TLS, keeps the shared WordPress core,\n' +
+        'switches sites between releases and reports heartbeats and events to NATS.\n' +
+        'Carries its own Node.js runtime. Enroll it (wofleet-agent enroll), then\n' +
+        'enable the unit: systemctl enable --now wofleet-agent.',
+      depends: [],
+    },
+    {
+      command: 'wofleet',
+      debName: 'wofleet-controller',
+      entry: path.join(ROOT, 'controller/dist/cli/main.js'),
+      bundle: 'wofleet',
+      assets: [PROTO, { from: path.join(ROOT, 'controller/src/db/migrations'), to: 'assets/migrations' }, ...pgliteAssets()],
+      unit: path.join(ROOT, 'deploy/systemd/wofleet-controller.service'),
+      conffiles: async () => [['controller.env', await readText(path.join(ROOT, 'deploy/package/controller.env'))]],
+      summary: 'wofleet controller and operator CLI: fleet rollouts of WordPress cores',
+      description:
+        'The wofleet controller (wofleet controller serve) runs campaigns across\n' +
+        'WordOps servers; the same program is the operator CLI (wofleet).\n' +
+        'Carries its own Node.js runtime and an embedded PGlite database.\n' +
+        'Configure /etc/wofleet/controller.env, then enable the unit:\n' +
+        'systemctl enable --now wofleet-controller.',
+      depends: ['adduser'],
+    },
+  ];
+}
+
+async function readText(file: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(file, 'utf8');
+}
+
+/**
+ * /etc/wofleet/agent.yaml: the documented example (deploy/examples/agent.yaml) with
+ * its example-only lines commented out, so the installed file holds only defaults.
+ */
+async function agentConfigSkeleton(): Promise<string> {
+  const example = await readText(path.join(ROOT, 'deploy/examples/agent.yaml'));
+  return example
+    .split('\n')
+    .map((line) => (/#\s*example\b/.test(line) && !/^\s*#/.test(line) ? line.replace(/^(\s*)/, '$1# ') : line))
+    .join('\n');
+}
