@@ -67,6 +67,8 @@ export interface RealWoServer {
   address: string;
   /** The host's end of the veth, as the server sees it. */
   hostAddress: string;
+  /** Its PID 1 as the host sees it: /proc/<pid>/ns/* are its namespaces. */
+  pid: number;
   /** A program inside the server (chroot, namespaces, a clean root environment). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   sh(script: string, options?: ExecOptions): Promise<ExecResult>;
@@ -125,14 +127,14 @@ export async function cleanStaleServers(): Promise<void> {
 
 let serial = 0;
 
-/** A veth index free on this host (1..250), checked against the host's links. */
-async function freeVethIndex(): Promise<number> {
+/** An index N (1..250) such that no host link is named <prefix>N yet. */
+export async function freeLinkIndex(prefix: string): Promise<number> {
   const links = (await execa('ip', ['-o', 'link', 'show'])).stdout;
   for (let attempt = 0; attempt < 500; attempt++) {
     const n = 1 + Math.floor(Math.random() * 250);
-    if (!links.includes(`wfh${n}@`) && !links.includes(`wfh${n}:`)) return n;
+    if (!links.includes(`${prefix}${n}@`) && !links.includes(`${prefix}${n}:`)) return n;
   }
-  throw new Error('no free veth index for a real-WordOps server');
+  throw new Error(`no free index for a host link named ${prefix}N`);
 }
 
 async function childPid(pid: number): Promise<number | undefined> {
@@ -337,7 +339,7 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
       if (Date.now() > deadline) throw new Error(`server ${options.name}: its stack did not start within 120 s`);
       await sleep(250);
     }
-    vethIndex = await freeVethIndex();
+    vethIndex = await freeLinkIndex('wfh');
     const host = `wfh${vethIndex}`;
     const peer = `wfc${vethIndex}`;
     await execa('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
@@ -364,6 +366,7 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
     root,
     address,
     hostAddress: `10.231.${vethIndex}.1`,
+    pid: initPid,
     exec: nsenter,
     sh: (script, opts) => nsenter(['bash', '-c', script], opts),
     spawn,
