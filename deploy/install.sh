@@ -10,6 +10,9 @@ CONFIG=/etc/wofleet/agent.yaml
 TLS_DIR=/etc/wofleet/tls
 SERVICE=wofleet-agent
 PREFIX=/opt/wofleet-agent
+HERE=$(cd "$(dirname "$0")" && pwd)
+# Set when something the running agent reads changed: the unit is restarted.
+CHANGED=0
 
 usage() {
   cat <<EOF
@@ -22,7 +25,7 @@ and starts the $SERVICE unit.
 
   --deb FILE              the wofleet-agent .deb (installed with apt, dependencies too)
   --tarball FILE          or the wofleet-agent artifact tarball (unpacked to $PREFIX,
-                          its unit installed in /etc/systemd/system)
+                          the unit from systemd/ beside this script to /etc/systemd/system)
   --controller HOST:PORT  where this agent reaches the controller
   --ca-fingerprint SHA256 the fleet CA's fingerprint, as 'wofleet servers add' printed it
   --token-file PATH|-     the enrollment token (default -: read from stdin); skipped
@@ -99,19 +102,32 @@ install_deb() {
 }
 
 install_tarball() {
-  step "unpacking $TARBALL to $PREFIX"
-  local staging
-  staging=$(mktemp -d "$PREFIX.new.XXXXXX")
-  tar -xzf "$TARBALL" -C "$staging" --strip-components=1 || { rm -rf "$staging"; die "tar -xzf $TARBALL failed"; }
-  [ -x "$staging/bin/wofleet-agent" ] || { rm -rf "$staging"; die "$TARBALL has no bin/wofleet-agent: not the agent artifact"; }
-  rm -rf "$PREFIX.old"
-  [ ! -e "$PREFIX" ] || mv "$PREFIX" "$PREFIX.old"
-  mv "$staging" "$PREFIX" && rm -rf "$PREFIX.old"
-  ln -sfn "$PREFIX/bin/wofleet-agent" /usr/local/bin/wofleet-agent
-  local unit="$PREFIX/systemd/$SERVICE.service"
-  [ -f "$unit" ] || die "$TARBALL has no systemd/$SERVICE.service"
-  install -m 0644 "$unit" "/etc/systemd/system/$SERVICE.service"
-  systemctl daemon-reload
+  # The tarball is the program only; its unit is deploy/systemd/ beside this script.
+  local unit_source="$HERE/systemd/$SERVICE.service" sum staging
+  [ -f "$unit_source" ] || die "--tarball needs $unit_source (deploy/systemd/ beside install.sh; the .deb carries its own)"
+  sum=$(sha256sum "$TARBALL" | cut -d' ' -f1)
+  if [ "$(cat "$PREFIX/.tarball-sha256" 2>/dev/null)" = "$sum" ]; then
+    step "$TARBALL already unpacked in $PREFIX"
+  else
+    step "unpacking $TARBALL to $PREFIX"
+    staging=$(mktemp -d "$PREFIX.new.XXXXXX")
+    tar -xzf "$TARBALL" -C "$staging" --strip-components=1 || { rm -rf "$staging"; die "tar -xzf $TARBALL failed"; }
+    [ -x "$staging/bin/wofleet-agent" ] || { rm -rf "$staging"; die "$TARBALL has no bin/wofleet-agent: not the agent tarball"; }
+    echo "$sum" >"$staging/.tarball-sha256"
+    chmod 0755 "$staging"
+    rm -rf "$PREFIX.old"
+    [ ! -e "$PREFIX" ] || mv "$PREFIX" "$PREFIX.old"
+    mv "$staging" "$PREFIX"
+    rm -rf "$PREFIX.old"
+    CHANGED=1
+  fi
+  # Where the unit's ExecStart and the package put it.
+  ln -sfn "$PREFIX/bin/wofleet-agent" /usr/bin/wofleet-agent
+  if ! cmp -s "$unit_source" "/etc/systemd/system/$SERVICE.service"; then
+    install -m 0644 "$unit_source" "/etc/systemd/system/$SERVICE.service"
+    systemctl daemon-reload
+    CHANGED=1
+  fi
 }
 
 yaml_string() { printf "'%s'" "${1//\'/\'\'}"; }
@@ -149,7 +165,7 @@ write_config() {
     step "wrote $CONFIG"
   fi
   mv "$tmp" "$CONFIG"
-  CONFIG_CHANGED=1
+  CHANGED=1
 }
 
 enroll() {
@@ -162,12 +178,12 @@ enroll() {
   [ "$REENROLL" -eq 0 ] || force=(--force)
   wofleet-agent --config "$CONFIG" enroll --controller "$CONTROLLER" --ca-fingerprint "$FINGERPRINT" \
     --token-file "$TOKEN_FILE" "${force[@]}" || die "wofleet-agent enroll failed (a used or expired token? 'wofleet servers token $SERVER_ID' makes a new one)"
-  CONFIG_CHANGED=1
+  CHANGED=1
 }
 
 start_unit() {
   systemctl enable --quiet "$SERVICE" || die "systemctl enable $SERVICE failed"
-  if [ "${CONFIG_CHANGED:-0}" -eq 1 ] && systemctl is-active --quiet "$SERVICE"; then
+  if [ "$CHANGED" -eq 1 ] && systemctl is-active --quiet "$SERVICE"; then
     step "restarting $SERVICE"
     systemctl restart "$SERVICE" || die "systemctl restart $SERVICE failed: journalctl -u $SERVICE"
   else

@@ -4,7 +4,7 @@
  * config) booted by their own systemd (systemd-nspawn --boot, tests/support/realwo.ts).
  *
  * - Packages: the agent .deb and tarball that `pnpm package --fast` builds from this
- *   checkout (tests/support/packages.ts).
+ *   checkout (tests/support/realwo-packages.ts).
  * - Connection: Ansible's chroot connection, whose chroot_exe enters each server's own
  *   namespaces and root (tests/support/ansible.ts): modules run in the server's network
  *   and PID namespace, `systemctl` talks to the server's systemd, as over ssh.
@@ -14,15 +14,15 @@
  *   (tests/support/fleet.ts); the `wofleet` CLI there is the play's controller host
  *   (local connection). The controller's own .deb is the bare-server test's subject.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/agent.js';
+import { REPO_ROOT, WP645 } from './support/agent.js';
 import { ANSIBLE_DIR, chrootConnection, failuresOf, runPlaybook, type PlayRun } from './support/ansible.js';
 import { CONTROLLER_CLI, startControlPlane, type ControlPlane } from './support/fleet.js';
-import { buildPackages, type Packages } from './support/packages.js';
+import { buildDebs, dpkgStatus, unitStatus, waitUntil, type Debs } from './support/realwo-packages.js';
 import { cleanStaleServers, startRealWoServer, type RealWoServer } from './support/realwo.js';
 import { Teardown } from './support/teardown.js';
 
@@ -32,17 +32,18 @@ interface ServerJson {
   certificateFingerprint: string;
 }
 
+const VERSION = '0.2.0';
 const SERVERS = ['ans-a', 'ans-b'];
 const INSTALL_SH_SERVER = 'ans-c';
 const NATS_AUTH = { user: 'wofleet', pass: 'ansible-test-pass' };
 const TOKEN_TASK = 'Ask the controller for a one-time enrollment token';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 // The CLI's JSON names states SERVER_STATE_ONLINE or, with the friendly names, online.
 const isOnline = (state: string) => /^(SERVER_STATE_)?ONLINE$/i.test(state);
 
 const teardown = new Teardown();
 let tmp: string;
-let packages: Packages;
+let debs: Debs;
+let agentTarball: string;
 let plane: ControlPlane;
 let servers: RealWoServer[];
 let installShServer: RealWoServer;
@@ -51,24 +52,34 @@ async function serversAtController(): Promise<ServerJson[]> {
   return plane.wofleetJson<ServerJson[]>(['servers', 'list']);
 }
 
-async function waitOnline(names: readonly string[]): Promise<ServerJson[]> {
-  for (const deadline = Date.now() + 60_000; ; await sleep(500)) {
-    const listed = await serversAtController();
-    const online = names.every((name) => isOnline(listed.find((s) => s.name === name)?.state ?? ''));
-    if (online) return listed;
-    if (Date.now() > deadline) throw new Error(`not all of ${names.join(', ')} online within 60 s: ${JSON.stringify(listed)}`);
-  }
+/** `wofleet-agent init` on the server with the 6.4.5 fixture (and its .sha256) copied in. */
+async function initSharedCore(server: RealWoServer): Promise<void> {
+  for (const file of [WP645, `${WP645}.sha256`]) await copyFile(file, server.file(`/root/${path.basename(file)}`));
+  const r = await server.exec(['wofleet-agent', 'init', '--release', `/root/${path.basename(WP645)}`]);
+  if (r.exitCode !== 0) throw new Error(`${server.name}: wofleet-agent init exited ${r.exitCode}:\n${r.stderr}${r.stdout}`);
+}
+
+/** `servers list` once every one of `names` is online there (heartbeats through NATS). */
+function waitOnline(names: readonly string[]): Promise<ServerJson[]> {
+  return waitUntil(
+    `${names.join(', ')} online at the controller`,
+    async () => {
+      const listed = await serversAtController();
+      return names.every((name) => isOnline(listed.find((s) => s.name === name)?.state ?? '')) ? listed : undefined;
+    },
+    60_000,
+  );
 }
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'wofleet-ansible-'));
   await cleanStaleServers();
   const started = Promise.all(
-    [...SERVERS, INSTALL_SH_SERVER].map((name) =>
-      teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop()),
-    ),
+    [...SERVERS, INSTALL_SH_SERVER].map((name) => teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop())),
   );
-  packages = await buildPackages(path.join(tmp, 'packages'));
+  const out = path.join(tmp, 'packages');
+  debs = await buildDebs(VERSION, out);
+  agentTarball = path.join(out, `wofleet-agent-${VERSION}-linux-x64.tar.gz`);
   const all = await started;
   servers = all.slice(0, SERVERS.length);
   installShServer = all[SERVERS.length] as RealWoServer;
@@ -108,7 +119,7 @@ describe('deploy/ansible: the wofleet_agent role on two servers', () => {
       inventory,
       JSON.stringify({
         all: {
-          vars: { wofleet_agent_deb: packages.agentDeb, wofleet_agent_labels: { installed: 'ansible' } },
+          vars: { wofleet_agent_deb: debs.agent, wofleet_agent_labels: { installed: 'ansible' } },
           children: {
             wofleet_controller: {
               hosts: {
@@ -131,22 +142,25 @@ describe('deploy/ansible: the wofleet_agent role on two servers', () => {
     expect(failuresOf(first)).toEqual([]);
     for (const server of servers) {
       expect(first.stats[server.name]?.changed, server.name).toBeGreaterThan(0);
-      const unit = await server.exec(['systemctl', 'is-enabled', 'wofleet-agent']);
-      expect(unit.stdout.trim(), `${server.name}: is-enabled`).toBe('enabled');
-      const active = await server.exec(['systemctl', 'is-active', 'wofleet-agent']);
-      expect(active.stdout.trim(), `${server.name}: is-active`).toBe('active');
-      expect((await server.exec(['dpkg-query', '-W', '-f', '${Status}', 'wofleet-agent'])).stdout).toBe('install ok installed');
+      const unit = await unitStatus(server, 'wofleet-agent');
+      expect({ active: unit.active, enabled: unit.enabled }, server.name).toEqual({ active: 'active', enabled: 'enabled' });
+      expect(await dpkgStatus(server, 'wofleet-agent'), server.name).toEqual({ status: 'ii', version: VERSION });
     }
     const listed = await waitOnline(SERVERS);
     expect(listed.map((s) => s.name).sort()).toEqual(SERVERS);
-    // A call the controller makes to each agent now (mutual TLS to its gRPC endpoint).
+    // The operator's next step on a new server, then a call the controller makes to its
+    // agent now (mutual TLS to the agent's gRPC endpoint; GetStatus needs an initialised agent).
+    await Promise.all(servers.map((server) => initSharedCore(server)));
     for (const name of SERVERS) {
       const shown = await plane.wofleet(['servers', 'show', name, '--live', '--json']);
       expect(shown.code, `${name}: ${shown.stderr}`).toBe(0);
-      expect((JSON.parse(shown.stdout) as { liveError: string | null }).liveError).toBeNull();
+      const live = JSON.parse(shown.stdout) as {
+        status: { serverId: string; current: { version: string } | null };
+        liveError: string | null;
+      };
+      expect(live.liveError, name).toBeNull();
+      expect({ serverId: live.status.serverId, version: live.status.current?.version }).toEqual({ serverId: name, version: '6.4.5' });
     }
-    const sites = await plane.wofleet(['sites', 'list', '--json']);
-    expect(sites.code, sites.stderr).toBe(0);
   });
 
   it('a second run changes nothing and asks the controller for no token', async () => {
@@ -155,7 +169,8 @@ describe('deploy/ansible: the wofleet_agent role on two servers', () => {
     expect(failuresOf(second)).toEqual([]);
     for (const name of SERVERS) {
       expect(second.stats[name]?.changed, `${name} changed`).toBe(0);
-      expect(second.tasks.find((t) => t.name === TOKEN_TASK)?.hosts[name]?.skipped, `${name}: token task`).toBe(true);
+      const tokenTask = second.tasks.find((t) => t.name.endsWith(TOKEN_TASK));
+      expect(tokenTask?.hosts[name]?.skipped, `${name}: ${TOKEN_TASK}`).toBe(true);
     }
     const after = await serversAtController();
     // Same certificates: no server enrolled again.
@@ -171,7 +186,7 @@ describe('deploy/install.sh on one server', () => {
         'bash',
         '/root/deploy/install.sh',
         '--tarball',
-        `/root/${path.basename(packages.agentTarball)}`,
+        `/root/${path.basename(agentTarball)}`,
         '--server-id',
         name,
         '--controller',
@@ -196,7 +211,7 @@ describe('deploy/install.sh on one server', () => {
     await execa('mkdir', ['-p', path.join(root, 'deploy/systemd')]);
     await execa('cp', [path.join(REPO_ROOT, 'deploy/install.sh'), path.join(root, 'deploy/install.sh')]);
     await execa('cp', [path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service'), path.join(root, 'deploy/systemd/')]);
-    await execa('cp', [packages.agentTarball, root]);
+    await execa('cp', [agentTarball, root]);
     await writeFile(path.join(root, 'enrollment.token'), `${token}\n`, { mode: 0o600 });
     await writeFile(path.join(root, 'nats.pass'), `${NATS_AUTH.pass}\n`, { mode: 0o600 });
   });
@@ -205,7 +220,8 @@ describe('deploy/install.sh on one server', () => {
     const r = await install();
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain(`enrolling ${name}`);
-    expect((await installShServer.exec(['systemctl', 'is-active', 'wofleet-agent'])).stdout.trim()).toBe('active');
+    const unit = await unitStatus(installShServer, 'wofleet-agent');
+    expect({ active: unit.active, enabled: unit.enabled }).toEqual({ active: 'active', enabled: 'enabled' });
     expect(await readFile(installShServer.file('/etc/wofleet/agent.yaml'), 'utf8')).toContain(`serverId: ${name}`);
     await waitOnline([name]);
   });
@@ -221,7 +237,7 @@ describe('deploy/install.sh on one server', () => {
   });
 
   it('refuses a usage mistake with one line and exit 2', async () => {
-    const r = await execa('bash', [path.join(REPO_ROOT, 'deploy/install.sh'), '--deb', packages.agentDeb], { reject: false });
+    const r = await execa('bash', [path.join(REPO_ROOT, 'deploy/install.sh'), '--deb', debs.agent], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe('install.sh: --controller HOST:PORT is required: where this agent reaches the controller (see --help)');
   });

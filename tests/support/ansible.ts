@@ -4,11 +4,11 @@
  *
  * That connection runs `chroot_exe DIR /bin/sh -c CMD` in the host's namespaces; a test
  * server has its own (network, PID, mount, ...) under its own PID 1. Each server's
- * chroot_exe is a small script calling ansible/chroot-exe.sh with that PID 1, which
+ * chroot_exe is a small script calling ansible/chroot-exe.sh with that PID 1 (RealWoServer.pid), which
  * nsenters all of its namespaces and its root: a play sees the server's network, its
  * processes and its systemd, as over ssh on a real server.
  */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { REPO_ROOT } from './agent.js';
@@ -48,33 +48,17 @@ interface JsonReport {
   stats: Record<string, HostStats>;
 }
 
-/** The host PID of the server's PID 1 (init.sh, or systemd under nspawn): the process whose root is the server's and whose PID in its own namespace is 1. */
-async function serverLeaderPid(root: string): Promise<number> {
-  const want = await stat(root);
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const found = await stat(`/proc/${entry}/root`).then(
-      async (s) => s.dev === want.dev && s.ino === want.ino && /^NSpid:.*\s1$/m.test(await readFile(`/proc/${entry}/status`, 'utf8')),
-      () => false,
-    );
-    if (found) return Number(entry);
-  }
-  throw new Error(`no PID 1 runs in the server at ${root}`);
-}
-
 /**
  * Inventory variables that reach `server` through the chroot connection; writes its
  * chroot_exe into `dir`.
  */
 export async function chrootConnection(server: RealWoServer, dir: string): Promise<Record<string, string>> {
-  const pid = await serverLeaderPid(server.root);
   const exe = path.join(dir, `chroot-exe-${server.name}`);
-  await writeFile(exe, `#!/bin/sh\nexec ${CHROOT_EXE} ${pid} "$@"\n`, { mode: 0o755 });
+  await writeFile(exe, `#!/bin/sh\nexec ${CHROOT_EXE} ${server.pid} "$@"\n`, { mode: 0o755 });
   return {
     ansible_connection: 'community.general.chroot',
     ansible_host: server.root,
     ansible_chroot_exe: exe,
-    ansible_python_interpreter: '/usr/bin/python3',
   };
 }
 
@@ -92,7 +76,6 @@ export async function runPlaybook(playbook: string, inventory: string, options: 
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_RETRY_FILES_ENABLED: '0',
       ANSIBLE_LOCAL_TEMP: path.join(options.tmpDir, 'ansible-local'),
-      ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
     },
   });
   const start = r.stdout.indexOf('{');
