@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { layOutProgram } from './bundle.js';
 import { buildDeb } from './deb.js';
 import { programs, ROOT } from './programs.js';
 import { buildTarball } from './tarball.js';
@@ -46,9 +47,11 @@ async function main(): Promise<void> {
   const stage = await mkdtemp(path.join(os.tmpdir(), 'wofleet-package-'));
   try {
     for (const program of programs()) {
+      const dir = path.join(stage, `${program.command}-${version}-linux-x64`);
+      await layOutProgram(program, dir, version);
       for (const file of [
-        await buildTarball(program, version, stage, outDir, compression.gzipLevel),
-        await buildDeb(program, version, stage, outDir, compression),
+        await buildTarball(dir, outDir, compression.gzipLevel),
+        await buildDeb(program, dir, version, outDir, compression),
       ]) {
         const { size } = await stat(file);
         process.stdout.write(`${file} ${(size / 2 ** 20).toFixed(1)} MiB\n`);

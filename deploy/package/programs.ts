@@ -18,7 +18,7 @@ export interface Program {
   debName: 'wofleet-agent' | 'wofleet-controller';
   /** The compiled CLI entry point (pnpm build). */
   entry: string;
-  /** The bundle's file name without extension: <name>.mjs beside bin/. */
+  /** The entry's file name without extension: app/<bundle>.mjs. */
   bundle: string;
   assets: Asset[];
   /** The systemd unit shipped in the package (deploy/systemd/). */
