@@ -78,6 +78,11 @@ export async function runPlaybook(playbook: string, inventory: string, options: 
       ANSIBLE_LOCAL_TEMP: path.join(options.tmpDir, 'ansible-local'),
     },
   });
+  if (r.exitCode === undefined) {
+    throw new Error(
+      `ansible-playbook did not run (${r.message}): apt-get install ansible (ansible-core and community.general's chroot connection)`,
+    );
+  }
   const start = r.stdout.indexOf('{');
   if (start < 0) throw new Error(`ansible-playbook exited ${r.exitCode} without a report:\n${r.stderr}${r.stdout}`);
   const report = JSON.parse(r.stdout.slice(start)) as JsonReport;
