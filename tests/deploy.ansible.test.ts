@@ -1,7 +1,9 @@
 /**
- * Fleet install (issue 15, item 3): deploy/ansible's wofleet_agent role, and
- * deploy/install.sh, against bare real-WordOps servers (no node, no checkout, no agent
- * config) booted by their own systemd (systemd-nspawn --boot, tests/support/realwo.ts).
+ * Fleet install (issue 15, item 3): deploy/ansible's wofleet_agent role on two servers,
+ * and deploy/install.sh on one server each with the tarball and with the .deb, against
+ * bare real-WordOps servers (no node, no checkout, no agent config) booted by their own
+ * systemd (systemd-nspawn --boot, tests/support/realwo.ts). ~4 min at load 20 on 2 cores:
+ * building the packages and booting the servers take half of it.
  *
  * - Packages: the agent .deb and tarball that `pnpm package --fast` builds from this
  *   checkout (tests/support/realwo-packages.ts).
@@ -14,7 +16,7 @@
  *   (tests/support/fleet.ts); the `wofleet` CLI there is the play's controller host
  *   (local connection). The controller's own .deb is the bare-server test's subject.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -34,7 +36,7 @@ interface ServerJson {
 
 const VERSION = '0.2.0';
 const SERVERS = ['ans-a', 'ans-b'];
-const INSTALL_SH_SERVER = 'ans-c';
+const INSTALL_SH_SERVERS = ['ans-c', 'ans-d'] as const;
 const NATS_AUTH = { user: 'wofleet', pass: 'ansible-test-pass' };
 const TOKEN_TASK = 'Ask the controller for a one-time enrollment token';
 // The CLI's JSON names states SERVER_STATE_ONLINE or, with the friendly names, online.
@@ -46,10 +48,16 @@ let debs: Debs;
 let agentTarball: string;
 let plane: ControlPlane;
 let servers: RealWoServer[];
-let installShServer: RealWoServer;
+let installShServers: RealWoServer[];
 
 async function serversAtController(): Promise<ServerJson[]> {
   return plane.wofleetJson<ServerJson[]>(['servers', 'list']);
+}
+
+function serverNamed(name: string): RealWoServer {
+  const server = installShServers.find((s) => s.name === name);
+  if (!server) throw new Error(`no server ${name}`);
+  return server;
 }
 
 /** `wofleet-agent init` on the server with the 6.4.5 fixture (and its .sha256) copied in. */
@@ -75,14 +83,16 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'wofleet-ansible-'));
   await cleanStaleServers();
   const started = Promise.all(
-    [...SERVERS, INSTALL_SH_SERVER].map((name) => teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop())),
+    [...SERVERS, ...INSTALL_SH_SERVERS].map((name) =>
+      teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop()),
+    ),
   );
   const out = path.join(tmp, 'packages');
   debs = await buildDebs(VERSION, out);
   agentTarball = path.join(out, `wofleet-agent-${VERSION}-linux-x64.tar.gz`);
   const all = await started;
   servers = all.slice(0, SERVERS.length);
-  installShServer = all[SERVERS.length] as RealWoServer;
+  installShServers = all.slice(SERVERS.length);
   plane = await teardown.adopt(
     startControlPlane({
       listenHost: '0.0.0.0',
@@ -178,23 +188,28 @@ describe('deploy/ansible: the wofleet_agent role on two servers', () => {
   });
 });
 
-describe('deploy/install.sh on one server', () => {
-  const name = INSTALL_SH_SERVER;
+// One server per artifact install.sh takes; the unit comes from the .deb, or for the
+// tarball from deploy/systemd/ beside install.sh (copied in as an operator would).
+describe.each([
+  { name: INSTALL_SH_SERVERS[0], flag: '--tarball', artifact: () => agentTarball },
+  { name: INSTALL_SH_SERVERS[1], flag: '--deb', artifact: () => debs.agent },
+])('deploy/install.sh $flag on one server', ({ name, flag, artifact }) => {
+  const server = () => serverNamed(name);
   const install = () =>
-    installShServer.exec(
+    server().exec(
       [
         'bash',
         '/root/deploy/install.sh',
-        '--tarball',
-        `/root/${path.basename(agentTarball)}`,
+        flag,
+        `/root/${path.basename(artifact())}`,
         '--server-id',
         name,
         '--controller',
-        `${installShServer.hostAddress}:${plane.controller.port}`,
+        `${server().hostAddress}:${plane.controller.port}`,
         '--ca-fingerprint',
         plane.caFingerprint,
         '--nats',
-        `nats://${installShServer.hostAddress}:${plane.nats.port}`,
+        `nats://${server().hostAddress}:${plane.nats.port}`,
         '--nats-user',
         NATS_AUTH.user,
         '--nats-pass-file',
@@ -206,37 +221,41 @@ describe('deploy/install.sh on one server', () => {
     );
 
   beforeAll(async () => {
-    const token = await plane.addServer(name, `${installShServer.address}:7443`);
-    const root = installShServer.file('/root');
-    await execa('mkdir', ['-p', path.join(root, 'deploy/systemd')]);
-    await execa('cp', [path.join(REPO_ROOT, 'deploy/install.sh'), path.join(root, 'deploy/install.sh')]);
-    await execa('cp', [path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service'), path.join(root, 'deploy/systemd/')]);
-    await execa('cp', [agentTarball, root]);
+    const token = await plane.addServer(name, `${server().address}:7443`);
+    const root = server().file('/root');
+    await mkdir(path.join(root, 'deploy/systemd'), { recursive: true });
+    await copyFile(path.join(REPO_ROOT, 'deploy/install.sh'), path.join(root, 'deploy/install.sh'));
+    await copyFile(path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service'), path.join(root, 'deploy/systemd/wofleet-agent.service'));
+    await copyFile(artifact(), path.join(root, path.basename(artifact())));
     await writeFile(path.join(root, 'enrollment.token'), `${token}\n`, { mode: 0o600 });
     await writeFile(path.join(root, 'nats.pass'), `${NATS_AUTH.pass}\n`, { mode: 0o600 });
   });
 
-  it('installs the tarball, writes the config, enrolls with the token and starts the unit', async () => {
+  it('installs it, writes the config, enrolls with the token and starts the unit', async () => {
     const r = await install();
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain(`enrolling ${name}`);
-    const unit = await unitStatus(installShServer, 'wofleet-agent');
+    const unit = await unitStatus(server(), 'wofleet-agent');
     expect({ active: unit.active, enabled: unit.enabled }).toEqual({ active: 'active', enabled: 'enabled' });
-    expect(await readFile(installShServer.file('/etc/wofleet/agent.yaml'), 'utf8')).toContain(`serverId: ${name}`);
+    expect(await readFile(server().file('/etc/wofleet/agent.yaml'), 'utf8')).toContain(`serverId: ${name}`);
     await waitOnline([name]);
   });
 
-  it('run again, changes nothing and needs no token', async () => {
+  it('run again, changes nothing (the agent not even restarted) and needs no token', async () => {
     const before = (await serversAtController()).find((s) => s.name === name);
-    await rm(installShServer.file('/root/enrollment.token'));
+    const unitBefore = await unitStatus(server(), 'wofleet-agent');
+    await rm(server().file('/root/enrollment.token'));
     const r = await install();
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('already enrolled');
     expect(r.stdout).toContain('/etc/wofleet/agent.yaml unchanged');
+    expect((await unitStatus(server(), 'wofleet-agent')).invocation).toBe(unitBefore.invocation);
     expect((await serversAtController()).find((s) => s.name === name)?.certificateFingerprint).toBe(before?.certificateFingerprint);
   });
+});
 
-  it('refuses a usage mistake with one line and exit 2', async () => {
+describe('deploy/install.sh usage', () => {
+  it('refuses a mistake with one line and exit 2', async () => {
     const r = await execa('bash', [path.join(REPO_ROOT, 'deploy/install.sh'), '--deb', debs.agent], { reject: false });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe('install.sh: --controller HOST:PORT is required: where this agent reaches the controller (see --help)');
