@@ -127,12 +127,10 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
   });
 
   it('the servers are bare: WordOps, and no node', async () => {
-    await Promise.all(
-      [ctl, ...agents.values()].map(async (server) => {
-        expect((await server.sh('command -v node')).exitCode, server.name).not.toBe(0);
-        expect((await server.exec(['wo', '--version'])).stdout, server.name).toContain('WordOps v3.22');
-      }),
-    );
+    for (const server of [ctl, ...agents.values()]) {
+      expect((await server.sh('command -v node')).exitCode, server.name).not.toBe(0);
+      expect((await server.sh('command -v wo')).stdout, server.name).toBe('/usr/local/bin/wo\n');
+    }
   });
 
   /** dpkg -i, checked not to start anything, then configured through its files and started. */
@@ -307,11 +305,11 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     // Restarted by their postinst (a new invocation), still enabled, the controller still as its own user.
     const controllerAfter = await unitStatus(ctl, 'wofleet-controller');
     expect(controllerAfter).toMatchObject({ active: 'active', enabled: 'enabled', user: 'wofleet' });
-    expect(controllerAfter.invocation).not.toBe(controllerBefore.invocation);
+    expect(controllerAfter.invocation, 'the controller restarted by its postinst').not.toBe(controllerBefore.invocation);
     for (const [i, name] of AGENTS.entries()) {
       const after = await unitStatus(agent(name), 'wofleet-agent');
       expect(after, name).toMatchObject({ active: 'active', enabled: 'enabled' });
-      expect(after.invocation, name).not.toBe(agentsBefore[i]?.invocation);
+      expect(after.invocation, `${name}: the agent restarted by its postinst`).not.toBe(agentsBefore[i]?.invocation);
       expect(await dpkgStatus(agent(name), 'wofleet-agent')).toEqual({ status: 'ii', version: NEW });
       expect(await readFile(agent(name).file(AGENT_CONFIG), 'utf8'), `${name}: agent.yaml kept`).toBe(configsBefore[i]);
     }

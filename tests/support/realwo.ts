@@ -163,7 +163,11 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
   await mkdir(path.join(dir, 'work'), { recursive: true });
   await mkdir(root, { recursive: true });
   await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${REALWO_BASE_ROOT},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
-  if (!options.systemd) await copyFile(path.join(SCRIPTS, 'init.sh'), path.join(root, 'usr/local/sbin/wofleet-realwo-init.sh'));
+  if (options.systemd) {
+    // The chroot's build forbids maintainer scripts to start services (policy-rc.d exit 101);
+    // a server booted by systemd is a Debian server, where they may (deb-systemd-invoke).
+    await rm(path.join(root, 'usr/sbin/policy-rc.d'), { force: true });
+  } else await copyFile(path.join(SCRIPTS, 'init.sh'), path.join(root, 'usr/local/sbin/wofleet-realwo-init.sh'));
   if (!options.bare) {
     await mkdir(path.join(root, 'etc/wofleet'), { recursive: true });
     await writeFile(
