@@ -8,6 +8,11 @@
  * The daemon runs as production runs it: with the environment deploy/systemd/
  * wofleet-agent.service gives it (NODE_OPTIONS for V8's heap, MALLOC_ARENA_MAX, log level);
  * `--daemon-node-options '<flags>'` replaces NODE_OPTIONS ('' = Node's defaults).
+ * `--agent-bin PATH` runs the daemon from a package instead of the workspace build: the
+ * wrapper of an extracted tarball (`pnpm package`, then `tar -xzf dist/packages/
+ * wofleet-agent-V-linux-x64.tar.gz -C DIR`: DIR/wofleet-agent-V-linux-x64/bin/wofleet-agent)
+ * or /usr/bin/wofleet-agent; it runs on the package's own Node. Its compile cache goes to
+ * a directory under the system's temp dir (the unit's /var/cache one is not made here).
  *
  *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts,
  *    shown split into anonymous memory (V8 heap, malloc) and file pages (node's own code).
@@ -30,10 +35,11 @@
  * ListSites p99 <= 50 ms with 100 sites.
  * Exit 1 when one is missed. Flags: --json, --calls N, --warmup N, --idle-seconds N,
  * --phase-cap-seconds N, --breakdown-runs N (0 = skip), --daemon-node-options '<flags>',
- * --list-calls N (ListSites calls with 100 sites, default 1000).
+ * --list-calls N (ListSites calls with 100 sites, default 1000), --agent-bin PATH.
  */
 import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { AgentServiceClient } from '@wofleet/proto';
@@ -87,7 +93,14 @@ function productionEnvironment(): Record<string, string> {
 /** The daemon's environment: production's, with NODE_OPTIONS replaced when asked (to try other memory settings). */
 const PRODUCTION_ENV = productionEnvironment();
 const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options') ?? PRODUCTION_ENV.NODE_OPTIONS ?? '';
-const DAEMON_ENV = { ...PRODUCTION_ENV, NODE_OPTIONS: DAEMON_NODE_OPTIONS };
+const AGENT_BIN = flagValue('--agent-bin');
+const DAEMON_ENV = {
+  ...PRODUCTION_ENV,
+  NODE_OPTIONS: DAEMON_NODE_OPTIONS,
+  ...(PRODUCTION_ENV.NODE_COMPILE_CACHE !== undefined && {
+    NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'wofleet-bench-agent-compile-cache'),
+  }),
+};
 
 const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20, listSitesP99Ms: 50 } as const;
 /** Sites on the server for the ListSites-at-scale phase, and its measured calls. */
@@ -487,6 +500,7 @@ async function main(): Promise<void> {
       serverId: SERVER_ID,
       heartbeatSeconds: HEARTBEAT_SECONDS,
       env: DAEMON_ENV,
+      ...(AGENT_BIN !== undefined && { program: path.resolve(AGENT_BIN) }),
     });
     const pid = daemon.child.pid;
     if (pid === undefined) throw new Error('daemon has no pid');
@@ -529,6 +543,7 @@ async function main(): Promise<void> {
       serverId: SERVER_ID,
       heartbeatSeconds: HEARTBEAT_SECONDS,
       env: DAEMON_ENV,
+      ...(AGENT_BIN !== undefined && { program: path.resolve(AGENT_BIN) }),
     });
     const manyPid = daemon.child.pid;
     if (manyPid === undefined) throw new Error('daemon has no pid');
@@ -585,6 +600,7 @@ async function main(): Promise<void> {
     const ok = checks.every((c) => c.ok);
     const result = {
       serverId: SERVER_ID,
+      daemon: AGENT_BIN === undefined ? 'workspace build' : path.resolve(AGENT_BIN),
       daemonEnv: DAEMON_ENV,
       sites: SITES.length,
       release: VERSION,
@@ -622,6 +638,9 @@ async function main(): Promise<void> {
     } else {
       console.log(
         `wofleet-agent serve, idle: ${SITES.length} sites on WordPress ${VERSION}, heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s, mutual TLS + NATS on loopback`,
+      );
+      console.log(
+        `daemon: ${AGENT_BIN === undefined ? `${process.execPath} (${process.version}) agent/dist/cli/main.js` : path.resolve(AGENT_BIN)}`,
       );
       console.log(
         `daemon environment: ${Object.entries(DAEMON_ENV)

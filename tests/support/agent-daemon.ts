@@ -46,6 +46,8 @@ export async function startDaemon(
     env?: Record<string, string>;
     /** releases.mirrorDir: where StageRelease may name files. */
     mirrorDir?: string;
+    /** An executable run instead of Node with the built CLI: a package's bin/wofleet-agent. */
+    program?: string;
   },
 ): Promise<RunningDaemon> {
   const port = options.port ?? (await findFreePort());
@@ -55,7 +57,8 @@ export async function startDaemon(
     nats: { servers: [options.natsUrl], heartbeatSeconds: options.heartbeatSeconds ?? 10 },
     ...(options.mirrorDir ? { releases: { mirrorDir: options.mirrorDir } } : {}),
   });
-  const child = spawn(process.execPath, [AGENT_CLI, '--config', path.join(host.root, 'agent.yaml'), 'serve'], {
+  const [command, prefix] = options.program ? [options.program, []] : [process.execPath, [AGENT_CLI]];
+  const child = spawn(command, [...prefix, '--config', path.join(host.root, 'agent.yaml'), 'serve'], {
     env: { ...process.env, ...host.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
