@@ -82,15 +82,20 @@ function waitOnline(names: readonly string[]): Promise<ServerJson[]> {
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'wofleet-ansible-'));
   await cleanStaleServers();
-  const started = Promise.all(
-    [...SERVERS, ...INSTALL_SH_SERVERS].map((name) =>
-      teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop()),
-    ),
-  );
   const out = path.join(tmp, 'packages');
-  debs = await buildDebs(VERSION, out);
+  // The servers boot while the packages are built, one at a time: the containers'
+  // systemds share the host's cgroups (/payload/system.slice/...), and booting together
+  // they fail each other's oneshot units (seen: systemd-sysctl, journal-flush, update-utmp).
+  const bootServers = async () => {
+    const booted: RealWoServer[] = [];
+    for (const name of [...SERVERS, ...INSTALL_SH_SERVERS]) {
+      booted.push(await teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop()));
+    }
+    return booted;
+  };
+  const [built, all] = await Promise.all([buildDebs(VERSION, out), bootServers()]);
+  debs = built;
   agentTarball = path.join(out, `wofleet-agent-${VERSION}-linux-x64.tar.gz`);
-  const all = await started;
   servers = all.slice(0, SERVERS.length);
   installShServers = all.slice(SERVERS.length);
   plane = await teardown.adopt(
