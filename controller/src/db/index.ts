@@ -32,6 +32,7 @@ export {
   statusFromHealth,
   ServerExistsError,
   ServerNotFoundError,
+  type ServerListing,
   type ServerRow,
   type NewServer,
   type HeartbeatReport,

@@ -7,6 +7,7 @@ import {
   removeServer,
   ServerNotFoundError,
   type Database,
+  type ServerListing,
   type ServerRow,
 } from '../db/index.js';
 import { StateError } from '@wofleet/shared';
@@ -96,7 +97,7 @@ function tokenToIssue(ctx: ControllerContext, tokenTtlMs: number | undefined) {
   return { now, expiresAt: new Date(now.getTime() + ttlMs), token: newEnrollmentToken() };
 }
 
-export async function listServerRows(ctx: ControllerContext, labels: Readonly<Record<string, string>>): Promise<ServerRow[]> {
+export async function listServerRows(ctx: ControllerContext, labels: Readonly<Record<string, string>>): Promise<ServerListing[]> {
   return listServers(ctx.db, { labels: checkLabels(labels) });
 }
 
