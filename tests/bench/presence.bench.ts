@@ -8,7 +8,8 @@
  * (controller/dist, built by `pnpm build`, on plain node: presence + ControllerService
  * over gRPC/TLS), as a child process of its own, so its CPU and memory are read from /proc. Simulated agents publish the agent's heartbeat message on
  * `wofleet.agent.<serverId>.heartbeat`, 100 agents per NATS connection, every period
- * (default 10 s) at a random phase each, for the run (default 120 s). Loopback only.
+ * (default 10 s) at a random phase each, for the run (default 120 s). Loopback only: the
+ * servers' addresses too (a closed port), so the site sync after each comeback fails at once.
  *
  *  - controller CPU: utime+stime of the child over the run, as % of one core; RSS: VmRSS
  *    sampled every second (max) and VmHWM at the end.
@@ -157,13 +158,18 @@ async function main(): Promise<void> {
     if (handle.kind !== 'postgres') throw new Error('expected Postgres');
     await migrate(handle, log);
     const db = handle.db;
+    // The simulated agents serve no gRPC: their addresses are loopback ones on a port nothing
+    // listens on, so the controller's site sync after each comeback is refused at once. (A
+    // routable address may be answered by whatever the network runs: a sandbox's egress proxy
+    // answered 10.0.x.x with TLS, and the controller spent the run in handshakes with it.)
+    const closedPort = await findFreePort();
     for (let i = 0; i < AGENTS; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, AGENTS - i) }, async (_, k) => {
           const name = serverName(i + k);
           await insertServer(db, {
             name,
-            address: `10.0.${Math.floor((i + k) / 250)}.${(i + k) % 250}:7443`,
+            address: `127.0.${Math.floor((i + k) / 250)}.${1 + ((i + k) % 250)}:${closedPort}`,
             labels: { region: 'eu', tier: String((i + k) % 3) },
           });
           await markServerEnrolled(db, name, 'f'.repeat(64), new Date());
