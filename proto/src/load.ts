@@ -1,17 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
 import { shippedDir } from '@wofleet/shared';
-import type { ProtoGrpcType as AgentProto } from './generated/agent.js';
-import type { ProtoGrpcType as ControllerProto } from './generated/controller.js';
-import type { ProtoGrpcType as RolloutProto } from './generated/rollout.js';
+import protobuf from 'protobufjs/light.js';
+import { WOFLEET_DESCRIPTOR } from './generated/descriptor.js';
 import type { AgentServiceClient, AgentServiceDefinition } from './generated/wofleet/v1/AgentService.js';
 import type { ControllerServiceClient, ControllerServiceDefinition } from './generated/wofleet/v1/ControllerService.js';
 import type { RolloutServiceClient, RolloutServiceDefinition } from './generated/wofleet/v1/RolloutService.js';
 
 /**
  * Directory holding `wofleet/v1/*.proto`: the package root, one level above both
- * src/ (tests) and dist/ (everyone else), so the .proto files are found from either;
- * `assets/proto/` in a package.
+ * src/ (tests) and dist/ (everyone else). The services are built from the descriptor
+ * compiled from them at build time; the files are for tools that read .proto text
+ * (`assets/proto/` in a package).
  */
 export const PROTO_ROOT = shippedDir(import.meta.url, '..', 'proto');
 
@@ -24,7 +24,8 @@ export const PROTO_FILES = {
 
 /**
  * How messages look in JavaScript. The generated types (`pnpm --filter @wofleet/proto
- * generate`, flags in package.json) are made with the same options; change both together.
+ * generate`, flags in package.json) and the descriptor (keepCase: false in
+ * scripts/write-descriptor.mjs) are made with the same options; change them together.
  * - keepCase: false — fields are lowerCamelCase in JS (`operation_id` -> `operationId`,
  *   `db_version` -> `dbVersion`); the wire and the .proto stay snake_case.
  * - longs: Number — int64 fields are plain numbers (byte counts stay far below 2^53).
@@ -60,39 +61,100 @@ export type RolloutServiceClientConstructor = new (
   options?: grpc.ClientOptions,
 ) => RolloutServiceClient;
 
+/**
+ * A service as built here: what grpc-js needs of each method (path, streaming, the
+ * message conversions), without the reflection descriptors proto-loader adds.
+ */
+export type WireServiceDefinition<D> = { [M in keyof D]: Omit<D[M], 'requestType' | 'responseType' | 'options'> };
+
 export interface AgentServiceBinding {
   /** For `server.addService(service, handlers)` with `AgentServiceHandlers`. */
-  service: AgentServiceDefinition;
+  service: WireServiceDefinition<AgentServiceDefinition>;
   /** `new Client('host:port', credentials)`; methods in both `GetStatus` and `getStatus` spelling. */
   Client: AgentServiceClientConstructor;
 }
 
 export interface ControllerServiceBinding {
-  service: ControllerServiceDefinition;
+  service: WireServiceDefinition<ControllerServiceDefinition>;
   Client: ControllerServiceClientConstructor;
 }
 
 export interface RolloutServiceBinding {
-  service: RolloutServiceDefinition;
+  service: WireServiceDefinition<RolloutServiceDefinition>;
   Client: RolloutServiceClientConstructor;
 }
 
-function loadPackage(file: string): grpc.GrpcObject {
-  return grpc.loadPackageDefinition(protoLoader.loadSync(file, { ...PROTO_LOADER_OPTIONS }));
+/** PROTO_LOADER_OPTIONS as protobufjs takes them when it turns a received message into an object. */
+const RECEIVED_OBJECT_OPTIONS: protobuf.IConversionOptions = {
+  longs: PROTO_LOADER_OPTIONS.longs,
+  enums: PROTO_LOADER_OPTIONS.enums,
+  defaults: PROTO_LOADER_OPTIONS.defaults,
+  oneofs: PROTO_LOADER_OPTIONS.oneofs,
+};
+
+/**
+ * The service's methods as proto-loader's loadSync + loadPackageDefinition would give them
+ * (same paths, conversions and options), built from the descriptor compiled at build time
+ * (scripts/write-descriptor.mjs): no .proto parsing and no reflection descriptors at each
+ * start, which cost every CLI run and agent start tens of milliseconds.
+ */
+function wireService(name: string): { definition: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
+  const service = protobuf.Root.fromJSON(WOFLEET_DESCRIPTOR).lookupService(`wofleet.v1.${name}`);
+  service.resolveAll();
+  const definition: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const method of service.methodsArray) {
+    const request = method.resolvedRequestType;
+    const response = method.resolvedResponseType;
+    if (!request || !response) throw new Error(`wofleet.v1.${name}.${method.name}: unresolved message types`);
+    definition[method.name] = {
+      path: `/wofleet.v1.${name}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+    };
+  }
+  return { definition, Client: grpc.makeGenericClientConstructor(definition, name) };
+}
+
+function serializer(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value))
+      throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
+    const bytes = type.encode(type.fromObject(value)).finish();
+    // protobufjs writes a Buffer on Node; the view costs no copy either way.
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  return (bytes) => type.toObject(type.decode(bytes), RECEIVED_OBJECT_OPTIONS);
 }
 
 export function loadAgentService(): AgentServiceBinding {
-  // The generated ProtoGrpcType describes exactly what loadPackageDefinition returns for this file.
-  const { AgentService } = (loadPackage(PROTO_FILES.agent) as unknown as AgentProto).wofleet.v1;
-  return { service: AgentService.service, Client: AgentService };
+  // The generated definitions describe exactly these methods (same .proto, same options).
+  const { definition, Client } = wireService('AgentService');
+  return {
+    service: definition as WireServiceDefinition<AgentServiceDefinition>,
+    Client: Client as unknown as AgentServiceClientConstructor,
+  };
 }
 
 export function loadControllerService(): ControllerServiceBinding {
-  const { ControllerService } = (loadPackage(PROTO_FILES.controller) as unknown as ControllerProto).wofleet.v1;
-  return { service: ControllerService.service, Client: ControllerService };
+  const { definition, Client } = wireService('ControllerService');
+  return {
+    service: definition as WireServiceDefinition<ControllerServiceDefinition>,
+    Client: Client as unknown as ControllerServiceClientConstructor,
+  };
 }
 
 export function loadRolloutService(): RolloutServiceBinding {
-  const { RolloutService } = (loadPackage(PROTO_FILES.rollout) as unknown as RolloutProto).wofleet.v1;
-  return { service: RolloutService.service, Client: RolloutService };
+  const { definition, Client } = wireService('RolloutService');
+  return {
+    service: definition as WireServiceDefinition<RolloutServiceDefinition>,
+    Client: Client as unknown as RolloutServiceClientConstructor,
+  };
 }

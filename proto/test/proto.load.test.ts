@@ -1,20 +1,23 @@
-import type { MethodDefinition } from '@grpc/proto-loader';
+import * as protoLoader from '@grpc/proto-loader';
+import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs/light.js';
 import { describe, expect, it } from 'vitest';
+import { WOFLEET_DESCRIPTOR } from '../src/generated/descriptor.js';
 import {
   OPERATION_STATE,
+  PROTO_FILES,
+  PROTO_LOADER_OPTIONS,
   PROTO_ROOT,
   isTerminalOperationState,
   loadAgentService,
   loadControllerService,
+  loadRolloutService,
   type AgentStatusInput,
 } from '../src/index.js';
 
-interface FieldDescriptor {
-  name: string;
-  number: number;
-  type: string;
-}
-const fieldsOf = (type: object): FieldDescriptor[] => (type as { field: FieldDescriptor[] }).field;
+/** The compiled descriptor's message types, by name. */
+const messages = protobuf.Root.fromJSON(WOFLEET_DESCRIPTOR);
+const messageType = (name: string) => messages.lookupType(`wofleet.v1.${name}`);
 
 describe('loadAgentService', () => {
   const { service, Client } = loadAgentService();
@@ -54,10 +57,9 @@ describe('loadAgentService', () => {
   });
 
   it('makes every mutation take operation_id as field 1 and return an Operation', () => {
-    const returnsOperation = (type: object) => (type as { name: string }).name === 'Operation';
-    const methods = Object.entries(service) as [string, MethodDefinition<object, object>][];
-    const mutations = methods.filter(([name, m]) => returnsOperation(m.responseType.type) && name !== 'GetOperation');
-    expect(mutations.map(([name]) => name).sort()).toEqual([
+    const methods = messages.lookupService('wofleet.v1.AgentService').methodsArray;
+    const mutations = methods.filter((m) => m.responseType === 'Operation' && m.name !== 'GetOperation');
+    expect(mutations.map((m) => m.name).sort()).toEqual([
       'Activate',
       'ConvertSite',
       'CreateSite',
@@ -70,8 +72,8 @@ describe('loadAgentService', () => {
       'StageRelease',
       'UpgradeDb',
     ]);
-    for (const [name, method] of mutations) {
-      expect(fieldsOf(method.requestType.type)[0], name).toMatchObject({ name: 'operationId', number: 1, type: 'TYPE_STRING' });
+    for (const method of mutations) {
+      expect(messageType(method.requestType).fieldsById[1], method.name).toMatchObject({ name: 'operationId', type: 'string' });
     }
   });
 
@@ -146,8 +148,55 @@ describe('operation states', () => {
   });
 });
 
-describe('the built package', () => {
-  it('finds the .proto files from dist/', async () => {
+describe('the services built from the compiled descriptor', () => {
+  /** What proto-loader makes of the .proto text, the way the services were loaded before the descriptor. */
+  const fromProtoText = (file: string) => grpc.loadPackageDefinition(protoLoader.loadSync(file, { ...PROTO_LOADER_OPTIONS })) as unknown;
+  const serviceFromText = (file: string, name: string) =>
+    ((fromProtoText(file) as Record<string, Record<string, Record<string, { service: grpc.ServiceDefinition }>>>).wofleet?.v1?.[name]
+      ?.service ?? {}) as grpc.ServiceDefinition;
+
+  it.each([
+    ['AgentService', PROTO_FILES.agent, loadAgentService],
+    ['ControllerService', PROTO_FILES.controller, loadControllerService],
+    ['RolloutService', PROTO_FILES.rollout, loadRolloutService],
+  ] as const)('define %s as proto-loader does from the .proto text: paths, streaming, names', (name, file, load) => {
+    const expected = serviceFromText(file, name);
+    const built = load().service as grpc.ServiceDefinition;
+    expect(Object.keys(built).sort()).toEqual(Object.keys(expected).sort());
+    for (const [method, definition] of Object.entries(expected)) {
+      const { path, requestStream, responseStream, originalName } = built[method] as grpc.MethodDefinition<object, object>;
+      expect({ path, requestStream, responseStream, originalName }, method).toEqual({
+        path: definition.path,
+        requestStream: definition.requestStream,
+        responseStream: definition.responseStream,
+        originalName: definition.originalName,
+      });
+    }
+  });
+
+  it('encode and decode a message byte for byte as proto-loader does (maps, oneofs, packed repeated, int64)', () => {
+    const expected = serviceFromText(PROTO_FILES.rollout, 'RolloutService');
+    const { service } = loadRolloutService();
+    const plan = {
+      settings: {
+        release: '6.5.5',
+        labels: { region: 'eu' },
+        waves: [{ count: 1 }, { percent: 50 }],
+        maxFailures: { percent: 10 },
+        minHealthyMs: 2 ** 40,
+        window: { text: 'Mon-Fri 01:00-05:00 UTC', days: [1, 2, 3, 4, 5], startMinute: 60, endMinute: 300 },
+      },
+      waves: [{ index: 0, servers: ['web1'] }],
+    };
+    const bytes = service.PlanRollout.responseSerialize(plan);
+    expect(bytes.equals(expected.PlanRollout?.responseSerialize(plan) as Buffer)).toBe(true);
+    expect(service.PlanRollout.responseDeserialize(bytes)).toEqual(expected.PlanRollout?.responseDeserialize(bytes));
+    expect(service.PlanRollout.responseDeserialize(bytes)).toMatchObject({
+      settings: { minHealthyMs: 2 ** 40, waves: [{ size: 'count' }, {}] },
+    });
+  });
+
+  it('come from the built package as well, with the .proto files beside dist/', async () => {
     const built = (await import('../dist/index.js')) as typeof import('../src/index.js');
     expect(built.PROTO_ROOT).toBe(PROTO_ROOT);
     expect(Object.keys(built.loadAgentService().service)).toHaveLength(18);

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { CommandFailedError } from './errors.js';
 
 export interface RunOptions {
@@ -33,6 +32,8 @@ export type CommandRunner = (command: string, args: readonly string[], options?:
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 export const runCommand: CommandRunner = async (command, args, options = {}) => {
+  // Loaded on first use: most CLI commands run no program, and execa is ~100 modules.
+  const { execa } = await import('execa');
   const result = await execa(command, [...args], {
     env: options.env,
     cwd: options.cwd,

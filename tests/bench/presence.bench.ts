@@ -8,7 +8,8 @@
  * (controller/dist, built by `pnpm build`, on plain node: presence + ControllerService
  * over gRPC/TLS), as a child process of its own, so its CPU and memory are read from /proc. Simulated agents publish the agent's heartbeat message on
  * `wofleet.agent.<serverId>.heartbeat`, 100 agents per NATS connection, every period
- * (default 10 s) at a random phase each, for the run (default 120 s). Loopback only.
+ * (default 10 s) at a random phase each, for the run (default 120 s). Loopback only: the
+ * servers' addresses too (a closed port), so the site sync after each comeback fails at once.
  *
  *  - controller CPU: utime+stime of the child over the run, as % of one core; RSS: VmRSS
  *    sampled every second (max) and VmHWM at the end.
@@ -22,10 +23,15 @@
  *    during the run, then --list-calls sequential calls after it. This is the target.
  *  - CLI wall time: `wofleet servers list --json` as a process, --cli-runs times after the
  *    run (node start, module loading, TLS handshake, call, print): what an operator waits.
+ *    --cli-bin 'COMMAND' runs that command instead of this node on controller/dist (split on
+ *    spaces: a packaged `wofleet`, or `/path/to/node24 controller/dist/cli/main.js`). Runs
+ *    share the operator's HOME, so the CLI's compile cache is warm after the first run; the
+ *    first run is shown apart.
  *
  * Targets (issue 5): lag p99 <= 1 s, list p99 <= 100 ms, controller RSS <= 300 MB.
  * Exit 1 when one is missed. Flags: --json, --agents N, --seconds N, --period N,
- * --agents-per-connection N, --poll-ms N, --list-calls N, --cli-runs N, --controller-node-options '<flags>'.
+ * --agents-per-connection N, --poll-ms N, --list-calls N, --cli-runs N, --cli-bin 'COMMAND',
+ * --controller-node-options '<flags>'.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,7 +42,8 @@ import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@wofleet/shared';
 import type { Heartbeat } from '../../agent/src/daemon/nats/heartbeat.js';
 import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
-import { CONTROLLER_CLI, runNodeCli } from '../support/fleet.js';
+import { cleanEnv, runCliCommand } from '../support/cli.js';
+import { CONTROLLER_CLI } from '../support/fleet.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { findFreePort } from '../support/net.js';
 import { flagValue, formatTable, mib, numberFlag, progress, type Cell } from './report.js';
@@ -53,6 +60,8 @@ const TARGETS = { lagP99Ms: 1000, listP99Ms: 100, rssBytes: 300 * 1024 * 1024 } 
 /** Extra node flags for the controller child only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'. */
 const CONTROLLER_NODE_OPTIONS = flagValue('--controller-node-options')?.split(' ').filter(Boolean) ?? [];
 const POLL_WINDOW_MS = 5_000;
+/** The `wofleet` CLI as a command line: --cli-bin, else this node on the workspace build. */
+const CLI_COMMAND = flagValue('--cli-bin')?.split(' ').filter(Boolean) ?? [process.execPath, CONTROLLER_CLI];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const serverName = (i: number) => `bench-${String(i).padStart(4, '0')}`;
@@ -149,13 +158,18 @@ async function main(): Promise<void> {
     if (handle.kind !== 'postgres') throw new Error('expected Postgres');
     await migrate(handle, log);
     const db = handle.db;
+    // The simulated agents serve no gRPC: their addresses are loopback ones on a port nothing
+    // listens on, so the controller's site sync after each comeback is refused at once. (A
+    // routable address may be answered by whatever the network runs: a sandbox's egress proxy
+    // answered 10.0.x.x with TLS, and the controller spent the run in handshakes with it.)
+    const closedPort = await findFreePort();
     for (let i = 0; i < AGENTS; i += 50) {
       await Promise.all(
         Array.from({ length: Math.min(50, AGENTS - i) }, async (_, k) => {
           const name = serverName(i + k);
           await insertServer(db, {
             name,
-            address: `10.0.${Math.floor((i + k) / 250)}.${(i + k) % 250}:7443`,
+            address: `127.0.${Math.floor((i + k) / 250)}.${1 + ((i + k) % 250)}:${closedPort}`,
             labels: { region: 'eu', tier: String((i + k) % 3) },
           });
           await markServerEnrolled(db, name, 'f'.repeat(64), new Date());
@@ -274,17 +288,19 @@ async function main(): Promise<void> {
     const listIdle: number[] = [];
     for (let i = 0; i < LIST_CALLS; i++) listIdle.push(await timedList());
     api.close();
-    progress(`${CLI_RUNS} runs of \`wofleet servers list --json\``);
+    progress(`${CLI_RUNS} runs of \`wofleet servers list --json\` (${CLI_COMMAND.join(' ')})`);
     const cliWall: number[] = [];
-    const cliEnv = {
+    const cliEnv = cleanEnv({
+      // Its own HOME: no operator config.yaml of this machine, and a compile cache of its own.
+      HOME: path.join(root, 'home'),
       WOFLEET_CONTROLLER: operator.controller,
       WOFLEET_CA: operator.caFile,
       WOFLEET_CERT: operator.certFile,
       WOFLEET_KEY: operator.keyFile,
-    };
+    });
     for (let i = 0; i < CLI_RUNS; i++) {
       const started = performance.now();
-      const r = await runNodeCli(CONTROLLER_CLI, ['servers', 'list', '--json'], cliEnv);
+      const r = await runCliCommand(CLI_COMMAND, ['servers', 'list', '--json'], cliEnv);
       cliWall.push(performance.now() - started);
       if (r.code !== 0) throw new Error(`wofleet servers list --json exited ${r.code}: ${r.stderr}`);
       const listed = (JSON.parse(r.stdout) as unknown[]).length;
@@ -322,6 +338,7 @@ async function main(): Promise<void> {
         cpus: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
         loadAverage1m: { start: loadAtStart, end: loadAtEnd },
         list: 'ListServers over gRPC + TLS (one open channel) + JSON.stringify; CLI = `wofleet servers list --json` process wall time',
+        cli: CLI_COMMAND.join(' '),
       },
       heartbeats: { sent: beatsSent, seenInRows: observedLag.length, unmatched, finalStatus: Object.fromEntries(statuses) },
       controller: {
@@ -335,7 +352,7 @@ async function main(): Promise<void> {
       },
       lagMs: { visibleInRow: lag, controllerStamp: lagStamp },
       listServersMs: { duringRun: listLoad, afterRun: listAfter },
-      cliServersListWallMs: cli,
+      cliServersListWallMs: { ...cli, first: round(cliWall[0] ?? 0, 1) },
       listServersDbOnlyMs: dbList,
       targets: { lagP99Ms: TARGETS.lagP99Ms, listP99Ms: TARGETS.listP99Ms, rssBytes: TARGETS.rssBytes },
       ok,
@@ -370,7 +387,12 @@ async function main(): Promise<void> {
           verdict(listAfter.p99 <= TARGETS.listP99Ms),
         ],
         ['listServers(db) alone p50 / p99 / max', `${dbList.p50} / ${dbList.p99} / ${dbList.max} ms (${dbList.count})`, '', ''],
-        ['`wofleet servers list --json` wall p50 / p99 / max', `${cli.p50} / ${cli.p99} / ${cli.max} ms (${cli.count})`, '', ''],
+        [
+          '`wofleet servers list --json` wall p50 / p99 / first',
+          `${cli.p50} / ${cli.p99} / ${round(cliWall[0] ?? 0, 1)} ms (${cli.count})`,
+          '',
+          '',
+        ],
         ['controller warnings/errors logged during the run', warnings, '', ''],
       ];
       process.stdout.write(
@@ -379,7 +401,8 @@ async function main(): Promise<void> {
       process.stdout.write(`${formatTable(['measure', 'value', 'target', ''], rows)}\n\n`);
       process.stdout.write(
         'lag = (row seen by a 50 ms poll) - (beat `at`); ListServers = gRPC + TLS to the running controller on an open channel;\n' +
-          'CLI wall = a whole `wofleet servers list --json` process (node start, TLS handshake, call, print).\n',
+          'CLI wall = a whole `wofleet servers list --json` process (node start, TLS handshake, call, print): ' +
+          `${CLI_COMMAND.join(' ')}\n`,
       );
     }
     process.exitCode = ok.lag && ok.list && ok.rss ? 0 : 1;

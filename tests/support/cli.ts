@@ -10,8 +10,20 @@ export interface CliResult {
 
 /** Runs a built CLI (a .js file) on this node, as an operator would, with `stdin` piped in (else none); `env` is its whole environment. */
 export function runNodeProgram(cli: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
+  return runCliCommand([process.execPath, cli], args, env, stdin);
+}
+
+/** runNodeProgram for any command: `command` is its argv before `args` (a packaged binary, or another node and a script). */
+export function runCliCommand(
+  command: readonly string[],
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdin?: string,
+): Promise<CliResult> {
+  const [program, ...leading] = command;
+  if (program === undefined) throw new Error('runCliCommand: empty command');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(program, [...leading, ...args], { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     child.stdin?.end(stdin);
     let stdout = '';
     let stderr = '';

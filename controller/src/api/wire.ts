@@ -8,7 +8,7 @@ import {
   type ServerInput,
   type ServerState,
 } from '@wofleet/proto';
-import type { AuditListing, CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerRow } from '../db/index.js';
+import type { AuditListing, CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerListing, ServerRow } from '../db/index.js';
 
 /** Database rows as ControllerService messages: mapping only, no decisions. */
 
@@ -17,7 +17,7 @@ import type { AuditListing, CertificateListing, FleetSiteRow, Health, ReleaseRow
  * server without a heartbeat is UNSPECIFIED (its enrolled_at tells it apart from a
  * never-enrolled one), a degraded one ONLINE.
  */
-export function toWireState(row: ServerRow): ServerState {
+export function toWireState(row: Pick<ServerListing, 'enrolledAt' | 'status'>): ServerState {
   if (!row.enrolledAt) return SERVER_STATE.SERVER_STATE_PENDING_ENROLLMENT;
   switch (row.status) {
     case 'online':
@@ -30,7 +30,7 @@ export function toWireState(row: ServerRow): ServerState {
   }
 }
 
-export function toWireServer(row: ServerRow): ServerInput {
+export function toWireServer(row: ServerListing): ServerInput {
   return {
     name: row.name,
     address: row.address,

@@ -1,7 +1,7 @@
 import type { CatalogRelease, FleetServer, FleetSite } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
 import { listReleases } from '../db/releases.js';
-import { findServerByName, listServers, type ServerRow } from '../db/servers.js';
+import { findServerByName, listServers, type ServerListing } from '../db/servers.js';
 import { listSites } from '../db/sites.js';
 
 /** What the engine reads of the release catalog and the inventory. */
@@ -26,7 +26,7 @@ export async function listFleetSites(db: Database, filter: { server?: string; do
   return (await listSites(db, filter)).map((row) => ({ server: row.server, domain: row.domain, ssl: row.ssl }));
 }
 
-function toFleetServer(row: ServerRow): FleetServer {
+function toFleetServer(row: ServerListing): FleetServer {
   return {
     name: row.name,
     address: row.address,

@@ -34,6 +34,7 @@ export {
   statusFromHealth,
   ServerExistsError,
   ServerNotFoundError,
+  type ServerListing,
   type ServerRow,
   type NewServer,
   type ServerChange,

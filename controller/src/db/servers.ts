@@ -71,15 +71,36 @@ export interface KeysetPage<K> {
   limit: number;
 }
 
+/**
+ * The columns a listing of servers shows (ListServers, the campaign engine's inventory):
+ * only these are read and mapped, which is most of a 1,000-server listing's time.
+ */
+const SERVER_LISTING_COLUMNS = {
+  name: servers.name,
+  address: servers.address,
+  labels: servers.labels,
+  canary: servers.canary,
+  status: servers.status,
+  enrolledAt: servers.enrolledAt,
+  lastSeenAt: servers.lastSeenAt,
+  agentVersion: servers.agentVersion,
+  currentRelease: servers.currentRelease,
+  currentVersion: servers.currentVersion,
+  siteCount: servers.siteCount,
+  certFingerprint: servers.certFingerprint,
+  certNotAfter: servers.certNotAfter,
+};
+export type ServerListing = Pick<ServerRow, keyof typeof SERVER_LISTING_COLUMNS>;
+
 /** Servers by name; with `labels`, only those carrying every one of them; with `page`, one page of them. */
 export async function listServers(
   db: Database,
   filter: { labels?: Record<string, string> } = {},
   page?: KeysetPage<string>,
-): Promise<ServerRow[]> {
+): Promise<ServerListing[]> {
   const labels = filter.labels && Object.keys(filter.labels).length > 0 ? filter.labels : undefined;
   const query = db
-    .select()
+    .select(SERVER_LISTING_COLUMNS)
     .from(servers)
     .where(
       and(

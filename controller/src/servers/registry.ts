@@ -11,6 +11,7 @@ import {
   type Database,
   type KeysetPage,
   type ServerChange,
+  type ServerListing,
   type ServerRow,
 } from '../db/index.js';
 import { StateError, UsageError } from '@wofleet/shared';
@@ -105,7 +106,7 @@ export async function listServerRows(
   ctx: ControllerContext,
   labels: Readonly<Record<string, string>>,
   page?: KeysetPage<string>,
-): Promise<ServerRow[]> {
+): Promise<ServerListing[]> {
   return listServers(ctx.db, { labels: checkLabels(labels) }, page);
 }
 

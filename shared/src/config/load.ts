@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -21,6 +20,8 @@ export async function loadYamlConfig<S extends z.ZodType>(
     if (code === 'ENOENT' && options.optional) return validateConfig(file, {}, schema);
     throw new ConfigError(`config ${file}: cannot read (${code ?? String(err)})`, { cause: err });
   }
+  // Loaded only when there is a file to parse (the yaml package is ~70 modules).
+  const { parse: parseYaml } = await import('yaml');
   let data: unknown;
   try {
     data = parseYaml(text) ?? {};
