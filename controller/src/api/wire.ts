@@ -8,7 +8,7 @@ import {
   type ServerInput,
   type ServerState,
 } from '@wofleet/proto';
-import type { AuditListing, CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerListing, ServerRow } from '../db/index.js';
+import type { AuditListing, CertificateListing, FleetSiteRow, Health, ReleaseRow, ServerListing } from '../db/index.js';
 
 /** Database rows as ControllerService messages: mapping only, no decisions. */
 
