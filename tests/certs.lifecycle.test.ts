@@ -280,6 +280,11 @@ describe('re-enrollment', () => {
     const agent = await createTestAgent(fleet.root, 'web-2');
     const port = await findFreePort();
     await addServer(fleet.controller.context, { name: 'web-2', address: `127.0.0.1:${port}` }, 'operator:alice');
+    // The human output shows the command to run, with the token pasted, never on the command line.
+    const shown = await fleet.wofleet(['servers', 'token', 'web-2']);
+    expect(shown.stdout).toContain(
+      `wofleet-agent enroll --force --controller ${fleet.address} --ca-fingerprint ${fleet.caFingerprint} --token-file -`,
+    );
     const first = await fleet.wofleetJson<{ enrollmentToken: string }>(['servers', 'token', 'web-2']);
     const enrollArgs = (token: string) => agent.enrollArgs(fleet.address, token, fleet.caFingerprint);
     expect((await agent.enroll(await enrollArgs(first.enrollmentToken))).code).toBe(0);

@@ -72,8 +72,8 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
   const wofleetJson = async <T>(args: readonly string[]): Promise<T> =>
     JSON.parse((await execOk(ctl, ['wofleet', ...args, '--json'])).stdout) as T;
   const serving = async (name: string) => generatorVersion((await agent(name).http(`a.${name}.test`, '/')).body);
-  const servers = () => wofleetJson<{ name: string; state: string }[]>(['servers', 'list']);
-  const online = (state: string) => /^(SERVER_STATE_)?ONLINE$/i.test(state);
+  const servers = () => wofleetJson<{ name: string; state: string; agentVersion: string }[]>(['servers', 'list']);
+  const online = (state: string) => state === 'online';
 
   async function campaignReaches(id: string, states: readonly string[]): Promise<CampaignView> {
     let view: CampaignView | undefined;
@@ -315,9 +315,12 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
       expect(await dpkgStatus(agent(name), 'wofleet-agent')).toEqual({ status: 'ii', version: NEW });
       expect(await readFile(agent(name).file(AGENT_CONFIG), 'utf8'), `${name}: agent.yaml kept`).toBe(configsBefore[i]);
     }
-    // The version the programs run: dpkg's, and the units restarted after it (above). `--version`
-    // (WOFLEET_VERSION, which the bundle gets from `--version` at build time) is not on this branch.
+    // The version the programs run: dpkg's, the units restarted after it (above), and their own
+    // `--version` (WOFLEET_VERSION, which the bundle gets from `pnpm package --version`).
     expect(await dpkgStatus(ctl, 'wofleet-controller')).toEqual({ status: 'ii', version: NEW });
+    expect((await execOk(ctl, ['wofleet', '--version'])).stdout.trim()).toBe(`wofleet ${NEW}`);
+    for (const name of AGENTS)
+      expect((await execOk(agent(name), ['wofleet-agent', '--version'])).stdout.trim()).toBe(`wofleet-agent ${NEW}`);
     expect(await readFile(ctl.file(CONTROLLER_ENV), 'utf8'), 'controller.env kept').toBe(envBefore);
 
     await waitUntil(
@@ -329,7 +332,7 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
       'both servers online after the upgrade',
       async () => {
         const l = await servers();
-        return l.length === 2 && l.every((s) => online(s.state)) ? l : undefined;
+        return l.length === 2 && l.every((s) => online(s.state) && s.agentVersion === NEW) ? l : undefined;
       },
       60_000,
     );

@@ -66,6 +66,8 @@ describe('the tarballs', () => {
     expect(controller.stderr).toBe('');
     expect(controller.exitCode).toBe(0);
     expect(controller.stdout).toMatch(/^Usage: wofleet /);
+    expect((await run(path.join(opt, TARBALLS.agent, 'bin/wofleet-agent'), ['--version'])).stdout).toBe(`wofleet-agent ${VERSION}`);
+    expect((await run(path.join(opt, TARBALLS.controller, 'bin/wofleet'), ['--version'])).stdout).toBe(`wofleet ${VERSION}`);
     const node = await run(path.join(opt, TARBALLS.agent, 'bin/node'), ['-p', 'process.version']);
     expect(node.stdout).toBe('v24.22.3');
     // The wrapper gave Node a compile cache under $HOME/.cache.

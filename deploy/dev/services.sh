@@ -13,7 +13,9 @@ MARIADB_HOST=127.0.0.1
 MARIADB_PORT=3306
 WAIT_SECONDS=60
 STARTED_MARKER=/run/wofleet-dev/started-mariadb
-PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-opcache mariadb-server mariadb-client sqlite3 coreutils nats-server postgresql postgresql-client)
+# ansible (with community.general: the chroot connection), systemd-container (systemd-nspawn
+# boots the packaged-install test servers), zsh (the completion test), dpkg-dev (.deb building).
+PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-opcache mariadb-server mariadb-client sqlite3 coreutils nats-server postgresql postgresql-client ansible systemd-container zsh dpkg-dev)
 
 say() { printf 'services.sh: %s\n' "$*"; }
 die() { printf 'services.sh: ERROR: %s\n' "$*" >&2; exit 1; }

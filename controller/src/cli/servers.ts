@@ -96,8 +96,8 @@ Examples:
       out(cmd, shown, () => [
         `enrollment token for ${name} (single use, expires ${r.expiresAt}):`,
         `  ${r.enrollmentToken}`,
-        `on ${name}, as root (replaces its certificate and key):`,
-        `  wofleet-agent enroll --force --controller ${r.controller} --token ${r.enrollmentToken} --ca-fingerprint ${r.caFingerprint}`,
+        `on ${name}, as root (replaces its certificate and key), then paste the token:`,
+        `  wofleet-agent enroll --force --controller ${r.controller} --ca-fingerprint ${r.caFingerprint} --token-file -`,
       ]);
     });
 
