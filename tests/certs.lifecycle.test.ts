@@ -306,6 +306,7 @@ describe('re-enrollment', () => {
     expect(events.map((e) => e.kind).reverse()).toEqual([
       'server-added',
       'enrollment-token-issued',
+      'enrollment-token-issued',
       'server-enrolled',
       'enrollment-token-issued',
       'server-enrolled',
