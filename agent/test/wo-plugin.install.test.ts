@@ -140,7 +140,8 @@ describe('the plugin module', () => {
     const source = await readFile(path.join(SHIPPED, 'multitenancy.py'), 'utf8');
     const table = source.slice(source.indexOf('SUBCOMMANDS = ('), source.indexOf('\n)\n'));
     const offered = [...table.matchAll(/^ {4}\('([a-z-]+)', '([^']*)'\),$/gm)].map((m) => [m[1], m[2]]);
-    const daemonOnly = new Set(['serve', 'enroll']);
+    // Not WordOps commands: the daemon's own, and the shell completion of wofleet-agent itself.
+    const daemonOnly = new Set(['serve', 'enroll', 'completion']);
     const agent = createProgram()
       .commands.filter((c) => !daemonOnly.has(c.name()))
       .map((c) => [c.name(), c.description()]);

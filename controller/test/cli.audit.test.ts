@@ -79,7 +79,7 @@ describe('wofleet audit', () => {
         2,
         "wofleet: error: invalid --since 'yesterday': expected a duration back from now (30m, 1h, 7d) or a timestamp (2026-12-04T10:00:00Z)",
       ],
-      [['--since', '3w'], 2, "wofleet: error: invalid --since '3w': expected a number and a unit s, m, h or d (e.g. 1h)"],
+      [['--since', '3w'], 2, "wofleet: error: invalid --since '3w': expected a duration like 90s, 5m or 1h30m (units d, h, m, s)"],
       [['--limit', '0'], 2, "wofleet: error: invalid --limit '0': a whole number from 1 to 10000"],
       [
         ['--server', 'Web_1'],

@@ -114,7 +114,7 @@ describe('wofleet-agent enroll', () => {
     const web1 = servers.find((s) => s.name === 'web-1');
     expect(web1?.enrolledAt).not.toBe('');
     expect(web1?.certificateFingerprint).toMatch(/^[0-9a-f]{64}$/);
-    expect(web1?.state).toBe('SERVER_STATE_UNSPECIFIED');
+    expect(web1?.state).toBe('enrolled');
     expect((await fleet.wofleet(['servers', 'list'])).stdout).toMatch(/web-1\s+127\.0\.0\.1:7443\s+enrolled/);
   });
 

@@ -118,6 +118,7 @@ describe('loadControllerService', () => {
       'GetServer',
       'IssueEnrollmentToken',
       'ListAgentPackages',
+      'ListAudit',
       'ListCertificates',
       'ListReleases',
       'ListRevocations',
@@ -127,6 +128,7 @@ describe('loadControllerService', () => {
       'RenewCertificate',
       'RevokeCertificate',
       'SyncServer',
+      'UpdateServer',
       'UpgradeAgents',
     ]);
     expect(service.Enroll.path).toBe('/wofleet.v1.ControllerService/Enroll');
