@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { parse as parseYaml } from 'yaml';
 
 /**
  * Reads a YAML config file and validates it against a zod schema. Every message
@@ -20,8 +21,6 @@ export async function loadYamlConfig<S extends z.ZodType>(
     if (code === 'ENOENT' && options.optional) return validateConfig(file, {}, schema);
     throw new ConfigError(`config ${file}: cannot read (${code ?? String(err)})`, { cause: err });
   }
-  // Loaded only when there is a file to parse (the yaml package is ~70 modules).
-  const { parse: parseYaml } = await import('yaml');
   let data: unknown;
   try {
     data = parseYaml(text) ?? {};
