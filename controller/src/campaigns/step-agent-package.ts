@@ -3,7 +3,8 @@ import type { Operation } from '@wofleet/proto';
 import type { AgentApi } from '../agents/client.js';
 import { awaitOperation, operationFailure, pause, retryUnreachable, type Waiting } from './agent-calls.js';
 import { TARGET_STATE, type AgentPackagePlan, type CampaignPlan } from './model.js';
-import { operationIdFor, rollbackStep, stepDeadline } from './policy-target.js';
+import { operationIdFor, stepDeadline } from './policy-target.js';
+import { beginRollback } from './step-rollback.js';
 import { isStopping, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 import { verifyTarget } from './step-verify.js';
 
@@ -85,13 +86,7 @@ export const installPackageTarget: TargetStepRun = async (ctx, target) => {
 
 export const rollbackPackageTarget: TargetStepRun = async (ctx, target) => {
   const pkg = packageOf(ctx.plan);
-  let operationId = target.operationId ?? '';
-  let since = target.updatedAt;
-  if (target.state !== TARGET_STATE.rollingBack) {
-    operationId = operationIdFor(ctx.campaignId, target.server, rollbackStep(await ctx.campaignState()));
-    since = ctx.waiting.clock.now();
-    await ctx.writeTarget(TARGET_STATE.rollingBack, { operationId });
-  }
+  const { operationId, since } = await beginRollback(ctx, target);
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   const back = target.fromVersion ?? '';
   const sha256 = pkg.rollback[back];

@@ -3,7 +3,8 @@ import { awaitOperation, currentRelease, operationFailure, retryUnreachable } fr
 import { KILL_POINT, killPoint } from './killpoints.js';
 import { TARGET_STATE } from './model.js';
 import { alreadyRolledBack, operationIdFor, restoresDb, rollbackStep, stepDeadline } from './policy-target.js';
-import { isStopping, type TargetStepRun } from './target-steps.js';
+import type { TargetRow } from './repository.js';
+import { isStopping, type TargetStepContext, type TargetStepRun } from './target-steps.js';
 
 /**
  * any switched ──► rolled-back | rollback-failed. Back to the release recorded before
@@ -12,13 +13,7 @@ import { isStopping, type TargetStepRun } from './target-steps.js';
  * (and never sent this rollback) is rolled back as it is.
  */
 export const rollbackTarget: TargetStepRun = async (ctx, target) => {
-  let operationId = target.operationId ?? '';
-  let since = target.updatedAt;
-  if (target.state !== TARGET_STATE.rollingBack) {
-    operationId = operationIdFor(ctx.campaignId, target.server, rollbackStep(await ctx.campaignState()));
-    since = ctx.waiting.clock.now();
-    await ctx.writeTarget(TARGET_STATE.rollingBack, { operationId });
-  }
+  const { operationId, since } = await beginRollback(ctx, target);
   killPoint(KILL_POINT.beforeRollback);
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   try {
@@ -50,4 +45,16 @@ export const rollbackTarget: TargetStepRun = async (ctx, target) => {
 function notFoundAsFalse(err: unknown): false {
   if (err instanceof NotFoundError) return false;
   throw err;
+}
+
+/**
+ * The target marked rolling back under a new operation id, or the one it already has (a
+ * rollback resumed): the id to send, and since when it rolls back (its deadline counts from it).
+ */
+export async function beginRollback(ctx: TargetStepContext, target: TargetRow): Promise<{ operationId: string; since: Date }> {
+  if (target.state === TARGET_STATE.rollingBack) return { operationId: target.operationId ?? '', since: target.updatedAt };
+  const operationId = operationIdFor(ctx.campaignId, target.server, rollbackStep(await ctx.campaignState()));
+  const since = ctx.waiting.clock.now();
+  await ctx.writeTarget(TARGET_STATE.rollingBack, { operationId });
+  return { operationId, since };
 }
