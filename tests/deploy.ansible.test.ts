@@ -25,7 +25,7 @@ import { REPO_ROOT, WP645 } from './support/agent.js';
 import { ANSIBLE_DIR, chrootConnection, failuresOf, runPlaybook, type PlayRun } from './support/ansible.js';
 import { CONTROLLER_CLI, startControlPlane, type ControlPlane } from './support/fleet.js';
 import { buildDebs, dpkgStatus, unitStatus, waitUntil, type Debs } from './support/realwo-packages.js';
-import { cleanStaleServers, startRealWoServer, type RealWoServer } from './support/realwo.js';
+import { cleanStaleServers, startBareSystemdServers, type RealWoServer } from './support/realwo.js';
 import { Teardown } from './support/teardown.js';
 
 interface ServerJson {
@@ -83,16 +83,9 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'wofleet-ansible-'));
   await cleanStaleServers();
   const out = path.join(tmp, 'packages');
-  // The servers boot while the packages are built, one at a time: the containers'
-  // systemds share the host's cgroups (/payload/system.slice/...), and booting together
-  // they fail each other's oneshot units (seen: systemd-sysctl, journal-flush, update-utmp).
-  const bootServers = async () => {
-    const booted: RealWoServer[] = [];
-    for (const name of [...SERVERS, ...INSTALL_SH_SERVERS]) {
-      booted.push(await teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop()));
-    }
-    return booted;
-  };
+  // The servers boot (one at a time) while the packages are built.
+  const bootServers = () =>
+    startBareSystemdServers([...SERVERS, ...INSTALL_SH_SERVERS], (starting) => teardown.adopt(starting, (s) => s.stop()));
   const [built, all] = await Promise.all([buildDebs(VERSION, out), bootServers()]);
   debs = built;
   agentTarball = path.join(out, `wofleet-agent-${VERSION}-linux-x64.tar.gz`);

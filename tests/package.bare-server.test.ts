@@ -29,7 +29,7 @@ import { WP645, WP655 } from './support/agent.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 import { connectRealWoLan, type RealWoLan } from './support/realwo-lan.js';
 import { buildDebs, dpkgInstall, dpkgStatus, execOk, unitJournal, unitStatus, waitUntil, type Debs } from './support/realwo-packages.js';
-import { cleanStaleServers, startRealWoServer, type RealWoServer } from './support/realwo.js';
+import { cleanStaleServers, startBareSystemdServers, type RealWoServer } from './support/realwo.js';
 import { copyIntoMirror, generatorVersion, repackRelease } from './support/releases.js';
 import { Teardown } from './support/teardown.js';
 
@@ -102,9 +102,7 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     const builtOld = build(OLD);
     // Awaited below, after the servers: a failure seen before then must not go unhandled.
     builtOld.catch(() => undefined);
-    const booted = Promise.all(
-      ['wo-ctl', ...AGENTS].map((name) => teardown.adopt(startRealWoServer({ name, bare: true, systemd: true }), (s) => s.stop())),
-    );
+    const booted = startBareSystemdServers(['wo-ctl', ...AGENTS], (starting) => teardown.adopt(starting, (s) => s.stop()));
     nats = await teardown.adopt(startNatsServer({ host: '0.0.0.0', args: ['--user', NATS.user, '--pass', NATS.pass] }), (n) => n.dispose());
     const [first, ...rest] = await booted;
     if (!first) throw new Error('no controller server');

@@ -388,6 +388,21 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
 }
 
 /**
+ * Bare servers booted by their own systemd, one at a time: the containers' systemds share
+ * the host's cgroups (/payload/system.slice/...), and booting together they fail each
+ * other's oneshot units (seen: systemd-sysctl, journal-flush, update-utmp).
+ * `keep` registers each for teardown as it boots.
+ */
+export async function startBareSystemdServers(
+  names: readonly string[],
+  keep: (starting: Promise<RealWoServer>) => Promise<RealWoServer>,
+): Promise<RealWoServer[]> {
+  const booted: RealWoServer[] = [];
+  for (const name of names) booted.push(await keep(startRealWoServer({ name, bare: true, systemd: true })));
+  return booted;
+}
+
+/**
  * A real-WordOps server with the shared core on 6.4.5 and these sites made by
  * `wofleet-agent create` through the real `wo`, one after the other; throws with the
  * agent's stderr when a step fails.
