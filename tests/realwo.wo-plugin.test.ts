@@ -36,7 +36,8 @@ describe('wo multitenancy on real WordOps 3.22', () => {
   it("wo multitenancy --help lists every operator command of wofleet-agent's own --help", async () => {
     const agentHelp = await runNodeProgram(AGENT_CLI, ['--help'], cleanEnv());
     const commandsSection = agentHelp.stdout.slice(agentHelp.stdout.indexOf('Commands:'));
-    const daemonOnly = new Set(['serve', 'enroll', 'help']);
+    // Not WordOps commands: the daemon's own, help, and the shell completion of wofleet-agent itself.
+    const daemonOnly = new Set(['serve', 'enroll', 'help', 'completion']);
     const agentCommands = [...commandsSection.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((c) => !daemonOnly.has(c ?? ''));
     expect(agentCommands).toContain('status');
 
