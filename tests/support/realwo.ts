@@ -20,7 +20,7 @@
  */
 import { spawn as spawnChild } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
@@ -167,6 +167,9 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
     // The chroot's build forbids maintainer scripts to start services (policy-rc.d exit 101);
     // a server booted by systemd is a Debian server, where they may (deb-systemd-invoke).
     await rm(path.join(root, 'usr/sbin/policy-rc.d'), { force: true });
+    // Masked: flushing the journal to /var/log/journal is nothing a test server needs, and
+    // under nspawn with the host's cgroups it sometimes fails, leaving systemd "degraded".
+    await symlink('/dev/null', path.join(root, 'etc/systemd/system/systemd-journal-flush.service'));
   } else await copyFile(path.join(SCRIPTS, 'init.sh'), path.join(root, 'usr/local/sbin/wofleet-realwo-init.sh'));
   if (!options.bare) {
     await mkdir(path.join(root, 'etc/wofleet'), { recursive: true });
