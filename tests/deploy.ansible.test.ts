@@ -39,8 +39,6 @@ const SERVERS = ['ans-a', 'ans-b'];
 const INSTALL_SH_SERVERS = ['ans-c', 'ans-d'] as const;
 const NATS_AUTH = { user: 'wofleet', pass: 'ansible-test-pass' };
 const TOKEN_TASK = 'Ask the controller for a one-time enrollment token';
-// The CLI's JSON names states SERVER_STATE_ONLINE or, with the friendly names, online.
-const isOnline = (state: string) => /^(SERVER_STATE_)?ONLINE$/i.test(state);
 
 const teardown = new Teardown();
 let tmp: string;
@@ -73,7 +71,7 @@ function waitOnline(names: readonly string[]): Promise<ServerJson[]> {
     `${names.join(', ')} online at the controller`,
     async () => {
       const listed = await serversAtController();
-      return names.every((name) => isOnline(listed.find((s) => s.name === name)?.state ?? '')) ? listed : undefined;
+      return names.every((name) => listed.find((s) => s.name === name)?.state === 'online') ? listed : undefined;
     },
     60_000,
   );
