@@ -37,7 +37,9 @@ export function resolveLogFormat(env: NodeJS.ProcessEnv, stderr: StderrFacts): L
 export function processStderrFacts(): StderrFacts {
   let identity: string | undefined;
   try {
-    const stat = fstatSync(2);
+    // bigint: a plain fstatSync leaves its result in the buffer Node's realpath cache
+    // reads (Node 20); on a pipe that stops later imports from resolving pnpm's symlinks.
+    const stat = fstatSync(2, { bigint: true });
     identity = `${stat.dev}:${stat.ino}`;
   } catch {
     identity = undefined;

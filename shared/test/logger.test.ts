@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -103,5 +104,22 @@ describe('createLogger in a process', () => {
     expect(journal).toMatchObject({ code: 3 });
     expect(journal.stderr).toMatch(/^<4>\{"level":40,.*"msg":"bye"\}\n$/);
     expect((await run('pretty')).stderr).toMatch(/^\S+ WARN {2}w: bye\n$/);
+  });
+
+  // The workspace's Node (24, under pnpm) and the one a shell on this machine runs (Debian's 20):
+  // a plain fstat of a pipe left Node 20's realpath cache answering with the symlinked path,
+  // and grpc-js, imported later, then failed to find its own dependencies.
+  const nodes = [...new Set([process.execPath, '/usr/bin/node'])].filter((node) => existsSync(node));
+  it.each(nodes)('leaves later imports resolving through pnpm symlinks when stderr is a pipe (%s)', async (node) => {
+    const { stdout } = await promisify(execFile)(
+      node,
+      [
+        '--input-type=module',
+        '-e',
+        `const { createLogger } = await import(${JSON.stringify(LOGGER)}); createLogger('w'); console.log(import.meta.resolve('yaml'));`,
+      ],
+      { cwd: path.dirname(LOGGER), env: { PATH: process.env.PATH } },
+    );
+    expect(stdout).toContain('/node_modules/.pnpm/yaml@');
   });
 });
