@@ -19,8 +19,12 @@
  *    by at most one poll interval plus the poll query. The controller's own stamp
  *    (last_seen_at - at, receive time) is shown as the lower bound.
  *  - list latency: ListServers over gRPC + TLS with operator credentials (the CLI's own
- *    client, one channel kept open) + JSON.stringify of the 1,000 servers: once a second
- *    during the run, then --list-calls sequential calls after it. This is the target.
+ *    client, one channel kept open) + JSON.stringify, --page-size servers a page (default
+ *    500), each call timed: the whole fleet page by page once a second during the run, then
+ *    --list-calls sequential pass after it. This is the target (per page); a pass over the
+ *    whole fleet is shown beside it.
+ *  - event loop delay (perf_hooks monitorEventLoopDelay): the controller's, from its
+ *    /metrics (prom-client's nodejs_eventloop_lag_*, over the run), and the bench's own.
  *  - CLI wall time: `wofleet servers list --json` as a process, --cli-runs times after the
  *    run (node start, module loading, TLS handshake, call, print): what an operator waits.
  *    --cli-bin 'COMMAND' runs that command instead of this node on controller/dist (split on
@@ -28,15 +32,16 @@
  *    share the operator's HOME, so the CLI's compile cache is warm after the first run; the
  *    first run is shown apart.
  *
- * Targets (issue 5): lag p99 <= 1 s, list p99 <= 100 ms, controller RSS <= 300 MB.
+ * Targets (issues 5, 15, 16): lag p99 <= 1 s, list p99 <= 100 ms (a page), controller RSS <= 300 MB.
  * Exit 1 when one is missed. Flags: --json, --agents N, --seconds N, --period N,
- * --agents-per-connection N, --poll-ms N, --list-calls N, --cli-runs N, --cli-bin 'COMMAND',
+ * --agents-per-connection N, --poll-ms N, --list-calls N, --page-size N, --cli-runs N, --cli-bin 'COMMAND',
  * --controller-node-options '<flags>'.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@wofleet/shared';
@@ -56,12 +61,32 @@ const AGENTS_PER_CONNECTION = Math.floor(numberFlag('--agents-per-connection', 1
 const POLL_MS = numberFlag('--poll-ms', 50);
 const LIST_CALLS = Math.floor(numberFlag('--list-calls', 200));
 const CLI_RUNS = Math.floor(numberFlag('--cli-runs', 20));
+const PAGE_SIZE = Math.floor(numberFlag('--page-size', 500));
 const TARGETS = { lagP99Ms: 1000, listP99Ms: 100, rssBytes: 300 * 1024 * 1024 } as const;
 /** Extra node flags for the controller child only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'. */
 const CONTROLLER_NODE_OPTIONS = flagValue('--controller-node-options')?.split(' ').filter(Boolean) ?? [];
 const POLL_WINDOW_MS = 5_000;
 /** The `wofleet` CLI as a command line: --cli-bin, else this node on the workspace build. */
 const CLI_COMMAND = flagValue('--cli-bin')?.split(' ').filter(Boolean) ?? [process.execPath, CONTROLLER_CLI];
+
+/** prom-client's default metrics of one process, read from a /metrics text: event loop delay (over the time since the last scrape) and GC. */
+async function scrapeRuntime(metricsUrl: string) {
+  const text = await (await fetch(metricsUrl)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(name))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  const ms = (name: string) => round(sum(name) * 1000, 1);
+  return {
+    eventLoopDelayMs: {
+      p50: ms('nodejs_eventloop_lag_p50_seconds'),
+      p99: ms('nodejs_eventloop_lag_p99_seconds'),
+      max: ms('nodejs_eventloop_lag_max_seconds'),
+    },
+    gc: { count: sum('nodejs_gc_duration_seconds_count'), seconds: round(sum('nodejs_gc_duration_seconds_sum'), 2) },
+  };
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const serverName = (i: number) => `bench-${String(i).padStart(4, '0')}`;
@@ -183,7 +208,11 @@ async function main(): Promise<void> {
     await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
     await issueOperatorCredentials({ dataDir, name: 'alice', outDir: operatorDir, validDays: 1, force: false });
     const address = `127.0.0.1:${await findFreePort()}`;
-    const serveArgs = ['--data-dir', dataDir, '--listen', address, '--nats', nats.url, '--heartbeat-seconds', String(PERIOD_S)];
+    const metricsAddress = `127.0.0.1:${await findFreePort()}`;
+    const serveArgs = [
+      ...['--data-dir', dataDir, '--listen', address, '--nats', nats.url],
+      ...['--heartbeat-seconds', String(PERIOD_S), '--metrics-listen', metricsAddress],
+    ];
     controller = await spawnController(serveArgs, { DATABASE_URL: scratch.url });
     const pid = controller.child.pid as number;
     const readyMem = readMemory(pid);
@@ -194,12 +223,23 @@ async function main(): Promise<void> {
       keyFile: `${operatorDir}/alice.key`,
     };
     const api = await connectController(operator);
-    /** ListServers over gRPC + TLS and the JSON the CLI would print; returns ms. */
-    const timedList = async () => {
+    /**
+     * The whole fleet over gRPC + TLS, PAGE_SIZE servers a ListServers call, with the JSON the
+     * CLI would print: each call's ms goes to `pages`; returns the whole pass's ms.
+     */
+    const timedList = async (pages: number[]) => {
       const started = performance.now();
-      const answer = await api.listServers({ labels: {} });
-      JSON.stringify(answer.servers, null, 2);
-      if (answer.servers.length !== AGENTS) throw new Error(`ListServers returned ${answer.servers.length} servers, expected ${AGENTS}`);
+      let listed = 0;
+      let pageToken = '';
+      do {
+        const pageStarted = performance.now();
+        const answer = await api.listServers({ labels: {}, pageSize: PAGE_SIZE, pageToken });
+        JSON.stringify(answer.servers, null, 2);
+        pages.push(performance.now() - pageStarted);
+        listed += answer.servers.length;
+        pageToken = answer.nextPageToken;
+      } while (pageToken !== '');
+      if (listed !== AGENTS) throw new Error(`ListServers returned ${listed} servers, expected ${AGENTS}`);
       return performance.now() - started;
     };
 
@@ -210,6 +250,7 @@ async function main(): Promise<void> {
     const observedLag: number[] = [];
     const stampedLag: number[] = [];
     const listUnderLoad: number[] = [];
+    const passUnderLoad: number[] = [];
     let rssMax = readyMem.rssBytes;
     let unmatched = 0;
 
@@ -238,6 +279,10 @@ async function main(): Promise<void> {
 
     progress(`${AGENTS} agents on ${connections.length} connections, heartbeat every ${PERIOD_S} s, for ${RUN_MS / 1000} s`);
     const loadAtStart = loadAverage();
+    // Both event loops from here on: the controller's histogram starts again at each scrape.
+    await scrapeRuntime(`http://${metricsAddress}/metrics`);
+    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+    benchLoop.enable();
     const cpuStart = readCpu(pid).selfMs;
     const wallStart = performance.now();
     stopFleet = startFleet(connections, sent);
@@ -252,7 +297,7 @@ async function main(): Promise<void> {
         nextMem += 1000;
       }
       if (Date.now() >= nextList) {
-        listUnderLoad.push(await timedList());
+        passUnderLoad.push(await timedList(listUnderLoad));
         nextList += 1000;
       }
       if (Date.now() >= nextProgress) {
@@ -266,6 +311,9 @@ async function main(): Promise<void> {
     // The last beats land: keep polling at the same pace (a single late poll would inflate their lag).
     for (const drainEnd = Date.now() + 1000; Date.now() < drainEnd; await sleep(POLL_MS)) await poll();
     const cpuUsedMs = readCpu(pid).selfMs - cpuStart;
+    benchLoop.disable();
+    const controllerRuntime = await scrapeRuntime(`http://${metricsAddress}/metrics`);
+    const benchLoopMs = (q: number) => round(benchLoop.percentile(q) / 1e6, 1);
     const wallMs = performance.now() - wallStart;
     const endMem = readMemory(pid);
     const loadAtEnd = loadAverage();
@@ -284,9 +332,10 @@ async function main(): Promise<void> {
     for (const [msg, count] of [...byMessage].sort((a, b) => b[1] - a[1]).slice(0, 5)) progress(`controller logged ${count} x "${msg}"`);
     if (warningLines[0]) progress(`first: ${warningLines[0].slice(0, 400)}`);
 
-    progress(`${LIST_CALLS} ListServers calls over gRPC after the run`);
+    progress(`${LIST_CALLS} ListServers calls (${PAGE_SIZE} a page) over gRPC after the run`);
     const listIdle: number[] = [];
-    for (let i = 0; i < LIST_CALLS; i++) listIdle.push(await timedList());
+    const passIdle: number[] = [];
+    while (listIdle.length < LIST_CALLS) passIdle.push(await timedList(listIdle));
     api.close();
     progress(`${CLI_RUNS} runs of \`wofleet servers list --json\` (${CLI_COMMAND.join(' ')})`);
     const cliWall: number[] = [];
@@ -306,12 +355,14 @@ async function main(): Promise<void> {
       const listed = (JSON.parse(r.stdout) as unknown[]).length;
       if (listed !== AGENTS) throw new Error(`wofleet servers list --json printed ${listed} servers, expected ${AGENTS}`);
     }
-    progress(`${LIST_CALLS} listServers(db) calls in the bench process (the database part of ListServers)`);
+    progress(`${LIST_CALLS} listServers(db) pages in the bench process (the database part of ListServers)`);
     const listDb: number[] = [];
-    for (let i = 0; i < LIST_CALLS; i++) {
+    for (let after: string | undefined; listDb.length < LIST_CALLS; ) {
       const started = performance.now();
-      JSON.stringify(await listServers(db));
+      const page = await listServers(db, {}, { after, limit: PAGE_SIZE });
+      JSON.stringify(page);
       listDb.push(performance.now() - started);
+      after = page.length === PAGE_SIZE ? page.at(-1)?.name : undefined;
     }
     const beatsSent = [...sent.values()].reduce((n, beats) => n + beats.length, 0);
     await handle.close();
@@ -320,6 +371,9 @@ async function main(): Promise<void> {
     const lagStamp = stats(stampedLag);
     const listLoad = stats(listUnderLoad);
     const listAfter = stats(listIdle);
+    const passLoad = stats(passUnderLoad);
+    const passAfter = stats(passIdle);
+    const benchLoopDelay = { p50: benchLoopMs(50), p99: benchLoopMs(99), max: round(benchLoop.max / 1e6, 1) };
     const cli = stats(cliWall);
     const dbList = stats(listDb);
     const listP99 = Math.max(listLoad.p99, listAfter.p99);
@@ -335,6 +389,7 @@ async function main(): Promise<void> {
         runSeconds: RUN_MS / 1000,
         natsConnections: connections.length,
         pollMs: POLL_MS,
+        pageSize: PAGE_SIZE,
         cpus: Number(execFileSync('nproc', { encoding: 'utf8' }).trim()),
         loadAverage1m: { start: loadAtStart, end: loadAtEnd },
         list: 'ListServers over gRPC + TLS (one open channel) + JSON.stringify; CLI = `wofleet servers list --json` process wall time',
@@ -349,9 +404,12 @@ async function main(): Promise<void> {
         rssEndBytes: endMem.rssBytes,
         hwmBytes: endMem.hwmBytes,
         warningsLogged: warnings,
+        ...controllerRuntime,
       },
+      benchEventLoopDelayMs: benchLoopDelay,
       lagMs: { visibleInRow: lag, controllerStamp: lagStamp },
       listServersMs: { duringRun: listLoad, afterRun: listAfter },
+      wholeFleetListMs: { duringRun: passLoad, afterRun: passAfter },
       cliServersListWallMs: { ...cli, first: round(cliWall[0] ?? 0, 1) },
       listServersDbOnlyMs: dbList,
       targets: { lagP99Ms: TARGETS.lagP99Ms, listP99Ms: TARGETS.listP99Ms, rssBytes: TARGETS.rssBytes },
@@ -375,18 +433,32 @@ async function main(): Promise<void> {
         ['lag visible in row p50 / p99 / max', `${lag.p50} / ${lag.p99} / ${lag.max} ms`, '<= 1000 ms', verdict(ok.lag)],
         ['lag controller stamp p50 / p99 / max', `${lagStamp.p50} / ${lagStamp.p99} / ${lagStamp.max} ms`, '', ''],
         [
-          'ListServers gRPC during run p50 / p99 / max',
+          'controller event loop delay p50 / p99 / max',
+          `${controllerRuntime.eventLoopDelayMs.p50} / ${controllerRuntime.eventLoopDelayMs.p99} / ${controllerRuntime.eventLoopDelayMs.max} ms`,
+          '',
+          '',
+        ],
+        ['controller GC during run', `${controllerRuntime.gc.count} pauses, ${controllerRuntime.gc.seconds} s`, '', ''],
+        ['bench event loop delay p50 / p99 / max', `${benchLoopDelay.p50} / ${benchLoopDelay.p99} / ${benchLoopDelay.max} ms`, '', ''],
+        [
+          `ListServers gRPC (${PAGE_SIZE} a page) during run p50 / p99 / max`,
           `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`,
           '<= 100 ms',
           verdict(listLoad.p99 <= TARGETS.listP99Ms),
         ],
         [
-          'ListServers gRPC after run p50 / p99 / max',
+          `ListServers gRPC (${PAGE_SIZE} a page) after run p50 / p99 / max`,
           `${listAfter.p50} / ${listAfter.p99} / ${listAfter.max} ms (${listAfter.count})`,
           '<= 100 ms',
           verdict(listAfter.p99 <= TARGETS.listP99Ms),
         ],
-        ['listServers(db) alone p50 / p99 / max', `${dbList.p50} / ${dbList.p99} / ${dbList.max} ms (${dbList.count})`, '', ''],
+        [
+          'whole fleet, page by page, during / after run p99',
+          `${passLoad.p99} / ${passAfter.p99} ms (${passLoad.count} / ${passAfter.count})`,
+          '',
+          '',
+        ],
+        ['listServers(db) page alone p50 / p99 / max', `${dbList.p50} / ${dbList.p99} / ${dbList.max} ms (${dbList.count})`, '', ''],
         [
           '`wofleet servers list --json` wall p50 / p99 / first',
           `${cli.p50} / ${cli.p99} / ${round(cliWall[0] ?? 0, 1)} ms (${cli.count})`,
@@ -400,7 +472,7 @@ async function main(): Promise<void> {
       );
       process.stdout.write(`${formatTable(['measure', 'value', 'target', ''], rows)}\n\n`);
       process.stdout.write(
-        'lag = (row seen by a 50 ms poll) - (beat `at`); ListServers = gRPC + TLS to the running controller on an open channel;\n' +
+        `lag = (row seen by a ${POLL_MS} ms poll) - (beat \`at\`); ListServers = gRPC + TLS to the running controller on an open channel, each page call;\n` +
           'CLI wall = a whole `wofleet servers list --json` process (node start, TLS handshake, call, print): ' +
           `${CLI_COMMAND.join(' ')}\n`,
       );
