@@ -51,6 +51,10 @@ function storeRefusing(db: Database, server: { id: string; name: string }, refus
         if (audits && event.serverId === server.id) await refuse(tx);
         return recorded;
       },
+      async recordAuditEvents(events) {
+        await real.recordAuditEvents(events);
+        if (audits && events.some((event) => event.serverId === server.id)) await refuse(tx);
+      },
       async recordHeartbeats(beats) {
         heartbeatWrites.push(beats.map((b) => b.serverName));
         await real.recordHeartbeats(beats);

@@ -25,18 +25,31 @@ export interface NewAuditEvent {
 export async function recordAuditEvent(db: Database, event: NewAuditEvent): Promise<AuditEventRow | undefined> {
   const [row] = await db
     .insert(auditEvents)
-    .values({
-      at: event.at,
-      actor: event.actor,
-      serverId: event.serverId ?? null,
-      kind: event.kind,
-      subject: event.subject,
-      data: event.data ?? {},
-      sourceEventId: event.sourceEventId ?? null,
-    })
+    .values(auditValues(event))
     .onConflictDoNothing({ target: auditEvents.sourceEventId })
     .returning();
   return row;
+}
+
+/**
+ * recordAuditEvent for many events in one statement, in their order (a batch of heartbeats
+ * or an offline sweep may bring thousands of servers back or take them offline at once).
+ */
+export async function recordAuditEvents(db: Database, events: readonly NewAuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.insert(auditEvents).values(events.map(auditValues)).onConflictDoNothing({ target: auditEvents.sourceEventId });
+}
+
+function auditValues(event: NewAuditEvent): typeof auditEvents.$inferInsert {
+  return {
+    at: event.at,
+    actor: event.actor,
+    serverId: event.serverId ?? null,
+    kind: event.kind,
+    subject: event.subject,
+    data: event.data ?? {},
+    sourceEventId: event.sourceEventId ?? null,
+  };
 }
 
 /** Which events `listAuditEvents` returns: every given filter must hold. */

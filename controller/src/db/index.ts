@@ -72,6 +72,7 @@ export { refusedAsData, isStatementError } from './sql-error.js';
 export { countServersByStatus, countCampaignsByState, countActiveTargetsByState, listLeasesHeldBy } from './state-counts.js';
 export {
   recordAuditEvent,
+  recordAuditEvents,
   listAuditEvents,
   hasAuditSubject,
   type AuditEventRow,

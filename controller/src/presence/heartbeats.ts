@@ -20,8 +20,13 @@ import { HEARTBEAT_SUBJECTS } from './subjects.js';
  *   database unreachable --> the rest is logged and dropped: every agent sends a fresh
  *                beat next period anyway
  *
- * One batch is written at a time; beats arriving meanwhile make the next one.
+ * WRITES_IN_FLIGHT batches are written at once, each on its own connection: a write is mostly
+ * waiting on the database, and one at a time fell seconds behind a 10,000-server fleet
+ * (bench:presence). A server's newer beat waits until the batch holding its older one is
+ * done, so a server's beats are written in the order they came.
  */
+export const WRITES_IN_FLIGHT = 2;
+
 export interface ReceivedHeartbeat {
   subject: string;
   payload: Uint8Array;
@@ -103,7 +108,7 @@ async function writeBeats(store: PresenceStore, beats: readonly ValidBeat[]): Pr
       if (decision.kind === 'record') writes.push({ serverName: decision.serverName, report: decision.report, status: decision.status });
     }
     await tx.recordHeartbeats(writes);
-    for (const { decision } of decided) if (decision.kind === 'record' && decision.audit) await tx.recordAuditEvent(decision.audit);
+    await tx.recordAuditEvents(decided.flatMap(({ decision }) => (decision.kind === 'record' && decision.audit ? [decision.audit] : [])));
     return decided;
   });
 }
@@ -148,12 +153,14 @@ export interface HeartbeatConsumer {
 export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): HeartbeatConsumer {
   const { store, log, now } = options;
   const waiting = new Map<string, ReceivedHeartbeat & { queuedAtMs: number }>();
+  /** The subjects of the beats being written, and the writes. */
+  const inFlight = new Set<string>();
+  const writes = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> | undefined;
   let stopping = false;
 
   function schedule(): void {
-    if (stopping || writing || timer || waiting.size === 0) return;
+    if (stopping || timer || writes.size >= WRITES_IN_FLIGHT || waiting.size === 0) return;
     const oldest = waiting.values().next().value?.queuedAtMs ?? performance.now();
     const delayMs = waiting.size >= options.maxBatch ? 0 : Math.max(0, oldest + options.batchMs - performance.now());
     timer = setTimeout(write, delayMs);
@@ -164,20 +171,26 @@ export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): Heart
     const batch: ReceivedHeartbeat[] = [];
     for (const [subject, beat] of waiting) {
       if (batch.length >= options.maxBatch) break;
+      if (inFlight.has(subject)) continue;
       waiting.delete(subject);
+      inFlight.add(subject);
       batch.push(beat);
     }
+    if (batch.length === 0) return;
     const onRecorded = (beat: HeartbeatMessage) =>
       options.observer?.heartbeatRecorded(secondsBetween(Date.parse(beat.at), now().getTime()));
-    writing = takeHeartbeats(store, log, batch, onRecorded)
+    const done: Promise<void> = takeHeartbeats(store, log, batch, onRecorded)
       .then((counts) => {
         for (const server of counts.cameBack) options.onServerBack?.(server);
       })
       .catch((err: unknown) => log.error({ err, beats: batch.length }, 'heartbeats not recorded'))
       .finally(() => {
-        writing = undefined;
+        for (const beat of batch) inFlight.delete(beat.subject);
+        writes.delete(done);
         schedule();
       });
+    writes.add(done);
+    schedule();
   }
 
   const sub: Subscription = options.nc.subscribe(HEARTBEAT_SUBJECTS, {
@@ -204,9 +217,9 @@ export function startHeartbeatConsumer(options: HeartbeatConsumerOptions): Heart
       if (!sub.isClosed()) await sub.drain();
       clearTimeout(timer);
       timer = undefined;
-      while (writing || waiting.size > 0) {
-        if (writing) await writing;
-        else write();
+      while (writes.size > 0 || waiting.size > 0) {
+        if (writes.size < WRITES_IN_FLIGHT) write();
+        if (writes.size > 0) await Promise.race(writes);
       }
     },
   };

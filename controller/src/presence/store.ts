@@ -3,6 +3,7 @@ import {
   lockEnrolledServers,
   markSilentServersOffline,
   recordAuditEvent,
+  recordAuditEvents,
   recordHeartbeats,
   recordServerHealth,
   recordSiteHealth,
@@ -32,6 +33,8 @@ export interface PresenceStore {
   recordHeartbeats(beats: readonly HeartbeatWrite[]): Promise<void>;
   /** False when an event with the same source id is already recorded. */
   recordAuditEvent(event: NewAuditEvent): Promise<boolean>;
+  /** Many events in one statement; one whose source id is already recorded is skipped. */
+  recordAuditEvents(events: readonly NewAuditEvent[]): Promise<void>;
   applyInventoryChange(serverId: string, change: InventoryChange, now: Date): Promise<void>;
   /** Online/degraded servers not seen for `silentMs` by the database's clock go offline; returns them. */
   markSilentServersOffline(silentMs: number): Promise<SilentServer[]>;
@@ -46,6 +49,7 @@ export function createPresenceStore(db: Database): PresenceStore {
     async recordAuditEvent(event) {
       return (await recordAuditEvent(db, event)) !== undefined;
     },
+    recordAuditEvents: (events) => recordAuditEvents(db, events),
     async applyInventoryChange(serverId, change, now) {
       switch (change.kind) {
         case 'site-on-release':

@@ -21,7 +21,7 @@ export const SWEEPS_PER_PERIOD = 4;
 export async function sweepOfflineServers(store: PresenceStore, log: Logger, heartbeatSeconds: number): Promise<string[]> {
   const gone = await store.transaction(async (tx) => {
     const servers = await tx.markSilentServersOffline(presenceTimeoutMs(heartbeatSeconds));
-    for (const audit of offlineAudits(servers)) await tx.recordAuditEvent(audit);
+    await tx.recordAuditEvents(offlineAudits(servers));
     return servers;
   });
   for (const server of gone)
