@@ -65,7 +65,6 @@ const PAGE_SIZE = Math.floor(numberFlag('--page-size', 500));
 const TARGETS = { lagP99Ms: 1000, listP99Ms: 100, rssBytes: 300 * 1024 * 1024 } as const;
 /** Extra node flags for the controller child only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'. */
 const CONTROLLER_NODE_OPTIONS = flagValue('--controller-node-options')?.split(' ').filter(Boolean) ?? [];
-const POLL_WINDOW_MS = 5_000;
 /** The `wofleet` CLI as a command line: --cli-bin, else this node on the workspace build. */
 const CLI_COMMAND = flagValue('--cli-bin')?.split(' ').filter(Boolean) ?? [process.execPath, CONTROLLER_CLI];
 
@@ -78,7 +77,19 @@ async function scrapeRuntime(metricsUrl: string) {
       .filter((line) => line.startsWith(name))
       .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   const ms = (name: string) => round(sum(name) * 1000, 1);
+  // The controller's own heartbeat lag (beat `at` to its commit): cumulative buckets, since start.
+  const buckets = [...text.matchAll(/^wofleet_controller_heartbeat_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map((m) => ({
+    le: Number(m[1]),
+    count: Number(m[2]),
+  }));
+  const total = buckets.at(-1)?.count ?? 0;
+  const p99Bucket = buckets.find((b) => b.count >= total * 0.99)?.le;
   return {
+    heartbeatLag: {
+      recorded: total,
+      withinOneSecond: total === 0 ? 0 : round((100 * (buckets.find((b) => b.le === 1)?.count ?? 0)) / total, 2),
+      p99AtMostSeconds: p99Bucket,
+    },
     eventLoopDelayMs: {
       p50: ms('nodejs_eventloop_lag_p50_seconds'),
       p99: ms('nodejs_eventloop_lag_p99_seconds'),
@@ -257,14 +268,22 @@ async function main(): Promise<void> {
     let rssMax = readyMem.rssBytes;
     let unmatched = 0;
 
-    /** New last_seen_at values since the last poll, each matched to the beat that caused it. */
+    /** Every transaction older than this had ended at the last poll, which saw what it wrote. */
+    let settledXid = '0';
+    /**
+     * New last_seen_at values since the last poll, each matched to the beat that caused it.
+     * Only rows written by transactions not yet ended at the last poll (their xmin), so a
+     * poll reads the few rows written since, not the fleet, however late a write commits.
+     */
     const poll = async () => {
-      // Only rows written in the last few seconds: a write later than that shows as a beat never seen.
-      const since = new Date(Date.now() - POLL_WINDOW_MS);
-      const rows = await handle.client<{ name: string; seen_ms: string | number }[]>`
-        select name, (extract(epoch from last_seen_at) * 1000)::float8 as seen_ms from servers where last_seen_at > ${since.toISOString()}::timestamptz`;
+      const rows = await handle.client<{ name: string | null; seen_ms: string | number | null; settled: string }[]>`
+        with snap as (select pg_snapshot_xmin(pg_current_snapshot())::text as settled)
+        select s.name, (extract(epoch from s.last_seen_at) * 1000)::float8 as seen_ms, snap.settled
+        from snap left join servers s on s.xmin::text::bigint >= ${settledXid}::bigint`;
       const seenAt = Date.now();
+      settledXid = rows[0]?.settled ?? settledXid;
       for (const row of rows) {
+        if (row.name === null || row.seen_ms === null) continue;
         const written = Math.round(Number(row.seen_ms));
         if (lastSeen.get(row.name) === written) continue;
         lastSeen.set(row.name, written);
@@ -438,6 +457,12 @@ async function main(): Promise<void> {
         ],
         ['lag visible in row p50 / p99 / max', `${lag.p50} / ${lag.p99} / ${lag.max} ms`, '<= 1000 ms', verdict(ok.lag)],
         ['lag visible, beats after 2 periods p50 / p99 / max', `${lagSteady.p50} / ${lagSteady.p99} / ${lagSteady.max} ms`, '', ''],
+        [
+          "controller's heartbeat lag metric: p99 <= / within 1 s",
+          `${controllerRuntime.heartbeatLag.p99AtMostSeconds} s / ${controllerRuntime.heartbeatLag.withinOneSecond} % of ${controllerRuntime.heartbeatLag.recorded}`,
+          '',
+          '',
+        ],
         ['lag controller stamp p50 / p99 / max', `${lagStamp.p50} / ${lagStamp.p99} / ${lagStamp.max} ms`, '', ''],
         [
           'controller event loop delay p50 / p99 / max',
