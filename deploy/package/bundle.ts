@@ -44,7 +44,7 @@ export async function layOutProgram(program: Program, dir: string, version: stri
     banner: {
       js: "import { createRequire as __wofleetCreateRequire } from 'node:module'; const require = __wofleetCreateRequire(import.meta.url); const __wofleetAppDir = new URL('.', import.meta.url).pathname;",
     },
-    plugins: [healthCheckDirname],
+    plugins: [healthCheckDirname, zodEnglishOnly],
   });
   // The entry's `#!/usr/bin/env node` would name the server's Node: bin/ runs the bundle.
   const entry = path.join(app, `${program.bundle}.mjs`);
@@ -69,6 +69,27 @@ const healthCheckDirname: Plugin = {
     pluginBuild.onLoad({ filter: /grpc-health-check[\\/]build[\\/]src[\\/]health\.js$/ }, async (args) => ({
       contents: (await readFile(args.path, 'utf8')).replaceAll('__dirname', `(__wofleetAppDir + ${JSON.stringify(HEALTH_CHECK_DIR)})`),
       loader: 'js',
+    }));
+  },
+};
+
+/**
+ * zod's `z.locales` (and `z.core.locales`) namespace carries ~40 translations of its messages (~400 KB of the
+ * bundle, parsed and kept in V8's heap by every run); wofleet uses the English default,
+ * which zod imports by itself. Only `en` stays in the namespace.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic[\\/]external|core[\\/]index)\.js$/.test(args.importer)
+        ? { path: path.join(path.dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
     }));
   },
 };

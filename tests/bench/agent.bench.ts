@@ -15,7 +15,9 @@
  * a directory under the system's temp dir (the unit's /var/cache one is not made here).
  *
  *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts,
- *    shown split into anonymous memory (V8 heap, malloc) and file pages (node's own code).
+ *    shown split into anonymous memory (V8 heap, malloc) and file pages (node's own code);
+ *    taken at --rss-starts fresh starts (default 3: it varies by a MiB or two between
+ *    starts), the target holds only if every one is under it.
  *  - idle CPU: utime+stime (/proc/<pid>/stat) over 60 s with no RPC, as % of one core;
  *    heartbeats on wofleet.agent.<id>.heartbeat counted in that window. The daemon runs
  *    its full health check at start-up and then every 60 s (it spawns `wo site list` and
@@ -35,7 +37,8 @@
  * ListSites p99 <= 50 ms with 100 sites.
  * Exit 1 when one is missed. Flags: --json, --calls N, --warmup N, --idle-seconds N,
  * --phase-cap-seconds N, --breakdown-runs N (0 = skip), --daemon-node-options '<flags>',
- * --list-calls N (ListSites calls with 100 sites, default 1000), --agent-bin PATH.
+ * --list-calls N (ListSites calls with 100 sites, default 1000), --agent-bin PATH,
+ * --rss-starts N.
  */
 import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -55,7 +58,7 @@ import { healthCommand } from '../../agent/src/commands/health.js';
 import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
 import { createDiskCounter, walkTree } from '../../agent/src/disk/disk-usage.js';
 import { createWordOpsSiteDb } from '../../agent/src/sites/site-db.js';
-import { CLK_TCK, loadAverage, percentile, readCpu, readMemory, round, uptimeMs } from './proc.js';
+import { CLK_TCK, loadAverage, type MemoryFigures, percentile, readCpu, readMemory, round, uptimeMs } from './proc.js';
 import { countFlag, flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 
 const SERVER_ID = 'bench-01';
@@ -64,6 +67,7 @@ const VERSION = '6.4.5';
 const HEARTBEAT_SECONDS = 10; // the config default
 const HEALTH_CHECK_SECONDS = 60; // the config default
 const RSS_DELAY_MS = 5_000;
+const RSS_STARTS = Math.max(1, Math.floor(numberFlag('--rss-starts', 3)));
 const IDLE_MS = numberFlag('--idle-seconds', 60) * 1000;
 const WARMUP_CALLS = Math.floor(numberFlag('--warmup', 50));
 const CALLS = Math.floor(numberFlag('--calls', 2000));
@@ -494,14 +498,15 @@ async function main(): Promise<void> {
     countHeartbeats(nc.subscribe(`wofleet.agent.${SERVER_ID}.heartbeat`), heartbeats);
     await nc.flush();
 
-    progress(`daemon: heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s (defaults)`);
-    daemon = await startDaemon(stack, pki, {
+    const daemonOptions = {
       natsUrl: nats.url,
       serverId: SERVER_ID,
       heartbeatSeconds: HEARTBEAT_SECONDS,
       env: DAEMON_ENV,
       ...(AGENT_BIN !== undefined && { program: path.resolve(AGENT_BIN) }),
-    });
+    };
+    progress(`daemon: heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s (defaults)`);
+    daemon = await startDaemon(stack, pki, daemonOptions);
     const pid = daemon.child.pid;
     if (pid === undefined) throw new Error('daemon has no pid');
     await sleep(RSS_DELAY_MS);
@@ -530,6 +535,18 @@ async function main(): Promise<void> {
     client = undefined;
     await stopDaemon(daemon);
 
+    const rssStarts: MemoryFigures[] = [rss];
+    while (rssStarts.length < RSS_STARTS) {
+      progress(`RSS: start ${rssStarts.length + 1} of ${RSS_STARTS}`);
+      daemon = await startDaemon(stack, pki, daemonOptions);
+      if (daemon.child.pid === undefined) throw new Error('daemon has no pid');
+      await sleep(RSS_DELAY_MS);
+      rssStarts.push(readMemory(daemon.child.pid));
+      await stopDaemon(daemon);
+    }
+    const rssMax = Math.max(...rssStarts.map((m) => m.rssBytes));
+    const rssRange = `${(Math.min(...rssStarts.map((m) => m.rssBytes)) / 2 ** 20).toFixed(1)}-${mib(rssMax)}`;
+
     let parts: Awaited<ReturnType<typeof breakdown>> | undefined;
     if (BREAKDOWN_RUNS > 0) {
       progress(`breakdown: ${BREAKDOWN_RUNS} in-process runs of each part of an uncached status`);
@@ -538,13 +555,7 @@ async function main(): Promise<void> {
 
     progress(`ListSites with ${MANY_SITES} sites: ${MANY_SITES - SITES.length} more sites, daemon restarted`);
     await addSites(stack, SITES[0], MANY_SITES - SITES.length);
-    daemon = await startDaemon(stack, pki, {
-      natsUrl: nats.url,
-      serverId: SERVER_ID,
-      heartbeatSeconds: HEARTBEAT_SECONDS,
-      env: DAEMON_ENV,
-      ...(AGENT_BIN !== undefined && { program: path.resolve(AGENT_BIN) }),
-    });
+    daemon = await startDaemon(stack, pki, daemonOptions);
     const manyPid = daemon.child.pid;
     if (manyPid === undefined) throw new Error('daemon has no pid');
     client = agentClient(daemon.port, pki.ca.certPem, SERVER_ID, pki.controller);
@@ -573,10 +584,10 @@ async function main(): Promise<void> {
     const statusComplete = !status.capped;
     const checks: Check[] = [
       {
-        name: 'RSS 5 s after listen',
-        value: mib(rss.rssBytes),
+        name: `RSS 5 s after listen (${rssStarts.length} starts)`,
+        value: rssStarts.length > 1 ? rssRange : mib(rssMax),
         target: `<= ${mib(TARGETS.rssBytes)}`,
-        ok: rss.rssBytes <= TARGETS.rssBytes,
+        ok: rssMax <= TARGETS.rssBytes,
       },
       {
         name: `idle CPU over ${seconds(idle.windowMs)}`,
@@ -616,6 +627,7 @@ async function main(): Promise<void> {
         afterIdleRssBytes: afterIdle.rssBytes,
         afterRpcRssBytes: after.rssBytes,
         afterRpcHwmBytes: after.hwmBytes,
+        starts: rssStarts,
       },
       idle,
       rpc: { GetStatus: status, ListSites: sites },
@@ -654,7 +666,7 @@ async function main(): Promise<void> {
         )}`,
       );
       console.log(
-        `\nmemory: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}; anonymous ${mib(rss.anonBytes)}, file pages ${mib(rss.fileBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
+        `\nmemory: starts ${rssStarts.map((m) => `${mib(m.rssBytes)} (anonymous ${mib(m.anonBytes)}, file ${mib(m.fileBytes)})`).join(', ')};\nfirst start: VmRSS ${mib(rss.rssBytes)} (peak ${mib(rss.hwmBytes)}; anonymous ${mib(rss.anonBytes)}, file pages ${mib(rss.fileBytes)}) 5 s after listen; ${mib(afterIdle.rssBytes)} after the idle minute; after the RPC phases ${mib(after.rssBytes)} (peak ${mib(after.hwmBytes)})`,
       );
       const due = idle.healthCheckDueAt.length ? idle.healthCheckDueAt.map((s) => `~${s} s`).join(', ') : 'none';
       const spawned = idle.spawns.length ? idle.spawns.map((s) => `${s.at} s ${s.command}`).join('; ') : 'none';

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import type { Parser, ReadEntry } from 'tar';
 import { IntegrityError } from '@wofleet/shared';
 import { ARCHIVE_TOP_DIR, checkEntry, describeRejection, ENTRY_RULE, type EntryKind } from './entry-rules.js';
 import { removeTree } from './tree.js';
@@ -106,6 +106,8 @@ async function unpack(request: ExtractRequest): Promise<ExtractResult> {
     });
   };
 
+  // node-tar loads when a release is unpacked: the daemon and most commands never do.
+  const { Parser } = await import('tar');
   const parser = new Parser({ strict: true, brotli: false, zstd: false, maxMetaEntrySize: MAX_META_ENTRY, onReadEntry: onEntry });
   parser.on('error', (err: Error) => fail(new IntegrityError(`corrupt tar archive: ${err.message}`, { cause: err })));
   // Entries node-tar will not hand out: unknown types and oversized pax headers.

@@ -1,7 +1,14 @@
-import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
 import { HealthCheckError } from '@wofleet/shared';
+
+/**
+ * node:http without an ESM import: on Node 22+ the import reads every export of the module,
+ * and its WebSocket/MessageEvent/CloseEvent getters load undici and worker_threads, ~13 MiB
+ * of RSS the daemon never uses (measured on the packaged Node 24; tests/bench/agent.bench.ts).
+ */
+const http = process.getBuiltinModule('node:http');
 
 /** The endpoint the MU-plugin (health/mu-plugin.ts) answers the probe on, and the header carrying its token. */
 export const HEALTH_PATH = '/wofleet-health';
@@ -83,7 +90,7 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
         clearTimeout(deadline);
         reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
       };
-      const onAnswer = (res: http.IncomingMessage) => {
+      const onAnswer = (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import { WofleetError } from '../errors.js';
@@ -11,6 +11,13 @@ export interface MetricsEndpoint {
 }
 
 export const METRICS_PATH = '/metrics';
+
+/**
+ * node:http without an ESM import, which on Node 22+ reads every export and so loads
+ * undici and worker_threads for the WebSocket getters (~13 MiB of RSS, see runtime/probe.ts
+ * in the agent): the agent serves its metrics from the packaged Node 24.
+ */
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** HOST:PORT as the configs hold it (validated there): host without IPv6 brackets, and the port. */
 function splitListen(listen: string): { host: string; port: number } {
