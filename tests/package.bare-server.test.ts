@@ -10,10 +10,14 @@
  * Version 0.2.0 is installed, configured through its files (/etc/wofleet/controller.env,
  * /etc/wofleet/agent.yaml), enrolled, and a campaign to 6.5.5 (the fixture) succeeds.
  * A second campaign (to a 6.5.6 repacked from it) is held after its canary; while it is
- * held both packages are upgraded to 0.2.1 with dpkg -i, whose postinst restarts the
- * running units; the servers stay enrolled and online, the campaign is still where it
- * was, is promoted and succeeds. Then dpkg -r keeps the data and the conffiles, and
- * --purge removes them.
+ * held the controller is upgraded to 0.2.1 with dpkg -i, whose postinst restarts it; the
+ * servers stay enrolled and online, the campaign is still where it was, is promoted and
+ * succeeds. Then the agents are upgraded the fleet's way, `wofleet agents upgrade` (a
+ * campaign: canary first, waves, health gate, rollback; each agent runs dpkg -i of the
+ * package the controller streams it, detached through systemd-run): first to a package
+ * whose agent fails the health gate, which puts the canary back on its old package and
+ * leaves the other server alone, then to 0.2.1 on both. Then dpkg -r keeps the data and
+ * the conffiles, and --purge removes them.
  *
  * The packages are built once per run from the built workspace (deploy/package/build.ts:
  * `pnpm package` without its `pnpm build`, which the e2e tier already requires); the
@@ -21,20 +25,32 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WP645, WP655 } from './support/agent.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 import { connectRealWoLan, type RealWoLan } from './support/realwo-lan.js';
-import { buildDebs, dpkgInstall, dpkgStatus, execOk, unitJournal, unitStatus, waitUntil, type Debs } from './support/realwo-packages.js';
+import {
+  buildDebs,
+  dpkgInstall,
+  dpkgStatus,
+  execOk,
+  relabelDeb,
+  unitJournal,
+  unitStatus,
+  waitUntil,
+  type Debs,
+} from './support/realwo-packages.js';
 import { cleanStaleServers, startBareSystemdServers, type RealWoServer } from './support/realwo.js';
 import { copyIntoMirror, generatorVersion, repackRelease } from './support/releases.js';
 import { Teardown } from './support/teardown.js';
 
 const OLD = '0.2.0';
 const NEW = '0.2.1';
+/** 0.2.1's agent in a package that says 0.2.2: the agent comes up reporting 0.2.1, and fails the upgrade's health gate. */
+const MISLABELLED = '0.2.2';
 const AGENTS = ['wo-a', 'wo-b'] as const;
 const MIRROR = '/srv/wordpress-releases';
 const CONTROLLER_PORT = 7444;
@@ -47,7 +63,14 @@ const NATS = { user: 'wofleet', pass: randomBytes(18).toString('base64url') };
 interface CampaignView {
   id: string;
   state: string;
+  reason?: string;
   targets: { server: string; state: string; reason?: string }[];
+}
+
+/** A line of `--watch --json`. */
+interface CampaignUpdate {
+  event: { at: string; scope: string; server?: string; state: string } | null;
+  campaign: CampaignView;
 }
 
 describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded in the middle of a campaign', () => {
@@ -55,6 +78,7 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
   let oldDebs: Debs;
   /** Built while the first steps run: only the upgrade needs it. */
   let newDebs: Promise<Debs>;
+  let mislabelled: Promise<string>;
   let ctl: RealWoServer;
   const agents = new Map<string, RealWoServer>();
   let lan: RealWoLan;
@@ -119,8 +143,9 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     );
     oldDebs = await builtOld;
     newDebs = build(NEW);
-    // Awaited by the upgrade, likewise.
-    newDebs.catch(() => undefined);
+    mislabelled = newDebs.then((debs) => relabelDeb(debs.agent, MISLABELLED, out));
+    // Awaited by the upgrades, likewise.
+    mislabelled.catch(() => undefined);
   });
   afterAll(async () => {
     await teardown.run();
@@ -132,6 +157,23 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
       expect((await server.sh('command -v wo')).stdout, server.name).toBe('/usr/local/bin/wo\n');
     }
   });
+
+  /** `wofleet agents packages add` of a .deb copied onto the controller's server. */
+  async function addAgentPackage(deb: string, version: string): Promise<void> {
+    const inside = path.join('/root/packages', path.basename(deb));
+    await mkdir(path.dirname(ctl.file(inside)), { recursive: true });
+    await copyFile(deb, ctl.file(inside));
+    const added = await wofleetJson<{ version: string }>(['agents', 'packages', 'add', inside]);
+    expect(added.version).toBe(version);
+  }
+
+  async function addAgentPackages(): Promise<void> {
+    const started = Date.now();
+    await addAgentPackage(oldDebs.agent, OLD);
+    await addAgentPackage(await mislabelled, MISLABELLED);
+    await addAgentPackage((await newDebs).agent, NEW);
+    console.log(`package.bare-server: 3 agent packages added in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
 
   /** dpkg -i, checked not to start anything, then configured through its files and started. */
   async function installController(): Promise<void> {
@@ -272,7 +314,7 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     for (const name of AGENTS) expect(await serving(name), name).toBe('6.5.5');
   });
 
-  it('held after its canary, a campaign survives upgrading both packages to 0.2.1, then finishes', async () => {
+  it('held after its canary, a campaign survives upgrading the controller to 0.2.1 with dpkg -i, then finishes', async () => {
     await wofleetJson(['releases', 'add', '6.5.6', '--url', `file://${MIRROR}/${path.basename(wp656.file)}`, '--sha256', wp656.sha256]);
     const { id } = await wofleetJson<{ id: string }>([
       'rollout',
@@ -292,33 +334,20 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     expect(await serving('wo-b')).toBe('6.5.5');
 
     const envBefore = await readFile(ctl.file(CONTROLLER_ENV), 'utf8');
-    const configsBefore = await Promise.all(AGENTS.map((name) => readFile(agent(name).file(AGENT_CONFIG), 'utf8')));
     const controllerBefore = await unitStatus(ctl, 'wofleet-controller');
-    const agentsBefore = await Promise.all(AGENTS.map((name) => unitStatus(agent(name), 'wofleet-agent')));
-
     const debs = await newDebs;
     const upgradeStarted = Date.now();
     await dpkgInstall(ctl, debs.controller);
-    await Promise.all(AGENTS.map((name) => dpkgInstall(agent(name), debs.agent)));
-    console.log(`package.bare-server: both packages upgraded in ${((Date.now() - upgradeStarted) / 1000).toFixed(0)} s`);
+    console.log(`package.bare-server: controller upgraded in ${((Date.now() - upgradeStarted) / 1000).toFixed(0)} s`);
 
-    // Restarted by their postinst (a new invocation), still enabled, the controller still as its own user.
+    // Restarted by its postinst (a new invocation), still enabled, still as its own user.
     const controllerAfter = await unitStatus(ctl, 'wofleet-controller');
     expect(controllerAfter).toMatchObject({ active: 'active', enabled: 'enabled', user: 'wofleet' });
     expect(controllerAfter.invocation, 'the controller restarted by its postinst').not.toBe(controllerBefore.invocation);
-    for (const [i, name] of AGENTS.entries()) {
-      const after = await unitStatus(agent(name), 'wofleet-agent');
-      expect(after, name).toMatchObject({ active: 'active', enabled: 'enabled' });
-      expect(after.invocation, `${name}: the agent restarted by its postinst`).not.toBe(agentsBefore[i]?.invocation);
-      expect(await dpkgStatus(agent(name), 'wofleet-agent')).toEqual({ status: 'ii', version: NEW });
-      expect(await readFile(agent(name).file(AGENT_CONFIG), 'utf8'), `${name}: agent.yaml kept`).toBe(configsBefore[i]);
-    }
-    // The version the programs run: dpkg's, the units restarted after it (above), and their own
+    // The version the program runs: dpkg's, the unit restarted after it (above), and its own
     // `--version` (WOFLEET_VERSION, which the bundle gets from `pnpm package --version`).
     expect(await dpkgStatus(ctl, 'wofleet-controller')).toEqual({ status: 'ii', version: NEW });
     expect((await execOk(ctl, ['wofleet', '--version'])).stdout.trim()).toBe(`wofleet ${NEW}`);
-    for (const name of AGENTS)
-      expect((await execOk(agent(name), ['wofleet-agent', '--version'])).stdout.trim()).toBe(`wofleet-agent ${NEW}`);
     expect(await readFile(ctl.file(CONTROLLER_ENV), 'utf8'), 'controller.env kept').toBe(envBefore);
 
     await waitUntil(
@@ -326,11 +355,12 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
       async () => ((await wofleet(['servers', 'list'])).exitCode === 0 ? true : undefined),
       60_000,
     );
+    // The agents, still on 0.2.0, stay enrolled and online with the newer controller.
     const list = await waitUntil(
       'both servers online after the upgrade',
       async () => {
         const l = await servers();
-        return l.length === 2 && l.every((s) => online(s.state) && s.agentVersion === NEW) ? l : undefined;
+        return l.length === 2 && l.every((s) => online(s.state) && s.agentVersion === OLD) ? l : undefined;
       },
       60_000,
     );
@@ -343,6 +373,100 @@ describe('wofleet from its .deb packages on bare real-WordOps servers, upgraded 
     const done = await campaignReaches(id, ['succeeded']);
     expect(Object.fromEntries(done.targets.map((t) => [t.server, t.state]))).toEqual({ 'wo-a': 'succeeded', 'wo-b': 'succeeded' });
     for (const name of AGENTS) expect(await serving(name), name).toBe('6.5.6');
+  });
+
+  /** `wofleet agents upgrade --to VERSION --watch --json`: its exit code and every update it printed. */
+  async function upgradeAgents(version: string, flags: readonly string[]): Promise<{ exitCode: number; updates: CampaignUpdate[] }> {
+    const started = Date.now();
+    const r = await wofleet(['agents', 'upgrade', '--to', version, '--waves', '1,1', ...flags, '--watch', '--json']);
+    if (r.stdout.trim() === '') throw new Error(`agents upgrade --to ${version} exited ${r.exitCode} printing nothing:\n${r.stderr}`);
+    const updates = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as CampaignUpdate);
+    const timeline = updates.flatMap(({ event }) =>
+      event?.scope === 'target' ? [`${event.at.slice(11, 19)} ${event.server} ${event.state}`] : [],
+    );
+    const took = ((Date.now() - started) / 1000).toFixed(0);
+    console.log(`package.bare-server: agents upgrade --to ${version} ended in ${took} s: ${timeline.join(', ')}`);
+    return { exitCode: r.exitCode, updates };
+  }
+
+  /** Each agent's unit, its package and the version the controller has from it. */
+  async function agentsNow(): Promise<Record<string, { invocation: string; active: string; dpkg: string; reports: string }>> {
+    const reported = new Map((await servers()).map((s) => [s.name, s.agentVersion]));
+    const now: Record<string, { invocation: string; active: string; dpkg: string; reports: string }> = {};
+    for (const name of AGENTS) {
+      const unit = await unitStatus(agent(name), 'wofleet-agent');
+      const dpkg = await dpkgStatus(agent(name), 'wofleet-agent');
+      now[name] = {
+        invocation: unit.invocation,
+        active: unit.active,
+        dpkg: `${dpkg.status} ${dpkg.version}`,
+        reports: reported.get(name) ?? '',
+      };
+    }
+    return now;
+  }
+
+  it('agents upgrade to a package whose agent fails the health gate: the canary goes back to its package, the other server is left alone', async () => {
+    // One after the other: an upload keeps the controller (its PGlite) busy.
+    await addAgentPackages();
+    const before = await agentsNow();
+
+    const { exitCode, updates } = await upgradeAgents(MISLABELLED, ['--min-healthy', '3s', '--healthy-deadline', '30s']);
+    const end = updates.at(-1)?.campaign;
+    expect(exitCode, JSON.stringify(end)).toBe(1);
+    expect(end?.state).toBe('failed');
+    expect(end?.reason).toBe('the canary failed');
+    expect(Object.fromEntries(end?.targets.map((t) => [t.server, t.state]) ?? [])).toEqual({ 'wo-a': 'rolled-back', 'wo-b': 'skipped' });
+    expect(end?.targets.find((t) => t.server === 'wo-a')?.reason).toContain(`the agent reports wofleet-agent ${NEW}, not ${MISLABELLED}`);
+
+    const after = await waitUntil(
+      'wo-a back on its package and reported so',
+      async () => {
+        const now = await agentsNow();
+        return now['wo-a']?.reports === OLD ? now : undefined;
+      },
+      30_000,
+    );
+    // Installed twice (the package, then its own again): restarted, on 0.2.0 by dpkg and by its own word.
+    expect(after['wo-a']).toMatchObject({ active: 'active', dpkg: `ii ${OLD}`, reports: OLD });
+    expect(after['wo-a']?.invocation).not.toBe(before['wo-a']?.invocation);
+    expect((await execOk(agent('wo-a'), ['wofleet-agent', '--version'])).stdout.trim()).toBe(`wofleet-agent ${OLD}`);
+    expect(after['wo-b'], 'wo-b untouched').toEqual(before['wo-b']);
+    for (const name of AGENTS) expect(await serving(name), name).toBe('6.5.6');
+  });
+
+  it('agents upgrade --to 0.2.1: canary first, then the next wave, each agent restarted on the new package and held healthy', async () => {
+    const configsBefore = await Promise.all(AGENTS.map((name) => readFile(agent(name).file(AGENT_CONFIG), 'utf8')));
+    const before = await agentsNow();
+
+    const { exitCode, updates } = await upgradeAgents(NEW, ['--min-healthy', '5s']);
+    const end = updates.at(-1)?.campaign;
+    expect(exitCode, JSON.stringify(end)).toBe(0);
+    expect(end?.state).toBe('succeeded');
+    expect(Object.fromEntries(end?.targets.map((t) => [t.server, t.state]) ?? [])).toEqual({ 'wo-a': 'succeeded', 'wo-b': 'succeeded' });
+    // The canary was through its health gate before the second wave touched wo-b.
+    const at = (server: string, state: string) => updates.findIndex((u) => u.event?.server === server && u.event.state === state);
+    expect(at('wo-a', 'succeeded')).toBeGreaterThanOrEqual(0);
+    // (Later waves stage ahead; the canary's gate holds their switch.)
+    expect(at('wo-a', 'succeeded')).toBeLessThan(at('wo-b', 'switching'));
+
+    const after = await agentsNow();
+    for (const [i, name] of AGENTS.entries()) {
+      expect(after[name], name).toMatchObject({ active: 'active', dpkg: `ii ${NEW}`, reports: NEW });
+      expect(after[name]?.invocation, `${name}: the agent restarted on the new package`).not.toBe(before[name]?.invocation);
+      expect((await unitStatus(agent(name), 'wofleet-agent')).enabled, name).toBe('enabled');
+      expect((await execOk(agent(name), ['wofleet-agent', '--version'])).stdout.trim()).toBe(`wofleet-agent ${NEW}`);
+      expect(await readFile(agent(name).file(AGENT_CONFIG), 'utf8'), `${name}: agent.yaml kept`).toBe(configsBefore[i]);
+      // dpkg's own output, kept beside the package it installed.
+      const log = await readFile(agent(name).file(`/var/lib/wofleet/packages/wofleet-agent_${NEW}.deb.install.log`), 'utf8');
+      expect(log, name).toContain(`Setting up wofleet-agent (${NEW})`);
+      expect(await serving(name), name).toBe('6.5.6');
+    }
+    const list = await servers();
+    expect(list.map((s) => [s.name, s.state, s.agentVersion])).toEqual(AGENTS.map((name) => [name, 'online', NEW]));
   });
 
   it('dpkg -r stops the units and keeps data and conffiles; --purge removes them; the sites keep serving', async () => {

@@ -71,6 +71,9 @@ describe('installing a package', () => {
       '--collect',
       '--quiet',
       '--unit=wofleet-agent-install-0.3.0-1',
+      // dpkg's output in the log beside the package, as without systemd.
+      '--property=StandardOutput=append:/p.deb.install.log',
+      '--property=StandardError=append:/p.deb.install.log',
       '--',
       'dpkg',
       '-i',

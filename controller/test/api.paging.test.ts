@@ -4,8 +4,14 @@ import { UsageError } from '@wofleet/shared';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectController, type ControllerApi } from '../src/client/controller-client.js';
-import { MAX_PAGE_SIZE } from '../src/api/paging.js';
+import { connectRollouts, type RolloutApi } from '../src/client/rollout-client.js';
+import { encodePageToken, MAX_PAGE_SIZE } from '../src/api/paging.js';
+import { MAX_ROLLOUT_PAGE_SIZE } from '../src/api/rollout-handlers.js';
+import { createCampaignRepository } from '../src/campaign-store/index.js';
+import { parseCampaignRequest, type CampaignPlan } from '../src/campaigns/index.js';
+import { requestText } from './campaigns.fixtures.js';
 import { createTestFleet, type TestFleet } from './cli.fixtures.js';
+import { T0 } from './db.fixtures.js';
 
 /**
  * Paging of the list RPCs at fleet scale: 50,000 sites on 500 servers, inserted straight
@@ -20,6 +26,7 @@ const GRPC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 let fleet: TestFleet;
 let api: ControllerApi;
+let rollouts: RolloutApi;
 beforeAll(async () => {
   fleet = await createTestFleet({ runCampaigns: false });
   await fleet.db.execute(sql`
@@ -33,15 +40,18 @@ beforeAll(async () => {
            '6.5.5-20250131T120000Z-ab12cd', '6.5.5', 'ok', 123456
     from servers s, generate_series(1, ${SITES_PER_SERVER}) as j`);
   const dir = fleet.operatorDir;
-  api = await connectController({
+  const settings = {
     controller: fleet.address,
     caFile: path.join(dir, 'ca.pem'),
     certFile: path.join(dir, 'alice.pem'),
     keyFile: path.join(dir, 'alice.key'),
-  });
+  };
+  api = await connectController(settings);
+  rollouts = await connectRollouts(settings);
 }, 120_000);
 afterAll(async () => {
   api?.close();
+  rollouts?.close();
   await fleet?.destroy();
 });
 
@@ -131,4 +141,95 @@ describe('the CLI follows the pages', () => {
       expect.objectContaining({ name: 'web-0003' }),
     ]);
   }, 120_000);
+});
+
+describe('ListRollouts paging', () => {
+  const CAMPAIGNS = 120;
+  const plan = (server: string): CampaignPlan => ({
+    request: parseCampaignRequest(requestText({ servers: [server], waves: '1' })),
+    release: { version: '6.5.5', url: 'file:///fixtures/wordpress-6.5.5.tar.gz', digest: { algorithm: 'sha256', hex: 'a'.repeat(64) } },
+    canary: server,
+    canarySiteServers: [],
+    waves: [{ index: 0, servers: [server] }],
+    offlineServers: [],
+  });
+  /** Every campaign, newest first, then by id; a quarter of them still active. */
+  let newestFirst: { id: string; active: boolean }[];
+
+  beforeAll(async () => {
+    const repository = createCampaignRepository(fleet.db);
+    const made: { id: string; createdAt: Date; active: boolean }[] = [];
+    for (let i = 0; i < CAMPAIGNS; i++) {
+      // Three started in the same millisecond each time: their ids order them.
+      const createdAt = new Date(T0.getTime() + Math.floor(i / 3) * 1000);
+      const { id } = await repository.insertCampaign(plan(`web-${String(i + 1).padStart(4, '0')}`), 'operator:alice', createdAt);
+      made.push({ id, createdAt, active: i % 4 === 0 });
+    }
+    const ended = made.filter((c) => !c.active).map((c) => c.id);
+    await fleet.db.execute(sql`update campaign_targets set active = false, state = 'succeeded'
+      where campaign_id in (${sql.join(
+        ended.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`);
+    await fleet.db.execute(sql`update campaigns set state = 'succeeded', finished_at = updated_at
+      where id in (${sql.join(
+        ended.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`);
+    newestFirst = made
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(({ id, active }) => ({ id, active }));
+  });
+
+  async function readAll(active: boolean, pageSize: number): Promise<{ ids: string[]; pages: number[] }> {
+    const ids: string[] = [];
+    const pages: number[] = [];
+    let pageToken = '';
+    do {
+      const page = await rollouts.list({ active, pageSize, pageToken });
+      ids.push(...page.rollouts.map((r) => r.id));
+      pages.push(page.rollouts.length);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    return { ids, pages };
+  }
+
+  it(`pages campaigns newest first (then by id), each once, at most ${MAX_ROLLOUT_PAGE_SIZE} a page`, async () => {
+    // More than the maximum is asked for: the controller cuts it.
+    const all = await readAll(false, 1000);
+    expect(all.ids).toEqual(newestFirst.map((c) => c.id));
+    expect(all.pages).toEqual([50, 50, 20]);
+    const small = await readAll(false, 7);
+    expect(small.ids).toEqual(all.ids);
+    expect(small.pages).toHaveLength(Math.ceil(CAMPAIGNS / 7));
+    const firstPage = await rollouts.list({ active: false, pageSize: 0, pageToken: '' });
+    expect(firstPage.rollouts).toHaveLength(MAX_ROLLOUT_PAGE_SIZE);
+  });
+
+  it('pages the active ones the same way', async () => {
+    const active = await readAll(true, 8);
+    expect(active.ids).toEqual(newestFirst.filter((c) => c.active).map((c) => c.id));
+    expect(active.ids).toHaveLength(CAMPAIGNS / 4);
+  });
+
+  it('refuses a page token of another list, or one it did not make', async () => {
+    const tokens = [
+      encodePageToken(['web-0001']),
+      encodePageToken(['yesterday', newestFirst[0]?.id ?? '']),
+      encodePageToken([T0.toISOString(), "'; drop table campaigns; --"]),
+    ];
+    for (const pageToken of tokens) await expect(rollouts.list({ active: false, pageSize: 10, pageToken })).rejects.toThrow(UsageError);
+  });
+
+  it('rollout list --json follows the pages; --limit stops after that many', async () => {
+    const listed = await fleet.wofleetJson<{ id: string }[]>(['rollout', 'list']);
+    expect(listed.map((c) => c.id)).toEqual(newestFirst.map((c) => c.id));
+    const limited = await fleet.wofleetJson<{ id: string }[]>(['rollout', 'list', '--active', '--limit', '12']);
+    expect(limited.map((c) => c.id)).toEqual(
+      newestFirst
+        .filter((c) => c.active)
+        .map((c) => c.id)
+        .slice(0, 12),
+    );
+  });
 });

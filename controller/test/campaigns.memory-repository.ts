@@ -206,11 +206,17 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
       }),
     loadCampaign: async (id) => record(id),
     readCampaignState: async (id) => data.campaigns.get(id)?.row.state,
-    async listCampaignIds(filter) {
+    async listCampaignIds(filter, page) {
+      const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
+        b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      const after = page?.after;
       return [...data.campaigns.values()]
-        .filter(({ row }) => filter.active === undefined || isActiveCampaignState(row.state) === filter.active)
-        .sort((a, b) => b.row.createdAt.getTime() - a.row.createdAt.getTime() || (a.row.id < b.row.id ? -1 : 1))
-        .map(({ row }) => row.id);
+        .map(({ row }) => row)
+        .filter((row) => filter.active === undefined || isActiveCampaignState(row.state) === filter.active)
+        .filter((row) => after === undefined || newestFirst(after, row) < 0)
+        .sort(newestFirst)
+        .slice(0, page?.limit)
+        .map((row) => row.id);
     },
     async findActiveCampaignsOf(names) {
       return data.targets

@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { REPO_ROOT } from './agent.js';
@@ -29,6 +29,41 @@ export async function buildDebs(version: string, outDir: string): Promise<Debs> 
     agent: path.join(outDir, `wofleet-agent_${version}_amd64.deb`),
     controller: path.join(outDir, `wofleet-controller_${version}_amd64.deb`),
   };
+}
+
+/**
+ * A copy of `deb` whose control file says `version`, its contents (the program, which
+ * reports the version it was built as) unchanged: a package that is not what it says.
+ * Only the control member is rebuilt (ar and tar, no recompression of the data), in a
+ * second or two.
+ */
+export async function relabelDeb(deb: string, version: string, outDir: string): Promise<string> {
+  const work = await mkdtemp(path.join(outDir, 'relabel-'));
+  try {
+    const ok = async (command: string, args: readonly string[]) => {
+      const r = await execa(command, args, { cwd: work, reject: false, all: true });
+      if (r.exitCode !== 0) throw new Error(`relabelDeb: ${command} ${args.join(' ')} exited ${r.exitCode}:\n${r.all}`);
+    };
+    await ok('ar', ['x', deb]);
+    const members = await readdir(work);
+    const controlTar = members.find((m) => m.startsWith('control.tar'));
+    const dataTar = members.find((m) => m.startsWith('data.tar'));
+    if (!controlTar || !dataTar) throw new Error(`relabelDeb: ${deb} has members ${members.join(', ')}`);
+    await mkdir(path.join(work, 'control'));
+    await ok('tar', ['-xf', controlTar, '-C', 'control']);
+    const control = path.join(work, 'control', 'control');
+    const fields = await readFile(control, 'utf8');
+    if (!/^Version: .*$/m.test(fields)) throw new Error(`relabelDeb: no Version field in ${deb}`);
+    await writeFile(control, fields.replace(/^Version: .*$/m, `Version: ${version}`));
+    await rm(path.join(work, controlTar));
+    await ok('tar', ['-czf', 'control.tar.gz', '-C', 'control', '.']);
+    const out = path.join(outDir, `wofleet-agent_${version}_amd64.deb`);
+    // dpkg wants the members in this order.
+    await ok('ar', ['rc', out, 'debian-binary', 'control.tar.gz', dataTar]);
+    return out;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** A command in the server that must succeed: its result, or an error with everything it printed. */

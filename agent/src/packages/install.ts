@@ -10,8 +10,9 @@ import { CommandFailedError } from '@wofleet/shared';
  * install must outlive that. Under systemd it runs in a transient unit of its own
  * (`systemd-run --collect`), since stopping the agent's unit kills every process in its
  * cgroup; elsewhere in a session of its own (setsid). Its output goes to
- * `<file>.install.log`. This is the agent's one program it does not wait for, which is
- * why it is spawned here rather than through the program runner.
+ * `<file>.install.log` (under systemd by the unit's StandardOutput: systemd-run's own
+ * output is only that it queued the unit). This is the agent's one program it does not
+ * wait for, which is why it is spawned here rather than through the program runner.
  */
 export interface InstallerOptions {
   /** Program and leading arguments; the package path is appended. */
@@ -22,11 +23,25 @@ export interface InstallerOptions {
   unitSuffix: string;
 }
 
+export function installLogOf(file: string): string {
+  return `${file}.install.log`;
+}
+
 /** The argv that starts the installer detached, systemd or not. */
 export function installerArgv(file: string, options: InstallerOptions, systemd: boolean): string[] {
   const install = [...options.install, file];
+  const log = installLogOf(file);
   return systemd
-    ? ['systemd-run', '--collect', '--quiet', `--unit=wofleet-agent-install-${options.unitSuffix}`, '--', ...install]
+    ? [
+        'systemd-run',
+        '--collect',
+        '--quiet',
+        `--unit=wofleet-agent-install-${options.unitSuffix}`,
+        `--property=StandardOutput=append:${log}`,
+        `--property=StandardError=append:${log}`,
+        '--',
+        ...install,
+      ]
     : install;
 }
 
@@ -42,7 +57,7 @@ export async function startInstaller(file: string, options: InstallerOptions): P
   const systemd = existsSync(options.systemdMarker ?? '/run/systemd/system');
   const argv = installerArgv(file, options, systemd);
   const [command = '', ...args] = argv;
-  const log = `${file}.install.log`;
+  const log = installLogOf(file);
   const out = await open(log, 'a', 0o600);
   let exited: Promise<number | null>;
   try {

@@ -8,8 +8,6 @@ import { UsageError } from '@wofleet/shared';
  */
 /** Keeps an answer far below gRPC's 4 MiB message limit (1000 sites are about 110 KB on the wire). */
 export const MAX_PAGE_SIZE = 1000;
-/** A call without page_size (a client from before paging) gets the most a page holds. */
-export const DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE;
 
 const TOKEN_VERSION = 1;
 
@@ -24,9 +22,15 @@ export interface PageToRead {
   after: string[] | undefined;
 }
 
-export function pageToRead(request: PageRequest, arity: number): PageToRead {
-  const size = request.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(request.pageSize, MAX_PAGE_SIZE);
+/** A call without page_size (a client from before paging) gets the most a page holds, `maxSize`. */
+export function pageToRead(request: PageRequest, arity: number, maxSize = MAX_PAGE_SIZE): PageToRead {
+  const size = request.pageSize === 0 ? maxSize : Math.min(request.pageSize, maxSize);
   return { size, after: request.pageToken === '' ? undefined : decodePageToken(request.pageToken, arity) };
+}
+
+/** The page_token refused: not one this controller made for this list. */
+export function invalidPageToken(): UsageError {
+  return new UsageError('invalid page_token: pass the next_page_token of the previous answer, with the same filters');
 }
 
 function decodePageToken(token: string, arity: number): string[] {
@@ -42,7 +46,7 @@ function decodePageToken(token: string, arity: number): string[] {
     Array.isArray(key) &&
     key.length === arity &&
     key.every((part) => typeof part === 'string');
-  if (!valid) throw new UsageError('invalid page_token: pass the next_page_token of the previous answer, with the same filters');
+  if (!valid) throw invalidPageToken();
   return key as string[];
 }
 

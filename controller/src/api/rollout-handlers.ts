@@ -15,6 +15,7 @@ import { operatorActor, type ControllerContext } from '../context/index.js';
 import type { AgentDialer } from '../servers/live.js';
 import { createCampaignRepository } from '../campaign-store/index.js';
 import { operatorCaller } from './authorize.js';
+import { cutPage, invalidPageToken, pageToRead } from './paging.js';
 import { logged, operatorUnary } from './unary.js';
 import type { SubscribeToSubject } from '../events/campaign-events.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
@@ -36,6 +37,20 @@ export interface RolloutPorts {
   dialAgent?: AgentDialer;
   /** Where campaign webhooks go: starts and operator actions queue theirs (none: no webhooks). */
   webhookUrls?: readonly string[];
+}
+
+/** A campaign carries every server it targets: pages of them are kept far smaller than of servers or sites. */
+export const MAX_ROLLOUT_PAGE_SIZE = 50;
+
+/** The [created_at, id] of a page token, checked before it reaches a query. */
+function campaignKey([createdAt = '', id = '']: string[]): { createdAt: Date; id: string } {
+  const at = new Date(createdAt);
+  if (Number.isNaN(at.getTime()) || at.toISOString() !== createdAt) throw invalidPageToken();
+  try {
+    return { createdAt: at, id: parseCampaignId(id) };
+  } catch {
+    throw invalidPageToken();
+  }
 }
 
 const SHUTTING_DOWN = { code: status.UNAVAILABLE, details: 'the controller is shutting down: watch again once it is back' };
@@ -62,9 +77,13 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
       toWireRollout(await getCampaign(campaigns, parseCampaignId(request.id))),
     ),
 
-    ListRollouts: operatorUnary(ctx, 'RolloutService.ListRollouts', async (request) => ({
-      rollouts: (await listCampaigns(campaigns, request.active ? { active: true } : {})).map(toWireRollout),
-    })),
+    ListRollouts: operatorUnary(ctx, 'RolloutService.ListRollouts', async (request) => {
+      const { size, after } = pageToRead(request, 2, MAX_ROLLOUT_PAGE_SIZE);
+      const filter = request.active ? { active: true } : {};
+      const views = await listCampaigns(campaigns, filter, { after: after && campaignKey(after), limit: size + 1 });
+      const page = cutPage(views, size, (view) => [view.createdAt.toISOString(), view.id]);
+      return { rollouts: page.rows.map(toWireRollout), nextPageToken: page.nextPageToken };
+    }),
 
     ActOnRollout: operatorUnary(ctx, 'RolloutService.ActOnRollout', async (request, operator) =>
       toWireRollout(

@@ -21,7 +21,7 @@ export function createCampaignRepository(db: Database, options: CampaignStoreOpt
     insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now, webhookUrls),
     loadCampaign: (id) => loadCampaign(db, id),
     readCampaignState: (id) => readCampaignState(db, id),
-    listCampaignIds: (filter) => listCampaignIds(db, filter),
+    listCampaignIds: (filter, page) => listCampaignIds(db, filter, page),
     findActiveCampaignsOf: (servers) => findActiveCampaignsOf(db, servers),
     withCampaignLocked: (id, work) =>
       db.transaction(async (tx) => {

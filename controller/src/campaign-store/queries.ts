@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, notInArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, notInArray, or } from 'drizzle-orm';
 import { CAMPAIGN_STATE, isActiveCampaignState, type CampaignState } from '../campaigns/model.js';
-import type { CampaignLock, CampaignRecord } from '../campaigns/repository.js';
+import type { CampaignLock, CampaignPage, CampaignRecord } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
 import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
 import { toCampaignRow } from './records.js';
@@ -26,18 +26,26 @@ export async function readCampaignState(db: Database, id: string): Promise<Campa
   return row?.state;
 }
 
-export async function listCampaignIds(db: Database, filter: { active?: boolean }): Promise<string[]> {
+export async function listCampaignIds(db: Database, filter: { active?: boolean }, page?: CampaignPage): Promise<string[]> {
+  const after = page?.after;
   const rows = await db
     .select({ id: campaigns.id })
     .from(campaigns)
     .where(
-      filter.active === undefined
-        ? undefined
-        : filter.active
-          ? inArray(campaigns.state, ACTIVE_STATES)
-          : notInArray(campaigns.state, ACTIVE_STATES),
+      and(
+        filter.active === undefined
+          ? undefined
+          : filter.active
+            ? inArray(campaigns.state, ACTIVE_STATES)
+            : notInArray(campaigns.state, ACTIVE_STATES),
+        // Keyset: older, or as old with a greater id (the list's order).
+        after === undefined
+          ? undefined
+          : or(lt(campaigns.createdAt, after.createdAt), and(eq(campaigns.createdAt, after.createdAt), gt(campaigns.id, after.id))),
+      ),
     )
-    .orderBy(desc(campaigns.createdAt), asc(campaigns.id));
+    .orderBy(desc(campaigns.createdAt), asc(campaigns.id))
+    .limit(page?.limit ?? Number.MAX_SAFE_INTEGER);
   return rows.map((r) => r.id);
 }
 

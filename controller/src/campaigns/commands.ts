@@ -13,7 +13,7 @@ import {
 import { dbRestoresOfRollback, restoreDbRefusal } from './policy-rollback-db.js';
 import { planCampaign, type PlanContext } from './plan.js';
 import { planAgentUpgrade, type HeldPackage } from './plan-agent-upgrade.js';
-import type { CampaignRepository } from './repository.js';
+import type { CampaignPage, CampaignRepository } from './repository.js';
 import { ACTION_TRANSITIONS, actionRequest } from './transitions.js';
 import { toCampaignView } from './view.js';
 
@@ -58,9 +58,13 @@ export async function getCampaign(ctx: Pick<CampaignContext, 'repository'>, id: 
 }
 
 /** Newest first; `active`: only running, paused, awaiting promotion, aborting or rolling back. */
-export async function listCampaigns(ctx: Pick<CampaignContext, 'repository'>, filter: { active?: boolean } = {}): Promise<CampaignView[]> {
+export async function listCampaigns(
+  ctx: Pick<CampaignContext, 'repository'>,
+  filter: { active?: boolean } = {},
+  page?: CampaignPage,
+): Promise<CampaignView[]> {
   const views: CampaignView[] = [];
-  for (const id of await ctx.repository.listCampaignIds(filter)) views.push(await getCampaign(ctx, id));
+  for (const id of await ctx.repository.listCampaignIds(filter, page)) views.push(await getCampaign(ctx, id));
   return views;
 }
 

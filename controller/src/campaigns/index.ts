@@ -16,5 +16,5 @@ export {
 } from './commands.js';
 export { startCampaignRunner, type CampaignRunner } from './runner.js';
 export type { CampaignRunnerOptions } from './runner-options.js';
-export { ServerInActiveCampaignError, type CampaignRepository } from './repository.js';
+export { ServerInActiveCampaignError, type CampaignPage, type CampaignRepository } from './repository.js';
 export type { GateCheckRunner, GateCheckTarget } from './gate-checks.js';

@@ -1,6 +1,12 @@
 import { StateError, type Digest } from '@wofleet/shared';
 import type { CampaignEvent, CampaignPlan, CampaignState, TargetState, WaveState } from './model.js';
 
+/** A page of the campaign list: the campaigns after the one with this key (newest first, then by id). */
+export interface CampaignPage {
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
 /**
  * The engine's one port to storage: everything planning, the operator commands and the
  * runner read and write. db/campaigns/ implements it on the drizzle Database (Postgres
@@ -27,8 +33,11 @@ export interface CampaignRepository {
   loadCampaign(id: string): Promise<CampaignRecord | undefined>;
   /** Just the campaign's state (what a step polls to notice an abort). */
   readCampaignState(id: string): Promise<CampaignState | undefined>;
-  /** Campaign ids, newest first; `active`: only those that can still change servers. */
-  listCampaignIds(filter: { active?: boolean }): Promise<string[]>;
+  /**
+   * Campaign ids, newest first (then by id); `active`: only those that can still change
+   * servers; `page`: only those after the campaign `after` names in that order, at most `limit`.
+   */
+  listCampaignIds(filter: { active?: boolean }, page?: CampaignPage): Promise<string[]>;
   /** Active campaigns holding any of `servers`. */
   findActiveCampaignsOf(servers: readonly string[]): Promise<Array<{ server: string; campaignId: string }>>;
   /**

@@ -2,9 +2,9 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatBytes, UsageError } from '@wofleet/shared';
-import { withController } from './connect.js';
+import { withController, withRollouts } from './connect.js';
 import { out, table } from './output.js';
-import { checkedRequest, withRequestOptions, type RequestFlags } from './rollout.js';
+import { checkedRequest, EXIT_CODES_HELP, reportStartedCampaign, withRequestOptions, type RequestFlags } from './rollout.js';
 
 /** `wofleet agents upgrade | packages add | packages list`: upgrading wofleet's own agents across the fleet. */
 export function registerAgentCommands(program: Command): void {
@@ -18,16 +18,24 @@ export function registerAgentCommands(program: Command): void {
         '(the agent answers with the new version, its sites healthy), automatic rollback to the package each server ran before',
     )
     .requiredOption('--to <version>', "the wofleet-agent version to install ('wofleet agents packages list')")
-    .option('--json', 'print the campaign as JSON')
-    .action(async (o: RequestFlags & { to: string }, cmd: Command) => {
+    .option('--watch', 'then follow it to its end (exit code as for rollout watch)')
+    .option('--json', 'print the campaign as JSON (with --watch: one JSON object per line)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wofleet agents packages add ./wofleet-agent_0.3.0_amd64.deb
+  wofleet agents upgrade --to 0.3.0 --waves 1,10%,50% --watch
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (o: RequestFlags & { to: string; watch?: boolean }, cmd: Command) => {
       const request = await checkedRequest({ ...o, release: o.to });
       const wire = await withController(cmd, (api) => api.upgradeAgents(o.to, request));
       const { fromWireRollout } = await import('../client/rollout-view.js');
       const view = fromWireRollout(wire);
-      out(cmd, view, () => [
-        `started campaign ${view.id}: ${view.plan.release.version}, ${view.targets.length} servers in ${view.waves.length} waves, canary ${view.plan.canary}`,
-        `follow it: wofleet rollout watch ${view.id}`,
-      ]);
+      const what = view.plan.release.version;
+      if (o.watch) await withRollouts(cmd, (api) => reportStartedCampaign(cmd, view, what, api));
+      else await reportStartedCampaign(cmd, view, what);
     });
 
   const packages = agents.command('packages').description('wofleet-agent packages (.deb) held by the controller');

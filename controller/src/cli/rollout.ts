@@ -11,7 +11,8 @@ import {
 import { parseLabelFlags } from '../servers/input.js';
 import type { RolloutApi } from '../client/rollout-client.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
-import { positiveInt } from './args.js';
+import { followPages } from '../client/pages.js';
+import { limitOption, parseLimit, positiveInt } from './args.js';
 import { withRollouts } from './connect.js';
 import { collect, drawStatusLine, jsonText, out, printAboveStatusLine, printLines } from './output.js';
 import {
@@ -27,7 +28,7 @@ import {
 
 /** `wofleet rollout plan | start | status | watch | list | pause | resume | promote | abort | rollback`. */
 
-const EXIT_CODES_HELP = `
+export const EXIT_CODES_HELP = `
 Exit codes: 0 the campaign succeeded; 1 it failed, was aborted or rolled back (or the
 watch was cut short); 2 a usage error (bad flag, unknown server or release).`;
 
@@ -172,6 +173,21 @@ async function followCampaign(api: RolloutApi, id: string, json: boolean): Promi
   if (last.state !== CAMPAIGN_STATE.succeeded) process.exitCode = EXIT.failure;
 }
 
+/**
+ * What `rollout start` and `agents upgrade` print once their campaign is started (`what`
+ * it rolls out); given `watchWith`, then they follow it to its end (--watch).
+ */
+export async function reportStartedCampaign(cmd: Command, view: CampaignView, what: string, watchWith?: RolloutApi): Promise<void> {
+  const json = isJson(cmd);
+  if (!(watchWith && json)) {
+    out(cmd, view, () => [
+      `started campaign ${view.id}: ${what}, ${view.targets.length} servers in ${view.waves.length} waves, canary ${view.plan.canary}`,
+      ...(watchWith ? [] : [`follow it: wofleet rollout watch ${view.id}`]),
+    ]);
+  }
+  if (watchWith) await followCampaign(watchWith, view.id, json);
+}
+
 export function registerRolloutCommands(program: Command): void {
   const rollout = program
     .command('rollout')
@@ -202,13 +218,7 @@ ${EXIT_CODES_HELP}`,
       const request = await checkedRequest(o);
       await withRollouts(cmd, async (api) => {
         const view = await api.start(request);
-        if (!(o.watch && isJson(cmd))) {
-          out(cmd, view, () => [
-            `started campaign ${view.id}: release ${view.plan.release.version}, ${view.targets.length} servers in ${view.waves.length} waves, canary ${view.plan.canary}`,
-            ...(o.watch ? [] : [`follow it: wofleet rollout watch ${view.id}`]),
-          ]);
-        }
-        if (o.watch) await followCampaign(api, view.id, isJson(cmd));
+        await reportStartedCampaign(cmd, view, `release ${view.plan.release.version}`, o.watch ? api : undefined);
       });
     });
 
@@ -250,9 +260,16 @@ Examples:
     .command('list')
     .description('campaigns, newest first')
     .option('--active', 'only those that can still change servers')
+    .addOption(limitOption())
     .option('--json', 'print as JSON')
-    .action(async (o: { active?: boolean }, cmd: Command) => {
-      const views = await withRollouts(cmd, (api) => api.list({ active: o.active === true }));
+    .action(async (o: { active?: boolean; limit?: string }, cmd: Command) => {
+      const limit = parseLimit(o.limit);
+      const views = await withRollouts(cmd, (api) =>
+        followPages(async (page) => {
+          const r = await api.list({ active: o.active === true, ...page });
+          return { items: r.rollouts, nextPageToken: r.nextPageToken };
+        }, limit),
+      );
       out(cmd, views, () => renderCampaignList(views, new Date()));
     });
 

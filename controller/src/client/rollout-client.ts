@@ -13,7 +13,8 @@ export interface RolloutApi {
   plan(request: CampaignRequestText): Promise<CampaignPlan>;
   start(request: CampaignRequestText): Promise<CampaignView>;
   get(id: string): Promise<CampaignView>;
-  list(options: { active: boolean }): Promise<CampaignView[]>;
+  /** One page (page_size, page_token), newest first; followPages reads them all. */
+  list(options: { active: boolean; pageSize: number; pageToken: string }): Promise<{ rollouts: CampaignView[]; nextPageToken: string }>;
   act(id: string, action: CampaignAction, options?: ActionOptions): Promise<CampaignView>;
   /** Follows a campaign until it is final (the iteration ends) or the caller stops iterating (the call is cancelled). */
   watch(id: string): AsyncIterable<CampaignUpdate>;
@@ -53,10 +54,10 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
     start: async (request) =>
       fromWireRollout(await invoke((m, deadline, done) => client.StartRollout(toWireRequest(request), m, { deadline }, done))),
     get: async (id) => fromWireRollout(await invoke((m, deadline, done) => client.GetRollout({ id }, m, { deadline }, done))),
-    list: async ({ active }) =>
-      (await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts({ active }, m, { deadline }, done))).rollouts.map(
-        fromWireRollout,
-      ),
+    list: async (request) => {
+      const r = await invoke<ListRolloutsResponse>((m, deadline, done) => client.ListRollouts(request, m, { deadline }, done));
+      return { rollouts: r.rollouts.map(fromWireRollout), nextPageToken: r.nextPageToken };
+    },
     act: async (id, action, options = {}) =>
       fromWireRollout(
         await invoke((m, deadline, done) =>
