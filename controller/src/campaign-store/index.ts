@@ -2,7 +2,7 @@ import type { CampaignRepository, CampaignWriter } from '../campaigns/repository
 import type { Database } from '../db/database.js';
 import { findCatalogRelease, findFleetServer, listFleetServers, listFleetSites } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
-import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignState } from './queries.js';
+import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignHead, readCampaignState } from './queries.js';
 import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
 
 export interface CampaignStoreOptions {
@@ -21,6 +21,7 @@ export function createCampaignRepository(db: Database, options: CampaignStoreOpt
     insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now, webhookUrls),
     loadCampaign: (id) => loadCampaign(db, id),
     readCampaignState: (id) => readCampaignState(db, id),
+    readCampaignHead: (id) => readCampaignHead(db, id),
     listCampaignIds: (filter) => listCampaignIds(db, filter),
     findActiveCampaignsOf: (servers) => findActiveCampaignsOf(db, servers),
     withCampaignLocked: (id, work) =>

@@ -27,6 +27,11 @@ export interface CampaignRepository {
   loadCampaign(id: string): Promise<CampaignRecord | undefined>;
   /** Just the campaign's state (what a step polls to notice an abort). */
   readCampaignState(id: string): Promise<CampaignState | undefined>;
+  /**
+   * The campaign row's state and last change, without its plan: what tells a driver
+   * whether its copy of the campaign is still the campaign (campaign-copy.ts).
+   */
+  readCampaignHead(id: string): Promise<CampaignHead | undefined>;
   /** Campaign ids, newest first; `active`: only those that can still change servers. */
   listCampaignIds(filter: { active?: boolean }): Promise<string[]>;
   /** Active campaigns holding any of `servers`. */
@@ -75,6 +80,11 @@ export interface TargetKey {
   campaignId: string;
   server: string;
   wave: number;
+}
+
+export interface CampaignHead {
+  state: CampaignState;
+  updatedAt: Date;
 }
 
 /** What a write under the campaign's lock decides on: its state and who holds its lease. */
