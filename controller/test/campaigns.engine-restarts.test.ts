@@ -120,6 +120,7 @@ function stallable(inner: CampaignRepository): { repository: CampaignRepository;
     insertCampaign: held(inner.insertCampaign),
     loadCampaign: held(inner.loadCampaign),
     readCampaignState: held(inner.readCampaignState),
+    readCampaignHead: held(inner.readCampaignHead),
     listCampaignIds: held(inner.listCampaignIds),
     findActiveCampaignsOf: held(inner.findActiveCampaignsOf),
     withCampaignLocked: async (id, work) => {

@@ -78,6 +78,7 @@ describe('campaign engine while the database fails for a moment', () => {
       insertCampaign: guard((plan, createdBy, now) => inner.insertCampaign(plan, createdBy, now)),
       loadCampaign: guard((id) => inner.loadCampaign(id)),
       readCampaignState: guard((id) => inner.readCampaignState(id)),
+      readCampaignHead: guard((id) => inner.readCampaignHead(id)),
       listCampaignIds: guard((filter) => inner.listCampaignIds(filter)),
       findActiveCampaignsOf: guard((servers) => inner.findActiveCampaignsOf(servers)),
       withCampaignLocked: (id, work) => guard(() => inner.withCampaignLocked(id, (lock, writer) => work(lock, writerThrough(writer))))(),

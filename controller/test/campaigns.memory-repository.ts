@@ -206,6 +206,10 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
       }),
     loadCampaign: async (id) => record(id),
     readCampaignState: async (id) => data.campaigns.get(id)?.row.state,
+    async readCampaignHead(id) {
+      const row = data.campaigns.get(id)?.row;
+      return row && { state: row.state, updatedAt: row.updatedAt };
+    },
     async listCampaignIds(filter, page) {
       const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
         b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

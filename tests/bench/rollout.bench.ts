@@ -85,19 +85,24 @@ const FIXTURES = path.resolve(REPO, '../shared/fixtures/wordpress');
 const serverName = (i: number) => `sim-${String(i).padStart(4, '0')}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Ports held open together so no two are the same, then released for the agents to bind. */
+/**
+ * Ports held open together so no two are the same, then released for the agents to bind
+ * (after enrollment, minutes later). Taken below the kernel's ephemeral range
+ * (32768-60999 by default): ports from there are handed to every outgoing connection
+ * meanwhile, and on a machine busy with other test runs one of a thousand was often
+ * taken again before the agents bound it (EADDRINUSE).
+ */
 async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
+  const servers: Array<ReturnType<typeof createServer>> = [];
+  for (let port = 10_000 + Math.floor(Math.random() * 8_000); servers.length < count && port < 32_768; port++) {
+    const s = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) servers.push(s);
+  }
+  if (servers.length < count) throw new Error(`only ${servers.length} of ${count} ports free below 32768`);
   const ports = servers.map((s) => {
     const address = s.address();
     if (address === null || typeof address === 'string') throw new Error('no port');

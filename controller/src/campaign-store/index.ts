@@ -2,7 +2,7 @@ import type { CampaignRepository, CampaignWriter } from '../campaigns/repository
 import type { Database } from '../db/database.js';
 import { findCatalogRelease, findFleetServer, listFleetServers, listFleetSites } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
-import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignState } from './queries.js';
+import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignHead, readCampaignState } from './queries.js';
 import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
 
 export interface CampaignStoreOptions {
@@ -22,6 +22,7 @@ export function createCampaignRepository(db: Database, options: CampaignStoreOpt
     loadCampaign: (id) => loadCampaign(db, id),
     readCampaignState: (id) => readCampaignState(db, id),
     listCampaignIds: (filter, page) => listCampaignIds(db, filter, page),
+    readCampaignHead: (id) => readCampaignHead(db, id),
     findActiveCampaignsOf: (servers) => findActiveCampaignsOf(db, servers),
     withCampaignLocked: (id, work) =>
       db.transaction(async (tx) => {

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, notInArray, or } from 'drizzle-orm';
 import { CAMPAIGN_STATE, isActiveCampaignState, type CampaignState } from '../campaigns/model.js';
-import type { CampaignLock, CampaignPage, CampaignRecord } from '../campaigns/repository.js';
+import type { CampaignHead, CampaignLock, CampaignPage, CampaignRecord } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
 import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
 import { toCampaignRow } from './records.js';
@@ -24,6 +24,11 @@ export async function loadCampaign(db: Database, id: string): Promise<CampaignRe
 export async function readCampaignState(db: Database, id: string): Promise<CampaignState | undefined> {
   const [row] = await db.select({ state: campaigns.state }).from(campaigns).where(eq(campaigns.id, id));
   return row?.state;
+}
+
+export async function readCampaignHead(db: Database, id: string): Promise<CampaignHead | undefined> {
+  const [row] = await db.select({ state: campaigns.state, updatedAt: campaigns.updatedAt }).from(campaigns).where(eq(campaigns.id, id));
+  return row;
 }
 
 export async function listCampaignIds(db: Database, filter: { active?: boolean }, page?: CampaignPage): Promise<string[]> {

@@ -1,38 +1,56 @@
 import type { AgentApi, AgentTarget } from '../agents/client.js';
+import type { Clock } from '../context/clock.js';
 
 /**
  * The driver's agent channels, one per server, opened on first use (again when the
- * server's address changed). A server's channel stays open only while it has a step
- * in flight: a settled target may wait long (or for ever) for its next step.
+ * server's address changed). A channel stays open while its server has a step in
+ * flight, and for IDLE_CHANNEL_MS after: the next step of a target (switch, then
+ * verify; a retried stage) mostly follows at once and reuses the connection rather than
+ * paying a new TLS handshake, while a settled target that waits long (or for ever) for
+ * its next step holds no channel.
  */
 export interface AgentPool {
   agentFor(target: AgentTarget): AgentApi;
-  /** Closes the channels of servers not in `busy`. */
+  /** Closes the channels of servers not in `busy` that have been idle for IDLE_CHANNEL_MS. */
   closeIdle(busy: ReadonlySet<string> | ReadonlyMap<string, unknown>): void;
   closeAll(): void;
 }
 
-export function createAgentPool(connectAgent: (target: AgentTarget) => AgentApi): AgentPool {
-  const agents = new Map<string, AgentApi>();
+/** How long a channel without a step in flight stays open. */
+export const IDLE_CHANNEL_MS = 10_000;
+
+interface PooledAgent {
+  agent: AgentApi;
+  /** When it was last seen without a step in flight (epoch ms); undefined: in use. */
+  idleSince: number | undefined;
+}
+
+export function createAgentPool(connectAgent: (target: AgentTarget) => AgentApi, clock: Clock): AgentPool {
+  const agents = new Map<string, PooledAgent>();
   return {
     agentFor(target) {
-      let agent = agents.get(target.server);
-      if (!agent || agent.address !== target.address) {
-        agent?.close();
-        agent = connectAgent(target);
-        agents.set(target.server, agent);
+      let pooled = agents.get(target.server);
+      if (!pooled || pooled.agent.address !== target.address) {
+        pooled?.agent.close();
+        pooled = { agent: connectAgent(target), idleSince: undefined };
+        agents.set(target.server, pooled);
       }
-      return agent;
+      pooled.idleSince = undefined;
+      return pooled.agent;
     },
     closeIdle(busy) {
-      for (const [server, agent] of agents) {
-        if (busy.has(server)) continue;
-        agent.close();
-        agents.delete(server);
+      const now = clock.now().getTime();
+      for (const [server, pooled] of agents) {
+        if (busy.has(server)) pooled.idleSince = undefined;
+        else if (pooled.idleSince === undefined) pooled.idleSince = now;
+        else if (now - pooled.idleSince >= IDLE_CHANNEL_MS) {
+          pooled.agent.close();
+          agents.delete(server);
+        }
       }
     },
     closeAll() {
-      for (const agent of agents.values()) agent.close();
+      for (const { agent } of agents.values()) agent.close();
       agents.clear();
     },
   };

@@ -2,14 +2,12 @@ import { isActiveCampaignState, TARGET_STATE, WAVE_STATE, type CampaignEvent, ty
 import { KILL_POINT, killPoint } from './killpoints.js';
 import type { LeasedWrite } from './lease.js';
 import type { AgentTarget } from '../agents/client.js';
+import type { Inventory } from './inventory-reader.js';
 import { decide, serverPresence, type Decision, type ServerPresence } from './policy.js';
 import type { CampaignRecord, FleetServer, TargetPatch } from './repository.js';
 import type { StepLauncher } from './step-launcher.js';
 import { REASON } from './transitions.js';
 import { isWindowOpen } from './window.js';
-
-/** The inventory as one pass reads it, by server name. */
-export type Inventory = ReadonlyMap<string, FleetServer>;
 
 /**
  * The targets whose presence decides what the engine does next (pending or staged:

@@ -38,6 +38,11 @@ export interface CampaignRepository {
    * servers; `page`: only those after the campaign `after` names in that order, at most `limit`.
    */
   listCampaignIds(filter: { active?: boolean }, page?: CampaignPage): Promise<string[]>;
+  /**
+   * The campaign row's state and last change, without its plan: what tells a driver
+   * whether its copy of the campaign is still the campaign (campaign-copy.ts).
+   */
+  readCampaignHead(id: string): Promise<CampaignHead | undefined>;
   /** Active campaigns holding any of `servers`. */
   findActiveCampaignsOf(servers: readonly string[]): Promise<Array<{ server: string; campaignId: string }>>;
   /**
@@ -84,6 +89,11 @@ export interface TargetKey {
   campaignId: string;
   server: string;
   wave: number;
+}
+
+export interface CampaignHead {
+  state: CampaignState;
+  updatedAt: Date;
 }
 
 /** What a write under the campaign's lock decides on: its state and who holds its lease. */

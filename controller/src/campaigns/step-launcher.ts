@@ -3,11 +3,13 @@ import { retryUnreachable, RunnerStoppedError, type Waiting } from './agent-call
 import type { AgentPool } from './agent-pool.js';
 import type { PublishEvents } from './event-publisher.js';
 import type { GateCheckRunner } from './gate-checks.js';
+import type { InventoryReader } from './inventory-reader.js';
 import { LeaseLostError, type Lease } from './lease.js';
 import { CAMPAIGN_STATE, type CampaignPlan, type TargetState } from './model.js';
 import type { TargetStep } from './policy.js';
 import { mayRecordTargetState } from './policy-target.js';
 import type { CampaignRepository, TargetPatch, TargetRow } from './repository.js';
+import { shareRecentRead } from './shared-read.js';
 import { rollbackTarget } from './step-rollback.js';
 import { AGENT_PACKAGE_STEPS } from './step-agent-package.js';
 import { stageTarget } from './step-stage.js';
@@ -39,12 +41,18 @@ export interface StepLauncherDeps {
   actor: string;
   log: Logger;
   agents: AgentPool;
+  /** The inventory as the driver's passes read it: what verify polls the server's presence in. */
+  inventory: InventoryReader;
   gate: GateCheckRunner;
   publishAll: PublishEvents;
   /** A step ended: time for a pass. */
   onSettled(): void;
   /** A step found the lease taken: the driver stops. */
   onLeaseLost(): void;
+  /** A step's transition committed: the target row as it now is. */
+  onTargetWritten(row: TargetRow): void;
+  /** A step's write failed: it may have committed or not. */
+  onWriteUnsure(): void;
 }
 
 const STEPS: Record<TargetStep, TargetStepRun> = {
@@ -64,6 +72,9 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
    * the step breaks off (isStopping) for the next pass to resume, never failing the target.
    */
   const stored = <T>(call: () => Promise<T>) => retryUnreachable(call, waiting, waiting.clock.now().getTime() + deps.leaseMs);
+  const campaignState = async () => (await stored(() => repository.readCampaignState(lease.campaignId))) ?? CAMPAIGN_STATE.aborted;
+  // Half a poll: a step polling once a poll always sees a state read since its last look.
+  const recentCampaignState = shareRecentRead(campaignState, waiting.clock, waiting.pollMs / 2).recent;
 
   function contextFor(plan: CampaignPlan, target: TargetRow, step: TargetStep, address: string): TargetStepContext {
     let current = target;
@@ -77,24 +88,32 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
       async writeTarget(state: TargetState, patch: TargetPatch) {
         // A server removed meanwhile (servers remove --force) has its target ended for good: the step's outcome is moot.
         if (!(await stored(() => repository.findServer(target.server)))) return false;
-        let written = false;
-        deps.publishAll(
-          await stored(() =>
-            writeBatched(async (write, row) => {
-              written = false;
-              if (!mayRecordTargetState(state, row.state)) return [];
-              written = true;
-              return [await write.targetState(current, state, patch, actor, waiting.clock.now())];
-            }),
-          ),
-        );
-        if (written) current = { ...current, ...patch, state };
-        return written;
+        let written: Date | undefined;
+        try {
+          deps.publishAll(
+            await stored(() =>
+              writeBatched(async (write, row) => {
+                written = undefined;
+                if (!mayRecordTargetState(state, row.state)) return [];
+                const now = waiting.clock.now();
+                const events = [await write.targetState(current, state, patch, actor, now)];
+                written = now;
+                return events;
+              }),
+            ),
+          );
+        } catch (err) {
+          deps.onWriteUnsure();
+          throw err;
+        }
+        if (written === undefined) return false;
+        current = { ...current, ...patch, state, updatedAt: written };
+        deps.onTargetWritten(current);
+        return true;
       },
-      async campaignState() {
-        return (await stored(() => repository.readCampaignState(lease.campaignId))) ?? CAMPAIGN_STATE.aborted;
-      },
-      server: () => stored(() => repository.findServer(target.server)),
+      campaignState,
+      recentCampaignState,
+      server: async () => (await deps.inventory.recent()).get(target.server),
       sites: () => stored(() => repository.listSites({ server: target.server })),
     };
   }

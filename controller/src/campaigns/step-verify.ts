@@ -32,7 +32,7 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
   let hold = NEW_HOLD;
   let killPointPassed = false;
   for (;;) {
-    if (stopsVerifying(await ctx.campaignState())) return;
+    if (stopsVerifying(await ctx.recentCampaignState())) return;
     const now = ctx.waiting.clock.now().getTime();
     const failure = healthyDeadlineFailure(hold, since, now, healthyDeadlineMs);
     if (failure !== undefined) {

@@ -34,7 +34,9 @@ export interface TargetStepContext {
    */
   writeTarget(state: TargetState, patch: TargetPatch): Promise<boolean>;
   campaignState(): Promise<CampaignState>;
-  /** The server as the inventory has it; its status is its presence (heartbeats keep it). */
+  /** The same, as read at most half a poll ago: one read shared by the driver's steps (what verify polls). */
+  recentCampaignState(): Promise<CampaignState>;
+  /** The server as the inventory had it at most a poll ago; its status is its presence (heartbeats keep it). */
   server(): Promise<FleetServer | undefined>;
   /** The server's sites as the inventory has them. */
   sites(): Promise<FleetSite[]>;
