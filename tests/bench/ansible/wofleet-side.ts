@@ -193,6 +193,9 @@ export async function runWofleetRollout(
     `${rollout.minHealthySeconds}s`,
     '--max-failures',
     '0',
+    // The default (5m) waits that long for a failing server to turn healthy; the playbook fails it at once.
+    '--healthy-deadline',
+    `${rollout.minHealthySeconds * 3}s`,
   ];
   const plan = await plane.wofleetJson<CampaignPlan>(['rollout', 'plan', ...flags]);
   const controllerPid = () => plane.controller.pid() ?? 0;
@@ -200,7 +203,11 @@ export async function runWofleetRollout(
   const childrenBefore = readCpu(process.pid).childrenMs;
   let rssMax = 0;
   const sampler = setInterval(() => {
-    if (plane.controller.running()) rssMax = Math.max(rssMax, readMemory(controllerPid()).rssBytes);
+    try {
+      if (plane.controller.running()) rssMax = Math.max(rssMax, readMemory(controllerPid()).rssBytes);
+    } catch {
+      // A killed controller is a zombie until reaped: it has no memory to read.
+    }
   }, 1000);
   const started = Date.now();
   const watch = spawn(process.execPath, [CONTROLLER_CLI, 'rollout', 'start', ...flags, '--watch', '--json'], {
