@@ -263,12 +263,11 @@ export async function runWofleetRollout(
   const stageRounds = Math.ceil(all.size / rollout.maxParallel);
   const criticalPathMs =
     stageRounds * slowestMs(steps, all, 'stage_release') +
-    waves.reduce(
-      (sum, wave) =>
-        sum +
-        Math.ceil(wave.length / rollout.maxParallel) * (slowestMs(steps, new Set(wave), 'activate') + rollout.minHealthySeconds * 1000),
-      0,
-    );
+    waves.reduce((sum, wave) => {
+      const switchMs = slowestMs(steps, new Set(wave), 'activate');
+      // A wave the campaign never started (it halted before) has no work and no hold.
+      return switchMs === 0 ? sum : sum + Math.ceil(wave.length / rollout.maxParallel) * (switchMs + rollout.minHealthySeconds * 1000);
+    }, 0);
   return {
     state: final.state,
     watchExit: watchCode,
