@@ -16,15 +16,19 @@ import { parseCampaignEvent, type CampaignUpdate, type SubscribeToSubject } from
  * all (no NATS, or it did not answer in time) every `pollMs.withoutEvents`. Postgres is
  * the truth; events only make the watch prompt.
  *
- * Reading a campaign of thousands of servers is not free, and a wave sends events by the
- * hundred: the campaign is read at most once every `readGapMs`, for all the events that
- * arrived meanwhile. Each update also says what differs from the view sent before
- * (campaignChanges), so the wire can carry only that.
+ * Reading a campaign of thousands of servers is not free (a tenth of a second and more
+ * at 10,000), and a wave sends events by the hundred: after a read the watch waits
+ * `readGapMs`, or ten times as long as the read took if that is longer, and reads once
+ * for all the events that arrived meanwhile; so a watcher costs the controller at most
+ * about a tenth of its time. Each update also says what differs from the view sent
+ * before (campaignChanges), so the wire can carry only that.
  */
 
 export const WATCH_POLL_MS = { withEvents: 5_000, withoutEvents: 1_000 } as const;
-/** Shortest time between two reads of the campaign for events (a watcher sees changes this much later at most). */
+/** Shortest time between two reads of the campaign for events (a watcher sees changes this much later at least). */
 export const WATCH_READ_GAP_MS = 250;
+/** The gap after a read is at least this many times what the read took. */
+const READ_GAP_PER_READ_TIME = 10;
 
 export interface WatchCampaignOptions {
   id: string;
@@ -55,11 +59,19 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<'fin
     }
   }
   try {
-    let view = await read(id);
+    const minGapMs = options.readGapMs ?? WATCH_READ_GAP_MS;
+    let readAt = 0;
+    let readGapMs = minGapMs;
+    const readTimed = async () => {
+      const started = Date.now();
+      const next = await read(id);
+      readAt = Date.now();
+      readGapMs = Math.max(minGapMs, READ_GAP_PER_READ_TIME * (readAt - started));
+      return next;
+    };
+    let view = await readTimed();
     send({ event: undefined, view, changes: undefined });
-    let readAt = Date.now();
     const interval = subscription ? pollMs.withEvents : pollMs.withoutEvents;
-    const readGapMs = options.readGapMs ?? WATCH_READ_GAP_MS;
     let nextPoll = Date.now() + interval;
     while (isActiveCampaignState(view.state) && !signal.aborted) {
       const payloads = await inbox.take(Math.max(0, nextPoll - Date.now()), signal);
@@ -76,8 +88,7 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<'fin
       });
       if (events.length > 0) {
         // One read for the batch: every event in it is committed, so the view after the last one shows them all.
-        const next = await read(id);
-        readAt = Date.now();
+        const next = await readTimed();
         const changes = campaignChanges(view, next) ?? noCampaignChanges(next);
         view = next;
         // The first event of the batch carries what changed; the others add nothing to it.
@@ -86,8 +97,7 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<'fin
       // Messages that were no event of this campaign wake the loop but do not count as a poll.
       if (events.length > 0 || Date.now() < nextPoll) continue;
       nextPoll = Date.now() + interval;
-      const next = await read(id);
-      readAt = Date.now();
+      const next = await readTimed();
       const changes = campaignChanges(view, next);
       view = next;
       if (changes) send({ event: undefined, view, changes });
