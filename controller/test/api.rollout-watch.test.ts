@@ -14,6 +14,7 @@ import { createCampaignRepository, writeCampaignState, writeTargetState, writeWa
 import { systemClock } from '../src/context/index.js';
 import { natsCampaignPublisher, natsSubscriber, type CampaignUpdate } from '../src/events/campaign-events.js';
 import { watchCampaign, type WatchCampaignOptions } from '../src/api/rollout-watch.js';
+import { applyCampaignChanges } from '../src/events/campaign-changes.js';
 import { requestText, seedFleet } from './campaigns.fixtures.js';
 import { useTestPostgres } from './db.fixtures.js';
 
@@ -65,6 +66,7 @@ function runWatch(id: string, options: Partial<WatchCampaignOptions> = {}) {
     signal: gone.signal,
     log: silentLogger(),
     pollMs: NO_POLLING,
+    readGapMs: 0,
     ...options,
   });
   return {
@@ -129,6 +131,58 @@ describe('watchCampaign', () => {
     expect(updates[4]?.view.targets.find((t) => t.server === 'web-2')).toMatchObject({ state: 'failed', reason: 'offline' });
     expect(updates[5]?.view).toMatchObject({ state: 'failed', reason: 'failures over --max-failures' });
     expect(watch.received).toHaveLength(1 + steps.length);
+
+    // Each message also says what changed since the one before: applied to the snapshot in
+    // turn they give every view, and they name only the wave or server that changed.
+    expect(snapshot?.changes).toBeUndefined();
+    let view = snapshot?.view as CampaignView;
+    for (const update of updates) {
+      if (!update.changes) throw new Error('an update after the snapshot without its changes');
+      view = applyCampaignChanges(view, update.changes);
+      expect(view).toEqual(update.view);
+    }
+    expect(updates.map((u) => [u.changes?.waves.map((w) => w.index), u.changes?.targets.map((t) => t.server)])).toEqual([
+      [[0], []],
+      [[], ['web-1']],
+      [[], ['web-1']],
+      [[0], []],
+      [[], ['web-2']],
+      [[], []],
+    ]);
+  });
+
+  it('events that arrive together are read once: the first message carries the changes, the others nothing more', async () => {
+    const { id } = await startTestCampaign();
+    let reads = 0;
+    const repository = createCampaignRepository(pg.db);
+    // The first event comes within the gap after the snapshot's read: the watch waits the
+    // gap out and takes the events that came meanwhile with it.
+    const watch = runWatch(id, {
+      read: (campaignId) => {
+        reads++;
+        return getCampaign({ repository }, campaignId);
+      },
+      readGapMs: 1_000,
+    });
+    await watch.until(1);
+    const now = () => new Date();
+    const events = [
+      await writeTargetState(pg.db, { campaignId: id, server: 'web-1', wave: 0 }, 'staging', {}, ACTOR, now()),
+      await writeTargetState(pg.db, { campaignId: id, server: 'web-2', wave: 1 }, 'staging', {}, ACTOR, now()),
+      await writeCampaignState(pg.db, id, { state: 'aborted', reason: null }, ACTOR, now()),
+    ];
+    for (const event of events) publish(event);
+    expect(await watch.done).toBe('final');
+
+    expect(reads).toBe(2);
+    const updates = watch.received.slice(1);
+    expect(updates.map((u) => u.event)).toEqual(events);
+    expect(updates.map((u) => u.view.state)).toEqual(['aborted', 'aborted', 'aborted']);
+    expect(updates.map((u) => [u.changes?.state, u.changes?.targets.map((t) => t.server), u.changes?.waves.length])).toEqual([
+      ['aborted', ['web-1', 'web-2'], 0],
+      ['aborted', [], 0],
+      ['aborted', [], 0],
+    ]);
   });
 
   it('ignores malformed messages and events of other campaigns on the subject', async () => {

@@ -15,6 +15,7 @@ import {
   upsertSites,
 } from '../src/db/index.js';
 import { natsCampaignPublisher } from '../src/events/campaign-events.js';
+import { WATCH_CHANGES_FORMAT } from '../src/cli/rollout.js';
 import { seedFleet } from './campaigns.fixtures.js';
 import { CONTROLLER_CLI, createTestFleet, type TestFleet } from './cli.fixtures.js';
 import { secondsAfter, T0 } from './db.fixtures.js';
@@ -397,6 +398,42 @@ describe('rollout watch', () => {
     expect(messages[0]?.campaign).toMatchObject({ id, state: 'running' });
     expect(messages[2]?.campaign.targets.find((t) => t.server === 'web-1')?.state).toBe('succeeded');
     expect(messages.at(-1)?.campaign.state).toBe('succeeded');
+  });
+
+  it('--json --changes: the campaign on the first line, then per change only what changed; without --json a usage error', async () => {
+    const { id } = await startJson(['--servers', 'web-1,web-3', '--canary', 'web-1', '--waves', '1,1']);
+    const watch = follow(['rollout', 'watch', id, '--json', '--changes']);
+    await watch.until(1);
+    const now = () => fleet.clock.now();
+    const sent = [
+      await publishAfter(writeTargetState(fleet.db, { campaignId: id, server: 'web-1', wave: 0 }, 'succeeded', {}, ACTOR, now())),
+    ];
+    await watch.until(2);
+    sent.push(await publishAfter(writeCampaignState(fleet.db, id, { state: 'succeeded', reason: null }, ACTOR, now())));
+    expect(await watch.exited).toBe(0);
+
+    type Line = {
+      format: string;
+      event: CampaignEvent | null;
+      campaign?: JsonView;
+      changes?: { state: string; targets: JsonView['targets'] };
+    };
+    const lines = watch.lines.map((line) => JSON.parse(line) as Line);
+    expect(lines.map((l) => [l.format, l.event])).toEqual([
+      [WATCH_CHANGES_FORMAT, null],
+      [WATCH_CHANGES_FORMAT, sent[0]],
+      [WATCH_CHANGES_FORMAT, sent[1]],
+    ]);
+    expect(lines[0]?.campaign?.targets.map((t) => [t.server, t.state])).toEqual([
+      ['web-1', 'pending'],
+      ['web-3', 'pending'],
+    ]);
+    expect(lines[1]?.campaign).toBeUndefined();
+    expect(lines[1]?.changes?.targets.map((t) => [t.server, t.state])).toEqual([['web-1', 'succeeded']]);
+    expect(lines[2]?.changes).toMatchObject({ state: 'succeeded', targets: [] });
+
+    const plain = await fleet.wofleet(['rollout', 'watch', id, '--changes']);
+    expect([plain.code, plain.stderr.trim()]).toEqual([2, 'wofleet: error: --changes is for --json output: add --json']);
   });
 
   it('plain lines when stdout is not a terminal; exit 1 when the campaign is aborted', async () => {

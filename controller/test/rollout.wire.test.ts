@@ -19,8 +19,9 @@ import {
   type CampaignView,
 } from '../src/campaigns/index.js';
 import { parseCampaignId } from '../src/grpc/rollout-id.js';
-import { ControllerAnswerError, fromWireEvent, fromWireRollout } from '../src/client/rollout-view.js';
-import { toCampaignAction, toWireEvent, toWireRollout } from '../src/api/rollout-wire.js';
+import { ControllerAnswerError, fromWireChanges, fromWireEvent, fromWireRollout } from '../src/client/rollout-view.js';
+import { toCampaignAction, toWireEvent, toWireRollout, wireUpdates } from '../src/api/rollout-wire.js';
+import { applyCampaignChanges, campaignChanges } from '../src/events/campaign-changes.js';
 import { toWireName, WIRE_PREFIX } from '../src/grpc/wire-names.js';
 import { CAMPAIGN_ID, gatedPlan, sampleView, samplePlan } from './rollout.fixtures.js';
 
@@ -103,6 +104,49 @@ describe('views', () => {
     const wire = service.GetRollout.responseDeserialize(service.GetRollout.responseSerialize(toWireRollout(sampleView()))) as Rollout;
     expect(() => fromWireRollout({ ...wire, state: 'ROLLOUT_STATE_UNSPECIFIED' })).toThrow(ControllerAnswerError);
     expect(() => fromWireRollout({ ...wire, createdAt: 'yesterday' })).toThrow(/invalid creation time 'yesterday'/);
+  });
+});
+
+describe('watch updates', () => {
+  const before = sampleView();
+  const after: CampaignView = {
+    ...before,
+    state: 'failed',
+    reason: 'failures over --max-failures',
+    updatedAt: new Date(before.updatedAt.getTime() + 5_000),
+    finishedAt: new Date(before.updatedAt.getTime() + 5_000),
+    waves: before.waves.map((w) =>
+      w.index === 2 ? { ...w, state: 'failed', finishedAt: new Date(before.updatedAt.getTime() + 5_000) } : w,
+    ),
+    targets: before.targets.map((t) => (t.server === 'web-3' ? { ...t, state: 'failed', reason: 'not healthy within 5m' } : t)),
+  };
+  const encode = (update: ReturnType<ReturnType<typeof wireUpdates>>) =>
+    service.WatchRollout.responseDeserialize(service.WatchRollout.responseSerialize(update)) as RolloutUpdate;
+
+  it('changes only: the whole campaign first, then only the changed wave and server, which applied give the new view', () => {
+    const toWire = wireUpdates(true);
+    const first = encode(toWire({ event: undefined, view: before, changes: undefined }));
+    expect(first.changes).toBeNull();
+    const changes = campaignChanges(before, after);
+    if (!changes) throw new Error('no changes found between two different views');
+    const second = encode(toWire({ event: undefined, view: after, changes }));
+    expect(second.rollout).toBeNull();
+    expect(second.changes?.waves.map((w) => w.index)).toEqual([2]);
+    expect(second.changes?.targets.map((t) => t.server)).toEqual(['web-3']);
+    const snapshot = fromWireRollout(first.rollout as Rollout);
+    expect(applyCampaignChanges(snapshot, fromWireChanges(second.changes as NonNullable<RolloutUpdate['changes']>))).toEqual(after);
+  });
+
+  it('without changes only, every message carries the whole campaign, as before', () => {
+    const toWire = wireUpdates(false);
+    const changes = campaignChanges(before, after);
+    const update = encode(toWire({ event: undefined, view: after, changes }));
+    expect(update.changes).toBeNull();
+    expect(fromWireRollout(update.rollout as Rollout)).toEqual(after);
+  });
+
+  it('two views alike have no changes', () => {
+    expect(campaignChanges(before, sampleView())).toBeUndefined();
   });
 });
 

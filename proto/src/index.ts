@@ -339,6 +339,10 @@ export type { RolloutWave__Output as RolloutWave, RolloutWave as RolloutWaveInpu
 export type { RolloutTarget__Output as RolloutTarget, RolloutTarget as RolloutTargetInput } from './generated/wofleet/v1/RolloutTarget.js';
 export type { Rollout__Output as Rollout, Rollout as RolloutInput } from './generated/wofleet/v1/Rollout.js';
 export type { RolloutEvent__Output as RolloutEvent, RolloutEvent as RolloutEventInput } from './generated/wofleet/v1/RolloutEvent.js';
+export type {
+  RolloutChanges__Output as RolloutChanges,
+  RolloutChanges as RolloutChangesInput,
+} from './generated/wofleet/v1/RolloutChanges.js';
 export type { RolloutUpdate__Output as RolloutUpdate, RolloutUpdate as RolloutUpdateInput } from './generated/wofleet/v1/RolloutUpdate.js';
 
 // The version handshake every wofleet client and server does (docs/COMPATIBILITY.md).

@@ -92,13 +92,32 @@ const RECEIVED_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   oneofs: PROTO_LOADER_OPTIONS.oneofs,
 };
 
+type WireService = { definition: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor };
+
+/**
+ * Each service is built once per process: building one takes some 10-20 ms (the whole
+ * descriptor, and protobufjs generates its coders), and the controller opens a channel to
+ * an agent for each step of each server, 30,000 and more in a campaign of 10,000 servers.
+ * The definitions hold nothing per channel or server; every caller may share them.
+ */
+const builtServices = new Map<string, WireService>();
+
+function wireService(name: string): WireService {
+  let built = builtServices.get(name);
+  if (!built) {
+    built = buildWireService(name);
+    builtServices.set(name, built);
+  }
+  return built;
+}
+
 /**
  * The service's methods as proto-loader's loadSync + loadPackageDefinition would give them
  * (same paths, conversions and options), built from the descriptor compiled at build time
  * (scripts/write-descriptor.mjs): no .proto parsing and no reflection descriptors at each
  * start, which cost every CLI run and agent start tens of milliseconds.
  */
-function wireService(name: string): { definition: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
+function buildWireService(name: string): WireService {
   const service = protobuf.Root.fromJSON(WOFLEET_DESCRIPTOR).lookupService(`wofleet.v1.${name}`);
   service.resolveAll();
   const definition: Record<string, grpc.MethodDefinition<object, object>> = {};

@@ -6,12 +6,20 @@
  * they run real `wofleet-agent` daemons.
  *
  * What is real here: the agent's gRPC server and its controller-role guard
- * (startAgentServer), its idempotent operation registry with an on-disk journal
- * (OperationRegistry: a repeated operation id returns the first outcome), its
- * operation calls (operation-calls.ts: mutation answers, GetOperation, WatchOperation) and
- * its heartbeat loop (startHeartbeat).
+ * (createAgentServer), its TLS (its own certificate, client certificates required), its
+ * idempotent operation registry with an on-disk journal (OperationRegistry: a repeated
+ * operation id returns the first outcome), its operation calls (operation-calls.ts: mutation
+ * answers, GetOperation, WatchOperation) and its heartbeat loop (startHeartbeat).
+ *
+ * What is shared, so that 10,000 agents fit in one process: one TCP listener. Every agent
+ * has an address of its own in 127.0.0.0/8 (simAgentHost), all on the same port; the
+ * listener tells the agent by the address a connection came to and hands the connection to
+ * that agent's gRPC server, which does the TLS handshake with that agent's certificate.
+ * The controller still holds one channel per server and checks each one's certificate.
+ * (The controller sends a fixed TLS server name to IP addresses, so SNI cannot tell them.)
  */
 import { mkdir } from 'node:fs/promises';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { status, type Server } from '@grpc/grpc-js';
 import { connect, type NatsConnection } from 'nats';
@@ -24,7 +32,8 @@ import type {
   StageReleaseRequest,
 } from '@wofleet/proto';
 import { NotFoundError, parseDigestMessage, silentLogger } from '@wofleet/shared';
-import { startAgentServer } from '../../agent/src/daemon/grpc/server.js';
+import { reloadableServerCredentials } from '../../agent/src/daemon/grpc/credentials.js';
+import { createAgentServer } from '../../agent/src/daemon/grpc/server.js';
 import { acceptOperation, operationQueries, unary } from '../../agent/src/daemon/grpc/operation-calls.js';
 import { startHeartbeat, type HeartbeatLoop } from '../../agent/src/daemon/nats/heartbeat.js';
 import { heartbeatSubject } from '../../agent/src/daemon/nats/subjects.js';
@@ -40,17 +49,27 @@ export interface SimDelays {
   rollbackMs: number;
 }
 
-/** One simulated agent: its server name, where it listens, and the certificate its enrollment gave it. */
+/** One simulated agent: its server name, its address (simAgentHost), and the certificate its enrollment gave it. */
 export interface SimAgentSpec {
   name: string;
-  /** 0: any free port. */
-  port: number;
+  host: string;
   certPem: string;
   keyPem: string;
 }
 
+/**
+ * The loopback address of the agent numbered `index` (from 0): 127.1.0.1, 127.1.0.2, ...
+ * Linux routes all of 127.0.0.0/8 to the loopback interface, so nothing is set up for them.
+ */
+export function simAgentHost(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= 254 * 256 * 254) throw new Error(`no simulated agent address for #${index}`);
+  return `127.${1 + Math.floor(index / (256 * 254))}.${Math.floor(index / 254) % 256}.${1 + (index % 254)}`;
+}
+
 export interface SimFleetOptions {
   agents: readonly SimAgentSpec[];
+  /** The port every agent listens on, at its own host. */
+  port: number;
   caPem: string;
   natsUrl: string;
   /** Where the operation journals go (one directory per agent). */
@@ -238,29 +257,37 @@ function simHandlers(
   };
 }
 
-/** Starts the fleet: certificates, gRPC servers, registries, heartbeats. */
+/** A connection injector of grpc-js: hands an accepted socket to one server, which does the TLS handshake. */
+type Injector = ReturnType<Server['createConnectionInjector']>;
+
+/** Starts the fleet: the shared listener, and per agent its gRPC server, registry and heartbeat. */
 export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet> {
   const counters: SimAgentCounters = { stages: 0, activations: 0, rollbacks: 0, workMs: { stage: 0, activate: 0, rollback: 0 } };
   const states = new Map<string, SimState>();
   const addresses = new Map<string, string>();
   const servers: Server[] = [];
+  const injectors = new Map<string, Injector>();
   const registries: OperationRegistry[] = [];
   const loops: HeartbeatLoop[] = [];
   const connections: NatsConnection[] = [];
+  const sockets = new Set<Socket>();
   const perConnection = options.agentsPerConnection ?? 100;
   const startedAt = Date.now();
+  const listener = await listenForAgents(options.port, injectors, sockets);
 
   const stop = async () => {
     await Promise.all(loops.map((l) => l.stop()));
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.tryShutdown(() => r()))));
+    for (const injector of injectors.values()) injector.destroy();
+    for (const server of servers) server.forceShutdown();
+    for (const socket of sockets) socket.destroy();
     for (const r of registries) r.close();
+    await new Promise<void>((r) => listener.close(() => r()));
     await Promise.all(connections.map((c) => c.drain().catch(() => {})));
   };
 
   try {
     for (const [i, agent] of options.agents.entries()) {
       const { name } = agent;
-      const tls = { caPem: options.caPem, certPem: agent.certPem, keyPem: agent.keyPem };
       const initial = simRelease(options.initialVersion, new Date(startedAt - 86_400_000), 0);
       const state: SimState = {
         current: initial,
@@ -274,13 +301,11 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
       await mkdir(dir, { recursive: true });
       const registry = await OperationRegistry.open(dir, { log: silentLogger() });
       registries.push(registry);
-      const { server, port } = await startAgentServer(
-        `127.0.0.1:${agent.port}`,
-        tls,
-        simHandlers(name, state, registry, options, counters, startedAt),
-      );
+      const { server } = createAgentServer(simHandlers(name, state, registry, options, counters, startedAt));
       servers.push(server);
-      addresses.set(name, `127.0.0.1:${port}`);
+      const tls = { caPem: options.caPem, certPem: agent.certPem, keyPem: agent.keyPem };
+      injectors.set(agent.host, server.createConnectionInjector(reloadableServerCredentials(tls).credentials));
+      addresses.set(name, `${agent.host}:${options.port}`);
 
       if (i % perConnection === 0) connections.push(await connect({ servers: options.natsUrl, name: `sim-agents-${connections.length}` }));
       const nc = connections.at(-1);
@@ -319,4 +344,26 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     stepTimesOf: (name) => states.get(name)?.times ?? {},
     stop,
   };
+}
+
+/**
+ * The one TCP listener of all agents. It must take connections to every agent's address, so
+ * it listens on all of them (0.0.0.0); a connection to an address that is no agent's is closed.
+ */
+async function listenForAgents(port: number, injectors: ReadonlyMap<string, Injector>, sockets: Set<Socket>): Promise<NetServer> {
+  const listener = createServer({ noDelay: true }, (socket) => {
+    const injector = injectors.get(socket.localAddress?.replace(/^::ffff:/, '') ?? '');
+    if (!injector) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    injector.injectConnection(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ port, host: '0.0.0.0', backlog: 4096 }, () => resolve());
+  });
+  return listener;
 }

@@ -20,7 +20,7 @@ import { logged, operatorUnary } from './unary.js';
 import type { SubscribeToSubject } from '../events/campaign-events.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
 import { watchCampaign, type WatchCampaignOptions } from './rollout-watch.js';
-import { toCampaignAction, toRequestText, toWireEvent, toWirePlan, toWireRollout } from './rollout-wire.js';
+import { toCampaignAction, toRequestText, toWirePlan, toWireRollout, wireUpdates } from './rollout-wire.js';
 import { toServiceError } from './status-codes.js';
 
 /** What RolloutService reaches beyond the context: campaign events on NATS (both optional: without them, no events and watches poll). */
@@ -109,12 +109,13 @@ export function createRolloutHandlers(ctx: ControllerContext, ports: RolloutPort
 
   function followRollout(call: ServerWritableStream<WatchRolloutRequest, RolloutUpdateInput>, gone: AbortController): void {
     const signal = ports.shutdown ? AbortSignal.any([gone.signal, ports.shutdown]) : gone.signal;
+    const toWireUpdate = wireUpdates(call.request.changesOnly);
     const watch = async () =>
       watchCampaign({
         id: parseCampaignId(call.request.id),
         read: (id) => getCampaign(campaigns, id),
         subscribe: ports.subscribe,
-        send: ({ event, view }) => call.write({ event: event ? toWireEvent(event) : null, rollout: toWireRollout(view) }),
+        send: (update) => call.write(toWireUpdate(update)),
         signal,
         log: ctx.log,
         ...(ports.watchPollMs ? { pollMs: ports.watchPollMs } : {}),

@@ -1,5 +1,6 @@
 import type { Logger } from '@wofleet/shared';
 import { campaignEventSubject, isActiveCampaignState, type CampaignView } from '../campaigns/index.js';
+import { campaignChanges, noCampaignChanges } from '../events/campaign-changes.js';
 import { parseCampaignEvent, type CampaignUpdate, type SubscribeToSubject } from '../events/campaign-events.js';
 
 /**
@@ -14,9 +15,20 @@ import { parseCampaignEvent, type CampaignUpdate, type SubscribeToSubject } from
  * every `pollMs.withEvents` and sent when it changed, and without a subscription at
  * all (no NATS, or it did not answer in time) every `pollMs.withoutEvents`. Postgres is
  * the truth; events only make the watch prompt.
+ *
+ * Reading a campaign of thousands of servers is not free (a tenth of a second and more
+ * at 10,000), and a wave sends events by the hundred: after a read the watch waits
+ * `readGapMs`, or ten times as long as the read took if that is longer, and reads once
+ * for all the events that arrived meanwhile; so a watcher costs the controller at most
+ * about a tenth of its time. Each update also says what differs from the view sent
+ * before (campaignChanges), so the wire can carry only that.
  */
 
 export const WATCH_POLL_MS = { withEvents: 5_000, withoutEvents: 1_000 } as const;
+/** Shortest time between two reads of the campaign for events (a watcher sees changes this much later at least). */
+export const WATCH_READ_GAP_MS = 250;
+/** The gap after a read is at least this many times what the read took. */
+const READ_GAP_PER_READ_TIME = 10;
 
 export interface WatchCampaignOptions {
   id: string;
@@ -29,6 +41,7 @@ export interface WatchCampaignOptions {
   signal: AbortSignal;
   log: Logger;
   pollMs?: { withEvents: number; withoutEvents: number };
+  readGapMs?: number;
 }
 
 /** Runs until the campaign is final (after sending that view) or the signal aborts; says which. */
@@ -46,14 +59,28 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<'fin
     }
   }
   try {
-    let view = await read(id);
-    send({ event: undefined, view });
-    let lastSent = JSON.stringify(view);
+    const minGapMs = options.readGapMs ?? WATCH_READ_GAP_MS;
+    let readAt = 0;
+    let readGapMs = minGapMs;
+    const readTimed = async () => {
+      const started = Date.now();
+      const next = await read(id);
+      readAt = Date.now();
+      readGapMs = Math.max(minGapMs, READ_GAP_PER_READ_TIME * (readAt - started));
+      return next;
+    };
+    let view = await readTimed();
+    send({ event: undefined, view, changes: undefined });
     const interval = subscription ? pollMs.withEvents : pollMs.withoutEvents;
     let nextPoll = Date.now() + interval;
     while (isActiveCampaignState(view.state) && !signal.aborted) {
       const payloads = await inbox.take(Math.max(0, nextPoll - Date.now()), signal);
       if (signal.aborted) return 'aborted';
+      if (payloads.length > 0 && Date.now() - readAt < readGapMs) {
+        await inbox.wait(readGapMs - (Date.now() - readAt), signal);
+        if (signal.aborted) return 'aborted';
+        payloads.push(...inbox.takeNow());
+      }
       const events = payloads.flatMap((payload) => {
         const parsed = parseCampaignEvent(payload);
         if (!parsed.ok) log.warn({ reason: parsed.reason }, 'ignored a malformed campaign event');
@@ -61,17 +88,19 @@ export async function watchCampaign(options: WatchCampaignOptions): Promise<'fin
       });
       if (events.length > 0) {
         // One read for the batch: every event in it is committed, so the view after the last one shows them all.
-        view = await read(id);
-        for (const event of events) send({ event, view });
-        lastSent = JSON.stringify(view);
+        const next = await readTimed();
+        const changes = campaignChanges(view, next) ?? noCampaignChanges(next);
+        view = next;
+        // The first event of the batch carries what changed; the others add nothing to it.
+        for (const [i, event] of events.entries()) send({ event, view, changes: i === 0 ? changes : noCampaignChanges(view) });
       }
       // Messages that were no event of this campaign wake the loop but do not count as a poll.
       if (events.length > 0 || Date.now() < nextPoll) continue;
       nextPoll = Date.now() + interval;
-      view = await read(id);
-      const text = JSON.stringify(view);
-      if (text !== lastSent) send({ event: undefined, view });
-      lastSent = text;
+      const next = await readTimed();
+      const changes = campaignChanges(view, next);
+      view = next;
+      if (changes) send({ event: undefined, view, changes });
     }
     return isActiveCampaignState(view.state) ? 'aborted' : 'final';
   } finally {
@@ -88,21 +117,27 @@ function createInbox() {
       items.push(item);
       wake?.();
     },
+    /** Waits up to `waitMs` for the first message (none when the time is up), then takes all there are. */
     async take(waitMs: number, signal: AbortSignal): Promise<Uint8Array[]> {
-      if (items.length === 0 && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            wake = undefined;
-            resolve();
-          };
-          const timer = setTimeout(done, waitMs);
-          signal.addEventListener('abort', done, { once: true });
-          wake = done;
-        });
-      }
+      if (items.length === 0 && !signal.aborted) await sleep(waitMs, signal, true);
       return items.splice(0);
     },
+    /** Waits `waitMs` whatever arrives (unless the signal aborts). */
+    wait: (waitMs: number, signal: AbortSignal): Promise<void> => sleep(waitMs, signal, false),
+    takeNow: (): Uint8Array[] => items.splice(0),
   };
+
+  function sleep(waitMs: number, signal: AbortSignal, wakeOnMessage: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        if (wake === done) wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal.addEventListener('abort', done, { once: true });
+      if (wakeOnMessage) wake = done;
+    });
+  }
 }

@@ -1,11 +1,15 @@
 import type {
   FailureBudgetInput,
   RolloutAction,
+  RolloutChangesInput,
   RolloutEventInput,
   RolloutInput,
   RolloutPlanInput,
   RolloutRequest,
   RolloutSettingsInput,
+  RolloutTargetInput,
+  RolloutUpdateInput,
+  RolloutWaveInput,
   WaveSizeInput,
 } from '@wofleet/proto';
 import { UsageError } from '@wofleet/shared';
@@ -21,8 +25,12 @@ import {
   type CampaignRequestText,
   type CampaignView,
   type FailureBudget,
+  type TargetView,
   type WaveSize,
+  type WaveView,
 } from '../campaigns/index.js';
+import type { CampaignChanges } from '../events/campaign-changes.js';
+import type { CampaignUpdate } from '../events/campaign-events.js';
 import { fromWireName, toWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
 
 /**
@@ -122,6 +130,24 @@ export function toWirePlan(plan: CampaignPlan): RolloutPlanInput {
 
 const time = (at: Date | null): string => at?.toISOString() ?? '';
 
+const toWireWave = (wave: WaveView): RolloutWaveInput => ({
+  index: wave.index,
+  state: toWireName(WIRE_PREFIX.wave, wave.state),
+  startedAt: time(wave.startedAt),
+  finishedAt: time(wave.finishedAt),
+});
+
+const toWireTarget = (target: TargetView): RolloutTargetInput => ({
+  server: target.server,
+  wave: target.wave,
+  state: toWireName(WIRE_PREFIX.target, target.state),
+  fromRelease: target.fromRelease ?? '',
+  fromVersion: target.fromVersion ?? '',
+  reason: target.reason ?? '',
+  updatedAt: time(target.updatedAt),
+  offlineSince: time(target.offlineSince),
+});
+
 export function toWireRollout(view: CampaignView): RolloutInput {
   return {
     id: view.id,
@@ -132,22 +158,36 @@ export function toWireRollout(view: CampaignView): RolloutInput {
     updatedAt: time(view.updatedAt),
     finishedAt: time(view.finishedAt),
     reason: view.reason ?? '',
-    waves: view.waves.map((wave) => ({
-      index: wave.index,
-      state: toWireName(WIRE_PREFIX.wave, wave.state),
-      startedAt: time(wave.startedAt),
-      finishedAt: time(wave.finishedAt),
-    })),
-    targets: view.targets.map((target) => ({
-      server: target.server,
-      wave: target.wave,
-      state: toWireName(WIRE_PREFIX.target, target.state),
-      fromRelease: target.fromRelease ?? '',
-      fromVersion: target.fromVersion ?? '',
-      reason: target.reason ?? '',
-      updatedAt: time(target.updatedAt),
-      offlineSince: time(target.offlineSince),
-    })),
+    waves: view.waves.map(toWireWave),
+    targets: view.targets.map(toWireTarget),
+  };
+}
+
+export function toWireChanges(changes: CampaignChanges): RolloutChangesInput {
+  return {
+    state: toWireName(WIRE_PREFIX.campaign, changes.state),
+    updatedAt: time(changes.updatedAt),
+    finishedAt: time(changes.finishedAt),
+    reason: changes.reason ?? '',
+    waves: changes.waves.map(toWireWave),
+    targets: changes.targets.map(toWireTarget),
+  };
+}
+
+/**
+ * The messages of one WatchRollout. `changesOnly`: the whole campaign on the first, then
+ * only what changed. Otherwise the whole campaign on every message, mapped once per view
+ * (the events of one read share it).
+ */
+export function wireUpdates(changesOnly: boolean): (update: CampaignUpdate) => RolloutUpdateInput {
+  let mapped: { view: CampaignView; rollout: RolloutInput } | undefined;
+  const rolloutOf = (view: CampaignView) => {
+    if (mapped?.view !== view) mapped = { view, rollout: toWireRollout(view) };
+    return mapped.rollout;
+  };
+  return ({ event, view, changes }) => {
+    const wireEvent = event ? toWireEvent(event) : null;
+    return changesOnly && changes ? { event: wireEvent, changes: toWireChanges(changes) } : { event: wireEvent, rollout: rolloutOf(view) };
   };
 }
 

@@ -5,9 +5,11 @@ import {
   CAMPAIGN_STATE,
   isActiveCampaignState,
   type CampaignAction,
+  type CampaignEvent,
   type CampaignRequestText,
   type CampaignView,
 } from '../campaigns/model.js';
+import type { CampaignChanges } from '../events/campaign-changes.js';
 import { parseLabelFlags } from '../servers/input.js';
 import type { RolloutApi } from '../client/rollout-client.js';
 import { parseCampaignId } from '../grpc/rollout-id.js';
@@ -145,19 +147,43 @@ function waveNumber(raw: string): number {
 const isJson = (cmd: Command): boolean => cmd.opts<{ json?: boolean }>().json === true;
 
 /**
+ * The lines of `watch --json`: `whole` is {event, campaign} with the whole campaign on
+ * every line (as it always was); `changes` (--changes) is the campaign on the first line
+ * only, then {format, event, changes}, what changed since the line before (a fleet of
+ * thousands of servers makes every whole line megabytes).
+ */
+type JsonLines = 'whole' | 'changes';
+export const WATCH_CHANGES_FORMAT = 'wofleet.rollout.watch.changes/1';
+
+function jsonLines(cmd: Command, changes: boolean | undefined): JsonLines | undefined {
+  if (!isJson(cmd)) {
+    if (changes) throw new UsageError('--changes is for --json output: add --json');
+    return undefined;
+  }
+  return changes ? 'changes' : 'whole';
+}
+
+function watchLine(json: JsonLines, event: CampaignEvent | undefined, view: CampaignView, changes: CampaignChanges | undefined): object {
+  if (json === 'whole') return { event: event ?? null, campaign: view };
+  return changes
+    ? { format: WATCH_CHANGES_FORMAT, event: event ?? null, changes }
+    : { format: WATCH_CHANGES_FORMAT, event: event ?? null, campaign: view };
+}
+
+/**
  * Follows a campaign to its end: with --json one JSON object per update; on a terminal
  * the changes scroll above a progress line redrawn every second; otherwise one plain
  * line per change. Exit code 1 unless it succeeded.
  */
-async function followCampaign(api: RolloutApi, id: string, json: boolean): Promise<void> {
-  const tty = !json && process.stdout.isTTY === true;
+async function followCampaign(api: RolloutApi, id: string, json: JsonLines | undefined): Promise<void> {
+  const tty = json === undefined && process.stdout.isTTY === true;
   let last: CampaignView | undefined;
   const redraw = () => last && drawStatusLine(renderProgressLine(last, new Date()));
   const ticker = tty ? setInterval(redraw, 1_000) : undefined;
   try {
-    for await (const { event, view } of api.watch(id)) {
+    for await (const { event, view, changes } of api.watch(id)) {
       last = view;
-      if (json) process.stdout.write(`${jsonText({ event: event ?? null, campaign: view })}\n`);
+      if (json) process.stdout.write(`${jsonText(watchLine(json, event, view, changes))}\n`);
       else if (tty) {
         if (event) printAboveStatusLine(renderEvent(event));
         redraw();
@@ -175,10 +201,17 @@ async function followCampaign(api: RolloutApi, id: string, json: boolean): Promi
 
 /**
  * What `rollout start` and `agents upgrade` print once their campaign is started (`what`
- * it rolls out); given `watchWith`, then they follow it to its end (--watch).
+ * it rolls out); given `watchWith`, then they follow it to its end (--watch; `changes`:
+ * --changes, JSON lines of changes after the first).
  */
-export async function reportStartedCampaign(cmd: Command, view: CampaignView, what: string, watchWith?: RolloutApi): Promise<void> {
-  const json = isJson(cmd);
+export async function reportStartedCampaign(
+  cmd: Command,
+  view: CampaignView,
+  what: string,
+  watchWith?: RolloutApi,
+  changes?: boolean,
+): Promise<void> {
+  const json = jsonLines(cmd, changes);
   if (!(watchWith && json)) {
     out(cmd, view, () => [
       `started campaign ${view.id}: ${what}, ${view.targets.length} servers in ${view.waves.length} waves, canary ${view.plan.canary}`,
@@ -206,6 +239,7 @@ export function registerRolloutCommands(program: Command): void {
     .description('start a campaign and print its id')
     .option('--watch', 'then follow it to its end (exit code as for watch)')
     .option('--json', 'print as JSON (with --watch: one JSON object per line)')
+    .option('--changes', 'with --watch --json: the campaign on the first line, then only what changed (see watch)')
     .addHelpText(
       'after',
       `
@@ -214,11 +248,12 @@ Examples:
   wofleet rollout start --release 6.5.5 --pause-after-canary --min-healthy 2m --offline-wait 1h30m
 ${EXIT_CODES_HELP}`,
     )
-    .action(async (o: RequestFlags & { watch?: boolean }, cmd: Command) => {
+    .action(async (o: RequestFlags & { watch?: boolean; changes?: boolean }, cmd: Command) => {
       const request = await checkedRequest(o);
+      jsonLines(cmd, o.changes); // refuses --changes without --json before a campaign starts
       await withRollouts(cmd, async (api) => {
         const view = await api.start(request);
-        await reportStartedCampaign(cmd, view, `release ${view.plan.release.version}`, o.watch ? api : undefined);
+        await reportStartedCampaign(cmd, view, `release ${view.plan.release.version}`, o.watch ? api : undefined, o.changes);
       });
     });
 
@@ -250,10 +285,16 @@ Examples:
     .command('watch <id>')
     .description('follow a campaign live until it ends: per wave and per server state, counts, elapsed time')
     .option('--json', 'one JSON object per line: {event, campaign}')
+    .option(
+      '--changes',
+      `with --json: {format: "${WATCH_CHANGES_FORMAT}", event, campaign} on the first line, then {format, event, changes}: ` +
+        "the campaign's state, reason and times, and the waves and servers that changed since the line before (whole)",
+    )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (idArg: string, _o: unknown, cmd: Command) => {
+    .action(async (idArg: string, o: { changes?: boolean }, cmd: Command) => {
       const id = parseCampaignId(idArg);
-      await withRollouts(cmd, (api) => followCampaign(api, id, isJson(cmd)));
+      const json = jsonLines(cmd, o.changes);
+      await withRollouts(cmd, (api) => followCampaign(api, id, json));
     });
 
   rollout

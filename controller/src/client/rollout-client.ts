@@ -4,7 +4,8 @@ import type { ActionOptions, CampaignAction, CampaignPlan, CampaignRequestText, 
 import type { ClientSettings } from '../config/client.js';
 import { DEFAULT_CALL_TIMEOUT_MS, fromServiceError, openOperatorChannel, unaryInvoker } from './channel.js';
 import type { CampaignUpdate } from '../events/campaign-events.js';
-import { ControllerAnswerError, fromWireEvent, fromWirePlan, fromWireRollout } from './rollout-view.js';
+import { ControllerAnswerError, fromWireChanges, fromWireEvent, fromWirePlan, fromWireRollout } from './rollout-view.js';
+import { applyCampaignChanges, campaignChanges, noCampaignChanges, type CampaignChanges } from '../events/campaign-changes.js';
 import { toWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
 
 /** The `wofleet rollout` side of RolloutService: the engine's views in, wofleet errors out. */
@@ -33,12 +34,25 @@ export async function connectRollouts(settings: ClientSettings, timeoutMs = DEFA
   const invoke = unaryInvoker(address, timeoutMs);
 
   async function* watch(id: string): AsyncGenerator<CampaignUpdate> {
-    // No deadline: a watch lasts as long as the campaign.
-    const call = client.WatchRollout({ id }, new Metadata());
+    // No deadline: a watch lasts as long as the campaign. Changes only: a controller
+    // that predates them ignores the field and sends the whole campaign each time.
+    const call = client.WatchRollout({ id, changesOnly: true }, new Metadata());
+    let view: CampaignView | undefined;
     try {
       for await (const message of call as AsyncIterable<RolloutUpdate>) {
-        if (!message.rollout) throw new ControllerAnswerError(`the controller sent an update of campaign ${id} without the campaign`);
-        yield { event: message.event ? fromWireEvent(message.event, id) : undefined, view: fromWireRollout(message.rollout) };
+        const event = message.event ? fromWireEvent(message.event, id) : undefined;
+        let changes: CampaignChanges | undefined;
+        if (message.rollout) {
+          const whole = fromWireRollout(message.rollout);
+          changes = view && (campaignChanges(view, whole) ?? noCampaignChanges(whole));
+          view = whole;
+        } else if (message.changes && view) {
+          changes = fromWireChanges(message.changes);
+          view = applyCampaignChanges(view, changes);
+        } else {
+          throw new ControllerAnswerError(`the controller sent an update of campaign ${id} without the campaign`);
+        }
+        yield { event, view, changes };
       }
     } catch (err) {
       throw isServiceError(err) ? fromServiceError(err, address, timeoutMs) : err;

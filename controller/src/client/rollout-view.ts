@@ -1,4 +1,13 @@
-import type { FailureBudget as WireFailureBudget, Rollout, RolloutEvent, RolloutPlan, WaveSize as WireWaveSize } from '@wofleet/proto';
+import type {
+  FailureBudget as WireFailureBudget,
+  Rollout,
+  RolloutChanges,
+  RolloutEvent,
+  RolloutPlan,
+  RolloutTarget,
+  RolloutWave,
+  WaveSize as WireWaveSize,
+} from '@wofleet/proto';
 import { parseDigestMessage, WofleetError } from '@wofleet/shared';
 import {
   CAMPAIGN_STATE,
@@ -10,8 +19,11 @@ import {
   type CampaignView,
   type FailureBudget,
   type OfflinePolicy,
+  type TargetView,
   type WaveSize,
+  type WaveView,
 } from '../campaigns/index.js';
+import type { CampaignChanges } from '../events/campaign-changes.js';
 import { fromWireName, WIRE_PREFIX } from '../grpc/wire-names.js';
 
 /**
@@ -97,6 +109,24 @@ function offlinePolicy(wire: string): OfflinePolicy {
   return policy;
 }
 
+const fromWireWave = (w: RolloutWave): WaveView => ({
+  index: w.index,
+  state: state(WIRE_PREFIX.wave, w.state, WAVE_STATE, 'wave'),
+  startedAt: optionalDate(w.startedAt, 'wave start'),
+  finishedAt: optionalDate(w.finishedAt, 'wave finish'),
+});
+
+const fromWireTarget = (t: RolloutTarget): TargetView => ({
+  server: t.server,
+  wave: t.wave,
+  state: state(WIRE_PREFIX.target, t.state, TARGET_STATE, 'target'),
+  fromRelease: optionalText(t.fromRelease),
+  fromVersion: optionalText(t.fromVersion),
+  reason: optionalText(t.reason),
+  offlineSince: optionalDate(t.offlineSince, 'target offline'),
+  updatedAt: date(t.updatedAt, 'target update'),
+});
+
 export function fromWireRollout(wire: Rollout): CampaignView {
   if (!wire.plan) throw new ControllerAnswerError(`the controller sent campaign ${wire.id} without its plan`);
   return {
@@ -108,22 +138,19 @@ export function fromWireRollout(wire: Rollout): CampaignView {
     updatedAt: date(wire.updatedAt, 'update'),
     finishedAt: optionalDate(wire.finishedAt, 'finish'),
     reason: optionalText(wire.reason),
-    waves: wire.waves.map((w) => ({
-      index: w.index,
-      state: state(WIRE_PREFIX.wave, w.state, WAVE_STATE, 'wave'),
-      startedAt: optionalDate(w.startedAt, 'wave start'),
-      finishedAt: optionalDate(w.finishedAt, 'wave finish'),
-    })),
-    targets: wire.targets.map((t) => ({
-      server: t.server,
-      wave: t.wave,
-      state: state(WIRE_PREFIX.target, t.state, TARGET_STATE, 'target'),
-      fromRelease: optionalText(t.fromRelease),
-      fromVersion: optionalText(t.fromVersion),
-      reason: optionalText(t.reason),
-      offlineSince: optionalDate(t.offlineSince, 'target offline'),
-      updatedAt: date(t.updatedAt, 'target update'),
-    })),
+    waves: wire.waves.map(fromWireWave),
+    targets: wire.targets.map(fromWireTarget),
+  };
+}
+
+export function fromWireChanges(wire: RolloutChanges): CampaignChanges {
+  return {
+    state: state(WIRE_PREFIX.campaign, wire.state, CAMPAIGN_STATE, 'campaign'),
+    updatedAt: date(wire.updatedAt, 'update'),
+    finishedAt: optionalDate(wire.finishedAt, 'finish'),
+    reason: optionalText(wire.reason),
+    waves: wire.waves.map(fromWireWave),
+    targets: wire.targets.map(fromWireTarget),
   };
 }
 

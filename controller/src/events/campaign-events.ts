@@ -9,6 +9,7 @@ import {
   type CampaignEvent,
   type CampaignView,
 } from '../campaigns/index.js';
+import type { CampaignChanges } from './campaign-changes.js';
 
 /**
  * Campaign events on NATS (core, at most once; Postgres stays the truth): the
@@ -16,10 +17,15 @@ import {
  * subscribe. Published JSON is checked on receipt like any NATS message.
  */
 
-/** One message of WatchRollout: the campaign after a change, and the change (none for the snapshot and for changes seen by polling). */
+/**
+ * One message of WatchRollout: the campaign after a change, the change (none for the
+ * snapshot and for changes seen by polling), and what differs from the view of the
+ * previous message (none on the first).
+ */
 export interface CampaignUpdate {
   event: CampaignEvent | undefined;
   view: CampaignView;
+  changes: CampaignChanges | undefined;
 }
 
 /** Delivers every message published on `subject`; resolves once nothing published from now on can be missed. */

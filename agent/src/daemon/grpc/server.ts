@@ -78,12 +78,13 @@ export interface RunningAgentServer {
   notServing(): void;
 }
 
-export async function startAgentServer(
-  listen: string,
-  tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
-  handlers: AgentServiceHandlers,
-  options: AgentServerOptions = {},
-): Promise<RunningAgentServer> {
+/** The agent's gRPC server with its services and the controller check, bound to no address yet. */
+export interface AgentServer {
+  server: Server;
+  notServing(): void;
+}
+
+export function createAgentServer(handlers: AgentServiceHandlers, options: AgentServerOptions = {}): AgentServer {
   const server = new Server({
     'grpc.max_receive_message_length': 1024 * 1024,
     interceptors: [versionServerInterceptor((peerVersion) => versionRefusal({ role: 'agent' }, WOFLEET_VERSION, peerVersion))],
@@ -94,9 +95,19 @@ export async function startAgentServer(
   server.addService(agentService, guarded);
   // Beside AgentService, not guarded by the controller check: any certificate of the fleet CA may ask.
   const health = addHealthService(server, [agentService]);
+  return { server, notServing: health.notServing };
+}
+
+export async function startAgentServer(
+  listen: string,
+  tls: Pick<TlsMaterial, 'caPem' | 'certPem' | 'keyPem'>,
+  handlers: AgentServiceHandlers,
+  options: AgentServerOptions = {},
+): Promise<RunningAgentServer> {
+  const { server, notServing } = createAgentServer(handlers, options);
   const credentials = reloadableServerCredentials(tls);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, credentials.credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
   );
-  return { server, port, reloadTls: credentials.update, notServing: health.notServing };
+  return { server, port, reloadTls: credentials.update, notServing };
 }
