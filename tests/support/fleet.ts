@@ -374,12 +374,7 @@ async function makeAgent(fleetRoot: string, name: string, setup: AgentSetup): Pr
   const host: AgentHost = { root, agentConfig: base, env: setup.stack?.env ?? {} };
   await writeAgentConfig(host, {
     serverId: name,
-    grpc: {
-      listen: address,
-      caFile: path.join(tls, 'ca.pem'),
-      certFile: path.join(tls, 'agent.pem'),
-      keyFile: path.join(tls, 'agent.key'),
-    },
+    grpc: agentGrpcConfig(address, tls),
     nats: { servers: [...setup.natsUrls], heartbeatSeconds: setup.heartbeatSeconds },
     releases: { mirrorDir: setup.mirrorDir ?? FIXTURES },
     ...(metricsAddress ? { metrics: { listen: metricsAddress } } : {}),
@@ -440,5 +435,15 @@ function nodeProcess(what: string, cli: string, args: readonly string[], env: Re
         clearTimeout(killer);
       }
     },
+  };
+}
+
+/** An agent's gRPC section: listening on `listen`, with the TLS files enrollment writes into `tlsDir`. */
+export function agentGrpcConfig(listen: string, tlsDir: string): { listen: string; caFile: string; certFile: string; keyFile: string } {
+  return {
+    listen,
+    caFile: path.join(tlsDir, 'ca.pem'),
+    certFile: path.join(tlsDir, 'agent.pem'),
+    keyFile: path.join(tlsDir, 'agent.key'),
   };
 }

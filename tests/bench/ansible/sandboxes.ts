@@ -1,6 +1,6 @@
 import { mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { expectOk } from '../../support/fleet.js';
+import { agentGrpcConfig, expectOk } from '../../support/fleet.js';
 import { runAgent, writeAgentConfig, type AgentHost } from '../../support/agent.js';
 import { writeArchive, minimalWordPress, type BuiltArchive } from '../../support/archives.js';
 import { findFreePort } from '../../support/net.js';
@@ -97,12 +97,7 @@ export async function buildSandboxes(options: {
     if (options.breakable?.has(name)) await writeFile(nginxConf, `include ${options.stack.nginxConf};\n`);
     const config = await writeAgentConfig(host, {
       serverId: name,
-      grpc: {
-        listen: address,
-        caFile: path.join(tls, 'ca.pem'),
-        certFile: path.join(tls, 'agent.pem'),
-        keyFile: path.join(tls, 'agent.key'),
-      },
+      grpc: agentGrpcConfig(address, tls),
       nats: { servers: [...options.natsUrls], heartbeatSeconds: options.heartbeatSeconds },
       releases: { mirrorDir: options.releases.mirrorDir },
       ...(options.breakable?.has(name) ? { nginx: { ...options.stack.agentConfig.nginx, testArgs: ['-c', nginxConf] } } : {}),
