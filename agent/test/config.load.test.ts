@@ -20,6 +20,7 @@ describe('agent config', () => {
       wpBin: 'wp',
       stateDir: '/var/lib/wofleet',
       keepReleases: 3,
+      packages: { install: ['dpkg', '--force-confdef', '--force-confold', '-i'] },
     });
   });
   it('takes the serving proof paths per site and a canary site', async () => {

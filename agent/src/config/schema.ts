@@ -30,6 +30,8 @@ const hostName = z
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, { message: 'must be HOST:PORT' });
 
+const DEFAULT_PACKAGE_INSTALL = ['dpkg', '--force-confdef', '--force-confold', '-i'];
+
 /**
  * The agent's configuration. Every path the agent touches comes from here, so
  * tests run the whole engine inside a temp directory.
@@ -53,12 +55,14 @@ export const agentConfigSchema = z
     keepReleases: z.number().int().min(2).max(50).default(3),
     /**
      * `wofleet agents upgrade`: the program (and leading arguments) that installs a
-     * wofleet-agent package; the package's path is appended. Started detached.
+     * wofleet-agent package; the package's path is appended. Started detached. The default
+     * keeps an operator's edited conffile (agent.yaml) without asking, as unattended-upgrades
+     * does: with no terminal, dpkg's conffile question would fail the install.
      */
     packages: z
-      .object({ install: z.array(z.string().min(1)).min(1).default(['dpkg', '-i']) })
+      .object({ install: z.array(z.string().min(1)).min(1).default(DEFAULT_PACKAGE_INSTALL) })
       .strict()
-      .default({ install: ['dpkg', '-i'] }),
+      .default({ install: DEFAULT_PACKAGE_INSTALL }),
     /** Base URL that a bare version (`6.5.5`) is resolved against. */
     mirrorUrl: z.string().url().default('https://wordpress.org'),
     releases: z
