@@ -47,7 +47,7 @@ import path from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import type { AgentServiceClient } from '@wofleet/proto';
 import { runCommand } from '@wofleet/shared';
-import { engineFor, REPO_ROOT, runAgent, writeAgentConfig, WP645 } from '../support/agent.js';
+import { engineFor, runAgent, writeAgentConfig, WP645 } from '../support/agent.js';
 import { agentClient, call, makeFleetPki, startDaemon, type RunningDaemon } from '../support/agent-daemon.js';
 import { resolveProgram } from '../support/daemon.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
@@ -58,6 +58,7 @@ import { healthCommand } from '../../agent/src/commands/health.js';
 import { inspect, probeSites } from '../../agent/src/commands/inspect.js';
 import { createDiskCounter, walkTree } from '../../agent/src/disk/disk-usage.js';
 import { createWordOpsSiteDb } from '../../agent/src/sites/site-db.js';
+import { agentUnitEnvironment } from './agent-unit-env.js';
 import { CLK_TCK, loadAverage, type MemoryFigures, percentile, readCpu, readMemory, round, uptimeMs } from './proc.js';
 import { countFlag, flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 
@@ -76,35 +77,12 @@ const PHASE_CAP_MS = numberFlag('--phase-cap-seconds', 180) * 1000;
 const CALL_TIMEOUT_MS = 30_000;
 const BREAKDOWN_RUNS = countFlag('--breakdown-runs', 20);
 const CLI_TIMEOUT_MS = 240_000;
-const SYSTEMD_UNIT = path.join(REPO_ROOT, 'deploy/systemd/wofleet-agent.service');
-
-/**
- * The environment the systemd unit gives the daemon (its `Environment=` lines, one
- * assignment each), minus WOFLEET_AGENT_CONFIG: the bench passes its own --config.
- */
-function productionEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(SYSTEMD_UNIT, 'utf8').split('\n')) {
-    if (!line.startsWith('Environment=')) continue;
-    const match = /^Environment=(?:"([A-Z_]+)=([^"]*)"|([A-Z_]+)=(\S*))\s*$/.exec(line);
-    if (!match) throw new Error(`${SYSTEMD_UNIT}: cannot read '${line}' (one assignment per Environment= line)`);
-    env[(match[1] ?? match[3]) as string] = (match[2] ?? match[4]) as string;
-  }
-  delete env.WOFLEET_AGENT_CONFIG;
-  return env;
-}
 
 /** The daemon's environment: production's, with NODE_OPTIONS replaced when asked (to try other memory settings). */
-const PRODUCTION_ENV = productionEnvironment();
+const PRODUCTION_ENV = agentUnitEnvironment(path.join(os.tmpdir(), 'wofleet-bench-agent-compile-cache'));
 const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options') ?? PRODUCTION_ENV.NODE_OPTIONS ?? '';
 const AGENT_BIN = flagValue('--agent-bin');
-const DAEMON_ENV = {
-  ...PRODUCTION_ENV,
-  NODE_OPTIONS: DAEMON_NODE_OPTIONS,
-  ...(PRODUCTION_ENV.NODE_COMPILE_CACHE !== undefined && {
-    NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'wofleet-bench-agent-compile-cache'),
-  }),
-};
+const DAEMON_ENV = { ...PRODUCTION_ENV, NODE_OPTIONS: DAEMON_NODE_OPTIONS };
 
 const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20, listSitesP99Ms: 50 } as const;
 /** Sites on the server for the ListSites-at-scale phase, and its measured calls. */

@@ -10,6 +10,7 @@ import { createScratchDatabase, type ScratchPostgres } from '../../../controller
 import { AGENT_CLI, runAgent } from '../../support/agent.js';
 import { CONTROLLER_CLI, expectOk, startControlPlane, type ControlPlane } from '../../support/fleet.js';
 import { canConnect } from '../../support/net.js';
+import { agentUnitEnvironment } from '../agent-unit-env.js';
 import { readCpu, readMemory } from '../proc.js';
 import { progress } from '../report.js';
 import { pool, TO_RELEASE_DB_VERSION, TO_VERSION, type ReleaseArchives, type Sandbox } from './sandboxes.js';
@@ -118,7 +119,8 @@ export async function startWofleetFleet(
 async function startDaemon(s: Sandbox): Promise<ChildProcess> {
   const log = openSync(path.join(s.host.root, 'daemon.log'), 'a');
   const child = spawn(process.execPath, [AGENT_CLI, '--config', s.config, 'serve'], {
-    env: { ...process.env, ...s.host.env, WOFLEET_LOG_LEVEL: 'warn' },
+    // As the systemd unit runs it (heap limits, malloc arenas): 200 daemons must fit in memory.
+    env: { ...process.env, ...agentUnitEnvironment(), ...s.host.env, WOFLEET_LOG_LEVEL: 'warn' },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
