@@ -82,12 +82,13 @@ export async function applyTransitions(
     if (row.state !== readState) return [];
     applied = true;
     const events: CampaignEvent[] = [];
+    const targetOf = targetsByServer(record);
     for (const change of decision.targets) {
-      const target = record.targets.find((t) => t.server === change.server);
+      const target = targetOf.get(change.server);
       if (target) events.push(await writer.targetState(target, change.state, transitionPatch(change, now), actor, now));
     }
     for (const server of decision.skip) {
-      const target = record.targets.find((t) => t.server === server);
+      const target = targetOf.get(server);
       if (target)
         events.push(await writer.targetState(target, TARGET_STATE.skipped, { reason: REASON.notSwitched, offlineSince: null }, actor, now));
     }
@@ -115,11 +116,17 @@ function transitionPatch(change: Decision['targets'][number], now: Date): Target
  * inventory had it for the decision (policy.decide starts none on a removed server).
  */
 export function startDecidedSteps(record: CampaignRecord, decision: Decision, inventory: Inventory, steps: StepLauncher): void {
+  const targetOf = targetsByServer(record);
   for (const { server, step } of decision.start) {
-    const target = record.targets.find((t) => t.server === server);
+    const target = targetOf.get(server);
     const address = inventory.get(server)?.address;
     if (target && address !== undefined) steps.start(record.campaign.plan, target, step, address);
   }
+}
+
+/** A campaign's targets by server: decisions name thousands of servers at 10,000 targets. */
+function targetsByServer(record: CampaignRecord): Map<string, CampaignRecord['targets'][number]> {
+  return new Map(record.targets.map((t) => [t.server, t]));
 }
 
 /** The last change of the campaign (a resume, a promote), a wave or a target. */
