@@ -1,6 +1,8 @@
-import http from 'node:http';
 import https from 'node:https';
 import type { HttpCheck } from '../campaigns/index.js';
+
+/** node:http without an ESM import, which would load undici for nothing (see the agent's runtime/probe.ts). */
+const http = process.getBuiltinModule('node:http');
 
 /**
  * `--check-http` on one site: GET its public URL (https when the inventory says the
