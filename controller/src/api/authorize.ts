@@ -86,6 +86,9 @@ export async function fleetCaller(ctx: ControllerContext, call: AuthenticatedCal
   return admittedCertificate(ctx, call, 'every fleet member has one');
 }
 
+/** The serials of offline-issued certificates this process has recorded, per database. */
+const recordedSerials = new WeakMap<object, Set<string>>();
+
 async function admittedCertificate(
   ctx: ControllerContext,
   call: AuthenticatedCall,
@@ -101,7 +104,16 @@ async function admittedCertificate(
     return { ok: false, reason: `the client certificate (serial ${record.serial}) has been revoked` };
   }
   // Operator and controller certificates are issued offline: the controller learns of
-  // them here, so `certs list` shows every certificate that has been used.
-  if (identity.role !== FLEET_ROLE.agent) await recordIssuedCertificate(ctx.db, record, ctx.clock.now());
+  // them here, so `certs list` shows every certificate that has been used. Once per
+  // certificate and process: the write is idempotent, and an insert on every call
+  // doubled the database round trips of each `servers list` page.
+  if (identity.role !== FLEET_ROLE.agent) {
+    const recorded = recordedSerials.get(ctx.db) ?? new Set<string>();
+    recordedSerials.set(ctx.db, recorded);
+    if (!recorded.has(record.serial)) {
+      await recordIssuedCertificate(ctx.db, record, ctx.clock.now());
+      recorded.add(record.serial);
+    }
+  }
   return { ok: true, identity, serial: record.serial, fingerprint: record.fingerprint, cert };
 }
