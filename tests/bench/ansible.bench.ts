@@ -224,7 +224,7 @@ async function wofleetScenario(root: string, stack: Stack, releases: ReleaseArch
       wallMs: run.wallMs,
       criticalPathMs: run.criticalPathMs,
       orchestratorCpuMs: run.orchestratorCpuMs,
-      result: `campaign ${run.state} (watch exit ${run.watchExit})`,
+      result: `campaign ${run.state}${run.reason ? `: ${run.reason}` : ''} (watch exit ${run.watchExit})`,
       ...(atKill ? { atKill } : {}),
       ...(run.restartMs === undefined ? {} : { recovery: { wallMs: run.restartMs, result: 'controller restarted; campaign resumed' } }),
       after: await outcome(sandboxes),

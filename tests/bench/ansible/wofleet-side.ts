@@ -39,6 +39,8 @@ export interface WofleetFleet {
 
 export interface WofleetRun {
   state: string;
+  /** Why the campaign ended as it did (the controller's reason), if it says. */
+  reason: string | null;
   watchExit: number | null;
   wallMs: number;
   /** The controller's CPU plus the `rollout start --watch` CLI's. */
@@ -272,6 +274,7 @@ export async function runWofleetRollout(
     }, 0);
   return {
     state: final.state,
+    reason: final.reason,
     watchExit: watchCode,
     wallMs,
     orchestratorCpuMs: controllerCpuMs + cliCpuMs,
