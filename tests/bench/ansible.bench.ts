@@ -224,7 +224,11 @@ async function wofleetScenario(root: string, stack: Stack, releases: ReleaseArch
       wallMs: run.wallMs,
       criticalPathMs: run.criticalPathMs,
       orchestratorCpuMs: run.orchestratorCpuMs,
-      result: `campaign ${run.state}${run.reason ? `: ${run.reason}` : ''} (watch exit ${run.watchExit})`,
+      result: `campaign ${run.state}${run.reason ? `: ${run.reason}` : ''} (watch exit ${run.watchExit})${
+        run.unsuccessful.length
+          ? `; not succeeded: ${run.unsuccessful.slice(0, 5).join('; ')}${run.unsuccessful.length > 5 ? ` (+${run.unsuccessful.length - 5} more)` : ''}`
+          : ''
+      }`,
       ...(atKill ? { atKill } : {}),
       ...(run.restartMs === undefined ? {} : { recovery: { wallMs: run.restartMs, result: 'controller restarted; campaign resumed' } }),
       after: await outcome(sandboxes),

@@ -41,6 +41,8 @@ export interface WofleetRun {
   state: string;
   /** Why the campaign ended as it did (the controller's reason), if it says. */
   reason: string | null;
+  /** Each server that did not succeed: its state and the controller's reason. */
+  unsuccessful: string[];
   watchExit: number | null;
   wallMs: number;
   /** The controller's CPU plus the `rollout start --watch` CLI's. */
@@ -275,6 +277,9 @@ export async function runWofleetRollout(
   return {
     state: final.state,
     reason: final.reason,
+    unsuccessful: final.targets
+      .filter((t) => t.state !== 'succeeded')
+      .map((t) => `${t.server} ${t.state}${t.reason ? `: ${t.reason}` : ''}`),
     watchExit: watchCode,
     wallMs,
     orchestratorCpuMs: controllerCpuMs + cliCpuMs,
