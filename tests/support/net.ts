@@ -1,8 +1,24 @@
 import http from 'node:http';
 import net from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function findFreePort(): Promise<number> {
+/** Ports this process has handed out: the kernel may give a closed one out again at once. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, and never handed out before by
+ * this process (seen: two of 200 sandboxes given the same port, the second daemon then
+ * reached as the first).
+ */
+export async function findFreePort(): Promise<number> {
+  for (;;) {
+    const port = await probeFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function probeFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -108,6 +108,9 @@ export async function startWofleetFleet(
       dbVersion: TO_RELEASE_DB_VERSION,
     });
     for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 500))) {
+      // One that exited (its port taken, say) may have left another daemon answering on its address.
+      const exited = [...daemons].filter(([, d]) => d.exitCode !== null).map(([name]) => name);
+      if (exited.length > 0) throw new Error(`wofleet-agent serve exited on ${exited.join(', ')}: see their daemon.log`);
       const servers = await listServers(database.db);
       if (servers.length === sandboxes.length && servers.every((s) => s.status === 'online')) break;
       if (Date.now() > deadline) throw new Error(`${servers.filter((s) => s.status === 'online').length} of ${sandboxes.length} online`);
@@ -277,8 +280,10 @@ export async function runWofleetRollout(
   return {
     state: final.state,
     reason: final.reason,
+    // Failed and rolled-back servers first: the skipped ones only follow from them.
     unsuccessful: final.targets
       .filter((t) => t.state !== 'succeeded')
+      .sort((a, b) => Number(a.state === 'skipped') - Number(b.state === 'skipped'))
       .map((t) => `${t.server} ${t.state}${t.reason ? `: ${t.reason}` : ''}`),
     watchExit: watchCode,
     wallMs,
