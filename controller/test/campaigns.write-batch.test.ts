@@ -70,6 +70,39 @@ describe('createWriteBatch', () => {
     expect(transactions).toEqual([1, 2, 2, 2]);
   });
 
+  it("the writes of one transaction are sent together, none waiting for another's round trip", async () => {
+    const lease = await leasedCampaign();
+    const inner = createCampaignRepository(pg.db);
+    let running = 0;
+    let mostAtOnce = 0;
+    const repository: CampaignRepository = {
+      ...inner,
+      withCampaignLocked: (id, work) =>
+        inner.withCampaignLocked(id, (lock, writer) =>
+          work(lock, {
+            ...writer,
+            async targetState(...args) {
+              mostAtOnce = Math.max(mostAtOnce, ++running);
+              try {
+                return await writer.targetState(...args);
+              } finally {
+                running--;
+              }
+            },
+          }),
+        ),
+    };
+    const write = createWriteBatch(repository, lease);
+    await Promise.all(
+      SERVERS.map((server) =>
+        write(async (writer) => [await writer.targetState({ campaignId: lease.campaignId, server, wave: 1 }, 'staging', {}, 'test', T0)]),
+      ),
+    );
+    // The first alone, then the three asked for meanwhile, at once.
+    expect(mostAtOnce).toBe(3);
+    expect((await getCampaign(ctx(), lease.campaignId)).targets.map((t) => t.state)).toEqual(SERVERS.map(() => 'staging'));
+  });
+
   it('a lost lease fails every write of the batch and writes none', async () => {
     const lease = await leasedCampaign();
     await ctx().repository.acquireLease(lease.campaignId, 'ctl-a', 60_000, 'start');

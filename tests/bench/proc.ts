@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** What the benches read about a process from /proc, and how they sum up samples. */
 
@@ -82,4 +82,28 @@ export function stats(values: readonly number[]): Stats {
     p99: round(percentile(sorted, 99)),
     max: round(sorted.at(-1) ?? Number.NaN),
   };
+}
+
+/** The machine's CPU time since boot (/proc/stat), ms summed over all cores: busy and in all. */
+export function machineCpu(): { busyMs: number; totalMs: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const toMs = (ticks: number) => (ticks * 1000) / CLK_TCK;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busyMs: toMs(busy), totalMs: toMs(busy + idle + iowait) };
+}
+
+/** utime + stime of every live process whose command name is `comm` (e.g. postgres), ms. */
+export function cpuOfCommand(comm: string): number {
+  let ms = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) ms += readCpu(Number(entry)).selfMs;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return ms;
 }

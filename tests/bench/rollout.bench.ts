@@ -65,7 +65,7 @@ import { canConnect, findFreePort } from '../support/net.js';
 import { simAgentHost, startSimFleet, type SimAgentSpec, type SimFleet } from '../support/sim-agents.js';
 import { campaignTimeline, type Transition } from './rollout-timeline.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
-import { loadAverage, readCpu, readMemory, round } from './proc.js';
+import { cpuOfCommand, loadAverage, machineCpu, readCpu, readMemory, round } from './proc.js';
 
 const AGENTS = Math.floor(numberFlag('--agents', 1000));
 const MAX_PARALLEL = Math.floor(numberFlag('--max-parallel', 100));
@@ -307,6 +307,7 @@ async function main(): Promise<void> {
     const writesBefore = await pgWrites(stats, scratch.name);
     const natsBefore = await natsMessages(natsMonitorPort);
     const cpuBefore = readCpu(pid).selfMs;
+    const othersBefore = otherCpu();
     const started = Date.now();
     const campaign = await cliJson<CampaignView>(wofleet, ['rollout', 'start', ...flags]);
     let rssMax = 0;
@@ -329,6 +330,7 @@ async function main(): Promise<void> {
     const watchCode = await new Promise<number | null>((resolve) => watch.on('close', resolve));
     const wallMs = Date.now() - started;
     const cpu = readCpu(pid).selfMs - cpuBefore;
+    const others = otherCpu();
     clearInterval(sampler);
     await sleep(1500); // pg_stat_database is updated by backends at most every 500 ms (PGSTAT_MIN_INTERVAL) and on idle
     const writesAfter = await pgWrites(stats, scratch.name);
@@ -376,6 +378,15 @@ async function main(): Promise<void> {
         rssMaxBytes: rssMax,
         hwmBytes: readMemory(pid).hwmBytes,
       },
+      // Where the rest of the machine's CPU went over the campaign: on 2 cores the controller shares it.
+      machine: {
+        busyPercentOfAll: round(
+          ((others.machine.busyMs - othersBefore.machine.busyMs) / (others.machine.totalMs - othersBefore.machine.totalMs)) * 100,
+        ),
+        postgresSeconds: round((others.postgresMs - othersBefore.postgresMs) / 1000),
+        natsSeconds: round((others.natsMs - othersBefore.natsMs) / 1000),
+        simulatedAgentsSeconds: round((others.benchMs - othersBefore.benchMs) / 1000),
+      },
       agentWorkMs: fleet.counters.workMs,
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
       timeline,
@@ -408,6 +419,12 @@ async function main(): Promise<void> {
         ['NATS messages in / out (all subjects)', `${result.nats.messagesIn} / ${result.nats.messagesOut}`, ''],
         ['  per server', `${perServer(result.nats.messagesIn)} / ${perServer(result.nats.messagesOut)}`, ''],
         ['controller CPU', `${result.controller.cpuPercent}% of a core (${result.controller.cpuSeconds} s)`, ''],
+        ['machine CPU busy (all cores)', `${result.machine.busyPercentOfAll}%`, ''],
+        [
+          '  Postgres / nats-server / simulated agents (bench process)',
+          `${result.machine.postgresSeconds} s / ${result.machine.natsSeconds} s / ${result.machine.simulatedAgentsSeconds} s`,
+          '',
+        ],
         ['controller RSS max / peak', `${mib(rssMax)} / ${mib(result.controller.hwmBytes)}`, `peak <= ${mib(TARGETS.rssBytes)}`],
         ['servers switched exactly once', `${AGENTS - notOnce.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
         ['servers on 6.5.5', `${AGENTS - notUpgraded.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
@@ -435,3 +452,14 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** CPU spent so far by the machine, Postgres, nats-server and this process (the simulated agents), ms. */
+function otherCpu(): { machine: { busyMs: number; totalMs: number }; postgresMs: number; natsMs: number; benchMs: number } {
+  const own = process.cpuUsage();
+  return {
+    machine: machineCpu(),
+    postgresMs: cpuOfCommand('postgres'),
+    natsMs: cpuOfCommand('nats-server'),
+    benchMs: (own.user + own.system) / 1000,
+  };
+}

@@ -8,7 +8,7 @@ import type { CampaignRepository } from './repository.js';
  * a wave settle together, and a transaction each (lock, update, audit row, commit)
  * makes the last of a hundred wait for ninety-nine commits. Instead, the writes asked
  * for while a transaction is under way go together into the next one: one lock, one
- * lease check, one commit. They share its outcome: all are written, or none (the
+ * lease check, one commit, their statements sent without waiting for each other. They share its outcome: all are written, or none (the
  * error goes to each caller).
  */
 export type BatchedWrite = (write: LeasedWrite) => Promise<CampaignEvent[]>;
@@ -28,11 +28,11 @@ export function createWriteBatch(repository: CampaignRepository, lease: Lease): 
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        const results = await writeUnderLease(repository, lease, async (writer, row) => {
-          const events: CampaignEvent[][] = [];
-          for (const queued of batch) events.push(await queued.write(writer, row));
-          return events;
-        });
+        // Sent together: the driver pipelines them on the transaction's connection, so a
+        // batch of N costs a round trip or two, not N (each write waits only on its own).
+        const results = await writeUnderLease(repository, lease, (writer, row) =>
+          Promise.all(batch.map((queued) => queued.write(writer, row))),
+        );
         for (const [i, queued] of batch.entries()) queued.resolve(results[i] ?? []);
       } catch (err) {
         for (const queued of batch) queued.reject(err);
