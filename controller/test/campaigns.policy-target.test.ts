@@ -70,7 +70,13 @@ describe('per-target policy', () => {
       'past it, never checked',
       NEW_HOLD,
       30_001,
-      'not healthy for the min healthy time within the healthy deadline (not healthy for the min healthy time within the healthy deadline)',
+      'not healthy for the min healthy time within the healthy deadline (no health check answered)',
+    ],
+    [
+      'past it, healthy but the hold not complete',
+      { healthySince: 22_500, lastProblem: 'server offline' },
+      30_001,
+      'not healthy for the min healthy time within the healthy deadline (healthy for the last 7.5 s, the hold not complete)',
     ],
     [
       'past it, after a problem',

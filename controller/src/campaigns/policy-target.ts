@@ -65,11 +65,20 @@ export interface HealthHold {
   lastProblem: string;
 }
 
-export const NEW_HOLD: HealthHold = { healthySince: undefined, lastProblem: REASON.healthyDeadline };
+export const NEW_HOLD: HealthHold = { healthySince: undefined, lastProblem: 'no health check answered' };
 
-/** The failure reason once the healthy deadline (from `sinceMs`) has passed, else undefined. */
+/**
+ * The failure reason once the healthy deadline (from `sinceMs`) has passed, else undefined:
+ * with the last problem seen, or, for a server healthy at the end, how long it had been
+ * (a deep check slower than the deadline allows for shows as this, seen on an overloaded host).
+ */
 export function healthyDeadlineFailure(hold: HealthHold, sinceMs: number, nowMs: number, healthyDeadlineMs: number): string | undefined {
-  return nowMs - sinceMs > healthyDeadlineMs ? `${REASON.healthyDeadline} (${hold.lastProblem})` : undefined;
+  if (nowMs - sinceMs <= healthyDeadlineMs) return undefined;
+  const detail =
+    hold.healthySince === undefined
+      ? hold.lastProblem
+      : `healthy for the last ${((nowMs - hold.healthySince) / 1000).toFixed(1)} s, the hold not complete`;
+  return `${REASON.healthyDeadline} (${detail})`;
 }
 
 /**
