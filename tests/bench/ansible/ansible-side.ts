@@ -113,6 +113,8 @@ export async function runAnsibleRollout(options: {
   const started = Date.now();
   const child = spawn('ansible-playbook', ['-i', inventory, '-f', String(forks), '-e', JSON.stringify(extraVars), PLAYBOOK], {
     cwd: dir,
+    // Its own process group: the workers a SIGKILLed ansible-playbook leaves are ended with it below.
+    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
@@ -149,8 +151,16 @@ export async function runAnsibleRollout(options: {
   }
   const { code, signal } = await exited;
   const wallMs = Date.now() - started;
-  // A killed ansible-playbook leaves its workers running their last command: let them end.
-  await new Promise((r) => setTimeout(r, signal ? 5000 : 0));
+  // A killed ansible-playbook leaves its workers running their last command: let them end,
+  // then end the workers themselves (seen: 40 of them left waiting on their dead parent).
+  if (signal) {
+    await new Promise((r) => setTimeout(r, 5000));
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // No worker left.
+    }
+  }
   const treeCpuMs = readCpu(process.pid).childrenMs - childrenBefore;
   const steps = await readStepLog(stepLog);
   const agentCpuMs = steps.reduce((sum, s) => sum + s.cpuMs, 0);

@@ -132,7 +132,8 @@ async function startDaemon(s: Sandbox): Promise<ChildProcess> {
   });
   closeSync(log);
   const port = Number(s.address.split(':')[1]);
-  for (const deadline = Date.now() + 60_000; !(await canConnect({ port })); await new Promise((r) => setTimeout(r, 100))) {
+  // Generous: 200 daemons starting on 2 cores, beside the ones already running their health checks.
+  for (const deadline = Date.now() + 180_000; !(await canConnect({ port })); await new Promise((r) => setTimeout(r, 100))) {
     if (child.exitCode !== null) throw new Error(`wofleet-agent serve (${s.name}) exited ${child.exitCode}: see ${s.host.root}/daemon.log`);
     if (Date.now() > deadline) throw new Error(`wofleet-agent serve (${s.name}) does not listen on ${port}`);
   }
