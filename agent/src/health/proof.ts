@@ -3,7 +3,8 @@ import { sitePaths } from '../config/paths.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { Engine } from '../engine.js';
 import { markLog, readSince } from '../runtime/log-growth.js';
-import { newProofNonce, proofRequest } from '../runtime/proof-request.js';
+import { isProbeTimeout, type HttpAnswer } from '../runtime/probe.js';
+import { newProofNonce, proofRequest, type ProofRequest } from '../runtime/proof-request.js';
 import { summarisePhpLog } from './php-log.js';
 import type { ProofMarker } from './proof-marker.js';
 import { explainFromLog, judgeLog, judgePage, type ProofExpectation, type ProofFailure } from './proof-verdict.js';
@@ -45,9 +46,8 @@ export async function proveSite(engine: Engine, domain: string, expected: ProofE
   let last: ProofMarker | undefined;
   let failure: ProofFailure | undefined;
   for (const path of proofPaths(engine.config, domain)) {
-    const request = proofRequest(path, newProofNonce(), token);
     try {
-      const answer = await engine.probe.get(domain, request.path, { headers: request.headers, maxBodyBytes: proof.maxBodyBytes });
+      const { request, answer } = await requestProof(engine, domain, path, token);
       renderMs += answer.ms;
       const verdict = judgePage(
         { path, status: answer.status, body: answer.body, nonce: request.nonce },
@@ -71,6 +71,35 @@ export async function proveSite(engine: Engine, domain: string, expected: ProofE
     ...(failure?.culprit ? { culprit: failure.culprit } : {}),
     ...(failure ? { error: `${domain}: ${failure.error}` } : {}),
   };
+}
+
+/**
+ * A proof request that got no answer in time is asked once more (a new nonce): a moment's
+ * overload is not a broken site, and a page that hangs hangs twice. Seen: a rollback under
+ * load reverted because one front page took over the probe's 10 s once. Any answer, good
+ * or bad, is final.
+ */
+export const PROOF_ATTEMPTS = 2;
+
+async function requestProof(
+  engine: Engine,
+  domain: string,
+  path: string,
+  token: string,
+): Promise<{ request: ProofRequest; answer: HttpAnswer }> {
+  for (let attempt = 1; ; attempt++) {
+    const request = proofRequest(path, newProofNonce(), token);
+    try {
+      const answer = await engine.probe.get(domain, request.path, {
+        headers: request.headers,
+        maxBodyBytes: engine.config.proof.maxBodyBytes,
+      });
+      return { request, answer };
+    } catch (err) {
+      if (attempt >= PROOF_ATTEMPTS || !isProbeTimeout(err)) throw err;
+      engine.log.warn({ site: domain, path, err: describeError(err) }, 'serving proof got no answer in time: asking once more');
+    }
+  }
 }
 
 /** Proofs of many sites, at most `proof.parallel` at once (each renders full pages on PHP-FPM). */

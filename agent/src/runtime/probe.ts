@@ -77,6 +77,16 @@ export function httpsRedirect(location: string, domain: string): { port: number;
   return { port: url.port ? Number(url.port) : 443, path: `${url.pathname}${url.search}` };
 }
 
+/** A probe request that got no (complete) answer in time: the site may only be slow for a moment. */
+export class ProbeTimeoutError extends Error {
+  override name = 'ProbeTimeoutError';
+}
+
+/** Whether a probe call failed for want of an answer in time (not for what a site answered). */
+export function isProbeTimeout(err: unknown): boolean {
+  return err instanceof Error && err.cause instanceof ProbeTimeoutError;
+}
+
 export function createSiteProbe(address: string, token: () => Promise<string>, timeoutMs: number): SiteProbe {
   const sep = address.lastIndexOf(':');
   const host = address.slice(0, sep).replace(/^\[|\]$/g, '');
@@ -85,7 +95,7 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
     new Promise<Omit<HttpAnswer, 'ms'> & { location?: string }>((resolve, reject) => {
       const options = { host, port: to, path, method: 'GET', headers: { Host: domain, ...headers }, timeout: timeoutMs, agent: false };
       // The timeout above is per socket inactivity: a page trickling bytes must not hold a check for ever.
-      const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      const deadline = setTimeout(() => req.destroy(new ProbeTimeoutError(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(deadline);
         reject(new HealthCheckError(`${domain}: ${err.message}`, { cause: err }));
@@ -117,7 +127,7 @@ export function createSiteProbe(address: string, token: () => Promise<string>, t
         scheme === 'https'
           ? https.request({ ...options, servername: domain, rejectUnauthorized: false }, onAnswer)
           : http.request(options, onAnswer);
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new ProbeTimeoutError(`no answer within ${timeoutMs} ms`)));
       req.on('error', fail);
       req.end();
     });
