@@ -7,7 +7,8 @@ import { type ProofExpectation, proveSites, type SiteProof } from './proof.js';
  * renders on it (issue 12): poll each site's cheap health report until it names the
  * expected core and DB schema, within the switch timeout, then require one passing
  * serving proof per site (health/proof.ts, a bounded number at once). A failed proof
- * is not retried: a plugin that fatals on the new core fails the same way every time.
+ * is not retried: a plugin that fatals on the new core fails the same way every time
+ * (only a request that got no answer in time is asked once more, in proof.ts).
  */
 export async function waitUntilServing(engine: Engine, domains: readonly string[], expected: ProofExpectation): Promise<SiteProof[]> {
   await waitForReports(engine, domains, expected);
