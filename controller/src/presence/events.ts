@@ -129,6 +129,13 @@ export interface EventConsumer {
 /** Events pulled ahead of processing; fewer than maxAckPending so they are never acked late. */
 const PULL_BATCH = 64;
 const RESUBSCRIBE_DELAY_MS = 1_000;
+/**
+ * How long one pull waits (nats.js: 30 s, its idle heartbeat half that). A pull left on a
+ * JetStream node that died is noticed after two missed heartbeats: 30 s without events by
+ * default (seen: a stream leader killed mid-campaign, two 'switched' events recorded late);
+ * 5 s here, one pull request every 5 s when idle.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 export async function startEventConsumer(options: EventConsumerOptions): Promise<EventConsumer> {
   const { nc, store, log, stream } = options;
@@ -166,7 +173,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        messages = await consumer.consume({ max_messages: Math.min(PULL_BATCH, options.maxAckPending) });
+        messages = await consumer.consume({ max_messages: Math.min(PULL_BATCH, options.maxAckPending), expires: PULL_EXPIRES_MS });
         options.link.up(LINK_PART.events);
         if (stopping.signal.aborted) await messages.close();
         for await (const msg of messages) await settle(msg);
