@@ -224,11 +224,7 @@ async function wofleetScenario(root: string, stack: Stack, releases: ReleaseArch
       wallMs: run.wallMs,
       criticalPathMs: run.criticalPathMs,
       orchestratorCpuMs: run.orchestratorCpuMs,
-      result: `campaign ${run.state}${run.reason ? `: ${run.reason}` : ''} (watch exit ${run.watchExit})${
-        run.unsuccessful.length
-          ? `; not succeeded: ${run.unsuccessful.slice(0, 5).join('; ')}${run.unsuccessful.length > 5 ? ` (+${run.unsuccessful.length - 5} more)` : ''}`
-          : ''
-      }`,
+      result: `campaign ${run.state}${run.reason ? `: ${run.reason}` : ''} (watch exit ${run.watchExit})${notSucceeded(run.unsuccessful)}`,
       ...(atKill ? { atKill } : {}),
       ...(run.restartMs === undefined ? {} : { recovery: { wallMs: run.restartMs, result: 'controller restarted; campaign resumed' } }),
       after: await outcome(sandboxes),
@@ -315,3 +311,10 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** The first servers that did not succeed, for the result line ('' when all did). */
+function notSucceeded(servers: readonly string[], shown = 5): string {
+  if (servers.length === 0) return '';
+  const more = servers.length > shown ? ` (+${servers.length - shown} more)` : '';
+  return `; not succeeded: ${servers.slice(0, shown).join('; ')}${more}`;
+}

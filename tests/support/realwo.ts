@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { REPO_ROOT, WP645 } from './agent.js';
 import { httpRequest, type HttpResponse } from './net.js';
+import { childPids, signalIfAlive } from './process-tree.js';
 
 export const REALWO_DIR = process.env.REALWO_DIR ?? '/var/tmp/wofleet-realwo';
 export const REALWO_BASE_ROOT = path.join(REALWO_DIR, 'root');
@@ -135,21 +136,6 @@ export async function freeLinkIndex(prefix: string): Promise<number> {
     if (!links.includes(`${prefix}${n}@`) && !links.includes(`${prefix}${n}:`)) return n;
   }
   throw new Error(`no free index for a host link named ${prefix}N`);
-}
-
-async function childPid(pid: number): Promise<number | undefined> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  const first = Number(children.trim().split(/\s+/)[0]);
-  return first > 0 ? first : undefined;
-}
-
-/** kill(2) that accepts a process that has just exited. */
-function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
 }
 
 export async function startRealWoServer(options: RealWoServerOptions): Promise<RealWoServer> {
@@ -275,7 +261,7 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
         if (!running()) return exited;
         // nsenter forks the program into the server's PID namespace and does not pass
         // signals on: the program is nsenter's only child.
-        const pid = child.pid ? await childPid(child.pid) : undefined;
+        const pid = child.pid ? (await childPids(child.pid))[0] : undefined;
         const send = (sig: NodeJS.Signals) => (pid ? signalIfAlive(pid, sig) : child.kill(sig));
         send(signal);
         const killer = setTimeout(() => send('SIGKILL'), graceMs);
@@ -315,7 +301,7 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
     while (!initPid) {
       if (boot.exitCode !== null && boot.exitCode !== undefined) throw new Error(`server ${options.name} did not start: ${bootErrors}`);
       if (Date.now() > deadline) throw new Error(`server ${options.name}: no init process after 120 s`);
-      initPid = boot.pid ? await childPid(boot.pid) : undefined;
+      initPid = boot.pid ? (await childPids(boot.pid))[0] : undefined;
       // nspawn forks a helper before the container's PID 1: wait for systemd itself.
       if (initPid && options.systemd && (await readFile(`/proc/${initPid}/comm`, 'utf8').catch(() => '')).trim() !== 'systemd')
         initPid = undefined;

@@ -8,8 +8,10 @@ import type { CampaignRepository } from './repository.js';
  * a wave settle together, and a transaction each (lock, update, audit row, commit)
  * makes the last of a hundred wait for ninety-nine commits. Instead, the writes asked
  * for while a transaction is under way go together into the next one: one lock, one
- * lease check, one commit, their statements sent without waiting for each other. They share its outcome: all are written, or none (the
- * error goes to each caller).
+ * lease check, one commit. Their statements go out together (postgres.js pipelines them
+ * on the transaction's connection), so a batch of N costs a round trip or two, not N;
+ * each write waits only on its own. They share the outcome: all are written, or none
+ * (the error goes to each caller).
  */
 export type BatchedWrite = (write: LeasedWrite) => Promise<CampaignEvent[]>;
 
@@ -28,8 +30,6 @@ export function createWriteBatch(repository: CampaignRepository, lease: Lease): 
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        // Sent together: the driver pipelines them on the transaction's connection, so a
-        // batch of N costs a round trip or two, not N (each write waits only on its own).
         const results = await writeUnderLease(repository, lease, (writer, row) =>
           Promise.all(batch.map((queued) => queued.write(writer, row))),
         );

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_CLI } from '../../support/agent.js';
+import { childPids, signalIfAlive } from '../../support/process-tree.js';
 import { readCpu } from '../proc.js';
 import type { ReleaseArchives, Sandbox } from './sandboxes.js';
 import { batchCriticalPathMs, type StepTime } from './work.js';
@@ -113,8 +114,6 @@ export async function runAnsibleRollout(options: {
   const started = Date.now();
   const child = spawn('ansible-playbook', ['-i', inventory, '-f', String(forks), '-e', JSON.stringify(extraVars), PLAYBOOK], {
     cwd: dir,
-    // Its own process group: the workers a SIGKILLed ansible-playbook leaves are ended with it below.
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
@@ -140,9 +139,12 @@ export async function runAnsibleRollout(options: {
   );
   let done = false;
   void exited.then(() => (done = true));
+  /** ansible-playbook's workers when it was killed: they outlive it. */
+  let workers: number[] = [];
   if (options.killWhen) {
     while (!done) {
       if (await options.killWhen()) {
+        workers = await childPids(child.pid as number);
         child.kill('SIGKILL');
         break;
       }
@@ -155,11 +157,7 @@ export async function runAnsibleRollout(options: {
   // then end the workers themselves (seen: 40 of them left waiting on their dead parent).
   if (signal) {
     await new Promise((r) => setTimeout(r, 5000));
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // No worker left.
-    }
+    for (const pid of workers) signalIfAlive(pid, 'SIGKILL');
   }
   const treeCpuMs = readCpu(process.pid).childrenMs - childrenBefore;
   const steps = await readStepLog(stepLog);
