@@ -4,7 +4,9 @@ import { createCampaignRepository } from '../src/campaign-store/index.js';
 import { campaigns } from '../src/db/schema/campaigns.js';
 import { parseCampaignRequest, ServerInActiveCampaignError, type CampaignPlan, type CampaignRepository } from '../src/campaigns/index.js';
 import { requestText } from './campaigns.fixtures.js';
-import { createMemoryRepository } from './campaigns.memory-repository.js';
+import { createMemoryRepository, type MemoryRepository } from './campaigns.memory-repository.js';
+import { insertServer } from '../src/db/index.js';
+import type { Database } from '../src/db/database.js';
 import { T0, useTestPglite, useTestPostgres } from './db.fixtures.js';
 
 /**
@@ -21,7 +23,10 @@ const plan = (servers: string[]): CampaignPlan => ({
   offlineServers: [],
 });
 
-function contract(repository: () => CampaignRepository): void {
+/** Registers a server in the inventory the repository reads. */
+type AddServer = (name: string) => Promise<void>;
+
+function contract(repository: () => CampaignRepository, addServer: AddServer): void {
   it('records a campaign running, its waves and targets pending, and lists it among the active ones', async () => {
     const repo = repository();
     const { id, event } = await repo.insertCampaign(plan(['web-1', 'web-2']), 'operator:alice', T0);
@@ -84,6 +89,22 @@ function contract(repository: () => CampaignRepository): void {
     expect(await repo.withCampaignLocked('00000000-0000-4000-8000-000000000000', async (lock) => lock)).toBeUndefined();
   });
 
+  it("a step's transition is written while its server is in the inventory, and not at all (no audit row) once it is not", async () => {
+    const repo = repository();
+    await addServer('web-1');
+    const { id } = await repo.insertCampaign(plan(['web-1', 'web-2']), 'operator:alice', T0);
+    const [listed, removed] = await repo.withCampaignLocked(id, async (_lock, write) => [
+      await write.stepTargetState({ campaignId: id, server: 'web-1', wave: 0 }, 'staging', { operationId: 'op-1' }, 'test', T0),
+      await write.stepTargetState({ campaignId: id, server: 'web-2', wave: 1 }, 'staging', { operationId: 'op-2' }, 'test', T0),
+    ]);
+    expect(listed).toMatchObject({ scope: 'target', state: 'staging', server: 'web-1' });
+    expect(removed).toBeUndefined();
+    expect((await repo.loadCampaign(id))?.targets.map((t) => [t.server, t.state, t.operationId])).toEqual([
+      ['web-1', 'staging', 'op-1'],
+      ['web-2', 'pending', null],
+    ]);
+  });
+
   it('leases: one live holder; renewing keeps the token, taking again moves it; given up, the next holder takes it', async () => {
     const repo = repository();
     const { id } = await repo.insertCampaign(plan(['web-1']), 'operator:alice', T0);
@@ -114,7 +135,10 @@ function contract(repository: () => CampaignRepository): void {
 
 describe('CampaignRepository on Postgres', () => {
   const pg = useTestPostgres();
-  contract(() => createCampaignRepository(pg.db));
+  contract(
+    () => createCampaignRepository(pg.db),
+    (name) => addServerRow(pg.db, name),
+  );
 
   it('reads a plan recorded before canary sites and external checks as --canary-site auto and no checks', async () => {
     const repo = createCampaignRepository(pg.db);
@@ -130,9 +154,20 @@ describe('CampaignRepository on Postgres', () => {
 
 describe('CampaignRepository on PGlite', () => {
   const pglite = useTestPglite();
-  contract(() => createCampaignRepository(pglite.db));
+  contract(
+    () => createCampaignRepository(pglite.db),
+    (name) => addServerRow(pglite.db, name),
+  );
 });
 
 describe('CampaignRepository in memory', () => {
-  contract(() => createMemoryRepository(() => T0.getTime()));
+  let memory: MemoryRepository | undefined;
+  contract(
+    () => (memory = createMemoryRepository(() => T0.getTime())),
+    async (name) => memory?.addServer({ name, address: `${name}:7443`, canary: false, enrolled: true, status: 'online', agentVersion: '' }),
+  );
 });
+
+async function addServerRow(db: Database, name: string): Promise<void> {
+  await insertServer(db, { name, address: `${name}:7443` });
+}

@@ -115,7 +115,6 @@ function stallable(inner: CampaignRepository): { repository: CampaignRepository;
   const repository: CampaignRepository = {
     findRelease: held(inner.findRelease),
     listServers: held(inner.listServers),
-    findServer: held(inner.findServer),
     listSites: held(inner.listSites),
     insertCampaign: held(inner.insertCampaign),
     loadCampaign: held(inner.loadCampaign),

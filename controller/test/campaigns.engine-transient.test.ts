@@ -50,15 +50,21 @@ describe('campaign engine while the database fails for a moment', () => {
     const failing = (target: { server: string }, state: string) =>
       failWrites.has(state) && !outage.failedWrites.includes(`${target.server}:${state}`);
     const inner = w.repository;
+    const failOnce = (target: { server: string }, state: string) => {
+      if (!failing(target, state)) return;
+      outage.failedWrites.push(`${target.server}:${state}`);
+      throw refused;
+    };
     const writerThrough = (writer: CampaignWriter): CampaignWriter => ({
       campaignState: (...args) => writer.campaignState(...args),
       waveState: (...args) => writer.waveState(...args),
       async targetState(target, state, patch, actor, now) {
-        if (failing(target, state)) {
-          outage.failedWrites.push(`${target.server}:${state}`);
-          throw refused;
-        }
+        failOnce(target, state);
         return writer.targetState(target, state, patch, actor, now);
+      },
+      async stepTargetState(target, state, patch, actor, now) {
+        failOnce(target, state);
+        return writer.stepTargetState(target, state, patch, actor, now);
       },
     });
     const guard =
@@ -73,7 +79,6 @@ describe('campaign engine while the database fails for a moment', () => {
     const repository: CampaignRepository = {
       findRelease: guard((version) => inner.findRelease(version)),
       listServers: guard((labels) => inner.listServers(labels)),
-      findServer: guard((name) => inner.findServer(name)),
       listSites: guard((filter) => inner.listSites(filter)),
       insertCampaign: guard((plan, createdBy, now) => inner.insertCampaign(plan, createdBy, now)),
       loadCampaign: guard((id) => inner.loadCampaign(id)),

@@ -117,6 +117,9 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
         const event = { campaignId: key.campaignId, scope: 'target' as const, state, wave: key.wave, server: key.server };
         return audited(draft, { ...event, reason: patch.reason ?? undefined }, actor, now);
       },
+      async stepTargetState(key, state, patch, actor, now) {
+        return servers.some((s) => s.name === key.server) ? this.targetState(key, state, patch, actor, now) : undefined;
+      },
     };
   }
 
@@ -164,10 +167,6 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
         .filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))
         .sort((a, b) => (a.name < b.name ? -1 : 1))
         .map(toFleetServer);
-    },
-    async findServer(name) {
-      const server = servers.find((s) => s.name === name);
-      return server && toFleetServer(server);
     },
     async listSites({ server, domain }) {
       return sites

@@ -41,7 +41,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { connect, type NatsConnection } from 'nats';
 import { silentLogger } from '@wofleet/shared';
@@ -53,6 +52,7 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { findFreePort } from '../support/net.js';
 import { flagValue, formatTable, mib, numberFlag, progress, type Cell } from './report.js';
 import { loadAverage, readCpu, readMemory, round, stats } from './proc.js';
+import { formatLoopDelay, loopDelayFromMetrics, watchLoopDelay } from './loop-delay.js';
 
 const AGENTS = Math.floor(numberFlag('--agents', 1000));
 const RUN_MS = numberFlag('--seconds', 120) * 1000;
@@ -76,7 +76,6 @@ async function scrapeRuntime(metricsUrl: string) {
       .split('\n')
       .filter((line) => line.startsWith(name))
       .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-  const ms = (name: string) => round(sum(name) * 1000, 1);
   // The controller's own heartbeat lag (beat `at` to its commit): cumulative buckets, since start.
   const buckets = [...text.matchAll(/^wofleet_controller_heartbeat_lag_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)].map((m) => ({
     le: Number(m[1]),
@@ -90,11 +89,7 @@ async function scrapeRuntime(metricsUrl: string) {
       withinOneSecond: total === 0 ? 0 : round((100 * (buckets.find((b) => b.le === 1)?.count ?? 0)) / total, 2),
       p99AtMostSeconds: p99Bucket,
     },
-    eventLoopDelayMs: {
-      p50: ms('nodejs_eventloop_lag_p50_seconds'),
-      p99: ms('nodejs_eventloop_lag_p99_seconds'),
-      max: ms('nodejs_eventloop_lag_max_seconds'),
-    },
+    eventLoopDelayMs: loopDelayFromMetrics(text),
     gc: { count: sum('nodejs_gc_duration_seconds_count'), seconds: round(sum('nodejs_gc_duration_seconds_sum'), 2) },
   };
 }
@@ -304,8 +299,7 @@ async function main(): Promise<void> {
     const loadAtStart = loadAverage();
     // Both event loops from here on: the controller's histogram starts again at each scrape.
     await scrapeRuntime(`http://${metricsAddress}/metrics`);
-    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
-    benchLoop.enable();
+    const benchLoop = watchLoopDelay();
     const cpuStart = readCpu(pid).selfMs;
     const wallStart = performance.now();
     stopFleet = startFleet(connections, sent);
@@ -335,9 +329,8 @@ async function main(): Promise<void> {
     // The last beats land: keep polling at the same pace (a single late poll would inflate their lag).
     for (const drainEnd = Date.now() + 1000; Date.now() < drainEnd; await sleep(POLL_MS)) await poll();
     const cpuUsedMs = readCpu(pid).selfMs - cpuStart;
-    benchLoop.disable();
+    const benchLoopDelay = benchLoop.stop();
     const controllerRuntime = await scrapeRuntime(`http://${metricsAddress}/metrics`);
-    const benchLoopMs = (q: number) => round(benchLoop.percentile(q) / 1e6, 1);
     const wallMs = performance.now() - wallStart;
     const endMem = readMemory(pid);
     const loadAtEnd = loadAverage();
@@ -398,7 +391,6 @@ async function main(): Promise<void> {
     const listAfter = stats(listIdle);
     const passLoad = stats(passUnderLoad);
     const passAfter = stats(passIdle);
-    const benchLoopDelay = { p50: benchLoopMs(50), p99: benchLoopMs(99), max: round(benchLoop.max / 1e6, 1) };
     const cli = stats(cliWall);
     const dbList = stats(listDb);
     const listP99 = Math.max(listLoad.p99, listAfter.p99);
@@ -464,14 +456,9 @@ async function main(): Promise<void> {
           '',
         ],
         ['lag controller stamp p50 / p99 / max', `${lagStamp.p50} / ${lagStamp.p99} / ${lagStamp.max} ms`, '', ''],
-        [
-          'controller event loop delay p50 / p99 / max',
-          `${controllerRuntime.eventLoopDelayMs.p50} / ${controllerRuntime.eventLoopDelayMs.p99} / ${controllerRuntime.eventLoopDelayMs.max} ms`,
-          '',
-          '',
-        ],
+        ['controller event loop delay p50 / p99 / max', formatLoopDelay(controllerRuntime.eventLoopDelayMs), '', ''],
         ['controller GC during run', `${controllerRuntime.gc.count} pauses, ${controllerRuntime.gc.seconds} s`, '', ''],
-        ['bench event loop delay p50 / p99 / max', `${benchLoopDelay.p50} / ${benchLoopDelay.p99} / ${benchLoopDelay.max} ms`, '', ''],
+        ['bench event loop delay p50 / p99 / max', formatLoopDelay(benchLoopDelay), '', ''],
         [
           `ListServers gRPC (${PAGE_SIZE} a page) during run p50 / p99 / max`,
           `${listLoad.p50} / ${listLoad.p99} / ${listLoad.max} ms (${listLoad.count})`,

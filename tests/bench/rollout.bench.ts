@@ -13,7 +13,8 @@
  * switching and rollback are fixed delays (default 2 s, 3 s, 2 s). All of them start
  * on 6.4.5; the campaign takes them to 6.5.5 with `--waves 1,10%,25% --max-parallel
  * 100`, started and followed through the real CLI (`rollout start`, `rollout watch
- * --json --changes`).
+ * --json --changes`), once every server is online and the controller has read its
+ * sites (the sync each server's first heartbeat asks for, part of enrolling it).
  *
  *  - wall time: from `rollout start` to `rollout watch` ending with the campaign
  *    succeeded.
@@ -31,6 +32,9 @@
  *    subjects: heartbeats, campaign events), and each figure per server.
  *  - controller CPU (utime+stime over the campaign, % of one core) and RSS (max of a
  *    1 s sample, and VmHWM).
+ *  - event loop delay over the campaign (how long a ready callback waited): the
+ *    controller's, from its /metrics, and the simulated agents' (this process): a busy
+ *    loop is latency in every hand-over even when the machine has CPU to spare.
  *  - where the time went (rollout-timeline.ts): the campaign cut into phases, each
  *    against its share of the critical path, and the per-server delays between a
  *    recorded transition and the agent's work (audit table vs the simulated agents).
@@ -56,6 +60,7 @@ import { issueOperatorCredentials } from '../../controller/src/ca/operator.js';
 import { systemClock, type ControllerContext } from '../../controller/src/context/index.js';
 import { addServer } from '../../controller/src/servers/registry.js';
 import { addRelease } from '../../controller/src/releases/catalog.js';
+import { AUDIT_SITES_SYNCED } from '../../controller/src/sites/sync.js';
 import { openDatabase, type OpenDatabase } from '../../controller/src/db/index.js';
 import type { CampaignPlan, CampaignView } from '../../controller/src/campaigns/model.js';
 import { createScratchDatabase, type ScratchPostgres } from '../../controller/test/db.fixtures.js';
@@ -66,6 +71,7 @@ import { simAgentHost, startSimFleet, type SimAgentSpec, type SimFleet } from '.
 import { campaignTimeline, type Transition } from './rollout-timeline.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 import { cpuOfCommand, loadAverage, machineCpu, readCpu, readMemory, round } from './proc.js';
+import { formatLoopDelay, loopDelayFromMetrics, watchLoopDelay } from './loop-delay.js';
 
 const AGENTS = Math.floor(numberFlag('--agents', 1000));
 const MAX_PARALLEL = Math.floor(numberFlag('--max-parallel', 100));
@@ -217,8 +223,10 @@ async function main(): Promise<void> {
     const home = path.join(root, 'home');
     const init = await initFleetCa({ dataDir, name: 'ctl-1', dnsNames: [], ipAddresses: ['127.0.0.1'], force: false });
     await issueOperatorCredentials({ dataDir, name: 'bench', outDir: operatorDir, validDays: 2, force: false });
-    const [controllerPort = 0, agentPort = 0] = await freePorts(2);
+    const [controllerPort = 0, agentPort = 0, metricsPort = 0] = await freePorts(3);
     const address = `127.0.0.1:${controllerPort}`;
+    const metricsAddress = `127.0.0.1:${metricsPort}`;
+    const metricsUrl = `http://${metricsAddress}/metrics`;
     await mkdir(path.join(home, '.config/wofleet'), { recursive: true });
     await writeFile(
       path.join(home, '.config/wofleet/config.yaml'),
@@ -237,6 +245,8 @@ async function main(): Promise<void> {
         nats.url,
         '--heartbeat-seconds',
         String(HEARTBEAT_SECONDS),
+        '--metrics-listen',
+        metricsAddress,
       ],
       { DATABASE_URL: scratch.url, WOFLEET_LOG_LEVEL: 'warn' },
       controllerPort,
@@ -297,6 +307,18 @@ async function main(): Promise<void> {
       await sleep(500);
     }
     progress(`${AGENTS} servers enrolled (${seconds(enrollMs)}) and online on ${FROM}`);
+    // Each server's first heartbeat has the controller read its sites (a few at a time):
+    // enrollment's work, not the campaign's, so the campaign starts once it is done.
+    const syncStarted = Date.now();
+    for (const deadline = syncStarted + Math.max(60_000, AGENTS * 100); ; ) {
+      const [row] = await stats<
+        { n: number }[]
+      >`select count(distinct subject)::int as n from audit_events where kind = ${AUDIT_SITES_SYNCED}`;
+      if ((row?.n ?? 0) >= AGENTS) break;
+      if (Date.now() > deadline) throw new Error(`the sites of only ${row?.n} of ${AGENTS} servers synced after enrollment`);
+      await sleep(500);
+    }
+    progress(`every server's sites synced into the inventory ${seconds(Date.now() - syncStarted)} later`);
 
     const flags = ['--release', TO, '--waves', WAVES, '--max-parallel', String(MAX_PARALLEL), '--min-healthy', `${MIN_HEALTHY_S}s`];
     const plan = await cliJson<CampaignPlan>(wofleet, ['rollout', 'plan', ...flags]);
@@ -308,6 +330,9 @@ async function main(): Promise<void> {
     const natsBefore = await natsMessages(natsMonitorPort);
     const cpuBefore = readCpu(pid).selfMs;
     const othersBefore = otherCpu();
+    // Both event loops over the campaign: the controller's histogram starts again at each scrape.
+    await fetch(metricsUrl);
+    const benchLoop = watchLoopDelay();
     const started = Date.now();
     const campaign = await cliJson<CampaignView>(wofleet, ['rollout', 'start', ...flags]);
     let rssMax = 0;
@@ -331,6 +356,8 @@ async function main(): Promise<void> {
     const wallMs = Date.now() - started;
     const cpu = readCpu(pid).selfMs - cpuBefore;
     const others = otherCpu();
+    const controllerLoop = loopDelayFromMetrics(await (await fetch(metricsUrl)).text());
+    const simLoop = benchLoop.stop();
     clearInterval(sampler);
     await sleep(1500); // pg_stat_database is updated by backends at most every 500 ms (PGSTAT_MIN_INTERVAL) and on idle
     const writesAfter = await pgWrites(stats, scratch.name);
@@ -377,6 +404,7 @@ async function main(): Promise<void> {
         cpuSeconds: round(cpu / 1000),
         rssMaxBytes: rssMax,
         hwmBytes: readMemory(pid).hwmBytes,
+        eventLoopDelayMs: controllerLoop,
       },
       // Where the rest of the machine's CPU went over the campaign: on 2 cores the controller shares it.
       machine: {
@@ -386,6 +414,7 @@ async function main(): Promise<void> {
         postgresSeconds: round((others.postgresMs - othersBefore.postgresMs) / 1000),
         natsSeconds: round((others.natsMs - othersBefore.natsMs) / 1000),
         simulatedAgentsSeconds: round((others.benchMs - othersBefore.benchMs) / 1000),
+        simulatedAgentsEventLoopDelayMs: simLoop,
       },
       agentWorkMs: fleet.counters.workMs,
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
@@ -419,6 +448,8 @@ async function main(): Promise<void> {
         ['NATS messages in / out (all subjects)', `${result.nats.messagesIn} / ${result.nats.messagesOut}`, ''],
         ['  per server', `${perServer(result.nats.messagesIn)} / ${perServer(result.nats.messagesOut)}`, ''],
         ['controller CPU', `${result.controller.cpuPercent}% of a core (${result.controller.cpuSeconds} s)`, ''],
+        ['controller event loop delay p50 / p99 / max', formatLoopDelay(controllerLoop), ''],
+        ['simulated agents event loop delay p50 / p99 / max', formatLoopDelay(simLoop), ''],
         ['machine CPU busy (all cores)', `${result.machine.busyPercentOfAll}%`, ''],
         [
           '  Postgres / nats-server / simulated agents (bench process)',

@@ -113,7 +113,10 @@ export function connectAgent(
   const client: AgentServiceClient = new Client(
     target.address,
     controllerChannelCredentials(tls, target.server, () => pinned),
-    channelOptions(target.address, 'wofleet-agent'),
+    // A pool of its own: channels to different agents never share a connection, and
+    // closing a channel of the process-wide pool scans every subchannel the process ever
+    // opened (grpc-js keeps their keys), quadratic over a 10,000-server campaign.
+    { ...channelOptions(target.address, 'wofleet-agent'), 'grpc.use_local_subchannel_pool': 1 },
   );
   // Read before every call that may have to connect: a connection made (or remade) then
   // is checked against the pins as they are now, whichever controller renewed or revoked

@@ -1,7 +1,7 @@
 import type { CatalogRelease, FleetServer, FleetSite } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
 import { listReleases } from '../db/releases.js';
-import { findServerByName, listServers, type ServerListing } from '../db/servers.js';
+import { listServerSummaries } from '../db/servers.js';
 import { listSites } from '../db/sites.js';
 
 /** What the engine reads of the release catalog and the inventory. */
@@ -14,26 +14,9 @@ export async function findCatalogRelease(db: Database, version: string): Promise
 }
 
 export async function listFleetServers(db: Database, labels: Readonly<Record<string, string>> = {}): Promise<FleetServer[]> {
-  return (await listServers(db, { labels: { ...labels } })).map(toFleetServer);
-}
-
-export async function findFleetServer(db: Database, name: string): Promise<FleetServer | undefined> {
-  const row = await findServerByName(db, name);
-  return row && toFleetServer(row);
+  return (await listServerSummaries(db, { ...labels })).map((row) => ({ ...row, agentVersion: row.agentVersion ?? undefined }));
 }
 
 export async function listFleetSites(db: Database, filter: { server?: string; domain?: string }): Promise<FleetSite[]> {
   return (await listSites(db, filter)).map((row) => ({ server: row.server, domain: row.domain, ssl: row.ssl }));
-}
-
-function toFleetServer(row: ServerListing): FleetServer {
-  return {
-    name: row.name,
-    address: row.address,
-    canary: row.canary,
-    enrolled: row.enrolledAt !== null,
-    status: row.status,
-    labels: row.labels,
-    agentVersion: row.agentVersion ?? undefined,
-  };
 }

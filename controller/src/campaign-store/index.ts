@@ -1,9 +1,9 @@
 import type { CampaignRepository, CampaignWriter } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
-import { findCatalogRelease, findFleetServer, listFleetServers, listFleetSites } from './fleet-reads.js';
+import { findCatalogRelease, listFleetServers, listFleetSites } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignHead, readCampaignState } from './queries.js';
-import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
+import { insertCampaign, writeCampaignState, writeStepTargetState, writeTargetState, writeWaveState } from './state-writes.js';
 
 export interface CampaignStoreOptions {
   /** Where campaign webhooks go: each notable transition queues one delivery per URL (none: no webhooks). */
@@ -16,7 +16,6 @@ export function createCampaignRepository(db: Database, options: CampaignStoreOpt
   return {
     findRelease: (version) => findCatalogRelease(db, version),
     listServers: (labels) => listFleetServers(db, labels),
-    findServer: (name) => findFleetServer(db, name),
     listSites: (filter) => listFleetSites(db, filter),
     insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now, webhookUrls),
     loadCampaign: (id) => loadCampaign(db, id),
@@ -39,6 +38,7 @@ function writerIn(tx: Database, webhookUrls: readonly string[]): CampaignWriter 
     campaignState: (id, change, actor, now) => writeCampaignState(tx, id, change, actor, now, webhookUrls),
     waveState: (campaignId, index, state, actor, now) => writeWaveState(tx, campaignId, index, state, actor, now, webhookUrls),
     targetState: (target, state, patch, actor, now) => writeTargetState(tx, target, state, patch, actor, now),
+    stepTargetState: (target, state, patch, actor, now) => writeStepTargetState(tx, target, state, patch, actor, now),
   };
 }
 

@@ -61,7 +61,9 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     await keeper.keep();
     // Taken before the read: a step that settles during it must not look idle in its old state and run again.
     const busy = new Set(steps.inFlight.keys());
-    const servers = await inventory.fresh();
+    // At most a poll old: a pass after every settled step reading 10,000 servers kept the loop busy.
+    // A step started on a server removed since writes nothing (stepTargetState) and sends no switch.
+    const servers = await inventory.recent();
     let record = await campaign.read();
     // A server removed from the inventory had its unfinished targets ended by the removal, not by this driver.
     if (record?.targets.some((t) => !servers.has(t.server) && !isTerminalTargetState(t.state))) {

@@ -3,9 +3,8 @@ import type { CampaignRepository, FleetServer } from './repository.js';
 import { shareRecentRead, type SharedRead } from './shared-read.js';
 
 /**
- * The inventory as the driver reads it: each pass reads it anew (a step must not start
- * on a server removed since), and the verify steps, which ask for their server's
- * presence every poll, share the last read of the last poll rather than each asking
+ * The inventory as the driver reads it: the passes and the verify steps (which ask for
+ * their server's presence every poll) share one read per poll rather than each asking
  * Postgres.
  */
 /** The inventory as one pass reads it, by server name. */

@@ -20,7 +20,6 @@ export interface CampaignRepository {
   findRelease(version: string): Promise<CatalogRelease | undefined>;
   /** Servers carrying every given label (none: all), sorted by name. */
   listServers(labels?: Readonly<Record<string, string>>): Promise<FleetServer[]>;
-  findServer(name: string): Promise<FleetServer | undefined>;
   /** Sites of the inventory (as agents reported them), by server name then domain; filtered by server and/or domain. */
   listSites(filter: { server?: string; domain?: string }): Promise<FleetSite[]>;
 
@@ -78,6 +77,8 @@ export interface CampaignWriter {
   campaignState(id: string, change: CampaignChange, actor: string, now: Date): Promise<CampaignEvent>;
   waveState(campaignId: string, index: number, state: WaveState, actor: string, now: Date): Promise<CampaignEvent>;
   targetState(target: TargetKey, state: TargetState, patch: TargetPatch, actor: string, now: Date): Promise<CampaignEvent>;
+  /** A step's transition: as targetState while the server is in the inventory; undefined (nothing written) once it is not. */
+  stepTargetState(target: TargetKey, state: TargetState, patch: TargetPatch, actor: string, now: Date): Promise<CampaignEvent | undefined>;
 }
 
 export interface CampaignChange {

@@ -10,8 +10,6 @@ import type { Clock } from '../context/clock.js';
 export interface SharedRead<T> {
   /** The answer of a read under way or started within `maxAgeMs`, else of a new read. */
   recent(): Promise<T>;
-  /** A new read, which later recent() asks share. */
-  fresh(): Promise<T>;
 }
 
 export function shareRecentRead<T>(read: () => Promise<T>, clock: Clock, maxAgeMs: number): SharedRead<T> {
@@ -27,6 +25,5 @@ export function shareRecentRead<T>(read: () => Promise<T>, clock: Clock, maxAgeM
   };
   return {
     recent: () => (last && clock.now().getTime() - last.at < maxAgeMs ? last.answer : fresh()),
-    fresh,
   };
 }

@@ -30,7 +30,8 @@ export const stagePackageTarget: TargetStepRun = async (ctx, target) => {
   let since = target.updatedAt;
   if (target.state === TARGET_STATE.pending) {
     since = ctx.waiting.clock.now();
-    await ctx.writeTarget(TARGET_STATE.staging, { operationId });
+    // Refused: the server has left the inventory since the pass that started this step.
+    if (!(await ctx.writeTarget(TARGET_STATE.staging, { operationId }))) return;
   }
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   try {
@@ -86,7 +87,9 @@ export const installPackageTarget: TargetStepRun = async (ctx, target) => {
 
 export const rollbackPackageTarget: TargetStepRun = async (ctx, target) => {
   const pkg = packageOf(ctx.plan);
-  const { operationId, since } = await beginRollback(ctx, target);
+  const begun = await beginRollback(ctx, target);
+  if (!begun) return;
+  const { operationId, since } = begun;
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   const back = target.fromVersion ?? '';
   const sha256 = pkg.rollback[back];

@@ -86,8 +86,6 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
       waiting,
       log: deps.log.child({ serverId: target.server, step }),
       async writeTarget(state: TargetState, patch: TargetPatch) {
-        // A server removed meanwhile (servers remove --force) has its target ended for good: the step's outcome is moot.
-        if (!(await stored(() => repository.findServer(target.server)))) return false;
         let written: Date | undefined;
         try {
           deps.publishAll(
@@ -96,9 +94,10 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
                 written = undefined;
                 if (!mayRecordTargetState(state, row.state)) return [];
                 const now = waiting.clock.now();
-                const events = [await write.targetState(current, state, patch, actor, now)];
+                const event = await write.stepTargetState(current, state, patch, actor, now);
+                if (!event) return [];
                 written = now;
-                return events;
+                return [event];
               }),
             ),
           );

@@ -13,7 +13,9 @@ import { isStopping, type TargetStepContext, type TargetStepRun } from './target
  * (and never sent this rollback) is rolled back as it is.
  */
 export const rollbackTarget: TargetStepRun = async (ctx, target) => {
-  const { operationId, since } = await beginRollback(ctx, target);
+  const begun = await beginRollback(ctx, target);
+  if (!begun) return;
+  const { operationId, since } = begun;
   killPoint(KILL_POINT.beforeRollback);
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   try {
@@ -49,12 +51,13 @@ function notFoundAsFalse(err: unknown): false {
 
 /**
  * The target marked rolling back under a new operation id, or the one it already has (a
- * rollback resumed): the id to send, and since when it rolls back (its deadline counts from it).
+ * rollback resumed): the id to send, and since when it rolls back (its deadline counts
+ * from it). Undefined when the write is refused: the server has left the inventory since
+ * the pass that started the step, and nothing is sent to it.
  */
-export async function beginRollback(ctx: TargetStepContext, target: TargetRow): Promise<{ operationId: string; since: Date }> {
+export async function beginRollback(ctx: TargetStepContext, target: TargetRow): Promise<{ operationId: string; since: Date } | undefined> {
   if (target.state === TARGET_STATE.rollingBack) return { operationId: target.operationId ?? '', since: target.updatedAt };
   const operationId = operationIdFor(ctx.campaignId, target.server, rollbackStep(await ctx.campaignState()));
   const since = ctx.waiting.clock.now();
-  await ctx.writeTarget(TARGET_STATE.rollingBack, { operationId });
-  return { operationId, since };
+  return (await ctx.writeTarget(TARGET_STATE.rollingBack, { operationId })) ? { operationId, since } : undefined;
 }

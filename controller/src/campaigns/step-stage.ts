@@ -12,7 +12,8 @@ export const stageTarget: TargetStepRun = async (ctx, target) => {
   let since = target.updatedAt;
   if (target.state === TARGET_STATE.pending) {
     since = ctx.waiting.clock.now();
-    await ctx.writeTarget(TARGET_STATE.staging, { operationId });
+    // Refused: the server has left the inventory since the pass that started this step.
+    if (!(await ctx.writeTarget(TARGET_STATE.staging, { operationId }))) return;
     killPoint(KILL_POINT.afterStagingRecorded);
   }
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);

@@ -98,19 +98,38 @@ export async function listServers(
   filter: { labels?: Record<string, string> } = {},
   page?: KeysetPage<string>,
 ): Promise<ServerListing[]> {
-  const labels = filter.labels && Object.keys(filter.labels).length > 0 ? filter.labels : undefined;
   const query = db
     .select(SERVER_LISTING_COLUMNS)
     .from(servers)
-    .where(
-      and(
-        labels ? sql`${servers.labels} @> ${JSON.stringify(labels)}::jsonb` : undefined,
-        page?.after === undefined ? undefined : gt(servers.name, page.after),
-      ),
-    )
+    .where(and(carryingLabels(filter.labels), page?.after === undefined ? undefined : gt(servers.name, page.after)))
     .orderBy(asc(servers.name))
     .$dynamic();
   return page ? query.limit(page.limit) : query;
+}
+
+/**
+ * What the campaign engine reads of every server on each pass: only what it uses, as
+ * plain values (a pass reads 10,000 rows; decoding timestamps it never looks at was a
+ * good part of the cost).
+ */
+export async function listServerSummaries(db: Database, labels?: Record<string, string>) {
+  return db
+    .select({
+      name: servers.name,
+      address: servers.address,
+      labels: servers.labels,
+      canary: servers.canary,
+      status: servers.status,
+      agentVersion: servers.agentVersion,
+      enrolled: sql<boolean>`${servers.enrolledAt} is not null`,
+    })
+    .from(servers)
+    .where(carryingLabels(labels))
+    .orderBy(asc(servers.name));
+}
+
+function carryingLabels(labels: Record<string, string> | undefined) {
+  return labels && Object.keys(labels).length > 0 ? sql`${servers.labels} @> ${JSON.stringify(labels)}::jsonb` : undefined;
 }
 
 /** The server row, locked until the transaction ends (a read-modify-write of its labels). */
