@@ -89,19 +89,43 @@ function contract(repository: () => CampaignRepository, addServer: AddServer): v
     expect(await repo.withCampaignLocked('00000000-0000-4000-8000-000000000000', async (lock) => lock)).toBeUndefined();
   });
 
-  it("a step's transition is written while its server is in the inventory, and not at all (no audit row) once it is not", async () => {
+  it("steps' transitions asked for together are each written while the server is in the inventory, and not at all once it is not", async () => {
     const repo = repository();
     await addServer('web-1');
-    const { id } = await repo.insertCampaign(plan(['web-1', 'web-2']), 'operator:alice', T0);
-    const [listed, removed] = await repo.withCampaignLocked(id, async (_lock, write) => [
-      await write.stepTargetState({ campaignId: id, server: 'web-1', wave: 0 }, 'staging', { operationId: 'op-1' }, 'test', T0),
-      await write.stepTargetState({ campaignId: id, server: 'web-2', wave: 1 }, 'staging', { operationId: 'op-2' }, 'test', T0),
+    await addServer('web-3');
+    const { id } = await repo.insertCampaign(plan(['web-1', 'web-2', 'web-3']), 'operator:alice', T0);
+    const T1 = new Date(T0.getTime() + 1000);
+    const events = await repo.withCampaignLocked(id, (_lock, write) =>
+      Promise.all([
+        write.stepTargetState({ campaignId: id, server: 'web-1', wave: 0 }, 'staging', { operationId: 'op-1' }, 'test', T0),
+        write.stepTargetState({ campaignId: id, server: 'web-2', wave: 1 }, 'staging', { operationId: 'op-2' }, 'test', T0),
+        write.stepTargetState(
+          { campaignId: id, server: 'web-3', wave: 2 },
+          'verifying',
+          { switched: true, fromDbVersion: 57155, verifyingSince: T1, reason: null },
+          'test',
+          T1,
+        ),
+      ]),
+    );
+    expect(events).toEqual([
+      { campaignId: id, scope: 'target', state: 'staging', wave: 0, server: 'web-1', reason: undefined, at: T0.toISOString() },
+      undefined,
+      { campaignId: id, scope: 'target', state: 'verifying', wave: 2, server: 'web-3', reason: undefined, at: T1.toISOString() },
     ]);
-    expect(listed).toMatchObject({ scope: 'target', state: 'staging', server: 'web-1' });
-    expect(removed).toBeUndefined();
-    expect((await repo.loadCampaign(id))?.targets.map((t) => [t.server, t.state, t.operationId])).toEqual([
-      ['web-1', 'staging', 'op-1'],
-      ['web-2', 'pending', null],
+    const targets = (await repo.loadCampaign(id))?.targets.map((t) => ({
+      server: t.server,
+      state: t.state,
+      operationId: t.operationId,
+      switched: t.switched,
+      fromDbVersion: t.fromDbVersion,
+      verifyingSince: t.verifyingSince,
+      updatedAt: t.updatedAt,
+    }));
+    expect(targets).toEqual([
+      { server: 'web-1', state: 'staging', operationId: 'op-1', switched: false, fromDbVersion: null, verifyingSince: null, updatedAt: T0 },
+      { server: 'web-2', state: 'pending', operationId: null, switched: false, fromDbVersion: null, verifyingSince: null, updatedAt: T0 },
+      { server: 'web-3', state: 'verifying', operationId: null, switched: true, fromDbVersion: 57155, verifyingSince: T1, updatedAt: T1 },
     ]);
   });
 

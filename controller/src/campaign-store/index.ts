@@ -3,7 +3,8 @@ import type { Database } from '../db/database.js';
 import { findCatalogRelease, listFleetServers, listFleetSites } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignHead, readCampaignState } from './queries.js';
-import { insertCampaign, writeCampaignState, writeStepTargetState, writeTargetState, writeWaveState } from './state-writes.js';
+import { insertCampaign, writeCampaignState, writeTargetState, writeWaveState } from './state-writes.js';
+import { createStepTargetWrites } from './target-writes.js';
 
 export interface CampaignStoreOptions {
   /** Where campaign webhooks go: each notable transition queues one delivery per URL (none: no webhooks). */
@@ -34,11 +35,12 @@ export function createCampaignRepository(db: Database, options: CampaignStoreOpt
 }
 
 function writerIn(tx: Database, webhookUrls: readonly string[]): CampaignWriter {
+  const writeStepTarget = createStepTargetWrites(tx);
   return {
     campaignState: (id, change, actor, now) => writeCampaignState(tx, id, change, actor, now, webhookUrls),
     waveState: (campaignId, index, state, actor, now) => writeWaveState(tx, campaignId, index, state, actor, now, webhookUrls),
     targetState: (target, state, patch, actor, now) => writeTargetState(tx, target, state, patch, actor, now),
-    stepTargetState: (target, state, patch, actor, now) => writeStepTargetState(tx, target, state, patch, actor, now),
+    stepTargetState: (target, state, patch, actor, now) => writeStepTarget({ target, state, patch, actor, now }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, exists, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import {
   CAMPAIGN_STATE,
   isActiveCampaignState,
@@ -12,7 +12,6 @@ import type { TargetState, WaveState } from '../campaigns/model.js';
 import { violatedUniqueConstraint } from '../db/sql-error.js';
 import type { Database } from '../db/database.js';
 import { campaigns, campaignTargets, campaignWaves } from '../db/schema/campaigns.js';
-import { servers } from '../db/schema/servers.js';
 import { STARTED_REASON_PREFIX } from '../campaigns/transitions.js';
 import { writeCampaignAudit } from './audit-writes.js';
 
@@ -133,29 +132,6 @@ export async function writeTargetState(
     .set({ ...patch, state, updatedAt: now })
     .where(targetKeyIs(target));
   return writeTargetAudit(tx, target, state, patch, actor, now);
-}
-
-/**
- * A step's transition: written (with its audit row) only while the server is in the
- * inventory, undefined when it was removed meanwhile (`servers remove --force` ended
- * the target: the step's outcome is moot). Checked in the statement itself, under the
- * campaign lock a removal also takes, so no removal slips in between.
- */
-export async function writeStepTargetState(
-  tx: Database,
-  target: TargetKey,
-  state: TargetState,
-  patch: TargetPatch,
-  actor: string,
-  now: Date,
-): Promise<CampaignEvent | undefined> {
-  const listed = tx.select({ one: sql`1` }).from(servers).where(eq(servers.name, target.server));
-  const written = await tx
-    .update(campaignTargets)
-    .set({ ...patch, state, updatedAt: now })
-    .where(and(targetKeyIs(target), exists(listed)))
-    .returning({ server: campaignTargets.server });
-  return written.length > 0 ? writeTargetAudit(tx, target, state, patch, actor, now) : undefined;
 }
 
 function targetKeyIs(target: TargetKey) {

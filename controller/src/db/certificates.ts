@@ -127,9 +127,14 @@ export async function findServerById(db: Database, id: string): Promise<ServerRo
 
 /** The agent certificates the controller accepts when it dials `name`: the pinned one and, after a renewal, its predecessor. */
 export async function pinnedFingerprints(db: Database, name: string): Promise<string[]> {
-  const [row] = await db
-    .select({ current: servers.certFingerprint, previous: servers.previousCertFingerprint })
+  return (await pinnedFingerprintsOf(db, [name])).get(name) ?? [];
+}
+
+/** The same for several servers in one query; a server not registered is left out. */
+export async function pinnedFingerprintsOf(db: Database, names: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await db
+    .select({ name: servers.name, current: servers.certFingerprint, previous: servers.previousCertFingerprint })
     .from(servers)
-    .where(eq(servers.name, name));
-  return [row?.current, row?.previous].filter((f): f is string => typeof f === 'string');
+    .where(inArray(servers.name, [...names]));
+  return new Map(rows.map((row) => [row.name, [row.current, row.previous].filter((f): f is string => typeof f === 'string')]));
 }

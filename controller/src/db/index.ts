@@ -115,6 +115,7 @@ export {
   unpinCertificates,
   findServerById,
   pinnedFingerprints,
+  pinnedFingerprintsOf,
   type IssuedCertificateRow,
   type NewIssuedCertificate,
   type CertificateListing,
