@@ -129,6 +129,21 @@ function contract(repository: () => CampaignRepository, addServer: AddServer): v
     ]);
   });
 
+  it('two transitions of one target asked for together are both written, in order, each with its event', async () => {
+    const repo = repository();
+    await addServer('web-1');
+    const { id } = await repo.insertCampaign(plan(['web-1']), 'operator:alice', T0);
+    const target = { campaignId: id, server: 'web-1', wave: 0 };
+    const events = await repo.withCampaignLocked(id, (_lock, write) =>
+      Promise.all([
+        write.stepTargetState(target, 'staging', { operationId: 'op-1' }, 'test', T0),
+        write.stepTargetState(target, 'failed', { failedAt: T0, reason: 'no' }, 'test', T0),
+      ]),
+    );
+    expect(events.map((e) => e?.state)).toEqual(['staging', 'failed']);
+    expect((await repo.loadCampaign(id))?.targets[0]).toMatchObject({ state: 'failed', operationId: 'op-1', failedAt: T0, reason: 'no' });
+  });
+
   it('leases: one live holder; renewing keeps the token, taking again moves it; given up, the next holder takes it', async () => {
     const repo = repository();
     const { id } = await repo.insertCampaign(plan(['web-1']), 'operator:alice', T0);

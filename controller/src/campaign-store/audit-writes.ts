@@ -1,6 +1,6 @@
 import { CAMPAIGN_AUDIT_KIND } from '../campaigns/repository.js';
 import type { CampaignEvent } from '../campaigns/model.js';
-import { recordAuditEvent } from '../db/audit-events.js';
+import { recordAuditEvent, type NewAuditEvent } from '../db/audit-events.js';
 import type { Database } from '../db/database.js';
 import { queueCampaignWebhooks } from './webhook-writes.js';
 
@@ -17,13 +17,12 @@ export async function writeCampaignAudit(
   webhookUrls: readonly string[] = [],
 ): Promise<CampaignEvent> {
   const full: CampaignEvent = { ...event, at: now.toISOString() };
-  await recordAuditEvent(tx, {
-    at: now,
-    actor,
-    kind: CAMPAIGN_AUDIT_KIND[event.scope],
-    subject: event.server ?? event.campaignId,
-    data: { ...full },
-  });
+  await recordAuditEvent(tx, campaignAuditRow(full, actor, now));
   await queueCampaignWebhooks(tx, full, webhookUrls);
   return full;
+}
+
+/** The audit row of a campaign transition. */
+export function campaignAuditRow(event: CampaignEvent, actor: string, now: Date): NewAuditEvent {
+  return { at: now, actor, kind: CAMPAIGN_AUDIT_KIND[event.scope], subject: event.server ?? event.campaignId, data: { ...event } };
 }

@@ -130,15 +130,7 @@ export async function writeTargetState(
   await tx
     .update(campaignTargets)
     .set({ ...patch, state, updatedAt: now })
-    .where(targetKeyIs(target));
-  return writeTargetAudit(tx, target, state, patch, actor, now);
-}
-
-function targetKeyIs(target: TargetKey) {
-  return and(eq(campaignTargets.campaignId, target.campaignId), eq(campaignTargets.server, target.server));
-}
-
-function writeTargetAudit(tx: Database, target: TargetKey, state: TargetState, patch: TargetPatch, actor: string, now: Date) {
+    .where(and(eq(campaignTargets.campaignId, target.campaignId), eq(campaignTargets.server, target.server)));
   return writeCampaignAudit(
     tx,
     { campaignId: target.campaignId, scope: 'target', state, wave: target.wave, server: target.server, reason: patch.reason ?? undefined },

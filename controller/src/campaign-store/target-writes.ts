@@ -1,10 +1,11 @@
 import { and, eq, exists, sql } from 'drizzle-orm';
-import { CAMPAIGN_AUDIT_KIND, type TargetKey, type TargetPatch } from '../campaigns/repository.js';
+import type { TargetKey, TargetPatch } from '../campaigns/repository.js';
 import type { CampaignEvent, TargetState } from '../campaigns/model.js';
 import { recordAuditEvents } from '../db/audit-events.js';
 import type { Database } from '../db/database.js';
 import { campaignTargets } from '../db/schema/campaigns.js';
 import { servers } from '../db/schema/servers.js';
+import { campaignAuditRow } from './audit-writes.js';
 
 /** One step's target transition to write. */
 export interface TargetWrite {
@@ -94,13 +95,7 @@ async function writeAll(tx: Database, writes: readonly TargetWrite[]): Promise<A
     const audited = roundEvents.filter((e) => e !== undefined);
     await recordAuditEvents(
       tx,
-      audited.map(({ write, event }) => ({
-        at: write.now,
-        actor: write.actor,
-        kind: CAMPAIGN_AUDIT_KIND.target,
-        subject: write.target.server,
-        data: { ...event },
-      })),
+      audited.map(({ write, event }) => campaignAuditRow(event, write.actor, write.now)),
     );
     rest = later;
   }
