@@ -13,7 +13,7 @@ const APP_DIR = 'app';
 /**
  * Lays out one program, runnable from wherever the directory ends up:
  *   bin/node                the runtime (stripped of debug info: 127 MB -> 109 MB)
- *   bin/<command>           sh wrapper: runs app/<bundle>.mjs on bin/node
+ *   bin/<command>           sh wrapper: runs app/<bundle>.mjs on bin/node (with the program's nodeFlags)
  *   app/<bundle>.mjs        the entry; app/*-<hash>.mjs the code it imports, split so
  *                           that a command loads only its own part (CLI start-up)
  *   app/assets/...          files read at run time (shippedDir in @wofleet/shared),
@@ -109,6 +109,6 @@ if [ -z "\${NODE_COMPILE_CACHE+set}" ] && [ -n "\${XDG_CACHE_HOME:-}\${HOME:-}" 
 		export NODE_COMPILE_CACHE="$cache"
 	fi
 fi
-exec "$here/node" "$here/../${APP_DIR}/${program.bundle}.mjs" "$@"
+exec "$here/node" ${program.nodeFlags.map((flag) => `${flag} `).join('')}"$here/../${APP_DIR}/${program.bundle}.mjs" "$@"
 `;
 }

@@ -11,8 +11,9 @@
  * `--agent-bin PATH` runs the daemon from a package instead of the workspace build: the
  * wrapper of an extracted tarball (`pnpm package`, then `tar -xzf dist/packages/
  * wofleet-agent-V-linux-x64.tar.gz -C DIR`: DIR/wofleet-agent-V-linux-x64/bin/wofleet-agent)
- * or /usr/bin/wofleet-agent; it runs on the package's own Node. Its compile cache goes to
- * a directory under the system's temp dir (the unit's /var/cache one is not made here).
+ * or /usr/bin/wofleet-agent; it runs on the package's own Node, with the V8 flags its wrapper
+ * passes (`nodeFlags` in deploy/package/programs.ts; shown in the report). Its compile cache
+ * goes to a directory under the system's temp dir (the unit's /var/cache one is not made here).
  *
  *  - RSS: VmRSS of the daemon process (/proc/<pid>/status) 5 s after its port accepts,
  *    shown split into anonymous memory (V8 heap, malloc) and file pages (node's own code);
@@ -83,6 +84,15 @@ const PRODUCTION_ENV = agentUnitEnvironment(path.join(os.tmpdir(), 'wofleet-benc
 const DAEMON_NODE_OPTIONS = flagValue('--daemon-node-options') ?? PRODUCTION_ENV.NODE_OPTIONS ?? '';
 const AGENT_BIN = flagValue('--agent-bin');
 const DAEMON_ENV = { ...PRODUCTION_ENV, NODE_OPTIONS: DAEMON_NODE_OPTIONS };
+/** How a package's sh wrapper starts Node (its last `exec` line: the V8 flags it passes). */
+const AGENT_BIN_EXEC =
+  AGENT_BIN === undefined
+    ? undefined
+    : readFileSync(AGENT_BIN, 'utf8')
+        .split('\n')
+        .findLast((line) => line.startsWith('exec '))
+        ?.replace(/"\$here\/([^"]*)"/g, '$1')
+        .replace(/\s*"\$@"$/, '');
 
 const TARGETS = { rssBytes: 80 * 1024 * 1024, idleCpuPercent: 1, statusP99Ms: 20, listSitesP99Ms: 50 } as const;
 /** Sites on the server for the ListSites-at-scale phase, and its measured calls. */
@@ -590,6 +600,7 @@ async function main(): Promise<void> {
     const result = {
       serverId: SERVER_ID,
       daemon: AGENT_BIN === undefined ? 'workspace build' : path.resolve(AGENT_BIN),
+      ...(AGENT_BIN_EXEC !== undefined && { daemonWrapperExec: AGENT_BIN_EXEC }),
       daemonEnv: DAEMON_ENV,
       sites: SITES.length,
       release: VERSION,
@@ -630,7 +641,7 @@ async function main(): Promise<void> {
         `wofleet-agent serve, idle: ${SITES.length} sites on WordPress ${VERSION}, heartbeat ${HEARTBEAT_SECONDS} s, health check ${HEALTH_CHECK_SECONDS} s, mutual TLS + NATS on loopback`,
       );
       console.log(
-        `daemon: ${AGENT_BIN === undefined ? `${process.execPath} (${process.version}) agent/dist/cli/main.js` : path.resolve(AGENT_BIN)}`,
+        `daemon: ${AGENT_BIN === undefined ? `${process.execPath} (${process.version}) agent/dist/cli/main.js` : `${path.resolve(AGENT_BIN)} (${AGENT_BIN_EXEC ?? 'no exec line'})`}`,
       );
       console.log(
         `daemon environment: ${Object.entries(DAEMON_ENV)

@@ -15,6 +15,7 @@ import { startAgentServer } from './grpc/server.js';
 import { startNatsPublisher } from './nats/index.js';
 import { heartbeatSummary } from './summary.js';
 import { createStatusCache } from './status-cache.js';
+import { releaseStartupMemory } from './startup-memory.js';
 
 export interface RunningAgent {
   port: number;
@@ -77,6 +78,9 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     () => publisherWake(),
     () => void status.refreshLight().catch((err: unknown) => log.warn({ err: describeError(err) }, 'status refresh failed')),
   );
+  // The start-up passes, running already: the monitor's first check and the first status,
+  // then the status refresh that check asks for.
+  const startupPasses = Promise.allSettled([monitor.checkNow(), status.get()]).then(() => status.idle());
   const publisher = startNatsPublisher({ config, outbox, summary: heartbeatSummary(engine, monitor), log, agentVersion: WOFLEET_VERSION });
   publisherWake = () => publisher.wake();
   const handlers = createAgentHandlers({
@@ -105,6 +109,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     isRevoked: revocations.isRevoked,
   });
   log.info({ port, serverId: config.serverId, metricsPort: metricsEndpoint?.port }, 'agent serving');
+  void startupPasses.then(() => releaseStartupMemory(globalThis.gc));
   const upkeep = startCertificateUpkeep({
     serverId: config.serverId,
     files: { caFile, certFile, keyFile },

@@ -12,6 +12,8 @@ export interface StatusCache {
   refresh(): Promise<StatusResult>;
   /** Recompute all but the disk figures (for the periodic health pass). */
   refreshLight(): Promise<StatusResult>;
+  /** Resolves once no refresh is running (whatever its outcome); starts none. */
+  idle(): Promise<void>;
 }
 
 /**
@@ -46,5 +48,10 @@ export function createStatusCache(engine: Engine): StatusCache {
     siteChecks: async () => (await current()).checks,
     refresh,
     refreshLight: () => run(true),
+    idle: () =>
+      (running ?? Promise.resolve()).then(
+        () => undefined,
+        () => undefined,
+      ),
   };
 }
