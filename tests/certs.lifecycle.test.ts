@@ -130,6 +130,15 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
+/** A TCP connection to 127.0.0.1:`port` is established (/proc/net/tcp: remote address, state 01). */
+async function connectedTo(port: number): Promise<boolean> {
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return (await readFile('/proc/net/tcp', 'utf8')).split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[2] === remote && fields[3] === '01';
+  });
+}
+
 const hex = (pem: string) => new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase();
 
 /** The certificate the agent presents in a TLS handshake now (the controller's certificate as client). */
@@ -457,6 +466,50 @@ describe('pinning', () => {
       const live = await fleet.wofleetJson<LiveServer>(['servers', 'show', 'web-3', '--live']);
       expect(live.status?.serverId).toBe('web-3');
     } finally {
+      running.server.forceShutdown();
+    }
+  }, 30_000);
+});
+
+describe('connecting ahead (AgentApi.connect)', () => {
+  it('opens the channel with the pins read for it: the call after reads none again; an impostor is refused at that handshake', async () => {
+    const { connectAgent } = await import('../controller/src/agents/client.js');
+    const controllerTls = await readControllerTls(fleet.dataDir);
+    const port = await findFreePort();
+    const enrolled = await issueCertificate({ ca, role: 'agent', name: 'web-8', ipAddresses: ['127.0.0.1'], validDays: 30 });
+    const impostor = await issueCertificate({ ca, role: 'agent', name: 'web-8', ipAddresses: ['127.0.0.1'], validDays: 30 });
+    const handlers = {
+      GetStatus: (_call: unknown, done: (err: null, value: { serverId: string }) => void) => done(null, { serverId: 'web-8' }),
+    };
+    const running = await startAgentServer(
+      `127.0.0.1:${port}`,
+      { caPem: ca.certPem, ...enrolled },
+      handlers as unknown as AgentServiceHandlers,
+    );
+    let reads = 0;
+    const pins = async () => {
+      reads++;
+      return [hex(enrolled.certPem)];
+    };
+    const agent = connectAgent({ server: 'web-8', address: `127.0.0.1:${port}` }, controllerTls, pins);
+    try {
+      agent.connect();
+      agent.connect();
+      // No call yet: the connection is there all the same (then a moment for its TLS handshake to finish).
+      await waitFor('the connection opened ahead', () => connectedTo(port), 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await agent.getStatus()).serverId).toBe('web-8');
+      expect(reads).toBe(1);
+
+      const other = connectAgent({ server: 'web-8', address: `127.0.0.1:${port}` }, controllerTls, async () => [hex(impostor.certPem)]);
+      try {
+        other.connect();
+        await expect(other.getStatus()).rejects.toThrow('not the one enrolled');
+      } finally {
+        other.close();
+      }
+    } finally {
+      agent.close();
       running.server.forceShutdown();
     }
   }, 30_000);

@@ -11,13 +11,24 @@ import { T0, secondsAfter } from './db.fixtures.js';
 const request = (overrides: Parameters<typeof requestText>[0] = {}): CampaignRequest =>
   parseCampaignRequest(requestText({ waves: '1,1,2', maxParallel: 2, minHealthy: '1s', healthyDeadline: '1m', ...overrides }));
 
+/** A target as the pass gives it to decide: pending and online unless `more` says otherwise. */
+function targetFacts(server: string, wave: number, more: Partial<TargetFacts> = {}): TargetFacts {
+  return {
+    server,
+    wave,
+    state: 'pending',
+    switched: false,
+    failed: false,
+    operationId: null,
+    presence: 'online',
+    offlineSince: null,
+    verifyingSince: null,
+    ...more,
+  };
+}
+
 function facts(overrides: Partial<CampaignFacts> & { states?: Record<string, Partial<TargetFacts>> } = {}): CampaignFacts {
-  const base: TargetFacts[] = [
-    { server: 'c', wave: 0, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
-    { server: 'a', wave: 1, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
-    { server: 'b', wave: 2, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
-    { server: 'd', wave: 2, state: 'pending', switched: false, failed: false, operationId: null, presence: 'online', offlineSince: null },
-  ];
+  const base = [targetFacts('c', 0), targetFacts('a', 1), targetFacts('b', 2), targetFacts('d', 2)];
   const targets = base.map((t) => ({ ...t, ...overrides.states?.[t.server] }));
   return {
     state: 'running',
@@ -43,6 +54,18 @@ describe('policy.decide', () => {
       { server: 'a', step: 'stage' },
     ]);
     expect(d.waves).toEqual([{ index: 0, state: 'running' }]);
+    expect(d.connect).toEqual([]);
+  });
+
+  it('connects pending targets ahead while others stage: one per STAGE_AHEAD_DIVISOR stages in flight, rounded up', () => {
+    const staging = { state: 'staging' as const };
+    const d = decide(facts({ states: { c: staging, a: staging }, inFlight: new Set(['c', 'a']) }));
+    expect(d.start).toEqual([]);
+    expect(d.connect).toEqual(['b']);
+    // An offline target is not next in line.
+    expect(
+      decide(facts({ states: { c: staging, a: staging, b: { presence: 'offline' } }, inFlight: new Set(['c', 'a']) })).connect,
+    ).toEqual(['d']);
   });
 
   it('opens no wave while the window is closed', () => {
@@ -59,6 +82,92 @@ describe('policy.decide', () => {
     ];
     const d = decide(facts({ waves, states: { c: succeeded, a: succeeded, b: staged, d: staged }, inFlight: new Set(['b']) }));
     expect(d.start).toEqual([{ server: 'd', step: 'switch' }]);
+  });
+
+  it('opens the channels of the next servers in line, one per slot whose hold ends within CONNECT_AHEAD_MS', () => {
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'succeeded' as const },
+      { index: 2, state: 'running' as const },
+    ];
+    const now = secondsAfter(T0, 100);
+    const member = (server: string, more: Partial<TargetFacts>) => targetFacts(server, 2, { state: 'staged', ...more });
+    const verifying = (sinceSeconds: number): Partial<TargetFacts> => ({
+      state: 'verifying',
+      switched: true,
+      verifyingSince: secondsAfter(now, -sinceSeconds),
+    });
+    const inWave = (b: Partial<TargetFacts>, d: Partial<TargetFacts>): CampaignFacts =>
+      facts({
+        request: request({ minHealthy: '30s' }),
+        waves,
+        now,
+        states: { c: succeeded, a: succeeded },
+        targets: [
+          ...facts({ states: { c: succeeded, a: succeeded } }).targets.filter((t) => t.wave < 2),
+          member('b', b),
+          member('d', d),
+          member('e', {}),
+          member('f', { presence: 'offline' }),
+          member('g', {}),
+        ],
+        inFlight: new Set(['b', 'd']),
+      });
+    // b's hold ends in 1 s, d's in 25 s: one slot frees soon; e is next (f is offline).
+    let d = decide(inWave(verifying(29), verifying(5)));
+    expect(d.start).toEqual([]);
+    expect(d.connect).toEqual(['e']);
+    // Both end soon (one overdue): e and g.
+    d = decide(inWave(verifying(29), verifying(40)));
+    expect(d.connect).toEqual(['e', 'g']);
+    // b ends in 10 s, d still switching: nothing opened ahead.
+    expect(decide(inWave(verifying(20), { state: 'switching', switched: true })).connect).toEqual([]);
+    // The wave's last hold ends soon: nothing is next in it, and it is the last wave.
+    expect(
+      decide({
+        ...inWave(verifying(29), succeeded),
+        targets: inWave(verifying(29), succeeded).targets.slice(0, 3),
+        inFlight: new Set(['b']),
+      }).connect,
+    ).toEqual([]);
+    // A free slot (d done) starts the switch instead.
+    d = decide({ ...inWave(verifying(29), succeeded), inFlight: new Set(['b']) });
+    expect(d.start).toEqual([{ server: 'e', step: 'switch' }]);
+    expect(d.connect).toEqual(['g']);
+  });
+
+  it('connects the next wave ahead, max parallel of it, when the last holds of the running wave end within CONNECT_AHEAD_MS', () => {
+    const waves = [
+      { index: 0, state: 'succeeded' as const },
+      { index: 1, state: 'running' as const },
+      { index: 2, state: 'pending' as const },
+    ];
+    const now = secondsAfter(T0, 100);
+    const holding = (sinceSeconds: number) =>
+      facts({
+        request: request({ minHealthy: '30s', maxParallel: 1 }),
+        waves,
+        now,
+        states: {
+          c: succeeded,
+          a: { state: 'verifying', switched: true, verifyingSince: secondsAfter(now, -sinceSeconds) },
+          b: staged,
+          d: staged,
+        },
+        inFlight: new Set(['a']),
+      });
+    expect(decide(holding(29)).connect).toEqual(['b']);
+    expect(decide(holding(20)).connect).toEqual([]);
+    // Not past a canary wave that waits for promote.
+    const canary = facts({
+      request: request({ minHealthy: '30s', pauseAfterCanary: true }),
+      waves: [{ index: 0, state: 'running' as const }, ...waves.slice(1).map((w) => ({ ...w, state: 'pending' as const }))],
+      now,
+      states: { c: { state: 'verifying', switched: true, verifyingSince: secondsAfter(now, -29) }, a: staged, b: staged, d: staged },
+      inFlight: new Set(['c']),
+    });
+    expect(decide(canary).connect).toEqual([]);
+    expect(decide({ ...canary, request: request({ minHealthy: '30s' }) }).connect).toEqual(['a']);
   });
 
   it('waits for the canary wave before the next, and closes it once its server succeeded', () => {

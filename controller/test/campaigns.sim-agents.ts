@@ -280,6 +280,8 @@ export function createSimAgents(options: SimAgentOptions): SimAgents {
           throw new AgentUnreachableError(target.server, status.DEADLINE_EXCEEDED, `agent ${target.server} did not answer`);
         return { ...known.op };
       },
+      // No connection to open: the simulated agent answers in process.
+      connect() {},
       close() {},
     };
   }

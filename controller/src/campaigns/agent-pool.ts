@@ -11,6 +11,8 @@ import type { Clock } from '../context/clock.js';
  */
 export interface AgentPool {
   agentFor(target: AgentTarget): AgentApi;
+  /** Opens the channels of servers whose step is about to start (policy.decide's `connect`); they count as used now. */
+  connectAhead(targets: readonly AgentTarget[]): void;
   /** Closes the channels of servers not in `busy` that have been idle for IDLE_CHANNEL_MS. */
   closeIdle(busy: ReadonlySet<string> | ReadonlyMap<string, unknown>): void;
   closeAll(): void;
@@ -31,16 +33,20 @@ interface PooledAgent {
 
 export function createAgentPool(connectAgent: (target: AgentTarget) => AgentApi, clock: Clock): AgentPool {
   const agents = new Map<string, PooledAgent>();
+  const agentFor = (target: AgentTarget): AgentApi => {
+    let pooled = agents.get(target.server);
+    if (!pooled || pooled.agent.address !== target.address) {
+      pooled?.agent.close();
+      pooled = { agent: connectAgent(target), idleSince: undefined };
+      agents.set(target.server, pooled);
+    }
+    pooled.idleSince = undefined;
+    return pooled.agent;
+  };
   return {
-    agentFor(target) {
-      let pooled = agents.get(target.server);
-      if (!pooled || pooled.agent.address !== target.address) {
-        pooled?.agent.close();
-        pooled = { agent: connectAgent(target), idleSince: undefined };
-        agents.set(target.server, pooled);
-      }
-      pooled.idleSince = undefined;
-      return pooled.agent;
+    agentFor,
+    connectAhead(targets) {
+      for (const target of targets) agentFor(target).connect();
     },
     closeIdle(busy) {
       const now = clock.now().getTime();

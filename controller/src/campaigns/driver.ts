@@ -7,7 +7,7 @@ import { LeaseLostError, writeUnderLease, type Lease, type LeasedWrite } from '.
 import { createCampaignCopy } from './campaign-copy.js';
 import { createInventoryReader } from './inventory-reader.js';
 import { isActiveCampaignState, isTerminalTargetState } from './model.js';
-import { applyTransitions, decideFor, startDecidedSteps, targetsToProbe } from './pass.js';
+import { applyTransitions, connectAheadTargets, decideFor, startDecidedSteps, targetsToProbe } from './pass.js';
 import { createPresenceProbe } from './presence-probe.js';
 import type { DriverDeps } from './runner-options.js';
 import { createStepLauncher } from './step-launcher.js';
@@ -76,7 +76,10 @@ export async function driveCampaign(deps: DriverDeps, lease: Lease): Promise<voi
     const ended = await applyTransitions(record, decision, write, actor, deps.clock.now());
     if (decision.campaign || decision.waves.length > 0 || decision.skip.length > 0 || decision.targets.length > 0) campaign.forget();
     if (decision.campaign || decision.waves.length > 0 || decision.targets.length > 0) wakeup.kick();
-    if (!ended) startDecidedSteps(record, decision, servers, steps);
+    if (!ended) {
+      startDecidedSteps(record, decision, servers, steps);
+      agents.connectAhead(connectAheadTargets(decision, servers));
+    }
     return true;
   };
 

@@ -51,6 +51,7 @@ export function decideFor(
       operationId: t.operationId,
       presence: judgedPresence(inventory.get(t.server), reachable.has(t.server)),
       offlineSince: t.offlineSince,
+      verifyingSince: t.verifyingSince,
     })),
     inFlight,
     now,
@@ -122,6 +123,16 @@ export function startDecidedSteps(record: CampaignRecord, decision: Decision, in
     const address = inventory.get(server)?.address;
     if (target && address !== undefined) steps.start(record.campaign.plan, target, step, address);
   }
+}
+
+/** The channels policy.decide asked to open ahead (`connect`), on the servers' addresses as the inventory has them. */
+export function connectAheadTargets(decision: Decision, inventory: Inventory): AgentTarget[] {
+  const targets: AgentTarget[] = [];
+  for (const server of decision.connect) {
+    const address = inventory.get(server)?.address;
+    if (address !== undefined) targets.push({ server, address });
+  }
+  return targets;
 }
 
 /** A campaign's targets by server: decisions name thousands of servers at 10,000 targets. */

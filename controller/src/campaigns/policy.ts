@@ -62,6 +62,8 @@ export interface TargetFacts {
   presence: ServerPresence;
   /** Since when the campaign waits for the server to come back online; null: not waiting. */
   offlineSince: Date | null;
+  /** When the server was recorded switched, its health hold starting (verifying); null before. */
+  verifyingSince: Date | null;
 }
 
 export interface CampaignFacts {
@@ -95,7 +97,30 @@ export interface Decision {
   skip: string[];
   targets: TargetTransition[];
   start: Array<{ server: string; step: TargetStep }>;
+  /**
+   * Servers whose step is about to start, their channels opened now so that the step
+   * does not begin with a TLS handshake (hundreds at once when a round of max-parallel
+   * holds ends together). Switches: one per step of the running wave expected to free its
+   * slot within CONNECT_AHEAD_MS, and the next wave's first max-parallel when the running
+   * wave's last holds end by then. Stages: see STAGE_AHEAD_DIVISOR. Nothing is sent.
+   */
+  connect: string[];
 }
+
+/**
+ * How far ahead of its expected start a switch's connection is opened: long enough for a
+ * round's handshakes to spread out, short enough that the channel is used before the
+ * driver closes it as idle (agent-pool.ts IDLE_CHANNEL_MS).
+ */
+export const CONNECT_AHEAD_MS = 4_000;
+
+/**
+ * While targets stage, the next pending ones in line are connected ahead too: one for
+ * every this many stages in flight. How long a stage takes is the agent's affair (a
+ * download, an extraction), so the count is a share of the stages that will free a slot,
+ * not a time: a quarter of max parallel more channels at most.
+ */
+export const STAGE_AHEAD_DIVISOR = 4;
 
 const UNSWITCHED: readonly TargetState[] = [TARGET_STATE.pending, TARGET_STATE.staging, TARGET_STATE.staged];
 const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
@@ -106,7 +131,7 @@ const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
 };
 
 export function decide(facts: CampaignFacts): Decision {
-  const decision: Decision = { waves: [], skip: [], targets: [], start: [] };
+  const decision: Decision = { waves: [], skip: [], targets: [], start: [], connect: [] };
   for (const t of facts.targets) {
     if (facts.inFlight.has(t.server)) continue;
     if (t.presence === 'removed' && !isTerminalTargetState(t.state))
@@ -149,11 +174,18 @@ export function decide(facts: CampaignFacts): Decision {
 
   // Pre-stage: every target stages at campaign start, bounded by max parallel; an offline one once it is back.
   let slots = facts.request.maxParallel - busy;
+  let stagingAhead = Math.ceil(
+    facts.targets.filter((t) => t.state === TARGET_STATE.staging && facts.inFlight.has(t.server)).length / STAGE_AHEAD_DIVISOR,
+  );
   for (const t of idle) {
-    if (slots <= 0) break;
-    if (t.state === TARGET_STATE.pending && t.presence === 'online') {
+    if (slots <= 0 && stagingAhead <= 0) break;
+    if (t.state !== TARGET_STATE.pending || t.presence !== 'online') continue;
+    if (slots > 0) {
       decision.start.push({ server: t.server, step: 'stage' });
       slots--;
+    } else {
+      decision.connect.push(t.server);
+      stagingAhead--;
     }
   }
   if (state === CAMPAIGN_STATE.awaitingPromotion) return decision;
@@ -170,17 +202,29 @@ export function decide(facts: CampaignFacts): Decision {
   }
   const members = facts.targets.filter((t) => t.wave === wave.index);
   for (const t of idle) if (t.wave === wave.index) waitForOffline(facts, t, decision);
+  const endingSoon = members.filter((t) => holdEndsSoon(facts, t)).length;
+  let freeing = endingSoon;
   for (const t of members) {
-    if (slots <= 0) break;
-    if (t.state === TARGET_STATE.staged && t.presence === 'online' && !facts.inFlight.has(t.server)) {
+    if (slots <= 0 && freeing <= 0) break;
+    if (t.state !== TARGET_STATE.staged || t.presence !== 'online' || facts.inFlight.has(t.server)) continue;
+    if (slots > 0) {
       decision.start.push({ server: t.server, step: 'switch' });
       slots--;
+    } else {
+      decision.connect.push(t.server);
+      freeing--;
     }
   }
-  const settled = members.every(
-    (t) => !facts.inFlight.has(t.server) && isTerminalTargetState(t.state) && !needsPolicyRollback(t, autoRollback),
-  );
-  if (settled) {
+  const isSettled = (t: TargetFacts) =>
+    !facts.inFlight.has(t.server) && isTerminalTargetState(t.state) && !needsPolicyRollback(t, autoRollback);
+  // The wave's last holds end soon: the next wave's first switches are connected ahead too.
+  const next = facts.waves.find((w) => w.index === wave.index + 1);
+  const pausesAfter = wave.index === 0 && facts.request.pauseAfterCanary;
+  if (next && !pausesAfter && endingSoon > 0 && members.every((t) => isSettled(t) || holdEndsSoon(facts, t))) {
+    const first = facts.targets.filter((t) => t.wave === next.index && t.state === TARGET_STATE.staged && t.presence === 'online');
+    for (const t of first.slice(0, facts.request.maxParallel)) decision.connect.push(t.server);
+  }
+  if (members.every(isSettled)) {
     decision.waves.push({ index: wave.index, state: members.some((t) => t.failed) ? WAVE_STATE.failed : WAVE_STATE.succeeded });
     const more = facts.waves.some((w) => w.index > wave.index);
     if (wave.index === 0 && facts.request.pauseAfterCanary && more && !members.some((t) => t.failed)) {
@@ -188,6 +232,14 @@ export function decide(facts: CampaignFacts): Decision {
     }
   }
   return decision;
+}
+
+/** A target verifying in this process whose hold, if healthy throughout, ends within CONNECT_AHEAD_MS: its slot frees soon. */
+function holdEndsSoon(facts: CampaignFacts, t: TargetFacts): boolean {
+  const soon = facts.now.getTime() + CONNECT_AHEAD_MS - facts.request.minHealthyMs;
+  return (
+    t.state === TARGET_STATE.verifying && facts.inFlight.has(t.server) && t.verifyingSince !== null && t.verifyingSince.getTime() <= soon
+  );
 }
 
 function decideAbort(facts: CampaignFacts, idle: readonly TargetFacts[], decision: Decision): Decision {

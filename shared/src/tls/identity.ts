@@ -55,7 +55,16 @@ export function peerIdentity(cert: string | Buffer | X509Certificate): PeerIdent
   } catch {
     return undefined;
   }
-  const identities = subjectAltNames(parsed.subjectAltName ?? '')
+  return identityFromAltNames(parsed.subjectAltName ?? '');
+}
+
+/**
+ * The fleet identity in a certificate's SAN text as Node gives it (X509Certificate's
+ * `subjectAltName`, or `subjectaltname` of a TLS peer certificate: the same text), for a
+ * caller that already holds the parsed certificate.
+ */
+export function identityFromAltNames(text: string): PeerIdentity | undefined {
+  const identities = subjectAltNames(text)
     .filter((entry) => entry.type === 'URI' && entry.value.startsWith(FLEET_URI_PREFIX))
     .map((entry) => parseFleetUri(entry.value));
   const [only] = identities;

@@ -8,6 +8,7 @@ export {
   isFleetRole,
   parseFleetUri,
   peerIdentity,
+  identityFromAltNames,
   subjectAltNames,
   type FleetRole,
   type PeerIdentity,
