@@ -57,17 +57,6 @@ describe('policy.decide', () => {
     expect(d.connect).toEqual([]);
   });
 
-  it('connects pending targets ahead while others stage: one per STAGE_AHEAD_DIVISOR stages in flight, rounded up', () => {
-    const staging = { state: 'staging' as const };
-    const d = decide(facts({ states: { c: staging, a: staging }, inFlight: new Set(['c', 'a']) }));
-    expect(d.start).toEqual([]);
-    expect(d.connect).toEqual(['b']);
-    // An offline target is not next in line.
-    expect(
-      decide(facts({ states: { c: staging, a: staging, b: { presence: 'offline' } }, inFlight: new Set(['c', 'a']) })).connect,
-    ).toEqual(['d']);
-  });
-
   it('opens no wave while the window is closed', () => {
     const d = decide(facts({ windowOpen: false, states: allStaged }));
     expect(d.waves).toEqual([]);

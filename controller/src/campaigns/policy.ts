@@ -102,7 +102,7 @@ export interface Decision {
    * does not begin with a TLS handshake (hundreds at once when a round of max-parallel
    * holds ends together). Switches: one per step of the running wave expected to free its
    * slot within CONNECT_AHEAD_MS, and the next wave's first max-parallel when the running
-   * wave's last holds end by then. Stages: see STAGE_AHEAD_DIVISOR. Nothing is sent.
+   * wave's last holds end by then. Nothing is sent.
    */
   connect: string[];
 }
@@ -113,14 +113,6 @@ export interface Decision {
  * driver closes it as idle (agent-pool.ts IDLE_CHANNEL_MS).
  */
 export const CONNECT_AHEAD_MS = 4_000;
-
-/**
- * While targets stage, the next pending ones in line are connected ahead too: one for
- * every this many stages in flight. How long a stage takes is the agent's affair (a
- * download, an extraction), so the count is a share of the stages that will free a slot,
- * not a time: a quarter of max parallel more channels at most.
- */
-export const STAGE_AHEAD_DIVISOR = 4;
 
 const UNSWITCHED: readonly TargetState[] = [TARGET_STATE.pending, TARGET_STATE.staging, TARGET_STATE.staged];
 const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
@@ -174,18 +166,11 @@ export function decide(facts: CampaignFacts): Decision {
 
   // Pre-stage: every target stages at campaign start, bounded by max parallel; an offline one once it is back.
   let slots = facts.request.maxParallel - busy;
-  let stagingAhead = Math.ceil(
-    facts.targets.filter((t) => t.state === TARGET_STATE.staging && facts.inFlight.has(t.server)).length / STAGE_AHEAD_DIVISOR,
-  );
   for (const t of idle) {
-    if (slots <= 0 && stagingAhead <= 0) break;
-    if (t.state !== TARGET_STATE.pending || t.presence !== 'online') continue;
-    if (slots > 0) {
+    if (slots <= 0) break;
+    if (t.state === TARGET_STATE.pending && t.presence === 'online') {
       decision.start.push({ server: t.server, step: 'stage' });
       slots--;
-    } else {
-      decision.connect.push(t.server);
-      stagingAhead--;
     }
   }
   if (state === CAMPAIGN_STATE.awaitingPromotion) return decision;
