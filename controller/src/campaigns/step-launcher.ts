@@ -121,8 +121,6 @@ export function createStepLauncher(deps: StepLauncherDeps): StepLauncher {
     inFlight,
     start(plan, target, step, address) {
       const ctx = contextFor(plan, target, step, address);
-      // The connection (a TLS handshake when the channel is new) is made while the step's first write commits.
-      ctx.agent.connect();
       const run = (plan.agentPackage ? AGENT_PACKAGE_STEPS : STEPS)
         [step](ctx, target)
         .catch((err: unknown) => {
