@@ -98,19 +98,20 @@ export interface Decision {
   targets: TargetTransition[];
   start: Array<{ server: string; step: TargetStep }>;
   /**
-   * Servers whose step is about to start, their channels opened now so that the step
+   * Servers whose switch is about to start, their channels opened now so that the switch
    * does not begin with a TLS handshake (hundreds at once when a round of max-parallel
-   * holds ends together). Switches: one per step of the running wave expected to free its
-   * slot within CONNECT_AHEAD_MS, and the next wave's first max-parallel when the running
-   * wave's last holds end by then. Nothing is sent.
+   * holds ends together): one per hold of the running wave expected to end within
+   * CONNECT_AHEAD_MS, and the next wave's first max-parallel when the running wave's last
+   * holds end by then. Nothing is sent.
    */
   connect: string[];
 }
 
 /**
  * How far ahead of its expected start a switch's connection is opened: long enough for a
- * round's handshakes to spread out, short enough that the channel is used before the
- * driver closes it as idle (agent-pool.ts IDLE_CHANNEL_MS).
+ * round's handshakes to be over when its slots free. A channel opened ahead counts as in
+ * use while decide names it; one it no longer names (the hold it waited on began again)
+ * is closed as idle (agent-pool.ts IDLE_CHANNEL_MS).
  */
 export const CONNECT_AHEAD_MS = 4_000;
 
