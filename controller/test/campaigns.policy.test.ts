@@ -91,7 +91,6 @@ describe('policy.decide', () => {
         request: request({ minHealthy: '30s' }),
         waves,
         now,
-        states: { c: succeeded, a: succeeded },
         targets: [
           ...facts({ states: { c: succeeded, a: succeeded } }).targets.filter((t) => t.wave < 2),
           member('b', b),
@@ -112,13 +111,8 @@ describe('policy.decide', () => {
     // b ends in 10 s, d still switching: nothing opened ahead.
     expect(decide(inWave(verifying(20), { state: 'switching', switched: true })).connect).toEqual([]);
     // The wave's last hold ends soon: nothing is next in it, and it is the last wave.
-    expect(
-      decide({
-        ...inWave(verifying(29), succeeded),
-        targets: inWave(verifying(29), succeeded).targets.slice(0, 3),
-        inFlight: new Set(['b']),
-      }).connect,
-    ).toEqual([]);
+    const lastHold = inWave(verifying(29), succeeded);
+    expect(decide({ ...lastHold, targets: lastHold.targets.slice(0, 3), inFlight: new Set(['b']) }).connect).toEqual([]);
     // A free slot (d done) starts the switch instead.
     d = decide({ ...inWave(verifying(29), succeeded), inFlight: new Set(['b']) });
     expect(d.start).toEqual([{ server: 'e', step: 'switch' }]);
