@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { freeLinkIndex, type RealWoServer } from './realwo.js';
+import { addLinkWithFreeIndex, type RealWoServer } from './realwo.js';
 
 /**
  * A LAN between real-WordOps servers, as between machines in one data centre: a bridge
@@ -20,7 +20,7 @@ async function ip(args: readonly string[], server?: RealWoServer): Promise<void>
 }
 
 export async function connectRealWoLan(servers: readonly RealWoServer[]): Promise<RealWoLan> {
-  const n = await freeLinkIndex('wfbr');
+  const n = await addLinkWithFreeIndex('wfbr', () => ['type', 'bridge']);
   const bridge = `wfbr${n}`;
   const addresses = new Map<string, string>();
   const hostEnds: string[] = [];
@@ -28,7 +28,6 @@ export async function connectRealWoLan(servers: readonly RealWoServer[]): Promis
     for (const link of [...hostEnds, bridge]) await execa('ip', ['link', 'del', link], { reject: false });
   };
   try {
-    await ip(['link', 'add', bridge, 'type', 'bridge']);
     await ip(['link', 'set', bridge, 'up']);
     for (const [i, server] of servers.entries()) {
       const hostEnd = `wfl${n}x${i}`;

@@ -128,12 +128,19 @@ export async function cleanStaleServers(): Promise<void> {
 
 let serial = 0;
 
-/** An index N (1..250) such that no host link is named <prefix>N yet. */
-export async function freeLinkIndex(prefix: string): Promise<number> {
-  const links = (await execa('ip', ['-o', 'link', 'show'])).stdout;
+/**
+ * Adds the host link <prefix>N (`ip link add <prefix>N ...rest(N)`) for an N in 1..250 not
+ * in use, and returns N. Servers start side by side, in one test file and in others, so a
+ * name free when listed may be taken before the add: that add is tried again with another N.
+ */
+export async function addLinkWithFreeIndex(prefix: string, rest: (n: number) => readonly string[]): Promise<number> {
   for (let attempt = 0; attempt < 500; attempt++) {
+    const links = (await execa('ip', ['-o', 'link', 'show'])).stdout;
     const n = 1 + Math.floor(Math.random() * 250);
-    if (!links.includes(`${prefix}${n}@`) && !links.includes(`${prefix}${n}:`)) return n;
+    if (links.includes(`${prefix}${n}@`) || links.includes(`${prefix}${n}:`)) continue;
+    const added = await execa('ip', ['link', 'add', `${prefix}${n}`, ...rest(n)], { reject: false });
+    if (added.exitCode === 0) return n;
+    if (!added.stderr.includes('File exists')) throw new Error(`ip link add ${prefix}${n}: ${added.stderr}`);
   }
   throw new Error(`no free index for a host link named ${prefix}N`);
 }
@@ -332,10 +339,9 @@ export async function startRealWoServer(options: RealWoServerOptions): Promise<R
       if (Date.now() > deadline) throw new Error(`server ${options.name}: its stack did not start within 120 s`);
       await sleep(250);
     }
-    vethIndex = await freeLinkIndex('wfh');
+    vethIndex = await addLinkWithFreeIndex('wfh', (n) => ['type', 'veth', 'peer', 'name', `wfc${n}`]);
     const host = `wfh${vethIndex}`;
     const peer = `wfc${vethIndex}`;
-    await execa('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
     await execa('ip', ['link', 'set', peer, 'netns', String(initPid)]);
     await execa('ip', ['addr', 'add', `10.231.${vethIndex}.1/30`, 'dev', host]);
     await execa('ip', ['link', 'set', host, 'up']);
