@@ -476,12 +476,20 @@ describe('campaign engine in fake time', () => {
     expect(new Set(w.gate.runs.map((r) => r.server.name))).toEqual(new Set(['web-1', 'web-2']));
   });
 
+  it('a healthy hold is checked five times over --min-healthy and once more at its end, not every poll', async () => {
+    runner('ctl-a');
+    const id = await w.start({ checkCommand: ['/usr/local/bin/smoke'], checkTimeout: '5s', minHealthy: '10s' });
+    expect((await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded')).state).toBe('succeeded');
+    // 10 s / 5 = every 2 s (the poll is 0.2 s): at 0, 2, 4, 6, 8 and 10 s of the hold.
+    for (const server of NAMES) expect(w.gate.runs.filter((r) => r.server.name === server).length).toBe(6);
+  });
+
   it('external checks that pass hold every server through its gate; a campaign without checks never runs them', async () => {
     runner('ctl-a');
     const id = await w.start({ checkCommand: ['/usr/local/bin/smoke'], checkTimeout: '5s', minHealthy: '3s' });
     const view = await w.waitFor(id, 'campaign succeeded', (v) => v.state === 'succeeded');
     expect(statesOf(view)).toEqual(allOn('succeeded'));
-    // Every poll of each hold ran them, the last at its end: more than one run per server.
+    // Every check of each hold ran them, the last at its end: more than one run per server.
     for (const server of NAMES) expect(w.gate.runs.filter((r) => r.server.name === server).length).toBeGreaterThan(1);
     await rollBack(id);
 

@@ -104,13 +104,18 @@ describe('per-target policy', () => {
     expect(recordHealthCheck(hold, problem, nowMs, 3_000)).toEqual({ hold: next, held });
   });
 
-  it.each<[string, HealthHold, number, number]>([
-    ['not healthy: the next poll', NEW_HOLD, 5_000, 1_000],
-    ['healthy, hold far from done: the next poll', { ...NEW_HOLD, healthySince: 5_000 }, 5_000, 1_000],
-    ['healthy, hold ends before the next poll: at its end', { ...NEW_HOLD, healthySince: 5_000 }, 7_600, 400],
-    ['healthy, hold already complete: at once', { ...NEW_HOLD, healthySince: 5_000 }, 9_000, 0],
-  ])('next health check: %s', (_what, hold, nowMs, waitMs) => {
-    expect(nextHealthCheckInMs(hold, nowMs, 3_000, 1_000)).toBe(waitMs);
+  it.each<[string, HealthHold, number, number, number]>([
+    ['not healthy: the next poll', NEW_HOLD, 5_000, 3_000, 1_000],
+    ['not healthy, long hold: still the next poll', NEW_HOLD, 5_000, 600_000, 1_000],
+    ['healthy, 3 s hold: every poll (a fifth of it is shorter)', { ...NEW_HOLD, healthySince: 5_000 }, 5_000, 3_000, 1_000],
+    ['healthy, 10 s hold: a fifth of it', { ...NEW_HOLD, healthySince: 5_000 }, 5_000, 10_000, 2_000],
+    ['healthy, 30 s hold: a fifth of it', { ...NEW_HOLD, healthySince: 5_000 }, 11_000, 30_000, 6_000],
+    ['healthy, 10 min hold: at most 10 s', { ...NEW_HOLD, healthySince: 5_000 }, 5_000, 600_000, 10_000],
+    ['healthy, hold ends before the next check: at its end', { ...NEW_HOLD, healthySince: 5_000 }, 7_600, 3_000, 400],
+    ['healthy, 30 s hold ending in 1.5 s: at its end', { ...NEW_HOLD, healthySince: 5_000 }, 33_500, 30_000, 1_500],
+    ['healthy, hold already complete: at once', { ...NEW_HOLD, healthySince: 5_000 }, 9_000, 3_000, 0],
+  ])('next health check: %s', (_what, hold, nowMs, minHealthyMs, waitMs) => {
+    expect(nextHealthCheckInMs(hold, nowMs, minHealthyMs, 1_000)).toBe(waitMs);
   });
 
   it.each<[string | undefined, boolean, string]>([

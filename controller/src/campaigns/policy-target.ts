@@ -96,10 +96,21 @@ export function recordHealthCheck(
   return { hold: { ...hold, healthySince }, held: nowMs - healthySince >= minHealthyMs };
 }
 
-/** While healthy, the last check falls exactly when the hold is complete, not at the next poll after it. */
+/** A healthy hold is asked about this many times over --min-healthy, besides the check at its end. */
+export const HOLD_CHECKS = 5;
+/** ...but at least this often, however long the hold. */
+export const MAX_HOLD_CHECK_INTERVAL_MS = 10_000;
+
+/**
+ * When to ask again. A deep check renders every site's front page on the server, so a healthy
+ * hold asks HOLD_CHECKS times over --min-healthy (every poll at most, every 10 s at least), the
+ * last check exactly when the hold is complete; not healthy, every poll, so that the hold starts
+ * as soon as the server is.
+ */
 export function nextHealthCheckInMs(hold: HealthHold, nowMs: number, minHealthyMs: number, pollMs: number): number {
-  const holdLeftMs = hold.healthySince === undefined ? Number.POSITIVE_INFINITY : hold.healthySince + minHealthyMs - nowMs;
-  return Math.max(0, Math.min(pollMs, holdLeftMs));
+  if (hold.healthySince === undefined) return pollMs;
+  const intervalMs = Math.max(pollMs, Math.min(MAX_HOLD_CHECK_INTERVAL_MS, minHealthyMs / HOLD_CHECKS));
+  return Math.max(0, Math.min(intervalMs, hold.healthySince + minHealthyMs - nowMs));
 }
 
 /**

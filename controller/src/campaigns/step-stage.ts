@@ -9,17 +9,20 @@ import { isStopping, type TargetStepContext, type TargetStepRun } from './target
 /** pending|staging ──► staged | failed | skipped: records where rollback goes back to, then stages the release. */
 export const stageTarget: TargetStepRun = async (ctx, target) => {
   const operationId = operationIdFor(ctx.campaignId, target.server, 'stage');
-  let since = target.updatedAt;
+  const since = target.state === TARGET_STATE.pending ? ctx.waiting.clock.now() : target.updatedAt;
+  const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
+  // Before anything is switched: where rollback goes back to. A query, so it is asked while
+  // `staging` commits (each waits ~0.2-0.8 s at 10,000 servers); the stage itself only after.
+  const reading = retryUnreachable(() => currentRelease(ctx.agent), ctx.waiting, until);
+  // Read below; left unread when the write is refused.
+  reading.catch(() => undefined);
   if (target.state === TARGET_STATE.pending) {
-    since = ctx.waiting.clock.now();
     // Refused: the server has left the inventory since the pass that started this step.
     if (!(await ctx.writeTarget(TARGET_STATE.staging, { operationId }))) return;
     killPoint(KILL_POINT.afterStagingRecorded);
   }
-  const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
   try {
-    // Before anything is switched: where rollback goes back to.
-    const from = await retryUnreachable(() => currentRelease(ctx.agent), ctx.waiting, until);
+    const from = await reading;
     const skip = skipReason(from, ctx.plan.release.version);
     if (skip !== undefined) {
       await ctx.writeTarget(TARGET_STATE.skipped, { reason: skip });

@@ -4,8 +4,13 @@ import { KILL_POINT, killPoint } from './killpoints.js';
 import { TARGET_STATE } from './model.js';
 import { canarySiteFor, operationIdFor, stepDeadline } from './policy-target.js';
 import { isStopping, type TargetStepRun } from './target-steps.js';
+import { verifyTarget } from './step-verify.js';
 
-/** staged|switching ──► verifying | failed: points the server at the staged release. */
+/**
+ * staged|switching ──► verifying | failed: points the server at the staged release, then
+ * goes straight on to its health hold (step-verify.ts) in the same step: a pass in between
+ * would only start the hold later, and each switch of a wave waited for one.
+ */
 export const switchTarget: TargetStepRun = async (ctx, target) => {
   const operationId = operationIdFor(ctx.campaignId, target.server, 'activate');
   let since = target.updatedAt;
@@ -16,6 +21,7 @@ export const switchTarget: TargetStepRun = async (ctx, target) => {
   }
   killPoint(KILL_POINT.beforeActivate);
   const until = stepDeadline(since.getTime(), ctx.plan.request.healthyDeadlineMs);
+  let verifyingSince: Date | undefined;
   try {
     const request = { operationId, releaseId: target.toRelease ?? '', canarySite: canarySiteFor(ctx.plan, target.server) };
     await retryUnreachable(() => ctx.agent.activate(request), ctx.waiting, until);
@@ -25,10 +31,13 @@ export const switchTarget: TargetStepRun = async (ctx, target) => {
       await ctx.writeTarget(TARGET_STATE.failed, { failedAt: ctx.waiting.clock.now(), reason: operationFailure(op) });
       return;
     }
-    await ctx.writeTarget(TARGET_STATE.verifying, { verifyingSince: ctx.waiting.clock.now() });
+    const at = ctx.waiting.clock.now();
+    if (await ctx.writeTarget(TARGET_STATE.verifying, { verifyingSince: at })) verifyingSince = at;
     killPoint(KILL_POINT.afterVerifyingRecorded);
   } catch (err) {
     if (isStopping(ctx, err)) throw err;
     await ctx.writeTarget(TARGET_STATE.failed, { failedAt: ctx.waiting.clock.now(), reason: `activate: ${describeError(err)}` });
   }
+  if (verifyingSince)
+    await verifyTarget(ctx, { ...target, state: TARGET_STATE.verifying, switched: true, verifyingSince, updatedAt: verifyingSince });
 };

@@ -22,8 +22,8 @@ import type { TargetStepContext, TargetStepRun } from './target-steps.js';
  * --healthy-deadline of the switch: the agent's deep CheckHealth says OK (every site's
  * serving proof passed: its front page rendered with theme and plugins on the new
  * release; asked even when presence says offline) and every external check of the campaign
- * passes, poll after poll, the last poll at the end of the hold. Any other answer (or
- * none) starts the hold again. The hold itself is not stored: after a
+ * passes, check after check (nextHealthCheckInMs: five over the hold, the last at its
+ * end; every poll while not healthy). Any other answer (or none) starts the hold again. The hold itself is not stored: after a
  * restart it starts again, which only makes the gate stricter.
  */
 export const verifyTarget: TargetStepRun = async (ctx, target) => {

@@ -12,7 +12,7 @@ import type { FleetServer, FleetSite, TargetPatch, TargetRow } from './repositor
  * finds the target in (so a restarted controller resumes it) to the next settled state:
  *
  *   stage:    pending|staging  ──► staged | failed | skipped (already on the release)
- *   switch:   staged|switching ──► verifying | failed
+ *   switch:   staged|switching ──► verifying | failed (from verifying it goes on as verify does)
  *   verify:   verifying        ──► succeeded | failed (or stays verifying when the campaign winds down)
  *   rollback: any switched     ──► rolled-back | rollback-failed
  *
