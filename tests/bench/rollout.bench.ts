@@ -42,11 +42,13 @@
  *    activations) and runs 6.5.5 at the end; exit 1 otherwise or when the target is missed.
  *
  * Flags: --json, --agents N, --max-parallel N, --waves SPEC, --stage-seconds N,
- * --activate-seconds N, --min-healthy-seconds N, --enroll-concurrency N, --cpu-prof DIR
+ * --activate-seconds N, --min-healthy-seconds N, --enroll-concurrency N, --controller-log FILE
+ * (the controller's warnings and errors, pino JSON, written as they come), --cpu-prof DIR
  * (the controller's V8 CPU profile, written when it exits; sampled every 2 ms, not every 1:
  * the sampling itself slows the loop it measures).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -86,6 +88,7 @@ const MIN_HEALTHY_S = numberFlag('--min-healthy-seconds', 10);
 const ENROLL_CONCURRENCY = Math.floor(numberFlag('--enroll-concurrency', 20));
 /** Where the controller writes a V8 CPU profile when it exits (none without the flag). */
 const CPU_PROFILE_DIR = flagValue('--cpu-prof');
+const CONTROLLER_LOG = flagValue('--controller-log');
 const HEARTBEAT_SECONDS = 10;
 const FROM = '6.4.5';
 const TO = '6.5.5';
@@ -146,7 +149,11 @@ async function spawnController(args: readonly string[], env: Record<string, stri
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const log = CONTROLLER_LOG ? createWriteStream(CONTROLLER_LOG) : undefined;
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr.push(line);
+    log?.write(`${line}\n`);
+  });
   const deadline = Date.now() + 30_000;
   while (!(await canConnect({ port }))) {
     if (child.exitCode !== null) throw new Error(`controller exited (${child.exitCode}):\n${stderr.join('\n')}`);

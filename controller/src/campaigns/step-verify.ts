@@ -43,6 +43,8 @@ export const verifyTarget: TargetStepRun = async (ctx, target) => {
     // Gone from the inventory: the pass ends the target, nothing is left to verify.
     if (problem === REASON.removedServer) return;
     const check = recordHealthCheck(hold, problem, now, minHealthyMs);
+    if (problem !== undefined && hold.healthySince !== undefined)
+      ctx.log.warn({ problem, healthyMs: now - hold.healthySince }, 'health hold broken: it starts again');
     hold = check.hold;
     if (check.held) {
       await ctx.writeTarget(TARGET_STATE.succeeded, { reason: null });
