@@ -15,11 +15,15 @@ async function campaignWithCopy() {
   const clock = { ...systemClock, now: () => new Date(now) };
   const inner = createCampaignRepository(pg.db);
   let wholeReads = 0;
+  /** Runs while a whole read is under way, after its snapshot was taken. */
+  let duringWholeRead: (() => void) | undefined;
   const repository: CampaignRepository = {
     ...inner,
-    loadCampaign: (id) => {
+    loadCampaign: async (id) => {
       wholeReads++;
-      return inner.loadCampaign(id);
+      const record = await inner.loadCampaign(id);
+      duringWholeRead?.();
+      return record;
     },
   };
   await seedFleet(
@@ -39,6 +43,7 @@ async function campaignWithCopy() {
       return wholeReads - before;
     },
     advance: (ms: number) => (now += ms),
+    whileReadingWhole: (action: (() => void) | undefined) => (duringWholeRead = action),
   };
 }
 
@@ -51,6 +56,25 @@ describe('createCampaignCopy', () => {
     c.copy.targetWritten({ ...web2, state: 'staging', operationId: 'op-1' });
     expect(await c.wholeReadsOf(() => c.copy.read())).toBe(0);
     expect((await c.copy.read())?.targets.find((t) => t.server === 'web-2')).toMatchObject({ state: 'staging', operationId: 'op-1' });
+  });
+
+  it('keeps a write that commits while it reads the campaign whole, not the older state that read saw', async () => {
+    const c = await campaignWithCopy();
+    const web2 = (await c.copy.read())?.targets.find((t) => t.server === 'web-2');
+    if (!web2) throw new Error('no target web-2');
+    c.advance(WHOLE_READ_EVERY_MS);
+    // The step's row as committed after the read's snapshot (the store still says pending).
+    const staged = { ...web2, state: 'staged' as const, updatedAt: new Date(web2.updatedAt.getTime() + 1_000) };
+    c.whileReadingWhole(() => c.copy.targetWritten(staged));
+    expect(await c.wholeReadsOf(() => c.copy.read())).toBe(1);
+    c.whileReadingWhole(undefined);
+    expect((await c.copy.read())?.targets.find((t) => t.server === 'web-2')?.state).toBe('staged');
+    // A row the read has newer than a write made during it stays as read.
+    c.advance(WHOLE_READ_EVERY_MS);
+    c.whileReadingWhole(() => c.copy.targetWritten({ ...web2, state: 'staging', updatedAt: new Date(web2.updatedAt.getTime() - 1_000) }));
+    await c.copy.read();
+    c.whileReadingWhole(undefined);
+    expect((await c.copy.read())?.targets.find((t) => t.server === 'web-2')?.state).toBe('pending');
   });
 
   it("reads it whole again once the campaign row changed (an operator's pause), after forget(), and every WHOLE_READ_EVERY_MS", async () => {

@@ -11,6 +11,10 @@ import type { CampaignRecord, CampaignRepository, TargetRow } from './repository
  *  - after forget(): a write whose outcome is unknown, a server removed from the
  *    inventory (its removal ends the target without the lease);
  *  - at least every WHOLE_READ_EVERY_MS, the safety net for anything else.
+ * A step's write that commits while a whole read is under way may be missing from what
+ * that read returns (its snapshot came first): it is laid over the read, or the copy
+ * would show the target a state behind for up to WHOLE_READ_EVERY_MS, and a pass would
+ * run again a step that has already ended (a second hold of a server that had succeeded).
  */
 export interface CampaignCopy {
   /** The campaign as it is now; undefined: no such campaign. */
@@ -25,6 +29,23 @@ export const WHOLE_READ_EVERY_MS = 10_000;
 
 export function createCampaignCopy(repository: CampaignRepository, campaignId: string, clock: Clock): CampaignCopy {
   let copy: { record: CampaignRecord; readAt: number; index: Map<string, number> } | undefined;
+  /** Rows written while a whole read is under way, by server. */
+  let writtenDuringRead: Map<string, TargetRow> | undefined;
+  const wholeRead = async (): Promise<CampaignRecord | undefined> => {
+    const written = new Map<string, TargetRow>();
+    writtenDuringRead = written;
+    try {
+      const record = await repository.loadCampaign(campaignId);
+      if (!record) return undefined;
+      for (const [i, target] of record.targets.entries()) {
+        const newer = written.get(target.server);
+        if (newer && newer.updatedAt.getTime() >= target.updatedAt.getTime()) record.targets[i] = newer;
+      }
+      return record;
+    } finally {
+      if (writtenDuringRead === written) writtenDuringRead = undefined;
+    }
+  };
   return {
     async read() {
       const head = await repository.readCampaignHead(campaignId);
@@ -37,13 +58,14 @@ export function createCampaignCopy(repository: CampaignRepository, campaignId: s
         campaign.updatedAt.getTime() !== head.updatedAt.getTime() ||
         now - copy.readAt >= WHOLE_READ_EVERY_MS
       ) {
-        const record = await repository.loadCampaign(campaignId);
+        const record = await wholeRead();
         if (!record) return undefined;
         copy = { record, readAt: now, index: new Map(record.targets.map((t, i) => [t.server, i])) };
       }
       return copy.record;
     },
     targetWritten(row) {
+      writtenDuringRead?.set(row.server, row);
       const i = copy?.index.get(row.server);
       if (copy && i !== undefined) copy.record.targets[i] = row;
     },
