@@ -97,9 +97,9 @@ export function recordHealthCheck(
 }
 
 /** A healthy hold is asked about this many times over --min-healthy, besides the check at its end. */
-export const HOLD_CHECKS = 5;
+const HOLD_CHECKS = 5;
 /** ...but at least this often, however long the hold. */
-export const MAX_HOLD_CHECK_INTERVAL_MS = 10_000;
+const MAX_HOLD_CHECK_INTERVAL_MS = 10_000;
 
 /**
  * When to ask again. A deep check renders every site's front page on the server, so a healthy

@@ -23,8 +23,9 @@ import type { TargetStepContext, TargetStepRun } from './target-steps.js';
  * serving proof passed: its front page rendered with theme and plugins on the new
  * release; asked even when presence says offline) and every external check of the campaign
  * passes, check after check (nextHealthCheckInMs: five over the hold, the last at its
- * end; every poll while not healthy). Any other answer (or none) starts the hold again. The hold itself is not stored: after a
- * restart it starts again, which only makes the gate stricter.
+ * end; every poll while not healthy). Any other answer (or none) starts the hold again.
+ * The hold itself is not stored: after a restart it starts again, which only makes the
+ * gate stricter.
  */
 export const verifyTarget: TargetStepRun = async (ctx, target) => {
   const since = (target.verifyingSince ?? target.updatedAt).getTime();
