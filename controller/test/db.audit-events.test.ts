@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   finishOperation,
   insertOperation,
+  insertServer,
   listAuditEvents,
   markOperationRunning,
   OperationExistsError,
   recordAuditEvent,
+  recordAuditEvents,
 } from '../src/db/index.js';
 import { useTestPostgres, secondsAfter, T0 } from './db.fixtures.js';
 
@@ -17,6 +19,55 @@ describe('audit events', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => recordAuditEvent(t.db, event)));
     expect(results.filter((r) => r !== undefined)).toHaveLength(1);
     expect(await listAuditEvents(t.db, { limit: 10 })).toHaveLength(1);
+  });
+
+  it('a batch is recorded in its order, every field kept, an event already recorded or repeated in it once', async () => {
+    const server = await insertServer(t.db, { name: 'web-1', address: 'web-1:7443' });
+    await recordAuditEvent(t.db, { at: T0, actor: 'agent:web-1', kind: 'staged', subject: 'web-1', sourceEventId: 'evt-1' });
+    await recordAuditEvents(t.db, [
+      { at: secondsAfter(T0, 1), actor: 'agent:web-1', serverId: server.id, kind: 'switched', subject: 'web-1', sourceEventId: 'evt-2' },
+      { at: secondsAfter(T0, 2), actor: 'agent:web-1', kind: 'staged', subject: 'web-1', sourceEventId: 'evt-1' },
+      {
+        at: secondsAfter(T0, 3),
+        actor: 'controller',
+        kind: 'campaign.target',
+        subject: 'web-1',
+        data: { campaignId: 'c-1', state: 'staging' },
+      },
+      { at: secondsAfter(T0, 4), actor: 'agent:web-1', kind: 'switched', subject: 'web-1', sourceEventId: 'evt-2' },
+    ]);
+    const listed = (await listAuditEvents(t.db, { limit: 10 })).reverse();
+    expect(
+      listed.map(({ at, actor, serverName, kind, subject, data, sourceEventId }) => ({
+        at,
+        actor,
+        serverName,
+        kind,
+        subject,
+        data,
+        sourceEventId,
+      })),
+    ).toEqual([
+      { at: T0, actor: 'agent:web-1', serverName: null, kind: 'staged', subject: 'web-1', data: {}, sourceEventId: 'evt-1' },
+      {
+        at: secondsAfter(T0, 1),
+        actor: 'agent:web-1',
+        serverName: 'web-1',
+        kind: 'switched',
+        subject: 'web-1',
+        data: {},
+        sourceEventId: 'evt-2',
+      },
+      {
+        at: secondsAfter(T0, 3),
+        actor: 'controller',
+        serverName: null,
+        kind: 'campaign.target',
+        subject: 'web-1',
+        data: { campaignId: 'c-1', state: 'staging' },
+        sourceEventId: null,
+      },
+    ]);
   });
 
   it('an unknown server has no events', async () => {

@@ -17,7 +17,7 @@ import {
   type StageReleaseRequestInput,
   type UpgradeDbRequestInput,
 } from '@wofleet/proto';
-import { channelOptions } from '../grpc/channel-options.js';
+import { channelOptions, channelTarget } from '../grpc/channel-options.js';
 import { FLEET_ROLE, identityFromAltNames, NotFoundError, StateError, UsageError, WofleetError, type TlsMaterial } from '@wofleet/shared';
 
 /**
@@ -116,7 +116,7 @@ export function connectAgent(
   const Client = loadAgentService().Client; // built once per process (proto load.ts)
   let pinned: ReadonlySet<string> = new Set();
   const client: AgentServiceClient = new Client(
-    target.address,
+    channelTarget(target.address),
     controllerChannelCredentials(tls, target.server, () => pinned),
     // A pool of its own: channels to different agents never share a connection, and
     // closing a channel of the process-wide pool scans every subchannel the process ever

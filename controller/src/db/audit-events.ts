@@ -33,11 +33,33 @@ export async function recordAuditEvent(db: Database, event: NewAuditEvent): Prom
 
 /**
  * recordAuditEvent for many events in one statement, in their order (a batch of heartbeats
- * or an offline sweep may bring thousands of servers back or take them offline at once).
+ * or an offline sweep may bring thousands of servers back or take them offline at once;
+ * a campaign's group commit writes hundreds of step transitions). The rows go as one JSON
+ * parameter: drizzle built a parameter for each of a row's seven values, a few percent of
+ * the controller's CPU while a 10,000-server campaign stages.
  */
 export async function recordAuditEvents(db: Database, events: readonly NewAuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.insert(auditEvents).values(events.map(auditValues)).onConflictDoNothing({ target: auditEvents.sourceEventId });
+  const rows = events.map((event) => {
+    const row = auditValues(event);
+    return {
+      at: row.at.toISOString(),
+      actor: row.actor,
+      server_id: row.serverId,
+      kind: row.kind,
+      subject: row.subject,
+      data: row.data,
+      source_event_id: row.sourceEventId,
+    };
+  });
+  await db.execute(sql`
+    insert into ${auditEvents} (at, actor, server_id, kind, subject, data, source_event_id)
+    select at, actor, server_id, kind, subject, data, source_event_id
+    from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as (at timestamptz, actor text, server_id uuid, kind text, subject text, data jsonb, source_event_id text))
+      with ordinality as e(at, actor, server_id, kind, subject, data, source_event_id, n)
+    order by n
+    on conflict (source_event_id) do nothing`);
 }
 
 function auditValues(event: NewAuditEvent): typeof auditEvents.$inferInsert {

@@ -10,9 +10,24 @@ import { versionClientInterceptor } from '@wofleet/proto';
  * Every call also carries this program's wofleet version (docs/COMPATIBILITY.md).
  */
 export function channelOptions(address: string, tlsName = CONTROLLER_TLS_NAME): ClientOptions {
-  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const host = hostOf(address);
   const interceptors = [versionClientInterceptor()];
   return isIP(host) ? { 'grpc.ssl_target_name_override': tlsName, interceptors } : { interceptors };
+}
+
+/**
+ * The channel target for `address` (host:port). An IP address goes to grpc-js's IP
+ * resolver: its default, the DNS resolver, opens a c-ares resolver for every channel even
+ * for an IP, and the controller opens a channel per agent, hundreds at once in a wave.
+ */
+export function channelTarget(address: string): string {
+  const host = hostOf(address);
+  const family = isIP(host);
+  return family === 0 ? address : `ipv${family}:${address}`;
+}
+
+function hostOf(address: string): string {
+  return address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
 }
 
 const CONTROLLER_TLS_NAME = 'wofleet-controller';
