@@ -8,7 +8,8 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCampaignRequest, type GateCheckTarget, type GateChecks } from '../src/campaigns/index.js';
 import { createGateCheckRunner } from '../src/gate-checks/index.js';
-import { hostOfAddress, MAX_BODY_BYTES } from '../src/gate-checks/http-check.js';
+import { hostOfAddress } from '../src/config/address.js';
+import { MAX_BODY_BYTES } from '../src/gate-checks/http-check.js';
 import { requestText } from './campaigns.fixtures.js';
 
 /**

@@ -1,5 +1,6 @@
 import https from 'node:https';
 import type { HttpCheck } from '../campaigns/index.js';
+import { hostOfAddress } from '../config/address.js';
 
 /** node:http without an ESM import, which would load undici for nothing (see the agent's runtime/probe.ts). */
 const http = process.getBuiltinModule('node:http');
@@ -21,14 +22,6 @@ export interface CheckedSite {
 /** The site's public URL for `path`. */
 export function siteUrl(site: CheckedSite, path = '/'): string {
   return `${site.ssl ? 'https' : 'http'}://${site.domain}${path}`;
-}
-
-/** The host part of an inventory address (`host:port`, `[v6]:port`). */
-export function hostOfAddress(address: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
-  if (bracketed?.[1]) return bracketed[1];
-  const colon = address.lastIndexOf(':');
-  return colon === -1 ? address : address.slice(0, colon);
 }
 
 /** Undefined when the site passes, else why not (one line). */

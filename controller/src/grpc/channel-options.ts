@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { ClientOptions } from '@grpc/grpc-js';
 import { versionClientInterceptor } from '@wofleet/proto';
+import { hostOfAddress } from '../config/address.js';
 
 /**
  * grpc-js sends the target host as TLS server name even when it is an IP address, which
@@ -10,7 +11,7 @@ import { versionClientInterceptor } from '@wofleet/proto';
  * Every call also carries this program's wofleet version (docs/COMPATIBILITY.md).
  */
 export function channelOptions(address: string, tlsName = CONTROLLER_TLS_NAME): ClientOptions {
-  const host = hostOf(address);
+  const host = hostOfAddress(address);
   const interceptors = [versionClientInterceptor()];
   return isIP(host) ? { 'grpc.ssl_target_name_override': tlsName, interceptors } : { interceptors };
 }
@@ -21,13 +22,9 @@ export function channelOptions(address: string, tlsName = CONTROLLER_TLS_NAME): 
  * for an IP, and the controller opens a channel per agent, hundreds at once in a wave.
  */
 export function channelTarget(address: string): string {
-  const host = hostOf(address);
+  const host = hostOfAddress(address);
   const family = isIP(host);
   return family === 0 ? address : `ipv${family}:${address}`;
-}
-
-function hostOf(address: string): string {
-  return address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
 }
 
 const CONTROLLER_TLS_NAME = 'wofleet-controller';
