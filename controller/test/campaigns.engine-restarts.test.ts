@@ -115,6 +115,7 @@ function stallable(inner: CampaignRepository): { repository: CampaignRepository;
   const repository: CampaignRepository = {
     findRelease: held(inner.findRelease),
     listServers: held(inner.listServers),
+    serversDigest: held(inner.serversDigest),
     listSites: held(inner.listSites),
     insertCampaign: held(inner.insertCampaign),
     loadCampaign: held(inner.loadCampaign),

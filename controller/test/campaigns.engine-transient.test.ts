@@ -79,6 +79,7 @@ describe('campaign engine while the database fails for a moment', () => {
     const repository: CampaignRepository = {
       findRelease: guard((version) => inner.findRelease(version)),
       listServers: guard((labels) => inner.listServers(labels)),
+      serversDigest: guard(() => inner.serversDigest()),
       listSites: guard((filter) => inner.listSites(filter)),
       insertCampaign: guard((plan, createdBy, now) => inner.insertCampaign(plan, createdBy, now)),
       loadCampaign: guard((id) => inner.loadCampaign(id)),

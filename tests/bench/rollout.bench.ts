@@ -4,8 +4,9 @@
  * controller, beyond the work the agents do.
  *
  * Setup: a fresh Postgres database, a private nats-server, and `wofleet controller
- * serve` (controller/dist, plain node) in a child process of its own, so its CPU and
- * memory are read from /proc. The servers are registered with `addServer` and every
+ * serve` (controller/dist) in a child process of its own, so its CPU and memory are read
+ * from /proc, on the Node.js the controller's package carries and with its flags
+ * (deploy/package/programs.ts), not on whatever Node runs the benchmark. The servers are registered with `addServer` and every
  * one enrolls for real (Enroll RPC with a CSR, as `wofleet-agent enroll` does). The
  * agents are SIMULATED (tests/support/sim-agents.ts): real AgentService over mutual
  * TLS (each its own certificate and address; one process and listener for all), the
@@ -47,7 +48,7 @@
  * (the controller's V8 CPU profile, written when it exits; sampled every 2 ms, not every 1:
  * the sampling itself slows the loop it measures).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -57,6 +58,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@wofleet/shared';
 import { enrollCommand } from '../../agent/src/commands/enroll.js';
+import { SHIPPED_NODE, shippedFlags } from '../../deploy/package/programs.js';
 import { initFleetCa } from '../../controller/src/ca/init.js';
 import { readFleetCa } from '../../controller/src/ca/files.js';
 import { issueOperatorCredentials } from '../../controller/src/ca/operator.js';
@@ -97,6 +99,8 @@ const TARGETS = { overheadMs: AGENTS <= 1000 ? 15_000 : 60_000, rssBytes: 1024 *
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CONTROLLER_CLI = path.join(REPO, 'controller/dist/cli/main.js');
+const CONTROLLER_NODE_FLAGS = shippedFlags('wofleet');
+const CONTROLLER_RUNTIME = execFileSync(SHIPPED_NODE, ['--version'], { encoding: 'utf8' }).trim();
 const FIXTURES = path.resolve(REPO, '../shared/fixtures/wordpress');
 const serverName = (i: number) => `sim-${String(i).padStart(5, '0')}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -144,7 +148,7 @@ interface ControllerChild {
 
 async function spawnController(args: readonly string[], env: Record<string, string>, port: number): Promise<ControllerChild> {
   const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-interval', '2000', '--cpu-prof-dir', path.resolve(CPU_PROFILE_DIR)] : [];
-  const child = spawn(process.execPath, [...profile, CONTROLLER_CLI, ...args], {
+  const child = spawn(SHIPPED_NODE, [...CONTROLLER_NODE_FLAGS, ...profile, CONTROLLER_CLI, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -345,7 +349,7 @@ async function main(): Promise<void> {
     const campaign = await cliJson<CampaignView>(wofleet, ['rollout', 'start', ...flags]);
     let rssMax = 0;
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, readMemory(pid).rssBytes)), 1000);
-    const watch = spawn(process.execPath, [CONTROLLER_CLI, 'rollout', 'watch', campaign.id, '--json', '--changes'], {
+    const watch = spawn(SHIPPED_NODE, [...CONTROLLER_NODE_FLAGS, CONTROLLER_CLI, 'rollout', 'watch', campaign.id, '--json', '--changes'], {
       env: { ...process.env, HOME: home, WOFLEET_LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -408,6 +412,7 @@ async function main(): Promise<void> {
       },
       nats: { messagesIn: natsAfter.in - natsBefore.in, messagesOut: natsAfter.out - natsBefore.out },
       controller: {
+        runtime: `node ${CONTROLLER_RUNTIME}${CONTROLLER_NODE_FLAGS.length > 0 ? ` ${CONTROLLER_NODE_FLAGS.join(' ')}` : ''}`,
         cpuPercent: round((cpu / wallMs) * 100),
         cpuSeconds: round(cpu / 1000),
         rssMaxBytes: rssMax,
@@ -455,6 +460,7 @@ async function main(): Promise<void> {
         ]),
         ['NATS messages in / out (all subjects)', `${result.nats.messagesIn} / ${result.nats.messagesOut}`, ''],
         ['  per server', `${perServer(result.nats.messagesIn)} / ${perServer(result.nats.messagesOut)}`, ''],
+        ['controller runtime (as packaged)', result.controller.runtime, ''],
         ['controller CPU', `${result.controller.cpuPercent}% of a core (${result.controller.cpuSeconds} s)`, ''],
         ['controller event loop delay p50 / p99 / max', formatLoopDelay(controllerLoop), ''],
         ['simulated agents event loop delay p50 / p99 / max', formatLoopDelay(simLoop), ''],

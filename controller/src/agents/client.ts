@@ -1,6 +1,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { connectivityState, credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
+  isTerminalOperationState,
   loadAgentService,
   type ActivateRequestInput,
   type AgentServiceClient,
@@ -189,6 +190,8 @@ export function connectAgent(
     async watchOperation(operationId, watchTimeoutMs, { onEvent, signal } = {}) {
       signal?.throwIfAborted();
       await refreshPins();
+      // The agent's terminal event carries the operation; an older agent's is asked with GetOperation.
+      let final: Operation | undefined;
       await new Promise<void>((resolve, reject) => {
         const stream = client.WatchOperation({ operationId }, { deadline: new Date(Date.now() + watchTimeoutMs) });
         const cancel = () => {
@@ -197,7 +200,10 @@ export function connectAgent(
         };
         signal?.addEventListener('abort', cancel, { once: true });
         const settle = () => signal?.removeEventListener('abort', cancel);
-        stream.on('data', (event: OperationEvent) => onEvent?.(event));
+        stream.on('data', (event: OperationEvent) => {
+          if (event.operation && isTerminalOperationState(event.operation.state)) final = event.operation;
+          onEvent?.(event);
+        });
         stream.on('end', () => {
           settle();
           resolve();
@@ -207,7 +213,7 @@ export function connectAgent(
           reject(fail(err, watchTimeoutMs));
         });
       });
-      return getOperation(operationId);
+      return final ?? getOperation(operationId);
     },
     connect: () => {
       // Connected or connecting already: nothing to open (and no pins to read again).

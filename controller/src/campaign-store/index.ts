@@ -1,5 +1,6 @@
 import type { CampaignRepository, CampaignWriter } from '../campaigns/repository.js';
 import type { Database } from '../db/database.js';
+import { serverSummariesDigest } from '../db/servers.js';
 import { findCatalogRelease, listFleetServers, listFleetSites } from './fleet-reads.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { findActiveCampaignsOf, listCampaignIds, loadCampaign, lockCampaign, readCampaignHead, readCampaignState } from './queries.js';
@@ -17,6 +18,7 @@ export function createCampaignRepository(db: Database, options: CampaignStoreOpt
   return {
     findRelease: (version) => findCatalogRelease(db, version),
     listServers: (labels) => listFleetServers(db, labels),
+    serversDigest: () => serverSummariesDigest(db),
     listSites: (filter) => listFleetSites(db, filter),
     insertCampaign: (plan, createdBy, now) => insertCampaign(db, plan, createdBy, now, webhookUrls),
     loadCampaign: (id) => loadCampaign(db, id),

@@ -20,6 +20,8 @@ export interface CampaignRepository {
   findRelease(version: string): Promise<CatalogRelease | undefined>;
   /** Servers carrying every given label (none: all), sorted by name. */
   listServers(labels?: Readonly<Record<string, string>>): Promise<FleetServer[]>;
+  /** A value that changes whenever what listServers() answers changes (and, rarely, when it does not). */
+  serversDigest(): Promise<string>;
   /** Sites of the inventory (as agents reported them), by server name then domain; filtered by server and/or domain. */
   listSites(filter: { server?: string; domain?: string }): Promise<FleetSite[]>;
 

@@ -128,6 +128,23 @@ export async function listServerSummaries(db: Database, labels?: Record<string, 
     .orderBy(asc(servers.name));
 }
 
+/**
+ * One value that changes whenever a column listServerSummaries reads changes in any row,
+ * or a row comes or goes (a 64-bit sum of per-row hashes, and the count): the engine
+ * re-reads the inventory only when it moved. Heartbeats, which rewrite other columns of
+ * every row all the time, leave it as it is. Postgres hashes the rows (a few ms at
+ * 10,000 servers) where decoding them all cost the controller ~30 ms a read.
+ */
+export async function serverSummariesDigest(db: Database): Promise<string> {
+  const [row] = await db
+    .select({
+      servers: sql<number>`count(*)::int`,
+      hash: sql<string>`coalesce(sum(hashtextextended(row(${servers.name}, ${servers.address}, ${servers.labels}, ${servers.canary}, ${servers.status}, ${servers.agentVersion}, ${servers.enrolledAt} is not null)::text, 0)), 0)::text`,
+    })
+    .from(servers);
+  return `${row?.servers ?? 0}:${row?.hash ?? ''}`;
+}
+
 function carryingLabels(labels: Record<string, string> | undefined) {
   return labels && Object.keys(labels).length > 0 ? sql`${servers.labels} @> ${JSON.stringify(labels)}::jsonb` : undefined;
 }

@@ -80,11 +80,16 @@ export function operationQueries(operations: OperationRegistry) {
       try {
         id = v.operationId(call.request.operationId);
         const unsubscribe = operations.watch(id, (event) => {
-          call.write({ operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at });
-          if (isTerminal(event.state)) {
-            queueMicrotask(() => unsubscribe?.());
-            call.end();
+          const wire = { operationId: id, state: `OPERATION_STATE_${event.state}`, message: event.message, at: event.at };
+          if (!isTerminal(event.state)) {
+            call.write(wire);
+            return;
           }
+          // The record is terminal before its watchers hear of it (registry.transition).
+          const record = operations.get(id);
+          call.write(record ? { ...wire, operation: toWireOperation(record) } : wire);
+          queueMicrotask(() => unsubscribe?.());
+          call.end();
         });
         call.on('cancelled', () => unsubscribe());
       } catch (err) {
