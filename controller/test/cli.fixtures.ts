@@ -16,6 +16,7 @@ import { cleanEnv, runNodeProgram, type CliResult } from '../../tests/support/cl
 import { startNatsServer, type NatsServer } from '../../tests/support/nats-server.js';
 import { createScratchDatabase } from './db.fixtures.js';
 import { systemClock } from '../src/context/index.js';
+import { DEFAULT_CAMPAIGN_LEASE_MS } from '../src/config/controller.js';
 
 /**
  * A real fleet for the CLI, enrollment and gRPC tests: a fleet CA and operator alice's
@@ -120,6 +121,7 @@ export async function createTestFleet(options: TestFleetOptions = {}): Promise<T
         nats: { servers: [nats.url] },
         heartbeatSeconds: 10,
         webhooks: options.webhooks?.settings,
+        campaignLeaseMs: DEFAULT_CAMPAIGN_LEASE_MS,
       },
       log: silentLogger(),
       clock,

@@ -12,7 +12,22 @@ describe('controller settings', () => {
       nats: { servers: ['nats://127.0.0.1:4222'] },
       heartbeatSeconds: 10,
       metricsListen: undefined,
+      campaignLeaseMs: 15_000,
     });
+  });
+
+  it('takes the campaign lease as a duration or seconds, --campaign-lease over WOFLEET_CAMPAIGN_LEASE', () => {
+    expect(resolveControllerSettings({}, { WOFLEET_CAMPAIGN_LEASE: '1m' }).campaignLeaseMs).toBe(60_000);
+    expect(resolveControllerSettings({ campaignLease: '5' }, { WOFLEET_CAMPAIGN_LEASE: '1m' }).campaignLeaseMs).toBe(5_000);
+  });
+
+  it.each([
+    [{ campaignLease: '2s' }, {}, "invalid --campaign-lease '2s': expected whole seconds from 3 to 600"],
+    [{ campaignLease: '11m' }, {}, "invalid --campaign-lease '11m'"],
+    [{ campaignLease: '3.5s' }, {}, "invalid --campaign-lease '3.5s'"],
+    [{}, { WOFLEET_CAMPAIGN_LEASE: 'soon' }, "invalid WOFLEET_CAMPAIGN_LEASE 'soon'"],
+  ])('refuses the campaign lease %j %j', (flags, env, message) => {
+    expect(refusal(() => resolveControllerSettings(flags, env))).toContain(message);
   });
 
   it('takes flags over the environment, DATABASE_URL from the environment', () => {

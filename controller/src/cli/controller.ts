@@ -17,6 +17,7 @@ type ServeFlags = Pick<
   | 'webhookUrl'
   | 'webhookSecretFile'
   | 'metricsListen'
+  | 'campaignLease'
 >;
 
 const DATA_DIR_HELP = 'controller data dir (default $WOFLEET_DATA_DIR or /var/lib/wofleet-controller)';
@@ -66,6 +67,10 @@ export function registerControllerCommands(program: Command): void {
     .option(
       '--metrics-listen <host:port>',
       'serve Prometheus /metrics (plain HTTP, no auth) on this address (default $WOFLEET_METRICS_LISTEN, else not served)',
+    )
+    .option(
+      '--campaign-lease <duration>',
+      "how long after a controller's last renewal (every second) another takes its campaigns over; the same on every controller (default $WOFLEET_CAMPAIGN_LEASE or 15s)",
     )
     .action(async (o: ServeFlags) => {
       const settings = resolveControllerSettings(o);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseDuration, printable, UsageError } from '@wofleet/shared';
 import { formatHostPort, parseHostPort } from './address.js';
 import { nonEmpty, resolveHeartbeatSeconds, resolveNatsSettings, type NatsFlags, type NatsSettings } from './nats.js';
 import { resolveWebhookSettings, type WebhookFlags, type WebhookSettings } from './webhooks.js';
@@ -13,15 +14,23 @@ import { resolveWebhookSettings, type WebhookFlags, type WebhookSettings } from 
  * | listen      | --listen     | WOFLEET_LISTEN     | 0.0.0.0:7444                   |
  * | databaseUrl | (none)       | DATABASE_URL       | unset: PGlite in <dataDir>/pglite |
  * | metricsListen | --metrics-listen | WOFLEET_METRICS_LISTEN | unset: no /metrics       |
+ * | campaignLeaseMs | --campaign-lease | WOFLEET_CAMPAIGN_LEASE | 15s                     |
  *
  * /metrics is off unless asked for: it is plain HTTP without authentication (as every
  * Prometheus exporter) and its labels name servers and campaigns, so the operator picks
  * the address only the scraper reaches (e.g. 127.0.0.1:9464 beside a local Prometheus).
  *
+ * The campaign lease is how long a controller that stops renewing (killed, cut off)
+ * keeps its campaigns from the others: another controller takes them over that long
+ * after its last renewal (once a second). Every controller of a fleet should have the same.
+ *
  * NATS and the heartbeat period: see nats.ts. Webhooks: webhooks.ts.
  */
 export const DEFAULT_DATA_DIR = '/var/lib/wofleet-controller';
 export const DEFAULT_LISTEN = '0.0.0.0:7444';
+export const DEFAULT_CAMPAIGN_LEASE_MS = 15_000;
+/** Renewed every second: under 3 s, a controller busy for a moment would lose its own campaigns. */
+const CAMPAIGN_LEASE_BOUNDS_MS = { min: 3_000, max: 600_000 } as const;
 
 export interface ControllerSettings {
   /** Holds the fleet CA, the controller's certificate and key, and PGlite's files. */
@@ -37,12 +46,15 @@ export interface ControllerSettings {
   webhooks?: WebhookSettings | undefined;
   /** host:port Prometheus' /metrics is served on (plain HTTP); undefined: not served. */
   metricsListen?: string | undefined;
+  /** How long another controller waits, after this one's last renewal, before it takes its campaigns over. */
+  campaignLeaseMs: number;
 }
 
 export interface ControllerFlags extends NatsFlags, WebhookFlags {
   dataDir?: string | undefined;
   listen?: string | undefined;
   metricsListen?: string | undefined;
+  campaignLease?: string | undefined;
 }
 
 export type StorageSettings = Pick<ControllerSettings, 'dataDir' | 'databaseUrl'>;
@@ -68,5 +80,18 @@ export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.Pr
     heartbeatSeconds: resolveHeartbeatSeconds(flags, env),
     webhooks: resolveWebhookSettings(flags, env),
     metricsListen: metricsText === undefined ? undefined : formatHostPort(parseHostPort(metricsWhat, metricsText)),
+    campaignLeaseMs: resolveCampaignLeaseMs(flags, env),
   };
+}
+
+function resolveCampaignLeaseMs(flags: Pick<ControllerFlags, 'campaignLease'>, env: NodeJS.ProcessEnv): number {
+  const text = flags.campaignLease ?? nonEmpty(env.WOFLEET_CAMPAIGN_LEASE);
+  if (text === undefined) return DEFAULT_CAMPAIGN_LEASE_MS;
+  const what = flags.campaignLease !== undefined ? '--campaign-lease' : 'WOFLEET_CAMPAIGN_LEASE';
+  const ms = parseDuration(what, text, { bareSeconds: true });
+  const { min, max } = CAMPAIGN_LEASE_BOUNDS_MS;
+  if (!(Number.isInteger(ms / 1000) && ms >= min && ms <= max)) {
+    throw new UsageError(`invalid ${what} '${printable(text)}': expected whole seconds from ${min / 1000} to ${max / 1000} (10m)`);
+  }
+  return ms;
 }

@@ -140,6 +140,7 @@ export async function startController(options: StartControllerOptions): Promise<
         clock,
         publish: natsCampaignPublisher(nc, log),
         holderId,
+        leaseMs: settings.campaignLeaseMs,
       });
       cleanups.push(() => runner.stop());
     }
