@@ -39,6 +39,8 @@
  *  - where the time went (rollout-timeline.ts): the campaign cut into phases, each
  *    against its share of the critical path, and the per-server delays between a
  *    recorded transition and the agent's work (audit table vs the simulated agents).
+ *  - machine speed: a fixed piece of CPU work (calibration.ts) timed before the campaign,
+ *    so that runs of different days can be compared.
  *  - checks: every server switched exactly once (the simulated agents count their
  *    activations) and runs 6.5.5 at the end; exit 1 otherwise or when the target is missed.
  *
@@ -73,6 +75,7 @@ import { runCli, type CliResult } from '../../controller/test/cli.fixtures.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { canConnect, findFreePort } from '../support/net.js';
 import { simAgentHost, startSimFleet, type SimAgentSpec, type SimFleet } from '../support/sim-agents.js';
+import { calibrate, CALIBRATION_WORK } from './calibration.js';
 import { campaignTimeline, type Transition } from './rollout-timeline.js';
 import { flagValue, formatTable, mib, numberFlag, progress, seconds, type Cell } from './report.js';
 import { cpuOfCommand, loadAverage, machineCpu, readCpu, readMemory, round } from './proc.js';
@@ -337,6 +340,9 @@ async function main(): Promise<void> {
     const critical = criticalPathMs(plan);
     progress(`plan: ${plan.waves.map((w) => w.servers.length).join(', ')} servers per wave; critical path ${seconds(critical)}`);
 
+    const calibration = calibrate();
+    progress(`machine speed: ${calibration.medianMs} ms for ${CALIBRATION_WORK} (rounds: ${calibration.rounds.join(', ')} ms)`);
+
     await sleep(1000);
     const writesBefore = await pgWrites(stats, scratch.name);
     const natsBefore = await natsMessages(natsMonitorPort);
@@ -433,6 +439,7 @@ async function main(): Promise<void> {
       checks: { switchedNotOnce: notOnce.length, notOn655: notUpgraded.length },
       timeline,
       loadAverage: loadAverage(),
+      calibrationMs: calibration.medianMs,
       enrollMs,
     };
     const ok =
@@ -474,6 +481,7 @@ async function main(): Promise<void> {
         ['servers switched exactly once', `${AGENTS - notOnce.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
         ['servers on 6.5.5', `${AGENTS - notUpgraded.length}/${AGENTS}`, `${AGENTS}/${AGENTS}`],
         ['load average (1 min)', result.loadAverage, ''],
+        ['machine speed: fixed work before the campaign (lower: faster)', `${result.calibrationMs} ms`, ''],
       ];
       process.stdout.write(`${formatTable(['measure', 'value', 'target'], rows)}\n\n`);
       const phases = timeline.phases.map((p): Cell[] => [p.name, seconds(p.ms), seconds(p.idealMs), seconds(p.ms - p.idealMs)]);
