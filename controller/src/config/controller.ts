@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { parseDuration, printable, UsageError } from '@wofleet/shared';
 import { formatHostPort, parseHostPort } from './address.js';
-import { nonEmpty, resolveHeartbeatSeconds, resolveNatsSettings, type NatsFlags, type NatsSettings } from './nats.js';
+import { resolveHeartbeatSeconds, resolveNatsSettings, type NatsFlags, type NatsSettings } from './nats.js';
+import { nonEmpty, resolveWholeSeconds, type WholeSecondsSetting } from './setting-values.js';
 import { resolveWebhookSettings, type WebhookFlags, type WebhookSettings } from './webhooks.js';
 
 /**
@@ -29,8 +29,15 @@ import { resolveWebhookSettings, type WebhookFlags, type WebhookSettings } from 
 export const DEFAULT_DATA_DIR = '/var/lib/wofleet-controller';
 export const DEFAULT_LISTEN = '0.0.0.0:7444';
 export const DEFAULT_CAMPAIGN_LEASE_MS = 15_000;
-/** Renewed every second: under 3 s, a controller busy for a moment would lose its own campaigns. */
-const CAMPAIGN_LEASE_BOUNDS_MS = { min: 3_000, max: 600_000 } as const;
+const CAMPAIGN_LEASE: WholeSecondsSetting = {
+  flag: '--campaign-lease',
+  env: 'WOFLEET_CAMPAIGN_LEASE',
+  defaultSeconds: DEFAULT_CAMPAIGN_LEASE_MS / 1000,
+  // Renewed every second: under 3 s, a controller busy for a moment would lose its own campaigns.
+  min: 3,
+  max: 600,
+  meaning: '10m',
+};
 
 export interface ControllerSettings {
   /** Holds the fleet CA, the controller's certificate and key, and PGlite's files. */
@@ -80,18 +87,6 @@ export function resolveControllerSettings(flags: ControllerFlags, env: NodeJS.Pr
     heartbeatSeconds: resolveHeartbeatSeconds(flags, env),
     webhooks: resolveWebhookSettings(flags, env),
     metricsListen: metricsText === undefined ? undefined : formatHostPort(parseHostPort(metricsWhat, metricsText)),
-    campaignLeaseMs: resolveCampaignLeaseMs(flags, env),
+    campaignLeaseMs: resolveWholeSeconds(CAMPAIGN_LEASE, flags.campaignLease, env) * 1000,
   };
-}
-
-function resolveCampaignLeaseMs(flags: Pick<ControllerFlags, 'campaignLease'>, env: NodeJS.ProcessEnv): number {
-  const text = flags.campaignLease ?? nonEmpty(env.WOFLEET_CAMPAIGN_LEASE);
-  if (text === undefined) return DEFAULT_CAMPAIGN_LEASE_MS;
-  const what = flags.campaignLease !== undefined ? '--campaign-lease' : 'WOFLEET_CAMPAIGN_LEASE';
-  const ms = parseDuration(what, text, { bareSeconds: true });
-  const { min, max } = CAMPAIGN_LEASE_BOUNDS_MS;
-  if (!(Number.isInteger(ms / 1000) && ms >= min && ms <= max)) {
-    throw new UsageError(`invalid ${what} '${printable(text)}': expected whole seconds from ${min / 1000} to ${max / 1000} (10m)`);
-  }
-  return ms;
 }

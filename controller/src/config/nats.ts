@@ -1,4 +1,5 @@
-import { parseDuration, printable, UsageError } from '@wofleet/shared';
+import { printable, UsageError } from '@wofleet/shared';
+import { nonEmpty, resolveWholeSeconds, type WholeSecondsSetting } from './setting-values.js';
 
 /**
  * How the controller reaches NATS, and the agents' heartbeat period its presence
@@ -18,7 +19,6 @@ import { parseDuration, printable, UsageError } from '@wofleet/shared';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** The agents' heartbeat period, when neither flag nor environment sets it; presence derives its timeout from it. */
 export const DEFAULT_HEARTBEAT_SECONDS = 10;
-const MAX_HEARTBEAT_SECONDS = 3600;
 
 export interface NatsTlsFiles {
   caFile?: string;
@@ -91,22 +91,17 @@ export function parseNatsServers(what: string, input: string): string[] {
   return servers;
 }
 
-/** Whole seconds: `10` as documented, or a duration (`30s`, `1m`). */
-export function parseHeartbeatSeconds(what: string, input: string): number {
-  const ms = parseDuration(what, input, { bareSeconds: true });
-  const seconds = ms / 1000;
-  if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= MAX_HEARTBEAT_SECONDS)) {
-    throw new UsageError(
-      `invalid ${what} '${printable(input)}': expected whole seconds from 1 to ${MAX_HEARTBEAT_SECONDS} (the agents' heartbeat period)`,
-    );
-  }
-  return seconds;
-}
+const HEARTBEAT_SECONDS: WholeSecondsSetting = {
+  flag: '--heartbeat-seconds',
+  env: 'WOFLEET_HEARTBEAT_SECONDS',
+  defaultSeconds: DEFAULT_HEARTBEAT_SECONDS,
+  min: 1,
+  max: 3600,
+  meaning: "the agents' heartbeat period",
+};
 
 export function resolveHeartbeatSeconds(flags: NatsFlags, env: NodeJS.ProcessEnv): number {
-  if (flags.heartbeatSeconds !== undefined) return parseHeartbeatSeconds('--heartbeat-seconds', flags.heartbeatSeconds);
-  const fromEnv = nonEmpty(env.WOFLEET_HEARTBEAT_SECONDS);
-  return fromEnv === undefined ? DEFAULT_HEARTBEAT_SECONDS : parseHeartbeatSeconds('WOFLEET_HEARTBEAT_SECONDS', fromEnv);
+  return resolveWholeSeconds(HEARTBEAT_SECONDS, flags.heartbeatSeconds, env);
 }
 
 function parseUrl(text: string): URL | undefined {
@@ -115,8 +110,4 @@ function parseUrl(text: string): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }

@@ -112,24 +112,22 @@ export async function listServers(
  * plain values (a pass reads 10,000 rows; decoding timestamps it never looks at was a
  * good part of the cost).
  */
+const SERVER_SUMMARY_COLUMNS = {
+  name: servers.name,
+  address: servers.address,
+  labels: servers.labels,
+  canary: servers.canary,
+  status: servers.status,
+  agentVersion: servers.agentVersion,
+  enrolled: sql<boolean>`${servers.enrolledAt} is not null`,
+};
+
 export async function listServerSummaries(db: Database, labels?: Record<string, string>) {
-  return db
-    .select({
-      name: servers.name,
-      address: servers.address,
-      labels: servers.labels,
-      canary: servers.canary,
-      status: servers.status,
-      agentVersion: servers.agentVersion,
-      enrolled: sql<boolean>`${servers.enrolledAt} is not null`,
-    })
-    .from(servers)
-    .where(carryingLabels(labels))
-    .orderBy(asc(servers.name));
+  return db.select(SERVER_SUMMARY_COLUMNS).from(servers).where(carryingLabels(labels)).orderBy(asc(servers.name));
 }
 
 /**
- * One value that changes whenever a column listServerSummaries reads changes in any row,
+ * One value that changes whenever a column listServerSummaries reads (the same list) changes in any row,
  * or a row comes or goes (a 64-bit sum of per-row hashes, and the count): the engine
  * re-reads the inventory only when it moved. Heartbeats, which rewrite other columns of
  * every row all the time, leave it as it is. Postgres hashes the rows (a few ms at
@@ -139,7 +137,7 @@ export async function serverSummariesDigest(db: Database): Promise<string> {
   const [row] = await db
     .select({
       servers: sql<number>`count(*)::int`,
-      hash: sql<string>`coalesce(sum(hashtextextended(row(${servers.name}, ${servers.address}, ${servers.labels}, ${servers.canary}, ${servers.status}, ${servers.agentVersion}, ${servers.enrolledAt} is not null)::text, 0)), 0)::text`,
+      hash: sql<string>`coalesce(sum(hashtextextended(row(${sql.join(Object.values(SERVER_SUMMARY_COLUMNS), sql`, `)})::text, 0)), 0)::text`,
     })
     .from(servers);
   return `${row?.servers ?? 0}:${row?.hash ?? ''}`;
