@@ -60,6 +60,13 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
       // postgres.js prints notices ("schema already exists, skipping") on stdout by default.
       onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
       connection: { application_name: 'wofleet-controller' },
+      // No array-typed column or parameter anywhere, so postgres.js's lookup of array types on
+      // every new connection buys nothing; and when a restart terminates the backend during it,
+      // postgres.js 3.4.9 leaves that lookup's rejection unhandled, which ends the process.
+      fetch_types: false,
+      // postgres.js waits up to 20 s (3^n / 100 s) between attempts after failed ones; after a
+      // Postgres restart or outage the controller should be back within a couple of seconds.
+      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 2) * (0.5 + Math.random() / 2),
     });
   } catch (err) {
     throw new DatabaseUnavailableError(`cannot use DATABASE_URL (${where}): ${describeError(err)}`, { cause: err });
