@@ -157,6 +157,8 @@ describe.each(backends)('site sync on %s', (_name, open) => {
     const syncs = startSiteSyncs(ctx, dial);
     for (const name of names) syncs.request(name);
     for (const name of names) syncs.request(name); // a second beat while waiting or running: folded in
+    // Every slot fills before one is freed (released sooner, the peak depended on the machine's speed).
+    await vi.waitFor(() => expect(inFlight).toBe(SITE_SYNC_PARALLEL), { timeout: 10_000 });
     while (dialled.length < names.length || release.length > 0) {
       await vi.waitFor(() => expect(release.length).toBeGreaterThan(0));
       expect(inFlight).toBeLessThanOrEqual(SITE_SYNC_PARALLEL);
