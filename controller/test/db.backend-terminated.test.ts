@@ -42,6 +42,10 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
+/** What a Postgres restart does to the controller's connections to the test database. */
+const terminateControllerBackends = () =>
+  admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wofleet-controller' and datname = current_database()`;
+
 /** One write-batch-like transaction: lock the row, then statements sent together. */
 const transaction = () =>
   database.db.transaction(async (tx) => {
@@ -67,7 +71,7 @@ describe('backends terminated under the controller', () => {
     });
     for (let i = 0; i < 90; i++) {
       await new Promise((r) => setTimeout(r, 40 + Math.random() * 80));
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wofleet-controller' and datname = current_database()`;
+      await terminateControllerBackends();
     }
     running = false;
     const stopped = Date.now();
@@ -115,7 +119,7 @@ describe('a transaction whose backend was terminated', () => {
         await late;
       });
       await a.reached;
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wofleet-controller' and datname = current_database()`;
+      await terminateControllerBackends();
       await expect(first).rejects.toThrow();
       // The pool's one connection, connected again, is in another transaction when the first one's callback goes on.
       const b = paused();
@@ -165,7 +169,7 @@ describe('a backend terminated as a new connection sends its first query', () =>
     const viaRelay = await openDatabase({ databaseUrl: relay.url, dataDir: '/nonexistent', log: silentLogger(), maxConnections: 2 });
     try {
       relay.arm(4);
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wofleet-controller' and datname = current_database()`;
+      await terminateControllerBackends();
       const outcome = { ok: 0, failed: 0 };
       const started = Date.now();
       for (let i = 0; i < 40 && relay.terminated() < 4; i++) {

@@ -107,11 +107,7 @@ export async function listServers(
   return page ? query.limit(page.limit) : query;
 }
 
-/**
- * What the campaign engine reads of every server on each pass: only what it uses, as
- * plain values (a pass reads 10,000 rows; decoding timestamps it never looks at was a
- * good part of the cost).
- */
+/** The columns of listServerSummaries, which serverSummariesDigest hashes too. */
 const SERVER_SUMMARY_COLUMNS = {
   name: servers.name,
   address: servers.address,
@@ -122,6 +118,11 @@ const SERVER_SUMMARY_COLUMNS = {
   enrolled: sql<boolean>`${servers.enrolledAt} is not null`,
 };
 
+/**
+ * What the campaign engine reads of every server on each pass: only what it uses, as
+ * plain values (a pass reads 10,000 rows; decoding timestamps it never looks at was a
+ * good part of the cost).
+ */
 export async function listServerSummaries(db: Database, labels?: Record<string, string>) {
   return db.select(SERVER_SUMMARY_COLUMNS).from(servers).where(carryingLabels(labels)).orderBy(asc(servers.name));
 }
