@@ -255,7 +255,8 @@ export function createMemoryRepository(leaseClock: () => number): MemoryReposito
   };
 }
 
-function newTarget(campaignId: string, server: string, wave: number, now: Date): TargetRow {
+/** A target as a new campaign has it: pending, nothing recorded yet. */
+export function newTarget(campaignId: string, server: string, wave: number, now: Date): TargetRow {
   return {
     campaignId,
     server,

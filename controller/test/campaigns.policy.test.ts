@@ -57,6 +57,40 @@ describe('policy.decide', () => {
     expect(d.connect).toEqual([]);
   });
 
+  it('opens the channels of the next pending servers while stages run, a quarter of the stages in flight', () => {
+    const pending = Array.from({ length: 12 }, (_, i) => targetFacts(`s${i}`, 2));
+    const withStaging = (inFlight: string[], more: Partial<CampaignFacts> = {}) =>
+      decide(
+        facts({
+          request: request({ maxParallel: 5 }),
+          targets: pending.map((t, i) =>
+            i === 1 ? { ...t, state: 'staging' as const } : i === 6 ? { ...t, presence: 'offline' as const } : t,
+          ),
+          inFlight: new Set(inFlight),
+          ...more,
+        }),
+      );
+    // Five stages in flight (s1 recorded staging, the others still pending): no slot, two opened ahead, offline s6 passed over.
+    let d = withStaging(['s0', 's1', 's2', 's3', 's4']);
+    expect(d.start).toEqual([]);
+    expect(d.connect).toEqual(['s5', 's7']);
+    // Two in flight: three slots start stages, one more opened ahead.
+    d = withStaging(['s0', 's1']);
+    expect(d.start.map((s) => s.server)).toEqual(['s2', 's3', 's4']);
+    expect(d.connect).toEqual(['s5']);
+    // Steps in flight that are not stages (a switch) bring no stage ahead.
+    d = decide(
+      facts({
+        request: request({ maxParallel: 1 }),
+        waves: [{ index: 0, state: 'running' as const }, ...[1, 2].map((index) => ({ index, state: 'pending' as const }))],
+        states: { c: { state: 'switching', switched: true } },
+        inFlight: new Set(['c']),
+      }),
+    );
+    expect(d.start).toEqual([]);
+    expect(d.connect).toEqual([]);
+  });
+
   it('opens no wave while the window is closed', () => {
     const d = decide(facts({ windowOpen: false, states: allStaged }));
     expect(d.waves).toEqual([]);

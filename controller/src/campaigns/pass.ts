@@ -117,6 +117,8 @@ function transitionPatch(change: Decision['targets'][number], now: Date): Target
  * inventory had it for the decision (policy.decide starts none on a removed server).
  */
 export function startDecidedSteps(record: CampaignRecord, decision: Decision, inventory: Inventory, steps: StepLauncher): void {
+  // Most passes start nothing: no map of 10,000 targets for them.
+  if (decision.start.length === 0) return;
   const targetOf = targetsByServer(record);
   for (const { server, step } of decision.start) {
     const target = targetOf.get(server);

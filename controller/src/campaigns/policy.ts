@@ -98,11 +98,12 @@ export interface Decision {
   targets: TargetTransition[];
   start: Array<{ server: string; step: TargetStep }>;
   /**
-   * Servers whose switch is about to start, their channels opened now so that the switch
+   * Servers whose step is about to start, their channels opened now so that the step
    * does not begin with a TLS handshake (hundreds at once when a round of max-parallel
-   * holds ends together): one per hold of the running wave expected to end within
-   * CONNECT_AHEAD_MS, and the next wave's first max-parallel when the running wave's last
-   * holds end by then. Nothing is sent.
+   * holds ends together): for switches, one per hold of the running wave expected to end
+   * within CONNECT_AHEAD_MS, and the next wave's first max-parallel when the running wave's
+   * last holds end by then; for stages, the next STAGE_CONNECT_AHEAD_SHARE of the stages in
+   * flight. Nothing is sent.
    */
   connect: string[];
 }
@@ -114,6 +115,14 @@ export interface Decision {
  * is closed as idle (agent-pool.ts IDLE_CHANNEL_MS).
  */
 export const CONNECT_AHEAD_MS = 4_000;
+
+/**
+ * How many pending servers past the free slots have their channels opened ahead while
+ * stages run: this share of the stages in flight. Stages end at about (stages in flight) /
+ * (stage time) a second, so a quarter is a quarter of a stage's time ahead: at least half a
+ * second for stages of 2 s and more, far longer than a handshake.
+ */
+export const STAGE_CONNECT_AHEAD_SHARE = 0.25;
 
 const UNSWITCHED: readonly TargetState[] = [TARGET_STATE.pending, TARGET_STATE.staging, TARGET_STATE.staged];
 const RESUMABLE: Partial<Record<TargetState, TargetStep>> = {
@@ -167,11 +176,16 @@ export function decide(facts: CampaignFacts): Decision {
 
   // Pre-stage: every target stages at campaign start, bounded by max parallel; an offline one once it is back.
   let slots = facts.request.maxParallel - busy;
+  let ahead = Math.ceil(stagesInFlight(facts) * STAGE_CONNECT_AHEAD_SHARE);
   for (const t of idle) {
-    if (slots <= 0) break;
-    if (t.state === TARGET_STATE.pending && t.presence === 'online') {
+    if (slots <= 0 && ahead <= 0) break;
+    if (t.state !== TARGET_STATE.pending || t.presence !== 'online') continue;
+    if (slots > 0) {
       decision.start.push({ server: t.server, step: 'stage' });
       slots--;
+    } else {
+      decision.connect.push(t.server);
+      ahead--;
     }
   }
   if (state === CAMPAIGN_STATE.awaitingPromotion) return decision;
@@ -218,6 +232,14 @@ export function decide(facts: CampaignFacts): Decision {
     }
   }
   return decision;
+}
+
+/** Targets staging in this process (a stage step starts from pending or staging). */
+function stagesInFlight(facts: CampaignFacts): number {
+  let n = 0;
+  for (const t of facts.targets)
+    if ((t.state === TARGET_STATE.pending || t.state === TARGET_STATE.staging) && facts.inFlight.has(t.server)) n++;
+  return n;
 }
 
 /** A target verifying in this process whose hold, if healthy throughout, ends within CONNECT_AHEAD_MS: its slot frees soon. */

@@ -16,9 +16,11 @@ import type { FleetServer, FleetSite, TargetPatch, TargetRow } from './repositor
  *   verify:   verifying        ──► succeeded | failed (or stays verifying when the campaign winds down)
  *   rollback: any switched     ──► rolled-back | rollback-failed
  *
- * Every agent call is preceded by a committed state carrying its operation id
- * (`c<campaign>-<server>-<step>`), so after a crash the same id is sent again and the
- * agent answers with the first outcome instead of doing the work twice.
+ * Every agent call that changes what a server runs (a switch, a rollback) is preceded by
+ * a committed state carrying its operation id (`c<campaign>-<server>-<step>`), so after a
+ * crash the same id is sent again and the agent answers with the first outcome instead of
+ * doing the work twice. A stage, which changes nothing a server runs, is sent while its
+ * `staging` commits: its id is fixed per target, so the same holds (step-stage.ts).
  */
 export interface TargetStepContext {
   campaignId: string;
