@@ -22,7 +22,11 @@ describe('controller settings', () => {
   });
 
   it.each([
-    [{ campaignLease: '2s' }, {}, "invalid --campaign-lease '2s': expected whole seconds from 3 to 600"],
+    [
+      { campaignLease: '2s' },
+      {},
+      "invalid --campaign-lease '2s': expected whole seconds from 3 to 600 (how long after a controller's last renewal another takes its campaigns over)",
+    ],
     [{ campaignLease: '11m' }, {}, "invalid --campaign-lease '11m'"],
     [{ campaignLease: '3.5s' }, {}, "invalid --campaign-lease '3.5s'"],
     [{}, { WOFLEET_CAMPAIGN_LEASE: 'soon' }, "invalid WOFLEET_CAMPAIGN_LEASE 'soon'"],

@@ -11,7 +11,7 @@ import { isStopping, type TargetStepContext, type TargetStepRun } from './target
  * pending|staging ──► staged | failed | skipped: records where rollback goes back to, then stages the release.
  *
  * `staging` commits while the agent is asked and stages, not before: each write waits its
- * turn in the campaign's group commit (0.1-0.3 s at 10,000 servers), which every stage
+ * turn in the campaign's group commit (0.1-0.5 s at 10,000 servers), which every stage
  * paid on top of its own time. Nothing depends on the order: a stage switches nothing, and
  * its id is fixed per target, so a controller that dies before the commit leaves the target
  * pending and the next one sends the same stage, which the agent answers with its first

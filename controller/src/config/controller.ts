@@ -36,7 +36,7 @@ const CAMPAIGN_LEASE: WholeSecondsSetting = {
   // Renewed every second: under 3 s, a controller busy for a moment would lose its own campaigns.
   min: 3,
   max: 600,
-  meaning: '10m',
+  meaning: "how long after a controller's last renewal another takes its campaigns over",
 };
 
 export interface ControllerSettings {
