@@ -59,7 +59,7 @@ describe('policy.decide', () => {
 
   it('opens the channels of the next pending servers while stages run, a quarter of the stages in flight', () => {
     const pending = Array.from({ length: 12 }, (_, i) => targetFacts(`s${i}`, 2));
-    const withStaging = (inFlight: string[], more: Partial<CampaignFacts> = {}) =>
+    const withStaging = (inFlight: string[]) =>
       decide(
         facts({
           request: request({ maxParallel: 5 }),
@@ -67,7 +67,6 @@ describe('policy.decide', () => {
             i === 1 ? { ...t, state: 'staging' as const } : i === 6 ? { ...t, presence: 'offline' as const } : t,
           ),
           inFlight: new Set(inFlight),
-          ...more,
         }),
       );
     // Five stages in flight (s1 recorded staging, the others still pending): no slot, two opened ahead, offline s6 passed over.

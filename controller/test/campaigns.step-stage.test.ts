@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@wofleet/shared';
 import { parseCampaignRequest, type CampaignPlan, type TargetState } from '../src/campaigns/index.js';
+import { operationIdFor } from '../src/campaigns/policy-target.js';
 import type { TargetPatch } from '../src/campaigns/repository.js';
 import { stageTarget } from '../src/campaigns/step-stage.js';
 import type { TargetStepContext } from '../src/campaigns/target-steps.js';
@@ -64,7 +65,7 @@ describe('stage step', () => {
     await world.clock.runUntil(() => world.agents.journaled('web-1', CAMPAIGN).length > 0, 'the agent accepted the stage');
     expect(world.agents.journaled('web-1', CAMPAIGN)).toEqual(['stage']);
     // The agent staged (500 ms) while `staging` was still uncommitted: its outcome waits.
-    const stageId = `c${CAMPAIGN}-web-1-stage`;
+    const stageId = operationIdFor(CAMPAIGN, 'web-1', 'stage');
     await world.clock.runUntil(async () => (await world.agent.getOperation(stageId)).state === 'OPERATION_STATE_SUCCEEDED', 'staged');
     await world.clock.settle();
     expect(world.writes.map((w) => w.state)).toEqual(['staging']);
